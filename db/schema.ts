@@ -1,0 +1,212 @@
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  numeric,
+  pgEnum,
+  pgTable,
+  serial,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+// ---------------------------------------------------------------------------
+// better-auth tables (names and columns as better-auth's Drizzle adapter expects)
+// ---------------------------------------------------------------------------
+
+export const roles = ["player", "staff", "admin"] as const;
+export type Role = (typeof roles)[number];
+
+export const user = pgTable("user", {
+  id: text("id").primaryKey(),
+  name: text("name").notNull(),
+  email: text("email").notNull().unique(),
+  emailVerified: boolean("email_verified").notNull().default(false),
+  image: text("image"),
+  role: text("role", { enum: roles }).notNull().default("player"),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const session = pgTable(
+  "session",
+  {
+    id: text("id").primaryKey(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    token: text("token").notNull().unique(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+    ipAddress: text("ip_address"),
+    userAgent: text("user_agent"),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+  },
+  (t) => [index("session_user_id_idx").on(t.userId)],
+);
+
+export const account = pgTable(
+  "account",
+  {
+    id: text("id").primaryKey(),
+    accountId: text("account_id").notNull(),
+    providerId: text("provider_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
+    accessToken: text("access_token"),
+    refreshToken: text("refresh_token"),
+    idToken: text("id_token"),
+    accessTokenExpiresAt: timestamp("access_token_expires_at", { withTimezone: true }),
+    refreshTokenExpiresAt: timestamp("refresh_token_expires_at", { withTimezone: true }),
+    scope: text("scope"),
+    password: text("password"),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("account_user_id_idx").on(t.userId)],
+);
+
+export const verification = pgTable(
+  "verification",
+  {
+    id: text("id").primaryKey(),
+    identifier: text("identifier").notNull(),
+    value: text("value").notNull(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("verification_identifier_idx").on(t.identifier)],
+);
+
+// ---------------------------------------------------------------------------
+// Floorline domain (names from the club's existing system)
+// ---------------------------------------------------------------------------
+
+export const players = pgTable("players", {
+  // Players know their "Player ID" (e.g. 29): a small serial, not a uuid.
+  id: serial("id").primaryKey(),
+  userId: text("user_id")
+    .notNull()
+    .unique()
+    .references(() => user.id, { onDelete: "cascade" }),
+  displayName: text("display_name").notNull(),
+  balance: numeric("balance", { precision: 12, scale: 2 }).notNull().default("0"),
+  creditLimit: numeric("credit_limit", { precision: 12, scale: 2 }).notNull().default("0"),
+  creditUsed: numeric("credit_used", { precision: 12, scale: 2 }).notNull().default("0"),
+  // Highest chat_messages.seq handed out for this player; bumped in the insert's transaction.
+  lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+});
+
+export const staff = pgTable("staff", {
+  userId: text("user_id")
+    .primaryKey()
+    .references(() => user.id, { onDelete: "cascade" }),
+  displayName: text("display_name").notNull(),
+  acceptingChats: boolean("accepting_chats").notNull().default(true),
+  maxConcurrentChats: integer("max_concurrent_chats").notNull().default(5),
+});
+
+export const requestStatuses = ["waiting", "in_progress", "resolved"] as const;
+export type RequestStatus = (typeof requestStatuses)[number];
+export const requestStatus = pgEnum("chat_request_status", requestStatuses);
+
+export const chatRequests = pgTable(
+  "chat_requests",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    playerId: integer("player_id")
+      .notNull()
+      .references(() => players.id, { onDelete: "cascade" }),
+    playerName: text("player_name").notNull(),
+    initialMessage: text("initial_message").notNull(),
+    status: requestStatus("status").notNull().default("waiting"),
+    assignedStaffId: text("assigned_staff_id").references(() => staff.userId, {
+      onDelete: "set null",
+    }),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    claimedAt: timestamp("claimed_at", { withTimezone: true }),
+    firstResponseAt: timestamp("first_response_at", { withTimezone: true }),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+    lastMessageAt: timestamp("last_message_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    index("chat_requests_status_created_idx").on(t.status, t.createdAt),
+    index("chat_requests_player_idx").on(t.playerId, t.createdAt),
+    // A player has at most one open request: concurrent first messages cannot open two.
+    uniqueIndex("chat_requests_one_open_per_player")
+      .on(t.playerId)
+      .where(sql`${t.status} <> 'resolved'`),
+  ],
+);
+
+export const senders = ["player", "staff", "system"] as const;
+export type Sender = (typeof senders)[number];
+export const messageSender = pgEnum("chat_message_sender", senders);
+
+export const messageStatuses = ["sent", "received", "read"] as const;
+export type MessageStatus = (typeof messageStatuses)[number];
+export const messageStatus = pgEnum("chat_message_status", messageStatuses);
+
+export const chatMessages = pgTable(
+  "chat_messages",
+  {
+    // Chosen by the sending client so that a retry of the same send is idempotent.
+    id: uuid("id").primaryKey(),
+    requestId: uuid("request_id")
+      .notNull()
+      .references(() => chatRequests.id, { onDelete: "cascade" }),
+    playerId: integer("player_id")
+      .notNull()
+      .references(() => players.id, { onDelete: "cascade" }),
+    seq: bigint("seq", { mode: "number" }).notNull(),
+    sender: messageSender("sender").notNull(),
+    senderName: text("sender_name").notNull(),
+    senderUserId: text("sender_user_id"),
+    messageText: text("message_text").notNull(),
+    timestamp: timestamp("timestamp", { withTimezone: true }).notNull().defaultNow(),
+    status: messageStatus("status").notNull().default("sent"),
+  },
+  (t) => [
+    uniqueIndex("chat_messages_player_seq_idx").on(t.playerId, t.seq),
+    index("chat_messages_request_idx").on(t.requestId, t.seq),
+  ],
+);
+
+export const chatEventTypes = [
+  "created",
+  "claimed",
+  "transferred",
+  "released",
+  "resolved",
+  "reopened",
+] as const;
+export type ChatEventType = (typeof chatEventTypes)[number];
+export const chatEventType = pgEnum("chat_event_type", chatEventTypes);
+
+// Append-only audit trail; wait / first-response / resolution metrics derive from it.
+export const chatEvents = pgTable(
+  "chat_events",
+  {
+    id: serial("id").primaryKey(),
+    requestId: uuid("request_id")
+      .notNull()
+      .references(() => chatRequests.id, { onDelete: "cascade" }),
+    type: chatEventType("type").notNull(),
+    actorUserId: text("actor_user_id"),
+    actorName: text("actor_name"),
+    at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("chat_events_request_idx").on(t.requestId, t.at)],
+);
+
+export type Player = typeof players.$inferSelect;
+export type Staff = typeof staff.$inferSelect;
+export type ChatRequest = typeof chatRequests.$inferSelect;
+export type ChatMessage = typeof chatMessages.$inferSelect;
+export type ChatEvent = typeof chatEvents.$inferSelect;

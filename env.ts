@@ -1,0 +1,72 @@
+import { createEnv } from "@t3-oss/env-nextjs";
+import { z } from "zod";
+
+/**
+ * Every setting Floorline reads, validated once. A missing or malformed variable stops
+ * start-up with a message naming it. `.env.example` documents each one with its default.
+ *
+ * Browser-side settings (the realtime key, host, port) are read here on the server and handed
+ * to the client at request time, so one build can be pointed anywhere by env alone.
+ */
+const bool = z
+  .enum(["true", "false", "1", "0"])
+  .transform((v) => v === "true" || v === "1");
+const port = z.coerce.number().int().min(0).max(65535);
+
+export const env = createEnv({
+  server: {
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    PORT: port.default(3000),
+    APP_URL: z.url().default("http://localhost:3000"),
+
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+    PGLITE_DATA_DIR: z.string().min(1).default(".data/pglite"),
+    SEED_DEMO_DATA: bool.optional(),
+
+    BETTER_AUTH_SECRET: z
+      .string()
+      .min(32, "must be at least 32 characters")
+      .default("floorline-dev-secret-change-me-in-production-0123456789"),
+    AUTH_SIGN_IN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
+
+    PUSHER_APP_ID: z.string().min(1).default("floorline"),
+    PUSHER_KEY: z.string().min(1).default("floorline-key"),
+    PUSHER_SECRET: z.string().min(1).default("floorline-secret"),
+    PUSHER_HOST: z.string().min(1).optional(),
+    PUSHER_PORT: port.optional(),
+    PUSHER_USE_TLS: bool.default(false),
+    PUSHER_CLUSTER: z.string().min(1).default("mt1"),
+    PUSHER_PUBLIC_HOST: z.string().min(1).optional(),
+    PUSHER_PUBLIC_PORT: port.optional(),
+    REALTIME_HOST: z.string().min(1).default("127.0.0.1"),
+    REALTIME_PORT: port.default(6001),
+  },
+  client: {},
+  experimental__runtimeEnv: {},
+  emptyStringAsUndefined: true,
+  skipValidation: process.env.SKIP_ENV_VALIDATION === "1",
+});
+
+export type Env = typeof env;
+
+/** Where the web app publishes and where browsers connect: our own server unless PUSHER_HOST says otherwise. */
+export function realtimeEndpoints(e: Env = env) {
+  const external = e.PUSHER_HOST !== undefined;
+  const host = e.PUSHER_HOST ?? e.REALTIME_HOST;
+  const port = e.PUSHER_PORT ?? (external ? (e.PUSHER_USE_TLS ? 443 : 80) : e.REALTIME_PORT);
+  return {
+    external,
+    server: { host, port, useTLS: e.PUSHER_USE_TLS },
+    browser: {
+      key: e.PUSHER_KEY,
+      cluster: e.PUSHER_CLUSTER,
+      // null = the host the page was loaded from, so a phone on the club's Wi-Fi reaches it too.
+      wsHost: e.PUSHER_PUBLIC_HOST ?? (external ? host : null),
+      wsPort: e.PUSHER_PUBLIC_PORT ?? port,
+      forceTLS: e.PUSHER_USE_TLS,
+    },
+  };
+}

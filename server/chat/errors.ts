@@ -1,0 +1,19 @@
+/** Errors the chat domain raises on purpose; transports map `code` to tRPC codes / HTTP statuses. */
+export type ChatErrorCode = "BAD_REQUEST" | "NOT_FOUND" | "FORBIDDEN" | "CONFLICT";
+
+export class ChatError extends Error {
+  constructor(
+    readonly code: ChatErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = "ChatError";
+  }
+}
+
+export const httpStatusOf: Record<ChatErrorCode, number> = {
+  BAD_REQUEST: 400,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+};

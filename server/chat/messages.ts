@@ -1,0 +1,109 @@
+import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
+import type { Db, Tx } from "@/db/client";
+import { type ChatMessage, type Sender, chatMessages, chatRequests, players } from "@/db/schema";
+import { ChatError } from "./errors";
+
+type NewMessage = {
+  id: string;
+  requestId: string;
+  playerId: number;
+  sender: Sender;
+  senderName: string;
+  senderUserId: string | null;
+  text: string;
+};
+
+/**
+ * Appends a message to a player's thread inside the caller's transaction.
+ * The caller must already hold the player row lock (`lockPlayer`), which serialises every
+ * writer of this thread: seq is then strictly increasing with no gaps, and a retry of the
+ * same id sees the committed first attempt instead of racing it.
+ */
+export async function appendMessage(tx: Tx, msg: NewMessage): Promise<ChatMessage> {
+  const [bumped] = await tx
+    .update(players)
+    .set({ lastSeq: sql`${players.lastSeq} + 1` })
+    .where(eq(players.id, msg.playerId))
+    .returning({ seq: players.lastSeq });
+  if (!bumped) throw new ChatError("NOT_FOUND", `Player ${msg.playerId} not found`);
+
+  const [row] = await tx
+    .insert(chatMessages)
+    .values({
+      id: msg.id,
+      requestId: msg.requestId,
+      playerId: msg.playerId,
+      seq: bumped.seq,
+      sender: msg.sender,
+      senderName: msg.senderName,
+      senderUserId: msg.senderUserId,
+      messageText: msg.text,
+    })
+    .returning();
+  if (!row) throw new Error("insert returned no row");
+
+  await tx
+    .update(chatRequests)
+    .set({ lastMessageAt: row.timestamp })
+    .where(eq(chatRequests.id, msg.requestId));
+  return row;
+}
+
+/** Takes the per-player write lock for the rest of the transaction. */
+export async function lockPlayer(tx: Tx, playerId: number) {
+  const [row] = await tx.select().from(players).where(eq(players.id, playerId)).for("update");
+  if (!row) throw new ChatError("NOT_FOUND", `Player ${playerId} not found`);
+  return row;
+}
+
+/**
+ * A message id that is already stored: the same sender retrying returns the stored row;
+ * anyone else reusing the id is refused without learning what it holds.
+ */
+export async function findExisting(
+  tx: Tx | Db,
+  id: string,
+  owner: { playerId: number; sender: Sender },
+): Promise<ChatMessage | null> {
+  const [existing] = await tx.select().from(chatMessages).where(eq(chatMessages.id, id));
+  if (!existing) return null;
+  if (existing.playerId !== owner.playerId || existing.sender !== owner.sender) {
+    throw new ChatError("CONFLICT", "This message id is already used; send with a new id");
+  }
+  return existing;
+}
+
+/** Newest page first from the database, returned oldest → newest for display. */
+export async function threadPage(
+  db: Db,
+  input: { playerId: number; beforeSeq?: number; limit: number },
+) {
+  const rows = await db
+    .select()
+    .from(chatMessages)
+    .where(
+      and(
+        eq(chatMessages.playerId, input.playerId),
+        input.beforeSeq ? lt(chatMessages.seq, input.beforeSeq) : undefined,
+      ),
+    )
+    .orderBy(desc(chatMessages.seq))
+    .limit(input.limit + 1);
+  const hasOlder = rows.length > input.limit;
+  const page = rows.slice(0, input.limit).reverse();
+  return { messages: page, olderCursor: hasOlder ? page[0]?.seq : undefined };
+}
+
+/** Everything after `sinceSeq`, oldest first: what a client missed while away. */
+export async function messagesSince(
+  db: Db,
+  input: { playerId: number; sinceSeq: number; limit: number },
+) {
+  const rows = await db
+    .select()
+    .from(chatMessages)
+    .where(and(eq(chatMessages.playerId, input.playerId), gt(chatMessages.seq, input.sinceSeq)))
+    .orderBy(asc(chatMessages.seq))
+    .limit(input.limit + 1);
+  return { messages: rows.slice(0, input.limit), hasMore: rows.length > input.limit };
+}

@@ -1,0 +1,182 @@
+import { and, desc, eq, inArray, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import {
+  type ChatEventType,
+  type ChatMessage,
+  type ChatRequest,
+  type RequestStatus,
+  chatEvents,
+  chatMessages,
+  chatRequests,
+  players,
+} from "@/db/schema";
+import type { StaffActor } from "./actors";
+import { ChatError } from "./errors";
+import type { ReplyInput } from "./inputs";
+import { appendMessage, findExisting, lockPlayer } from "./messages";
+
+export type QueueItem = ChatRequest & {
+  lastMessage: Pick<ChatMessage, "messageText" | "sender" | "seq" | "timestamp"> | null;
+  /** Player messages staff have not read yet. */
+  unreadCount: number;
+};
+
+/** The staff queue: waiting oldest first; in progress and resolved most recent first. */
+export async function listQueue(
+  db: Db,
+  input: { statuses?: RequestStatus[]; resolvedLimit?: number } = {},
+): Promise<QueueItem[]> {
+  const statuses = input.statuses ?? ["waiting", "in_progress", "resolved"];
+  const lastMessage = db
+    .selectDistinctOn([chatMessages.requestId], {
+      requestId: chatMessages.requestId,
+      messageText: chatMessages.messageText,
+      sender: chatMessages.sender,
+      seq: chatMessages.seq,
+      timestamp: chatMessages.timestamp,
+    })
+    .from(chatMessages)
+    .orderBy(chatMessages.requestId, desc(chatMessages.seq))
+    .as("last_message");
+  const unread = db
+    .select({
+      requestId: chatMessages.requestId,
+      count: sql<number>`count(*)::int`.as("count"),
+    })
+    .from(chatMessages)
+    .where(and(eq(chatMessages.sender, "player"), sql`${chatMessages.status} <> 'read'`))
+    .groupBy(chatMessages.requestId)
+    .as("unread");
+
+  const open = statuses.filter((s) => s !== "resolved");
+  const result: QueueItem[] = [];
+  const select = () =>
+    db
+      .select({
+        request: chatRequests,
+        lastText: lastMessage.messageText,
+        lastSender: lastMessage.sender,
+        lastSeq: lastMessage.seq,
+        lastAt: lastMessage.timestamp,
+        unread: unread.count,
+      })
+      .from(chatRequests)
+      .leftJoin(lastMessage, eq(lastMessage.requestId, chatRequests.id))
+      .leftJoin(unread, eq(unread.requestId, chatRequests.id));
+  if (open.length) {
+    result.push(
+      ...(await select()
+        .where(inArray(chatRequests.status, open))
+        .orderBy(chatRequests.createdAt)).map(toItem),
+    );
+  }
+  if (statuses.includes("resolved")) {
+    result.push(
+      ...(await select()
+        .where(eq(chatRequests.status, "resolved"))
+        .orderBy(desc(chatRequests.resolvedAt))
+        .limit(input.resolvedLimit ?? 20)).map(toItem),
+    );
+  }
+  return result;
+}
+
+function toItem(row: {
+  request: ChatRequest;
+  lastText: string | null;
+  lastSender: ChatMessage["sender"] | null;
+  lastSeq: number | null;
+  lastAt: Date | null;
+  unread: number | null;
+}): QueueItem {
+  const { lastText, lastSender, lastSeq, lastAt } = row;
+  return {
+    ...row.request,
+    lastMessage:
+      lastText !== null && lastSender && lastSeq !== null && lastAt
+        ? { messageText: lastText, sender: lastSender, seq: lastSeq, timestamp: lastAt }
+        : null,
+    unreadCount: row.unread ?? 0,
+  };
+}
+
+export async function getRequest(db: Db, requestId: string) {
+  const [request] = await db.select().from(chatRequests).where(eq(chatRequests.id, requestId));
+  if (!request) throw new ChatError("NOT_FOUND", "Chat request not found");
+  return request;
+}
+
+/** The player card staff see beside a conversation. */
+export async function getPlayerCard(db: Db, playerId: number) {
+  const [player] = await db
+    .select({
+      id: players.id,
+      displayName: players.displayName,
+      balance: players.balance,
+      creditLimit: players.creditLimit,
+      creditUsed: players.creditUsed,
+    })
+    .from(players)
+    .where(eq(players.id, playerId));
+  if (!player) throw new ChatError("NOT_FOUND", `Player ${playerId} not found`);
+  return player;
+}
+
+/** A staff reply in a request's thread. Idempotent on `input.id`, like the player's send. */
+export async function replyAsStaff(db: Db, input: ReplyInput & { staff: StaffActor }) {
+  return db.transaction(async (tx) => {
+    const [request] = await tx.select().from(chatRequests).where(eq(chatRequests.id, input.requestId));
+    if (!request) throw new ChatError("NOT_FOUND", "Chat request not found");
+    await lockPlayer(tx, request.playerId);
+
+    const existing = await findExisting(tx, input.id, { playerId: request.playerId, sender: "staff" });
+    if (existing) return { message: existing, request, duplicate: true };
+    if (request.status === "resolved") {
+      throw new ChatError("CONFLICT", "This chat is resolved; reopen it to reply");
+    }
+    if (request.status === "in_progress" && request.assignedStaffId !== input.staff.userId) {
+      throw new ChatError("CONFLICT", "Another staff member is handling this chat");
+    }
+
+    const now = new Date();
+    // Replying to a waiting chat takes it: two staff must never answer the same player.
+    const updated = {
+      status: "in_progress" as const,
+      assignedStaffId: input.staff.userId,
+      claimedAt: request.claimedAt ?? now,
+      firstResponseAt: request.firstResponseAt ?? now,
+    };
+    if (request.status === "waiting") await recordEvent(tx, request.id, "claimed", input.staff);
+    await tx.update(chatRequests).set(updated).where(eq(chatRequests.id, request.id));
+
+    const message = await appendMessage(tx, {
+      id: input.id,
+      requestId: request.id,
+      playerId: request.playerId,
+      sender: "staff",
+      senderName: input.staff.displayName,
+      senderUserId: input.staff.userId,
+      text: input.text,
+    });
+    return {
+      message,
+      request: { ...request, ...updated, lastMessageAt: message.timestamp },
+      duplicate: false,
+    };
+  });
+}
+
+type Executor = Pick<Db, "insert">;
+export async function recordEvent(
+  tx: Executor,
+  requestId: string,
+  type: ChatEventType,
+  actor: StaffActor | null,
+) {
+  await tx.insert(chatEvents).values({
+    requestId,
+    type,
+    actorUserId: actor?.userId ?? null,
+    actorName: actor?.displayName ?? null,
+  });
+}

@@ -1,0 +1,46 @@
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { connectPostgres, type DbHandle, openPglite } from "@/db/client";
+import { migrate } from "@/db/migrate";
+
+export type TestDbKind = "pglite" | "postgres";
+
+/** PGlite always; real Postgres too when TEST_DATABASE_URL is set (CI sets it). */
+export const testDbKinds: TestDbKind[] = process.env.TEST_DATABASE_URL ? ["pglite", "postgres"] : ["pglite"];
+
+/**
+ * A migrated, empty database of the given kind, private to the caller. On Postgres each test
+ * file gets its own database, so files can run in parallel without seeing each other's rows.
+ */
+export async function openTestDb(kind: TestDbKind): Promise<DbHandle> {
+  if (kind === "pglite") {
+    const handle = openPglite();
+    await migrate(handle);
+    return handle;
+  }
+  const baseUrl = process.env.TEST_DATABASE_URL;
+  if (!baseUrl) throw new Error("TEST_DATABASE_URL is not set");
+  const name = `floorline_t_${randomBytes(6).toString("hex")}`;
+  await adminQuery(baseUrl, `create database ${name}`);
+  const url = new URL(baseUrl);
+  url.pathname = `/${name}`;
+  const handle = connectPostgres(url.toString(), 20);
+  await migrate(handle);
+  return {
+    ...handle,
+    close: async () => {
+      await handle.close();
+      await adminQuery(baseUrl, `drop database if exists ${name} with (force)`);
+    },
+  };
+}
+
+async function adminQuery(url: string, sql: string) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
