@@ -8,9 +8,7 @@ import { z } from "zod";
  * Browser-side settings (the realtime key, host, port) are read here on the server and handed
  * to the client at request time, so one build can be pointed anywhere by env alone.
  */
-const bool = z
-  .enum(["true", "false", "1", "0"])
-  .transform((v) => v === "true" || v === "1");
+const bool = z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1");
 const port = z.coerce.number().int().min(0).max(65535);
 
 export const env = createEnv({

@@ -139,9 +139,7 @@ export const chatRequests = pgTable(
     index("chat_requests_status_created_idx").on(t.status, t.createdAt),
     index("chat_requests_player_idx").on(t.playerId, t.createdAt),
     // A player has at most one open request: concurrent first messages cannot open two.
-    uniqueIndex("chat_requests_one_open_per_player")
-      .on(t.playerId)
-      .where(sql`${t.status} <> 'resolved'`),
+    uniqueIndex("chat_requests_one_open_per_player").on(t.playerId).where(sql`${t.status} <> 'resolved'`),
   ],
 );
 
@@ -178,14 +176,7 @@ export const chatMessages = pgTable(
   ],
 );
 
-export const chatEventTypes = [
-  "created",
-  "claimed",
-  "transferred",
-  "released",
-  "resolved",
-  "reopened",
-] as const;
+export const chatEventTypes = ["created", "claimed", "transferred", "released", "resolved", "reopened"] as const;
 export type ChatEventType = (typeof chatEventTypes)[number];
 export const chatEventType = pgEnum("chat_event_type", chatEventTypes);
 

@@ -12,9 +12,30 @@ type DemoAccount =
 export const demoAccounts: DemoAccount[] = [
   { role: "staff", email: "asha@floorline.test", name: "Asha (floor)" },
   { role: "staff", email: "vikram@floorline.test", name: "Vikram (floor)" },
-  { role: "player", email: "player29@floorline.test", name: "Ravi Kumar", playerId: 29, balance: "2000.00", creditLimit: "5000.00" },
-  { role: "player", email: "player30@floorline.test", name: "Meera Shah", playerId: 30, balance: "750.00", creditLimit: "1000.00" },
-  { role: "player", email: "player31@floorline.test", name: "Arjun Rao", playerId: 31, balance: "0.00", creditLimit: "0.00" },
+  {
+    role: "player",
+    email: "player29@floorline.test",
+    name: "Ravi Kumar",
+    playerId: 29,
+    balance: "2000.00",
+    creditLimit: "5000.00",
+  },
+  {
+    role: "player",
+    email: "player30@floorline.test",
+    name: "Meera Shah",
+    playerId: 30,
+    balance: "750.00",
+    creditLimit: "1000.00",
+  },
+  {
+    role: "player",
+    email: "player31@floorline.test",
+    name: "Arjun Rao",
+    playerId: 31,
+    balance: "0.00",
+    creditLimit: "0.00",
+  },
 ];
 
 /**
@@ -29,7 +50,9 @@ export async function seedDemoData(db: Db): Promise<number> {
       const [exists] = await tx.select({ id: user.id }).from(user).where(eq(user.email, demo.email));
       if (exists) return false;
       const userId = crypto.randomUUID();
-      await tx.insert(user).values({ id: userId, name: demo.name, email: demo.email, emailVerified: true, role: demo.role });
+      await tx
+        .insert(user)
+        .values({ id: userId, name: demo.name, email: demo.email, emailVerified: true, role: demo.role });
       await tx.insert(account).values({
         id: crypto.randomUUID(),
         accountId: userId,

@@ -15,7 +15,12 @@ export function createAuth(db: Db) {
     trustedOrigins: (request) => (request ? [new URL(request.url).origin] : []),
     database: drizzleAdapter(db, {
       provider: "pg",
-      schema: { user: schema.user, session: schema.session, account: schema.account, verification: schema.verification },
+      schema: {
+        user: schema.user,
+        session: schema.session,
+        account: schema.account,
+        verification: schema.verification,
+      },
     }),
     // The club creates accounts; nobody signs themselves up as staff.
     emailAndPassword: { enabled: true, disableSignUp: true },

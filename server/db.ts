@@ -1,7 +1,7 @@
-import { env } from "@/env";
 import { type DbHandle, openDatabase } from "@/db/client";
 import { migrate } from "@/db/migrate";
 import { DEMO_PASSWORD, demoAccounts, seedDemoData } from "@/db/seed";
+import { env } from "@/env";
 
 /**
  * The process-wide database. Next bundles server modules more than once, so the handle lives

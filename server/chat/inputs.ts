@@ -29,8 +29,8 @@ export const replyInput = z.strictObject({
 export type ReplyInput = z.infer<typeof replyInput>;
 
 export const threadPageInput = z.strictObject({
-  /** Keyset cursor: messages with seq below this (older page). */
-  beforeSeq: z.number().int().positive().optional(),
+  /** Keyset cursor (named `cursor` for infinite queries): messages with seq below this. */
+  cursor: z.number().int().positive().nullish(),
   limit: z.number().int().min(1).max(200).default(50),
 });
 

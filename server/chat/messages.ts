@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
-import { type ChatMessage, type Sender, chatMessages, chatRequests, players } from "@/db/schema";
+import { type ChatMessage, chatMessages, chatRequests, players, type Sender } from "@/db/schema";
 import { ChatError } from "./errors";
 
 type NewMessage = {
@@ -42,10 +42,7 @@ export async function appendMessage(tx: Tx, msg: NewMessage): Promise<ChatMessag
     .returning();
   if (!row) throw new Error("insert returned no row");
 
-  await tx
-    .update(chatRequests)
-    .set({ lastMessageAt: row.timestamp })
-    .where(eq(chatRequests.id, msg.requestId));
+  await tx.update(chatRequests).set({ lastMessageAt: row.timestamp }).where(eq(chatRequests.id, msg.requestId));
   return row;
 }
 
@@ -74,18 +71,12 @@ export async function findExisting(
 }
 
 /** Newest page first from the database, returned oldest → newest for display. */
-export async function threadPage(
-  db: Db,
-  input: { playerId: number; beforeSeq?: number; limit: number },
-) {
+export async function threadPage(db: Db, input: { playerId: number; cursor?: number | null; limit: number }) {
   const rows = await db
     .select()
     .from(chatMessages)
     .where(
-      and(
-        eq(chatMessages.playerId, input.playerId),
-        input.beforeSeq ? lt(chatMessages.seq, input.beforeSeq) : undefined,
-      ),
+      and(eq(chatMessages.playerId, input.playerId), input.cursor ? lt(chatMessages.seq, input.cursor) : undefined),
     )
     .orderBy(desc(chatMessages.seq))
     .limit(input.limit + 1);
@@ -95,10 +86,7 @@ export async function threadPage(
 }
 
 /** Everything after `sinceSeq`, oldest first: what a client missed while away. */
-export async function messagesSince(
-  db: Db,
-  input: { playerId: number; sinceSeq: number; limit: number },
-) {
+export async function messagesSince(db: Db, input: { playerId: number; sinceSeq: number; limit: number }) {
   const rows = await db
     .select()
     .from(chatMessages)

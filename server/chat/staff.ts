@@ -4,11 +4,11 @@ import {
   type ChatEventType,
   type ChatMessage,
   type ChatRequest,
-  type RequestStatus,
   chatEvents,
   chatMessages,
   chatRequests,
   players,
+  type RequestStatus,
 } from "@/db/schema";
 import type { StaffActor } from "./actors";
 import { ChatError } from "./errors";
@@ -65,17 +65,17 @@ export async function listQueue(
       .leftJoin(unread, eq(unread.requestId, chatRequests.id));
   if (open.length) {
     result.push(
-      ...(await select()
-        .where(inArray(chatRequests.status, open))
-        .orderBy(chatRequests.createdAt)).map(toItem),
+      ...(await select().where(inArray(chatRequests.status, open)).orderBy(chatRequests.createdAt)).map(toItem),
     );
   }
   if (statuses.includes("resolved")) {
     result.push(
-      ...(await select()
-        .where(eq(chatRequests.status, "resolved"))
-        .orderBy(desc(chatRequests.resolvedAt))
-        .limit(input.resolvedLimit ?? 20)).map(toItem),
+      ...(
+        await select()
+          .where(eq(chatRequests.status, "resolved"))
+          .orderBy(desc(chatRequests.resolvedAt))
+          .limit(input.resolvedLimit ?? 20)
+      ).map(toItem),
     );
   }
   return result;
@@ -167,12 +167,7 @@ export async function replyAsStaff(db: Db, input: ReplyInput & { staff: StaffAct
 }
 
 type Executor = Pick<Db, "insert">;
-export async function recordEvent(
-  tx: Executor,
-  requestId: string,
-  type: ChatEventType,
-  actor: StaffActor | null,
-) {
+export async function recordEvent(tx: Executor, requestId: string, type: ChatEventType, actor: StaffActor | null) {
   await tx.insert(chatEvents).values({
     requestId,
     type,

@@ -32,7 +32,10 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     // Forms show zod's per-field messages next to the field they belong to.
     const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
-    return { ...shape, data: { ...shape.data, zodError } };
+    // The top-level message is what a client shows: plain sentences, not zod's JSON dump.
+    const message =
+      error.cause instanceof ZodError ? error.cause.issues.map((issue) => issue.message).join("; ") : shape.message;
+    return { ...shape, message, data: { ...shape.data, zodError } };
   },
 });
 
@@ -57,9 +60,7 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
 
 export const playerProcedure = authedProcedure.use(async ({ ctx, next }) => {
   const [player] =
-    ctx.user.role === "player"
-      ? await ctx.db.select().from(players).where(eq(players.userId, ctx.user.id))
-      : [];
+    ctx.user.role === "player" ? await ctx.db.select().from(players).where(eq(players.userId, ctx.user.id)) : [];
   if (!player) throw new TRPCError({ code: "FORBIDDEN", message: "Only players can do this" });
   return next({ ctx: { player } });
 });

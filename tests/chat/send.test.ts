@@ -39,8 +39,18 @@ describe.each(testDbKinds)("chat send and history on %s", (kind) => {
 
     expect(sent.duplicate).toBe(false);
     expect(sent.openedRequest).toBe(true);
-    expect(sent.message).toMatchObject({ id, seq: 1, sender: "player", messageText: "Need help with a withdrawal", status: "sent" });
-    expect(sent.request).toMatchObject({ playerId: player.id, status: "waiting", initialMessage: "Need help with a withdrawal" });
+    expect(sent.message).toMatchObject({
+      id,
+      seq: 1,
+      sender: "player",
+      messageText: "Need help with a withdrawal",
+      status: "sent",
+    });
+    expect(sent.request).toMatchObject({
+      playerId: player.id,
+      status: "waiting",
+      initialMessage: "Need help with a withdrawal",
+    });
 
     const second = await caller.chat.send({ id: randomUUID(), text: "Are you there?" });
     expect(second.openedRequest).toBe(false);
@@ -89,7 +99,7 @@ describe.each(testDbKinds)("chat send and history on %s", (kind) => {
     const newest = await caller.chat.history({ limit: 2 });
     expect(newest.messages.map((m) => m.messageText)).toEqual(["m4", "m5"]);
     expect(newest.olderCursor).toBe(4);
-    const older = await caller.chat.history({ limit: 2, beforeSeq: newest.olderCursor });
+    const older = await caller.chat.history({ limit: 2, cursor: newest.olderCursor });
     expect(older.messages.map((m) => m.messageText)).toEqual(["m2", "m3"]);
     const missed = await caller.chat.since({ sinceSeq: 3 });
     expect(missed.messages.map((m) => m.seq)).toEqual([4, 5]);

@@ -1,0 +1,158 @@
+"use client";
+
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback } from "react";
+import type { ChatMessage } from "@/db/schema";
+import { Composer } from "../../_chat/composer";
+import { MessageList } from "../../_chat/message-list";
+import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
+import { useOutbox } from "../../_chat/use-outbox";
+import { useTRPC, useTRPCClient } from "../../_trpc/client";
+import type { StaffMe } from "./staff-portal";
+
+const rupees = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });
+
+export function Conversation({ requestId, me, onClose }: { requestId: string; me: StaffMe; onClose: () => void }) {
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  const queryClient = useQueryClient();
+  const conversation = useQuery(trpc.staff.conversation.queryOptions({ requestId }));
+  const request = conversation.data?.request;
+  const player = conversation.data?.player;
+
+  const threadOptions = trpc.staff.thread.infiniteQueryOptions(
+    { playerId: request?.playerId ?? 0, limit: 50 },
+    { getNextPageParam: olderPage, enabled: !!request },
+  );
+  const thread = useInfiniteQuery(threadOptions);
+
+  const refreshRequest = useCallback(
+    () =>
+      Promise.all([
+        queryClient.invalidateQueries({ queryKey: trpc.staff.conversation.queryKey({ requestId }) }),
+        queryClient.invalidateQueries({ queryKey: trpc.staff.queue.queryKey() }),
+      ]),
+    [queryClient, trpc, requestId],
+  );
+  const onStored = useCallback(
+    (message: ChatMessage) => {
+      queryClient.setQueryData(threadOptions.queryKey, (data) => mergeIntoHistory(data, [message]));
+      void refreshRequest();
+    },
+    [queryClient, threadOptions.queryKey, refreshRequest],
+  );
+  const outbox = useOutbox({
+    owner: `staff-${me.id}-${requestId}`,
+    send: async (entry) => (await client.staff.reply.mutate({ requestId, id: entry.id, text: entry.text })).message,
+    onStored,
+  });
+
+  const action = { onSuccess: refreshRequest };
+  const claim = useMutation(trpc.staff.claim.mutationOptions(action));
+  const resolve = useMutation(trpc.staff.resolve.mutationOptions(action));
+  const reopen = useMutation(trpc.staff.reopen.mutationOptions(action));
+  const actionError = claim.error ?? resolve.error ?? reopen.error;
+
+  if (conversation.isError) {
+    return (
+      <div className="conversation">
+        <p role="alert" className="error">
+          {conversation.error.message}
+        </p>
+        <button type="button" onClick={onClose}>
+          Back to queue
+        </button>
+      </div>
+    );
+  }
+  if (!request || !player) return <p className="muted centered">Loading conversation…</p>;
+
+  const messages = flattenHistory(thread.data);
+  const stored = new Set(messages.map((m) => m.id));
+  const mine = request.status === "in_progress" && request.assignedStaffId === me.id;
+  const canReply = request.status === "waiting" || mine;
+
+  return (
+    <div className="conversation">
+      <div className="conversation-head">
+        <button type="button" className="link-button back" onClick={onClose}>
+          ← Queue
+        </button>
+        <section className="player-card" aria-label="Player">
+          <h2>
+            {player.displayName} <span className="muted">· Player ID {player.id}</span>
+          </h2>
+          <dl>
+            <div>
+              <dt>Balance</dt>
+              <dd>{rupees.format(Number(player.balance))}</dd>
+            </div>
+            <div>
+              <dt>Credit</dt>
+              <dd>
+                {rupees.format(Number(player.creditUsed))} of {rupees.format(Number(player.creditLimit))}
+              </dd>
+            </div>
+            <div>
+              <dt>Status</dt>
+              <dd>
+                {request.status === "waiting"
+                  ? "Waiting"
+                  : request.status === "in_progress"
+                    ? mine
+                      ? "With you"
+                      : "With another staff member"
+                    : "Resolved"}
+              </dd>
+            </div>
+          </dl>
+        </section>
+        <div className="actions">
+          {request.status === "waiting" && (
+            <button type="button" onClick={() => claim.mutate({ requestId })} disabled={claim.isPending}>
+              Take
+            </button>
+          )}
+          {(request.status === "waiting" || mine) && (
+            <button type="button" onClick={() => resolve.mutate({ requestId })} disabled={resolve.isPending}>
+              Resolve
+            </button>
+          )}
+          {request.status === "resolved" && (
+            <button type="button" onClick={() => reopen.mutate({ requestId })} disabled={reopen.isPending}>
+              Reopen
+            </button>
+          )}
+        </div>
+      </div>
+      {actionError && (
+        <p role="alert" className="error">
+          {actionError.message}
+        </p>
+      )}
+      <MessageList
+        label={`Conversation with ${player.displayName}`}
+        messages={messages}
+        pending={outbox.entries.filter((e) => !stored.has(e.id))}
+        online={outbox.online}
+        mine="staff"
+        viewerUserId={me.id}
+        onRetry={outbox.retry}
+        onDiscard={outbox.discard}
+        hasOlder={thread.hasNextPage}
+        loadingOlder={thread.isFetchingNextPage}
+        onLoadOlder={() => void thread.fetchNextPage()}
+        emptyText="No messages yet."
+      />
+      {canReply ? (
+        <Composer onSend={outbox.enqueue} placeholder={`Reply to ${player.displayName}`} />
+      ) : (
+        <p className="muted composer-note">
+          {request.status === "resolved"
+            ? "This chat is resolved. Reopen it to reply."
+            : "Another staff member is handling this chat."}
+        </p>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,18 @@
+import { requireRole } from "../../_auth/guards";
+import { SignOutButton } from "../../_auth/sign-out-button";
+import { HydrateClient, prefetch, trpc } from "../../_trpc/server";
+import { StaffPortal } from "./staff-portal";
+
+export const metadata = { title: "Queue · Floorline staff" };
+
+export default async function StaffPage() {
+  const user = await requireRole(["staff", "admin"], "/staff");
+  prefetch(trpc.staff.queue.queryOptions());
+  return (
+    <HydrateClient>
+      <div className="portal staff-portal">
+        <StaffPortal me={{ id: user.id, name: user.name }} signOut={<SignOutButton />} />
+      </div>
+    </HydrateClient>
+  );
+}

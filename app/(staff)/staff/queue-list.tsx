@@ -1,0 +1,59 @@
+"use client";
+
+import type { QueueItem } from "@/server/chat/staff";
+import { formatAge, useNow } from "./use-now";
+
+export function QueueSection(props: {
+  title: string;
+  items: QueueItem[];
+  selectedId: string | null;
+  onOpen: (id: string) => void;
+  ageOf: (item: QueueItem) => Date;
+  agePrefix: string;
+  empty: string;
+  toolbar?: React.ReactNode;
+}) {
+  const now = useNow();
+  const headingId = `queue-${props.title.toLowerCase().replace(/\s+/g, "-")}`;
+  return (
+    <section aria-labelledby={headingId} className="queue-section">
+      <div className="queue-heading">
+        <h2 id={headingId}>
+          {props.title} <span className="count">{props.items.length}</span>
+        </h2>
+        {props.toolbar}
+      </div>
+      {props.items.length === 0 ? (
+        <p className="muted small">{props.empty}</p>
+      ) : (
+        <ul className="queue-list">
+          {props.items.map((item) => (
+            <li key={item.id}>
+              <button
+                type="button"
+                className="queue-item"
+                aria-current={item.id === props.selectedId ? "true" : undefined}
+                onClick={() => props.onOpen(item.id)}
+              >
+                <span className="queue-name">
+                  {item.playerName} <span className="muted">· Player ID {item.playerId}</span>
+                </span>
+                <span className="queue-preview">
+                  {item.lastMessage
+                    ? `${item.lastMessage.sender === "player" ? "" : "Staff: "}${item.lastMessage.messageText}`
+                    : item.initialMessage}
+                </span>
+                <span className="queue-meta">
+                  <span>
+                    {props.agePrefix} {formatAge(props.ageOf(item), now)}
+                  </span>
+                  {item.unreadCount > 0 && <span className="badge">{item.unreadCount} unread</span>}
+                </span>
+              </button>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}

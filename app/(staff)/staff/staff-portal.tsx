@@ -1,0 +1,93 @@
+"use client";
+
+import { useQuery } from "@tanstack/react-query";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { useState } from "react";
+import { useTRPC } from "../../_trpc/client";
+import { Conversation } from "./conversation";
+import { QueueSection } from "./queue-list";
+
+export type StaffMe = { id: string; name: string };
+
+export function StaffPortal({ me, signOut }: { me: StaffMe; signOut: React.ReactNode }) {
+  const trpc = useTRPC();
+  const router = useRouter();
+  const pathname = usePathname();
+  const params = useSearchParams();
+  const selectedId = params.get("request");
+  const [onlyMine, setOnlyMine] = useState(false);
+  const queue = useQuery(trpc.staff.queue.queryOptions());
+  const items = queue.data ?? [];
+
+  // The open conversation lives in the URL: reload-safe, and push notifications can deep-link.
+  const open = (id: string | null) => router.replace(id ? `${pathname}?request=${id}` : pathname, { scroll: false });
+
+  const waiting = items.filter((i) => i.status === "waiting");
+  const inProgress = items.filter((i) => i.status === "in_progress" && (!onlyMine || i.assignedStaffId === me.id));
+  const resolved = items.filter((i) => i.status === "resolved");
+
+  return (
+    <>
+      <header className="topbar">
+        <div>
+          <strong>Floorline</strong> <span className="muted">· Staff · {me.name}</span>
+        </div>
+        {signOut}
+      </header>
+      <div className={selectedId ? "staff-layout has-selection" : "staff-layout"}>
+        <nav className="queue" aria-label="Chat queue">
+          <h1 className="visually-hidden">Chat queue</h1>
+          {queue.isError && (
+            <p role="alert" className="error">
+              Could not load the queue: {queue.error.message}
+            </p>
+          )}
+          <QueueSection
+            title="Waiting"
+            items={waiting}
+            selectedId={selectedId}
+            onOpen={open}
+            ageOf={(i) => i.createdAt}
+            agePrefix="waiting"
+            empty="Nobody is waiting."
+          />
+          <QueueSection
+            title="In progress"
+            items={inProgress}
+            selectedId={selectedId}
+            onOpen={open}
+            ageOf={(i) => i.lastMessageAt}
+            agePrefix="last message"
+            empty={onlyMine ? "No chats assigned to you." : "No chats in progress."}
+            toolbar={
+              <div className="segmented">
+                <button type="button" aria-pressed={onlyMine} onClick={() => setOnlyMine(true)}>
+                  Mine
+                </button>
+                <button type="button" aria-pressed={!onlyMine} onClick={() => setOnlyMine(false)}>
+                  Everyone
+                </button>
+              </div>
+            }
+          />
+          <QueueSection
+            title="Resolved"
+            items={resolved}
+            selectedId={selectedId}
+            onOpen={open}
+            ageOf={(i) => i.resolvedAt ?? i.lastMessageAt}
+            agePrefix="resolved"
+            empty="Nothing resolved recently."
+          />
+        </nav>
+        <section className="conversation-pane" aria-label="Conversation">
+          {selectedId ? (
+            <Conversation key={selectedId} requestId={selectedId} me={me} onClose={() => open(null)} />
+          ) : (
+            <p className="muted centered">Choose a chat from the queue.</p>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,23 @@
+"use client";
+
+import { useState } from "react";
+import { authClient } from "./auth-client";
+
+export function SignOutButton() {
+  const [busy, setBusy] = useState(false);
+  return (
+    <button
+      type="button"
+      className="link-button"
+      disabled={busy}
+      onClick={async () => {
+        setBusy(true);
+        await authClient.signOut();
+        // A full load drops every cached query of the previous user.
+        window.location.assign("/sign-in");
+      }}
+    >
+      Sign out
+    </button>
+  );
+}

@@ -1,0 +1,108 @@
+"use client";
+
+import { useEffect, useLayoutEffect, useRef } from "react";
+import type { ChatMessage } from "@/db/schema";
+import type { OutboxEntry } from "./outbox";
+
+const statusLabel = { sent: "Sent", received: "Delivered", read: "Read" } as const;
+
+/**
+ * The thread as an ARIA log. Text is rendered as text (React escapes it), so a message like
+ * `<img onerror=…>` shows exactly what was typed.
+ */
+export function MessageList(props: {
+  messages: ChatMessage[];
+  pending: OutboxEntry[];
+  online: boolean;
+  /** Whose messages are "mine" (get receipt states and sit on the right). */
+  mine: ChatMessage["sender"];
+  /** Messages by this user read "You"; colleagues' replies keep their names. */
+  viewerUserId: string;
+  label: string;
+  onRetry: (id: string) => void;
+  onDiscard: (id: string) => void;
+  hasOlder: boolean;
+  loadingOlder: boolean;
+  onLoadOlder: () => void;
+  emptyText: string;
+}) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const sentinel = useRef<HTMLDivElement>(null);
+  const stickToBottom = useRef(true);
+  const lastId = props.pending.at(-1)?.id ?? props.messages.at(-1)?.id;
+
+  // Follow new messages only when the reader is already at the bottom.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the newest message changes
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (el && stickToBottom.current) el.scrollTop = el.scrollHeight;
+  }, [lastId]);
+
+  const { hasOlder, loadingOlder, onLoadOlder } = props;
+  useEffect(() => {
+    const el = sentinel.current;
+    if (!el || !hasOlder) return;
+    const observer = new IntersectionObserver((entries) => {
+      if (entries.some((e) => e.isIntersecting) && !loadingOlder) onLoadOlder();
+    });
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [hasOlder, loadingOlder, onLoadOlder]);
+
+  return (
+    <div
+      ref={scroller}
+      className="thread"
+      onScroll={(e) => {
+        const el = e.currentTarget;
+        stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+      }}
+    >
+      {props.hasOlder && (
+        <div ref={sentinel} className="older">
+          <button type="button" className="link-button" onClick={props.onLoadOlder} disabled={props.loadingOlder}>
+            {props.loadingOlder ? "Loading earlier messages…" : "Load earlier messages"}
+          </button>
+        </div>
+      )}
+      <ol role="log" aria-live="polite" aria-label={props.label} className="messages">
+        {props.messages.length === 0 && props.pending.length === 0 && <li className="empty">{props.emptyText}</li>}
+        {props.messages.map((m) => (
+          <li key={m.id} className={`message ${m.sender === props.mine ? "mine" : m.sender}`} data-seq={m.seq}>
+            <span className="who">{m.senderUserId === props.viewerUserId ? "You" : m.senderName}</span>
+            <p className="text">{m.messageText}</p>
+            <span className="meta">
+              <time dateTime={new Date(m.timestamp).toISOString()}>{formatTime(m.timestamp)}</time>
+              {m.sender === props.mine && <span className="receipt"> · {statusLabel[m.status]}</span>}
+            </span>
+          </li>
+        ))}
+        {props.pending.map((p) => (
+          <li key={p.id} className={`message mine pending ${p.state}`}>
+            <span className="who">You</span>
+            <p className="text">{p.text}</p>
+            <span className="meta">
+              {p.state === "failed" ? (
+                <>
+                  <span className="error">Not sent: {p.error}</span>{" "}
+                  <button type="button" className="link-button" onClick={() => props.onRetry(p.id)}>
+                    Retry
+                  </button>{" "}
+                  <button type="button" className="link-button" onClick={() => props.onDiscard(p.id)}>
+                    Discard
+                  </button>
+                </>
+              ) : (
+                <span className="receipt">{props.online ? "Sending…" : "Waiting for connection"}</span>
+              )}
+            </span>
+          </li>
+        ))}
+      </ol>
+    </div>
+  );
+}
+
+function formatTime(t: Date | string) {
+  return new Date(t).toLocaleTimeString("en-IN", { hour: "2-digit", minute: "2-digit" });
+}

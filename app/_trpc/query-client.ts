@@ -1,0 +1,30 @@
+import { defaultShouldDehydrateQuery, QueryClient } from "@tanstack/react-query";
+import { TRPCClientError } from "@trpc/client";
+import superjson from "superjson";
+
+/** Errors that another try cannot fix: retrying them only delays the message the user needs. */
+const FINAL_CODES = new Set(["UNAUTHORIZED", "FORBIDDEN", "BAD_REQUEST", "NOT_FOUND", "CONFLICT"]);
+
+export function isFinalError(error: unknown) {
+  return error instanceof TRPCClientError && FINAL_CODES.has(error.data?.code);
+}
+
+export function createQueryClient() {
+  return new QueryClient({
+    defaultOptions: {
+      queries: {
+        // Realtime events keep caches fresh; refetching on every focus would only add load.
+        staleTime: 30_000,
+        retry: (failureCount, error) => !isFinalError(error) && failureCount < 3,
+      },
+      mutations: {
+        retry: (failureCount, error) => !isFinalError(error) && failureCount < 3,
+      },
+      dehydrate: {
+        serializeData: superjson.serialize,
+        shouldDehydrateQuery: (query) => defaultShouldDehydrateQuery(query) || query.state.status === "pending",
+      },
+      hydrate: { deserializeData: superjson.deserialize },
+    },
+  });
+}
