@@ -72,7 +72,9 @@ export function MessageList(props: {
             <span className="who">{m.senderUserId === props.viewerUserId ? "You" : m.senderName}</span>
             <p className="text">{m.messageText}</p>
             <span className="meta">
-              <time dateTime={new Date(m.timestamp).toISOString()}>{formatTime(m.timestamp)}</time>
+              <time dateTime={new Date(m.timestamp).toISOString()} suppressHydrationWarning>
+                {formatTime(m.timestamp)}
+              </time>
               {m.sender === props.mine && <span className="receipt"> · {statusLabel[m.status]}</span>}
             </span>
           </li>
@@ -103,6 +105,7 @@ export function MessageList(props: {
   );
 }
 
+// Server and browser may sit in different time zones: the browser's rendering wins.
 function formatTime(t: Date | string) {
   return new Date(t).toLocaleTimeString("en-IN", { hour: "2-digit", minute: "2-digit" });
 }

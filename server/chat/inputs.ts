@@ -32,6 +32,8 @@ export const threadPageInput = z.strictObject({
   /** Keyset cursor (named `cursor` for infinite queries): messages with seq below this. */
   cursor: z.number().int().positive().nullish(),
   limit: z.number().int().min(1).max(200).default(50),
+  /** Sent by tRPC's infinite queries; pages only go backwards in time here. */
+  direction: z.enum(["forward", "backward"]).optional(),
 });
 
 export const sinceInput = z.strictObject({

@@ -8,8 +8,10 @@ export const metadata = { title: "Chat with the floor team · Floorline" };
 
 export default async function PlayerPage() {
   const user = await requireRole(["player"], "/player");
-  prefetch(trpc.chat.me.queryOptions());
-  prefetch(trpc.chat.history.infiniteQueryOptions({ limit: 50 }, { getNextPageParam: olderPage }));
+  await Promise.all([
+    prefetch(trpc.chat.me.queryOptions()),
+    prefetch(trpc.chat.history.infiniteQueryOptions({ limit: 50 }, { getNextPageParam: olderPage })),
+  ]);
   return (
     <HydrateClient>
       <div className="portal player-portal">

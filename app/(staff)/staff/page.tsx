@@ -7,7 +7,7 @@ export const metadata = { title: "Queue · Floorline staff" };
 
 export default async function StaffPage() {
   const user = await requireRole(["staff", "admin"], "/staff");
-  prefetch(trpc.staff.queue.queryOptions());
+  await prefetch(trpc.staff.queue.queryOptions());
   return (
     <HydrateClient>
       <div className="portal staff-portal">

@@ -44,7 +44,7 @@ export function QueueSection(props: {
                     : item.initialMessage}
                 </span>
                 <span className="queue-meta">
-                  <span>
+                  <span suppressHydrationWarning>
                     {props.agePrefix} {formatAge(props.ageOf(item), now)}
                   </span>
                   {item.unreadCount > 0 && <span className="badge">{item.unreadCount} unread</span>}

@@ -1,0 +1,58 @@
+import { defineConfig, devices } from "@playwright/test";
+
+const port = Number(process.env.E2E_PORT ?? 3210);
+const realtimePort = Number(process.env.E2E_REALTIME_PORT ?? 6201);
+const baseURL = `http://localhost:${port}`;
+
+// CI: a fresh Postgres database per run (TEST_DATABASE_URL). Locally without it: a fresh
+// embedded database, so runs never see each other's data.
+const database: Record<string, string> = process.env.TEST_DATABASE_URL
+  ? { DATABASE_URL: process.env.TEST_DATABASE_URL, SEED_DEMO_DATA: "true" }
+  : { PGLITE_DATA_DIR: ".data/e2e" };
+
+export default defineConfig({
+  testDir: "e2e",
+  // The specs share the demo accounts: one at a time keeps them from answering each other.
+  fullyParallel: false,
+  workers: 1,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  reporter: process.env.CI ? [["list"]] : [["list"], ["html", { open: "never" }]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--disable-quic",
+      ],
+    },
+  },
+  projects: [
+    { name: "desktop", use: { ...devices["Desktop Chrome"], channel: undefined } },
+    { name: "phone", use: { ...devices["Pixel 7"], channel: undefined }, grep: /@phone/ },
+  ],
+  webServer: {
+    command: process.env.TEST_DATABASE_URL ? "npm start" : "rm -rf .data/e2e .data/e2e.lock && npm start",
+    url: `${baseURL}/sign-in`,
+    timeout: 240_000,
+    reuseExistingServer: false,
+    stdout: "pipe",
+    stderr: "pipe",
+    env: {
+      ...database,
+      PORT: String(port),
+      APP_URL: baseURL,
+      REALTIME_PORT: String(realtimePort),
+      AUTH_SIGN_IN_LIMIT_PER_MINUTE: "1000",
+    },
+  },
+});
