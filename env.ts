@@ -36,7 +36,7 @@ export const env = createEnv({
     PUSHER_HOST: z.string().min(1).optional(),
     PUSHER_PORT: port.optional(),
     PUSHER_USE_TLS: bool.default(false),
-    PUSHER_CLUSTER: z.string().min(1).default("mt1"),
+    PUSHER_CLUSTER: z.string().min(1).optional(),
     PUSHER_PUBLIC_HOST: z.string().min(1).optional(),
     PUSHER_PUBLIC_PORT: port.optional(),
     REALTIME_HOST: z.string().min(1).default("127.0.0.1"),
@@ -50,21 +50,31 @@ export const env = createEnv({
 
 export type Env = typeof env;
 
-/** Where the web app publishes and where browsers connect: our own server unless PUSHER_HOST says otherwise. */
+/**
+ * Where the web app publishes and where browsers connect:
+ * PUSHER_HOST set → that server (Soketi, another of ours); PUSHER_CLUSTER alone → hosted
+ * Pusher; neither → our own server from `npm run realtime` on REALTIME_HOST:REALTIME_PORT.
+ */
 export function realtimeEndpoints(e: Env = env) {
-  const external = e.PUSHER_HOST !== undefined;
+  const mode = e.PUSHER_HOST ? "host" : e.PUSHER_CLUSTER ? "cluster" : "ours";
   const host = e.PUSHER_HOST ?? e.REALTIME_HOST;
-  const port = e.PUSHER_PORT ?? (external ? (e.PUSHER_USE_TLS ? 443 : 80) : e.REALTIME_PORT);
+  const port = e.PUSHER_PORT ?? (mode === "host" ? (e.PUSHER_USE_TLS ? 443 : 80) : e.REALTIME_PORT);
+  const useTLS = mode === "cluster" || e.PUSHER_USE_TLS;
   return {
-    external,
-    server: { host, port, useTLS: e.PUSHER_USE_TLS },
+    mode,
+    /** For the `pusher` SDK. */
+    server: mode === "cluster" ? { cluster: e.PUSHER_CLUSTER as string, useTLS } : { host, port, useTLS },
+    /** For `pusher-js` in the browser; never carries the secret. */
     browser: {
       key: e.PUSHER_KEY,
-      cluster: e.PUSHER_CLUSTER,
+      // pusher-js 8 requires a cluster even when wsHost overrides where it connects.
+      cluster: e.PUSHER_CLUSTER ?? "mt1",
       // null = the host the page was loaded from, so a phone on the club's Wi-Fi reaches it too.
-      wsHost: e.PUSHER_PUBLIC_HOST ?? (external ? host : null),
-      wsPort: e.PUSHER_PUBLIC_PORT ?? port,
-      forceTLS: e.PUSHER_USE_TLS,
+      wsHost: mode === "cluster" ? undefined : (e.PUSHER_PUBLIC_HOST ?? (mode === "host" ? host : null)),
+      wsPort: mode === "cluster" ? undefined : (e.PUSHER_PUBLIC_PORT ?? port),
+      forceTLS: useTLS,
     },
   };
 }
+
+export type BrowserRealtimeConfig = ReturnType<typeof realtimeEndpoints>["browser"];

@@ -82,7 +82,8 @@ if (mode === "start" && buildIsStale()) {
   if (built.status !== 0) process.exit(built.status ?? 1);
 }
 
-if (!process.env.PUSHER_HOST) {
+// Our own realtime server, unless env points the app at Soketi (PUSHER_HOST) or hosted Pusher (PUSHER_CLUSTER).
+if (!process.env.PUSHER_HOST && !process.env.PUSHER_CLUSTER) {
   const host = process.env.REALTIME_HOST || "127.0.0.1";
   const port = process.env.REALTIME_PORT || "6001";
   run("realtime server", bin("tsx"), ["server/realtime/main.ts"]);

@@ -97,3 +97,13 @@ export function flattenHistory(data: HistoryData | undefined): ChatMessage[] {
     data.pages.flatMap((p) => p.messages),
   );
 }
+
+/**
+ * Where a catch-up fetch should start: after the newest row we hold, or earlier if some of
+ * `mine` are not yet read, so their receipt states are refreshed by the same fetch.
+ */
+export function resyncPoint(messages: readonly ChatMessage[], mine: ChatMessage["sender"]): number {
+  const lastSeq = messages.at(-1)?.seq ?? 0;
+  const firstUnread = messages.find((m) => m.sender === mine && m.status !== "read");
+  return firstUnread ? Math.min(lastSeq, firstUnread.seq - 1) : lastSeq;
+}

@@ -6,6 +6,8 @@ import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState } from "react";
 import superjson from "superjson";
 import type { AppRouter } from "@/server/trpc/root";
+import { SOCKET_ID_HEADER } from "@/server/chat/channels";
+import { getCurrentSocketId } from "../_realtime/socket-id";
 import { createQueryClient } from "./query-client";
 
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
@@ -27,7 +29,14 @@ export function TRPCReactProvider({ children }: { children: React.ReactNode }) {
           enabled: (op) =>
             process.env.NODE_ENV === "development" && op.direction === "down" && op.result instanceof Error,
         }),
-        httpBatchLink({ url: "/api/trpc", transformer: superjson }),
+        httpBatchLink({
+          url: "/api/trpc",
+          transformer: superjson,
+          headers: () => {
+            const socketId = getCurrentSocketId();
+            return socketId ? { [SOCKET_ID_HEADER]: socketId } : {};
+          },
+        }),
       ],
     }),
   );

@@ -1,5 +1,5 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import type { Db, Tx } from "@/db/client";
 import {
   type ChatEventType,
   type ChatMessage,
@@ -124,46 +124,99 @@ export async function getPlayerCard(db: Db, playerId: number) {
 
 /** A staff reply in a request's thread. Idempotent on `input.id`, like the player's send. */
 export async function replyAsStaff(db: Db, input: ReplyInput & { staff: StaffActor }) {
+  // A request's player never changes, so this unlocked read is safe; locks are then taken
+  // player first, request second: the same order as a player's send, so the two cannot deadlock.
+  const [target] = await db
+    .select({ playerId: chatRequests.playerId })
+    .from(chatRequests)
+    .where(eq(chatRequests.id, input.requestId));
+  if (!target) throw new ChatError("NOT_FOUND", "Chat request not found");
   return db.transaction(async (tx) => {
-    const [request] = await tx.select().from(chatRequests).where(eq(chatRequests.id, input.requestId));
+    await lockPlayer(tx, target.playerId);
+    const [request] = await tx.select().from(chatRequests).where(eq(chatRequests.id, input.requestId)).for("update");
     if (!request) throw new ChatError("NOT_FOUND", "Chat request not found");
-    await lockPlayer(tx, request.playerId);
-
-    const existing = await findExisting(tx, input.id, { playerId: request.playerId, sender: "staff" });
-    if (existing) return { message: existing, request, duplicate: true };
-    if (request.status === "resolved") {
-      throw new ChatError("CONFLICT", "This chat is resolved; reopen it to reply");
-    }
-    if (request.status === "in_progress" && request.assignedStaffId !== input.staff.userId) {
-      throw new ChatError("CONFLICT", "Another staff member is handling this chat");
-    }
-
-    const now = new Date();
-    // Replying to a waiting chat takes it: two staff must never answer the same player.
-    const updated = {
-      status: "in_progress" as const,
-      assignedStaffId: input.staff.userId,
-      claimedAt: request.claimedAt ?? now,
-      firstResponseAt: request.firstResponseAt ?? now,
-    };
-    if (request.status === "waiting") await recordEvent(tx, request.id, "claimed", input.staff);
-    await tx.update(chatRequests).set(updated).where(eq(chatRequests.id, request.id));
-
-    const message = await appendMessage(tx, {
-      id: input.id,
-      requestId: request.id,
-      playerId: request.playerId,
-      sender: "staff",
-      senderName: input.staff.displayName,
-      senderUserId: input.staff.userId,
-      text: input.text,
-    });
-    return {
-      message,
-      request: { ...request, ...updated, lastMessageAt: message.timestamp },
-      duplicate: false,
-    };
+    return replyInLockedRequest(tx, request, input);
   });
+}
+
+/**
+ * A staff message to a player by Player ID (the club's integration API): into the player's open
+ * chat, or a new one that this staff member starts and holds.
+ */
+export async function messagePlayer(
+  db: Db,
+  input: { playerId: number; id: string; text: string; staff: StaffActor },
+) {
+  return db.transaction(async (tx) => {
+    await lockPlayer(tx, input.playerId);
+    const [open] = await tx
+      .select()
+      .from(chatRequests)
+      .where(and(eq(chatRequests.playerId, input.playerId), sql`${chatRequests.status} <> 'resolved'`))
+      .for("update");
+    let request = open;
+    if (!request) {
+      const existing = await findExisting(tx, input.id, { playerId: input.playerId, sender: "staff" });
+      if (existing) {
+        const [own] = await tx.select().from(chatRequests).where(eq(chatRequests.id, existing.requestId));
+        if (own) return { message: existing, request: own, duplicate: true };
+      }
+      const card = await tx.select({ name: players.displayName }).from(players).where(eq(players.id, input.playerId));
+      const now = new Date();
+      [request] = await tx
+        .insert(chatRequests)
+        .values({
+          playerId: input.playerId,
+          playerName: card[0]?.name ?? `Player ${input.playerId}`,
+          initialMessage: input.text,
+          status: "in_progress",
+          assignedStaffId: input.staff.userId,
+          claimedAt: now,
+        })
+        .returning();
+      if (!request) throw new Error("insert returned no row");
+      await recordEvent(tx, request.id, "created", input.staff);
+      await recordEvent(tx, request.id, "claimed", input.staff);
+    }
+    return replyInLockedRequest(tx, request, { ...input, requestId: request.id });
+  });
+}
+
+async function replyInLockedRequest(tx: Tx, request: ChatRequest, input: ReplyInput & { staff: StaffActor }) {
+  const existing = await findExisting(tx, input.id, { playerId: request.playerId, sender: "staff" });
+  if (existing) return { message: existing, request, duplicate: true };
+  if (request.status === "resolved") {
+    throw new ChatError("CONFLICT", "This chat is resolved; reopen it to reply");
+  }
+  if (request.status === "in_progress" && request.assignedStaffId !== input.staff.userId) {
+    throw new ChatError("CONFLICT", "Another staff member is handling this chat");
+  }
+
+  const now = new Date();
+  // Replying to a waiting chat takes it: two staff must never answer the same player.
+  const updated = {
+    status: "in_progress" as const,
+    assignedStaffId: input.staff.userId,
+    claimedAt: request.claimedAt ?? now,
+    firstResponseAt: request.firstResponseAt ?? now,
+  };
+  if (request.status === "waiting") await recordEvent(tx, request.id, "claimed", input.staff);
+  await tx.update(chatRequests).set(updated).where(eq(chatRequests.id, request.id));
+
+  const message = await appendMessage(tx, {
+    id: input.id,
+    requestId: request.id,
+    playerId: request.playerId,
+    sender: "staff",
+    senderName: input.staff.displayName,
+    senderUserId: input.staff.userId,
+    text: input.text,
+  });
+  return {
+    message,
+    request: { ...request, ...updated, lastMessageAt: message.timestamp },
+    duplicate: false,
+  };
 }
 
 type Executor = Pick<Db, "insert">;

@@ -1,29 +1,40 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import { eq } from "drizzle-orm";
 import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Db } from "@/db/client";
-import { players, type Role, staff } from "@/db/schema";
+import type { Role } from "@/db/schema";
 import { getSession } from "../auth";
+import type { ChatDeps } from "../chat/actions";
+import { findPlayer, findStaff } from "../chat/actors";
+import { SOCKET_ID_HEADER } from "../chat/channels";
 import { ChatError } from "../chat/errors";
+import { silentGateway } from "../chat/gateway";
 import { getDb } from "../db";
+import { getChatNotifications, getRealtimeGateway } from "../services";
 
 export type ContextUser = { id: string; name: string; email: string; role: Role };
 
-/** What every procedure sees. Tests build it directly (`createContextInner`) with their own db. */
-export type Context = { db: Db; user: ContextUser | null };
+/**
+ * What every procedure sees: the chat dependencies plus who is calling. Tests build it directly
+ * (`createContextInner`) with their own db and, when they test delivery, a real realtime server.
+ */
+export type Context = ChatDeps & { user: ContextUser | null };
 
-export function createContextInner(ctx: Context): Context {
-  return ctx;
+export function createContextInner(ctx: { db: Db; user: ContextUser | null } & Partial<ChatDeps>): Context {
+  return { realtime: silentGateway, ...ctx };
 }
 
 export async function createTRPCContext(opts: { headers: Headers }): Promise<Context> {
   const { db } = await getDb();
   const session = await getSession(opts.headers);
   const user = session?.user;
+  const socketId = opts.headers.get(SOCKET_ID_HEADER);
   return createContextInner({
     db,
     user: user ? { id: user.id, name: user.name, email: user.email, role: user.role as Role } : null,
+    realtime: getRealtimeGateway(),
+    notifications: getChatNotifications(),
+    socketId: socketId && /^\d+\.\d+$/.test(socketId) ? socketId : undefined,
   });
 }
 
@@ -59,17 +70,13 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
 });
 
 export const playerProcedure = authedProcedure.use(async ({ ctx, next }) => {
-  const [player] =
-    ctx.user.role === "player" ? await ctx.db.select().from(players).where(eq(players.userId, ctx.user.id)) : [];
+  const player = await findPlayer(ctx.db, ctx.user);
   if (!player) throw new TRPCError({ code: "FORBIDDEN", message: "Only players can do this" });
   return next({ ctx: { player } });
 });
 
 export const staffProcedure = authedProcedure.use(async ({ ctx, next }) => {
-  const [member] =
-    ctx.user.role === "staff" || ctx.user.role === "admin"
-      ? await ctx.db.select().from(staff).where(eq(staff.userId, ctx.user.id))
-      : [];
+  const member = await findStaff(ctx.db, ctx.user);
   if (!member) throw new TRPCError({ code: "FORBIDDEN", message: "Only staff can do this" });
   return next({ ctx: { staff: member } });
 });

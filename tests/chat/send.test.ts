@@ -4,9 +4,8 @@ import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { chatEvents, chatMessages, chatRequests } from "@/db/schema";
-import { createCaller } from "@/server/trpc/root";
 import { openTestDb, testDbKinds } from "../support/db";
-import { makePlayer, makeStaff } from "../support/fixtures";
+import { callerFor, makePlayer, makeStaff } from "../support/fixtures";
 
 async function rejection(promise: Promise<unknown>) {
   try {
@@ -126,7 +125,7 @@ describe.each(testDbKinds)("chat send and history on %s", (kind) => {
   });
 
   it("refuses anonymous callers and staff on the player API", async () => {
-    const anonymous = createCaller({ db: handle.db, user: null });
+    const anonymous = callerFor(handle.db, null);
     expect((await rejection(anonymous.chat.send({ id: randomUUID(), text: "hi" }))).code).toBe("UNAUTHORIZED");
     expect((await rejection(anonymous.chat.history({}))).code).toBe("UNAUTHORIZED");
     expect((await rejection(anonymous.staff.queue())).code).toBe("UNAUTHORIZED");

@@ -1,12 +1,18 @@
 "use client";
 
-import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback } from "react";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback, useEffect } from "react";
 import type { ChatMessage } from "@/db/schema";
+import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/chat/announce";
+import { EVENTS, playerChannel } from "@/server/chat/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
 import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
+import { useCatchUp } from "../../_chat/use-catch-up";
 import { useOutbox } from "../../_chat/use-outbox";
+import { useThreadSync } from "../../_chat/use-thread-sync";
+import { TypingIndicator, useTyping } from "../../_chat/use-typing";
+import { ConnectionBanner, useChannel, useEvent } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
 
 export function PlayerChat({ userId, signOut }: { userId: string; signOut: React.ReactNode }) {
@@ -14,15 +20,50 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   const client = useTRPCClient();
   const queryClient = useQueryClient();
   const me = useQuery(trpc.chat.me.queryOptions());
+  const player = me.data;
   const historyOptions = trpc.chat.history.infiniteQueryOptions({ limit: 50 }, { getNextPageParam: olderPage });
   const history = useInfiniteQuery(historyOptions);
-  const player = me.data?.player;
+  const statusOptions = trpc.chat.status.queryOptions();
+  const status = useQuery({
+    ...statusOptions,
+    // Staff coming on duty sends no event to players: look again now and then while waiting.
+    refetchInterval: (q) => (q.state.data?.request?.status === "waiting" ? 15_000 : false),
+  });
+  const refreshStatus = useCallback(
+    () => queryClient.invalidateQueries({ queryKey: statusOptions.queryKey }),
+    [queryClient, statusOptions.queryKey],
+  );
+
+  const sync = useThreadSync({
+    queryKey: historyOptions.queryKey,
+    fetchSince: (sinceSeq) => client.chat.since.query({ sinceSeq }),
+    mine: "player",
+  });
+  const channel = useChannel(player ? playerChannel(player.id) : null);
+  const typing = useTyping(channel, { side: "player", name: player?.displayName ?? "Player" });
+
+  const onMessageEvent = (raw: unknown) => {
+    const { message } = decodePayload<MessageEvent>(raw);
+    sync.receive([message]);
+    if (message.sender === "staff") typing.clearTyping();
+    void refreshStatus();
+  };
+  useEvent(channel, EVENTS.chatMessageReceived, onMessageEvent);
+  useEvent(channel, EVENTS.newGreMessage, onMessageEvent);
+  useEvent(channel, EVENTS.playerConfirmation, onMessageEvent);
+  useEvent(channel, EVENTS.messageStatus, (raw) => sync.setStatus(decodePayload<StatusEvent>(raw)));
+  useEvent(channel, EVENTS.chatRequestUpdated, () => void refreshStatus());
+  useCatchUp(() => {
+    void sync.catchUp();
+    void refreshStatus();
+  });
 
   const onStored = useCallback(
     (message: ChatMessage) => {
       queryClient.setQueryData(historyOptions.queryKey, (data) => mergeIntoHistory(data, [message]));
+      void refreshStatus();
     },
-    [queryClient, historyOptions.queryKey],
+    [queryClient, historyOptions.queryKey, refreshStatus],
   );
   const outbox = useOutbox({
     owner: `player-${userId}`,
@@ -31,6 +72,8 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   });
 
   const messages = flattenHistory(history.data);
+  useReadReceipts(messages, (upToSeq) => client.chat.markRead.mutate({ upToSeq }));
+
   // The server already has it: an entry still listed (another tab sent it) is not shown twice.
   const stored = new Set(messages.map((m) => m.id));
   const pending = outbox.entries.filter((e) => !stored.has(e.id));
@@ -49,8 +92,10 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
         </div>
         {signOut}
       </header>
+      <ConnectionBanner />
       <main className="chat-main">
         <h1 className="visually-hidden">Chat with the floor team</h1>
+        <p className="status-line">{describeStatus(status.data)}</p>
         <MessageList
           label="Conversation with the floor team"
           messages={messages}
@@ -65,8 +110,35 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
           onLoadOlder={() => void history.fetchNextPage()}
           emptyText="Ask the floor team anything: deposits, withdrawals, table bookings. A staff member will answer here."
         />
-        <Composer onSend={outbox.enqueue} />
+        <TypingIndicator name={typing.typingName} />
+        <Composer onSend={outbox.enqueue} onTyping={typing.notifyTyping} />
       </main>
     </>
   );
+}
+
+type WaitingStatus = { request: { status: string } | null; queuePosition: number | null; staffOnline: number | null };
+
+function describeStatus(s: WaitingStatus | undefined) {
+  if (!s?.request) return "";
+  if (s.request.status === "in_progress") return "A staff member is with you.";
+  const online =
+    s.staffOnline === null ? "" : s.staffOnline === 1 ? " · 1 staff member online" : ` · ${s.staffOnline} staff online`;
+  return s.queuePosition ? `Waiting for staff: you are number ${s.queuePosition} in the queue${online}` : "";
+}
+
+/** While the page is visible, staff replies shown on it are reported read. */
+function useReadReceipts(messages: ChatMessage[], report: (upToSeq: number) => Promise<unknown>) {
+  const unreadUpTo = messages.filter((m) => m.sender === "staff" && m.status !== "read").at(-1)?.seq;
+  const mark = useMutation({ mutationFn: report });
+  const { mutate } = mark;
+  useEffect(() => {
+    if (unreadUpTo === undefined) return;
+    const tryNow = () => {
+      if (document.visibilityState === "visible") mutate(unreadUpTo);
+    };
+    tryNow();
+    document.addEventListener("visibilitychange", tryNow);
+    return () => document.removeEventListener("visibilitychange", tryNow);
+  }, [unreadUpTo, mutate]);
 }

@@ -1,13 +1,21 @@
 "use client";
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback } from "react";
+import { useCallback, useEffect } from "react";
 import type { ChatMessage } from "@/db/schema";
+import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/chat/announce";
+import { EVENTS, playerChannel, STAFF_CHANNEL } from "@/server/chat/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
 import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
+import { useCatchUp } from "../../_chat/use-catch-up";
 import { useOutbox } from "../../_chat/use-outbox";
+import { useThreadSync } from "../../_chat/use-thread-sync";
+import { TypingIndicator, useTyping } from "../../_chat/use-typing";
+import { useChannel, useEvent } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
+
+export const THREAD_PAGE_SIZE = 50;
 import type { StaffMe } from "./staff-portal";
 
 const rupees = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });
@@ -20,11 +28,32 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   const request = conversation.data?.request;
   const player = conversation.data?.player;
 
+  const playerId = request?.playerId ?? 0;
   const threadOptions = trpc.staff.thread.infiniteQueryOptions(
-    { playerId: request?.playerId ?? 0, limit: 50 },
+    { playerId, limit: THREAD_PAGE_SIZE },
     { getNextPageParam: olderPage, enabled: !!request },
   );
   const thread = useInfiniteQuery(threadOptions);
+
+  const sync = useThreadSync({
+    queryKey: threadOptions.queryKey,
+    fetchSince: (sinceSeq) => client.staff.threadSince.query({ playerId, sinceSeq }),
+    mine: "staff",
+  });
+  const staffChannel = useChannel(STAFF_CHANNEL);
+  const channel = useChannel(request ? playerChannel(request.playerId) : null);
+  const typing = useTyping(channel, { side: "staff", name: me.name });
+  useEvent(staffChannel, EVENTS.chatMessageReceived, (raw) => {
+    const { message } = decodePayload<MessageEvent>(raw);
+    if (message.playerId !== playerId) return;
+    sync.receive([message]);
+    if (message.sender === "player") typing.clearTyping();
+  });
+  useEvent(staffChannel, EVENTS.messageStatus, (raw) => {
+    const change = decodePayload<StatusEvent>(raw);
+    if (change.playerId === playerId) sync.setStatus(change);
+  });
+  useCatchUp(() => void sync.catchUp());
 
   const refreshRequest = useCallback(
     () =>
@@ -53,6 +82,21 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   const reopen = useMutation(trpc.staff.reopen.mutationOptions(action));
   const actionError = claim.error ?? resolve.error ?? reopen.error;
 
+  const messages = flattenHistory(thread.data);
+  const unreadUpTo = messages.filter((m) => m.sender === "player" && m.status !== "read").at(-1)?.seq;
+  const markRead = useMutation(trpc.staff.markMessages.mutationOptions());
+  const { mutate: reportRead } = markRead;
+  useEffect(() => {
+    // Opening the conversation (on a visible screen) is what "read" means for the player.
+    if (unreadUpTo === undefined || !playerId) return;
+    const tryNow = () => {
+      if (document.visibilityState === "visible") reportRead({ playerId, status: "read", upToSeq: unreadUpTo });
+    };
+    tryNow();
+    document.addEventListener("visibilitychange", tryNow);
+    return () => document.removeEventListener("visibilitychange", tryNow);
+  }, [unreadUpTo, playerId, reportRead]);
+
   if (conversation.isError) {
     return (
       <div className="conversation">
@@ -67,7 +111,6 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   }
   if (!request || !player) return <p className="muted centered">Loading conversation…</p>;
 
-  const messages = flattenHistory(thread.data);
   const stored = new Set(messages.map((m) => m.id));
   const mine = request.status === "in_progress" && request.assignedStaffId === me.id;
   const canReply = request.status === "waiting" || mine;
@@ -144,8 +187,13 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
         onLoadOlder={() => void thread.fetchNextPage()}
         emptyText="No messages yet."
       />
+      <TypingIndicator name={typing.typingName} />
       {canReply ? (
-        <Composer onSend={outbox.enqueue} placeholder={`Reply to ${player.displayName}`} />
+        <Composer
+          onSend={outbox.enqueue}
+          onTyping={typing.notifyTyping}
+          placeholder={`Reply to ${player.displayName}`}
+        />
       ) : (
         <p className="muted composer-note">
           {request.status === "resolved"

@@ -1,4 +1,6 @@
 import { requireRole } from "../../_auth/guards";
+import { realtimeEndpoints } from "@/env";
+import { RealtimeProvider } from "../../_realtime/provider";
 import { SignOutButton } from "../../_auth/sign-out-button";
 import { HydrateClient, prefetch, trpc } from "../../_trpc/server";
 import { StaffPortal } from "./staff-portal";
@@ -10,9 +12,11 @@ export default async function StaffPage() {
   await prefetch(trpc.staff.queue.queryOptions());
   return (
     <HydrateClient>
-      <div className="portal staff-portal">
-        <StaffPortal me={{ id: user.id, name: user.name }} signOut={<SignOutButton />} />
-      </div>
+      <RealtimeProvider config={realtimeEndpoints().browser}>
+        <div className="portal staff-portal">
+          <StaffPortal me={{ id: user.id, name: user.name }} signOut={<SignOutButton />} />
+        </div>
+      </RealtimeProvider>
     </HydrateClient>
   );
 }

@@ -3,9 +3,12 @@
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
+import { splitQueue } from "../../_chat/queue-cache";
+import { ConnectionBanner } from "../../_realtime/provider";
 import { useTRPC } from "../../_trpc/client";
 import { Conversation } from "./conversation";
 import { QueueSection } from "./queue-list";
+import { useStaffLive } from "./use-staff-live";
 
 export type StaffMe = { id: string; name: string };
 
@@ -22,9 +25,9 @@ export function StaffPortal({ me, signOut }: { me: StaffMe; signOut: React.React
   // The open conversation lives in the URL: reload-safe, and push notifications can deep-link.
   const open = (id: string | null) => router.replace(id ? `${pathname}?request=${id}` : pathname, { scroll: false });
 
-  const waiting = items.filter((i) => i.status === "waiting");
-  const inProgress = items.filter((i) => i.status === "in_progress" && (!onlyMine || i.assignedStaffId === me.id));
-  const resolved = items.filter((i) => i.status === "resolved");
+  useStaffLive(me);
+  const { waiting, inProgress: allInProgress, resolved } = splitQueue(items);
+  const inProgress = onlyMine ? allInProgress.filter((i) => i.assignedStaffId === me.id) : allInProgress;
 
   return (
     <>
@@ -34,6 +37,7 @@ export function StaffPortal({ me, signOut }: { me: StaffMe; signOut: React.React
         </div>
         {signOut}
       </header>
+      <ConnectionBanner />
       <div className={selectedId ? "staff-layout has-selection" : "staff-layout"}>
         <nav className="queue" aria-label="Chat queue">
           <h1 className="visually-hidden">Chat queue</h1>

@@ -1,8 +1,9 @@
 import { eq } from "drizzle-orm";
+import { z } from "zod";
 import { players } from "@/db/schema";
+import { markStaffMessagesRead, sendAsPlayer, waitingStatus } from "../../chat/actions";
 import { sendMessageInput, sinceInput, threadPageInput } from "../../chat/inputs";
 import { messagesSince, threadPage } from "../../chat/messages";
-import { openRequestOf, sendPlayerMessage } from "../../chat/send";
 import { createTRPCRouter, playerProcedure } from "../init";
 
 /** The player portal's API: always the signed-in player's own thread, never another's. */
@@ -12,12 +13,12 @@ export const chatRouter = createTRPCRouter({
       .select({ id: players.id, displayName: players.displayName, balance: players.balance })
       .from(players)
       .where(eq(players.id, ctx.player.id));
-    return { player: me ?? null, openRequest: await openRequestOf(ctx.db, ctx.player.id) };
+    return me ?? null;
   }),
 
-  send: playerProcedure
-    .input(sendMessageInput)
-    .mutation(({ ctx, input }) => sendPlayerMessage(ctx.db, { ...input, player: ctx.player })),
+  status: playerProcedure.query(({ ctx }) => waitingStatus(ctx, ctx.player)),
+
+  send: playerProcedure.input(sendMessageInput).mutation(({ ctx, input }) => sendAsPlayer(ctx, { ...input, player: ctx.player })),
 
   history: playerProcedure
     .input(threadPageInput)
@@ -26,4 +27,8 @@ export const chatRouter = createTRPCRouter({
   since: playerProcedure
     .input(sinceInput)
     .query(({ ctx, input }) => messagesSince(ctx.db, { ...input, playerId: ctx.player.id })),
+
+  markRead: playerProcedure
+    .input(z.strictObject({ upToSeq: z.number().int().positive() }))
+    .mutation(({ ctx, input }) => markStaffMessagesRead(ctx, { player: ctx.player, upToSeq: input.upToSeq })),
 });

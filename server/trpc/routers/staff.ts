@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { replyInput, requestIdInput, sinceInput, threadPageInput } from "../../chat/inputs";
-import { claimRequest, reopenRequest, resolveRequest } from "../../chat/lifecycle";
+import { claim, markPlayerMessages, reopen, replyAsStaffMember, resolve } from "../../chat/actions";
+import { playerId, replyInput, requestIdInput, sinceInput, threadPageInput } from "../../chat/inputs";
 import { messagesSince, threadPage } from "../../chat/messages";
-import { getPlayerCard, getRequest, listQueue, replyAsStaff } from "../../chat/staff";
+import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
 import { createTRPCRouter, staffProcedure } from "../init";
 
-const playerThreadInput = z.strictObject({ playerId: z.number().int().positive() });
+const playerThread = { playerId };
 
 export const staffRouter = createTRPCRouter({
   queue: staffProcedure.query(({ ctx }) => listQueue(ctx.db)),
@@ -16,26 +16,31 @@ export const staffRouter = createTRPCRouter({
   }),
 
   thread: staffProcedure
-    .input(threadPageInput.extend(playerThreadInput.shape))
+    .input(threadPageInput.extend(playerThread))
     .query(({ ctx, input }) => threadPage(ctx.db, input)),
 
   threadSince: staffProcedure
-    .input(sinceInput.extend(playerThreadInput.shape))
+    .input(sinceInput.extend(playerThread))
     .query(({ ctx, input }) => messagesSince(ctx.db, input)),
 
   reply: staffProcedure
     .input(replyInput)
-    .mutation(({ ctx, input }) => replyAsStaff(ctx.db, { ...input, staff: ctx.staff })),
+    .mutation(({ ctx, input }) => replyAsStaffMember(ctx, { ...input, staff: ctx.staff })),
 
-  claim: staffProcedure
-    .input(requestIdInput)
-    .mutation(({ ctx, input }) => claimRequest(ctx.db, { ...input, staff: ctx.staff })),
-
+  claim: staffProcedure.input(requestIdInput).mutation(({ ctx, input }) => claim(ctx, { ...input, staff: ctx.staff })),
   resolve: staffProcedure
     .input(requestIdInput)
-    .mutation(({ ctx, input }) => resolveRequest(ctx.db, { ...input, staff: ctx.staff })),
+    .mutation(({ ctx, input }) => resolve(ctx, { ...input, staff: ctx.staff })),
+  reopen: staffProcedure.input(requestIdInput).mutation(({ ctx, input }) => reopen(ctx, { ...input, staff: ctx.staff })),
 
-  reopen: staffProcedure
-    .input(requestIdInput)
-    .mutation(({ ctx, input }) => reopenRequest(ctx.db, { ...input, staff: ctx.staff })),
+  /** Receipts: a staff client got (received) or showed (read) the player's messages up to a seq. */
+  markMessages: staffProcedure
+    .input(
+      z.strictObject({
+        playerId,
+        status: z.enum(["received", "read"]),
+        upToSeq: z.number().int().positive(),
+      }),
+    )
+    .mutation(({ ctx, input }) => markPlayerMessages(ctx, input)),
 });

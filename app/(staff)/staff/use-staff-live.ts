@@ -1,0 +1,60 @@
+"use client";
+
+import { useQueryClient } from "@tanstack/react-query";
+import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/server/chat/announce";
+import { EVENTS, STAFF_CHANNEL, STAFF_PRESENCE } from "@/server/chat/channels";
+import { applyMessage, markPlayerRead, upsertRequest } from "../../_chat/queue-cache";
+import { useCatchUp } from "../../_chat/use-catch-up";
+import { useChannel, useEvent } from "../../_realtime/provider";
+import { useTRPC, useTRPCClient } from "../../_trpc/client";
+
+/**
+ * Keeps the queue live: every event is written into the React Query cache (no refetch),
+ * and player messages are reported delivered as they reach a staff screen.
+ */
+export function useStaffLive(me: { id: string }) {
+  const trpc = useTRPC();
+  const client = useTRPCClient();
+  const queryClient = useQueryClient();
+  const channel = useChannel(STAFF_CHANNEL);
+  // Joining presence-staff is what makes this person count as "staff online" for players.
+  useChannel(STAFF_PRESENCE);
+  const queueKey = trpc.staff.queue.queryKey();
+
+  useEvent(channel, EVENTS.newChatRequest, (raw) => {
+    const { request } = decodePayload<RequestEvent>(raw);
+    queryClient.setQueryData(queueKey, (items) => upsertRequest(items, request));
+  });
+
+  useEvent(channel, EVENTS.chatMessageReceived, (raw) => {
+    const { message, request } = decodePayload<MessageEvent>(raw);
+    queryClient.setQueryData(queueKey, (items) => applyMessage(items, message, request));
+    queryClient.setQueryData(trpc.staff.conversation.queryKey({ requestId: request.id }), (c) =>
+      c ? { ...c, request } : c,
+    );
+    const forMe = request.status === "waiting" || request.assignedStaffId === me.id;
+    if (message.sender === "player" && message.status === "sent" && forMe) {
+      void client.staff.markMessages
+        .mutate({ playerId: message.playerId, status: "received", upToSeq: message.seq })
+        .catch(() => {});
+    }
+  });
+
+  useEvent(channel, EVENTS.chatRequestUpdated, (raw) => {
+    const { request } = decodePayload<RequestEvent>(raw);
+    queryClient.setQueryData(queueKey, (items) => upsertRequest(items, request));
+    queryClient.setQueryData(trpc.staff.conversation.queryKey({ requestId: request.id }), (c) =>
+      c ? { ...c, request } : c,
+    );
+  });
+
+  useEvent(channel, EVENTS.messageStatus, (raw) => {
+    const change = decodePayload<StatusEvent>(raw);
+    if (change.sender === "player" && change.status === "read") {
+      queryClient.setQueryData(queueKey, (items) => markPlayerRead(items, change.playerId));
+    }
+  });
+
+  // After a drop the queue may be stale in ways events cannot repair: load it again.
+  useCatchUp(() => void queryClient.invalidateQueries({ queryKey: queueKey }));
+}

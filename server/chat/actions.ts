@@ -1,0 +1,102 @@
+import { and, count, eq, lt } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { chatRequests } from "@/db/schema";
+import type { PlayerActor, StaffActor } from "./actors";
+import { playerMessageEvents, requestUpdatedEvents, staffReplyEvents, statusEvents } from "./announce";
+import type { RealtimeGateway } from "./gateway";
+import type { ReplyInput, SendMessageInput } from "./inputs";
+import { claimRequest, reopenRequest, resolveRequest } from "./lifecycle";
+import { advanceReceipts } from "./receipts";
+import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
+import { messagePlayer, replyAsStaff } from "./staff";
+
+/** Told after a commit; must return at once and never throw (server/notify queues the work). */
+export type ChatNotifications = {
+  playerMessage(result: SendResult): void;
+};
+
+/**
+ * The use cases both transports (tRPC and the club's REST routes) call: change the database,
+ * then tell live clients. `socketId` is the caller's own realtime connection, left out of the
+ * fan-out because it already has the result.
+ */
+export type ChatDeps = {
+  db: Db;
+  realtime: RealtimeGateway;
+  notifications?: ChatNotifications;
+  socketId?: string;
+};
+
+export async function sendAsPlayer(deps: ChatDeps, input: SendMessageInput & { player: PlayerActor }) {
+  const result = await sendPlayerMessage(deps.db, input);
+  // Published on retries too: if the first attempt's publish was lost, this heals it (clients dedupe).
+  await deps.realtime.publish(playerMessageEvents(result), { socketId: deps.socketId });
+  if (!result.duplicate) deps.notifications?.playerMessage(result);
+  return result;
+}
+
+export async function replyAsStaffMember(deps: ChatDeps, input: ReplyInput & { staff: StaffActor }) {
+  const result = await replyAsStaff(deps.db, input);
+  await deps.realtime.publish(staffReplyEvents(result), { socketId: deps.socketId });
+  return result;
+}
+
+/** A staff message by Player ID: into the open chat, or a new one the staff member holds. */
+export async function messagePlayerAsStaff(
+  deps: ChatDeps,
+  input: { playerId: number; id: string; text: string; staff: StaffActor },
+) {
+  const result = await messagePlayer(deps.db, input);
+  await deps.realtime.publish(staffReplyEvents(result), { socketId: deps.socketId });
+  return result;
+}
+
+type RequestChange = typeof claimRequest;
+async function changeRequest(deps: ChatDeps, change: RequestChange, input: Parameters<RequestChange>[1]) {
+  const request = await change(deps.db, input);
+  await deps.realtime.publish(requestUpdatedEvents(request), { socketId: deps.socketId });
+  return request;
+}
+
+export const claim = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
+  changeRequest(deps, claimRequest, input);
+export const resolve = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
+  changeRequest(deps, resolveRequest, input);
+export const reopen = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
+  changeRequest(deps, reopenRequest, input);
+
+/** Staff saw (received) or opened (read) a player's messages up to a seq. */
+export async function markPlayerMessages(
+  deps: ChatDeps,
+  input: { playerId: number; status: "received" | "read"; upToSeq: number },
+) {
+  const change = await advanceReceipts(deps.db, { ...input, sender: "player" });
+  await deps.realtime.publish(statusEvents(change), { socketId: deps.socketId });
+  return change;
+}
+
+/** The player read staff replies up to a seq. */
+export async function markStaffMessagesRead(deps: ChatDeps, input: { player: PlayerActor; upToSeq: number }) {
+  const change = await advanceReceipts(deps.db, {
+    playerId: input.player.id,
+    sender: "staff",
+    status: "read",
+    upToSeq: input.upToSeq,
+  });
+  await deps.realtime.publish(statusEvents(change), { socketId: deps.socketId });
+  return change;
+}
+
+/** What a waiting player sees: their place in the queue and how many staff are on duty. */
+export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
+  const request = await openRequestOf(deps.db, player.id);
+  let queuePosition: number | null = null;
+  if (request?.status === "waiting") {
+    const [ahead] = await deps.db
+      .select({ n: count() })
+      .from(chatRequests)
+      .where(and(eq(chatRequests.status, "waiting"), lt(chatRequests.createdAt, request.createdAt)));
+    queuePosition = (ahead?.n ?? 0) + 1;
+  }
+  return { request, queuePosition, staffOnline: await deps.realtime.staffOnline() };
+}

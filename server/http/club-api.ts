@@ -1,0 +1,89 @@
+import { z } from "zod";
+import { messagePlayerAsStaff, replyAsStaffMember, sendAsPlayer } from "../chat/actions";
+import { messageId, messageText, playerId } from "../chat/inputs";
+import { messagesSince, threadPage } from "../chat/messages";
+import { getPlayerCard } from "../chat/staff";
+import type { HttpDeps } from "./deps";
+import { caller, HttpError, parse, readJson, respond } from "./handler";
+
+/**
+ * The club's existing REST endpoints. Same domain functions as tRPC; JSON in and out;
+ * errors as `{ error: { status, message, fieldErrors? } }` with 400/401/403/404/409.
+ */
+
+const unifiedSendBody = z.strictObject({
+  id: messageId,
+  text: messageText,
+  /** Staff only: the chat to answer. */
+  requestId: z.uuid({ error: "requestId must be a UUID" }).optional(),
+});
+
+/** POST /api/unified-chat/send — a player writes to the floor; staff answer a chat by requestId. */
+export function unifiedSend(deps: HttpDeps, request: Request) {
+  return respond(async () => {
+    const body = parse(unifiedSendBody, await readJson(request));
+    const who = await caller(deps, request);
+    if (who.player) {
+      if (body.requestId) throw new HttpError(400, "Players do not pass requestId: messages go to their open chat");
+      const result = await sendAsPlayer(deps, { id: body.id, text: body.text, player: who.player });
+      return Response.json(result, { status: result.duplicate ? 200 : 201 });
+    }
+    if (who.staff) {
+      if (!body.requestId) throw new HttpError(400, "Staff must say which chat to answer: requestId is required");
+      const result = await replyAsStaffMember(deps, {
+        requestId: body.requestId,
+        id: body.id,
+        text: body.text,
+        staff: who.staff,
+      });
+      return Response.json(result, { status: result.duplicate ? 200 : 201 });
+    }
+    throw new HttpError(403, "Only players and staff can send messages");
+  });
+}
+
+const messagesQuery = z.strictObject({
+  sinceSeq: z.coerce.number().int().min(0).optional(),
+  before: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+/** GET /api/player-chat-integration/messages/:playerId — a player's thread (their own, or any for staff). */
+export function playerMessages(deps: HttpDeps, request: Request, params: { playerId: string }) {
+  return respond(async () => {
+    const id = parse(playerId, params.playerId);
+    const query = parse(messagesQuery, Object.fromEntries(new URL(request.url).searchParams));
+    if (query.sinceSeq !== undefined && query.before !== undefined) {
+      throw new HttpError(400, "Use either sinceSeq or before, not both");
+    }
+    const who = await caller(deps, request);
+    if (!who.staff && who.player?.id !== id) throw new HttpError(403, "You can only read your own messages");
+    await getPlayerCard(deps.db, id); // 404 for an unknown player
+    if (query.sinceSeq !== undefined) {
+      const page = await messagesSince(deps.db, { playerId: id, sinceSeq: query.sinceSeq, limit: query.limit });
+      return Response.json({ playerId: id, ...page });
+    }
+    const page = await threadPage(deps.db, { playerId: id, cursor: query.before, limit: query.limit });
+    return Response.json({ playerId: id, messages: page.messages, olderCursor: page.olderCursor ?? null });
+  });
+}
+
+const integrationSendBody = z.strictObject({ playerId, id: messageId, text: messageText });
+
+/** POST /api/player-chat-integration/send — to a player by Player ID (staff), or as that player. */
+export function integrationSend(deps: HttpDeps, request: Request) {
+  return respond(async () => {
+    const body = parse(integrationSendBody, await readJson(request));
+    const who = await caller(deps, request);
+    if (who.staff) {
+      await getPlayerCard(deps.db, body.playerId); // 404 for an unknown player
+      const result = await messagePlayerAsStaff(deps, { ...body, staff: who.staff });
+      return Response.json(result, { status: result.duplicate ? 200 : 201 });
+    }
+    if (who.player?.id === body.playerId) {
+      const result = await sendAsPlayer(deps, { id: body.id, text: body.text, player: who.player });
+      return Response.json(result, { status: result.duplicate ? 200 : 201 });
+    }
+    throw new HttpError(403, "Players can only send as themselves");
+  });
+}

@@ -1,0 +1,21 @@
+import type { Auth } from "../auth";
+import { getAuth } from "../auth";
+import type { ChatDeps } from "../chat/actions";
+import { getDb } from "../db";
+import { getPublisher } from "../publisher";
+import { getChatNotifications, getRealtimeGateway } from "../services";
+import type Pusher from "pusher";
+
+/** Everything a route handler needs, passed in so tests can hand it their own database. */
+export type HttpDeps = ChatDeps & { auth: Auth; publisher: Pusher };
+
+export async function httpDeps(): Promise<HttpDeps> {
+  const [{ db }, auth] = await Promise.all([getDb(), getAuth()]);
+  return {
+    db,
+    auth,
+    publisher: getPublisher(),
+    realtime: getRealtimeGateway(),
+    notifications: getChatNotifications(),
+  };
+}

@@ -1,0 +1,67 @@
+import type { z } from "zod";
+import type { Role } from "@/db/schema";
+import { findPlayer, findStaff } from "../chat/actors";
+import { ChatError, httpStatusOf } from "../chat/errors";
+import type { HttpDeps } from "./deps";
+
+/** An error with the HTTP status and message the client should get. */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly fieldErrors?: Record<string, string[]>,
+  ) {
+    super(message);
+  }
+}
+
+export function jsonError(status: number, message: string, fieldErrors?: Record<string, string[]>) {
+  return Response.json({ error: { status, message, ...(fieldErrors ? { fieldErrors } : {}) } }, { status });
+}
+
+/** Bad input, auth, and domain refusals become 4xx JSON; only a real fault is a 500. */
+export async function respond(work: () => Promise<Response>): Promise<Response> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof HttpError) return jsonError(err.status, err.message, err.fieldErrors);
+    if (err instanceof ChatError) return jsonError(httpStatusOf[err.code], err.message);
+    console.error("[http] unexpected error:", err);
+    return jsonError(500, "Something went wrong on our side. Try again.");
+  }
+}
+
+export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const fieldErrors: Record<string, string[]> = {};
+  for (const issue of result.error.issues) {
+    const key = issue.path.join(".") || "_";
+    fieldErrors[key] = [...(fieldErrors[key] ?? []), issue.message];
+  }
+  throw new HttpError(400, result.error.issues.map((i) => i.message).join("; "), fieldErrors);
+}
+
+export async function readJson(request: Request): Promise<unknown> {
+  if (!request.headers.get("content-type")?.includes("application/json")) {
+    throw new HttpError(415, "Send a JSON body with Content-Type: application/json");
+  }
+  try {
+    return await request.json();
+  } catch {
+    throw new HttpError(400, "The body is not valid JSON");
+  }
+}
+
+export async function readForm(request: Request): Promise<Record<string, string>> {
+  return Object.fromEntries(new URLSearchParams(await request.text()));
+}
+
+/** The signed-in caller and their player / staff record; anonymous → 401. */
+export async function caller(deps: HttpDeps, request: Request) {
+  const session = await deps.auth.api.getSession({ headers: request.headers });
+  if (!session) throw new HttpError(401, "Sign in first");
+  const user = { ...session.user, role: session.user.role as Role };
+  const [player, staff] = await Promise.all([findPlayer(deps.db, user), findStaff(deps.db, user)]);
+  return { user, player, staff };
+}

@@ -1,0 +1,17 @@
+import type Pusher from "pusher";
+import { env, realtimeEndpoints } from "@/env";
+import { createPublisher } from "./realtime/publisher";
+
+const globalKey = Symbol.for("floorline.publisher");
+const slot = globalThis as unknown as Record<symbol, Pusher | undefined>;
+
+/** The app's one `pusher` SDK client: our realtime server, Soketi or hosted Pusher, by env. */
+export function getPublisher(): Pusher {
+  slot[globalKey] ??= createPublisher({
+    appId: env.PUSHER_APP_ID,
+    key: env.PUSHER_KEY,
+    secret: env.PUSHER_SECRET,
+    ...realtimeEndpoints().server,
+  });
+  return slot[globalKey];
+}

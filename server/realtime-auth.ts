@@ -1,0 +1,40 @@
+import { z } from "zod";
+import { maySubscribe, STAFF_PRESENCE } from "./chat/channels";
+import type { HttpDeps } from "./http/deps";
+import { caller, HttpError, parse, readForm, respond } from "./http/handler";
+
+/** pusher-js posts these as a form. */
+const socketId = z.string().regex(/^\d+\.\d+$/, { error: "socket_id must look like 1234.5678" });
+const channelAuthForm = z.object({ socket_id: socketId, channel_name: z.string().min(1).max(200) });
+const userAuthForm = z.object({ socket_id: socketId });
+
+/** POST /api/realtime/auth: signs a subscription only for channels the session may hear. */
+export function authorizeChannel(deps: HttpDeps, request: Request) {
+  return respond(async () => {
+    const form = parse(channelAuthForm, await readForm(request));
+    const who = await caller(deps, request);
+    const subscriber = { isStaff: who.staff !== null, playerId: who.player?.id ?? null };
+    if (!maySubscribe(subscriber, form.channel_name)) {
+      throw new HttpError(403, `Not allowed to listen on ${form.channel_name}`);
+    }
+    const presence =
+      form.channel_name === STAFF_PRESENCE
+        ? { user_id: who.user.id, user_info: { name: who.staff?.displayName ?? who.user.name } }
+        : undefined;
+    return Response.json(deps.publisher.authorizeChannel(form.socket_id, form.channel_name, presence));
+  });
+}
+
+/** POST /api/realtime/user-auth: pusher-js user sign-in, as the session's user. */
+export function authenticateUser(deps: HttpDeps, request: Request) {
+  return respond(async () => {
+    const form = parse(userAuthForm, await readForm(request));
+    const who = await caller(deps, request);
+    return Response.json(
+      deps.publisher.authenticateUser(form.socket_id, {
+        id: who.user.id,
+        user_info: { name: who.user.name, role: who.user.role },
+      }),
+    );
+  });
+}

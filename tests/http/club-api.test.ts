@@ -1,0 +1,129 @@
+import { randomUUID } from "node:crypto";
+import { count, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DbHandle } from "@/db/client";
+import { chatMessages, chatRequests } from "@/db/schema";
+import { integrationSend, playerMessages, unifiedSend } from "@/server/http/club-api";
+import type { HttpDeps } from "@/server/http/deps";
+import { openTestDb, testDbKinds } from "../support/db";
+import { httpTestDeps, jsonRequest, signInCookie } from "../support/http";
+
+describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
+  let handle: DbHandle;
+  let deps: HttpDeps;
+  let player29: string;
+  let player30: string;
+  let staff: string;
+  beforeAll(async () => {
+    handle = await openTestDb(kind);
+    deps = await httpTestDeps(handle);
+    [player29, player30, staff] = await Promise.all([
+      signInCookie(deps, "player29@floorline.test"),
+      signInCookie(deps, "player30@floorline.test"),
+      signInCookie(deps, "asha@floorline.test"),
+    ]);
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  const rows = async (playerId: number) =>
+    (await handle.db.select({ n: count() }).from(chatMessages).where(eq(chatMessages.playerId, playerId)))[0]?.n;
+
+  it("a player sends through unified-chat/send; a resend returns the stored row with 200", async () => {
+    const id = randomUUID();
+    const first = await unifiedSend(deps, jsonRequest("/api/unified-chat/send", { cookie: player29, body: { id, text: "Cash out please" } }));
+    expect(first.status).toBe(201);
+    const body = await first.json();
+    expect(body.message).toMatchObject({ id, playerId: 29, sender: "player", messageText: "Cash out please" });
+    const again = await unifiedSend(deps, jsonRequest("/api/unified-chat/send", { cookie: player29, body: { id, text: "Cash out please" } }));
+    expect(again.status).toBe(200);
+    expect((await again.json()).duplicate).toBe(true);
+  });
+
+  it("staff answer a chat by requestId and the player reads the thread", async () => {
+    const [open] = await handle.db.select().from(chatRequests).where(eq(chatRequests.playerId, 29));
+    if (!open) throw new Error("expected an open request for player 29");
+    const reply = await unifiedSend(
+      deps,
+      jsonRequest("/api/unified-chat/send", { cookie: staff, body: { id: randomUUID(), text: "On it", requestId: open.id } }),
+    );
+    expect(reply.status).toBe(201);
+    const read = await playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/29", { cookie: player29 }), {
+      playerId: "29",
+    });
+    expect(read.status).toBe(200);
+    const thread = await read.json();
+    expect(thread.messages.map((m: { messageText: string }) => m.messageText)).toEqual(["Cash out please", "On it"]);
+    const since = await playerMessages(
+      deps,
+      jsonRequest("/api/player-chat-integration/messages/29?sinceSeq=1", { cookie: staff }),
+      { playerId: "29" },
+    );
+    expect((await since.json()).messages.map((m: { seq: number }) => m.seq)).toEqual([2]);
+  });
+
+  it("staff message a player by Player ID through player-chat-integration/send", async () => {
+    const id = randomUUID();
+    const res = await integrationSend(
+      deps,
+      jsonRequest("/api/player-chat-integration/send", { cookie: staff, body: { playerId: 31, id, text: "Your table is ready" } }),
+    );
+    expect(res.status).toBe(201);
+    const body = await res.json();
+    expect(body.request).toMatchObject({ playerId: 31, status: "in_progress" });
+    expect(body.message).toMatchObject({ id, sender: "staff" });
+  });
+
+  it("refuses anonymous callers with 401 and other players' threads with 403", async () => {
+    const anon = await playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/29"), { playerId: "29" });
+    expect(anon.status).toBe(401);
+    const nosy = await playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/29", { cookie: player30 }), {
+      playerId: "29",
+    });
+    expect(nosy.status).toBe(403);
+    expect((await nosy.json()).error.message).toMatch(/only read your own/);
+    const impersonate = await integrationSend(
+      deps,
+      jsonRequest("/api/player-chat-integration/send", { cookie: player30, body: { playerId: 29, id: randomUUID(), text: "hi" } }),
+    );
+    expect(impersonate.status).toBe(403);
+  });
+
+  it("answers 404 for an unknown player and 409 for a chat taken by someone else", async () => {
+    const missing = await playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/9999", { cookie: staff }), {
+      playerId: "9999",
+    });
+    expect(missing.status).toBe(404);
+    const vikram = await signInCookie(deps, "vikram@floorline.test");
+    const [open] = await handle.db.select().from(chatRequests).where(eq(chatRequests.playerId, 29));
+    const taken = await unifiedSend(
+      deps,
+      jsonRequest("/api/unified-chat/send", { cookie: vikram, body: { id: randomUUID(), text: "me too", requestId: open?.id } }),
+    );
+    expect(taken.status).toBe(409);
+    expect((await taken.json()).error.message).toBe("Another staff member is handling this chat");
+  });
+
+  it.each([
+    ["malformed JSON", { raw: "{not json" }, 400, /not valid JSON/],
+    ["an empty text", { body: { id: randomUUID(), text: "  " } }, 400, /cannot be empty/],
+    ["an unknown field", { body: { id: randomUUID(), text: "hi", extra: 1 } }, 400, /Unrecognized key/],
+    ["a bad id", { body: { id: "x", text: "hi" } }, 400, /must be a UUID/],
+  ])("refuses %s with a 4xx JSON error and stores nothing", async (_label, input, status, message) => {
+    const before = await rows(30);
+    const res = await unifiedSend(deps, jsonRequest("/api/unified-chat/send", { cookie: player30, ...input }));
+    expect(res.status).toBe(status);
+    const body = await res.json();
+    expect(body.error.message).toMatch(message);
+    expect(await rows(30)).toBe(before);
+  });
+
+  it("gives field errors for a bad Player ID in the path", async () => {
+    const res = await playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/abc", { cookie: staff }), {
+      playerId: "abc",
+    });
+    expect(res.status).toBe(400);
+    expect((await res.json()).error.message).toMatch(/Player ID must be a number/);
+  });
+});

@@ -1,0 +1,50 @@
+import Pusher from "pusher";
+import type { DbHandle } from "@/db/client";
+import { DEMO_PASSWORD, seedDemoData } from "@/db/seed";
+import { createAuth } from "@/server/auth";
+import type { RealtimeGateway } from "@/server/chat/gateway";
+import { silentGateway } from "@/server/chat/gateway";
+import type { HttpDeps } from "@/server/http/deps";
+
+export const APP = "http://localhost:3000";
+
+/** Route-handler dependencies over a test database with the demo accounts in it. */
+export async function httpTestDeps(
+  handle: DbHandle,
+  opts: { realtime?: RealtimeGateway; publisher?: Pusher } = {},
+): Promise<HttpDeps> {
+  await seedDemoData(handle.db);
+  return {
+    db: handle.db,
+    auth: createAuth(handle.db),
+    publisher:
+      opts.publisher ?? new Pusher({ appId: "test", key: "test-key", secret: "test-secret", host: "127.0.0.1", port: "1" }),
+    realtime: opts.realtime ?? silentGateway,
+  };
+}
+
+/** Signs in through better-auth's real endpoint and returns the session cookie header. */
+export async function signInCookie(deps: HttpDeps, email: string, password = DEMO_PASSWORD) {
+  const response = await deps.auth.handler(
+    new Request(`${APP}/api/auth/sign-in/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: APP },
+      body: JSON.stringify({ email, password }),
+    }),
+  );
+  if (!response.ok) throw new Error(`sign-in failed: ${response.status} ${await response.text()}`);
+  const cookies = response.headers.getSetCookie().map((c) => c.split(";")[0]);
+  return cookies.join("; ");
+}
+
+export function jsonRequest(path: string, opts: { cookie?: string; body?: unknown; method?: string; raw?: string } = {}) {
+  const headers: Record<string, string> = { origin: APP };
+  if (opts.cookie) headers.cookie = opts.cookie;
+  const hasBody = opts.body !== undefined || opts.raw !== undefined;
+  if (hasBody) headers["content-type"] = "application/json";
+  return new Request(`${APP}${path}`, {
+    method: opts.method ?? (hasBody ? "POST" : "GET"),
+    headers,
+    body: opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
+  });
+}
