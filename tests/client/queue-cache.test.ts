@@ -1,0 +1,66 @@
+import { describe, expect, it } from "vitest";
+import { applyMessage, markPlayerRead, splitQueue, upsertRequest } from "@/app/_chat/queue-cache";
+import type { ChatMessage, ChatRequest } from "@/db/schema";
+import type { QueueItem } from "@/server/chat/staff";
+
+const request = (id: string, over: Partial<ChatRequest> = {}): ChatRequest => ({
+  id,
+  playerId: 29,
+  playerName: "Ravi",
+  initialMessage: "hi",
+  status: "waiting",
+  assignedStaffId: null,
+  createdAt: new Date(1000),
+  claimedAt: null,
+  firstResponseAt: null,
+  resolvedAt: null,
+  lastMessageAt: new Date(1000),
+  ...over,
+});
+const message = (seq: number, over: Partial<ChatMessage> = {}): ChatMessage => ({
+  id: `m${seq}`,
+  requestId: "a",
+  playerId: 29,
+  seq,
+  sender: "player",
+  senderName: "Ravi",
+  senderUserId: null,
+  messageText: `text ${seq}`,
+  timestamp: new Date(1000 + seq),
+  status: "sent",
+  ...over,
+});
+
+describe("staff queue cache", () => {
+  it("adds a new request and updates a known one in place", () => {
+    const items = upsertRequest([], request("a")) as QueueItem[];
+    expect(items).toHaveLength(1);
+    const updated = upsertRequest(items, request("a", { status: "in_progress", assignedStaffId: "s1" }));
+    expect(updated).toHaveLength(1);
+    expect(updated?.[0]).toMatchObject({ status: "in_progress", assignedStaffId: "s1", unreadCount: 0 });
+  });
+
+  it("counts each player message once, even when delivered twice", () => {
+    let items = upsertRequest([], request("a"));
+    items = applyMessage(items, message(1), request("a"));
+    items = applyMessage(items, message(1), request("a"));
+    items = applyMessage(items, message(2), request("a"));
+    expect(items?.[0]?.unreadCount).toBe(2);
+    expect(items?.[0]?.lastMessage?.messageText).toBe("text 2");
+    items = applyMessage(items, message(3, { sender: "staff" }), request("a"));
+    expect(items?.[0]?.unreadCount).toBe(2);
+    expect(markPlayerRead(items, 29)?.[0]?.unreadCount).toBe(0);
+  });
+
+  it("sorts waiting oldest first and resolved newest first", () => {
+    const items = [
+      { ...request("new", { createdAt: new Date(3000) }), lastMessage: null, unreadCount: 0 },
+      { ...request("old", { createdAt: new Date(1000) }), lastMessage: null, unreadCount: 0 },
+      { ...request("r1", { status: "resolved", resolvedAt: new Date(10) }), lastMessage: null, unreadCount: 0 },
+      { ...request("r2", { status: "resolved", resolvedAt: new Date(20) }), lastMessage: null, unreadCount: 0 },
+    ] satisfies QueueItem[];
+    const { waiting, resolved } = splitQueue(items);
+    expect(waiting.map((i) => i.id)).toEqual(["old", "new"]);
+    expect(resolved.map((i) => i.id)).toEqual(["r2", "r1"]);
+  });
+});
