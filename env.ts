@@ -30,6 +30,9 @@ export const env = createEnv({
       .default("floorline-dev-secret-change-me-in-production-0123456789"),
     AUTH_SIGN_IN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
 
+    ESCALATE_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
+    ESCALATION_CHECK_SECONDS: z.coerce.number().int().min(1).default(5),
+
     PUSHER_APP_ID: z.string().min(1).default("floorline"),
     PUSHER_KEY: z.string().min(1).default("floorline-key"),
     PUSHER_SECRET: z.string().min(1).default("floorline-secret"),

@@ -134,6 +134,8 @@ export const chatRequests = pgTable(
     firstResponseAt: timestamp("first_response_at", { withTimezone: true }),
     resolvedAt: timestamp("resolved_at", { withTimezone: true }),
     lastMessageAt: timestamp("last_message_at", { withTimezone: true }).notNull().defaultNow(),
+    // Set once when a request has waited too long and staff were alerted again.
+    escalatedAt: timestamp("escalated_at", { withTimezone: true }),
   },
   (t) => [
     index("chat_requests_status_created_idx").on(t.status, t.createdAt),

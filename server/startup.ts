@@ -1,4 +1,7 @@
+import { env } from "@/env";
+import { escalate } from "./chat/actions";
 import { getDb } from "./db";
+import { httpDeps } from "./http/deps";
 
 /** Opens and migrates the database before the first request; cannot → one clear line, exit 1. */
 export async function prepareAtStartup() {
@@ -8,4 +11,23 @@ export async function prepareAtStartup() {
     console.error(`[floorline] ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
   }
+  startEscalationLoop();
+}
+
+/** Requests left waiting past ESCALATE_AFTER_SECONDS alert staff again, once each. */
+function startEscalationLoop() {
+  const waitedMs = env.ESCALATE_AFTER_SECONDS * 1000;
+  let busy = false;
+  const timer = setInterval(async () => {
+    if (busy) return;
+    busy = true;
+    try {
+      await escalate(await httpDeps(), { waitedMs });
+    } catch (err) {
+      console.error(`[escalation] ${err instanceof Error ? err.message : String(err)}`);
+    } finally {
+      busy = false;
+    }
+  }, env.ESCALATION_CHECK_SECONDS * 1000);
+  timer.unref();
 }

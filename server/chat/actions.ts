@@ -1,8 +1,15 @@
 import { and, count, eq, lt } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { chatRequests } from "@/db/schema";
+import { type ChatRequest, chatRequests } from "@/db/schema";
 import type { PlayerActor, StaffActor } from "./actors";
-import { playerMessageEvents, requestUpdatedEvents, staffReplyEvents, statusEvents } from "./announce";
+import {
+  escalationEvents,
+  playerMessageEvents,
+  requestUpdatedEvents,
+  staffReplyEvents,
+  statusEvents,
+} from "./announce";
+import { escalateLongWaits } from "./escalation";
 import type { RealtimeGateway } from "./gateway";
 import type { ReplyInput, SendMessageInput } from "./inputs";
 import { claimRequest, reopenRequest, resolveRequest } from "./lifecycle";
@@ -13,6 +20,7 @@ import { messagePlayer, replyAsStaff } from "./staff";
 /** Told after a commit; must return at once and never throw (server/notify queues the work). */
 export type ChatNotifications = {
   playerMessage(result: SendResult): void;
+  escalated(request: ChatRequest): void;
 };
 
 /**
@@ -99,4 +107,14 @@ export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
     queuePosition = (ahead?.n ?? 0) + 1;
   }
   return { request, queuePosition, staffOnline: await deps.realtime.staffOnline() };
+}
+
+/** Requests waiting longer than `waitedMs` alert staff again: in the portal and by push. */
+export async function escalate(deps: ChatDeps, input: { waitedMs: number; now?: Date }) {
+  const escalated = await escalateLongWaits(deps.db, input);
+  for (const request of escalated) {
+    await deps.realtime.publish(escalationEvents(request));
+    deps.notifications?.escalated(request);
+  }
+  return escalated;
 }

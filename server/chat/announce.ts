@@ -44,6 +44,10 @@ export function requestUpdatedEvents(request: ChatRequest): OutgoingEvent[] {
   ];
 }
 
+export function escalationEvents(request: ChatRequest): OutgoingEvent[] {
+  return [{ channel: STAFF_CHANNEL, name: EVENTS.chatRequestEscalated, data: { request } satisfies RequestEvent }];
+}
+
 export function statusEvents(change: StatusChange): OutgoingEvent[] {
   if (change.updated === 0) return [];
   const { updated: _, ...data } = change;

@@ -11,6 +11,8 @@ export const EVENTS = {
   playerConfirmation: "player-confirmation",
   chatRequestUpdated: "chat-request-updated",
   messageStatus: "message-status",
+  /** Ours, not the club's: a request has waited longer than the escalation time. */
+  chatRequestEscalated: "chat-request-escalated",
   typing: "client-typing",
 } as const;
 

@@ -15,6 +15,7 @@ const request = (id: string, over: Partial<ChatRequest> = {}): ChatRequest => ({
   firstResponseAt: null,
   resolvedAt: null,
   lastMessageAt: new Date(1000),
+  escalatedAt: null,
   ...over,
 });
 const message = (seq: number, over: Partial<ChatMessage> = {}): ChatMessage => ({

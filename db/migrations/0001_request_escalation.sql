@@ -1,0 +1,1 @@
+ALTER TABLE "chat_requests" ADD COLUMN "escalated_at" timestamp with time zone;
