@@ -1,0 +1,148 @@
+import { type Page, expect, test } from "@playwright/test";
+import {
+  composer,
+  openAs,
+  PLAYER_29,
+  PLAYER_30,
+  PLAYER_31,
+  queueItem,
+  STAFF_ASHA,
+  send,
+  thread,
+  unique,
+} from "./helpers";
+
+const bubble = (page: Page, text: string) => thread(page).getByRole("listitem").filter({ hasText: text });
+
+/** Opens the player's conversation in the staff portal and takes it when it is waiting. */
+async function openConversation(staff: Page, playerName: string) {
+  await queueItem(staff, playerName).first().click();
+  await expect(staff.getByRole("region", { name: "Player" })).toContainText(playerName);
+}
+
+test("player and staff talk live, and receipts advance to read", async ({ browser }) => {
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  const question = unique("Is the poker room open?");
+
+  await send(player.page, question);
+  // Staff see it arrive in the queue without a reload; their screen reports it delivered.
+  await expect(queueItem(staff.page, PLAYER_29.name).first()).toContainText(question);
+  await expect(bubble(player.page, question)).toContainText("Delivered");
+
+  await openConversation(staff.page, PLAYER_29.name);
+  await expect(bubble(staff.page, question)).toBeVisible();
+  await expect(bubble(player.page, question)).toContainText("Read");
+
+  const answer = unique("Yes, table 4 is free");
+  await send(staff.page, answer);
+  await expect(bubble(player.page, answer)).toBeVisible();
+  await expect(bubble(player.page, answer)).toContainText(STAFF_ASHA.name);
+  // The player's screen shows the reply, so the staff side sees it read.
+  await expect(bubble(staff.page, answer)).toContainText("Read");
+
+  await player.context.close();
+  await staff.context.close();
+});
+
+test("typing shows on the other side and goes away", async ({ browser }) => {
+  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await send(player.page, unique("typing check"));
+  await openConversation(staff.page, PLAYER_29.name);
+
+  await composer(staff.page).pressSequentially("Let me check", { delay: 20 });
+  await expect(player.page.getByText(`${STAFF_ASHA.name} is typing…`)).toBeVisible();
+  await expect(player.page.getByText(`${STAFF_ASHA.name} is typing…`)).toBeHidden();
+
+  await composer(player.page).pressSequentially("thanks", { delay: 20 });
+  await expect(staff.page.getByText(`${PLAYER_29.name} is typing…`)).toBeVisible();
+  await expect(staff.page.getByText(`${PLAYER_29.name} is typing…`)).toBeHidden();
+
+  await player.context.close();
+  await staff.context.close();
+});
+
+test("messages sent while the player is offline arrive once, in order, when they return", async ({ browser }) => {
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await send(player.page, unique("going into the lift"));
+  await openConversation(staff.page, PLAYER_30.name);
+
+  await player.context.setOffline(true);
+  const replies = [unique("first"), unique("second"), unique("third")];
+  for (const reply of replies) {
+    await send(staff.page, reply);
+    await expect(bubble(staff.page, reply)).toContainText(/Sent|Delivered|Read/);
+  }
+  await player.context.setOffline(false);
+
+  for (const reply of replies) await expect(bubble(player.page, reply)).toHaveCount(1);
+  const texts = await thread(player.page).getByRole("listitem").allInnerTexts();
+  const positions = replies.map((r) => texts.findIndex((t) => t.includes(r)));
+  expect(positions).toEqual([...positions].sort((a, b) => a - b));
+
+  await player.context.close();
+  await staff.context.close();
+});
+
+test("a message written offline waits in the outbox, survives a reload, and is delivered once", async ({ browser }) => {
+  const player = await openAs(browser, PLAYER_31.email, /\/player/);
+  const text = unique("sent from the car park");
+
+  await player.context.setOffline(true);
+  await send(player.page, text);
+  await expect(bubble(player.page, text)).toContainText("Waiting for connection");
+
+  // The tab goes away while offline; the outbox is in the browser's storage.
+  await player.page.close();
+  await player.context.setOffline(false);
+  const again = await player.context.newPage();
+  await again.goto("/player");
+  await expect(bubble(again, text)).toContainText(/Sent|Delivered|Read/);
+  await expect(bubble(again, text)).toHaveCount(1);
+
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await openConversation(staff.page, PLAYER_31.name);
+  await expect(bubble(staff.page, text)).toHaveCount(1);
+
+  await player.context.close();
+  await staff.context.close();
+});
+
+test("two player tabs stay consistent and markup is shown as text", async ({ browser }) => {
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  const secondTab = await player.context.newPage();
+  await secondTab.goto("/player");
+  let dialogs = 0;
+  for (const page of [player.page, secondTab]) page.on("dialog", () => dialogs++);
+
+  const markup = `<img src=x onerror=alert(1)> ${unique("xss")}`;
+  await send(player.page, markup);
+  await expect(bubble(player.page, markup)).toBeVisible();
+  await expect(bubble(secondTab, markup)).toBeVisible();
+  await expect(bubble(secondTab, markup)).toHaveCount(1);
+  expect(await thread(secondTab).locator("img").count()).toBe(0);
+
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await openConversation(staff.page, PLAYER_30.name);
+  await expect(bubble(staff.page, markup)).toBeVisible();
+  const reply = unique("Both tabs see this");
+  await send(staff.page, reply);
+  await expect(bubble(player.page, reply)).toBeVisible();
+  await expect(bubble(secondTab, reply)).toBeVisible();
+  expect(dialogs).toBe(0);
+
+  await player.context.close();
+  await staff.context.close();
+});
+
+test("the player portal fits a phone screen @phone", async ({ page }) => {
+  await page.goto("/sign-in");
+  await page.getByRole("textbox", { name: "Email" }).fill(PLAYER_29.email);
+  await page.getByLabel("Password").fill("floorline-demo");
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page.getByRole("button", { name: "Send" })).toBeInViewport();
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  expect(overflow).toBeLessThanOrEqual(0);
+});
