@@ -1,0 +1,98 @@
+import { z } from "zod";
+
+/** Every setting of our realtime server, from env, with the defaults documented in the README. */
+export const realtimeEnvVars = {
+  PUSHER_APP_ID: { default: "floorline", description: "app id the HTTP API answers to" },
+  PUSHER_KEY: { default: "floorline-key", description: "app key clients connect with" },
+  PUSHER_SECRET: { default: "floorline-secret", description: "signing secret (never sent to browsers)" },
+  REALTIME_HOST: { default: "127.0.0.1", description: "address to listen on" },
+  REALTIME_PORT: { default: "6001", description: "port to listen on (0 = any free port)" },
+  REALTIME_MAX_CONNECTIONS: { default: "10000", description: "connections beyond this are refused (4004)" },
+  REALTIME_ACTIVITY_TIMEOUT_SECONDS: { default: "120", description: "idle seconds before the server pings a client" },
+  REALTIME_PONG_TIMEOUT_MS: { default: "30000", description: "ms to wait for a pong before closing (4201)" },
+  REALTIME_CLIENT_EVENTS: { default: "true", description: "allow client-* events on private/presence channels" },
+  REALTIME_CLIENT_EVENTS_PER_SECOND: { default: "10", description: "client events per connection per second (4301 beyond)" },
+  REALTIME_MAX_EVENT_BYTES: { default: "10240", description: "largest event data accepted (413 / error beyond)" },
+  REALTIME_MAX_FRAME_BYTES: { default: "65536", description: "largest WebSocket message handled; bigger get an error" },
+  REALTIME_WEBHOOK_URL: { default: "", description: "where to POST webhooks (unset = none)" },
+  REALTIME_WEBHOOK_BATCH_MS: { default: "200", description: "webhook events collected this long per request" },
+} as const;
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positive = z.coerce.number().int().positive();
+
+const schema = z.object({
+  PUSHER_APP_ID: z.string().min(1),
+  PUSHER_KEY: z.string().min(1),
+  PUSHER_SECRET: z.string().min(1),
+  REALTIME_HOST: z.string().min(1),
+  REALTIME_PORT: port,
+  REALTIME_MAX_CONNECTIONS: positive,
+  REALTIME_ACTIVITY_TIMEOUT_SECONDS: positive,
+  REALTIME_PONG_TIMEOUT_MS: positive,
+  REALTIME_CLIENT_EVENTS: z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1"),
+  REALTIME_CLIENT_EVENTS_PER_SECOND: positive,
+  REALTIME_MAX_EVENT_BYTES: positive,
+  REALTIME_MAX_FRAME_BYTES: positive,
+  REALTIME_WEBHOOK_URL: z.union([z.literal(""), z.url()]),
+  REALTIME_WEBHOOK_BATCH_MS: z.coerce.number().int().min(0),
+});
+
+export type RealtimeConfig = {
+  appId: string;
+  key: string;
+  secret: string;
+  host: string;
+  port: number;
+  maxConnections: number;
+  /** Seconds; sent to clients as activity_timeout. */
+  activityTimeout: number;
+  pongTimeoutMs: number;
+  clientEvents: boolean;
+  clientEventsPerSecond: number;
+  maxEventBytes: number;
+  maxFrameBytes: number;
+  webhookUrl: string | null;
+  webhookBatchMs: number;
+  /** Webhook delivery attempts before giving up, and the first back-off. */
+  webhookAttempts: number;
+  webhookBackoffMs: number;
+  /** HTTP API requests older or newer than this are refused (replay protection). */
+  timestampWindowSeconds: number;
+};
+
+export function realtimeConfigFromEnv(env: Record<string, string | undefined> = process.env): RealtimeConfig {
+  const raw = Object.fromEntries(
+    Object.entries(realtimeEnvVars).map(([name, spec]) => [name, env[name] || spec.default]),
+  );
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
+    throw new Error(`Invalid realtime configuration: ${problems}`);
+  }
+  const e = parsed.data;
+  return {
+    appId: e.PUSHER_APP_ID,
+    key: e.PUSHER_KEY,
+    secret: e.PUSHER_SECRET,
+    host: e.REALTIME_HOST,
+    port: e.REALTIME_PORT,
+    maxConnections: e.REALTIME_MAX_CONNECTIONS,
+    activityTimeout: e.REALTIME_ACTIVITY_TIMEOUT_SECONDS,
+    pongTimeoutMs: e.REALTIME_PONG_TIMEOUT_MS,
+    clientEvents: e.REALTIME_CLIENT_EVENTS,
+    clientEventsPerSecond: e.REALTIME_CLIENT_EVENTS_PER_SECOND,
+    maxEventBytes: e.REALTIME_MAX_EVENT_BYTES,
+    maxFrameBytes: e.REALTIME_MAX_FRAME_BYTES,
+    webhookUrl: e.REALTIME_WEBHOOK_URL || null,
+    webhookBatchMs: e.REALTIME_WEBHOOK_BATCH_MS,
+    webhookAttempts: 5,
+    webhookBackoffMs: 500,
+    timestampWindowSeconds: 600,
+  };
+}
+
+/** Defaults with overrides: for tests and embedding. */
+export function realtimeConfig(overrides: Partial<RealtimeConfig> = {}): RealtimeConfig {
+  return { ...realtimeConfigFromEnv({}), ...overrides };
+}

@@ -1,0 +1,158 @@
+import type { Conn, Hub } from "./hub";
+import { USER_CHANNEL_PREFIX } from "./hub";
+import { CODES, channelKind, errorFrame, frame, isCacheChannel, isValidChannelName } from "./protocol";
+import { channelAuth, safeEqual, userAuth } from "./signature";
+
+type Incoming = { event?: unknown; channel?: unknown; data?: unknown };
+
+/** Handles one WebSocket message from a client. Nothing a client sends may throw out of here. */
+export function handleMessage(hub: Hub, conn: Conn, raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
+  hub.metrics.messagesIn++;
+  conn.lastSeen = Date.now();
+  conn.pingSentAt = null;
+  if (isBinary) return hub.send(conn, errorFrame(null, "Binary frames are not supported; send JSON text"));
+  const size = Array.isArray(raw) ? raw.reduce((n, b) => n + b.length, 0) : raw.byteLength;
+  if (size > hub.config.maxFrameBytes) {
+    return hub.send(conn, errorFrame(null, `Message too large: at most ${hub.config.maxFrameBytes} bytes`));
+  }
+  let message: Incoming;
+  try {
+    const text = Array.isArray(raw) ? Buffer.concat(raw).toString("utf8") : Buffer.from(raw as ArrayBuffer).toString("utf8");
+    message = JSON.parse(text);
+    if (!message || typeof message !== "object" || typeof message.event !== "string") throw new Error("no event");
+  } catch {
+    return hub.send(conn, errorFrame(null, "Invalid message: expected JSON with an event name"));
+  }
+  const data = typeof message.data === "string" ? safeJson(message.data) : message.data;
+
+  switch (message.event) {
+    case "pusher:ping":
+      return hub.send(conn, frame("pusher:pong", {}));
+    case "pusher:pong":
+      return;
+    case "pusher:subscribe":
+      return subscribe(hub, conn, asRecord(data));
+    case "pusher:unsubscribe": {
+      const channel = asRecord(data).channel;
+      if (typeof channel === "string") hub.leave(conn, channel);
+      return;
+    }
+    case "pusher:signin":
+      return signIn(hub, conn, asRecord(data));
+    default:
+      if (message.event.startsWith("client-")) return clientEvent(hub, conn, message.event, message.channel, message.data);
+      return hub.send(conn, errorFrame(null, `Unknown event: ${message.event.slice(0, 100)}`));
+  }
+}
+
+function subscribe(hub: Hub, conn: Conn, data: Record<string, unknown>) {
+  const name = data.channel;
+  const fail = (error: string, status = 401) =>
+    hub.send(
+      conn,
+      JSON.stringify({
+        event: "pusher:subscription_error",
+        channel: typeof name === "string" ? name.slice(0, 200) : undefined,
+        data: { type: "AuthError", error, status },
+      }),
+    );
+
+  if (typeof name === "string" && name.startsWith(USER_CHANNEL_PREFIX)) {
+    // pusher-js subscribes to its user's private feed after pusher:signin.
+    if (!conn.userId || name !== `${USER_CHANNEL_PREFIX}${conn.userId}`) return fail("Sign in as this user first");
+    hub.join(conn, name);
+    return hub.send(conn, frame("pusher_internal:subscription_succeeded", {}, name));
+  }
+  if (!isValidChannelName(name)) {
+    return fail("Invalid channel name: 1–200 characters of A-Z a-z 0-9 _ - = @ , . ;", 400);
+  }
+
+  const kind = channelKind(name);
+  let presence: { userId: string; info: unknown } | undefined;
+  if (kind !== "public") {
+    const auth = typeof data.auth === "string" ? data.auth : "";
+    const channelData = kind === "presence" ? (typeof data.channel_data === "string" ? data.channel_data : "") : undefined;
+    const expected = channelAuth(hub.config.key, hub.config.secret, conn.socketId, name, channelData);
+    if (!auth || !safeEqual(auth, expected)) return fail(auth ? "Invalid signature" : "Missing auth");
+    if (kind === "presence") {
+      const member = asRecord(safeJson(channelData ?? ""));
+      const userId = typeof member.user_id === "number" ? String(member.user_id) : member.user_id;
+      if (typeof userId !== "string" || !userId) return fail("channel_data must carry a user_id", 400);
+      presence = { userId, info: member.user_info ?? null };
+    }
+  }
+
+  const { channel } = hub.join(conn, name, presence);
+  hub.send(
+    conn,
+    frame("pusher_internal:subscription_succeeded", kind === "presence" ? { presence: hub.presenceOf(name) } : {}, name),
+  );
+  if (isCacheChannel(name)) {
+    const last = channel.lastEvent ? (JSON.parse(channel.lastEvent) as { event: string; data: string }) : null;
+    hub.send(conn, last ? frame(last.event, last.data, name) : frame("pusher:cache_miss", {}, name));
+  }
+}
+
+function signIn(hub: Hub, conn: Conn, data: Record<string, unknown>) {
+  const auth = typeof data.auth === "string" ? data.auth : "";
+  const userData = typeof data.user_data === "string" ? data.user_data : "";
+  const user = asRecord(safeJson(userData));
+  const id = typeof user.id === "number" ? String(user.id) : user.id;
+  const valid = auth && safeEqual(auth, userAuth(hub.config.key, hub.config.secret, conn.socketId, userData));
+  if (!valid || typeof id !== "string" || !id) {
+    hub.send(conn, errorFrame(CODES.unauthorized, "Invalid sign-in"));
+    conn.ws.close(CODES.unauthorized, "Invalid sign-in");
+    return;
+  }
+  hub.signIn(conn, id);
+  hub.send(conn, frame("pusher:signin_success", { user_data: userData }));
+}
+
+function clientEvent(hub: Hub, conn: Conn, event: string, channel: unknown, data: unknown) {
+  if (!hub.config.clientEvents) {
+    return hub.send(conn, errorFrame(CODES.clientEventRejected, "Client events are disabled on this server"));
+  }
+  if (typeof channel !== "string" || !conn.channels.has(channel)) {
+    return hub.send(conn, errorFrame(null, "Subscribe to the channel before sending client events on it"));
+  }
+  const kind = channelKind(channel);
+  if (kind !== "private" && kind !== "presence") {
+    return hub.send(conn, errorFrame(null, "Client events are only allowed on private and presence channels"));
+  }
+  if (!takeToken(hub, conn)) {
+    return hub.send(
+      conn,
+      errorFrame(CODES.clientEventRejected, `Client event rejected: more than ${hub.config.clientEventsPerSecond} per second`),
+    );
+  }
+  const payload = typeof data === "string" ? data : JSON.stringify(data ?? null);
+  if (Buffer.byteLength(payload) > hub.config.maxEventBytes) {
+    return hub.send(conn, errorFrame(null, `Event data too large: at most ${hub.config.maxEventBytes} bytes`));
+  }
+  const userId = conn.channels.get(channel) ?? undefined;
+  hub.publish(channel, event, payload, { exceptSocketId: conn.socketId, userId });
+  hub.webhooks.add({ name: "client_event", channel, event, data: payload, socket_id: conn.socketId, user_id: userId });
+}
+
+/** Token bucket: `clientEventsPerSecond` tokens, refilled continuously. */
+function takeToken(hub: Hub, conn: Conn) {
+  const now = Date.now();
+  const rate = hub.config.clientEventsPerSecond;
+  conn.eventTokens = Math.min(rate, conn.eventTokens + ((now - conn.tokensAt) / 1000) * rate);
+  conn.tokensAt = now;
+  if (conn.eventTokens < 1) return false;
+  conn.eventTokens -= 1;
+  return true;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function asRecord(v: unknown): Record<string, unknown> {
+  return v && typeof v === "object" ? (v as Record<string, unknown>) : {};
+}

@@ -1,0 +1,195 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { z } from "zod";
+import { type Hub, USER_CHANNEL_PREFIX } from "./hub";
+import { CODES, channelKind, isValidChannelName } from "./protocol";
+import { hmacSha256Hex, md5Hex, safeEqual } from "./signature";
+
+/** The signed HTTP API the `pusher` server SDK talks to. */
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_CHANNELS = 100;
+const MAX_BATCH = 10;
+
+class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const channelName = z
+  .string()
+  .refine((n: string) => isValidChannelName(n) || isUserChannel(n), { error: "invalid channel name" });
+/** `#server-to-user-{id}`: a signed-in user's feed; '#' is otherwise not allowed in names. */
+function isUserChannel(name: string) {
+  return name.startsWith(USER_CHANNEL_PREFIX) && isValidChannelName(name.slice(USER_CHANNEL_PREFIX.length));
+}
+
+const eventBody = z.object({
+  name: z.string().min(1).max(200),
+  data: z.string(),
+  channel: channelName.optional(),
+  channels: z.array(channelName).min(1).max(MAX_CHANNELS, { error: `at most ${MAX_CHANNELS} channels` }).optional(),
+  socket_id: z.string().regex(/^\d+\.\d+$/).optional(),
+  info: z.string().optional(),
+});
+type EventBody = z.infer<typeof eventBody>;
+const batchBody = z.object({
+  batch: z.array(eventBody).max(MAX_BATCH, { error: `at most ${MAX_BATCH} events per batch` }),
+});
+
+export async function handleApi(hub: Hub, req: IncomingMessage, res: ServerResponse, url: URL) {
+  hub.metrics.httpRequests++;
+  try {
+    const match = /^\/apps\/([^/]+)(\/.*)$/.exec(url.pathname);
+    if (!match) throw new ApiError(404, "Not found");
+    const [, appId, rest = ""] = match;
+    if (appId !== hub.config.appId) throw new ApiError(404, `Unknown app ${appId}`);
+    const body = await readBody(req);
+    authenticate(hub, req.method ?? "GET", url, body);
+    const result = route(hub, req.method ?? "GET", rest, url, body);
+    send(res, 200, result);
+  } catch (err) {
+    hub.metrics.httpErrors++;
+    if (err instanceof ApiError) return send(res, err.status, { error: err.message });
+    send(res, 500, { error: "Internal error" });
+  }
+}
+
+function route(hub: Hub, method: string, path: string, url: URL, body: string): unknown {
+  if (method === "POST" && path === "/events") return publishOne(hub, parseJson(eventBody, body));
+  if (method === "POST" && path === "/batch_events") {
+    const { batch } = parseJson(batchBody, body);
+    const results = batch.map((event) => publishOne(hub, event));
+    return batch.some((e) => e.info) ? { batch: results.map((r) => (r as { channels?: object }).channels ?? {}) } : {};
+  }
+  if (method === "GET" && path === "/channels") return listChannels(hub, url);
+  const users = /^\/channels\/([^/]+)\/users$/.exec(path);
+  if (method === "GET" && users?.[1]) {
+    const name = decodeURIComponent(users[1]);
+    if (channelKind(name) !== "presence") throw new ApiError(400, "Users can only be listed for presence channels");
+    return { users: hub.presenceOf(name).ids.map((id) => ({ id })) };
+  }
+  const channel = /^\/channels\/([^/]+)$/.exec(path);
+  if (method === "GET" && channel?.[1]) return channelInfo(hub, decodeURIComponent(channel[1]), url);
+  const terminate = /^\/users\/([^/]+)\/terminate_connections$/.exec(path);
+  if (method === "POST" && terminate?.[1]) {
+    for (const conn of hub.users.get(decodeURIComponent(terminate[1])) ?? []) {
+      conn.ws.close(CODES.unauthorized, "Connection terminated by the server");
+    }
+    return {};
+  }
+  throw new ApiError(404, "Not found");
+}
+
+function publishOne(hub: Hub, event: EventBody) {
+  const channels = event.channels ?? (event.channel ? [event.channel] : []);
+  if (channels.length === 0) throw new ApiError(400, "channel or channels is required");
+  if (Buffer.byteLength(event.data) > hub.config.maxEventBytes) {
+    throw new ApiError(413, `Event data too large: at most ${hub.config.maxEventBytes} bytes`);
+  }
+  for (const name of channels) hub.publish(name, event.name, event.data, { exceptSocketId: event.socket_id });
+  if (!event.info) return {};
+  const wanted = event.info.split(",");
+  return {
+    channels: Object.fromEntries(
+      channels.map((name) => {
+        const info = hub.info(name);
+        return [
+          name,
+          {
+            ...(wanted.includes("subscription_count") ? { subscription_count: info.subscription_count } : {}),
+            ...(wanted.includes("user_count") && channelKind(name) === "presence" ? { user_count: info.user_count } : {}),
+          },
+        ];
+      }),
+    ),
+  };
+}
+
+function listChannels(hub: Hub, url: URL) {
+  const prefix = url.searchParams.get("filter_by_prefix") ?? "";
+  const wanted = (url.searchParams.get("info") ?? "").split(",").filter(Boolean);
+  if (wanted.includes("user_count") && !prefix.startsWith("presence-")) {
+    throw new ApiError(400, "info=user_count needs filter_by_prefix=presence-");
+  }
+  const channels: Record<string, object> = {};
+  for (const channel of hub.occupied()) {
+    if (!channel.name.startsWith(prefix) || channel.name.startsWith(USER_CHANNEL_PREFIX)) continue;
+    channels[channel.name] = wanted.includes("user_count") ? { user_count: channel.members?.size ?? 0 } : {};
+  }
+  return { channels };
+}
+
+function channelInfo(hub: Hub, name: string, url: URL) {
+  if (!isValidChannelName(name)) throw new ApiError(400, "Invalid channel name");
+  const wanted = (url.searchParams.get("info") ?? "").split(",").filter(Boolean);
+  if (wanted.includes("user_count") && channelKind(name) !== "presence") {
+    throw new ApiError(400, "user_count is only available for presence channels");
+  }
+  const info = hub.info(name);
+  return {
+    occupied: info.occupied,
+    ...(wanted.includes("subscription_count") ? { subscription_count: info.subscription_count } : {}),
+    ...(wanted.includes("user_count") ? { user_count: info.user_count } : {}),
+  };
+}
+
+/** Checks the request exactly as the SDKs sign it (auth_version 1.0). */
+function authenticate(hub: Hub, method: string, url: URL, body: string) {
+  const params = url.searchParams;
+  if (params.get("auth_key") !== hub.config.key) throw new ApiError(401, "Unknown auth_key");
+  const timestamp = Number(params.get("auth_timestamp"));
+  if (!Number.isFinite(timestamp) || Math.abs(Date.now() / 1000 - timestamp) > hub.config.timestampWindowSeconds) {
+    throw new ApiError(401, `auth_timestamp must be within ${hub.config.timestampWindowSeconds} s of server time`);
+  }
+  if (params.get("auth_version") !== "1.0") throw new ApiError(401, "auth_version must be 1.0");
+  if (body.length > 0 && params.get("body_md5") !== md5Hex(body)) throw new ApiError(401, "body_md5 does not match the body");
+  const signature = params.get("auth_signature") ?? "";
+  const signed = [...params.entries()]
+    .filter(([k]) => k !== "auth_signature")
+    .map(([k, v]) => [k.toLowerCase(), v] as const)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`)
+    .join("&");
+  const expected = hmacSha256Hex(hub.config.secret, `${method}\n${url.pathname}\n${signed}`);
+  if (!safeEqual(signature, expected)) throw new ApiError(401, "Invalid signature");
+}
+
+function parseJson<S extends z.ZodType>(schema: S, body: string): z.output<S> {
+  let value: unknown;
+  try {
+    value = JSON.parse(body);
+  } catch {
+    throw new ApiError(400, "Body is not valid JSON");
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new ApiError(400, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  return parsed.data;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    // Past the limit the rest is read and dropped, so the client still gets its 413.
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+    });
+    req.on("end", () =>
+      size > MAX_BODY_BYTES
+        ? reject(new ApiError(413, "Request body too large"))
+        : resolve(Buffer.concat(chunks).toString("utf8")),
+    );
+    req.on("error", reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown) {
+  if (res.headersSent) return;
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
