@@ -1,0 +1,162 @@
+import { createHash, createHmac } from "node:crypto";
+import PusherServer from "pusher";
+import PusherClient, { type Channel } from "pusher-js";
+import WebSocket from "ws";
+import { type RealtimeConfig, realtimeConfig } from "@/server/realtime/config";
+import { createRealtimeServer, type RealtimeServer } from "@/server/realtime/server";
+
+export const APP = { appId: "test-app", key: "test-key", secret: "test-secret" };
+
+export type Running = {
+  server: RealtimeServer;
+  port: number;
+  config: RealtimeConfig;
+  sdk: PusherServer;
+  url: string;
+  logs: string[];
+  close: () => Promise<void>;
+};
+
+/** Our server on a free loopback port, with the official SDK pointed at it. */
+export async function startRealtime(overrides: Partial<RealtimeConfig> = {}): Promise<Running> {
+  const config = realtimeConfig({ ...APP, host: "127.0.0.1", port: 0, ...overrides });
+  const logs: string[] = [];
+  const server = createRealtimeServer(config, { log: (m) => logs.push(m) });
+  const { port } = await server.start();
+  const sdk = new PusherServer({ ...APP, host: "127.0.0.1", port: String(port), useTLS: false });
+  return { server, port, config, sdk, url: `http://127.0.0.1:${port}`, logs, close: () => server.stop() };
+}
+
+export type ClientOpts = {
+  presence?: { user_id: string; user_info?: Record<string, unknown> };
+  /** Sign with this secret instead of the right one (to test refusals). */
+  secret?: string;
+  user?: { id: string; user_info?: Record<string, unknown> };
+};
+
+/** The official pusher-js client (Node build), authorizing with the official server SDK. */
+export function connectClient(rt: Running, opts: ClientOpts = {}) {
+  const signer = new PusherServer({ ...APP, secret: opts.secret ?? APP.secret });
+  return new PusherClient(APP.key, {
+    cluster: "mt1",
+    wsHost: "127.0.0.1",
+    wsPort: rt.port,
+    forceTLS: false,
+    enabledTransports: ["ws"],
+    disableStats: true,
+    channelAuthorization: {
+      customHandler: ({ socketId, channelName }, callback) =>
+        callback(null, signer.authorizeChannel(socketId, channelName, opts.presence)),
+    },
+    userAuthentication: {
+      customHandler: ({ socketId }, callback) =>
+        callback(null, signer.authenticateUser(socketId, opts.user ?? { id: "nobody" })),
+    },
+  });
+}
+
+export function connected(client: PusherClient) {
+  return new Promise<string>((resolve, reject) => {
+    if (client.connection.state === "connected") return resolve(client.connection.socket_id);
+    client.connection.bind("connected", () => resolve(client.connection.socket_id));
+    client.connection.bind("failed", () => reject(new Error("connection failed")));
+  });
+}
+
+export function subscribed(client: PusherClient, name: string) {
+  const channel = client.subscribe(name);
+  return new Promise<Channel>((resolve, reject) => {
+    channel.bind("pusher:subscription_succeeded", () => resolve(channel));
+    channel.bind("pusher:subscription_error", (err: unknown) => reject(Object.assign(new Error("subscription_error"), { data: err })));
+  });
+}
+
+export function nextEvent<T = unknown>(channel: Channel, event: string) {
+  return new Promise<T>((resolve) => {
+    const handler = (data: T) => {
+      channel.unbind(event, handler);
+      resolve(data);
+    };
+    channel.bind(event, handler);
+  });
+}
+
+/** A bare WebSocket for protocol edge cases the official client never produces. */
+export async function rawClient(rt: Running, path = `/app/${APP.key}?protocol=7&client=test&version=1`, opts: WebSocket.ClientOptions = {}) {
+  const ws = new WebSocket(`ws://127.0.0.1:${rt.port}${path}`, opts);
+  const frames: Array<{ event: string; channel?: string; data: unknown; user_id?: string }> = [];
+  const waiters: Array<() => void> = [];
+  ws.on("message", (raw) => {
+    const parsed = JSON.parse(raw.toString());
+    frames.push({ ...parsed, data: typeof parsed.data === "string" ? tryJson(parsed.data) : parsed.data });
+    for (const w of waiters.splice(0)) w();
+  });
+  const closed = new Promise<{ code: number; reason: string }>((resolve) =>
+    ws.on("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+  );
+  ws.on("error", () => {});
+  /** Resolves with the first frame (from the start of the connection) matching `predicate`, consuming it. */
+  const next = (predicate: (f: (typeof frames)[number]) => boolean) =>
+    new Promise<(typeof frames)[number]>((resolve) => {
+      const check = () => {
+        const i = frames.findIndex(predicate);
+        if (i >= 0) {
+          const [found] = frames.splice(i, 1);
+          if (found) return resolve(found);
+        }
+        waiters.push(check);
+      };
+      check();
+    });
+  const send = (event: string, data: unknown, channel?: string) =>
+    ws.send(JSON.stringify({ event, data, ...(channel ? { channel } : {}) }));
+  return { ws, frames, next, send, closed };
+}
+
+export async function rawConnected(rt: Running) {
+  const raw = await rawClient(rt);
+  const established = await raw.next((f) => f.event === "pusher:connection_established");
+  return { ...raw, socketId: (established.data as { socket_id: string }).socket_id };
+}
+
+export function signChannel(socketId: string, channel: string, channelData?: string, secret = APP.secret) {
+  const payload = channelData === undefined ? `${socketId}:${channel}` : `${socketId}:${channel}:${channelData}`;
+  return `${APP.key}:${createHmac("sha256", secret).update(payload).digest("hex")}`;
+}
+
+/** A hand-signed HTTP API request, so tests can send what the SDK never would. */
+export function signedFetch(
+  rt: Running,
+  method: "GET" | "POST",
+  path: string,
+  opts: { body?: string; query?: Record<string, string>; secret?: string; timestamp?: number; md5Of?: string; appId?: string } = {},
+) {
+  const fullPath = `/apps/${opts.appId ?? APP.appId}${path}`;
+  const params: Record<string, string> = {
+    ...opts.query,
+    auth_key: APP.key,
+    auth_timestamp: String(opts.timestamp ?? Math.floor(Date.now() / 1000)),
+    auth_version: "1.0",
+  };
+  if (opts.body !== undefined) params.body_md5 = createHash("md5").update(opts.md5Of ?? opts.body).digest("hex");
+  const query = Object.keys(params)
+    .sort()
+    .map((k) => `${k}=${params[k]}`)
+    .join("&");
+  const signature = createHmac("sha256", opts.secret ?? APP.secret)
+    .update(`${method}\n${fullPath}\n${query}`)
+    .digest("hex");
+  return fetch(`${rt.url}${fullPath}?${query}&auth_signature=${signature}`, {
+    method,
+    headers: opts.body !== undefined ? { "content-type": "application/json" } : {},
+    body: opts.body,
+  });
+}
+
+function tryJson(s: string) {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+}
