@@ -1,0 +1,121 @@
+import type PusherClient from "pusher-js";
+import { afterEach, describe, expect, it } from "vitest";
+import {
+  connectClient,
+  connected,
+  nextEvent,
+  type Running,
+  signedFetch,
+  startRealtime,
+  subscribed,
+} from "../support/realtime";
+
+let rt: Running | undefined;
+const clients: PusherClient[] = [];
+const client = (opts?: Parameters<typeof connectClient>[1]) => {
+  if (!rt) throw new Error("server not started");
+  const c = connectClient(rt, opts);
+  clients.push(c);
+  return c;
+};
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.disconnect();
+  await rt?.close();
+  rt = undefined;
+});
+
+const event = (over: Record<string, unknown> = {}) => JSON.stringify({ name: "e", data: "{}", channel: "lobby", ...over });
+
+describe("signed HTTP API", () => {
+  it("publishes to many channels at once and leaves out the sender's socket", async () => {
+    rt = await startRealtime();
+    const sender = client();
+    const other = client();
+    const [senderChannel, otherChannel] = [await subscribed(sender, "private-a"), await subscribed(other, "private-a")];
+    const otherB = await subscribed(other, "private-b");
+    let echoed = 0;
+    senderChannel.bind("news", () => echoed++);
+    const gotA = nextEvent(otherChannel, "news");
+    const gotB = nextEvent(otherB, "news");
+    await rt.sdk.trigger(["private-a", "private-b"], "news", { x: 1 }, { socket_id: await connected(sender) });
+    expect(await Promise.all([gotA, gotB])).toEqual([{ x: 1 }, { x: 1 }]);
+    const after = nextEvent(senderChannel, "after");
+    await rt.sdk.trigger("private-a", "after", {});
+    await after;
+    expect(echoed).toBe(0);
+  });
+
+  it("reports subscription and user counts when asked", async () => {
+    rt = await startRealtime();
+    await subscribed(client({ presence: { user_id: "u1" } }), "presence-staff");
+    await subscribed(client({ presence: { user_id: "u1" } }), "presence-staff");
+    const res = await rt.sdk.trigger("presence-staff", "ping", {}, { info: "subscription_count,user_count" });
+    expect(await res.json()).toEqual({ channels: { "presence-staff": { subscription_count: 2, user_count: 1 } } });
+
+    const channel = await rt.sdk.get({ path: "/channels/presence-staff", params: { info: "user_count,subscription_count" } });
+    expect(await channel.json()).toEqual({ occupied: true, user_count: 1, subscription_count: 2 });
+    const list = await rt.sdk.get({ path: "/channels", params: { filter_by_prefix: "presence-", info: "user_count" } });
+    expect(await list.json()).toEqual({ channels: { "presence-staff": { user_count: 1 } } });
+    const users = await rt.sdk.get({ path: "/channels/presence-staff/users" });
+    expect(await users.json()).toEqual({ users: [{ id: "u1" }] });
+    const empty = await rt.sdk.get({ path: "/channels/presence-nobody" });
+    expect(await empty.json()).toEqual({ occupied: false });
+  });
+
+  it("publishes a batch of up to ten events", async () => {
+    rt = await startRealtime();
+    const channel = await subscribed(client(), "lobby");
+    const seen: number[] = [];
+    const all = new Promise<void>((resolve) =>
+      channel.bind("n", (d: { i: number }) => {
+        seen.push(d.i);
+        if (seen.length === 10) resolve();
+      }),
+    );
+    await rt.sdk.triggerBatch(Array.from({ length: 10 }, (_, i) => ({ channel: "lobby", name: "n", data: { i } })));
+    await all;
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    const tooMany = await signedFetch(rt, "POST", "/batch_events", {
+      body: JSON.stringify({ batch: Array.from({ length: 11 }, () => ({ name: "n", data: "{}", channel: "lobby" })) }),
+    });
+    expect(tooMany.status).toBe(400);
+  });
+
+  it.each([
+    ["a wrong signature", { secret: "wrong" }, 401],
+    ["an expired timestamp", { timestamp: Math.floor(Date.now() / 1000) - 601 }, 401],
+    ["a tampered body", { md5Of: event({ data: '{"original":true}' }) }, 401],
+    ["an unknown app", { appId: "other-app" }, 404],
+  ])("refuses %s", async (_label, opts, status) => {
+    rt = await startRealtime();
+    const res = await signedFetch(rt, "POST", "/events", { body: event(), ...opts });
+    expect(res.status).toBe(status);
+    expect((await res.json()).error).toEqual(expect.any(String));
+  });
+
+  it.each([
+    ["malformed JSON", "{oops", 400],
+    ["no channel", JSON.stringify({ name: "e", data: "{}" }), 400],
+    ["101 channels", JSON.stringify({ name: "e", data: "{}", channels: Array.from({ length: 101 }, (_, i) => `c${i}`) }), 400],
+    ["a bad channel name", event({ channel: "no spaces" }), 400],
+    ["data over 10 KB", event({ data: "x".repeat(10_241) }), 413],
+  ])("answers %s with a 4xx", async (_label, body, status) => {
+    rt = await startRealtime();
+    const res = await signedFetch(rt, "POST", "/events", { body });
+    expect(res.status).toBe(status);
+  });
+
+  it("accepts exactly 10 KB and 100 channels", async () => {
+    rt = await startRealtime();
+    const res = await signedFetch(rt, "POST", "/events", {
+      body: JSON.stringify({ name: "e", data: "x".repeat(10_240), channels: Array.from({ length: 100 }, (_, i) => `c${i}`) }),
+    });
+    expect(res.status).toBe(200);
+  });
+
+  it("refuses user_count for non-presence channels", async () => {
+    rt = await startRealtime();
+    const res = await signedFetch(rt, "GET", "/channels", { query: { info: "user_count" } });
+    expect(res.status).toBe(400);
+  });
+});
