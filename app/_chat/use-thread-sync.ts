@@ -28,46 +28,48 @@ export function useThreadSync(opts: { queryKey: QueryKey; fetchSince: FetchSince
   /** Lowest seq a pending catch-up must start from (after a gap), or null = work it out. */
   const startAt = useRef<number | null>(null);
 
-  const read = () => queryClient.getQueryData<HistoryData>(latest.current.queryKey);
+  const read = useCallback(() => queryClient.getQueryData<HistoryData>(latest.current.queryKey), [queryClient]);
   const write = useCallback(
     (change: (data: HistoryData | undefined) => HistoryData | undefined) =>
       queryClient.setQueryData<HistoryData>(latest.current.queryKey, change),
     [queryClient],
   );
 
-  const catchUp = useCallback((fromSeq?: number): Promise<void> => {
-    if (fromSeq !== undefined) startAt.current = Math.min(startAt.current ?? fromSeq, fromSeq);
-    if (running.current) {
-      // One fetch at a time; a request that arrives meanwhile runs once more afterwards.
-      again.current = true;
+  const catchUp = useCallback(
+    (fromSeq?: number): Promise<void> => {
+      if (fromSeq !== undefined) startAt.current = Math.min(startAt.current ?? fromSeq, fromSeq);
+      if (running.current) {
+        // One fetch at a time; a request that arrives meanwhile runs once more afterwards.
+        again.current = true;
+        return running.current;
+      }
+      const run = async () => {
+        do {
+          again.current = false;
+          const data = read();
+          if (!data) return;
+          const own = resyncPoint(flattenHistory(data), latest.current.mine);
+          let since = Math.min(startAt.current ?? own, own);
+          startAt.current = null;
+          for (;;) {
+            const page = await latest.current.fetchSince(since);
+            write((d) => mergeIntoHistory(d, page.messages));
+            if (!page.hasMore || page.messages.length === 0) break;
+            since = page.messages.at(-1)?.seq ?? since;
+          }
+        } while (again.current);
+      };
+      running.current = run()
+        .catch(() => {
+          // Offline or server trouble: the next reconnect or visibility change tries again.
+        })
+        .finally(() => {
+          running.current = null;
+        });
       return running.current;
-    }
-    const run = async () => {
-      do {
-        again.current = false;
-        const data = read();
-        if (!data) return;
-        const own = resyncPoint(flattenHistory(data), latest.current.mine);
-        let since = Math.min(startAt.current ?? own, own);
-        startAt.current = null;
-        for (;;) {
-          const page = await latest.current.fetchSince(since);
-          write((d) => mergeIntoHistory(d, page.messages));
-          if (!page.hasMore || page.messages.length === 0) break;
-          since = page.messages.at(-1)?.seq ?? since;
-        }
-      } while (again.current);
-    };
-    running.current = run()
-      .catch(() => {
-        // Offline or server trouble: the next reconnect or visibility change tries again.
-      })
-      .finally(() => {
-        running.current = null;
-      });
-    return running.current;
-    // biome-ignore lint/correctness/useExhaustiveDependencies: reads the latest options through a ref
-  }, [write]);
+    },
+    [read, write],
+  );
 
   const receive = useCallback(
     (messages: ChatMessage[]) => {
@@ -78,8 +80,7 @@ export function useThreadSync(opts: { queryKey: QueryKey; fetchSince: FetchSince
       write((d) => mergeIntoHistory(d, messages));
       if (hasGap(before, messages)) void catchUp(before);
     },
-    // biome-ignore lint/correctness/useExhaustiveDependencies: reads the latest options through a ref
-    [write, catchUp],
+    [read, write, catchUp],
   );
 
   const setStatus = useCallback(

@@ -5,8 +5,8 @@ import { createTRPCClient, httpBatchLink, loggerLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState } from "react";
 import superjson from "superjson";
-import type { AppRouter } from "@/server/trpc/root";
 import { SOCKET_ID_HEADER } from "@/server/chat/channels";
+import type { AppRouter } from "@/server/trpc/root";
 import { getCurrentSocketId } from "../_realtime/socket-id";
 import { createQueryClient } from "./query-client";
 

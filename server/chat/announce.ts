@@ -58,4 +58,5 @@ export function statusEvents(change: StatusChange): OutgoingEvent[] {
 }
 
 export const encodePayload = (data: unknown) => superjson.serialize(data);
-export const decodePayload = <T>(raw: unknown) => superjson.deserialize<T>(raw as Parameters<typeof superjson.deserialize>[0]);
+export const decodePayload = <T>(raw: unknown) =>
+  superjson.deserialize<T>(raw as Parameters<typeof superjson.deserialize>[0]);

@@ -1,6 +1,6 @@
 import type Pusher from "pusher";
-import { STAFF_PRESENCE } from "./channels";
 import { encodePayload, type OutgoingEvent } from "./announce";
+import { STAFF_PRESENCE } from "./channels";
 
 /** How the chat domain reaches live clients. Tests use a real server; `silentGateway` = none. */
 export type RealtimeGateway = {
@@ -25,7 +25,7 @@ export function pusherGateway(pusher: Pusher, log: (msg: string) => void = conso
         try {
           await pusher.triggerBatch(batch);
         } catch (err) {
-          log(`[realtime] publish failed (${batch.map((b) => b.name).join(", ")}): ${describe(err)}`);
+          log(`[realtime] publish failed (${batch.map((b) => b.name).join(", ")}): ${describeError(err)}`);
         }
       }
     },
@@ -46,7 +46,7 @@ export const silentGateway: RealtimeGateway = {
   staffOnline: async () => null,
 };
 
-function describe(err: unknown) {
+function describeError(err: unknown) {
   if (err && typeof err === "object" && "status" in err) return `HTTP ${(err as { status: number }).status}`;
   return err instanceof Error ? err.message : String(err);
 }

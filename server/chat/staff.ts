@@ -143,10 +143,7 @@ export async function replyAsStaff(db: Db, input: ReplyInput & { staff: StaffAct
  * A staff message to a player by Player ID (the club's integration API): into the player's open
  * chat, or a new one that this staff member starts and holds.
  */
-export async function messagePlayer(
-  db: Db,
-  input: { playerId: number; id: string; text: string; staff: StaffActor },
-) {
+export async function messagePlayer(db: Db, input: { playerId: number; id: string; text: string; staff: StaffActor }) {
   return db.transaction(async (tx) => {
     await lockPlayer(tx, input.playerId);
     const [open] = await tx

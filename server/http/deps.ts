@@ -1,10 +1,10 @@
+import type Pusher from "pusher";
 import type { Auth } from "../auth";
 import { getAuth } from "../auth";
 import type { ChatDeps } from "../chat/actions";
 import { getDb } from "../db";
 import { getPublisher } from "../publisher";
 import { getChatNotifications, getRealtimeGateway } from "../services";
-import type Pusher from "pusher";
 
 /** Everything a route handler needs, passed in so tests can hand it their own database. */
 export type HttpDeps = ChatDeps & { auth: Auth; publisher: Pusher };

@@ -11,7 +11,10 @@ export const realtimeEnvVars = {
   REALTIME_ACTIVITY_TIMEOUT_SECONDS: { default: "120", description: "idle seconds before the server pings a client" },
   REALTIME_PONG_TIMEOUT_MS: { default: "30000", description: "ms to wait for a pong before closing (4201)" },
   REALTIME_CLIENT_EVENTS: { default: "true", description: "allow client-* events on private/presence channels" },
-  REALTIME_CLIENT_EVENTS_PER_SECOND: { default: "10", description: "client events per connection per second (4301 beyond)" },
+  REALTIME_CLIENT_EVENTS_PER_SECOND: {
+    default: "10",
+    description: "client events per connection per second (4301 beyond)",
+  },
   REALTIME_MAX_EVENT_BYTES: { default: "10240", description: "largest event data accepted (413 / error beyond)" },
   REALTIME_MAX_FRAME_BYTES: { default: "65536", description: "largest WebSocket message handled; bigger get an error" },
   REALTIME_WEBHOOK_URL: { default: "", description: "where to POST webhooks (unset = none)" },

@@ -17,7 +17,9 @@ export function handleMessage(hub: Hub, conn: Conn, raw: Buffer | ArrayBuffer | 
   }
   let message: Incoming;
   try {
-    const text = Array.isArray(raw) ? Buffer.concat(raw).toString("utf8") : Buffer.from(raw as ArrayBuffer).toString("utf8");
+    const text = Array.isArray(raw)
+      ? Buffer.concat(raw).toString("utf8")
+      : Buffer.from(raw as ArrayBuffer).toString("utf8");
     message = JSON.parse(text);
     if (!message || typeof message !== "object" || typeof message.event !== "string") throw new Error("no event");
   } catch {
@@ -40,7 +42,8 @@ export function handleMessage(hub: Hub, conn: Conn, raw: Buffer | ArrayBuffer | 
     case "pusher:signin":
       return signIn(hub, conn, asRecord(data));
     default:
-      if (message.event.startsWith("client-")) return clientEvent(hub, conn, message.event, message.channel, message.data);
+      if (message.event.startsWith("client-"))
+        return clientEvent(hub, conn, message.event, message.channel, message.data);
       return hub.send(conn, errorFrame(null, `Unknown event: ${message.event.slice(0, 100)}`));
   }
 }
@@ -71,7 +74,8 @@ function subscribe(hub: Hub, conn: Conn, data: Record<string, unknown>) {
   let presence: { userId: string; info: unknown } | undefined;
   if (kind !== "public") {
     const auth = typeof data.auth === "string" ? data.auth : "";
-    const channelData = kind === "presence" ? (typeof data.channel_data === "string" ? data.channel_data : "") : undefined;
+    const channelData =
+      kind === "presence" ? (typeof data.channel_data === "string" ? data.channel_data : "") : undefined;
     const expected = channelAuth(hub.config.key, hub.config.secret, conn.socketId, name, channelData);
     if (!auth || !safeEqual(auth, expected)) return fail(auth ? "Invalid signature" : "Missing auth");
     if (kind === "presence") {
@@ -85,7 +89,11 @@ function subscribe(hub: Hub, conn: Conn, data: Record<string, unknown>) {
   const { channel } = hub.join(conn, name, presence);
   hub.send(
     conn,
-    frame("pusher_internal:subscription_succeeded", kind === "presence" ? { presence: hub.presenceOf(name) } : {}, name),
+    frame(
+      "pusher_internal:subscription_succeeded",
+      kind === "presence" ? { presence: hub.presenceOf(name) } : {},
+      name,
+    ),
   );
   if (isCacheChannel(name)) {
     const last = channel.lastEvent ? (JSON.parse(channel.lastEvent) as { event: string; data: string }) : null;
@@ -122,7 +130,10 @@ function clientEvent(hub: Hub, conn: Conn, event: string, channel: unknown, data
   if (!takeToken(hub, conn)) {
     return hub.send(
       conn,
-      errorFrame(CODES.clientEventRejected, `Client event rejected: more than ${hub.config.clientEventsPerSecond} per second`),
+      errorFrame(
+        CODES.clientEventRejected,
+        `Client event rejected: more than ${hub.config.clientEventsPerSecond} per second`,
+      ),
     );
   }
   const payload = typeof data === "string" ? data : JSON.stringify(data ?? null);

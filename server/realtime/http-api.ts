@@ -31,8 +31,15 @@ const eventBody = z.object({
   name: z.string().min(1).max(200),
   data: z.string(),
   channel: channelName.optional(),
-  channels: z.array(channelName).min(1).max(MAX_CHANNELS, { error: `at most ${MAX_CHANNELS} channels` }).optional(),
-  socket_id: z.string().regex(/^\d+\.\d+$/).optional(),
+  channels: z
+    .array(channelName)
+    .min(1)
+    .max(MAX_CHANNELS, { error: `at most ${MAX_CHANNELS} channels` })
+    .optional(),
+  socket_id: z
+    .string()
+    .regex(/^\d+\.\d+$/)
+    .optional(),
   info: z.string().optional(),
 });
 type EventBody = z.infer<typeof eventBody>;
@@ -101,7 +108,9 @@ function publishOne(hub: Hub, event: EventBody) {
           name,
           {
             ...(wanted.includes("subscription_count") ? { subscription_count: info.subscription_count } : {}),
-            ...(wanted.includes("user_count") && channelKind(name) === "presence" ? { user_count: info.user_count } : {}),
+            ...(wanted.includes("user_count") && channelKind(name) === "presence"
+              ? { user_count: info.user_count }
+              : {}),
           },
         ];
       }),
@@ -146,7 +155,8 @@ function authenticate(hub: Hub, method: string, url: URL, body: string) {
     throw new ApiError(401, `auth_timestamp must be within ${hub.config.timestampWindowSeconds} s of server time`);
   }
   if (params.get("auth_version") !== "1.0") throw new ApiError(401, "auth_version must be 1.0");
-  if (body.length > 0 && params.get("body_md5") !== md5Hex(body)) throw new ApiError(401, "body_md5 does not match the body");
+  if (body.length > 0 && params.get("body_md5") !== md5Hex(body))
+    throw new ApiError(401, "body_md5 does not match the body");
   const signature = params.get("auth_signature") ?? "";
   const signed = [...params.entries()]
     .filter(([k]) => k !== "auth_signature")
@@ -166,7 +176,8 @@ function parseJson<S extends z.ZodType>(schema: S, body: string): z.output<S> {
     throw new ApiError(400, "Body is not valid JSON");
   }
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new ApiError(400, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
+  if (!parsed.success)
+    throw new ApiError(400, parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "));
   return parsed.data;
 }
 

@@ -44,7 +44,12 @@ export class Hub {
   join(conn: Conn, name: string, presence?: { userId: string; info: unknown }) {
     let channel = this.channels.get(name);
     if (!channel) {
-      channel = { name, conns: new Set(), members: channelKind(name) === "presence" ? new Map() : null, lastEvent: null };
+      channel = {
+        name,
+        conns: new Set(),
+        members: channelKind(name) === "presence" ? new Map() : null,
+        lastEvent: null,
+      };
       this.channels.set(name, channel);
     }
     if (channel.conns.has(conn)) return { channel, already: true };
@@ -59,7 +64,11 @@ export class Hub {
       else {
         channel.members.set(presence.userId, { info: presence.info, connections: 1 });
         // A user's first connection is news to the others; their second tab is not.
-        const added = frame("pusher_internal:member_added", { user_id: presence.userId, user_info: presence.info }, name);
+        const added = frame(
+          "pusher_internal:member_added",
+          { user_id: presence.userId, user_info: presence.info },
+          name,
+        );
         for (const other of channel.conns) if (other !== conn) this.send(other, added);
         this.webhooks.add({ name: "member_added", channel: name, user_id: presence.userId });
       }
@@ -69,7 +78,7 @@ export class Hub {
 
   leave(conn: Conn, name: string) {
     const channel = this.channels.get(name);
-    if (!channel || !channel.conns.delete(conn)) return;
+    if (!channel?.conns.delete(conn)) return;
     const userId = conn.channels.get(name) ?? null;
     conn.channels.delete(name);
     if (userId && channel.members) {
@@ -117,7 +126,8 @@ export class Hub {
     const channel = this.channels.get(name);
     if (isCacheChannel(name)) {
       if (channel) channel.lastEvent = JSON.stringify({ event, data });
-      else this.channels.set(name, { name, conns: new Set(), members: null, lastEvent: JSON.stringify({ event, data }) });
+      else
+        this.channels.set(name, { name, conns: new Set(), members: null, lastEvent: JSON.stringify({ event, data }) });
     }
     if (!channel) return;
     for (const conn of channel.conns) {

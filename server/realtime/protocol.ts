@@ -44,4 +44,5 @@ export function frame(event: string, data: unknown, channel?: string, extra?: Re
   });
 }
 
-export const errorFrame = (code: number | null, message: string) => JSON.stringify({ event: "pusher:error", data: { code, message } });
+export const errorFrame = (code: number | null, message: string) =>
+  JSON.stringify({ event: "pusher:error", data: { code, message } });

@@ -73,7 +73,8 @@ export function createRealtimeServer(
       if (match[1] !== config.key) return refuse(CODES.appNotFound, `App key ${match[1]} not in this cluster`);
       const protocol = url.searchParams.get("protocol");
       if (!protocol) return refuse(CODES.noProtocol, "No protocol version supplied");
-      if (Number(protocol) !== SUPPORTED_PROTOCOL) return refuse(CODES.unsupportedProtocol, `Unsupported protocol version ${protocol}`);
+      if (Number(protocol) !== SUPPORTED_PROTOCOL)
+        return refuse(CODES.unsupportedProtocol, `Unsupported protocol version ${protocol}`);
       if (hub.conns.size >= config.maxConnections) return refuse(CODES.overQuota, "Over connection quota");
       accept(ws);
     });

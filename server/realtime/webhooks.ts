@@ -67,10 +67,13 @@ export class Webhooks {
           this.opts.log(`[realtime] webhook dropped after ${attempt} attempts: ${err.message}`);
           return;
         }
-        const timer = setTimeout(() => {
-          this.retryTimers.delete(timer);
-          this.deliver(body, attempt + 1);
-        }, this.opts.backoffMs * 2 ** (attempt - 1));
+        const timer = setTimeout(
+          () => {
+            this.retryTimers.delete(timer);
+            this.deliver(body, attempt + 1);
+          },
+          this.opts.backoffMs * 2 ** (attempt - 1),
+        );
         this.retryTimers.add(timer);
       })
       .finally(() => this.inFlight.delete(sending));

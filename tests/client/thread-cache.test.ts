@@ -91,7 +91,12 @@ describe("receipts and resync", () => {
   it("resyncs from the newest row, or earlier when my messages are not read yet", () => {
     const all = [msg(1, { status: "read" }), msg(2), msg(3), msg(4)];
     expect(resyncPoint(all, "player")).toBe(2); // seq 3 is mine and unread
-    expect(resyncPoint(all.map((m) => ({ ...m, status: "read" as const })), "player")).toBe(4);
+    expect(
+      resyncPoint(
+        all.map((m) => ({ ...m, status: "read" as const })),
+        "player",
+      ),
+    ).toBe(4);
     expect(resyncPoint([], "player")).toBe(0);
   });
 });

@@ -32,11 +32,17 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
 
   it("a player sends through unified-chat/send; a resend returns the stored row with 200", async () => {
     const id = randomUUID();
-    const first = await unifiedSend(deps, jsonRequest("/api/unified-chat/send", { cookie: player29, body: { id, text: "Cash out please" } }));
+    const first = await unifiedSend(
+      deps,
+      jsonRequest("/api/unified-chat/send", { cookie: player29, body: { id, text: "Cash out please" } }),
+    );
     expect(first.status).toBe(201);
     const body = await first.json();
     expect(body.message).toMatchObject({ id, playerId: 29, sender: "player", messageText: "Cash out please" });
-    const again = await unifiedSend(deps, jsonRequest("/api/unified-chat/send", { cookie: player29, body: { id, text: "Cash out please" } }));
+    const again = await unifiedSend(
+      deps,
+      jsonRequest("/api/unified-chat/send", { cookie: player29, body: { id, text: "Cash out please" } }),
+    );
     expect(again.status).toBe(200);
     expect((await again.json()).duplicate).toBe(true);
   });
@@ -46,12 +52,19 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
     if (!open) throw new Error("expected an open request for player 29");
     const reply = await unifiedSend(
       deps,
-      jsonRequest("/api/unified-chat/send", { cookie: staff, body: { id: randomUUID(), text: "On it", requestId: open.id } }),
+      jsonRequest("/api/unified-chat/send", {
+        cookie: staff,
+        body: { id: randomUUID(), text: "On it", requestId: open.id },
+      }),
     );
     expect(reply.status).toBe(201);
-    const read = await playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/29", { cookie: player29 }), {
-      playerId: "29",
-    });
+    const read = await playerMessages(
+      deps,
+      jsonRequest("/api/player-chat-integration/messages/29", { cookie: player29 }),
+      {
+        playerId: "29",
+      },
+    );
     expect(read.status).toBe(200);
     const thread = await read.json();
     expect(thread.messages.map((m: { messageText: string }) => m.messageText)).toEqual(["Cash out please", "On it"]);
@@ -67,7 +80,10 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
     const id = randomUUID();
     const res = await integrationSend(
       deps,
-      jsonRequest("/api/player-chat-integration/send", { cookie: staff, body: { playerId: 31, id, text: "Your table is ready" } }),
+      jsonRequest("/api/player-chat-integration/send", {
+        cookie: staff,
+        body: { playerId: 31, id, text: "Your table is ready" },
+      }),
     );
     expect(res.status).toBe(201);
     const body = await res.json();
@@ -76,30 +92,46 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
   });
 
   it("refuses anonymous callers with 401 and other players' threads with 403", async () => {
-    const anon = await playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/29"), { playerId: "29" });
-    expect(anon.status).toBe(401);
-    const nosy = await playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/29", { cookie: player30 }), {
+    const anon = await playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/29"), {
       playerId: "29",
     });
+    expect(anon.status).toBe(401);
+    const nosy = await playerMessages(
+      deps,
+      jsonRequest("/api/player-chat-integration/messages/29", { cookie: player30 }),
+      {
+        playerId: "29",
+      },
+    );
     expect(nosy.status).toBe(403);
     expect((await nosy.json()).error.message).toMatch(/only read your own/);
     const impersonate = await integrationSend(
       deps,
-      jsonRequest("/api/player-chat-integration/send", { cookie: player30, body: { playerId: 29, id: randomUUID(), text: "hi" } }),
+      jsonRequest("/api/player-chat-integration/send", {
+        cookie: player30,
+        body: { playerId: 29, id: randomUUID(), text: "hi" },
+      }),
     );
     expect(impersonate.status).toBe(403);
   });
 
   it("answers 404 for an unknown player and 409 for a chat taken by someone else", async () => {
-    const missing = await playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/9999", { cookie: staff }), {
-      playerId: "9999",
-    });
+    const missing = await playerMessages(
+      deps,
+      jsonRequest("/api/player-chat-integration/messages/9999", { cookie: staff }),
+      {
+        playerId: "9999",
+      },
+    );
     expect(missing.status).toBe(404);
     const vikram = await signInCookie(deps, "vikram@floorline.test");
     const [open] = await handle.db.select().from(chatRequests).where(eq(chatRequests.playerId, 29));
     const taken = await unifiedSend(
       deps,
-      jsonRequest("/api/unified-chat/send", { cookie: vikram, body: { id: randomUUID(), text: "me too", requestId: open?.id } }),
+      jsonRequest("/api/unified-chat/send", {
+        cookie: vikram,
+        body: { id: randomUUID(), text: "me too", requestId: open?.id },
+      }),
     );
     expect(taken.status).toBe(409);
     expect((await taken.json()).error.message).toBe("Another staff member is handling this chat");
@@ -120,9 +152,13 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
   });
 
   it("gives field errors for a bad Player ID in the path", async () => {
-    const res = await playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/abc", { cookie: staff }), {
-      playerId: "abc",
-    });
+    const res = await playerMessages(
+      deps,
+      jsonRequest("/api/player-chat-integration/messages/abc", { cookie: staff }),
+      {
+        playerId: "abc",
+      },
+    );
     expect(res.status).toBe(400);
     expect((await res.json()).error.message).toMatch(/Player ID must be a number/);
   });

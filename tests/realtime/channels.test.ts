@@ -4,8 +4,8 @@ import {
   connectClient,
   connected,
   nextEvent,
-  rawConnected,
   type Running,
+  rawConnected,
   signChannel,
   startRealtime,
   subscribed,
@@ -143,7 +143,7 @@ describe("presence", () => {
     await markerSeen("marker-1");
     expect(added).toEqual(["asha", "marker-1"]);
     const raw = await rawConnected(rt);
-    expect(await presenceOf(rt, raw, "presence-staff")).toMatchObject({
+    expect(await presenceOf(raw, "presence-staff")).toMatchObject({
       count: 3,
       ids: expect.arrayContaining(["watcher", "asha", "marker-1"]),
     });
@@ -192,7 +192,9 @@ describe("client events", () => {
     raw.send("pusher:subscribe", { channel: "public-x" });
     await raw.next((f) => f.event === "pusher_internal:subscription_succeeded");
     raw.send("client-nope", {}, "public-x");
-    await raw.next((f) => f.event === "pusher:error" && /private and presence/.test((f.data as { message: string }).message));
+    await raw.next(
+      (f) => f.event === "pusher:error" && /private and presence/.test((f.data as { message: string }).message),
+    );
   });
 
   it("can be switched off", async () => {
@@ -220,13 +222,23 @@ describe("user sign-in", () => {
       c.signin();
     }
     await Promise.all(tabs.map((c) => (c.user as unknown as { signinDonePromise: Promise<void> }).signinDonePromise));
-    await waitFor(() => rt?.server.hub.users.get("staff-1")?.size === 2 && [...(rt?.server.hub.channels.get("#server-to-user-staff-1")?.conns ?? [])].length === 2);
+    await waitFor(
+      () =>
+        rt?.server.hub.users.get("staff-1")?.size === 2 &&
+        [...(rt?.server.hub.channels.get("#server-to-user-staff-1")?.conns ?? [])].length === 2,
+    );
     await rt.sdk.sendToUser("staff-1", "shift-change", { at: "18:00" });
     expect(await Promise.all(received)).toEqual([{ at: "18:00" }, { at: "18:00" }]);
 
     const gone = tabs.map((c) => new Promise((resolve) => c.connection.bind("disconnected", resolve)));
     const stateChanges = tabs.map(
-      (c) => new Promise((resolve) => c.connection.bind("state_change", (s: { current: string }) => s.current !== "connected" && resolve(s.current))),
+      (c) =>
+        new Promise((resolve) =>
+          c.connection.bind(
+            "state_change",
+            (s: { current: string }) => s.current !== "connected" && resolve(s.current),
+          ),
+        ),
     );
     await rt.sdk.terminateUserConnections("staff-1");
     await Promise.race([Promise.all(gone), Promise.all(stateChanges)]);
@@ -242,9 +254,13 @@ describe("user sign-in", () => {
   });
 });
 
-async function presenceOf(rt: Running, raw: Awaited<ReturnType<typeof rawConnected>>, name: string) {
+async function presenceOf(raw: Awaited<ReturnType<typeof rawConnected>>, name: string) {
   const channelData = JSON.stringify({ user_id: "probe" });
-  raw.send("pusher:subscribe", { channel: name, auth: signChannel(raw.socketId, name, channelData), channel_data: channelData });
+  raw.send("pusher:subscribe", {
+    channel: name,
+    auth: signChannel(raw.socketId, name, channelData),
+    channel_data: channelData,
+  });
   const ok = await raw.next((f) => f.event === "pusher_internal:subscription_succeeded");
   const { presence } = ok.data as { presence: { ids: string[]; count: number; hash: object } };
   return { ...presence, ids: presence.ids.filter((id) => id !== "probe"), count: presence.count - 1 };

@@ -1,5 +1,13 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { APP, connectClient, connected, rawClient, rawConnected, type Running, startRealtime } from "../support/realtime";
+import {
+  APP,
+  connectClient,
+  connected,
+  type Running,
+  rawClient,
+  rawConnected,
+  startRealtime,
+} from "../support/realtime";
 
 let rt: Running | undefined;
 const clients: Array<{ disconnect(): void }> = [];
@@ -77,7 +85,11 @@ describe("malformed frames", () => {
     ["text that is not JSON", (raw: Awaited<ReturnType<typeof rawConnected>>) => raw.ws.send("{nope")],
     ["JSON without an event", (raw: Awaited<ReturnType<typeof rawConnected>>) => raw.ws.send("[1,2]")],
     ["a binary frame", (raw: Awaited<ReturnType<typeof rawConnected>>) => raw.ws.send(Buffer.from([1, 2, 3]))],
-    ["a huge frame", (raw: Awaited<ReturnType<typeof rawConnected>>) => raw.ws.send(JSON.stringify({ event: "x", data: "a".repeat(200_000) }))],
+    [
+      "a huge frame",
+      (raw: Awaited<ReturnType<typeof rawConnected>>) =>
+        raw.ws.send(JSON.stringify({ event: "x", data: "a".repeat(200_000) })),
+    ],
   ])("answers %s with pusher:error and stays up", async (_label, sendBad) => {
     rt = await startRealtime({ maxFrameBytes: 65_536 });
     const raw = await rawConnected(rt);

@@ -24,7 +24,8 @@ afterEach(async () => {
   rt = undefined;
 });
 
-const event = (over: Record<string, unknown> = {}) => JSON.stringify({ name: "e", data: "{}", channel: "lobby", ...over });
+const event = (over: Record<string, unknown> = {}) =>
+  JSON.stringify({ name: "e", data: "{}", channel: "lobby", ...over });
 
 describe("signed HTTP API", () => {
   it("publishes to many channels at once and leaves out the sender's socket", async () => {
@@ -52,7 +53,10 @@ describe("signed HTTP API", () => {
     const res = await rt.sdk.trigger("presence-staff", "ping", {}, { info: "subscription_count,user_count" });
     expect(await res.json()).toEqual({ channels: { "presence-staff": { subscription_count: 2, user_count: 1 } } });
 
-    const channel = await rt.sdk.get({ path: "/channels/presence-staff", params: { info: "user_count,subscription_count" } });
+    const channel = await rt.sdk.get({
+      path: "/channels/presence-staff",
+      params: { info: "user_count,subscription_count" },
+    });
     expect(await channel.json()).toEqual({ occupied: true, user_count: 1, subscription_count: 2 });
     const list = await rt.sdk.get({ path: "/channels", params: { filter_by_prefix: "presence-", info: "user_count" } });
     expect(await list.json()).toEqual({ channels: { "presence-staff": { user_count: 1 } } });
@@ -96,7 +100,11 @@ describe("signed HTTP API", () => {
   it.each([
     ["malformed JSON", "{oops", 400],
     ["no channel", JSON.stringify({ name: "e", data: "{}" }), 400],
-    ["101 channels", JSON.stringify({ name: "e", data: "{}", channels: Array.from({ length: 101 }, (_, i) => `c${i}`) }), 400],
+    [
+      "101 channels",
+      JSON.stringify({ name: "e", data: "{}", channels: Array.from({ length: 101 }, (_, i) => `c${i}`) }),
+      400,
+    ],
     ["a bad channel name", event({ channel: "no spaces" }), 400],
     ["data over 10 KB", event({ data: "x".repeat(10_241) }), 413],
   ])("answers %s with a 4xx", async (_label, body, status) => {
@@ -108,7 +116,11 @@ describe("signed HTTP API", () => {
   it("accepts exactly 10 KB and 100 channels", async () => {
     rt = await startRealtime();
     const res = await signedFetch(rt, "POST", "/events", {
-      body: JSON.stringify({ name: "e", data: "x".repeat(10_240), channels: Array.from({ length: 100 }, (_, i) => `c${i}`) }),
+      body: JSON.stringify({
+        name: "e",
+        data: "x".repeat(10_240),
+        channels: Array.from({ length: 100 }, (_, i) => `c${i}`),
+      }),
     });
     expect(res.status).toBe(200);
   });

@@ -18,7 +18,8 @@ export async function httpTestDeps(
     db: handle.db,
     auth: createAuth(handle.db),
     publisher:
-      opts.publisher ?? new Pusher({ appId: "test", key: "test-key", secret: "test-secret", host: "127.0.0.1", port: "1" }),
+      opts.publisher ??
+      new Pusher({ appId: "test", key: "test-key", secret: "test-secret", host: "127.0.0.1", port: "1" }),
     realtime: opts.realtime ?? silentGateway,
   };
 }
@@ -37,7 +38,10 @@ export async function signInCookie(deps: HttpDeps, email: string, password = DEM
   return cookies.join("; ");
 }
 
-export function jsonRequest(path: string, opts: { cookie?: string; body?: unknown; method?: string; raw?: string } = {}) {
+export function jsonRequest(
+  path: string,
+  opts: { cookie?: string; body?: unknown; method?: string; raw?: string } = {},
+) {
   const headers: Record<string, string> = { origin: APP };
   if (opts.cookie) headers.cookie = opts.cookie;
   const hasBody = opts.body !== undefined || opts.raw !== undefined;

@@ -36,7 +36,7 @@ export type ClientOpts = {
 
 /** The official pusher-js client (Node build), authorizing with the official server SDK. */
 export function connectClient(rt: Running, opts: ClientOpts = {}) {
-  const signer = new PusherServer({ ...APP, secret: opts.secret ?? APP.secret });
+  const signer = new PusherServer({ ...APP, secret: opts.secret ?? APP.secret, host: "127.0.0.1" });
   return new PusherClient(APP.key, {
     cluster: "mt1",
     wsHost: "127.0.0.1",
@@ -67,7 +67,9 @@ export function subscribed(client: PusherClient, name: string) {
   const channel = client.subscribe(name);
   return new Promise<Channel>((resolve, reject) => {
     channel.bind("pusher:subscription_succeeded", () => resolve(channel));
-    channel.bind("pusher:subscription_error", (err: unknown) => reject(Object.assign(new Error("subscription_error"), { data: err })));
+    channel.bind("pusher:subscription_error", (err: unknown) =>
+      reject(Object.assign(new Error("subscription_error"), { data: err })),
+    );
   });
 }
 
@@ -82,7 +84,11 @@ export function nextEvent<T = unknown>(channel: Channel, event: string) {
 }
 
 /** A bare WebSocket for protocol edge cases the official client never produces. */
-export async function rawClient(rt: Running, path = `/app/${APP.key}?protocol=7&client=test&version=1`, opts: WebSocket.ClientOptions = {}) {
+export async function rawClient(
+  rt: Running,
+  path = `/app/${APP.key}?protocol=7&client=test&version=1`,
+  opts: WebSocket.ClientOptions = {},
+) {
   const ws = new WebSocket(`ws://127.0.0.1:${rt.port}${path}`, opts);
   const frames: Array<{ event: string; channel?: string; data: unknown; user_id?: string }> = [];
   const waiters: Array<() => void> = [];
@@ -129,7 +135,14 @@ export function signedFetch(
   rt: Running,
   method: "GET" | "POST",
   path: string,
-  opts: { body?: string; query?: Record<string, string>; secret?: string; timestamp?: number; md5Of?: string; appId?: string } = {},
+  opts: {
+    body?: string;
+    query?: Record<string, string>;
+    secret?: string;
+    timestamp?: number;
+    md5Of?: string;
+    appId?: string;
+  } = {},
 ) {
   const fullPath = `/apps/${opts.appId ?? APP.appId}${path}`;
   const params: Record<string, string> = {
@@ -138,7 +151,10 @@ export function signedFetch(
     auth_timestamp: String(opts.timestamp ?? Math.floor(Date.now() / 1000)),
     auth_version: "1.0",
   };
-  if (opts.body !== undefined) params.body_md5 = createHash("md5").update(opts.md5Of ?? opts.body).digest("hex");
+  if (opts.body !== undefined)
+    params.body_md5 = createHash("md5")
+      .update(opts.md5Of ?? opts.body)
+      .digest("hex");
   const query = Object.keys(params)
     .sort()
     .map((k) => `${k}=${params[k]}`)

@@ -16,6 +16,7 @@ import { useChannel, useEvent } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
 
 export const THREAD_PAGE_SIZE = 50;
+
 import type { StaffMe } from "./staff-portal";
 
 const rupees = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });

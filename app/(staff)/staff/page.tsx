@@ -1,7 +1,7 @@
-import { requireRole } from "../../_auth/guards";
 import { realtimeEndpoints } from "@/env";
-import { RealtimeProvider } from "../../_realtime/provider";
+import { requireRole } from "../../_auth/guards";
 import { SignOutButton } from "../../_auth/sign-out-button";
+import { RealtimeProvider } from "../../_realtime/provider";
 import { HydrateClient, prefetch, trpc } from "../../_trpc/server";
 import { StaffPortal } from "./staff-portal";
 

@@ -18,7 +18,9 @@ export const chatRouter = createTRPCRouter({
 
   status: playerProcedure.query(({ ctx }) => waitingStatus(ctx, ctx.player)),
 
-  send: playerProcedure.input(sendMessageInput).mutation(({ ctx, input }) => sendAsPlayer(ctx, { ...input, player: ctx.player })),
+  send: playerProcedure
+    .input(sendMessageInput)
+    .mutation(({ ctx, input }) => sendAsPlayer(ctx, { ...input, player: ctx.player })),
 
   history: playerProcedure
     .input(threadPageInput)

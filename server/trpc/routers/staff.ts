@@ -31,7 +31,9 @@ export const staffRouter = createTRPCRouter({
   resolve: staffProcedure
     .input(requestIdInput)
     .mutation(({ ctx, input }) => resolve(ctx, { ...input, staff: ctx.staff })),
-  reopen: staffProcedure.input(requestIdInput).mutation(({ ctx, input }) => reopen(ctx, { ...input, staff: ctx.staff })),
+  reopen: staffProcedure
+    .input(requestIdInput)
+    .mutation(({ ctx, input }) => reopen(ctx, { ...input, staff: ctx.staff })),
 
   /** Receipts: a staff client got (received) or showed (read) the player's messages up to a seq. */
   markMessages: staffProcedure

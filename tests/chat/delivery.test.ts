@@ -1,0 +1,192 @@
+import { randomUUID } from "node:crypto";
+import PusherJs, { type default as PusherClient } from "pusher-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DbHandle } from "@/db/client";
+import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/server/chat/announce";
+import { pusherGateway } from "@/server/chat/gateway";
+import type { HttpDeps } from "@/server/http/deps";
+import { authorizeChannel } from "@/server/realtime-auth";
+import { createContextInner } from "@/server/trpc/init";
+import { createCaller } from "@/server/trpc/root";
+import { openTestDb, testDbKinds } from "../support/db";
+import { APP as APP_URL, httpTestDeps, signInCookie } from "../support/http";
+import { APP, connected, nextEvent, type Running, startRealtime, subscribed } from "../support/realtime";
+
+/**
+ * The whole path with real parts: tRPC procedure → Postgres/PGlite → official `pusher` SDK →
+ * our realtime server → official `pusher-js` clients, authorized by the app's own endpoint.
+ */
+describe.each(testDbKinds)("live delivery and channel authorization on %s", (kind) => {
+  let handle: DbHandle;
+  let rt: Running;
+  let deps: HttpDeps;
+  const clients: PusherClient[] = [];
+  const cookies: Record<string, string> = {};
+
+  beforeAll(async () => {
+    handle = await openTestDb(kind);
+    rt = await startRealtime();
+    deps = await httpTestDeps(handle, { publisher: rt.sdk, realtime: pusherGateway(rt.sdk) });
+    for (const email of ["player29@floorline.test", "player30@floorline.test", "asha@floorline.test"]) {
+      cookies[email] = await signInCookie(deps, email);
+    }
+  });
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await rt?.close();
+    await handle?.close();
+  });
+
+  /** pusher-js whose authorizer is the app's /api/realtime/auth handler, called with the session cookie. */
+  function clientAs(email: string | null) {
+    const client = new PusherJs(APP.key, {
+      cluster: "mt1",
+      wsHost: "127.0.0.1",
+      wsPort: rt.port,
+      forceTLS: false,
+      enabledTransports: ["ws"],
+      disableStats: true,
+      channelAuthorization: {
+        customHandler: async ({ socketId, channelName }, callback) => {
+          const response = await authorizeChannel(
+            deps,
+            new Request(`${APP_URL}/api/realtime/auth`, {
+              method: "POST",
+              headers: {
+                "content-type": "application/x-www-form-urlencoded",
+                ...(email ? { cookie: cookies[email] ?? "" } : {}),
+              },
+              body: new URLSearchParams({ socket_id: socketId, channel_name: channelName }).toString(),
+            }),
+          );
+          const body = await response.json();
+          if (response.ok) callback(null, body);
+          else callback(new Error(`${response.status} ${body.error.message}`), null);
+        },
+      },
+    });
+    clients.push(client);
+    return client;
+  }
+  // pusher-js reports the authorizer's error as { type: "AuthError", error }.
+  const refused = (status: number) => ({
+    type: "AuthError",
+    error: expect.stringMatching(new RegExp(`^Error: ${status} |^${status} `)),
+  });
+  const refusal = (client: PusherClient, channel: string) =>
+    subscribed(client, channel).then(
+      () => "subscribed",
+      (err) => err.data,
+    );
+
+  it("lets a player hear only their own channel", async () => {
+    const player = clientAs("player29@floorline.test");
+    await subscribed(player, "private-player-29");
+    expect(await refusal(player, "private-player-30")).toMatchObject(refused(403));
+    expect(await refusal(player, "private-staff-portal")).toMatchObject(refused(403));
+    expect(await refusal(player, "presence-staff")).toMatchObject(refused(403));
+  });
+
+  it("lets staff hear the staff channels and any player's", async () => {
+    const staff = clientAs("asha@floorline.test");
+    await subscribed(staff, "private-staff-portal");
+    await subscribed(staff, "private-player-29");
+    await subscribed(staff, "private-player-30");
+    const presence = await subscribed(staff, "presence-staff");
+    const members = (presence as unknown as { members: { me: { info: { name: string } } } }).members;
+    expect(members.me.info.name).toBe("Asha (floor)");
+  });
+
+  it("refuses anonymous sockets", async () => {
+    expect(await refusal(clientAs(null), "private-player-29")).toMatchObject(refused(401));
+  });
+
+  it("delivers a player's message to staff and the player's other tab, not to the sending tab", async () => {
+    const staff = clientAs("asha@floorline.test");
+    const staffChannel = await subscribed(staff, "private-staff-portal");
+    const sendingTab = clientAs("player30@floorline.test");
+    const otherTab = clientAs("player30@floorline.test");
+    const sendingChannel = await subscribed(sendingTab, "private-player-30");
+    const otherChannel = await subscribed(otherTab, "private-player-30");
+    let echoed = 0;
+    sendingChannel.bind("player-confirmation", () => echoed++);
+
+    const newRequest = nextEvent(staffChannel, "new-chat-request");
+    const received = nextEvent(staffChannel, "chat-message-received");
+    const newPlayerMessage = nextEvent(staffChannel, "new-player-message");
+    const confirmation = nextEvent(otherChannel, "player-confirmation");
+
+    const player = await deps.db.query.players.findFirst({ where: (p, { eq }) => eq(p.id, 30) });
+    if (!player) throw new Error("demo player 30 missing");
+    const caller = createCaller(
+      createContextInner({
+        db: deps.db,
+        realtime: deps.realtime,
+        user: { id: player.userId, name: player.displayName, email: "player30@floorline.test", role: "player" },
+        socketId: await connected(sendingTab),
+      }),
+    );
+    const id = randomUUID();
+    const sent = await caller.chat.send({ id, text: "Is the bar open?" });
+
+    const request = decodePayload<RequestEvent>(await newRequest).request;
+    expect(request).toMatchObject({ id: sent.request.id, playerId: 30, status: "waiting" });
+    expect(request.createdAt).toBeInstanceOf(Date);
+    for (const raw of [await received, await newPlayerMessage, await confirmation]) {
+      expect(decodePayload<MessageEvent>(raw).message).toMatchObject({
+        id,
+        seq: sent.message.seq,
+        messageText: "Is the bar open?",
+      });
+    }
+    // Events on one socket arrive in order: once a later event is in, an echo would have been too.
+    const later = nextEvent(sendingChannel, "marker");
+    await rt.sdk.trigger("private-player-30", "marker", {});
+    await later;
+    expect(echoed).toBe(0);
+
+    // Staff replies reach the player as chat-message-received and new-gre-message; receipts follow.
+    const asha = await deps.db.query.staff.findFirst();
+    if (!asha) throw new Error("demo staff missing");
+    const staffCaller = createCaller(
+      createContextInner({
+        db: deps.db,
+        realtime: deps.realtime,
+        user: { id: asha.userId, name: asha.displayName, email: "asha@floorline.test", role: "staff" },
+      }),
+    );
+    const reply = nextEvent(otherChannel, "chat-message-received");
+    const gre = nextEvent(otherChannel, "new-gre-message");
+    const status = nextEvent(otherChannel, "message-status");
+    await staffCaller.staff.markMessages({ playerId: 30, status: "read", upToSeq: sent.message.seq });
+    expect(decodePayload<StatusEvent>(await status)).toEqual({
+      playerId: 30,
+      sender: "player",
+      status: "read",
+      upToSeq: sent.message.seq,
+    });
+    await staffCaller.staff.reply({ requestId: sent.request.id, id: randomUUID(), text: "Until 2am" });
+    expect(decodePayload<MessageEvent>(await reply).message).toMatchObject({
+      sender: "staff",
+      messageText: "Until 2am",
+      seq: sent.message.seq + 1,
+    });
+    expect(decodePayload<MessageEvent>(await gre).request).toMatchObject({
+      status: "in_progress",
+      assignedStaffId: asha.userId,
+    });
+  });
+
+  it("answers a malformed authorization request with 400", async () => {
+    const response = await authorizeChannel(
+      deps,
+      new Request(`${APP_URL}/api/realtime/auth`, {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded", cookie: cookies["asha@floorline.test"] ?? "" },
+        body: "socket_id=nonsense&channel_name=private-staff-portal",
+      }),
+    );
+    expect(response.status).toBe(400);
+    expect((await response.json()).error.message).toMatch(/socket_id/);
+  });
+});
