@@ -135,7 +135,7 @@ export function createOneSignalClient(options: OneSignalClientOptions): OneSigna
     } catch (err) {
       if (stop?.aborted) return { kind: "aborted" };
       if (timedOut) return { kind: "retry", reason: `timed out after ${timeoutMs} ms`, retryAfterMs: null };
-      return { kind: "retry", reason: `network error: ${describe(err)}`, retryAfterMs: null };
+      return { kind: "retry", reason: `network error: ${describeError(err)}`, retryAfterMs: null };
     } finally {
       clearTimeout(timer);
       stop?.removeEventListener("abort", onStop);
@@ -145,9 +145,7 @@ export function createOneSignalClient(options: OneSignalClientOptions): OneSigna
   async function sendBatch(message: PushMessage, ids: string[], index: number, stop?: AbortSignal) {
     // One key for every attempt of this request: a retry after a timeout whose request did reach
     // OneSignal is then answered with the first result instead of notifying everyone twice.
-    const idempotencyKey = message.dedupeKey
-      ? uuidV3(`${appId}\n${message.dedupeKey}\n${index}`)
-      : randomUUID();
+    const idempotencyKey = message.dedupeKey ? uuidV3(`${appId}\n${message.dedupeKey}\n${index}`) : randomUUID();
     const body = JSON.stringify(requestBody(appId, message, ids, idempotencyKey));
     const recipients = ids.length;
     const what = `${message.kind} push to ${recipients} recipient${recipients === 1 ? "" : "s"}`;
@@ -195,7 +193,7 @@ export function createOneSignalClient(options: OneSignalClientOptions): OneSigna
         }
       } catch (err) {
         // Only a bug can land here (a malformed message); the promise still resolves.
-        say(`[push] ${message?.kind ?? "unknown"} push failed: ${describe(err)}`);
+        say(`[push] ${message?.kind ?? "unknown"} push failed: ${describeError(err)}`);
       }
       return { batches };
     },
@@ -291,7 +289,7 @@ function excerpt(text: string) {
   return `: ${flat.length > 200 ? `${flat.slice(0, 200)}…` : flat}`;
 }
 
-function describe(err: unknown): string {
+function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   // fetch reports "fetch failed" and puts the useful part (ECONNREFUSED, …) in `cause`.
   const cause = err.cause instanceof Error ? err.cause : null;
