@@ -1,27 +1,38 @@
 "use client";
 
-import { useId, useState } from "react";
+import { useEffect, useId, useRef, useState } from "react";
 import { MAX_MESSAGE_LENGTH } from "@/server/chat/inputs";
 
 const SHOW_COUNT_FROM = MAX_MESSAGE_LENGTH - 200;
+const format = (n: number) => n.toLocaleString("en-IN");
 
-/** Enter sends, Shift+Enter starts a new line; the limit shows as the text nears it. */
+/**
+ * Enter sends, Shift+Enter starts a new line; the limit shows as the text nears it.
+ * The textarea is uncontrolled so that text typed on a slow phone before the page has
+ * hydrated is kept, not reset to the server-rendered empty value.
+ */
 export function Composer(props: {
   onSend: (text: string) => void;
   onTyping?: () => void;
   disabled?: boolean;
   placeholder?: string;
 }) {
-  const [text, setText] = useState("");
+  const box = useRef<HTMLTextAreaElement>(null);
+  const [length, setLength] = useState(0);
   const counterId = useId();
-  const trimmed = text.trim();
-  const tooLong = trimmed.length > MAX_MESSAGE_LENGTH;
-  const canSend = trimmed.length > 0 && !tooLong && !props.disabled;
+  const tooLong = length > MAX_MESSAGE_LENGTH;
+  const canSend = length > 0 && !tooLong && !props.disabled;
+
+  useEffect(() => {
+    setLength(box.current?.value.trim().length ?? 0);
+  }, []);
 
   function send() {
-    if (!canSend) return;
-    props.onSend(trimmed);
-    setText("");
+    const text = box.current?.value.trim() ?? "";
+    if (!text || text.length > MAX_MESSAGE_LENGTH || props.disabled || !box.current) return;
+    props.onSend(text);
+    box.current.value = "";
+    setLength(0);
   }
 
   return (
@@ -33,14 +44,14 @@ export function Composer(props: {
       }}
     >
       <textarea
+        ref={box}
         aria-label="Message"
         aria-describedby={counterId}
         aria-invalid={tooLong}
         rows={2}
-        value={text}
         placeholder={props.placeholder ?? "Write a message"}
-        onChange={(e) => {
-          setText(e.target.value);
+        onInput={(e) => {
+          setLength(e.currentTarget.value.trim().length);
           props.onTyping?.();
         }}
         onKeyDown={(e) => {
@@ -53,9 +64,9 @@ export function Composer(props: {
       <div className="composer-side">
         <span id={counterId} className={tooLong ? "counter error" : "counter"} aria-live="polite">
           {tooLong
-            ? `Too long: ${trimmed.length.toLocaleString("en-IN")} / ${MAX_MESSAGE_LENGTH.toLocaleString("en-IN")}`
-            : trimmed.length >= SHOW_COUNT_FROM
-              ? `${trimmed.length.toLocaleString("en-IN")} / ${MAX_MESSAGE_LENGTH.toLocaleString("en-IN")}`
+            ? `Too long: ${format(length)} / ${format(MAX_MESSAGE_LENGTH)}`
+            : length >= SHOW_COUNT_FROM
+              ? `${format(length)} / ${format(MAX_MESSAGE_LENGTH)}`
               : ""}
         </span>
         <button type="submit" disabled={!canSend}>
