@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { maySubscribe, STAFF_PRESENCE } from "./chat/channels";
+import { maySubscribe } from "./chat/channels";
 import type { HttpDeps } from "./http/deps";
 import { caller, HttpError, parse, readForm, respond } from "./http/handler";
 
@@ -17,10 +17,9 @@ export function authorizeChannel(deps: HttpDeps, request: Request) {
     if (!maySubscribe(subscriber, form.channel_name)) {
       throw new HttpError(403, `Not allowed to listen on ${form.channel_name}`);
     }
-    const presence =
-      form.channel_name === STAFF_PRESENCE
-        ? { user_id: who.user.id, user_info: { name: who.staff?.displayName ?? who.user.name } }
-        : undefined;
+    const presence = form.channel_name.startsWith("presence-")
+      ? { user_id: who.user.id, user_info: { name: who.staff?.displayName ?? who.user.name } }
+      : undefined;
     return Response.json(deps.publisher.authorizeChannel(form.socket_id, form.channel_name, presence));
   });
 }

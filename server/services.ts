@@ -1,5 +1,9 @@
+import type { Db } from "@/db/client";
+import { env } from "@/env";
 import type { ChatNotifications } from "./chat/actions";
 import { pusherGateway, type RealtimeGateway } from "./chat/gateway";
+import { createChatNotifications } from "./notify/chat-notifications";
+import { createNotifierFromEnv } from "./notify/notifier";
 import { getPublisher } from "./publisher";
 
 /** Process-wide wiring of the chat's outside world, built from env on first use. */
@@ -11,6 +15,15 @@ export function getRealtimeGateway(): RealtimeGateway {
   return slot[gatewayKey] as RealtimeGateway;
 }
 
-export function getChatNotifications(): ChatNotifications | undefined {
-  return undefined;
+const notificationsKey = Symbol.for("floorline.chat-notifications");
+
+/** Staff push through OneSignal; a no-op (with one log line) when it is not configured. */
+export function getChatNotifications(db: Db): ChatNotifications {
+  slot[notificationsKey] ??= createChatNotifications({
+    db,
+    notifier: createNotifierFromEnv(process.env),
+    realtime: getRealtimeGateway(),
+    appUrl: env.APP_URL,
+  });
+  return slot[notificationsKey] as ChatNotifications;
 }

@@ -2,6 +2,8 @@
 export const STAFF_CHANNEL = "private-staff-portal";
 export const STAFF_PRESENCE = "presence-staff";
 export const playerChannel = (playerId: number) => `private-player-${playerId}`;
+/** Staff join this while a conversation is on their screen: no push about what they are reading. */
+export const viewingChannel = (playerId: number) => `presence-viewing-${playerId}`;
 
 export const EVENTS = {
   newChatRequest: "new-chat-request",
@@ -27,6 +29,7 @@ export type Subscriber = { isStaff: boolean; playerId: number | null };
  */
 export function maySubscribe(who: Subscriber, channel: string): boolean {
   if (channel === STAFF_CHANNEL || channel === STAFF_PRESENCE) return who.isStaff;
+  if (/^presence-viewing-\d+$/.test(channel)) return who.isStaff;
   const match = /^private-player-(\d+)$/.exec(channel);
   if (!match) return false;
   return who.isStaff || (who.playerId !== null && who.playerId === Number(match[1]));

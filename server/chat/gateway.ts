@@ -8,6 +8,8 @@ export type RealtimeGateway = {
   publish(events: OutgoingEvent[], opts?: { socketId?: string }): Promise<void>;
   /** Staff on duty (members of presence-staff), or null when the server cannot say. */
   staffOnline(): Promise<number | null>;
+  /** User ids in a presence channel, or null when the server cannot say. */
+  presenceUserIds(channel: string): Promise<string[] | null>;
 };
 
 const BATCH_LIMIT = 10; // Pusher's batch_events maximum
@@ -38,12 +40,22 @@ export function pusherGateway(pusher: Pusher, log: (msg: string) => void = conso
         return null;
       }
     },
+    async presenceUserIds(channel) {
+      try {
+        const res = await pusher.get({ path: `/channels/${channel}/users` });
+        const body = (await res.json()) as { users?: Array<{ id: string }> };
+        return (body.users ?? []).map((u) => u.id);
+      } catch {
+        return null;
+      }
+    },
   };
 }
 
 export const silentGateway: RealtimeGateway = {
   publish: async () => {},
   staffOnline: async () => null,
+  presenceUserIds: async () => null,
 };
 
 function describeError(err: unknown) {

@@ -16,6 +16,6 @@ export async function httpDeps(): Promise<HttpDeps> {
     auth,
     publisher: getPublisher(),
     realtime: getRealtimeGateway(),
-    notifications: getChatNotifications(),
+    notifications: getChatNotifications(db),
   };
 }

@@ -33,7 +33,7 @@ export async function createTRPCContext(opts: { headers: Headers }): Promise<Con
     db,
     user: user ? { id: user.id, name: user.name, email: user.email, role: user.role as Role } : null,
     realtime: getRealtimeGateway(),
-    notifications: getChatNotifications(),
+    notifications: getChatNotifications(db),
     socketId: socketId && /^\d+\.\d+$/.test(socketId) ? socketId : undefined,
   });
 }

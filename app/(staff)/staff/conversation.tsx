@@ -4,7 +4,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { useCallback, useEffect } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/chat/announce";
-import { EVENTS, playerChannel, STAFF_CHANNEL } from "@/server/chat/channels";
+import { EVENTS, playerChannel, STAFF_CHANNEL, viewingChannel } from "@/server/chat/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
 import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
@@ -14,6 +14,7 @@ import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
 import { useChannel, useEvent } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
+import { usePageVisible } from "./use-page-visible";
 
 export const THREAD_PAGE_SIZE = 50;
 
@@ -44,6 +45,9 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   const staffChannel = useChannel(STAFF_CHANNEL);
   const channel = useChannel(request ? playerChannel(request.playerId) : null);
   const typing = useTyping(channel, { side: "staff", name: me.name });
+  // While this conversation is on a visible screen, the server sends its holder no push about it.
+  const visible = usePageVisible();
+  useChannel(request && visible ? viewingChannel(request.playerId) : null);
   useEvent(staffChannel, EVENTS.chatMessageReceived, (raw) => {
     const { message } = decodePayload<MessageEvent>(raw);
     if (message.playerId !== playerId) return;

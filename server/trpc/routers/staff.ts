@@ -2,12 +2,22 @@ import { z } from "zod";
 import { claim, markPlayerMessages, reopen, replyAsStaffMember, resolve } from "../../chat/actions";
 import { playerId, replyInput, requestIdInput, sinceInput, threadPageInput } from "../../chat/inputs";
 import { messagesSince, threadPage } from "../../chat/messages";
+import { setAcceptingChats } from "../../chat/push-targets";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
 import { createTRPCRouter, staffProcedure } from "../init";
 
 const playerThread = { playerId };
 
 export const staffRouter = createTRPCRouter({
+  me: staffProcedure.query(({ ctx }) => ctx.staff),
+
+  /** Off duty: no pushes for new or escalated chats. */
+  setAccepting: staffProcedure
+    .input(z.strictObject({ accepting: z.boolean() }))
+    .mutation(({ ctx, input }) =>
+      setAcceptingChats(ctx.db, { staffUserId: ctx.staff.userId, accepting: input.accepting }),
+    ),
+
   queue: staffProcedure.query(({ ctx }) => listQueue(ctx.db)),
 
   conversation: staffProcedure.input(requestIdInput).query(async ({ ctx, input }) => {
