@@ -10,7 +10,7 @@ import { createChatNotifications } from "@/server/notify/chat-notifications";
 import { createNotifier, type Notifier } from "@/server/notify/notifier";
 import { createOneSignalClient } from "@/server/notify/onesignal";
 import { openTestDb, testDbKinds } from "../support/db";
-import { callerFor, makePlayer, makeStaff } from "../support/fixtures";
+import { makePlayer, makeStaff } from "../support/fixtures";
 import { startOneSignalStandIn } from "../support/onesignal-standin";
 import { connectClient, nextEvent, type Running, startRealtime, subscribed } from "../support/realtime";
 
