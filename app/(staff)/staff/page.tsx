@@ -9,7 +9,7 @@ export const metadata = { title: "Queue · Floorline staff" };
 
 export default async function StaffPage() {
   const user = await requireRole(["staff", "admin"], "/staff");
-  await prefetch(trpc.staff.queue.queryOptions());
+  await Promise.all([prefetch(trpc.staff.queue.queryOptions()), prefetch(trpc.staff.me.queryOptions())]);
   return (
     <HydrateClient>
       <RealtimeProvider config={realtimeEndpoints().browser}>

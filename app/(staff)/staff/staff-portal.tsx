@@ -6,6 +6,7 @@ import { useState } from "react";
 import { splitQueue } from "../../_chat/queue-cache";
 import { ConnectionBanner } from "../../_realtime/provider";
 import { useTRPC } from "../../_trpc/client";
+import { AcceptingToggle } from "./accepting-toggle";
 import { Conversation } from "./conversation";
 import { QueueSection } from "./queue-list";
 import { useStaffLive } from "./use-staff-live";
@@ -35,7 +36,10 @@ export function StaffPortal({ me, signOut }: { me: StaffMe; signOut: React.React
         <div>
           <strong>Floorline</strong> <span className="muted">· Staff · {me.name}</span>
         </div>
-        {signOut}
+        <div className="row">
+          <AcceptingToggle />
+          {signOut}
+        </div>
       </header>
       <ConnectionBanner />
       <div className={selectedId ? "staff-layout has-selection" : "staff-layout"}>

@@ -1,0 +1,170 @@
+import { randomUUID } from "node:crypto";
+import { TRPCError } from "@trpc/server";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DbHandle } from "@/db/client";
+import { chatEvents, chatRequests } from "@/db/schema";
+import { escalateLongWaits } from "@/server/chat/escalation";
+import { openTestDb, testDbKinds } from "../support/db";
+import { makePlayer, makeStaff } from "../support/fixtures";
+
+async function refusal(promise: Promise<unknown>) {
+  try {
+    await promise;
+  } catch (err) {
+    if (err instanceof TRPCError) return err;
+    throw err;
+  }
+  throw new Error("expected the call to be refused");
+}
+
+describe.each(testDbKinds)("staff work on %s", (kind) => {
+  let handle: DbHandle;
+  beforeAll(async () => {
+    handle = await openTestDb(kind);
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  const events = async (requestId: string) =>
+    (await handle.db.select().from(chatEvents).where(eq(chatEvents.requestId, requestId)).orderBy(chatEvents.id)).map(
+      (e) => e.type,
+    );
+
+  it("lists the queue with previews and unread counts, and a reply takes the chat", async () => {
+    const player = await makePlayer(handle.db, "Queue Player");
+    const asha = await makeStaff(handle.db, "Asha");
+    const sent = await player.caller.chat.send({ id: randomUUID(), text: "first" });
+    await player.caller.chat.send({ id: randomUUID(), text: "second" });
+    const item = (await asha.caller.staff.queue()).find((i) => i.id === sent.request.id);
+    expect(item).toMatchObject({
+      status: "waiting",
+      unreadCount: 2,
+      lastMessage: { messageText: "second", sender: "player" },
+    });
+
+    const reply = await asha.caller.staff.reply({ requestId: sent.request.id, id: randomUUID(), text: "Hi!" });
+    expect(reply.message).toMatchObject({ sender: "staff", seq: 3, senderName: "Asha" });
+    expect(reply.request).toMatchObject({ status: "in_progress", assignedStaffId: asha.user.id });
+    expect(reply.request.firstResponseAt).toBeInstanceOf(Date);
+    expect(await events(sent.request.id)).toEqual(["created", "claimed"]);
+    const history = await player.caller.chat.history({});
+    expect(history.messages.map((m) => `${m.seq}:${m.sender}`)).toEqual(["1:player", "2:player", "3:staff"]);
+  });
+
+  it("lets exactly one of two staff take a chat when both press Take at once", async () => {
+    const player = await makePlayer(handle.db);
+    const [a, b] = [await makeStaff(handle.db, "A"), await makeStaff(handle.db, "B")];
+    const sent = await player.caller.chat.send({ id: randomUUID(), text: "help" });
+    const results = await Promise.allSettled([
+      a.caller.staff.claim({ requestId: sent.request.id }),
+      b.caller.staff.claim({ requestId: sent.request.id }),
+    ]);
+    const won = results.filter((r) => r.status === "fulfilled");
+    const lost = results.filter((r) => r.status === "rejected");
+    expect(won).toHaveLength(1);
+    expect(lost).toHaveLength(1);
+    expect((lost[0] as PromiseRejectedResult).reason).toMatchObject({
+      code: "CONFLICT",
+      message: "Another staff member already took this chat",
+    });
+    expect(await events(sent.request.id)).toEqual(["created", "claimed"]);
+  });
+
+  it("keeps other staff from answering a chat someone holds", async () => {
+    const player = await makePlayer(handle.db);
+    const [a, b] = [await makeStaff(handle.db), await makeStaff(handle.db)];
+    const sent = await player.caller.chat.send({ id: randomUUID(), text: "help" });
+    await a.caller.staff.claim({ requestId: sent.request.id });
+    const err = await refusal(b.caller.staff.reply({ requestId: sent.request.id, id: randomUUID(), text: "me too" }));
+    expect(err.code).toBe("CONFLICT");
+    expect((await refusal(b.caller.staff.resolve({ requestId: sent.request.id }))).code).toBe("CONFLICT");
+  });
+
+  it("resolves, refuses replies to resolved chats, reopens, and opens a new chat after", async () => {
+    const player = await makePlayer(handle.db);
+    const asha = await makeStaff(handle.db);
+    const sent = await player.caller.chat.send({ id: randomUUID(), text: "one" });
+    await asha.caller.staff.claim({ requestId: sent.request.id });
+    const resolved = await asha.caller.staff.resolve({ requestId: sent.request.id });
+    expect(resolved.status).toBe("resolved");
+    expect(
+      (await refusal(asha.caller.staff.reply({ requestId: sent.request.id, id: randomUUID(), text: "x" }))).message,
+    ).toBe("This chat is resolved; reopen it to reply");
+    const reopened = await asha.caller.staff.reopen({ requestId: sent.request.id });
+    expect(reopened).toMatchObject({ status: "in_progress", assignedStaffId: asha.user.id, resolvedAt: null });
+    await asha.caller.staff.resolve({ requestId: sent.request.id });
+
+    const next = await player.caller.chat.send({ id: randomUUID(), text: "two" });
+    expect(next.openedRequest).toBe(true);
+    expect(next.request.id).not.toBe(sent.request.id);
+    expect(next.message.seq).toBe(2); // one thread across requests
+    expect((await refusal(asha.caller.staff.reopen({ requestId: sent.request.id }))).message).toBe(
+      "The player already has an open chat",
+    );
+    expect(await events(sent.request.id)).toEqual(["created", "claimed", "resolved", "reopened", "resolved"]);
+  });
+
+  it("moves receipts forward only, and counts them out of the unread badge", async () => {
+    const player = await makePlayer(handle.db);
+    const asha = await makeStaff(handle.db);
+    const sent = await player.caller.chat.send({ id: randomUUID(), text: "a" });
+    await player.caller.chat.send({ id: randomUUID(), text: "b" });
+    const read = await asha.caller.staff.markMessages({ playerId: player.player.id, status: "read", upToSeq: 1 });
+    expect(read.updated).toBe(1);
+    const late = await asha.caller.staff.markMessages({ playerId: player.player.id, status: "received", upToSeq: 2 });
+    expect(late.updated).toBe(1); // only seq 2; seq 1 stays read
+    const history = await player.caller.chat.history({});
+    expect(history.messages.map((m) => m.status)).toEqual(["read", "received"]);
+    const item = (await asha.caller.staff.queue()).find((i) => i.id === sent.request.id);
+    expect(item?.unreadCount).toBe(1);
+  });
+
+  it("messages a player by Player ID, opening a chat the sender holds", async () => {
+    const player = await makePlayer(handle.db, "Walk-in");
+    const asha = await makeStaff(handle.db);
+    const { messagePlayer } = await import("@/server/chat/staff");
+    const result = await messagePlayer(handle.db, {
+      playerId: player.player.id,
+      id: randomUUID(),
+      text: "Your table is ready",
+      staff: { userId: asha.user.id, displayName: asha.staff.displayName },
+    });
+    expect(result.request).toMatchObject({ status: "in_progress", assignedStaffId: asha.user.id });
+    expect(result.message).toMatchObject({ seq: 1, sender: "staff" });
+    expect(await events(result.request.id)).toEqual(["created", "claimed"]);
+  });
+
+  it("escalates a long wait once", async () => {
+    const player = await makePlayer(handle.db);
+    const sent = await player.caller.chat.send({ id: randomUUID(), text: "waiting" });
+    expect((await escalateLongWaits(handle.db, { waitedMs: 60_000 })).map((r) => r.id)).not.toContain(sent.request.id);
+    const later = new Date(Date.now() + 61_000);
+    expect((await escalateLongWaits(handle.db, { waitedMs: 60_000, now: later })).map((r) => r.id)).toContain(
+      sent.request.id,
+    );
+    expect((await escalateLongWaits(handle.db, { waitedMs: 60_000, now: later })).map((r) => r.id)).not.toContain(
+      sent.request.id,
+    );
+    const [row] = await handle.db.select().from(chatRequests).where(eq(chatRequests.id, sent.request.id));
+    expect(row?.escalatedAt).toEqual(later);
+  });
+
+  it("lets staff go off duty", async () => {
+    const asha = await makeStaff(handle.db);
+    expect((await asha.caller.staff.me()).acceptingChats).toBe(true);
+    await asha.caller.staff.setAccepting({ accepting: false });
+    expect((await asha.caller.staff.me()).acceptingChats).toBe(false);
+  });
+
+  it("reports an unknown request as NOT_FOUND", async () => {
+    const asha = await makeStaff(handle.db);
+    const calls = [
+      () => asha.caller.staff.claim({ requestId: randomUUID() }),
+      () => asha.caller.staff.conversation({ requestId: randomUUID() }),
+      () => asha.caller.staff.reply({ requestId: randomUUID(), id: randomUUID(), text: "x" }),
+    ];
+    for (const call of calls) expect((await refusal(call())).code).toBe("NOT_FOUND");
+  });
+});
