@@ -13,7 +13,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import Pusher from "pusher";
 import WebSocket from "ws";
 import { connectPostgres, openPglite } from "@/db/client";
 import { migrate } from "@/db/migrate";
