@@ -72,7 +72,8 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   });
 
   const messages = flattenHistory(history.data);
-  useReadReceipts(messages, (upToSeq) => client.chat.markRead.mutate({ upToSeq }));
+  // The server leaves this tab out of the message-status fan-out: apply the change here.
+  useReadReceipts(messages, async (upToSeq) => sync.setStatus(await client.chat.markRead.mutate({ upToSeq })));
 
   // The server already has it: an entry still listed (another tab sent it) is not shown twice.
   const stored = new Set(messages.map((m) => m.id));

@@ -7,6 +7,7 @@ import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/cha
 import { EVENTS, playerChannel, STAFF_CHANNEL, viewingChannel } from "@/server/chat/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
+import { markPlayerRead } from "../../_chat/queue-cache";
 import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
 import { useCatchUp } from "../../_chat/use-catch-up";
 import { useOutbox } from "../../_chat/use-outbox";
@@ -89,7 +90,15 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
 
   const messages = flattenHistory(thread.data);
   const unreadUpTo = messages.filter((m) => m.sender === "player" && m.status !== "read").at(-1)?.seq;
-  const markRead = useMutation(trpc.staff.markMessages.mutationOptions());
+  const markRead = useMutation(
+    trpc.staff.markMessages.mutationOptions({
+      // The server leaves this tab out of the message-status fan-out: apply it here.
+      onSuccess: (change) => {
+        sync.setStatus(change);
+        queryClient.setQueryData(trpc.staff.queue.queryKey(), (items) => markPlayerRead(items, change.playerId));
+      },
+    }),
+  );
   const { mutate: reportRead } = markRead;
   useEffect(() => {
     // Opening the conversation (on a visible screen) is what "read" means for the player.
