@@ -48,6 +48,12 @@ export const env = createEnv({
   client: {},
   experimental__runtimeEnv: {},
   emptyStringAsUndefined: true,
+  onValidationError: (issues) => {
+    // One line per variable, naming it: what a person starting the app needs to fix.
+    const lines = issues.map((i) => `  ${i.path?.map(String).join(".") ?? "?"}: ${i.message}`);
+    console.error(`Invalid configuration (see .env.example):\n${lines.join("\n")}`);
+    throw new Error(`Invalid configuration: ${issues.map((i) => i.path?.map(String).join(".")).join(", ")}`);
+  },
   skipValidation: process.env.SKIP_ENV_VALIDATION === "1",
 });
 

@@ -1,13 +1,13 @@
 import { env } from "@/env";
-import { openDatabase } from "./client";
-import { migrate } from "./migrate";
+import type { DbHandle } from "./client";
+import { openMigrated } from "./open";
 import { DEMO_PASSWORD, demoAccounts, seedDemoData } from "./seed";
 
-// `npm run db:seed` and `npm run db:migrate`: the same steps the app takes at start-up.
+// `npm run db:migrate` and `npm run db:seed`: the same steps the app takes at start-up.
 const onlyMigrate = process.argv.includes("--migrate-only");
-const handle = openDatabase({ databaseUrl: env.DATABASE_URL, pgliteDataDir: env.PGLITE_DATA_DIR });
+let handle: DbHandle | undefined;
 try {
-  await migrate(handle);
+  handle = await openMigrated({ databaseUrl: env.DATABASE_URL, pgliteDataDir: env.PGLITE_DATA_DIR });
   console.log(`Migrations applied (${handle.kind}).`);
   if (!onlyMigrate) {
     const created = await seedDemoData(handle.db);
@@ -15,8 +15,8 @@ try {
     for (const a of demoAccounts) console.log(`  ${a.role.padEnd(6)} ${a.email}`);
   }
 } catch (err) {
-  console.error(err instanceof Error ? err.message : err);
+  console.error(err instanceof Error ? err.message : String(err));
   process.exitCode = 1;
 } finally {
-  await handle.close();
+  await handle?.close();
 }

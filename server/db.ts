@@ -1,5 +1,5 @@
-import { type DbHandle, openDatabase } from "@/db/client";
-import { migrate } from "@/db/migrate";
+import type { DbHandle } from "@/db/client";
+import { openMigrated } from "@/db/open";
 import { DEMO_PASSWORD, demoAccounts, seedDemoData } from "@/db/seed";
 import { env } from "@/env";
 
@@ -22,13 +22,7 @@ export function getDb(): Promise<DbHandle> {
 }
 
 async function openAndPrepare(): Promise<DbHandle> {
-  const handle = openDatabase({ databaseUrl: env.DATABASE_URL, pgliteDataDir: env.PGLITE_DATA_DIR });
-  try {
-    await migrate(handle);
-  } catch (err) {
-    await handle.close().catch(() => {});
-    throw describeConnectError(err);
-  }
+  const handle = await openMigrated({ databaseUrl: env.DATABASE_URL, pgliteDataDir: env.PGLITE_DATA_DIR });
   // The embedded database is the newcomer's: give it demo accounts unless told otherwise.
   const seed = env.SEED_DEMO_DATA ?? handle.kind === "pglite";
   if (seed) {
@@ -36,25 +30,6 @@ async function openAndPrepare(): Promise<DbHandle> {
     if (handle.kind === "pglite" || env.NODE_ENV !== "production") printDemoLogins();
   }
   return handle;
-}
-
-function describeConnectError(err: unknown): Error {
-  const message = err instanceof Error ? err.message : String(err);
-  if (env.DATABASE_URL) {
-    const where = safeUrl(env.DATABASE_URL);
-    return new Error(`Cannot use the database at DATABASE_URL (${where}): ${message}`, { cause: err });
-  }
-  return new Error(`Cannot open the embedded database in ${env.PGLITE_DATA_DIR}: ${message}`, { cause: err });
-}
-
-function safeUrl(url: string) {
-  try {
-    const u = new URL(url);
-    u.password = u.password ? "***" : "";
-    return u.toString();
-  } catch {
-    return "unparseable URL";
-  }
 }
 
 function printDemoLogins() {
