@@ -45,3 +45,33 @@ test("sign-out ends the session", async ({ page }) => {
   await page.goto("/player");
   await expect(page).toHaveURL(/\/sign-in/);
 });
+
+test("the realtime secret never reaches the browser", async ({ page, request }) => {
+  await signIn(page, PLAYER_30.email, /\/player/);
+  const html = await page.content();
+  const scripts = await page.locator("script[src]").evaluateAll((els) => els.map((e) => (e as HTMLScriptElement).src));
+  const bodies = [html, ...(await Promise.all(scripts.map(async (src) => (await request.get(src)).text())))];
+  expect(scripts.length).toBeGreaterThan(0);
+  expect(html).toContain("floorline-key"); // the public key is there, so we looked in the right place
+  for (const body of bodies) expect(body).not.toContain("floorline-secret");
+});
+
+test("Enter sends, Shift+Enter starts a new line, and the limit is shown near 2,000 characters", async ({ page }) => {
+  await signIn(page, PLAYER_30.email, /\/player/);
+  const first = unique("line one");
+  await composer(page).click();
+  await page.keyboard.type(first);
+  await page.keyboard.press("Shift+Enter");
+  await page.keyboard.type("line two");
+  await expect(composer(page)).toHaveValue(`${first}\nline two`);
+  await page.keyboard.press("Enter");
+  await expect(composer(page)).toHaveValue("");
+  await expect(thread(page).getByRole("listitem").filter({ hasText: first })).toContainText("line two");
+
+  await composer(page).fill("x".repeat(2001));
+  await expect(page.getByText("Too long: 2,001 / 2,000")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Send" })).toBeDisabled();
+  await composer(page).fill("x".repeat(1900));
+  await expect(page.getByText("1,900 / 2,000")).toBeVisible();
+  await expect(page.getByRole("button", { name: "Send" })).toBeEnabled();
+});

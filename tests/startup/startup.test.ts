@@ -8,7 +8,7 @@ import { openPglite } from "@/db/client";
 const tsx = path.join(process.cwd(), "node_modules", ".bin", "tsx");
 const run = (env: Record<string, string>) =>
   spawnSync(tsx, ["db/seed-cli.ts", "--migrate-only"], {
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", NODE_ENV: "test", ...env },
     encoding: "utf8",
     timeout: 60_000,
   });
