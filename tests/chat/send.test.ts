@@ -1,21 +1,11 @@
 import { randomUUID } from "node:crypto";
-import { TRPCError } from "@trpc/server";
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { chatEvents, chatMessages, chatRequests } from "@/db/schema";
 import { openTestDb, testDbKinds } from "../support/db";
 import { callerFor, makePlayer, makeStaff } from "../support/fixtures";
-
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TRPCError) return err;
-    throw err;
-  }
-  throw new Error("expected the call to be refused");
-}
+import { refusal } from "../support/trpc";
 
 describe.each(testDbKinds)("chat send and history on %s", (kind) => {
   let handle: DbHandle;
@@ -116,21 +106,21 @@ describe.each(testDbKinds)("chat send and history on %s", (kind) => {
     expect(aHistory.messages.map((m) => m.messageText)).toEqual(["A's own"]);
     expect((await a.caller.chat.since({ sinceSeq: 0 })).messages.map((m) => m.messageText)).toEqual(["A's own"]);
     // Reusing B's message id must neither return B's row nor write anything.
-    const err = await rejection(a.caller.chat.send({ id: secretId, text: "steal" }));
+    const err = await refusal(a.caller.chat.send({ id: secretId, text: "steal" }));
     expect(err.code).toBe("CONFLICT");
     expect(err.message).not.toContain("secret");
     // A player is not staff.
-    expect((await rejection(a.caller.staff.queue())).code).toBe("FORBIDDEN");
-    expect((await rejection(a.caller.staff.thread({ playerId: b.player.id }))).code).toBe("FORBIDDEN");
+    expect((await refusal(a.caller.staff.queue())).code).toBe("FORBIDDEN");
+    expect((await refusal(a.caller.staff.thread({ playerId: b.player.id }))).code).toBe("FORBIDDEN");
   });
 
   it("refuses anonymous callers and staff on the player API", async () => {
     const anonymous = callerFor(handle.db, null);
-    expect((await rejection(anonymous.chat.send({ id: randomUUID(), text: "hi" }))).code).toBe("UNAUTHORIZED");
-    expect((await rejection(anonymous.chat.history({}))).code).toBe("UNAUTHORIZED");
-    expect((await rejection(anonymous.staff.queue())).code).toBe("UNAUTHORIZED");
+    expect((await refusal(anonymous.chat.send({ id: randomUUID(), text: "hi" }))).code).toBe("UNAUTHORIZED");
+    expect((await refusal(anonymous.chat.history({}))).code).toBe("UNAUTHORIZED");
+    expect((await refusal(anonymous.staff.queue())).code).toBe("UNAUTHORIZED");
     const { caller: staffCaller } = await makeStaff(handle.db);
-    expect((await rejection(staffCaller.chat.send({ id: randomUUID(), text: "hi" }))).code).toBe("FORBIDDEN");
+    expect((await refusal(staffCaller.chat.send({ id: randomUUID(), text: "hi" }))).code).toBe("FORBIDDEN");
   });
 
   it.each([
@@ -141,7 +131,7 @@ describe.each(testDbKinds)("chat send and history on %s", (kind) => {
     ["an unknown field", { id: randomUUID(), text: "hello", admin: true }, "Unrecognized key"],
   ])("refuses %s with BAD_REQUEST and writes nothing", async (_label, input, expected) => {
     const { caller, player } = await makePlayer(handle.db);
-    const err = await rejection(caller.chat.send(input as { id: string; text: string }));
+    const err = await refusal(caller.chat.send(input as { id: string; text: string }));
     expect(err.code).toBe("BAD_REQUEST");
     expect(err.message).toContain(expected);
     expect(await messageCount(player.id)).toBe(0);

@@ -1,5 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { TRPCError } from "@trpc/server";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
@@ -7,16 +6,7 @@ import { chatEvents, chatRequests } from "@/db/schema";
 import { escalateLongWaits } from "@/server/chat/escalation";
 import { openTestDb, testDbKinds } from "../support/db";
 import { makePlayer, makeStaff } from "../support/fixtures";
-
-async function refusal(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (err) {
-    if (err instanceof TRPCError) return err;
-    throw err;
-  }
-  throw new Error("expected the call to be refused");
-}
+import { refusal } from "../support/trpc";
 
 describe.each(testDbKinds)("staff work on %s", (kind) => {
   let handle: DbHandle;

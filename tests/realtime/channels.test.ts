@@ -1,33 +1,20 @@
-import type PusherClient from "pusher-js";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
-  connectClient,
   connected,
   nextEvent,
   type Running,
   rawConnected,
+  serverPerTest,
   signChannel,
-  startRealtime,
   subscribed,
 } from "../support/realtime";
 
-let rt: Running | undefined;
-const clients: PusherClient[] = [];
-const client = (opts?: Parameters<typeof connectClient>[1]) => {
-  if (!rt) throw new Error("server not started");
-  const c = connectClient(rt, opts);
-  clients.push(c);
-  return c;
-};
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-  await rt?.close();
-  rt = undefined;
-});
+const server = serverPerTest();
+const client = server.client;
 
 describe("public and private channels", () => {
   it("delivers a published event to a public channel's subscribers", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const channel = await subscribed(client(), "lobby");
     const got = nextEvent<{ n: number }>(channel, "news");
     await rt.sdk.trigger("lobby", "news", { n: 1 });
@@ -35,7 +22,7 @@ describe("public and private channels", () => {
   });
 
   it("joins a private channel with a valid signature", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const channel = await subscribed(client(), "private-player-29");
     const got = nextEvent(channel, "chat-message-received");
     await rt.sdk.trigger("private-player-29", "chat-message-received", { text: "hi" });
@@ -43,14 +30,14 @@ describe("public and private channels", () => {
   });
 
   it("refuses a wrong signature with an AuthError and delivers nothing", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const err = await subscribed(client({ secret: "not-the-secret" }), "private-player-29").catch((e) => e);
     expect(err.data).toMatchObject({ type: "AuthError", status: 401 });
     expect(rt.server.hub.info("private-player-29").subscription_count).toBe(0);
   });
 
   it("refuses a missing auth and an invalid channel name", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const raw = await rawConnected(rt);
     raw.send("pusher:subscribe", { channel: "private-secret" });
     const missing = await raw.next((f) => f.event === "pusher:subscription_error");
@@ -63,7 +50,7 @@ describe("public and private channels", () => {
   });
 
   it("treats a duplicate subscribe as harmless and stops delivering after unsubscribe", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const raw = await rawConnected(rt);
     raw.send("pusher:subscribe", { channel: "lobby" });
     raw.send("pusher:subscribe", { channel: "lobby" });
@@ -82,7 +69,7 @@ describe("public and private channels", () => {
   });
 
   it("passes encrypted-channel payloads through untouched", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const raw = await rawConnected(rt);
     const name = "private-encrypted-vault";
     raw.send("pusher:subscribe", { channel: name, auth: signChannel(raw.socketId, name) });
@@ -94,7 +81,7 @@ describe("public and private channels", () => {
   });
 
   it("remembers the last event of a cache channel, or says cache_miss", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const first = await rawConnected(rt);
     first.send("pusher:subscribe", { channel: "cache-scores" });
     await first.next((f) => f.event === "pusher:cache_miss" && f.channel === "cache-scores");
@@ -114,7 +101,7 @@ describe("presence", () => {
   };
 
   it("lists members on join and announces newcomers to the others only", async () => {
-    rt = await startRealtime();
+    await server.start();
     const asha = await join("asha");
     const added = nextEvent<{ id: string }>(asha.channel, "pusher:member_added");
     const vikram = await join("vikram");
@@ -125,7 +112,7 @@ describe("presence", () => {
   });
 
   it("announces a user once across two connections and removes them when the last leaves", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const watcher = await join("watcher");
     const added: string[] = [];
     const removed: string[] = [];
@@ -161,7 +148,7 @@ describe("presence", () => {
 
 describe("client events", () => {
   it("relays to the other subscribers, never back to the sender, with user_id on presence", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const a = client({ presence: { user_id: "a" } });
     const b = client({ presence: { user_id: "b" } });
     const chA = await subscribed(a, "presence-room");
@@ -181,7 +168,7 @@ describe("client events", () => {
   });
 
   it("rejects a flood with 4301 and refuses client events on public channels", async () => {
-    rt = await startRealtime({ clientEventsPerSecond: 10 });
+    const rt = await server.start({ clientEventsPerSecond: 10 });
     const raw = await rawConnected(rt);
     raw.send("pusher:subscribe", { channel: "private-x", auth: signChannel(raw.socketId, "private-x") });
     await raw.next((f) => f.event === "pusher_internal:subscription_succeeded");
@@ -198,7 +185,7 @@ describe("client events", () => {
   });
 
   it("can be switched off", async () => {
-    rt = await startRealtime({ clientEvents: false });
+    const rt = await server.start({ clientEvents: false });
     const raw = await rawConnected(rt);
     raw.send("pusher:subscribe", { channel: "private-x", auth: signChannel(raw.socketId, "private-x") });
     await raw.next((f) => f.event === "pusher_internal:subscription_succeeded");
@@ -209,7 +196,7 @@ describe("client events", () => {
 
 describe("user sign-in", () => {
   it("delivers events to every connection of a user and terminates them on request", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const tabs = [client({ user: { id: "staff-1" } }), client({ user: { id: "staff-1" } })];
     const received = tabs.map(
       (c) =>
@@ -246,7 +233,7 @@ describe("user sign-in", () => {
   });
 
   it("closes a connection whose sign-in signature is wrong", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const raw = await rawConnected(rt);
     raw.send("pusher:signin", { auth: "test-key:forged", user_data: JSON.stringify({ id: "mallory" }) });
     await raw.next((f) => f.event === "pusher:error");

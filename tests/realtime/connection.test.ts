@@ -1,33 +1,18 @@
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  APP,
-  connectClient,
-  connected,
-  type Running,
-  rawClient,
-  rawConnected,
-  startRealtime,
-} from "../support/realtime";
+import { describe, expect, it } from "vitest";
+import { APP, connected, rawClient, rawConnected, serverPerTest } from "../support/realtime";
 
-let rt: Running | undefined;
-const clients: Array<{ disconnect(): void }> = [];
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-  await rt?.close();
-  rt = undefined;
-});
+const server = serverPerTest();
 
 describe("connecting", () => {
   it("greets the official client with a socket id and activity timeout", async () => {
-    rt = await startRealtime({ activityTimeout: 42 });
+    const rt = await server.start({ activityTimeout: 42 });
     const raw = await rawClient(rt);
     const hello = await raw.next((f) => f.event === "pusher:connection_established");
     expect((hello.data as { socket_id: string }).socket_id).toMatch(/^\d+\.\d+$/);
     expect((hello.data as { activity_timeout: number }).activity_timeout).toBe(42);
     raw.ws.close();
 
-    const client = connectClient(rt);
-    clients.push(client);
+    const client = server.client();
     expect(await connected(client)).toMatch(/^\d+\.\d+$/);
   });
 
@@ -36,7 +21,7 @@ describe("connecting", () => {
     ["no protocol", `/app/${APP.key}`, 4008],
     ["an unsupported protocol", `/app/${APP.key}?protocol=5`, 4007],
   ])("refuses %s with pusher:error and close code", async (_label, path, code) => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const raw = await rawClient(rt, path);
     const error = await raw.next((f) => f.event === "pusher:error");
     expect((error.data as { code: number }).code).toBe(code);
@@ -44,7 +29,7 @@ describe("connecting", () => {
   });
 
   it("refuses connections over the limit with 4004", async () => {
-    rt = await startRealtime({ maxConnections: 2 });
+    const rt = await server.start({ maxConnections: 2 });
     await rawConnected(rt);
     await rawConnected(rt);
     const third = await rawClient(rt);
@@ -54,14 +39,14 @@ describe("connecting", () => {
 
 describe("keep-alive", () => {
   it("answers pusher:ping with pusher:pong", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const raw = await rawConnected(rt);
     raw.send("pusher:ping", {});
     await raw.next((f) => f.event === "pusher:pong");
   });
 
   it("pings an idle client and closes with 4201 when no pong comes", async () => {
-    rt = await startRealtime({ activityTimeout: 1, pongTimeoutMs: 200 });
+    const rt = await server.start({ activityTimeout: 1, pongTimeoutMs: 200 });
     // autoPong off: this client ignores RFC 6455 pings as well as pusher:ping.
     const raw = await rawClient(rt, undefined, { autoPong: false });
     await raw.next((f) => f.event === "pusher:ping");
@@ -69,7 +54,7 @@ describe("keep-alive", () => {
   });
 
   it("keeps an idle client that answers", async () => {
-    rt = await startRealtime({ activityTimeout: 1, pongTimeoutMs: 300 });
+    const rt = await server.start({ activityTimeout: 1, pongTimeoutMs: 300 });
     const raw = await rawConnected(rt);
     await raw.next((f) => f.event === "pusher:ping");
     raw.send("pusher:pong", {});
@@ -91,7 +76,7 @@ describe("malformed frames", () => {
         raw.ws.send(JSON.stringify({ event: "x", data: "a".repeat(200_000) })),
     ],
   ])("answers %s with pusher:error and stays up", async (_label, sendBad) => {
-    rt = await startRealtime({ maxFrameBytes: 65_536 });
+    const rt = await server.start({ maxFrameBytes: 65_536 });
     const raw = await rawConnected(rt);
     sendBad(raw);
     await raw.next((f) => f.event === "pusher:error");
@@ -103,7 +88,7 @@ describe("malformed frames", () => {
 
 describe("operations", () => {
   it("reports health, readiness and counters", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     await rawConnected(rt);
     expect((await fetch(`${rt.url}/health`)).status).toBe(200);
     expect(await (await fetch(`${rt.url}/ready`)).json()).toEqual({ ready: true });
@@ -113,11 +98,11 @@ describe("operations", () => {
   });
 
   it("closes clients with 4200 on shutdown so they reconnect at once", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const raw = await rawConnected(rt);
     const stopping = rt.close();
     expect((await raw.closed).code).toBe(4200);
     await stopping;
-    rt = undefined;
+    server.forget();
   });
 });

@@ -1,35 +1,15 @@
-import type PusherClient from "pusher-js";
-import { afterEach, describe, expect, it } from "vitest";
-import {
-  connectClient,
-  connected,
-  nextEvent,
-  type Running,
-  signedFetch,
-  startRealtime,
-  subscribed,
-} from "../support/realtime";
+import { describe, expect, it } from "vitest";
+import { connected, nextEvent, serverPerTest, signedFetch, subscribed } from "../support/realtime";
 
-let rt: Running | undefined;
-const clients: PusherClient[] = [];
-const client = (opts?: Parameters<typeof connectClient>[1]) => {
-  if (!rt) throw new Error("server not started");
-  const c = connectClient(rt, opts);
-  clients.push(c);
-  return c;
-};
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.disconnect();
-  await rt?.close();
-  rt = undefined;
-});
+const server = serverPerTest();
+const client = server.client;
 
 const event = (over: Record<string, unknown> = {}) =>
   JSON.stringify({ name: "e", data: "{}", channel: "lobby", ...over });
 
 describe("signed HTTP API", () => {
   it("publishes to many channels at once and leaves out the sender's socket", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const sender = client();
     const other = client();
     const [senderChannel, otherChannel] = [await subscribed(sender, "private-a"), await subscribed(other, "private-a")];
@@ -47,7 +27,7 @@ describe("signed HTTP API", () => {
   });
 
   it("reports subscription and user counts when asked", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     await subscribed(client({ presence: { user_id: "u1" } }), "presence-staff");
     await subscribed(client({ presence: { user_id: "u1" } }), "presence-staff");
     const res = await rt.sdk.trigger("presence-staff", "ping", {}, { info: "subscription_count,user_count" });
@@ -67,7 +47,7 @@ describe("signed HTTP API", () => {
   });
 
   it("publishes a batch of up to ten events", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const channel = await subscribed(client(), "lobby");
     const seen: number[] = [];
     const all = new Promise<void>((resolve) =>
@@ -91,7 +71,7 @@ describe("signed HTTP API", () => {
     ["a tampered body", { md5Of: event({ data: '{"original":true}' }) }, 401],
     ["an unknown app", { appId: "other-app" }, 404],
   ])("refuses %s", async (_label, opts, status) => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const res = await signedFetch(rt, "POST", "/events", { body: event(), ...opts });
     expect(res.status).toBe(status);
     expect((await res.json()).error).toEqual(expect.any(String));
@@ -108,13 +88,13 @@ describe("signed HTTP API", () => {
     ["a bad channel name", event({ channel: "no spaces" }), 400],
     ["data over 10 KB", event({ data: "x".repeat(10_241) }), 413],
   ])("answers %s with a 4xx", async (_label, body, status) => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const res = await signedFetch(rt, "POST", "/events", { body });
     expect(res.status).toBe(status);
   });
 
   it("accepts exactly 10 KB and 100 channels", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const res = await signedFetch(rt, "POST", "/events", {
       body: JSON.stringify({
         name: "e",
@@ -126,7 +106,7 @@ describe("signed HTTP API", () => {
   });
 
   it("refuses user_count for non-presence channels", async () => {
-    rt = await startRealtime();
+    const rt = await server.start();
     const res = await signedFetch(rt, "GET", "/channels", { query: { info: "user_count" } });
     expect(res.status).toBe(400);
   });

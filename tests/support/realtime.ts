@@ -1,6 +1,7 @@
 import { createHash, createHmac } from "node:crypto";
 import PusherServer from "pusher";
 import PusherClient, { type Channel } from "pusher-js";
+import { afterEach } from "vitest";
 import WebSocket from "ws";
 import { type RealtimeConfig, realtimeConfig } from "@/server/realtime/config";
 import { createRealtimeServer, type RealtimeServer } from "@/server/realtime/server";
@@ -175,4 +176,34 @@ function tryJson(s: string) {
   } catch {
     return s;
   }
+}
+
+/**
+ * A fresh server per test, stopped after it along with every pusher-js client made through
+ * `client()`. Call at the top of a test file.
+ */
+export function serverPerTest() {
+  let current: Running | undefined;
+  const clients: PusherClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.disconnect();
+    await current?.close();
+    current = undefined;
+  });
+  return {
+    async start(overrides: Partial<RealtimeConfig> = {}) {
+      current = await startRealtime(overrides);
+      return current;
+    },
+    client(opts?: ClientOpts) {
+      if (!current) throw new Error("start the server first");
+      const c = connectClient(current, opts);
+      clients.push(c);
+      return c;
+    },
+    /** For a test that stops the server itself. */
+    forget() {
+      current = undefined;
+    },
+  };
 }
