@@ -2,12 +2,12 @@
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback, useEffect } from "react";
-import type { ChatMessage } from "@/db/schema";
+import type { ChatMessage, ChatRequest } from "@/db/schema";
 import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/chat/announce";
 import { EVENTS, playerChannel, STAFF_CHANNEL, viewingChannel } from "@/server/chat/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
-import { markPlayerRead } from "../../_chat/queue-cache";
+import { applyMessage, markPlayerRead, upsertRequest } from "../../_chat/queue-cache";
 import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
 import { useCatchUp } from "../../_chat/use-catch-up";
 import { useOutbox } from "../../_chat/use-outbox";
@@ -61,28 +61,34 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   });
   useCatchUp(() => void sync.catchUp());
 
-  const refreshRequest = useCallback(
-    () =>
-      Promise.all([
-        queryClient.invalidateQueries({ queryKey: trpc.staff.conversation.queryKey({ requestId }) }),
-        queryClient.invalidateQueries({ queryKey: trpc.staff.queue.queryKey() }),
-      ]),
-    [queryClient, trpc, requestId],
+  // Our own changes come back in the mutation's answer (the fan-out skips this tab): write them in.
+  const applyRequest = useCallback(
+    (changed: ChatRequest, message?: ChatMessage) => {
+      queryClient.setQueryData(trpc.staff.conversation.queryKey({ requestId: changed.id }), (c) =>
+        c ? { ...c, request: changed } : c,
+      );
+      queryClient.setQueryData(trpc.staff.queue.queryKey(), (items) =>
+        message ? applyMessage(items, message, changed) : upsertRequest(items, changed),
+      );
+    },
+    [queryClient, trpc],
   );
   const onStored = useCallback(
-    (message: ChatMessage) => {
-      queryClient.setQueryData(threadOptions.queryKey, (data) => mergeIntoHistory(data, [message]));
-      void refreshRequest();
-    },
-    [queryClient, threadOptions.queryKey, refreshRequest],
+    (message: ChatMessage) =>
+      queryClient.setQueryData(threadOptions.queryKey, (data) => mergeIntoHistory(data, [message])),
+    [queryClient, threadOptions.queryKey],
   );
   const outbox = useOutbox({
     owner: `staff-${me.id}-${requestId}`,
-    send: async (entry) => (await client.staff.reply.mutate({ requestId, id: entry.id, text: entry.text })).message,
+    send: async (entry) => {
+      const result = await client.staff.reply.mutate({ requestId, id: entry.id, text: entry.text });
+      applyRequest(result.request, result.message);
+      return result.message;
+    },
     onStored,
   });
 
-  const action = { onSuccess: refreshRequest };
+  const action = { onSuccess: (changed: ChatRequest) => applyRequest(changed) };
   const claim = useMutation(trpc.staff.claim.mutationOptions(action));
   const resolve = useMutation(trpc.staff.resolve.mutationOptions(action));
   const reopen = useMutation(trpc.staff.reopen.mutationOptions(action));
