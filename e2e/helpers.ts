@@ -38,6 +38,6 @@ export async function send(page: Page, text: string) {
   await page.getByRole("button", { name: "Send" }).click();
 }
 
-export function queueItem(page: Page, playerName: string) {
+export function queueItem(page: Pick<Page, "getByRole">, playerName: string) {
   return page.getByRole("button", { name: new RegExp(`^${playerName}`) });
 }

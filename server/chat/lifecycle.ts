@@ -3,6 +3,7 @@ import type { Db } from "@/db/client";
 import { chatRequests } from "@/db/schema";
 import type { StaffActor } from "./actors";
 import { ChatError } from "./errors";
+import { lockPlayer } from "./messages";
 import { recordEvent } from "./staff";
 
 /**
@@ -57,7 +58,10 @@ export async function resolveRequest(db: Db, input: { requestId: string; staff: 
 }
 
 export async function reopenRequest(db: Db, input: { requestId: string; staff: StaffActor }) {
+  const { playerId } = await currentRequest(db, input.requestId);
   return db.transaction(async (tx) => {
+    // The player's lock keeps a message that would open a new chat from racing this reopen.
+    await lockPlayer(tx, playerId);
     const target = await currentRequest(tx, input.requestId);
     if (target.status !== "resolved") throw new ChatError("CONFLICT", "This chat is not resolved");
     // The one-open-request-per-player index would refuse it anyway; say why in words.
