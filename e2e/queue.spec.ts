@@ -5,6 +5,7 @@ test("Take, Resolve and Reopen, with a second staff member watching live", async
   const player = await openAs(browser, PLAYER_31.email, /\/player/);
   const text = unique("Lost my locker key");
   await send(player.page, text);
+  await expect(player.page.getByText(/you are number \d+ in the queue · \d+ staff (online|member online)/)).toBeVisible();
 
   const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
   const vikram = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);
@@ -17,6 +18,7 @@ test("Take, Resolve and Reopen, with a second staff member watching live", async
   await asha.page.getByRole("button", { name: "Take" }).click();
   const ashaCard = asha.page.getByRole("region", { name: "Player" });
   await expect(ashaCard).toContainText("With you");
+  await expect(player.page.getByText("A staff member is with you.")).toBeVisible();
 
   // Vikram's queue moves the chat without a reload; he can read but not answer it.
   await expect(queueItem(inProgress(vikram.page), PLAYER_31.name)).toBeVisible();
