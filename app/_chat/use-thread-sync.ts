@@ -74,13 +74,17 @@ export function useThreadSync(opts: { queryKey: QueryKey; fetchSince: FetchSince
   const receive = useCallback(
     (messages: ChatMessage[]) => {
       const data = read();
-      if (!data) return; // not loaded yet: the first fetch will include them
+      if (!data) {
+        // Still loading: a fetch already under way may predate this row, so start it again.
+        void queryClient.invalidateQueries({ queryKey: latest.current.queryKey });
+        return;
+      }
       const before = lastSeqOf(data);
       // Show what arrived at once; then fetch what came between (the rows are ordered by seq).
       write((d) => mergeIntoHistory(d, messages));
       if (hasGap(before, messages)) void catchUp(before);
     },
-    [read, write, catchUp],
+    [read, write, catchUp, queryClient],
   );
 
   const setStatus = useCallback(

@@ -53,10 +53,13 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   useEvent(channel, EVENTS.playerConfirmation, onMessageEvent);
   useEvent(channel, EVENTS.messageStatus, (raw) => sync.setStatus(decodePayload<StatusEvent>(raw)));
   useEvent(channel, EVENTS.chatRequestUpdated, () => void refreshStatus());
-  useCatchUp(() => {
+  const catchUp = () => {
     void sync.catchUp();
     void refreshStatus();
-  });
+  };
+  // Events published between the page's first fetch and the subscription were missed: fetch them.
+  useEvent(channel, "pusher:subscription_succeeded", catchUp);
+  useCatchUp(catchUp);
 
   const onStored = useCallback(
     (message: ChatMessage) => {

@@ -59,6 +59,7 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
     const change = decodePayload<StatusEvent>(raw);
     if (change.playerId === playerId) sync.setStatus(change);
   });
+  useEvent(staffChannel, "pusher:subscription_succeeded", () => void sync.catchUp());
   useCatchUp(() => void sync.catchUp());
 
   // Our own changes come back in the mutation's answer (the fan-out skips this tab): write them in.

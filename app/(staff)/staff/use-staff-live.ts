@@ -55,6 +55,8 @@ export function useStaffLive(me: { id: string }) {
     }
   });
 
-  // After a drop the queue may be stale in ways events cannot repair: load it again.
-  useCatchUp(() => void queryClient.invalidateQueries({ queryKey: queueKey }));
+  // After a drop, or before the subscription was live, the queue may have missed events: load it again.
+  const reload = () => void queryClient.invalidateQueries({ queryKey: queueKey });
+  useEvent(channel, "pusher:subscription_succeeded", reload);
+  useCatchUp(reload);
 }
