@@ -5,7 +5,9 @@ test("Take, Resolve and Reopen, with a second staff member watching live", async
   const player = await openAs(browser, PLAYER_31.email, /\/player/);
   const text = unique("Lost my locker key");
   await send(player.page, text);
-  await expect(player.page.getByText(/you are number \d+ in the queue · \d+ staff (online|member online)/)).toBeVisible();
+  await expect(
+    player.page.getByText(/you are number \d+ in the queue · \d+ staff (online|member online)/),
+  ).toBeVisible();
 
   const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
   const vikram = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);

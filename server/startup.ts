@@ -2,11 +2,14 @@ import { env } from "@/env";
 import { escalate } from "./chat/actions";
 import { getDb } from "./db";
 import { httpDeps } from "./http/deps";
+import { getChatNotifications } from "./services";
 
 /** Opens and migrates the database before the first request; cannot → one clear line, exit 1. */
 export async function prepareAtStartup() {
   try {
-    await getDb();
+    const { db } = await getDb();
+    // Push settings are checked now (a typo stops start-up) and "push is off" is said once.
+    getChatNotifications(db);
   } catch (err) {
     console.error(`[floorline] ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);

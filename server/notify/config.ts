@@ -31,7 +31,7 @@ export const ONESIGNAL_ENV_VARS: readonly { name: string; default: string; descr
 
 export type OneSignalConfig =
   | { enabled: true; appId: string; apiKey: string; baseUrl: string; timeoutMs: number }
-  | { enabled: false; reason: string; baseUrl: string; timeoutMs: number };
+  | { enabled: false; reason: string; appId?: string; baseUrl: string; timeoutMs: number };
 
 // Like env.ts (emptyStringAsUndefined): `FOO=` in a .env file means "not set", not "set to nothing".
 const unsetIfBlank = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -81,7 +81,13 @@ export function oneSignalConfigFromEnv(env: Record<string, string | undefined> =
     key ? null : "ONESIGNAL_REST_API_KEY",
   ].filter((name): name is string => name !== null);
   if (!id || !key) {
-    return { enabled: false, reason: `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set`, ...base };
+    // The browser SDK needs only the app id: staff can opt in before the server key is set.
+    return {
+      enabled: false,
+      reason: `${missing.join(" and ")} ${missing.length > 1 ? "are" : "is"} not set`,
+      ...(id ? { appId: id } : {}),
+      ...base,
+    };
   }
   return { enabled: true, appId: id, apiKey: key, ...base };
 }

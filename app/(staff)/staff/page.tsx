@@ -1,4 +1,5 @@
 import { realtimeEndpoints } from "@/env";
+import { oneSignalConfigFromEnv } from "@/server/notify/config";
 import { requireRole } from "../../_auth/guards";
 import { SignOutButton } from "../../_auth/sign-out-button";
 import { RealtimeProvider } from "../../_realtime/provider";
@@ -14,7 +15,11 @@ export default async function StaffPage() {
     <HydrateClient>
       <RealtimeProvider config={realtimeEndpoints().browser}>
         <div className="portal staff-portal">
-          <StaffPortal me={{ id: user.id, name: user.name }} signOut={<SignOutButton />} />
+          <StaffPortal
+            me={{ id: user.id, name: user.name }}
+            signOut={<SignOutButton />}
+            oneSignalAppId={oneSignalConfigFromEnv().appId}
+          />
         </div>
       </RealtimeProvider>
     </HydrateClient>

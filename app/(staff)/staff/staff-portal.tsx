@@ -3,6 +3,8 @@
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
+import { StaffAlertSettings } from "../../_alerts/alert-settings";
+import { useStaffAlerts } from "../../_alerts/use-staff-alerts";
 import { splitQueue } from "../../_chat/queue-cache";
 import { ConnectionBanner } from "../../_realtime/provider";
 import { useTRPC } from "../../_trpc/client";
@@ -13,7 +15,15 @@ import { useStaffLive } from "./use-staff-live";
 
 export type StaffMe = { id: string; name: string };
 
-export function StaffPortal({ me, signOut }: { me: StaffMe; signOut: React.ReactNode }) {
+export function StaffPortal({
+  me,
+  signOut,
+  oneSignalAppId,
+}: {
+  me: StaffMe;
+  signOut: React.ReactNode;
+  oneSignalAppId: string | undefined;
+}) {
   const trpc = useTRPC();
   const router = useRouter();
   const pathname = usePathname();
@@ -27,6 +37,7 @@ export function StaffPortal({ me, signOut }: { me: StaffMe; signOut: React.React
   const open = (id: string | null) => router.replace(id ? `${pathname}?request=${id}` : pathname, { scroll: false });
 
   useStaffLive(me);
+  useStaffAlerts({ me, queue: queue.data, viewingRequestId: selectedId });
   const { waiting, inProgress: allInProgress, resolved } = splitQueue(items);
   const inProgress = onlyMine ? allInProgress.filter((i) => i.assignedStaffId === me.id) : allInProgress;
 
@@ -38,6 +49,7 @@ export function StaffPortal({ me, signOut }: { me: StaffMe; signOut: React.React
         </div>
         <div className="row">
           <AcceptingToggle />
+          <StaffAlertSettings appId={oneSignalAppId} staffUserId={me.id} />
           {signOut}
         </div>
       </header>

@@ -1,0 +1,38 @@
+import { expect, test } from "@playwright/test";
+import { openAs, PLAYER_31, queueItem, STAFF_VIKRAM, send, signIn, unique } from "./helpers";
+
+test("with OneSignal configured but unreachable the staff page works, and the title counts what needs attention", async ({
+  browser,
+}) => {
+  const context = await browser.newContext();
+  // Unreachable for certain, even on a machine with internet access.
+  await context.route(/onesignal\.com/, (route) => route.abort());
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on("pageerror", (err) => errors.push(err.message));
+  await signIn(page, STAFF_VIKRAM.email, /\/staff/);
+
+  await page.getByText("Alerts", { exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Push notifications" })).toContainText("unavailable");
+  await expect(page.getByRole("checkbox", { name: "Mute alert sound" })).toBeVisible();
+  await expect(page.getByRole("button", { name: "Allow browser notifications" })).toBeVisible();
+
+  const player = await openAs(browser, PLAYER_31.email, /\/player/);
+  const text = unique("Can someone bring water");
+  await send(player.page, text);
+  const waiting = page.getByRole("region", { name: /^Waiting/ });
+  await expect(queueItem(waiting, PLAYER_31.name)).toContainText(text);
+  const count = Number((await waiting.getByRole("heading").innerText()).replace(/\D+/g, ""));
+  expect(count).toBeGreaterThan(0);
+  await expect(page).toHaveTitle(`(${count}) Queue · Floorline staff`);
+
+  // The chat is still usable: open it and answer.
+  await queueItem(waiting, PLAYER_31.name).click();
+  await page.getByRole("button", { name: "Take" }).click();
+  await send(page, "On my way");
+  await expect(player.page.getByRole("log")).toContainText("On my way");
+  expect(errors).toEqual([]);
+
+  await player.context.close();
+  await context.close();
+});
