@@ -22,7 +22,7 @@ test("with OneSignal configured but unreachable the staff page works, and the ti
   await send(player.page, text);
   const waiting = page.getByRole("region", { name: /^Waiting/ });
   await expect(queueItem(waiting, PLAYER_31.name)).toContainText(text);
-  const count = Number((await waiting.getByRole("heading").innerText()).replace(/\D+/g, ""));
+  const count = Number(((await waiting.getByRole("heading").textContent()) ?? "").replace(/\D+/g, ""));
   expect(count).toBeGreaterThan(0);
   await expect(page).toHaveTitle(`(${count}) Queue · Floorline staff`);
 
