@@ -5,7 +5,7 @@ import type { DbHandle } from "@/db/client";
 import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/server/chat/announce";
 import { pusherGateway } from "@/server/chat/gateway";
 import type { HttpDeps } from "@/server/http/deps";
-import { authorizeChannel } from "@/server/realtime-auth";
+import { authenticateUser, authorizeChannel } from "@/server/realtime-auth";
 import { createContextInner } from "@/server/trpc/init";
 import { createCaller } from "@/server/trpc/root";
 import { openTestDb, testDbKinds } from "../support/db";
@@ -64,6 +64,24 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
           else callback(new Error(`${response.status} ${body.error.message}`), null);
         },
       },
+      userAuthentication: {
+        customHandler: async ({ socketId }, callback) => {
+          const response = await authenticateUser(
+            deps,
+            new Request(`${APP_URL}/api/realtime/user-auth`, {
+              method: "POST",
+              headers: {
+                "content-type": "application/x-www-form-urlencoded",
+                ...(email ? { cookie: cookies[email] ?? "" } : {}),
+              },
+              body: new URLSearchParams({ socket_id: socketId }).toString(),
+            }),
+          );
+          const body = await response.json();
+          if (response.ok) callback(null, body);
+          else callback(new Error(`${response.status} ${body.error.message}`), null);
+        },
+      },
     });
     clients.push(client);
     return client;
@@ -95,6 +113,21 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     const presence = await subscribed(staff, "presence-staff");
     const members = (presence as unknown as { members: { me: { info: { name: string } } } }).members;
     expect(members.me.info.name).toBe("Asha (floor)");
+  });
+
+  it("signs a socket in as the session's user, so server-to-user events reach it", async () => {
+    const staff = clientAs("asha@floorline.test");
+    const got = new Promise((resolve) => staff.user.bind("shift-note", resolve));
+    await connected(staff);
+    staff.signin();
+    await (staff.user as unknown as { signinDonePromise: Promise<void> }).signinDonePromise;
+    const asha = await deps.db.query.user.findFirst({ where: (u, { eq }) => eq(u.email, "asha@floorline.test") });
+    if (!asha) throw new Error("demo staff missing");
+    // The user feed subscription follows sign-in; wait until the server has it.
+    while (!rt.server.hub.channels.get(`#server-to-user-${asha.id}`)?.conns.size)
+      await new Promise((r) => setImmediate(r));
+    await rt.sdk.sendToUser(asha.id, "shift-note", { text: "Break at 9" });
+    expect(await got).toEqual({ text: "Break at 9" });
   });
 
   it("refuses anonymous sockets", async () => {
