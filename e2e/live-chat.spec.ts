@@ -70,12 +70,14 @@ test("messages sent while the player is offline arrive once, in order, when they
   await openConversation(staff.page, PLAYER_30.name);
 
   await player.context.setOffline(true);
+  await expect(player.page.getByRole("status").filter({ hasText: "Reconnecting…" })).toBeVisible({ timeout: 20_000 });
   const replies = [unique("first"), unique("second"), unique("third")];
   for (const reply of replies) {
     await send(staff.page, reply);
     await expect(bubble(staff.page, reply)).toContainText(/Sent|Delivered|Read/);
   }
   await player.context.setOffline(false);
+  await expect(player.page.getByRole("status").filter({ hasText: "Reconnecting…" })).toBeHidden({ timeout: 20_000 });
 
   for (const reply of replies) await expect(bubble(player.page, reply)).toHaveCount(1);
   const texts = await thread(player.page).getByRole("listitem").allInnerTexts();
