@@ -148,3 +148,22 @@ test("the player portal fits a phone screen @phone", async ({ page }) => {
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(overflow).toBeLessThanOrEqual(0);
 });
+
+test("a send that fails on the network is kept and retried until it is stored once", async ({ browser }) => {
+  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  let attempts = 0;
+  // The server cannot be reached for this call (the rest of the page still works).
+  await player.page.route("**/api/trpc/chat.send*", (route) => {
+    attempts++;
+    return route.abort("connectionreset");
+  });
+  const text = unique("dropped on the way");
+  await send(player.page, text);
+  await expect(bubble(player.page, text)).toContainText("Sending…");
+  await expect.poll(() => attempts).toBeGreaterThan(1);
+  await player.page.unroute("**/api/trpc/chat.send*");
+  await expect(bubble(player.page, text)).toContainText(/Sent|Delivered|Read/);
+  await player.page.reload();
+  await expect(bubble(player.page, text)).toHaveCount(1);
+  await player.context.close();
+});
