@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import PusherJs, { type default as PusherClient } from "pusher-js";
+import type PusherClient from "pusher-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/server/chat/announce";
@@ -10,7 +10,7 @@ import { createContextInner } from "@/server/trpc/init";
 import { createCaller } from "@/server/trpc/root";
 import { openTestDb, testDbKinds } from "../support/db";
 import { APP as APP_URL, httpTestDeps, signInCookie } from "../support/http";
-import { APP, connected, nextEvent, type Running, startRealtime, subscribed } from "../support/realtime";
+import { connected, nextEvent, pusherJs, type Running, startRealtime, subscribed } from "../support/realtime";
 
 /**
  * The whole path with real parts: tRPC procedure → Postgres/PGlite → official `pusher` SDK →
@@ -37,50 +37,35 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     await handle?.close();
   });
 
-  /** pusher-js whose authorizer is the app's /api/realtime/auth handler, called with the session cookie. */
+  /** pusher-js whose authorizers are the app's own route handlers, called with the session cookie. */
   function clientAs(email: string | null) {
-    const client = new PusherJs(APP.key, {
-      cluster: "mt1",
-      wsHost: "127.0.0.1",
-      wsPort: rt.port,
-      forceTLS: false,
-      enabledTransports: ["ws"],
-      disableStats: true,
+    const viaApp =
+      (handler: typeof authorizeChannel, path: string) =>
+      async <T>(form: Record<string, string>, callback: (error: Error | null, body: T | null) => void) => {
+        const response = await handler(
+          deps,
+          new Request(`${APP_URL}${path}`, {
+            method: "POST",
+            headers: {
+              "content-type": "application/x-www-form-urlencoded",
+              ...(email ? { cookie: cookies[email] ?? "" } : {}),
+            },
+            body: new URLSearchParams(form).toString(),
+          }),
+        );
+        const body = await response.json();
+        if (response.ok) callback(null, body as T);
+        else callback(new Error(`${response.status} ${body.error.message}`), null);
+      };
+    const channelAuth = viaApp(authorizeChannel, "/api/realtime/auth");
+    const userAuth = viaApp(authenticateUser, "/api/realtime/user-auth");
+    const client = pusherJs(rt, {
       channelAuthorization: {
-        customHandler: async ({ socketId, channelName }, callback) => {
-          const response = await authorizeChannel(
-            deps,
-            new Request(`${APP_URL}/api/realtime/auth`, {
-              method: "POST",
-              headers: {
-                "content-type": "application/x-www-form-urlencoded",
-                ...(email ? { cookie: cookies[email] ?? "" } : {}),
-              },
-              body: new URLSearchParams({ socket_id: socketId, channel_name: channelName }).toString(),
-            }),
-          );
-          const body = await response.json();
-          if (response.ok) callback(null, body);
-          else callback(new Error(`${response.status} ${body.error.message}`), null);
-        },
+        customHandler: ({ socketId, channelName }, callback) =>
+          channelAuth({ socket_id: socketId, channel_name: channelName }, callback),
       },
       userAuthentication: {
-        customHandler: async ({ socketId }, callback) => {
-          const response = await authenticateUser(
-            deps,
-            new Request(`${APP_URL}/api/realtime/user-auth`, {
-              method: "POST",
-              headers: {
-                "content-type": "application/x-www-form-urlencoded",
-                ...(email ? { cookie: cookies[email] ?? "" } : {}),
-              },
-              body: new URLSearchParams({ socket_id: socketId }).toString(),
-            }),
-          );
-          const body = await response.json();
-          if (response.ok) callback(null, body);
-          else callback(new Error(`${response.status} ${body.error.message}`), null);
-        },
+        customHandler: ({ socketId }, callback) => userAuth({ socket_id: socketId }, callback),
       },
     });
     clients.push(client);

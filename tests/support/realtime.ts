@@ -1,6 +1,6 @@
 import { createHash, createHmac } from "node:crypto";
 import PusherServer from "pusher";
-import PusherClient, { type Channel } from "pusher-js";
+import PusherClient, { type Channel, type Options } from "pusher-js";
 import { afterEach } from "vitest";
 import WebSocket from "ws";
 import { type RealtimeConfig, realtimeConfig } from "@/server/realtime/config";
@@ -35,9 +35,10 @@ export type ClientOpts = {
   user?: { id: string; user_info?: Record<string, unknown> };
 };
 
-/** The official pusher-js client (Node build), authorizing with the official server SDK. */
-export function connectClient(rt: Running, opts: ClientOpts = {}) {
-  const signer = new PusherServer({ ...APP, secret: opts.secret ?? APP.secret, host: "127.0.0.1" });
+type Authorizers = Pick<Options, "channelAuthorization" | "userAuthentication">;
+
+/** The official pusher-js client (Node build) on our server, with the given authorizers. */
+export function pusherJs(rt: Running, auth: Authorizers) {
   return new PusherClient(APP.key, {
     cluster: "mt1",
     wsHost: "127.0.0.1",
@@ -45,6 +46,14 @@ export function connectClient(rt: Running, opts: ClientOpts = {}) {
     forceTLS: false,
     enabledTransports: ["ws"],
     disableStats: true,
+    ...auth,
+  });
+}
+
+/** pusher-js authorizing with the official server SDK (no app in between). */
+export function connectClient(rt: Running, opts: ClientOpts = {}) {
+  const signer = new PusherServer({ ...APP, secret: opts.secret ?? APP.secret, host: "127.0.0.1" });
+  return pusherJs(rt, {
     channelAuthorization: {
       customHandler: ({ socketId, channelName }, callback) =>
         callback(null, signer.authorizeChannel(socketId, channelName, opts.presence)),

@@ -1,7 +1,7 @@
 "use client";
 
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect } from "react";
+import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useCallback } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/chat/announce";
 import { EVENTS, playerChannel } from "@/server/chat/channels";
@@ -10,6 +10,7 @@ import { MessageList } from "../../_chat/message-list";
 import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
 import { useCatchUp } from "../../_chat/use-catch-up";
 import { useOutbox } from "../../_chat/use-outbox";
+import { useReadReceipts } from "../../_chat/use-read-receipts";
 import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
 import { ConnectionBanner, useChannel, useEvent } from "../../_realtime/provider";
@@ -75,8 +76,10 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   });
 
   const messages = flattenHistory(history.data);
-  // The server leaves this tab out of the message-status fan-out: apply the change here.
-  useReadReceipts(messages, async (upToSeq) => sync.setStatus(await client.chat.markRead.mutate({ upToSeq })));
+  useReadReceipts(messages, "staff", (upToSeq) => {
+    // The server leaves this tab out of the message-status fan-out: apply the change here.
+    client.chat.markRead.mutate({ upToSeq }).then(sync.setStatus, () => {});
+  });
 
   // The server already has it: an entry still listed (another tab sent it) is not shown twice.
   const stored = new Set(messages.map((m) => m.id));
@@ -129,20 +132,4 @@ function describeStatus(s: WaitingStatus | undefined) {
   const online =
     s.staffOnline === null ? "" : s.staffOnline === 1 ? " · 1 staff member online" : ` · ${s.staffOnline} staff online`;
   return s.queuePosition ? `Waiting for staff: you are number ${s.queuePosition} in the queue${online}` : "";
-}
-
-/** While the page is visible, staff replies shown on it are reported read. */
-function useReadReceipts(messages: ChatMessage[], report: (upToSeq: number) => Promise<unknown>) {
-  const unreadUpTo = messages.filter((m) => m.sender === "staff" && m.status !== "read").at(-1)?.seq;
-  const mark = useMutation({ mutationFn: report });
-  const { mutate } = mark;
-  useEffect(() => {
-    if (unreadUpTo === undefined) return;
-    const tryNow = () => {
-      if (document.visibilityState === "visible") mutate(unreadUpTo);
-    };
-    tryNow();
-    document.addEventListener("visibilitychange", tryNow);
-    return () => document.removeEventListener("visibilitychange", tryNow);
-  }, [unreadUpTo, mutate]);
 }

@@ -1,7 +1,7 @@
 "use client";
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect } from "react";
+import { useCallback } from "react";
 import type { ChatMessage, ChatRequest } from "@/db/schema";
 import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/chat/announce";
 import { EVENTS, playerChannel, STAFF_CHANNEL, viewingChannel } from "@/server/chat/channels";
@@ -11,6 +11,7 @@ import { applyMessage, markPlayerRead, upsertRequest } from "../../_chat/queue-c
 import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
 import { useCatchUp } from "../../_chat/use-catch-up";
 import { useOutbox } from "../../_chat/use-outbox";
+import { useReadReceipts } from "../../_chat/use-read-receipts";
 import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
 import { useChannel, useEvent } from "../../_realtime/provider";
@@ -96,7 +97,6 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   const actionError = claim.error ?? resolve.error ?? reopen.error;
 
   const messages = flattenHistory(thread.data);
-  const unreadUpTo = messages.filter((m) => m.sender === "player" && m.status !== "read").at(-1)?.seq;
   const markRead = useMutation(
     trpc.staff.markMessages.mutationOptions({
       // The server leaves this tab out of the message-status fan-out: apply it here.
@@ -106,17 +106,8 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
       },
     }),
   );
-  const { mutate: reportRead } = markRead;
-  useEffect(() => {
-    // Opening the conversation (on a visible screen) is what "read" means for the player.
-    if (unreadUpTo === undefined || !playerId) return;
-    const tryNow = () => {
-      if (document.visibilityState === "visible") reportRead({ playerId, status: "read", upToSeq: unreadUpTo });
-    };
-    tryNow();
-    document.addEventListener("visibilitychange", tryNow);
-    return () => document.removeEventListener("visibilitychange", tryNow);
-  }, [unreadUpTo, playerId, reportRead]);
+  // Opening the conversation on a visible screen is what "read" means for the player.
+  useReadReceipts(messages, "player", (upToSeq) => markRead.mutate({ playerId, status: "read", upToSeq }));
 
   if (conversation.isError) {
     return (
