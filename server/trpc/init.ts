@@ -3,14 +3,12 @@ import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Db } from "@/db/client";
 import type { Role } from "@/db/schema";
-import { getSession } from "../auth";
 import type { ChatDeps } from "../chat/actions";
 import { findPlayer, findStaff } from "../chat/actors";
 import { SOCKET_ID_HEADER } from "../chat/channels";
 import { ChatError } from "../chat/errors";
 import { silentGateway } from "../chat/gateway";
-import { getDb } from "../db";
-import { getChatNotifications, getRealtimeGateway } from "../services";
+import { httpDeps } from "../http/deps";
 
 export type ContextUser = { id: string; name: string; email: string; role: Role };
 
@@ -25,15 +23,15 @@ export function createContextInner(ctx: { db: Db; user: ContextUser | null } & P
 }
 
 export async function createTRPCContext(opts: { headers: Headers }): Promise<Context> {
-  const { db } = await getDb();
-  const session = await getSession(opts.headers);
+  const { auth, db, realtime, notifications } = await httpDeps();
+  const session = await auth.api.getSession({ headers: opts.headers });
   const user = session?.user;
   const socketId = opts.headers.get(SOCKET_ID_HEADER);
   return createContextInner({
     db,
     user: user ? { id: user.id, name: user.name, email: user.email, role: user.role as Role } : null,
-    realtime: getRealtimeGateway(),
-    notifications: getChatNotifications(db),
+    realtime,
+    notifications,
     socketId: socketId && /^\d+\.\d+$/.test(socketId) ? socketId : undefined,
   });
 }
