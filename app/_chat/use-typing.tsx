@@ -27,6 +27,11 @@ export function useTyping(channel: Channel | null, me: { side: Side; name: strin
     channel.trigger(EVENTS.typing, { who: me.side, name: me.name } satisfies TypingPayload);
   }, [channel, me.side, me.name]);
 
+  /** After a send the next keystroke announces typing at once: it is a new message. */
+  const sent = useCallback(() => {
+    lastSent.current = 0;
+  }, []);
+
   const clearTyping = useCallback(() => {
     clearTimeout(hideTimer.current);
     setTypingName(null);
@@ -40,7 +45,7 @@ export function useTyping(channel: Channel | null, me: { side: Side; name: strin
   });
   useEffect(() => () => clearTimeout(hideTimer.current), []);
 
-  return { typingName, notifyTyping, clearTyping };
+  return { typingName, notifyTyping, clearTyping, sent };
 }
 
 export function TypingIndicator({ name }: { name: string | null }) {

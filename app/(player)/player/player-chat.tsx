@@ -118,7 +118,13 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
           emptyText="Ask the floor team anything: deposits, withdrawals, table bookings. A staff member will answer here."
         />
         <TypingIndicator name={typing.typingName} />
-        <Composer onSend={outbox.enqueue} onTyping={typing.notifyTyping} />
+        <Composer
+          onSend={(text) => {
+            outbox.enqueue(text);
+            typing.sent();
+          }}
+          onTyping={typing.notifyTyping}
+        />
       </main>
     </>
   );

@@ -202,7 +202,10 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
       <TypingIndicator name={typing.typingName} />
       {canReply ? (
         <Composer
-          onSend={outbox.enqueue}
+          onSend={(text) => {
+            outbox.enqueue(text);
+            typing.sent();
+          }}
           onTyping={typing.notifyTyping}
           placeholder={`Reply to ${player.displayName}`}
         />
