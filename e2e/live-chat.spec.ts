@@ -59,6 +59,13 @@ test("typing shows on the other side and goes away", async ({ browser }) => {
   await expect(staff.page.getByText(`${PLAYER_29.name} is typing…`)).toBeVisible();
   await expect(staff.page.getByText(`${PLAYER_29.name} is typing…`)).toBeHidden();
 
+  // Typing right after sending is announced at once, not after the throttle interval.
+  await composer(staff.page).pressSequentially("One moment", { delay: 10 });
+  await staff.page.keyboard.press("Enter");
+  await expect(thread(player.page)).toContainText("One moment");
+  await composer(staff.page).pressSequentially("ok", { delay: 10 });
+  await expect(player.page.getByText(`${STAFF_ASHA.name} is typing…`)).toBeVisible();
+
   await player.context.close();
   await staff.context.close();
 });
