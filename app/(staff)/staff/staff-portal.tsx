@@ -3,12 +3,11 @@
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
-import { StaffAlertSettings } from "../../_alerts/alert-settings";
-import { useStaffAlerts } from "../../_alerts/use-staff-alerts";
 import { splitQueue } from "../../_chat/queue-cache";
 import { ConnectionBanner } from "../../_realtime/provider";
 import { useTRPC } from "../../_trpc/client";
 import { AcceptingToggle } from "./accepting-toggle";
+import { StaffAlertSettings, useStaffAlerts } from "./alerts";
 import { Conversation } from "./conversation";
 import { QueueSection } from "./queue-list";
 import { useStaffLive } from "./use-staff-live";
@@ -49,7 +48,7 @@ export function StaffPortal({
         </div>
         <div className="row">
           <AcceptingToggle />
-          <StaffAlertSettings appId={oneSignalAppId} staffUserId={me.id} />
+          <StaffAlertSettings appId={oneSignalAppId} me={me} />
           {signOut}
         </div>
       </header>
