@@ -174,3 +174,26 @@ test("a send that fails on the network is kept and retried until it is stored on
   await expect(bubble(player.page, text)).toHaveCount(1);
   await player.context.close();
 });
+
+test("older messages load when the player scrolls up, in order and once", async ({ browser }) => {
+  const player = await openAs(browser, PLAYER_31.email, /\/player/);
+  // Sixty messages through the club's REST endpoint, with the player's own session cookie.
+  const batch = unique("history");
+  for (let i = 1; i <= 60; i++) {
+    const res = await player.page.request.post("/api/unified-chat/send", {
+      data: { id: crypto.randomUUID(), text: `${batch} #${String(i).padStart(2, "0")}` },
+    });
+    expect(res.status()).toBe(201);
+  }
+  await player.page.reload();
+  const ours = thread(player.page).getByRole("listitem").filter({ hasText: batch });
+  await expect(ours.last()).toContainText(`${batch} #60`);
+  await expect(ours.filter({ hasText: `${batch} #01` })).toHaveCount(0); // beyond the first page
+
+  await thread(player.page).evaluate((log) => log.parentElement?.scrollTo({ top: 0 }));
+  await expect(ours.filter({ hasText: `${batch} #01` })).toHaveCount(1);
+  const texts = await ours.allInnerTexts();
+  const numbers = texts.map((t) => Number(/#(\d\d)/.exec(t)?.[1]));
+  expect(numbers).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  await player.context.close();
+});
