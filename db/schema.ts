@@ -136,6 +136,8 @@ export const chatRequests = pgTable(
     lastMessageAt: timestamp("last_message_at", { withTimezone: true }).notNull().defaultNow(),
     // Set once when a request has waited too long and staff were alerted again.
     escalatedAt: timestamp("escalated_at", { withTimezone: true }),
+    // Bumped by every change to the row and carried in every event: clients keep the newest.
+    version: integer("version").notNull().default(1),
   },
   (t) => [
     index("chat_requests_status_created_idx").on(t.status, t.createdAt),

@@ -1,6 +1,7 @@
 import { and, eq, isNull, lte } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { chatRequests } from "@/db/schema";
+import { nextVersion } from "./messages";
 
 /**
  * Marks requests that have waited longer than `waitedMs` as escalated and returns them.
@@ -10,7 +11,7 @@ export async function escalateLongWaits(db: Db, input: { waitedMs: number; now?:
   const now = input.now ?? new Date();
   return db
     .update(chatRequests)
-    .set({ escalatedAt: now })
+    .set({ escalatedAt: now, version: nextVersion })
     .where(
       and(
         eq(chatRequests.status, "waiting"),

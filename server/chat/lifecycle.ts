@@ -1,27 +1,30 @@
-import { and, eq, ne, or } from "drizzle-orm";
-import type { Db } from "@/db/client";
-import { chatRequests } from "@/db/schema";
+import { and, desc, eq, ne } from "drizzle-orm";
+import type { Db, Tx } from "@/db/client";
+import { type ChatEventType, type ChatRequest, chatEvents, chatRequests } from "@/db/schema";
 import type { StaffActor } from "./actors";
 import { ChatError } from "./errors";
-import { lockPlayer } from "./messages";
+import { lockChat, nextVersion } from "./messages";
 import { recordEvent } from "./staff";
 
 /**
- * Claim / resolve / reopen. Each is one conditional UPDATE, so when two staff press the same
- * button at once exactly one wins and the other gets a CONFLICT saying why.
+ * Claim / resolve / reopen. Each takes the chat's locks (`lockChat`: player, then request), so
+ * it is serialised with every message and every other change to that player's chat: when two
+ * staff press the same button at once exactly one wins and the other gets a CONFLICT saying why.
+ * Repeating an action that already took effect for the same staff member (a retried request
+ * whose answer was lost) returns the current row instead of a false CONFLICT.
  */
 export async function claimRequest(db: Db, input: { requestId: string; staff: StaffActor }) {
   return db.transaction(async (tx) => {
-    const [claimed] = await tx
-      .update(chatRequests)
-      .set({ status: "in_progress", assignedStaffId: input.staff.userId, claimedAt: new Date() })
-      .where(and(eq(chatRequests.id, input.requestId), eq(chatRequests.status, "waiting")))
-      .returning();
-    if (claimed) {
+    const current = await lockChat(tx, input.requestId);
+    if (current.status === "waiting") {
+      const claimed = await update(tx, current.id, {
+        status: "in_progress",
+        assignedStaffId: input.staff.userId,
+        claimedAt: new Date(),
+      });
       await recordEvent(tx, claimed.id, "claimed", input.staff);
       return claimed;
     }
-    const current = await currentRequest(tx, input.requestId);
     if (current.status === "in_progress" && current.assignedStaffId === input.staff.userId) return current;
     throw new ChatError(
       "CONFLICT",
@@ -32,24 +35,14 @@ export async function claimRequest(db: Db, input: { requestId: string; staff: St
 
 export async function resolveRequest(db: Db, input: { requestId: string; staff: StaffActor }) {
   return db.transaction(async (tx) => {
-    const [resolved] = await tx
-      .update(chatRequests)
-      .set({ status: "resolved", resolvedAt: new Date() })
-      .where(
-        and(
-          eq(chatRequests.id, input.requestId),
-          or(
-            eq(chatRequests.status, "waiting"),
-            and(eq(chatRequests.status, "in_progress"), eq(chatRequests.assignedStaffId, input.staff.userId)),
-          ),
-        ),
-      )
-      .returning();
-    if (resolved) {
+    const current = await lockChat(tx, input.requestId);
+    const mine = current.status === "in_progress" && current.assignedStaffId === input.staff.userId;
+    if (current.status === "waiting" || mine) {
+      const resolved = await update(tx, current.id, { status: "resolved", resolvedAt: new Date() });
       await recordEvent(tx, resolved.id, "resolved", input.staff);
       return resolved;
     }
-    const current = await currentRequest(tx, input.requestId);
+    if (current.status === "resolved" && (await lastChangeWas(tx, current.id, "resolved", input.staff))) return current;
     throw new ChatError(
       "CONFLICT",
       current.status === "resolved" ? "This chat is already resolved" : "Another staff member is handling this chat",
@@ -58,11 +51,16 @@ export async function resolveRequest(db: Db, input: { requestId: string; staff: 
 }
 
 export async function reopenRequest(db: Db, input: { requestId: string; staff: StaffActor }) {
-  const { playerId } = await currentRequest(db, input.requestId);
   return db.transaction(async (tx) => {
-    // The player's lock keeps a message that would open a new chat from racing this reopen.
-    await lockPlayer(tx, playerId);
-    const target = await currentRequest(tx, input.requestId);
+    // The player's lock (inside lockChat) keeps a message that would open a new chat from racing this.
+    const target = await lockChat(tx, input.requestId);
+    if (
+      target.status === "in_progress" &&
+      target.assignedStaffId === input.staff.userId &&
+      (await lastChangeWas(tx, target.id, "reopened", input.staff))
+    ) {
+      return target;
+    }
     if (target.status !== "resolved") throw new ChatError("CONFLICT", "This chat is not resolved");
     // The one-open-request-per-player index would refuse it anyway; say why in words.
     const [otherOpen] = await tx
@@ -70,19 +68,33 @@ export async function reopenRequest(db: Db, input: { requestId: string; staff: S
       .from(chatRequests)
       .where(and(eq(chatRequests.playerId, target.playerId), ne(chatRequests.status, "resolved")));
     if (otherOpen) throw new ChatError("CONFLICT", "The player already has an open chat");
-    const [reopened] = await tx
-      .update(chatRequests)
-      .set({ status: "in_progress", assignedStaffId: input.staff.userId, resolvedAt: null })
-      .where(and(eq(chatRequests.id, input.requestId), eq(chatRequests.status, "resolved")))
-      .returning();
-    if (!reopened) throw new ChatError("CONFLICT", "This chat changed meanwhile; try again");
+    const reopened = await update(tx, target.id, {
+      status: "in_progress",
+      assignedStaffId: input.staff.userId,
+      resolvedAt: null,
+    });
     await recordEvent(tx, reopened.id, "reopened", input.staff);
     return reopened;
   });
 }
 
-async function currentRequest(tx: Pick<Db, "select">, requestId: string) {
-  const [row] = await tx.select().from(chatRequests).where(eq(chatRequests.id, requestId));
-  if (!row) throw new ChatError("NOT_FOUND", "Chat request not found");
+async function update(tx: Tx, id: string, change: Partial<ChatRequest>): Promise<ChatRequest> {
+  const [row] = await tx
+    .update(chatRequests)
+    .set({ ...change, version: nextVersion })
+    .where(eq(chatRequests.id, id))
+    .returning();
+  if (!row) throw new Error(`request ${id} vanished`);
   return row;
+}
+
+/** True when the request's latest audit event is `type` by this staff member: a repeat of their own action. */
+async function lastChangeWas(tx: Tx, requestId: string, type: ChatEventType, staff: StaffActor) {
+  const [last] = await tx
+    .select({ type: chatEvents.type, actor: chatEvents.actorUserId })
+    .from(chatEvents)
+    .where(eq(chatEvents.requestId, requestId))
+    .orderBy(desc(chatEvents.id))
+    .limit(1);
+  return last?.type === type && last.actor === staff.userId;
 }

@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
-import { type ChatMessage, chatMessages, chatRequests, players, type Sender } from "@/db/schema";
+import { type ChatMessage, type ChatRequest, chatMessages, chatRequests, players, type Sender } from "@/db/schema";
 import { ChatError } from "./errors";
 
 type NewMessage = {
@@ -13,13 +13,16 @@ type NewMessage = {
   text: string;
 };
 
+/** Set in every UPDATE of a chat request: the version clients compare events by. */
+export const nextVersion = sql`${chatRequests.version} + 1`;
+
 /**
- * Appends a message to a player's thread inside the caller's transaction.
- * The caller must already hold the player row lock (`lockPlayer`), which serialises every
- * writer of this thread: seq is then strictly increasing with no gaps, and a retry of the
- * same id sees the committed first attempt instead of racing it.
+ * Appends a message to a player's thread inside the caller's transaction and returns it with
+ * its request as changed. The caller must already hold the player row lock (`lockPlayer`),
+ * which serialises every writer of this thread: seq is then strictly increasing with no gaps,
+ * and a retry of the same id sees the committed first attempt instead of racing it.
  */
-export async function appendMessage(tx: Tx, msg: NewMessage): Promise<ChatMessage> {
+export async function appendMessage(tx: Tx, msg: NewMessage): Promise<{ message: ChatMessage; request: ChatRequest }> {
   const [bumped] = await tx
     .update(players)
     .set({ lastSeq: sql`${players.lastSeq} + 1` })
@@ -42,8 +45,13 @@ export async function appendMessage(tx: Tx, msg: NewMessage): Promise<ChatMessag
     .returning();
   if (!row) throw new Error("insert returned no row");
 
-  await tx.update(chatRequests).set({ lastMessageAt: row.timestamp }).where(eq(chatRequests.id, msg.requestId));
-  return row;
+  const [request] = await tx
+    .update(chatRequests)
+    .set({ lastMessageAt: row.timestamp, version: nextVersion })
+    .where(eq(chatRequests.id, msg.requestId))
+    .returning();
+  if (!request) throw new Error(`request ${msg.requestId} vanished`);
+  return { message: row, request };
 }
 
 /** Takes the per-player write lock for the rest of the transaction. */
@@ -51,6 +59,24 @@ export async function lockPlayer(tx: Tx, playerId: number) {
   const [row] = await tx.select().from(players).where(eq(players.id, playerId)).for("update");
   if (!row) throw new ChatError("NOT_FOUND", `Player ${playerId} not found`);
   return row;
+}
+
+/**
+ * The one lock order for every change to a player's chat: the player row, then the request row.
+ * Send, reply, claim, resolve and reopen all take it, so on one player they run one at a time
+ * (a message can never land in a chat a concurrent Resolve just closed) and cannot deadlock.
+ */
+export async function lockChat(tx: Tx, requestId: string): Promise<ChatRequest> {
+  // A request's player never changes, so this first read needs no lock.
+  const [target] = await tx
+    .select({ playerId: chatRequests.playerId })
+    .from(chatRequests)
+    .where(eq(chatRequests.id, requestId));
+  if (!target) throw new ChatError("NOT_FOUND", "Chat request not found");
+  await lockPlayer(tx, target.playerId);
+  const [request] = await tx.select().from(chatRequests).where(eq(chatRequests.id, requestId)).for("update");
+  if (!request) throw new ChatError("NOT_FOUND", "Chat request not found");
+  return request;
 }
 
 /**

@@ -32,7 +32,8 @@ export async function sendPlayerMessage(
       return { message: existing, request, openedRequest: false, duplicate: true };
     }
 
-    let request: ChatRequest | null | undefined = await openRequestOf(tx, player.id);
+    // Under the player lock, and locked itself: a Claim or Resolve waits for this send or went first.
+    let request: ChatRequest | null | undefined = await openRequestOf(tx, player.id, { lock: true });
     const openedRequest = !request;
     if (!request) {
       [request] = await tx
@@ -48,7 +49,7 @@ export async function sendPlayerMessage(
       });
     }
 
-    const message = await appendMessage(tx, {
+    const appended = await appendMessage(tx, {
       id: input.id,
       requestId: request.id,
       playerId: player.id,
@@ -57,15 +58,16 @@ export async function sendPlayerMessage(
       senderUserId: player.userId,
       text: input.text,
     });
-    return { message, request: { ...request, lastMessageAt: message.timestamp }, openedRequest, duplicate: false };
+    return { ...appended, openedRequest, duplicate: false };
   });
 }
 
-export async function openRequestOf(tx: Tx | Db, playerId: number) {
-  const [open] = await tx
+export async function openRequestOf(tx: Tx | Db, playerId: number, opts: { lock?: boolean } = {}) {
+  const query = tx
     .select()
     .from(chatRequests)
     .where(and(eq(chatRequests.playerId, playerId), ne(chatRequests.status, "resolved")));
+  const [open] = opts.lock ? await query.for("update") : await query;
   return open ?? null;
 }
 

@@ -13,7 +13,7 @@ import {
 import type { StaffActor } from "./actors";
 import { ChatError } from "./errors";
 import type { ReplyInput } from "./inputs";
-import { appendMessage, findExisting, lockPlayer } from "./messages";
+import { appendMessage, findExisting, lockChat, lockPlayer, nextVersion } from "./messages";
 
 export type QueueItem = ChatRequest & {
   lastMessage: Pick<ChatMessage, "messageText" | "sender" | "seq" | "timestamp"> | null;
@@ -124,19 +124,7 @@ export async function getPlayerCard(db: Db, playerId: number) {
 
 /** A staff reply in a request's thread. Idempotent on `input.id`, like the player's send. */
 export async function replyAsStaff(db: Db, input: ReplyInput & { staff: StaffActor }) {
-  // A request's player never changes, so this unlocked read is safe; locks are then taken
-  // player first, request second: the same order as a player's send, so the two cannot deadlock.
-  const [target] = await db
-    .select({ playerId: chatRequests.playerId })
-    .from(chatRequests)
-    .where(eq(chatRequests.id, input.requestId));
-  if (!target) throw new ChatError("NOT_FOUND", "Chat request not found");
-  return db.transaction(async (tx) => {
-    await lockPlayer(tx, target.playerId);
-    const [request] = await tx.select().from(chatRequests).where(eq(chatRequests.id, input.requestId)).for("update");
-    if (!request) throw new ChatError("NOT_FOUND", "Chat request not found");
-    return replyInLockedRequest(tx, request, input);
-  });
+  return db.transaction(async (tx) => replyInLockedRequest(tx, await lockChat(tx, input.requestId), input));
 }
 
 /**
@@ -198,9 +186,12 @@ async function replyInLockedRequest(tx: Tx, request: ChatRequest, input: ReplyIn
     firstResponseAt: request.firstResponseAt ?? now,
   };
   if (request.status === "waiting") await recordEvent(tx, request.id, "claimed", input.staff);
-  await tx.update(chatRequests).set(updated).where(eq(chatRequests.id, request.id));
+  await tx
+    .update(chatRequests)
+    .set({ ...updated, version: nextVersion })
+    .where(eq(chatRequests.id, request.id));
 
-  const message = await appendMessage(tx, {
+  const appended = await appendMessage(tx, {
     id: input.id,
     requestId: request.id,
     playerId: request.playerId,
@@ -209,11 +200,7 @@ async function replyInLockedRequest(tx: Tx, request: ChatRequest, input: ReplyIn
     senderUserId: input.staff.userId,
     text: input.text,
   });
-  return {
-    message,
-    request: { ...request, ...updated, lastMessageAt: message.timestamp },
-    duplicate: false,
-  };
+  return { ...appended, duplicate: false };
 }
 
 type Executor = Pick<Db, "insert">;

@@ -27,6 +27,7 @@ const request = (over: Partial<ChatRequest> = {}): ChatRequest => ({
   resolvedAt: null,
   lastMessageAt: new Date(0),
   escalatedAt: null,
+  version: 1,
   ...over,
 });
 const message = (over: Partial<ChatMessage> = {}): ChatMessage => ({

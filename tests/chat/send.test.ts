@@ -62,7 +62,7 @@ describe.each(testDbKinds)("chat send and history on %s", (kind) => {
     expect(await messageCount(player.id)).toBe(1);
   });
 
-  it("stores concurrent retries of one id once, with gap-free seq", async () => {
+  it("stores concurrent retries of one id once, with gap-free seq (a real race on Postgres only: PGlite runs one transaction at a time)", async () => {
     const { caller, player } = await makePlayer(handle.db);
     const id = randomUUID();
     const results = await Promise.all(Array.from({ length: 5 }, () => caller.chat.send({ id, text: "racing" })));
@@ -73,7 +73,7 @@ describe.each(testDbKinds)("chat send and history on %s", (kind) => {
     expect(await messageCount(player.id)).toBe(2);
   });
 
-  it("opens one request even when first messages race", async () => {
+  it("opens one request even when first messages race (a real race on Postgres only)", async () => {
     const { caller, player } = await makePlayer(handle.db);
     await Promise.all(Array.from({ length: 4 }, (_, i) => caller.chat.send({ id: randomUUID(), text: `m${i}` })));
     const requests = await handle.db.select().from(chatRequests).where(eq(chatRequests.playerId, player.id));

@@ -43,7 +43,7 @@ describe.each(testDbKinds)("staff work on %s", (kind) => {
     expect(history.messages.map((m) => `${m.seq}:${m.sender}`)).toEqual(["1:player", "2:player", "3:staff"]);
   });
 
-  it("lets exactly one of two staff take a chat when both press Take at once", async () => {
+  it("lets exactly one of two staff take a chat when both press Take at once (a real race on Postgres only: PGlite runs one transaction at a time)", async () => {
     const player = await makePlayer(handle.db);
     const [a, b] = [await makeStaff(handle.db, "A"), await makeStaff(handle.db, "B")];
     const sent = await player.caller.chat.send({ id: randomUUID(), text: "help" });
@@ -94,6 +94,39 @@ describe.each(testDbKinds)("staff work on %s", (kind) => {
       "The player already has an open chat",
     );
     expect(await events(sent.request.id)).toEqual(["created", "claimed", "resolved", "reopened", "resolved"]);
+  });
+
+  it("a repeated Resolve or Reopen by the same staff member succeeds quietly; by another it is a CONFLICT", async () => {
+    const player = await makePlayer(handle.db);
+    const [asha, vikram] = [await makeStaff(handle.db), await makeStaff(handle.db)];
+    const sent = await player.caller.chat.send({ id: randomUUID(), text: "help" });
+    const requestId = sent.request.id;
+    await asha.caller.staff.claim({ requestId });
+    const resolved = await asha.caller.staff.resolve({ requestId });
+    // The answer was lost and the client retried: same row, nothing new written.
+    expect(await asha.caller.staff.resolve({ requestId })).toEqual(resolved);
+    expect((await refusal(vikram.caller.staff.resolve({ requestId }))).message).toBe("This chat is already resolved");
+
+    const reopened = await asha.caller.staff.reopen({ requestId });
+    expect(await asha.caller.staff.reopen({ requestId })).toEqual(reopened);
+    expect((await refusal(vikram.caller.staff.reopen({ requestId }))).message).toBe("This chat is not resolved");
+    expect(await events(requestId)).toEqual(["created", "claimed", "resolved", "reopened"]);
+  });
+
+  it("bumps the request's version with every change, and events carry it", async () => {
+    const player = await makePlayer(handle.db);
+    const asha = await makeStaff(handle.db);
+    const first = await player.caller.chat.send({ id: randomUUID(), text: "one" });
+    const second = await player.caller.chat.send({ id: randomUUID(), text: "two" });
+    const claimed = await asha.caller.staff.claim({ requestId: first.request.id });
+    const reply = await asha.caller.staff.reply({ requestId: first.request.id, id: randomUUID(), text: "hi" });
+    const resolved = await asha.caller.staff.resolve({ requestId: first.request.id });
+    const reopened = await asha.caller.staff.reopen({ requestId: first.request.id });
+    const versions = [first.request, second.request, claimed, reply.request, resolved, reopened].map((r) => r.version);
+    expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    expect(new Set(versions).size).toBe(versions.length);
+    const [row] = await handle.db.select().from(chatRequests).where(eq(chatRequests.id, first.request.id));
+    expect(row?.version).toBe(reopened.version);
   });
 
   it("moves receipts forward only, and counts them out of the unread badge", async () => {

@@ -16,6 +16,7 @@ const request = (id: string, over: Partial<ChatRequest> = {}): ChatRequest => ({
   resolvedAt: null,
   lastMessageAt: new Date(1000),
   escalatedAt: null,
+  version: 1,
   ...over,
 });
 const message = (seq: number, over: Partial<ChatMessage> = {}): ChatMessage => ({

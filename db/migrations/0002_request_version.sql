@@ -1,0 +1,1 @@
+ALTER TABLE "chat_requests" ADD COLUMN "version" integer DEFAULT 1 NOT NULL;
