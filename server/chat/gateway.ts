@@ -4,17 +4,89 @@ import { STAFF_PRESENCE } from "./channels";
 
 /** How the chat domain reaches live clients. Tests use a real server; `silentGateway` = none. */
 export type RealtimeGateway = {
-  /** Never throws: a realtime hiccup must not fail a stored message (clients resync). */
+  /**
+   * Never throws and never holds the caller for long: one attempt bounded by the SDK's timeout;
+   * a batch that fails is retried in the background (clients also heal by catching up).
+   */
   publish(events: OutgoingEvent[], opts?: { socketId?: string }): Promise<void>;
   /** Staff on duty (members of presence-staff), or null when the server cannot say. */
   staffOnline(): Promise<number | null>;
   /** User ids in a presence channel, or null when the server cannot say. */
   presenceUserIds(channel: string): Promise<string[] | null>;
+  /** Resolves when no background retry is pending (tests, shutdown). */
+  idle(): Promise<void>;
 };
 
 const BATCH_LIMIT = 10; // Pusher's batch_events maximum
 
-export function pusherGateway(pusher: Pusher, log: (msg: string) => void = console.error): RealtimeGateway {
+export type GatewayOptions = {
+  log?: (msg: string) => void;
+  /** First background retry after this; doubles per attempt. */
+  retryBaseMs?: number;
+  /** Attempts after the first before a batch is dropped (clients still catch up from the database). */
+  retryAttempts?: number;
+  /** Batches held for retry at most; beyond it the oldest is dropped, so an outage cannot grow memory. */
+  maxHeld?: number;
+};
+
+type Batch = Parameters<Pusher["triggerBatch"]>[0];
+
+export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): RealtimeGateway {
+  const log = opts.log ?? console.error;
+  const baseMs = opts.retryBaseMs ?? 500;
+  const attempts = opts.retryAttempts ?? 6; // 0.5 + 1 + 2 + 4 + 8 + 16 s ≈ half a minute
+  const maxHeld = opts.maxHeld ?? 1000;
+  const held: Array<{ batch: Batch; tries: number }> = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const waiters: Array<() => void> = [];
+
+  const names = (batch: Batch) => batch.map((b) => b.name).join(", ");
+  const trySend = async (batch: Batch) => {
+    try {
+      await pusher.triggerBatch(batch);
+      return true;
+    } catch (err) {
+      return describeError(err);
+    }
+  };
+
+  const schedule = () => {
+    if (timer || held.length === 0) return;
+    const delay = baseMs * 2 ** Math.max(0, (held[0]?.tries ?? 1) - 1);
+    timer = setTimeout(async () => {
+      timer = undefined;
+      // In order, stopping at the first failure: the server is probably still down.
+      while (held.length) {
+        const next = held[0];
+        if (!next) break;
+        const result = await trySend(next.batch);
+        if (result === true) {
+          held.shift();
+          continue;
+        }
+        next.tries++;
+        if (next.tries > attempts) {
+          held.shift();
+          log(`[realtime] gave up publishing (${names(next.batch)}) after ${next.tries} attempts: ${result}`);
+          continue;
+        }
+        break;
+      }
+      if (held.length) schedule();
+      else for (const w of waiters.splice(0)) w();
+    }, delay);
+    timer.unref?.();
+  };
+
+  const hold = (batch: Batch) => {
+    if (held.length >= maxHeld) {
+      const dropped = held.shift();
+      if (dropped) log(`[realtime] retry queue full: dropped (${names(dropped.batch)})`);
+    }
+    held.push({ batch, tries: 1 });
+    schedule();
+  };
+
   return {
     async publish(events, opts = {}) {
       for (let i = 0; i < events.length; i += BATCH_LIMIT) {
@@ -24,11 +96,15 @@ export function pusherGateway(pusher: Pusher, log: (msg: string) => void = conso
           data: encodePayload(e.data),
           ...(opts.socketId ? { socket_id: opts.socketId } : {}),
         }));
-        try {
-          await pusher.triggerBatch(batch);
-        } catch (err) {
-          log(`[realtime] publish failed (${batch.map((b) => b.name).join(", ")}): ${describeError(err)}`);
+        // Behind batches still held, this one waits its turn: events leave in the order they were made.
+        if (held.length) {
+          hold(batch);
+          continue;
         }
+        const result = await trySend(batch);
+        if (result === true) continue;
+        log(`[realtime] publish failed (${names(batch)}): ${result}; retrying in the background`);
+        hold(batch);
       }
     },
     async staffOnline() {
@@ -49,11 +125,16 @@ export function pusherGateway(pusher: Pusher, log: (msg: string) => void = conso
         return null;
       }
     },
+    idle() {
+      if (held.length === 0) return Promise.resolve();
+      return new Promise<void>((resolve) => waiters.push(resolve));
+    },
   };
 }
 
 export const silentGateway: RealtimeGateway = {
   publish: async () => {},
+  idle: async () => {},
   staffOnline: async () => null,
   presenceUserIds: async () => null,
 };

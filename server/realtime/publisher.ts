@@ -7,8 +7,11 @@ export type PublisherOptions = {
   key: string;
   secret: string;
   useTLS: boolean;
+  /** Per request. Short: a send waits for one publish attempt, and a hung server must not hold it. */
   timeoutMs?: number;
 } & ({ host: string; port: number } | { cluster: string });
+
+export const PUBLISH_TIMEOUT_MS = 500;
 
 /**
  * The official `pusher` SDK, configured for ours, Soketi (host/port) or hosted Pusher (cluster):
@@ -22,7 +25,7 @@ export function createPublisher(opts: PublisherOptions): Pusher {
     key: opts.key,
     secret: opts.secret,
     useTLS: opts.useTLS,
-    timeout: opts.timeoutMs ?? 5000,
+    timeout: opts.timeoutMs ?? PUBLISH_TIMEOUT_MS,
     agent,
   };
   return "cluster" in opts

@@ -43,7 +43,7 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
     await handle?.close();
   });
 
-  async function setUp(opts: { timeoutMs?: number; maxAttempts?: number } = {}) {
+  async function setUp(opts: { timeoutMs?: number; maxAttempts?: number; backoffMs?: number } = {}) {
     oneSignal = await startOneSignalStandIn();
     const client = createOneSignalClient({
       appId: oneSignal.appId,
@@ -51,7 +51,7 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
       baseUrl: oneSignal.url,
       timeoutMs: opts.timeoutMs ?? 2000,
       maxAttempts: opts.maxAttempts ?? 2,
-      backoffMs: 5,
+      backoffMs: opts.backoffMs ?? 5,
       log: (m) => logs.push(m),
     });
     notifier = createNotifier({ client, log: (m) => logs.push(m) });
@@ -132,7 +132,8 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
   });
 
   it.each(["hanging", "failing"] as const)("completes and delivers a send while OneSignal is %s", async (trouble) => {
-    const { player } = await setUp({ timeoutMs: 1000, maxAttempts: 2 });
+    // Long enough that a send waiting for the push would visibly wait: 1.5 s per attempt or between attempts.
+    const { player } = await setUp({ timeoutMs: 1500, maxAttempts: 2, backoffMs: 1500 });
     if (trouble === "hanging") oneSignal.hang();
     else oneSignal.fail(10, 500);
     const staffSocket = connectClient(rt);
@@ -140,13 +141,22 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
     const staffChannel = await subscribed(staffSocket, "private-staff-portal");
     const delivered = nextEvent(staffChannel, "new-player-message");
 
+    const started = performance.now();
     const sent = await player.caller.chat.send({ id: randomUUID(), text: "is the bar open?" });
+    const sendMs = performance.now() - started;
     expect(sent.message.messageText).toBe("is the bar open?");
     await delivered;
-    // The send returned while OneSignal had not answered (hanging) or had only failed.
-    expect(oneSignal.accepted).toHaveLength(0);
-    await oneSignal.waitForRequests(1);
+    let pushSettled = false;
+    void pushes.idle().then(() => {
+      pushSettled = true;
+    });
+    const [first] = await oneSignal.waitForRequests(1);
+    // The push is still under way (held open, or waiting to retry) although the send has answered.
+    expect(first?.status).toBe(trouble === "hanging" ? undefined : 500);
+    expect(pushSettled).toBe(false);
+    expect(sendMs).toBeLessThan(1000);
     await pushes.idle();
+    expect(oneSignal.accepted).toHaveLength(0);
     expect(logs.some((l) => /gave up|giving up|failed|timed out/i.test(l))).toBe(true);
   });
 });

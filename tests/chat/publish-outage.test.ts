@@ -1,0 +1,98 @@
+import { randomUUID } from "node:crypto";
+import net from "node:net";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { DbHandle } from "@/db/client";
+import { sendAsPlayer } from "@/server/chat/actions";
+import { pusherGateway } from "@/server/chat/gateway";
+import { createPublisher } from "@/server/realtime/publisher";
+import { openTestDb } from "../support/db";
+import { makePlayer } from "../support/fixtures";
+import { APP, type Running, startRealtime } from "../support/realtime";
+
+const SENDS = Number(process.env.OUTAGE_SENDS ?? 40);
+
+/** A realtime "server" that accepts connections and never answers: the worst kind of down. */
+async function hangingServer(port = 0) {
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on("error", () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  const address = server.address() as net.AddressInfo;
+  return {
+    port: address.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const p99 = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.ceil(samples.length * 0.99) - 1] ?? 0;
+
+describe("sending while the realtime server is down", () => {
+  let handle: DbHandle;
+  let rt: Running | undefined;
+  const logs: string[] = [];
+  beforeAll(async () => {
+    handle = await openTestDb("pglite");
+  });
+  afterEach(async () => {
+    await rt?.close();
+    rt = undefined;
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  async function timeSends(port: number) {
+    const publisher = createPublisher({ ...APP, host: "127.0.0.1", port, useTLS: false });
+    const realtime = pusherGateway(publisher, { log: (m) => logs.push(m), retryBaseMs: 100 });
+    const { player } = await makePlayer(handle.db);
+    const times: number[] = [];
+    const ids: string[] = [];
+    for (let i = 0; i < SENDS; i++) {
+      const id = randomUUID();
+      ids.push(id);
+      const started = performance.now();
+      await sendAsPlayer({ db: handle.db, realtime }, { id, text: `while down ${i}`, player });
+      times.push(performance.now() - started);
+    }
+    return { times, ids, player, realtime };
+  }
+
+  it(`answers each send within the publish timeout when the server hangs (p99 of ${SENDS})`, async () => {
+    const hanging = await hangingServer();
+    try {
+      const { times } = await timeSends(hanging.port);
+      const worst = p99(times);
+      console.log(`[publish-outage] hanging realtime: send p99 ${worst.toFixed(1)} ms over ${SENDS} sends`);
+      expect(worst).toBeLessThan(650);
+    } finally {
+      await hanging.close();
+    }
+  });
+
+  it("answers in milliseconds when the server is gone, and delivers the events once it is back", async () => {
+    // Find a free port, then leave it closed: connections are refused, as after a crash.
+    const probe = await hangingServer();
+    const port = probe.port;
+    await probe.close();
+    const { times, ids, realtime } = await timeSends(port);
+    const worst = p99(times);
+    console.log(`[publish-outage] refused realtime: send p99 ${worst.toFixed(1)} ms over ${SENDS} sends`);
+    expect(worst).toBeLessThan(100);
+
+    // The server comes back on the same port; the background retry hands it what was held.
+    rt = await startRealtime({ port });
+    await realtime.idle();
+    const metrics = await (await fetch(`${rt.url}/metrics`)).text();
+    const accepted = Number(/realtime_http_requests_total (\d+)/.exec(metrics)?.[1]);
+    expect(accepted).toBeGreaterThanOrEqual(ids.length);
+    expect(metrics).toContain("realtime_http_errors_total 0");
+    expect(logs.some((l) => /publish failed/.test(l))).toBe(true);
+    expect(logs.some((l) => /gave up/.test(l))).toBe(false);
+  });
+});
