@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatRequest } from "@/db/schema";
-import type { QueueItem } from "@/server/chat/staff";
+import type { QueueItem } from "@/protocol/events";
 
 /** Pure updates of the staff queue cache from realtime events. */
 

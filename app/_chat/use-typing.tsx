@@ -2,7 +2,7 @@
 
 import type { Channel } from "pusher-js";
 import { useCallback, useEffect, useRef, useState } from "react";
-import { EVENTS } from "@/server/chat/channels";
+import { EVENTS } from "@/protocol/channels";
 import { useEvent } from "../_realtime/provider";
 
 type Side = "player" | "staff";

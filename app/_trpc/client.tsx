@@ -5,7 +5,7 @@ import { createTRPCClient, httpBatchLink, loggerLink } from "@trpc/client";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState } from "react";
 import superjson from "superjson";
-import { SOCKET_ID_HEADER } from "@/server/chat/channels";
+import { SOCKET_ID_HEADER } from "@/protocol/channels";
 import type { AppRouter } from "@/server/trpc/root";
 import { getCurrentSocketId } from "../_realtime/socket-id";
 import { createQueryClient } from "./query-client";

@@ -1,6 +1,7 @@
 import { and, count, eq, lt } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { type ChatRequest, chatRequests } from "@/db/schema";
+import type { ReplyInput, SendMessageInput } from "@/protocol/inputs";
 import type { PlayerActor, StaffActor } from "./actors";
 import {
   escalationEvents,
@@ -11,7 +12,6 @@ import {
 } from "./announce";
 import { escalateLongWaits } from "./escalation";
 import type { RealtimeGateway } from "./gateway";
-import type { ReplyInput, SendMessageInput } from "./inputs";
 import { claimRequest, reopenRequest, resolveRequest } from "./lifecycle";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";

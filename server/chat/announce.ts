@@ -1,18 +1,13 @@
-import superjson from "superjson";
-import type { ChatMessage, ChatRequest } from "@/db/schema";
-import { EVENTS, playerChannel, STAFF_CHANNEL } from "./channels";
+import type { ChatRequest } from "@/db/schema";
+import { EVENTS, playerChannel, STAFF_CHANNEL } from "@/protocol/channels";
+import type { MessageEvent, RequestEvent, StatusEvent } from "@/protocol/events";
 import type { StatusChange } from "./receipts";
 
 /**
- * What each change tells whom. Events are hints carrying the stored row (with its seq); a client
- * that misses one catches up from the database. Payloads are superjson so dates stay dates.
+ * What each change tells whom. Payload types and their encoding live in protocol/events.ts,
+ * shared with the browser.
  */
 export type OutgoingEvent = { channel: string; name: string; data: unknown };
-
-export type MessageEvent = { message: ChatMessage; request: ChatRequest };
-export type RequestEvent = { request: ChatRequest };
-export type StatusEvent = Omit<StatusChange, "updated">;
-export type TypingEvent = { playerId: number; who: "player" | "staff"; name: string };
 
 export function playerMessageEvents(r: MessageEvent & { openedRequest: boolean }): OutgoingEvent[] {
   const payload: MessageEvent = { message: r.message, request: r.request };
@@ -51,12 +46,11 @@ export function escalationEvents(request: ChatRequest): OutgoingEvent[] {
 export function statusEvents(change: StatusChange): OutgoingEvent[] {
   if (change.updated === 0) return [];
   const { updated: _, ...data } = change;
+  data satisfies StatusEvent;
   return [
     { channel: playerChannel(change.playerId), name: EVENTS.messageStatus, data },
     { channel: STAFF_CHANNEL, name: EVENTS.messageStatus, data },
   ];
 }
 
-export const encodePayload = (data: unknown) => superjson.serialize(data);
-export const decodePayload = <T>(raw: unknown) =>
-  superjson.deserialize<T>(raw as Parameters<typeof superjson.deserialize>[0]);
+export { decodePayload, encodePayload } from "@/protocol/events";

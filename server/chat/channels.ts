@@ -1,25 +1,14 @@
-/** Channel names and event names, exactly as the club's clients know them. */
-export const STAFF_CHANNEL = "private-staff-portal";
-export const STAFF_PRESENCE = "presence-staff";
-export const playerChannel = (playerId: number) => `private-player-${playerId}`;
-/** Staff join this while a conversation is on their screen: no push about what they are reading. */
-export const viewingChannel = (playerId: number) => `presence-viewing-${playerId}`;
+import { STAFF_CHANNEL, STAFF_PRESENCE } from "@/protocol/channels";
 
-export const EVENTS = {
-  newChatRequest: "new-chat-request",
-  chatMessageReceived: "chat-message-received",
-  newPlayerMessage: "new-player-message",
-  newGreMessage: "new-gre-message",
-  playerConfirmation: "player-confirmation",
-  chatRequestUpdated: "chat-request-updated",
-  messageStatus: "message-status",
-  /** Ours, not the club's: a request has waited longer than the escalation time. */
-  chatRequestEscalated: "chat-request-escalated",
-  typing: "client-typing",
-} as const;
-
-/** tRPC requests carry the caller's socket id here, so its own publish is not echoed to it. */
-export const SOCKET_ID_HEADER = "x-pusher-socket-id";
+// The names live in protocol/ (the browser uses them too); re-exported for the server's callers.
+export {
+  EVENTS,
+  playerChannel,
+  SOCKET_ID_HEADER,
+  STAFF_CHANNEL,
+  STAFF_PRESENCE,
+  viewingChannel,
+} from "@/protocol/channels";
 
 export type Subscriber = { isStaff: boolean; playerId: number | null };
 

@@ -1,6 +1,7 @@
 import type Pusher from "pusher";
-import { encodePayload, type OutgoingEvent } from "./announce";
-import { STAFF_PRESENCE } from "./channels";
+import { STAFF_PRESENCE } from "@/protocol/channels";
+import { encodePayload } from "@/protocol/events";
+import type { OutgoingEvent } from "./announce";
 
 /** How the chat domain reaches live clients. Tests use a real server; `silentGateway` = none. */
 export type RealtimeGateway = {

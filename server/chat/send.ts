@@ -1,8 +1,8 @@
 import { and, eq, ne } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { type ChatMessage, type ChatRequest, chatEvents, chatRequests } from "@/db/schema";
+import type { SendMessageInput } from "@/protocol/inputs";
 import type { PlayerActor } from "./actors";
-import type { SendMessageInput } from "./inputs";
 import { appendMessage, findExisting, lockPlayer } from "./messages";
 
 export type SendResult = {

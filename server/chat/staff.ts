@@ -10,16 +10,13 @@ import {
   players,
   type RequestStatus,
 } from "@/db/schema";
+import type { QueueItem } from "@/protocol/events";
+import type { ReplyInput } from "@/protocol/inputs";
 import type { StaffActor } from "./actors";
 import { ChatError } from "./errors";
-import type { ReplyInput } from "./inputs";
 import { appendMessage, findExisting, lockChat, lockPlayer, nextVersion } from "./messages";
 
-export type QueueItem = ChatRequest & {
-  lastMessage: Pick<ChatMessage, "messageText" | "sender" | "seq" | "timestamp"> | null;
-  /** Player messages staff have not read yet. */
-  unreadCount: number;
-};
+export type { QueueItem };
 
 /** The staff queue: waiting oldest first; in progress and resolved most recent first. */
 export async function listQueue(

@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { messageId, messageText, playerId } from "@/protocol/inputs";
 import { messagePlayerAsStaff, replyAsStaffMember, sendAsPlayer } from "../chat/actions";
-import { messageId, messageText, playerId } from "../chat/inputs";
 import { messagesSince, threadPage } from "../chat/messages";
 import { getPlayerCard } from "../chat/staff";
 import type { HttpDeps } from "./deps";

@@ -12,7 +12,7 @@ import {
 } from "@/app/(staff)/staff/alerts/rules";
 import { chimeDue, MUTE_STORAGE_KEY, readMuted, writeMuted } from "@/app/(staff)/staff/alerts/sound";
 import type { ChatMessage, ChatRequest } from "@/db/schema";
-import type { QueueItem } from "@/server/chat/staff";
+import type { QueueItem } from "@/protocol/events";
 
 const request = (over: Partial<ChatRequest> = {}): ChatRequest => ({
   id: "r1",

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type PusherClient from "pusher-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/server/chat/announce";
+import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/protocol/events";
 import { pusherGateway } from "@/server/chat/gateway";
 import type { HttpDeps } from "@/server/http/deps";
 import { authenticateUser, authorizeChannel } from "@/server/realtime-auth";

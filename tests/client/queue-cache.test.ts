@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { applyMessage, markPlayerRead, splitQueue, upsertRequest } from "@/app/_chat/queue-cache";
 import type { ChatMessage, ChatRequest } from "@/db/schema";
-import type { QueueItem } from "@/server/chat/staff";
+import type { QueueItem } from "@/protocol/events";
 
 const request = (id: string, over: Partial<ChatRequest> = {}): ChatRequest => ({
   id,

@@ -3,8 +3,8 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 import type { ChatMessage } from "@/db/schema";
-import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/chat/announce";
-import { EVENTS, playerChannel } from "@/server/chat/channels";
+import { EVENTS, playerChannel } from "@/protocol/channels";
+import { decodePayload, type MessageEvent, type StatusEvent } from "@/protocol/events";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
 import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";

@@ -3,8 +3,8 @@
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 import type { ChatMessage, ChatRequest } from "@/db/schema";
-import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/chat/announce";
-import { EVENTS, playerChannel, STAFF_CHANNEL, viewingChannel } from "@/server/chat/channels";
+import { EVENTS, playerChannel, STAFF_CHANNEL, viewingChannel } from "@/protocol/channels";
+import { decodePayload, type MessageEvent, type StatusEvent } from "@/protocol/events";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
 import { applyMessage, markPlayerRead, upsertRequest } from "../../_chat/queue-cache";

@@ -1,6 +1,6 @@
 "use client";
 
-import type { QueueItem } from "@/server/chat/staff";
+import type { QueueItem } from "@/protocol/events";
 import { formatAge, useNow } from "./use-now";
 
 export function QueueSection(props: {

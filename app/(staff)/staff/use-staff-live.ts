@@ -1,8 +1,8 @@
 "use client";
 
 import { useQueryClient } from "@tanstack/react-query";
-import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/server/chat/announce";
-import { EVENTS, STAFF_CHANNEL, STAFF_PRESENCE } from "@/server/chat/channels";
+import { EVENTS, STAFF_CHANNEL, STAFF_PRESENCE } from "@/protocol/channels";
+import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/protocol/events";
 import { applyMessage, markPlayerRead, upsertRequest } from "../../_chat/queue-cache";
 import { useCatchUp } from "../../_chat/use-catch-up";
 import { useChannel, useEvent } from "../../_realtime/provider";

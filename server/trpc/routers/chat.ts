@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { players } from "@/db/schema";
+import { sendMessageInput, sinceInput, threadPageInput } from "@/protocol/inputs";
 import { markStaffMessagesRead, sendAsPlayer, waitingStatus } from "../../chat/actions";
-import { sendMessageInput, sinceInput, threadPageInput } from "../../chat/inputs";
 import { messagesSince, threadPage } from "../../chat/messages";
 import { createTRPCRouter, playerProcedure } from "../init";
 

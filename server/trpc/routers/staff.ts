@@ -1,6 +1,6 @@
 import { z } from "zod";
+import { playerId, replyInput, requestIdInput, sinceInput, threadPageInput } from "@/protocol/inputs";
 import { claim, markPlayerMessages, reopen, replyAsStaffMember, resolve } from "../../chat/actions";
-import { playerId, replyInput, requestIdInput, sinceInput, threadPageInput } from "../../chat/inputs";
 import { messagesSince, threadPage } from "../../chat/messages";
 import { setAcceptingChats } from "../../chat/push-targets";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";

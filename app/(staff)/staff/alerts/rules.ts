@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatRequest } from "@/db/schema";
-import type { QueueItem } from "@/server/chat/staff";
+import type { QueueItem } from "@/protocol/events";
 
 /**
  * The decisions behind staff alerts, as pure functions: no browser APIs here, so the rules can be

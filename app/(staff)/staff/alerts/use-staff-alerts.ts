@@ -3,9 +3,9 @@
 import { useQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef } from "react";
-import { decodePayload, type MessageEvent, type RequestEvent } from "@/server/chat/announce";
-import { EVENTS, STAFF_CHANNEL } from "@/server/chat/channels";
-import type { QueueItem } from "@/server/chat/staff";
+import { EVENTS, STAFF_CHANNEL } from "@/protocol/channels";
+import type { QueueItem } from "@/protocol/events";
+import { decodePayload, type MessageEvent, type RequestEvent } from "@/protocol/events";
 import { useChannel, useEvent } from "../../../_realtime/provider";
 import { useTRPC } from "../../../_trpc/client";
 import { usePageVisible } from "../use-page-visible";
