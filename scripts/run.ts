@@ -54,7 +54,16 @@ function buildIsStale() {
   const buildId = path.join(root, ".next", "BUILD_ID");
   if (!fs.existsSync(buildId)) return true;
   const built = fs.statSync(buildId).mtimeMs;
-  const sources = ["app", "server", "db", "env.ts", "next.config.ts", "package-lock.json", "instrumentation.ts"];
+  const sources = [
+    "app",
+    "protocol",
+    "server",
+    "db",
+    "env.ts",
+    "next.config.ts",
+    "package-lock.json",
+    "instrumentation.ts",
+  ];
   return sources.some((s) => {
     const p = path.join(root, s);
     if (!fs.existsSync(p)) return false;

@@ -1,13 +1,48 @@
 import type { ChatMessage, ChatRequest } from "@/db/schema";
 import type { QueueItem } from "@/protocol/events";
 
-/** Pure updates of the staff queue cache from realtime events. */
+/**
+ * Pure updates of the staff caches from realtime events and our own results. Events can arrive
+ * late or out of order (a background publish retry, a refetch racing an event), so a request is
+ * replaced only by a strictly newer version of itself.
+ */
+
+export const isNewer = (incoming: Pick<ChatRequest, "version">, held: Pick<ChatRequest, "version"> | undefined) =>
+  !held || incoming.version > held.version;
 
 export function upsertRequest(items: QueueItem[] | undefined, request: ChatRequest): QueueItem[] | undefined {
   if (!items) return items;
   const known = items.find((i) => i.id === request.id);
-  if (known) return items.map((i) => (i.id === request.id ? { ...i, ...request } : i));
-  return [...items, { ...request, lastMessage: null, unreadCount: 0 }];
+  if (!known) return [...items, { ...request, lastMessage: null, unreadCount: 0 }];
+  if (!isNewer(request, known)) return items;
+  return items.map((i) => (i.id === request.id ? { ...i, ...request } : i));
+}
+
+/** The open conversation's `{ request, player }` cache: the same newer-only rule. */
+export function withNewerRequest<C extends { request: ChatRequest }>(cached: C | undefined, request: ChatRequest) {
+  return cached && cached.request.id === request.id && isNewer(request, cached.request)
+    ? { ...cached, request }
+    : cached;
+}
+
+/**
+ * A refetched queue merged over the held one: a row the fetch read before an event we already
+ * applied keeps the newer request (by version) and the later last message (by seq).
+ */
+export function mergeFetchedQueue(held: unknown, fetched: unknown): unknown {
+  if (!Array.isArray(held) || !Array.isArray(fetched)) return fetched;
+  const byId = new Map((held as QueueItem[]).map((i) => [i.id, i]));
+  return (fetched as QueueItem[]).map((item) => {
+    const mine = byId.get(item.id);
+    if (!mine) return item;
+    const request = isNewer(mine, item) ? mine : item;
+    const last = (mine.lastMessage?.seq ?? 0) > (item.lastMessage?.seq ?? 0) ? mine : item;
+    return { ...item, ...pickRequest(request), lastMessage: last.lastMessage, unreadCount: last.unreadCount };
+  });
+}
+
+function pickRequest({ lastMessage: _l, unreadCount: _u, ...request }: QueueItem): ChatRequest {
+  return request;
 }
 
 export function applyMessage(

@@ -28,17 +28,17 @@ export function mergeMessages(existing: readonly ChatMessage[], incoming: readon
   return [...byId.values()].sort((a, b) => a.seq - b.seq);
 }
 
-/** Highest seq the cache holds: what to ask `since` for after a gap or a reconnect. */
-export function lastSeqOf(data: HistoryData | undefined): number {
-  const newest = data?.pages[0]?.messages;
-  return newest?.length ? (newest[newest.length - 1]?.seq ?? 0) : 0;
-}
-
-/** True when `incoming` does not directly follow what we have: something was missed. */
-export function hasGap(lastSeq: number, incoming: readonly Pick<ChatMessage, "seq">[]): boolean {
-  if (incoming.length === 0) return false;
-  const firstNew = Math.min(...incoming.filter((m) => m.seq > lastSeq).map((m) => m.seq));
-  return Number.isFinite(firstNew) && firstNew > lastSeq + 1;
+/**
+ * The seq after which the first hole in what we hold begins (messages oldest → newest), or null.
+ * Every seq in a player's thread is used once and none is skipped, so any hole means a missed
+ * row: one below our own newer message as much as one above the newest.
+ */
+export function firstGap(messages: readonly Pick<ChatMessage, "seq">[]): number | null {
+  for (let i = 1; i < messages.length; i++) {
+    const before = messages[i - 1]?.seq ?? 0;
+    if ((messages[i]?.seq ?? 0) > before + 1) return before;
+  }
+  return null;
 }
 
 /**

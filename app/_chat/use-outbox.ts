@@ -9,7 +9,8 @@ import { type OutboxEntry, outboxStorageKey, readOutbox, writeOutbox } from "./o
 const MAX_BACKOFF_MS = 15_000;
 
 /**
- * Sends what the user wrote, in the order written, until the server has stored it.
+ * Sends what the user wrote, in the order written, until the server has stored it. Mounted once
+ * per portal (not per view), so queued messages keep retrying whatever the user looks at.
  * Network trouble → wait and try again (sooner when the browser says it is back online);
  * a refusal the user must act on (too long, not allowed) → kept as failed with the reason.
  */
@@ -95,8 +96,8 @@ export function useOutbox(opts: {
   }, [owner, update, flush]);
 
   const enqueue = useCallback(
-    (text: string) => {
-      const entry: OutboxEntry = { id: crypto.randomUUID(), text, createdAt: Date.now(), state: "queued" };
+    (text: string, about: Pick<OutboxEntry, "requestId"> = {}) => {
+      const entry: OutboxEntry = { id: crypto.randomUUID(), text, createdAt: Date.now(), state: "queued", ...about };
       update((all) => [...all, entry]);
       void flush();
       return entry;

@@ -1,25 +1,45 @@
 "use client";
 
 import { type QueryKey, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useRef } from "react";
-import type { ChatMessage, MessageStatus, Sender } from "@/db/schema";
-import {
-  applyStatus,
-  flattenHistory,
-  type HistoryData,
-  hasGap,
-  lastSeqOf,
-  mergeIntoHistory,
-  resyncPoint,
-} from "./thread-cache";
+import type { Channel } from "pusher-js";
+import { useCallback, useEffect, useRef } from "react";
+import type { ChatMessage, Sender } from "@/db/schema";
+import { EVENTS, playerChannel } from "@/protocol/channels";
+import { decodePayload, type MessageEvent, type StatusEvent } from "@/protocol/events";
+import { useChannel, useEvent } from "../_realtime/provider";
+import { applyStatus, firstGap, flattenHistory, type HistoryData, mergeIntoHistory, resyncPoint } from "./thread-cache";
+import { useCatchUp } from "./use-catch-up";
+import { useReadReceipts } from "./use-read-receipts";
 
 type FetchSince = (sinceSeq: number) => Promise<{ messages: ChatMessage[]; hasMore: boolean }>;
 
+export type ThreadSyncOptions = {
+  /** The thread's infinite query (its key and current data); the caller runs the query. */
+  queryKey: QueryKey;
+  data: HistoryData | undefined;
+  /** Whose thread: its events come on that player's channel. Null until known. */
+  playerId: number | null;
+  fetchSince: FetchSince;
+  /** This portal's side: its messages get receipts; the other side's are reported read. */
+  mine: Sender;
+  /** Reports the other side's messages read up to a seq; the answer is applied here. */
+  markRead: (upToSeq: number) => Promise<StatusEvent | undefined>;
+  /** After a row arrives by event (e.g. to clear "is typing"). */
+  onMessage?: (message: ChatMessage) => void;
+  /** After each catch-up is started (e.g. to refresh what else the page shows). */
+  onCatchUp?: () => void;
+};
+
 /**
- * Keeps one thread's cached pages whole: rows from events are written straight into the cache;
- * a seq gap (or a call to `catchUp`) fetches what is missing from the database.
+ * How a thread stays whole, for both portals: rows from events go straight into the cache; any
+ * hole in the seqs held (whoever wrote the row that revealed it, our own send included), a
+ * (re)subscription, a reconnect or a tab coming back fetches `since` from the database.
  */
-export function useThreadSync(opts: { queryKey: QueryKey; fetchSince: FetchSince; mine: Sender }) {
+export function useThreadSync(opts: ThreadSyncOptions): {
+  channel: Channel | null;
+  messages: ChatMessage[];
+  setStatus: (change: StatusEvent) => void;
+} {
   const queryClient = useQueryClient();
   const latest = useRef(opts);
   latest.current = opts;
@@ -47,7 +67,11 @@ export function useThreadSync(opts: { queryKey: QueryKey; fetchSince: FetchSince
         do {
           again.current = false;
           const data = read();
-          if (!data) return;
+          if (!data) {
+            // Nothing loaded (still loading, or the first load failed in an outage): load it again.
+            await queryClient.invalidateQueries({ queryKey: latest.current.queryKey });
+            return;
+          }
           const own = resyncPoint(flattenHistory(data), latest.current.mine);
           let since = Math.min(startAt.current ?? own, own);
           startAt.current = null;
@@ -61,36 +85,59 @@ export function useThreadSync(opts: { queryKey: QueryKey; fetchSince: FetchSince
       };
       running.current = run()
         .catch(() => {
-          // Offline or server trouble: the next reconnect or visibility change tries again.
+          // Offline or server trouble: the next reconnect, resubscription or visibility change tries again.
         })
         .finally(() => {
           running.current = null;
         });
       return running.current;
     },
-    [read, write],
+    [read, write, queryClient],
   );
 
-  const receive = useCallback(
-    (messages: ChatMessage[]) => {
-      const data = read();
-      if (!data) {
-        // Still loading: a fetch already under way may predate this row, so start it again.
-        void queryClient.invalidateQueries({ queryKey: latest.current.queryKey });
-        return;
-      }
-      const before = lastSeqOf(data);
-      // Show what arrived at once; then fetch what came between (the rows are ordered by seq).
-      write((d) => mergeIntoHistory(d, messages));
-      if (hasGap(before, messages)) void catchUp(before);
-    },
-    [read, write, catchUp, queryClient],
-  );
+  const resync = useCallback(() => {
+    void catchUp();
+    latest.current.onCatchUp?.();
+  }, [catchUp]);
 
-  const setStatus = useCallback(
-    (change: { status: MessageStatus; upToSeq: number; sender: Sender }) => write((d) => applyStatus(d, change)),
-    [write],
-  );
+  const setStatus = useCallback((change: StatusEvent) => write((d) => applyStatus(d, change)), [write]);
 
-  return { receive, catchUp, setStatus };
+  const channel = useChannel(opts.playerId ? playerChannel(opts.playerId) : null);
+  const onMessageEvent = (raw: unknown) => {
+    const { message } = decodePayload<MessageEvent>(raw);
+    if (!read()) {
+      // Still loading: a fetch already under way may predate this row, so start it again.
+      void queryClient.invalidateQueries({ queryKey: latest.current.queryKey });
+    } else {
+      write((d) => mergeIntoHistory(d, [message]));
+    }
+    latest.current.onMessage?.(message);
+  };
+  // The other side's messages (to the player: staff replies; to staff: player messages) and
+  // the player's own from another tab all come on the player's channel.
+  useEvent(channel, EVENTS.chatMessageReceived, onMessageEvent);
+  useEvent(channel, EVENTS.newGreMessage, onMessageEvent);
+  useEvent(channel, EVENTS.playerConfirmation, onMessageEvent);
+  useEvent(channel, EVENTS.messageStatus, (raw) => setStatus(decodePayload<StatusEvent>(raw)));
+  // Each (re)subscription: whatever was published before it was live was missed.
+  useEvent(channel, "pusher:subscription_succeeded", resync);
+  useCatchUp(resync);
+
+  const messages = flattenHistory(opts.data);
+  // Any hole in what we hold, however the row that revealed it got here, is fetched.
+  const gapAfter = firstGap(messages);
+  useEffect(() => {
+    if (gapAfter !== null) void catchUp(gapAfter);
+  }, [gapAfter, catchUp]);
+
+  const other: Sender = opts.mine === "player" ? "staff" : "player";
+  useReadReceipts(messages, other, (upToSeq) => {
+    // The server leaves this tab out of the message-status fan-out: apply the answer here.
+    latest.current.markRead(upToSeq).then(
+      (change) => change && setStatus(change),
+      () => {},
+    );
+  });
+
+  return { channel, messages, setStatus };
 }

@@ -7,25 +7,53 @@ import { setCurrentSocketId } from "./socket-id";
 
 export type ConnectionState = "initialized" | "connecting" | "connected" | "unavailable" | "failed" | "disconnected";
 
+/** A channel this page holds: live, waiting for its (re)subscription, or failed and retrying. */
+export type ChannelState = "pending" | "live" | "retrying";
+
 type RealtimeContextValue = {
   state: ConnectionState;
   /** Increments each time the connection comes back after a drop: caches may have missed events. */
   reconnects: number;
+  /** Every channel the page holds, by name. */
+  channels: ReadonlyMap<string, ChannelState>;
   acquire: (channelName: string) => Channel | null;
   release: (channelName: string) => void;
 };
 
 const RealtimeContext = createContext<RealtimeContextValue | null>(null);
 
+const RETRY_FIRST_MS = 1000;
+const RETRY_MAX_MS = 15_000;
+
+/** pusher-js's payload for `pusher:subscription_error` with an HTTP authorizer. */
+type SubscriptionError = { type?: string; error?: string; status?: number };
+
 /**
  * One pusher-js connection per tab, shared by every hook below it. Channels are reference
  * counted, so two components listening on one channel don't unsubscribe each other.
+ *
+ * pusher-js retries a failed subscription only after a reconnect: a 5xx from the authorizer (the
+ * database was down) would leave the page deaf for good. Here every failed subscription is
+ * retried with back-off until it succeeds (each success makes the page catch up), except a
+ * 401/403: the session is gone, so the user is sent to sign in.
  */
 export function RealtimeProvider({ config, children }: { config: BrowserRealtimeConfig; children: React.ReactNode }) {
   const [pusher, setPusher] = useState<Pusher | null>(null);
   const [state, setState] = useState<ConnectionState>("initialized");
   const [reconnects, setReconnects] = useState(0);
+  const [channels, setChannels] = useState<ReadonlyMap<string, ChannelState>>(new Map());
   const refCounts = useRef(new Map<string, number>());
+  const retries = useRef(new Map<string, { timer?: ReturnType<typeof setTimeout>; attempt: number }>());
+
+  const setChannelState = useCallback((name: string, next: ChannelState | null) => {
+    setChannels((current) => {
+      if (next !== null && current.get(name) === next) return current;
+      const copy = new Map(current);
+      if (next === null) copy.delete(name);
+      else copy.set(name, next);
+      return copy;
+    });
+  }, []);
 
   useEffect(() => {
     const client = new Pusher(config.key, {
@@ -47,10 +75,16 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
       if (current === "connected") {
         if (wasConnected) setReconnects((n) => n + 1);
         wasConnected = true;
+      } else {
+        // A dropped connection drops every subscription; pusher-js renews them on reconnect.
+        setChannels((m) => new Map([...m.keys()].map((name) => [name, "pending" as const])));
       }
     });
     setPusher(client);
+    const pending = retries.current;
     return () => {
+      for (const r of pending.values()) clearTimeout(r.timer);
+      pending.clear();
       setCurrentSocketId(null);
       client.disconnect();
     };
@@ -59,10 +93,34 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
   const acquire = useCallback(
     (name: string) => {
       if (!pusher) return null;
-      refCounts.current.set(name, (refCounts.current.get(name) ?? 0) + 1);
-      return pusher.channel(name) ?? pusher.subscribe(name);
+      const count = refCounts.current.get(name) ?? 0;
+      refCounts.current.set(name, count + 1);
+      if (count > 0) return pusher.channel(name) ?? pusher.subscribe(name);
+      const channel = pusher.subscribe(name);
+      setChannelState(name, channel.subscribed ? "live" : "pending");
+      channel.bind("pusher:subscription_succeeded", () => {
+        const r = retries.current.get(name);
+        if (r) r.attempt = 0;
+        setChannelState(name, "live");
+      });
+      channel.bind("pusher:subscription_error", (err: SubscriptionError) => {
+        if (err?.status === 401 || err?.status === 403) {
+          window.location.assign(`/sign-in?next=${encodeURIComponent(window.location.pathname)}`);
+          return;
+        }
+        setChannelState(name, "retrying");
+        const r = retries.current.get(name) ?? { attempt: 0 };
+        retries.current.set(name, r);
+        clearTimeout(r.timer);
+        const delay = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** r.attempt++) * (0.8 + Math.random() * 0.4);
+        r.timer = setTimeout(() => {
+          // Still wanted? Then ask again (pusher-js subscribes now if connected, else on connect).
+          if (refCounts.current.has(name)) pusher.subscribe(name);
+        }, delay);
+      });
+      return channel;
     },
-    [pusher],
+    [pusher, setChannelState],
   );
   const release = useCallback(
     (name: string) => {
@@ -70,14 +128,19 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
       if (left > 0) refCounts.current.set(name, left);
       else {
         refCounts.current.delete(name);
+        clearTimeout(retries.current.get(name)?.timer);
+        retries.current.delete(name);
+        setChannelState(name, null);
         pusher?.unsubscribe(name);
       }
     },
-    [pusher],
+    [pusher, setChannelState],
   );
 
   return (
-    <RealtimeContext.Provider value={{ state, reconnects, acquire, release }}>{children}</RealtimeContext.Provider>
+    <RealtimeContext.Provider value={{ state, reconnects, channels, acquire, release }}>
+      {children}
+    </RealtimeContext.Provider>
   );
 }
 
@@ -88,8 +151,8 @@ function useRealtime() {
 }
 
 export function useConnection() {
-  const { state, reconnects } = useRealtime();
-  return { state, reconnects };
+  const { state, reconnects, channels } = useRealtime();
+  return { state, reconnects, channels };
 }
 
 /** The subscribed channel (null until the connection exists), held for the component's life. */
@@ -122,23 +185,31 @@ export function useEvent<T>(channel: Channel | null, event: string, handler: (da
   }, [channel, event]);
 }
 
+/** What the banner says: nothing only while the connection and every channel of the page are live. */
+export function bannerMessage(
+  state: ConnectionState,
+  channels: ReadonlyMap<string, ChannelState>,
+  starting: boolean,
+): string {
+  if (state === "failed") return "Live updates are unavailable in this browser. Reload to try again.";
+  const states = [...channels.values()];
+  if (state === "connected" && states.every((s) => s === "live")) return "";
+  // The first connection and subscriptions take a moment; only a slow or failed one deserves a banner.
+  if (starting && !states.includes("retrying")) return "";
+  if (state === "connected" && states.includes("retrying")) return "Live updates paused — retrying";
+  return "Reconnecting…";
+}
+
 export function ConnectionBanner() {
-  const { state } = useConnection();
-  const [grace, setGrace] = useState(true);
+  const { state, channels } = useConnection();
+  const [starting, setStarting] = useState(true);
   useEffect(() => {
-    // The first connection takes a moment; only a slow or failed one deserves a banner.
-    const timer = setTimeout(() => setGrace(false), 2500);
+    const timer = setTimeout(() => setStarting(false), 2500);
     return () => clearTimeout(timer);
   }, []);
-  const message =
-    state === "connected" || (grace && (state === "initialized" || state === "connecting"))
-      ? ""
-      : state === "failed"
-        ? "Live updates are unavailable in this browser. Reload to try again."
-        : "Reconnecting…";
   return (
     <div role="status" className="banner" aria-live="polite">
-      {message}
+      {bannerMessage(state, channels, starting)}
     </div>
   );
 }

@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { applyMessage, markPlayerRead, splitQueue, upsertRequest } from "@/app/_chat/queue-cache";
+import {
+  applyMessage,
+  markPlayerRead,
+  mergeFetchedQueue,
+  splitQueue,
+  upsertRequest,
+  withNewerRequest,
+} from "@/app/_chat/queue-cache";
 import type { ChatMessage, ChatRequest } from "@/db/schema";
 import type { QueueItem } from "@/protocol/events";
 
@@ -37,9 +44,36 @@ describe("staff queue cache", () => {
   it("adds a new request and updates a known one in place", () => {
     const items = upsertRequest([], request("a")) as QueueItem[];
     expect(items).toHaveLength(1);
-    const updated = upsertRequest(items, request("a", { status: "in_progress", assignedStaffId: "s1" }));
+    const updated = upsertRequest(items, request("a", { status: "in_progress", assignedStaffId: "s1", version: 2 }));
     expect(updated).toHaveLength(1);
     expect(updated?.[0]).toMatchObject({ status: "in_progress", assignedStaffId: "s1", unreadCount: 0 });
+  });
+
+  it("applies a request only when it is newer than the one held, whatever order events arrive in", () => {
+    const waiting = request("a", { version: 3 });
+    const claimed = request("a", { status: "in_progress", assignedStaffId: "s1", version: 4 });
+    const resolved = request("a", { status: "resolved", assignedStaffId: "s1", version: 5 });
+    let items = upsertRequest([], waiting);
+    items = upsertRequest(items, resolved);
+    items = upsertRequest(items, claimed); // late
+    items = upsertRequest(items, waiting); // later still
+    expect(items?.[0]).toMatchObject({ status: "resolved", version: 5 });
+    // A message event carrying an older request still counts the message, but keeps the newer state.
+    items = applyMessage(items, message(1), claimed);
+    expect(items?.[0]).toMatchObject({ status: "resolved", version: 5, unreadCount: 1 });
+
+    const card = { request: claimed, player: { id: 29 } };
+    expect(withNewerRequest(card, waiting)).toBe(card);
+    expect(withNewerRequest(card, resolved)?.request.status).toBe("resolved");
+    expect(withNewerRequest(card, request("b", { version: 9 }))).toBe(card);
+  });
+
+  it("keeps what events brought when a refetch read the rows before them", () => {
+    const fetched = [{ ...request("a", { version: 2 }), lastMessage: null, unreadCount: 0 }];
+    const held = upsertRequest(fetched, request("a", { status: "resolved", version: 3 }));
+    const merged = mergeFetchedQueue(applyMessage(held, message(4), request("a", { version: 1 })), fetched);
+    expect(merged).toMatchObject([{ status: "resolved", version: 3, lastMessage: { seq: 4 }, unreadCount: 1 }]);
+    expect(mergeFetchedQueue(undefined, fetched)).toBe(fetched);
   });
 
   it("counts each player message once, even when delivered twice", () => {

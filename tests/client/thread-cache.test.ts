@@ -1,10 +1,9 @@
 import { describe, expect, it } from "vitest";
 import {
   applyStatus,
+  firstGap,
   flattenHistory,
   type HistoryData,
-  hasGap,
-  lastSeqOf,
   mergeIntoHistory,
   mergeMessages,
   resyncPoint,
@@ -31,19 +30,22 @@ const history = (...pages: number[][]): HistoryData => ({
   pageParams: pages.map(() => null),
 });
 
-describe("gap detection", () => {
-  it("sees no gap when the next seq follows", () => {
-    expect(hasGap(5, [msg(6)])).toBe(false);
+describe("gap detection over every seq held", () => {
+  const held = (...seqs: number[]) => seqs.map((s) => msg(s));
+  it("sees no gap in a contiguous run, whatever its first seq", () => {
+    expect(firstGap(held(5, 6, 7))).toBeNull();
+    expect(firstGap(held())).toBeNull();
+    expect(firstGap(held(1))).toBeNull();
   });
-  it("sees a gap when seqs are skipped", () => {
-    expect(hasGap(5, [msg(8)])).toBe(true);
+  it("sees a hole above the rows held before", () => {
+    expect(firstGap(held(4, 5, 8))).toBe(5);
   });
-  it("ignores rows we already have (a late duplicate is not a gap)", () => {
-    expect(hasGap(5, [msg(3)])).toBe(false);
+  it("sees a hole below one's own later message (the sender's stored result)", () => {
+    // 4 and 5 held; our own send came back as 7; the event for 6 was lost.
+    expect(firstGap(held(4, 5, 7))).toBe(5);
   });
-  it("judges a batch by its first new row", () => {
-    expect(hasGap(5, [msg(7), msg(6)])).toBe(false);
-    expect(hasGap(0, [msg(1)])).toBe(false);
+  it("reports the lowest hole when there are several", () => {
+    expect(firstGap(held(1, 3, 4, 9))).toBe(1);
   });
 });
 
@@ -65,7 +67,7 @@ describe("dedupe and ordering", () => {
     expect(merged?.pages[0]?.messages.map((m) => m.seq)).toEqual([5, 6, 7, 8]);
     expect(merged?.pages[1]?.messages.find((m) => m.seq === 4)?.status).toBe("read");
     expect(flattenHistory(merged).map((m) => m.seq)).toEqual([3, 4, 5, 6, 7, 8]);
-    expect(lastSeqOf(merged)).toBe(8);
+    expect(flattenHistory(merged).at(-1)?.seq).toBe(8);
   });
 
   it("leaves rows older than anything loaded for scrolling", () => {

@@ -3,17 +3,14 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 import type { ChatMessage } from "@/db/schema";
-import { EVENTS, playerChannel } from "@/protocol/channels";
-import { decodePayload, type MessageEvent, type StatusEvent } from "@/protocol/events";
+import { EVENTS } from "@/protocol/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
-import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
-import { useCatchUp } from "../../_chat/use-catch-up";
+import { mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
 import { useOutbox } from "../../_chat/use-outbox";
-import { useReadReceipts } from "../../_chat/use-read-receipts";
 import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
-import { ConnectionBanner, useChannel, useEvent } from "../../_realtime/provider";
+import { ConnectionBanner, useEvent } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
 
 export function PlayerChat({ userId, signOut }: { userId: string; signOut: React.ReactNode }) {
@@ -35,32 +32,21 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
     [queryClient, statusOptions.queryKey],
   );
 
-  const sync = useThreadSync({
+  const { channel, messages } = useThreadSync({
     queryKey: historyOptions.queryKey,
+    data: history.data,
+    playerId: player?.id ?? null,
     fetchSince: (sinceSeq) => client.chat.since.query({ sinceSeq }),
     mine: "player",
+    markRead: (upToSeq) => client.chat.markRead.mutate({ upToSeq }),
+    onMessage: (message) => {
+      if (message.sender === "staff") typing.clearTyping();
+      void refreshStatus();
+    },
+    onCatchUp: () => void refreshStatus(),
   });
-  const channel = useChannel(player ? playerChannel(player.id) : null);
   const typing = useTyping(channel, { side: "player", name: player?.displayName ?? "Player" });
-
-  const onMessageEvent = (raw: unknown) => {
-    const { message } = decodePayload<MessageEvent>(raw);
-    sync.receive([message]);
-    if (message.sender === "staff") typing.clearTyping();
-    void refreshStatus();
-  };
-  useEvent(channel, EVENTS.chatMessageReceived, onMessageEvent);
-  useEvent(channel, EVENTS.newGreMessage, onMessageEvent);
-  useEvent(channel, EVENTS.playerConfirmation, onMessageEvent);
-  useEvent(channel, EVENTS.messageStatus, (raw) => sync.setStatus(decodePayload<StatusEvent>(raw)));
   useEvent(channel, EVENTS.chatRequestUpdated, () => void refreshStatus());
-  const catchUp = () => {
-    void sync.catchUp();
-    void refreshStatus();
-  };
-  // Events published between the page's first fetch and the subscription were missed: fetch them.
-  useEvent(channel, "pusher:subscription_succeeded", catchUp);
-  useCatchUp(catchUp);
 
   const onStored = useCallback(
     (message: ChatMessage) => {
@@ -73,12 +59,6 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
     owner: `player-${userId}`,
     send: async (entry) => (await client.chat.send.mutate({ id: entry.id, text: entry.text })).message,
     onStored,
-  });
-
-  const messages = flattenHistory(history.data);
-  useReadReceipts(messages, "staff", (upToSeq) => {
-    // The server leaves this tab out of the message-status fan-out: apply the change here.
-    client.chat.markRead.mutate({ upToSeq }).then(sync.setStatus, () => {});
   });
 
   // The server already has it: an entry still listed (another tab sent it) is not shown twice.

@@ -1,26 +1,19 @@
 "use client";
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback } from "react";
-import type { ChatMessage, ChatRequest } from "@/db/schema";
-import { EVENTS, playerChannel, STAFF_CHANNEL, viewingChannel } from "@/protocol/channels";
-import { decodePayload, type MessageEvent, type StatusEvent } from "@/protocol/events";
+import type { ChatRequest } from "@/db/schema";
+import { viewingChannel } from "@/protocol/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
-import { applyMessage, markPlayerRead, upsertRequest } from "../../_chat/queue-cache";
-import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
-import { useCatchUp } from "../../_chat/use-catch-up";
-import { useOutbox } from "../../_chat/use-outbox";
-import { useReadReceipts } from "../../_chat/use-read-receipts";
+import { isNewer, markPlayerRead } from "../../_chat/queue-cache";
 import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
-import { useChannel, useEvent } from "../../_realtime/provider";
+import { useChannel } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
-import { usePageVisible } from "./use-page-visible";
-
-export const THREAD_PAGE_SIZE = 50;
-
+import { useStaffCaches } from "./staff-caches";
+import { useStaffOutbox } from "./staff-outbox";
 import type { StaffMe } from "./staff-portal";
+import { usePageVisible } from "./use-page-visible";
 
 const rupees = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });
 
@@ -28,86 +21,50 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   const trpc = useTRPC();
   const client = useTRPCClient();
   const queryClient = useQueryClient();
-  const conversation = useQuery(trpc.staff.conversation.queryOptions({ requestId }));
+  const caches = useStaffCaches();
+  const outbox = useStaffOutbox();
+  const conversation = useQuery({
+    ...trpc.staff.conversation.queryOptions({ requestId }),
+    // A refetch that read the row before an event we applied must not take us back.
+    structuralSharing: (held, fetched) => {
+      const h = held as { request: ChatRequest } | undefined;
+      const f = fetched as { request: ChatRequest } | undefined;
+      return h && f && !isNewer(f.request, h.request) ? { ...f, request: h.request } : f;
+    },
+  });
   const request = conversation.data?.request;
   const player = conversation.data?.player;
 
   const playerId = request?.playerId ?? 0;
-  const threadOptions = trpc.staff.thread.infiniteQueryOptions(
-    { playerId, limit: THREAD_PAGE_SIZE },
-    { getNextPageParam: olderPage, enabled: !!request },
-  );
+  const threadOptions = caches.threadOptions(playerId, !!request);
   const thread = useInfiniteQuery(threadOptions);
-
-  const sync = useThreadSync({
+  const { channel, messages } = useThreadSync({
     queryKey: threadOptions.queryKey,
+    data: thread.data,
+    playerId: request?.playerId ?? null,
     fetchSince: (sinceSeq) => client.staff.threadSince.query({ playerId, sinceSeq }),
     mine: "staff",
+    // Opening the conversation on a visible screen is what "read" means for the player.
+    markRead: async (upToSeq) => {
+      const change = await client.staff.markMessages.mutate({ playerId, status: "read", upToSeq });
+      queryClient.setQueryData(trpc.staff.queue.queryKey(), (items) => markPlayerRead(items, change.playerId));
+      return change;
+    },
+    onMessage: (message) => {
+      if (message.sender === "player") typing.clearTyping();
+    },
   });
-  const staffChannel = useChannel(STAFF_CHANNEL);
-  const channel = useChannel(request ? playerChannel(request.playerId) : null);
   const typing = useTyping(channel, { side: "staff", name: me.name });
   // While this conversation is on a visible screen, the server sends its holder no push about it.
   const visible = usePageVisible();
   useChannel(request && visible ? viewingChannel(request.playerId) : null);
-  useEvent(staffChannel, EVENTS.chatMessageReceived, (raw) => {
-    const { message } = decodePayload<MessageEvent>(raw);
-    if (message.playerId !== playerId) return;
-    sync.receive([message]);
-    if (message.sender === "player") typing.clearTyping();
-  });
-  useEvent(staffChannel, EVENTS.messageStatus, (raw) => {
-    const change = decodePayload<StatusEvent>(raw);
-    if (change.playerId === playerId) sync.setStatus(change);
-  });
-  useEvent(staffChannel, "pusher:subscription_succeeded", () => void sync.catchUp());
-  useCatchUp(() => void sync.catchUp());
 
   // Our own changes come back in the mutation's answer (the fan-out skips this tab): write them in.
-  const applyRequest = useCallback(
-    (changed: ChatRequest, message?: ChatMessage) => {
-      queryClient.setQueryData(trpc.staff.conversation.queryKey({ requestId: changed.id }), (c) =>
-        c ? { ...c, request: changed } : c,
-      );
-      queryClient.setQueryData(trpc.staff.queue.queryKey(), (items) =>
-        message ? applyMessage(items, message, changed) : upsertRequest(items, changed),
-      );
-    },
-    [queryClient, trpc],
-  );
-  const onStored = useCallback(
-    (message: ChatMessage) =>
-      queryClient.setQueryData(threadOptions.queryKey, (data) => mergeIntoHistory(data, [message])),
-    [queryClient, threadOptions.queryKey],
-  );
-  const outbox = useOutbox({
-    owner: `staff-${me.id}-${requestId}`,
-    send: async (entry) => {
-      const result = await client.staff.reply.mutate({ requestId, id: entry.id, text: entry.text });
-      applyRequest(result.request, result.message);
-      return result.message;
-    },
-    onStored,
-  });
-
-  const action = { onSuccess: (changed: ChatRequest) => applyRequest(changed) };
+  const action = { onSuccess: (changed: NonNullable<typeof request>) => caches.applyRequest(changed) };
   const claim = useMutation(trpc.staff.claim.mutationOptions(action));
   const resolve = useMutation(trpc.staff.resolve.mutationOptions(action));
   const reopen = useMutation(trpc.staff.reopen.mutationOptions(action));
   const actionError = claim.error ?? resolve.error ?? reopen.error;
-
-  const messages = flattenHistory(thread.data);
-  const markRead = useMutation(
-    trpc.staff.markMessages.mutationOptions({
-      // The server leaves this tab out of the message-status fan-out: apply it here.
-      onSuccess: (change) => {
-        sync.setStatus(change);
-        queryClient.setQueryData(trpc.staff.queue.queryKey(), (items) => markPlayerRead(items, change.playerId));
-      },
-    }),
-  );
-  // Opening the conversation on a visible screen is what "read" means for the player.
-  useReadReceipts(messages, "player", (upToSeq) => markRead.mutate({ playerId, status: "read", upToSeq }));
 
   if (conversation.isError) {
     return (
@@ -188,7 +145,7 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
       <MessageList
         label={`Conversation with ${player.displayName}`}
         messages={messages}
-        pending={outbox.entries.filter((e) => !stored.has(e.id))}
+        pending={outbox.entries.filter((e) => e.requestId === requestId && !stored.has(e.id))}
         online={outbox.online}
         mine="staff"
         viewerUserId={me.id}
@@ -203,7 +160,7 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
       {canReply ? (
         <Composer
           onSend={(text) => {
-            outbox.enqueue(text);
+            outbox.enqueue(text, { requestId });
             typing.sent();
           }}
           onTyping={typing.notifyTyping}

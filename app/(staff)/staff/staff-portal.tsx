@@ -3,13 +3,14 @@
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
-import { splitQueue } from "../../_chat/queue-cache";
+import { mergeFetchedQueue, splitQueue } from "../../_chat/queue-cache";
 import { ConnectionBanner } from "../../_realtime/provider";
 import { useTRPC } from "../../_trpc/client";
 import { AcceptingToggle } from "./accepting-toggle";
 import { StaffAlertSettings, useStaffAlerts } from "./alerts";
 import { Conversation } from "./conversation";
 import { QueueSection } from "./queue-list";
+import { StaffOutboxProvider } from "./staff-outbox";
 import { useStaffLive } from "./use-staff-live";
 
 export type StaffMe = { id: string; name: string };
@@ -29,7 +30,7 @@ export function StaffPortal({
   const params = useSearchParams();
   const selectedId = params.get("request");
   const [onlyMine, setOnlyMine] = useState(false);
-  const queue = useQuery(trpc.staff.queue.queryOptions());
+  const queue = useQuery({ ...trpc.staff.queue.queryOptions(), structuralSharing: mergeFetchedQueue });
   const items = queue.data ?? [];
 
   // The open conversation lives in the URL: reload-safe, and push notifications can deep-link.
@@ -41,7 +42,7 @@ export function StaffPortal({
   const inProgress = onlyMine ? allInProgress.filter((i) => i.assignedStaffId === me.id) : allInProgress;
 
   return (
-    <>
+    <StaffOutboxProvider staffId={me.id}>
       <header className="topbar">
         <div>
           <strong>Floorline</strong> <span className="muted">· Staff · {me.name}</span>
@@ -107,6 +108,6 @@ export function StaffPortal({
           )}
         </section>
       </div>
-    </>
+    </StaffOutboxProvider>
   );
 }

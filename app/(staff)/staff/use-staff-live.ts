@@ -3,10 +3,11 @@
 import { useQueryClient } from "@tanstack/react-query";
 import { EVENTS, STAFF_CHANNEL, STAFF_PRESENCE } from "@/protocol/channels";
 import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/protocol/events";
-import { applyMessage, markPlayerRead, upsertRequest } from "../../_chat/queue-cache";
+import { markPlayerRead } from "../../_chat/queue-cache";
 import { useCatchUp } from "../../_chat/use-catch-up";
 import { useChannel, useEvent } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
+import { useStaffCaches } from "./staff-caches";
 
 /**
  * Keeps the queue live: every event is written into the React Query cache (no refetch),
@@ -20,32 +21,21 @@ export function useStaffLive(me: { id: string }) {
   // Joining presence-staff is what makes this person count as "staff online" for players.
   useChannel(STAFF_PRESENCE);
   const queueKey = trpc.staff.queue.queryKey();
+  const caches = useStaffCaches();
 
-  useEvent(channel, EVENTS.newChatRequest, (raw) => {
-    const { request } = decodePayload<RequestEvent>(raw);
-    queryClient.setQueryData(queueKey, (items) => upsertRequest(items, request));
-  });
+  const applyRequestEvent = (raw: unknown) => caches.applyRequest(decodePayload<RequestEvent>(raw).request);
+  useEvent(channel, EVENTS.newChatRequest, applyRequestEvent);
+  useEvent(channel, EVENTS.chatRequestUpdated, applyRequestEvent);
 
   useEvent(channel, EVENTS.chatMessageReceived, (raw) => {
     const { message, request } = decodePayload<MessageEvent>(raw);
-    queryClient.setQueryData(queueKey, (items) => applyMessage(items, message, request));
-    queryClient.setQueryData(trpc.staff.conversation.queryKey({ requestId: request.id }), (c) =>
-      c ? { ...c, request } : c,
-    );
+    caches.applyRequest(request, message);
     const forMe = request.status === "waiting" || request.assignedStaffId === me.id;
     if (message.sender === "player" && message.status === "sent" && forMe) {
       void client.staff.markMessages
         .mutate({ playerId: message.playerId, status: "received", upToSeq: message.seq })
         .catch(() => {});
     }
-  });
-
-  useEvent(channel, EVENTS.chatRequestUpdated, (raw) => {
-    const { request } = decodePayload<RequestEvent>(raw);
-    queryClient.setQueryData(queueKey, (items) => upsertRequest(items, request));
-    queryClient.setQueryData(trpc.staff.conversation.queryKey({ requestId: request.id }), (c) =>
-      c ? { ...c, request } : c,
-    );
   });
 
   useEvent(channel, EVENTS.messageStatus, (raw) => {
