@@ -73,10 +73,12 @@ export function applyStatus<D extends HistoryData>(
 ): D | undefined {
   if (!data) return data;
   const ids = change.ids ? new Set(change.ids) : null;
+  // Only rows this moves forward: an unchanged cache stays the same object (no re-render, no loop).
   const matches = (m: ChatMessage) =>
-    ids
+    laterStatus(m.status, change.status) !== m.status &&
+    (ids
       ? ids.has(m.id)
-      : change.upToSeq !== undefined && m.seq <= change.upToSeq && (!change.sender || m.sender === change.sender);
+      : change.upToSeq !== undefined && m.seq <= change.upToSeq && (!change.sender || m.sender === change.sender));
   let changed = false;
   const pages = data.pages.map((page) => {
     if (!page.messages.some(matches)) return page;

@@ -100,7 +100,21 @@ export function useThreadSync(opts: ThreadSyncOptions): {
     latest.current.onCatchUp?.();
   }, [catchUp]);
 
-  const setStatus = useCallback((change: StatusEvent) => write((d) => applyStatus(d, change)), [write]);
+  /**
+   * Receipts are cumulative ("all of X's messages up to seq N are read"), and one can arrive
+   * before the row it covers (our own send's answer may come after the other side read it):
+   * the newest of each kind is kept and applied to whatever rows arrive later.
+   */
+  const receipts = useRef(new Map<string, StatusEvent>());
+  const setStatus = useCallback(
+    (change: StatusEvent) => {
+      const key = `${change.sender}:${change.status}`;
+      const known = receipts.current.get(key);
+      if (!known || known.upToSeq < change.upToSeq) receipts.current.set(key, change);
+      write((d) => applyStatus(d, change));
+    },
+    [write],
+  );
 
   const channel = useChannel(opts.playerId ? playerChannel(opts.playerId) : null);
   const onMessageEvent = (raw: unknown) => {
@@ -122,6 +136,12 @@ export function useThreadSync(opts: ThreadSyncOptions): {
   // Each (re)subscription: whatever was published before it was live was missed.
   useEvent(channel, "pusher:subscription_succeeded", resync);
   useCatchUp(resync);
+
+  useEffect(() => {
+    if (!opts.data) return;
+    // A row written after its receipt arrived (by any path): bring it up to date.
+    for (const change of receipts.current.values()) write((d) => applyStatus(d, change));
+  }, [opts.data, write]);
 
   const messages = flattenHistory(opts.data);
   // Any hole in what we hold, however the row that revealed it got here, is fetched.

@@ -88,6 +88,9 @@ describe("receipts and resync", () => {
     const changed = applyStatus(data, { status: "read", upToSeq: 3, sender: "player" });
     const statuses = flattenHistory(changed).map((m) => `${m.seq}:${m.sender}:${m.status}`);
     expect(statuses).toEqual(["1:player:read", "2:staff:sent", "3:player:read", "4:staff:sent"]);
+    // Applying it again changes nothing and returns the same object (a cache write that re-renders nothing).
+    expect(applyStatus(changed, { status: "read", upToSeq: 3, sender: "player" })).toBe(changed);
+    expect(applyStatus(changed, { status: "received", upToSeq: 3, sender: "player" })).toBe(changed);
   });
 
   it("resyncs from the newest row, or earlier when my messages are not read yet", () => {
