@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { count, eq } from "drizzle-orm";
+import { and, count, eq, ne } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { chatMessages, chatRequests } from "@/db/schema";
@@ -30,6 +30,24 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
   const rows = async (playerId: number) =>
     (await handle.db.select({ n: count() }).from(chatMessages).where(eq(chatMessages.playerId, playerId)))[0]?.n;
 
+  /** Each test makes its own state: a message from player 29, in their open chat (opened if need be). */
+  async function player29Writes(text: string) {
+    const res = await unifiedSend(
+      deps,
+      jsonRequest("/api/unified-chat/send", { cookie: player29, body: { id: randomUUID(), text } }),
+    );
+    expect(res.status).toBe(201);
+    return (await res.json()) as { message: { seq: number }; request: { id: string } };
+  }
+
+  /** Frees player 29's open chat (a test before may have left it held), so Asha can take it. */
+  async function resetPlayer29() {
+    await handle.db
+      .update(chatRequests)
+      .set({ status: "resolved", resolvedAt: new Date() })
+      .where(and(eq(chatRequests.playerId, 29), ne(chatRequests.status, "resolved")));
+  }
+
   it("a player sends through unified-chat/send; a resend returns the stored row with 200", async () => {
     const id = randomUUID();
     const first = await unifiedSend(
@@ -48,13 +66,13 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
   });
 
   it("staff answer a chat by requestId and the player reads the thread", async () => {
-    const [open] = await handle.db.select().from(chatRequests).where(eq(chatRequests.playerId, 29));
-    if (!open) throw new Error("expected an open request for player 29");
+    await resetPlayer29();
+    const asked = await player29Writes("Cash out please");
     const reply = await unifiedSend(
       deps,
       jsonRequest("/api/unified-chat/send", {
         cookie: staff,
-        body: { id: randomUUID(), text: "On it", requestId: open.id },
+        body: { id: randomUUID(), text: "On it", requestId: asked.request.id },
       }),
     );
     expect(reply.status).toBe(201);
@@ -67,13 +85,16 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
     );
     expect(read.status).toBe(200);
     const thread = await read.json();
-    expect(thread.messages.map((m: { messageText: string }) => m.messageText)).toEqual(["Cash out please", "On it"]);
+    expect(thread.messages.slice(-2).map((m: { messageText: string }) => m.messageText)).toEqual([
+      "Cash out please",
+      "On it",
+    ]);
     const since = await playerMessages(
       deps,
-      jsonRequest("/api/player-chat-integration/messages/29?sinceSeq=1", { cookie: staff }),
+      jsonRequest(`/api/player-chat-integration/messages/29?sinceSeq=${asked.message.seq}`, { cookie: staff }),
       { playerId: "29" },
     );
-    expect((await since.json()).messages.map((m: { seq: number }) => m.seq)).toEqual([2]);
+    expect((await since.json()).messages.map((m: { seq: number }) => m.seq)).toEqual([asked.message.seq + 1]);
   });
 
   it("staff message a player by Player ID through player-chat-integration/send", async () => {
@@ -125,12 +146,21 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
     );
     expect(missing.status).toBe(404);
     const vikram = await signInCookie(deps, "vikram@floorline.test");
-    const [open] = await handle.db.select().from(chatRequests).where(eq(chatRequests.playerId, 29));
+    await resetPlayer29();
+    const open = (await player29Writes("Anyone?")).request;
+    const ashaTakes = await unifiedSend(
+      deps,
+      jsonRequest("/api/unified-chat/send", {
+        cookie: staff,
+        body: { id: randomUUID(), text: "Asha here", requestId: open.id },
+      }),
+    );
+    expect(ashaTakes.status).toBe(201);
     const taken = await unifiedSend(
       deps,
       jsonRequest("/api/unified-chat/send", {
         cookie: vikram,
-        body: { id: randomUUID(), text: "me too", requestId: open?.id },
+        body: { id: randomUUID(), text: "me too", requestId: open.id },
       }),
     );
     expect(taken.status).toBe(409);
