@@ -20,8 +20,8 @@ export async function signIn(page: Page, email: string, landing: RegExp) {
 }
 
 /** A signed-in page in its own browser context (its own cookies, storage and network). */
-export async function openAs(browser: Browser, email: string, landing: RegExp) {
-  const context = await browser.newContext();
+export async function openAs(browser: Browser, email: string, landing: RegExp, opts: { baseURL?: string } = {}) {
+  const context = await browser.newContext(opts.baseURL ? { baseURL: opts.baseURL } : {});
   const page = await context.newPage();
   page.on("pageerror", (err) => {
     throw err;

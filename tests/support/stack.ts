@@ -1,0 +1,204 @@
+/**
+ * The whole app as real processes on loopback, each one stoppable on its own: a private Postgres
+ * (never the shared one), our realtime server, and the production web server (`next start`, so
+ * `next build` must have run). The fault tests and `npm run soak` kill and restart these.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+
+const root = path.resolve(import.meta.dirname, "../..");
+const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
+
+async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (await check().catch(() => false)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} was not ready within ${timeoutMs} ms`);
+}
+
+const answers = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
+
+/** A child process in its own process group (tsx and next start children of their own): kill takes all. */
+export class Managed {
+  private child: ChildProcess | null = null;
+  readonly logs: string[] = [];
+  constructor(
+    readonly name: string,
+    private readonly command: string,
+    private readonly args: string[],
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly readyUrl: string,
+    private readonly readyTimeoutMs = 60_000,
+  ) {}
+
+  get running() {
+    return this.child !== null;
+  }
+
+  async start() {
+    if (this.child) throw new Error(`${this.name} is already running`);
+    const child = spawn(this.command, this.args, {
+      cwd: root,
+      env: this.env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    const keep = (chunk: Buffer) => {
+      this.logs.push(...chunk.toString().split("\n").filter(Boolean));
+      if (this.logs.length > 500) this.logs.splice(0, this.logs.length - 500);
+    };
+    child.stdout?.on("data", keep);
+    child.stderr?.on("data", keep);
+    child.on("exit", () => {
+      if (this.child === child) this.child = null;
+    });
+    await waitFor(
+      this.name,
+      async () => {
+        if (this.child !== child) throw new Error(`${this.name} exited: ${this.logs.slice(-5).join(" | ")}`);
+        return answers(this.readyUrl)();
+      },
+      this.readyTimeoutMs,
+    );
+  }
+
+  /** SIGKILL by default: the process gets no chance to tidy up, as in a crash. */
+  async kill(signal: NodeJS.Signals = "SIGKILL") {
+    const child = this.child;
+    if (!child?.pid) return;
+    const exited = new Promise((r) => child.once("exit", r));
+    try {
+      process.kill(-child.pid, signal);
+    } catch {}
+    await exited;
+    this.child = null;
+  }
+}
+
+/** A Postgres cluster of our own in a temp directory: stopping it disturbs nobody else. */
+export class PrivatePostgres {
+  private readonly dir = fs.mkdtempSync(path.join(os.tmpdir(), "floorline-pg-"));
+  private readonly binDir = postgresBinDir();
+  readonly url: string;
+  constructor(readonly port: number) {
+    this.url = `postgres://postgres@127.0.0.1:${port}/postgres`;
+    // initdb refuses to run as root: there, run the server binaries as the postgres user.
+    if (process.getuid?.() === 0) {
+      const uid = Number(execFileSync("id", ["-u", "postgres"]).toString());
+      const gid = Number(execFileSync("id", ["-g", "postgres"]).toString());
+      fs.chownSync(this.dir, uid, gid);
+    }
+    this.pg("initdb", ["-D", this.data, "-A", "trust", "-U", "postgres", "--no-sync"]);
+  }
+
+  private get data() {
+    return path.join(this.dir, "data");
+  }
+
+  private pg(tool: string, args: string[]) {
+    const exe = path.join(this.binDir, tool);
+    const [cmd, argv] = process.getuid?.() === 0 ? ["runuser", ["-u", "postgres", "--", exe, ...args]] : [exe, args];
+    execFileSync(cmd, argv, { stdio: "pipe" });
+  }
+
+  start() {
+    const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
+    this.pg("pg_ctl", ["-D", this.data, "-o", options, "-l", path.join(this.dir, "log"), "-w", "start"]);
+  }
+
+  /** Immediate: connections drop at once, as when the database host goes away. */
+  stop() {
+    this.pg("pg_ctl", ["-D", this.data, "-m", "immediate", "-w", "stop"]);
+  }
+
+  destroy() {
+    try {
+      this.stop();
+    } catch {}
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function postgresBinDir() {
+  try {
+    return execFileSync("pg_config", ["--bindir"]).toString().trim();
+  } catch {
+    const base = "/usr/lib/postgresql";
+    const newest = fs
+      .readdirSync(base)
+      .sort((a, b) => Number(b) - Number(a))
+      .find((v) => fs.existsSync(path.join(base, v, "bin", "initdb")));
+    if (!newest) throw new Error("no Postgres server binaries found (install postgresql)");
+    return path.join(base, newest, "bin");
+  }
+}
+
+export type Stack = {
+  postgres: PrivatePostgres;
+  realtime: Managed;
+  web: Managed;
+  url: string;
+  stop: () => Promise<void>;
+};
+
+/** Postgres on `basePort`, realtime on +1, web on +2; everything started and the demo accounts seeded. */
+export async function startStack(basePort: number): Promise<Stack> {
+  const postgres = new PrivatePostgres(basePort);
+  postgres.start();
+  const realtimePort = basePort + 1;
+  const webPort = basePort + 2;
+  const url = `http://localhost:${webPort}`;
+  const secret = () => randomBytes(24).toString("hex");
+  const shared = {
+    ...process.env,
+    PUSHER_APP_ID: "floorline-faults",
+    PUSHER_KEY: "floorline-faults-key",
+    PUSHER_SECRET: secret(),
+    REALTIME_HOST: "127.0.0.1",
+    REALTIME_PORT: String(realtimePort),
+  };
+  const realtime = new Managed(
+    "realtime",
+    bin("tsx"),
+    ["server/realtime/main.ts"],
+    shared,
+    `http://127.0.0.1:${realtimePort}/health`,
+  );
+  const web = new Managed(
+    "web",
+    bin("next"),
+    ["start", "-p", String(webPort)],
+    {
+      ...shared,
+      NODE_ENV: "production",
+      PORT: String(webPort),
+      APP_URL: url,
+      DATABASE_URL: postgres.url,
+      SEED_DEMO_DATA: "true",
+      BETTER_AUTH_SECRET: secret(),
+      AUTH_SIGN_IN_LIMIT_PER_MINUTE: "100000",
+      NEXT_PUBLIC_ONESIGNAL_APP_ID: "",
+      ONESIGNAL_REST_API_KEY: "",
+    },
+    `${url}/sign-in`,
+    120_000,
+  );
+  const stop = async () => {
+    await Promise.all([web.kill("SIGTERM"), realtime.kill("SIGTERM")]);
+    postgres.destroy();
+  };
+  try {
+    await realtime.start();
+    await web.start();
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+  return { postgres, realtime, web, url, stop };
+}
