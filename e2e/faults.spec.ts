@@ -54,6 +54,27 @@ async function takeChat(staff: Page, playerName: string) {
   await expect(card).toContainText("With you");
 }
 
+/**
+ * Asha and a player in a chat she holds, both portals open; returns the texts exchanged so far
+ * and a `write(page, text, how)` that records each text the test sends.
+ */
+async function chatInProgress(browser: Browser, who: { email: string; name: string }, opening: string) {
+  const staff = await open(browser, STAFF_ASHA, /\/staff/);
+  const player = await open(browser, who, /\/player/);
+  const texts = [opening];
+  await send(player.page, opening);
+  await takeChat(staff.page, who.name);
+  const write = async (page: Page, text: string, how: "wait" | "now" = "wait") => {
+    texts.push(text);
+    await (how === "now" ? sendNow(page, text) : send(page, text));
+  };
+  const close = async () => {
+    await player.context.close();
+    await staff.context.close();
+  };
+  return { staff: staff.page, player: player.page, texts, write, close };
+}
+
 /** Types and sends without waiting for the answer (Enter, as a hurried user does). */
 async function sendNow(page: Page, text: string) {
   await composer(page).fill(text);
@@ -116,87 +137,75 @@ async function expectConsistent(opts: { player: Page; staff: Page; playerId: num
 }
 
 test("the realtime server is killed (SIGKILL) and restarted mid-conversation", async ({ browser }) => {
-  const staff = await open(browser, STAFF_ASHA, /\/staff/);
-  const player = await open(browser, PLAYER_29, /\/player/);
-  const texts = [unique("before the crash")];
-  await send(player.page, texts[0] as string);
-  await takeChat(staff.page, PLAYER_29.name);
+  const chat = await chatInProgress(browser, PLAYER_29, unique("before the crash"));
   const reply = unique("answer before the crash");
-  texts.push(reply);
-  await send(staff.page, reply);
-  await expect(thread(player.page)).toContainText(reply);
+  await chat.write(chat.staff, reply);
+  await expect(thread(chat.player)).toContainText(reply);
 
   await stack.realtime.kill("SIGKILL");
-  await expect(banner(player.page)).toBeVisible({ timeout: 20_000 });
-  await expect(banner(staff.page)).toBeVisible({ timeout: 20_000 });
+  await expect(banner(chat.player)).toBeVisible({ timeout: 20_000 });
+  await expect(banner(chat.staff)).toBeVisible({ timeout: 20_000 });
   // Sends still work while live updates are down: they are stored, and shown when it is back.
-  for (const text of [unique("while realtime is down 1"), unique("while realtime is down 2")]) {
-    texts.push(text);
-    await send(player.page, text);
-  }
-  const during = unique("staff while realtime is down");
-  texts.push(during);
-  await send(staff.page, during);
-  await expect(thread(player.page).locator("li.pending")).toHaveCount(0);
+  await chat.write(chat.player, unique("while realtime is down 1"));
+  await chat.write(chat.player, unique("while realtime is down 2"));
+  await chat.write(chat.staff, unique("staff while realtime is down"));
+  await expect(thread(chat.player).locator("li.pending")).toHaveCount(0);
 
   await stack.realtime.start();
-  await expectConsistent({ player: player.page, staff: staff.page, playerId: PLAYER_29.id, texts });
-  await player.context.close();
-  await staff.context.close();
+  await expectConsistent({ ...chat, playerId: PLAYER_29.id });
+  await chat.close();
 });
 
 test("the web server is killed and restarted while sends are in flight", async ({ browser }) => {
-  const staff = await open(browser, STAFF_ASHA, /\/staff/);
-  const player = await open(browser, PLAYER_30, /\/player/);
-  const first = unique("hello before the web crash");
-  await send(player.page, first);
-  await takeChat(staff.page, PLAYER_30.name);
-  const texts = [first];
-
-  // Five sends and a reply go out back to back; the server dies under them.
-  for (let i = 1; i <= 5; i++) {
-    const text = unique(`in flight ${i}`);
-    texts.push(text);
-    await sendNow(player.page, text);
+  const chat = await chatInProgress(browser, PLAYER_30, unique("hello before the web crash"));
+  // Each page's first send reaches the server (and is stored), but its answer is lost: the
+  // server dies before the browser hears back. The outboxes must resend with the same ids.
+  let serverDied!: () => void;
+  const died = new Promise<void>((r) => {
+    serverDied = r;
+  });
+  const reached: Promise<void>[] = [];
+  for (const [page, procedure] of [
+    [chat.player, "chat.send"],
+    [chat.staff, "staff.reply"],
+  ] as const) {
+    let arrived!: () => void;
+    reached.push(new Promise<void>((r) => (arrived = r)));
+    await page.route(`**/api/trpc/*${procedure}*`, async (route) => {
+      await route.fetch().catch(() => {});
+      arrived();
+      await died;
+      await route.abort("connectionreset");
+    });
   }
-  const reply = unique("reply in flight");
-  texts.push(reply);
-  await sendNow(staff.page, reply);
+  for (let i = 1; i <= 5; i++) await chat.write(chat.player, unique(`in flight ${i}`), "now");
+  await chat.write(chat.staff, unique("reply in flight"), "now");
+  await Promise.all(reached);
   await stack.web.kill("SIGKILL");
-  await expect(thread(player.page).locator("li.pending").first()).toBeVisible();
+  serverDied();
+  await expect(thread(chat.player).locator("li.pending").first()).toBeVisible();
+  await expect(thread(chat.staff).locator("li.pending").first()).toBeVisible();
+  for (const page of [chat.player, chat.staff]) await page.unrouteAll({ behavior: "ignoreErrors" });
 
   await stack.web.start();
-  // The outboxes retry with the same ids: each message is stored once whatever reached the server before.
-  await expectConsistent({ player: player.page, staff: staff.page, playerId: PLAYER_30.id, texts });
-  await player.context.close();
-  await staff.context.close();
+  await expectConsistent({ ...chat, playerId: PLAYER_30.id });
+  await chat.close();
 });
 
 test("Postgres is stopped for 10 s with both portals open", async ({ browser }) => {
-  const staff = await open(browser, STAFF_ASHA, /\/staff/);
-  const player = await open(browser, PLAYER_31, /\/player/);
-  const first = unique("before the database stops");
-  await send(player.page, first);
-  await takeChat(staff.page, PLAYER_31.name);
-  const texts = [first];
-
+  const chat = await chatInProgress(browser, PLAYER_31, unique("before the database stops"));
   stack.postgres.stop();
   const stoppedAt = Date.now();
-  for (const text of [unique("while the database is down 1"), unique("while the database is down 2")]) {
-    texts.push(text);
-    await send(player.page, text);
-  }
-  const reply = unique("staff while the database is down");
-  texts.push(reply);
-  await send(staff.page, reply);
-  await expect(thread(player.page).locator("li.pending").first()).toContainText("Sending…");
-  await expect(thread(staff.page).locator("li.pending").first()).toBeVisible();
+  await chat.write(chat.player, unique("while the database is down 1"));
+  await chat.write(chat.player, unique("while the database is down 2"));
+  await chat.write(chat.staff, unique("staff while the database is down"));
+  await expect(thread(chat.player).locator("li.pending").first()).toContainText("Sending…");
+  await expect(thread(chat.staff).locator("li.pending").first()).toBeVisible();
   await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - stoppedAt))));
   stack.postgres.start();
 
-  await expectConsistent({ player: player.page, staff: staff.page, playerId: PLAYER_31.id, texts });
-  await player.context.close();
-  await staff.context.close();
+  await expectConsistent({ ...chat, playerId: PLAYER_31.id });
+  await chat.close();
 });
 
 test("a staff portal opened while Postgres is down hears the next message once it is back", async ({ browser }) => {

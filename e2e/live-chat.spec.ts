@@ -197,3 +197,32 @@ test("older messages load when the player scrolls up, in order and once", async 
   expect(numbers).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
   await player.context.close();
 });
+
+test("a staff reply queued in one chat keeps retrying while another chat is open", async ({ browser }) => {
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  const first = await openAs(browser, PLAYER_29.email, /\/player/);
+  const second = await openAs(browser, PLAYER_30.email, /\/player/);
+  await send(first.page, unique("first chat"));
+  await send(second.page, unique("second chat"));
+  await openConversation(staff.page, PLAYER_29.name);
+  const take = staff.page.getByRole("button", { name: "Take" });
+  if (await take.isVisible()) await take.click();
+
+  // The reply cannot reach the server for now; it waits in the portal's outbox.
+  await staff.page.route("**/api/trpc/*staff.reply*", (route) => route.abort("connectionreset"));
+  const reply = unique("queued while you look elsewhere");
+  await send(staff.page, reply);
+  await expect(bubble(staff.page, reply)).toContainText("Sending…");
+
+  // The staff member moves on to another chat; the queued reply is not in view any more.
+  await openConversation(staff.page, PLAYER_30.name);
+  await expect(bubble(staff.page, reply)).toHaveCount(0);
+  await staff.page.unroute("**/api/trpc/*staff.reply*");
+  await expect(bubble(first.page, reply)).toHaveCount(1, { timeout: 30_000 });
+
+  // Back in the first chat it is stored, once.
+  await openConversation(staff.page, PLAYER_29.name);
+  await expect(bubble(staff.page, reply)).toHaveCount(1);
+  await expect(bubble(staff.page, reply)).toContainText(/Sent|Delivered|Read/);
+  for (const c of [staff, first, second]) await c.context.close();
+});

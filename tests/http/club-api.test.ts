@@ -148,21 +148,13 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
     const vikram = await signInCookie(deps, "vikram@floorline.test");
     await resetPlayer29();
     const open = (await player29Writes("Anyone?")).request;
-    const ashaTakes = await unifiedSend(
-      deps,
-      jsonRequest("/api/unified-chat/send", {
-        cookie: staff,
-        body: { id: randomUUID(), text: "Asha here", requestId: open.id },
-      }),
-    );
-    expect(ashaTakes.status).toBe(201);
-    const taken = await unifiedSend(
-      deps,
-      jsonRequest("/api/unified-chat/send", {
-        cookie: vikram,
-        body: { id: randomUUID(), text: "me too", requestId: open.id },
-      }),
-    );
+    const answer = (cookie: string, text: string) =>
+      unifiedSend(
+        deps,
+        jsonRequest("/api/unified-chat/send", { cookie, body: { id: randomUUID(), text, requestId: open.id } }),
+      );
+    expect((await answer(staff, "Asha here")).status).toBe(201);
+    const taken = await answer(vikram, "me too");
     expect(taken.status).toBe(409);
     expect((await taken.json()).error.message).toBe("Another staff member is handling this chat");
   });
