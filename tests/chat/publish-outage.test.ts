@@ -30,7 +30,8 @@ async function hangingServer(port = 0) {
   };
 }
 
-const p99 = (samples: number[]) => [...samples].sort((a, b) => a - b)[Math.ceil(samples.length * 0.99) - 1] ?? 0;
+const quantile = (samples: number[], q: number) =>
+  [...samples].sort((a, b) => a - b)[Math.max(0, Math.ceil(samples.length * q) - 1)] ?? 0;
 
 describe("sending while the realtime server is down", () => {
   let handle: DbHandle;
@@ -67,9 +68,13 @@ describe("sending while the realtime server is down", () => {
     const hanging = await hangingServer();
     try {
       const { times } = await timeSends(hanging.port);
-      const worst = p99(times);
-      console.log(`[publish-outage] hanging realtime: send p99 ${worst.toFixed(1)} ms over ${SENDS} sends`);
-      expect(worst).toBeLessThan(650);
+      const [p50, p99] = [quantile(times, 0.5), quantile(times, 0.99)];
+      console.log(
+        `[publish-outage] hanging realtime: send p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (${SENDS} sends)`,
+      );
+      // One send waits out the 500 ms publish timeout; the rest queue behind it at once (it was 5 s each).
+      expect(p99).toBeLessThan(1000);
+      expect(p50).toBeLessThan(100);
     } finally {
       await hanging.close();
     }
@@ -81,9 +86,11 @@ describe("sending while the realtime server is down", () => {
     const port = probe.port;
     await probe.close();
     const { times, ids, realtime } = await timeSends(port);
-    const worst = p99(times);
-    console.log(`[publish-outage] refused realtime: send p99 ${worst.toFixed(1)} ms over ${SENDS} sends`);
-    expect(worst).toBeLessThan(100);
+    const [p50, p99] = [quantile(times, 0.5), quantile(times, 0.99)];
+    console.log(
+      `[publish-outage] refused realtime: send p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (${SENDS} sends)`,
+    );
+    expect(p99).toBeLessThan(200);
 
     // The server comes back on the same port; the background retry hands it what was held.
     rt = await startRealtime({ port });
