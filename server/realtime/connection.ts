@@ -17,7 +17,7 @@ import { channelAuth, safeEqual, userAuth } from "./signature";
 type Incoming = { event?: unknown; channel?: unknown; data?: unknown };
 
 /**
- * Handles one WebSocket message from a client. Every answer is our own fixed text: nothing a
+ * Handles one WebSocket message from a client. Every message is our own fixed text: nothing a
  * client sends is echoed back except the channel name a subscription answer must carry.
  */
 export function handleMessage(hub: Hub, conn: Conn, raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
@@ -69,7 +69,8 @@ function subscribe(hub: Hub, conn: Conn, data: Record<string, unknown>) {
       conn,
       JSON.stringify({
         event: "pusher:subscription_error",
-        channel: typeof name === "string" ? name.slice(0, MAX_CHANNEL_NAME) : undefined,
+        // The name as sent, so the client can route the error (bounded by the frame size).
+        channel: typeof name === "string" ? name : undefined,
         data: { type, error, status },
       }),
     );
