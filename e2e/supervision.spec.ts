@@ -56,7 +56,7 @@ test("a killed realtime server is back within 2 s and a message sent meanwhile r
   expect(Date.now() - killedAt).toBeLessThan(2000);
   expect(realtimePid()).not.toBe(pid);
 
-  // Staff catch up after their client reconnects, and the message shows once.
+  // Staff catch up once their client reconnects; the message shows once.
   await expect(bubble(staff.page, during)).toHaveCount(1, { timeout: 20_000 });
   // A message after the restart arrives live behind it; the gap message is still there once.
   const after = unique("after the restart");
