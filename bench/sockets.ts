@@ -7,36 +7,17 @@
  *   npx tsx bench/sockets.ts
  *   SOCKETS=10000 IDLE_SECONDS=10 BENCH_REALTIME_PORT=6801 npx tsx bench/sockets.ts
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import { performance } from "node:perf_hooks";
-import WebSocket from "ws";
-import { channelAuth } from "@/server/realtime/signature";
+import type WebSocket from "ws";
+import { socket, startRealtime } from "./realtime";
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const SOCKETS = num("SOCKETS", 10_000);
 const IDLE_SECONDS = num("IDLE_SECONDS", 10);
 const PORT = num("BENCH_REALTIME_PORT", 6801);
-const APP = { appId: "bench", key: "bench-key", secret: "bench-secret" };
 const CONCURRENCY = 200;
-
-function startRealtime(): Promise<ChildProcess> {
-  const child = spawn("node_modules/.bin/tsx", ["server/realtime/main.ts"], {
-    env: {
-      ...process.env,
-      PUSHER_APP_ID: APP.appId,
-      PUSHER_KEY: APP.key,
-      PUSHER_SECRET: APP.secret,
-      REALTIME_PORT: String(PORT),
-      REALTIME_MAX_CONNECTIONS: String(SOCKETS + 100),
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout?.on("data", (d) => String(d).includes("server on") && resolve(child));
-    child.on("exit", (code) => reject(new Error(`realtime exited ${code}`)));
-  });
-}
 
 /** The server is `tsx` → node; the node process holding the port is its only child. */
 function serverPid(tsx: ChildProcess): number {
@@ -53,29 +34,10 @@ function cpuTicks(pid: number) {
   return Number(fields[11]) + Number(fields[12]);
 }
 
-function subscribedSocket(channel: string) {
-  const ws = new WebSocket(`ws://127.0.0.1:${PORT}/app/${APP.key}?protocol=7&client=bench&version=1`);
-  return new Promise<WebSocket>((resolve, reject) => {
-    ws.once("error", reject);
-    ws.on("message", (raw) => {
-      const msg = JSON.parse(String(raw));
-      if (msg.event === "pusher:connection_established") {
-        const { socket_id } = JSON.parse(msg.data);
-        ws.send(
-          JSON.stringify({
-            event: "pusher:subscribe",
-            data: { channel, auth: channelAuth(APP.key, APP.secret, socket_id, channel) },
-          }),
-        );
-      } else if (msg.event === "pusher_internal:subscription_succeeded") resolve(ws);
-    });
-  });
-}
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function main() {
-  const tsx = await startRealtime();
+  const tsx = await startRealtime(PORT, SOCKETS + 100);
   await sleep(1000);
   const pid = serverPid(tsx);
   const rssBefore = rssBytes(pid);
@@ -84,7 +46,7 @@ async function main() {
   const started = performance.now();
   for (let i = 0; i < SOCKETS; i += CONCURRENCY) {
     const batch = [];
-    for (let j = i; j < Math.min(SOCKETS, i + CONCURRENCY); j++) batch.push(subscribedSocket(`private-player-${j}`));
+    for (let j = i; j < Math.min(SOCKETS, i + CONCURRENCY); j++) batch.push(socket(PORT, `private-player-${j}`));
     sockets.push(...(await Promise.all(batch)));
   }
   const connectSeconds = (performance.now() - started) / 1000;

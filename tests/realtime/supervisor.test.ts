@@ -68,12 +68,18 @@ const isUp = async (url: string) => {
   }
 };
 
+/** `npm start`'s pair: the realtime server, then the (stand-in) web app, each on a free port. */
+async function startBoth() {
+  const running = setUp();
+  const [rtPort, webPort] = [await freePort(), await freePort()];
+  await running.supervisor.start(realtime(rtPort));
+  await running.supervisor.start(web(webPort));
+  return { ...running, rtPort, webPort };
+}
+
 describe("supervised restarts", () => {
   it("restarts a killed realtime server within 2 s while the web app keeps answering", async () => {
-    const { supervisor, lines } = setUp();
-    const [rtPort, webPort] = [await freePort(), await freePort()];
-    await supervisor.start(realtime(rtPort));
-    await supervisor.start(web(webPort));
+    const { supervisor, lines, rtPort, webPort } = await startBoth();
     const pid = supervisor.pidOf("realtime server");
     if (!pid) throw new Error("no realtime pid");
 
@@ -98,10 +104,7 @@ describe("supervised restarts", () => {
   });
 
   it("restarts a crashed web app too, and the realtime server is untouched", async () => {
-    const { supervisor, lines } = setUp();
-    const [rtPort, webPort] = [await freePort(), await freePort()];
-    await supervisor.start(realtime(rtPort));
-    await supervisor.start(web(webPort));
+    const { supervisor, lines, rtPort, webPort } = await startBoth();
     const realtimePid = supervisor.pidOf("realtime server");
     const webPid = supervisor.pidOf("web app");
     if (!webPid) throw new Error("no web pid");
@@ -110,6 +113,7 @@ describe("supervised restarts", () => {
     await expect.poll(() => supervisor.pidOf("web app"), { timeout: 5000 }).not.toBe(webPid);
     await expect.poll(() => isUp(`http://127.0.0.1:${webPort}/`), { timeout: 5000 }).toBe(true);
     expect(supervisor.pidOf("realtime server")).toBe(realtimePid);
+    expect(await isUp(`http://127.0.0.1:${rtPort}/health`)).toBe(true);
     expect(lines).toEqual([expect.stringMatching(/^\[floorline\] web app killed by SIGKILL after/)]);
   });
 
@@ -137,10 +141,7 @@ describe("supervised restarts", () => {
   });
 
   it("stop() ends both children and restarts nothing", async () => {
-    const { supervisor, lines, stopped } = setUp();
-    const [rtPort, webPort] = [await freePort(), await freePort()];
-    await supervisor.start(realtime(rtPort));
-    await supervisor.start(web(webPort));
+    const { supervisor, lines, stopped, rtPort, webPort } = await startBoth();
     supervisor.stop(0);
     expect(await stopped).toBe(0);
     expect(await isUp(`http://127.0.0.1:${rtPort}/health`)).toBe(false);
