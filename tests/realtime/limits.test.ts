@@ -1,6 +1,8 @@
 import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
 import type WebSocket from "ws";
+import { Metrics } from "@/server/realtime/metrics";
+import { Webhooks } from "@/server/realtime/webhooks";
 import { rawConnected, serverPerTest, signChannel, subscribed } from "../support/realtime";
 
 const server = serverPerTest();
@@ -163,5 +165,31 @@ describe("an error inside one connection's handling", () => {
     await rt.sdk.trigger("lobby", "still-here", {});
     await bystander.next((f) => f.event === "still-here");
     expect(rt.server.hub.conns.size).toBe(1);
+  });
+});
+
+describe("webhooks to an endpoint that is down", () => {
+  it("queue a bounded number of events and batches, and count what they drop", async () => {
+    const metrics = new Metrics();
+    const webhooks = new Webhooks({
+      url: "http://127.0.0.1:1/hooks",
+      key: "k",
+      secret: "s",
+      batchMs: 60_000,
+      attempts: 5,
+      backoffMs: 60_000,
+      metrics,
+      log: () => {},
+    });
+    for (let i = 0; i < 10_005; i++) webhooks.add({ name: "channel_occupied", channel: `c-${i}` });
+    expect(metrics.webhooksDropped).toBe(5);
+    webhooks.flush();
+    // Each flush is one batch on its way (or waiting to retry); past 100 of them, batches are dropped.
+    for (let i = 0; i < 100; i++) {
+      webhooks.add({ name: "channel_occupied", channel: "again" });
+      webhooks.flush();
+    }
+    expect(metrics.webhooksDropped).toBe(6);
+    await webhooks.close();
   });
 });
