@@ -141,6 +141,10 @@ export const silentGateway: RealtimeGateway = {
 };
 
 function describeError(err: unknown) {
-  if (err && typeof err === "object" && "status" in err) return `HTTP ${(err as { status: number }).status}`;
+  const status = (err as { status?: unknown } | null)?.status;
+  if (typeof status === "number") return `HTTP ${status}`;
+  // The SDK's RequestError for a network failure or timeout carries no status: say what happened.
+  const cause = (err as { error?: unknown } | null)?.error;
+  if (cause instanceof Error) return cause.name === "AbortError" ? "timed out" : cause.message;
   return err instanceof Error ? err.message : String(err);
 }
