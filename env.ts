@@ -32,6 +32,7 @@ export const env = createEnv({
 
     ESCALATE_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
     ESCALATION_CHECK_SECONDS: z.coerce.number().int().min(1).default(5),
+    AUTO_ASSIGN_CHATS: bool.default(true),
 
     PUSHER_APP_ID: z.string().min(1).default("floorline"),
     PUSHER_KEY: z.string().min(1).default("floorline-key"),

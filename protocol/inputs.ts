@@ -43,3 +43,5 @@ export const sinceInput = z.strictObject({
 });
 
 export const requestIdInput = z.strictObject({ requestId: z.uuid({ error: "Request id must be a UUID" }) });
+
+export const transferInput = requestIdInput.extend({ toUserId: z.string().min(1).max(128) });

@@ -10,9 +10,11 @@ import {
   staffReplyEvents,
   statusEvents,
 } from "./announce";
+import { autoAssign, claimRequest, releaseRequest, takeOverRequest, transferRequest } from "./assignment";
 import { escalateLongWaits } from "./escalation";
 import type { RealtimeGateway } from "./gateway";
-import { claimRequest, reopenRequest, resolveRequest } from "./lifecycle";
+import { reopenRequest, resolveRequest } from "./lifecycle";
+import { setAcceptingChats } from "./push-targets";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
 import { messagePlayer, replyAsStaff } from "./staff";
@@ -33,13 +35,32 @@ export type ChatDeps = {
   realtime: RealtimeGateway;
   notifications?: ChatNotifications;
   socketId?: string;
+  /** AUTO_ASSIGN_CHATS: hand waiting chats to staff with room after each change that can allow it. */
+  autoAssign?: boolean;
 };
+
+/**
+ * Auto-assignment after a change that may make one possible. Event-driven, not polled; the
+ * change that triggered it has already succeeded, so a failure here is logged, never thrown.
+ */
+export async function assignWaiting(deps: ChatDeps) {
+  if (!deps.autoAssign) return [];
+  try {
+    const assigned = await autoAssign(deps.db);
+    for (const request of assigned) await deps.realtime.publish(requestUpdatedEvents(request));
+    return assigned;
+  } catch (err) {
+    console.error("[chat] auto-assignment failed:", err);
+    return [];
+  }
+}
 
 export async function sendAsPlayer(deps: ChatDeps, input: SendMessageInput & { player: PlayerActor }) {
   const result = await sendPlayerMessage(deps.db, input);
   // Published on retries too: if the first attempt's publish was lost, this heals it (clients dedupe).
   await deps.realtime.publish(playerMessageEvents(result), { socketId: deps.socketId });
   if (!result.duplicate) deps.notifications?.playerMessage(result);
+  if (result.openedRequest) await assignWaiting(deps);
   return result;
 }
 
@@ -59,19 +80,37 @@ export async function messagePlayerAsStaff(
   return result;
 }
 
-type RequestChange = typeof claimRequest;
-async function changeRequest(deps: ChatDeps, change: RequestChange, input: Parameters<RequestChange>[1]) {
+async function changeRequest<I>(
+  deps: ChatDeps,
+  change: (db: ChatDeps["db"], input: I) => Promise<ChatRequest>,
+  input: I,
+  opts: { thenAssign?: boolean } = {},
+) {
   const request = await change(deps.db, input);
   await deps.realtime.publish(requestUpdatedEvents(request), { socketId: deps.socketId });
+  if (opts.thenAssign) await assignWaiting(deps);
   return request;
 }
 
 export const claim = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
   changeRequest(deps, claimRequest, input);
 export const resolve = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
-  changeRequest(deps, resolveRequest, input);
+  changeRequest(deps, resolveRequest, input, { thenAssign: true });
+export const transfer = (deps: ChatDeps, input: { requestId: string; staff: StaffActor; toUserId: string }) =>
+  changeRequest(deps, transferRequest, input);
+export const release = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
+  changeRequest(deps, releaseRequest, input, { thenAssign: true });
+export const takeOver = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
+  changeRequest(deps, takeOverRequest, input);
 export const reopen = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
   changeRequest(deps, reopenRequest, input);
+
+/** On or off duty; coming on duty may let waiting chats be assigned. */
+export async function setAccepting(deps: ChatDeps, input: { staffUserId: string; accepting: boolean }) {
+  const row = await setAcceptingChats(deps.db, input);
+  if (input.accepting) await assignWaiting(deps);
+  return row;
+}
 
 /** Staff saw (received) or opened (read) a player's messages up to a seq. */
 export async function markPlayerMessages(

@@ -78,3 +78,9 @@ export const staffProcedure = authedProcedure.use(async ({ ctx, next }) => {
   if (!member) throw new TRPCError({ code: "FORBIDDEN", message: "Only staff can do this" });
   return next({ ctx: { staff: member } });
 });
+
+/** Admins: accounts, capacities, canned replies, and taking over any chat. */
+export const adminProcedure = staffProcedure.use(({ ctx, next }) => {
+  if (ctx.user.role !== "admin") throw new TRPCError({ code: "FORBIDDEN", message: "Only admins can do this" });
+  return next();
+});

@@ -1,10 +1,20 @@
 import { z } from "zod";
-import { playerId, replyInput, requestIdInput, sinceInput, threadPageInput } from "@/protocol/inputs";
-import { claim, markPlayerMessages, reopen, replyAsStaffMember, resolve } from "../../chat/actions";
+import { playerId, replyInput, requestIdInput, sinceInput, threadPageInput, transferInput } from "@/protocol/inputs";
+import {
+  claim,
+  markPlayerMessages,
+  release,
+  reopen,
+  replyAsStaffMember,
+  resolve,
+  setAccepting,
+  takeOver,
+  transfer,
+} from "../../chat/actions";
+import { listStaffLoad } from "../../chat/assignment";
 import { messagesSince, threadPage } from "../../chat/messages";
-import { setAcceptingChats } from "../../chat/push-targets";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
-import { createTRPCRouter, staffProcedure } from "../init";
+import { adminProcedure, createTRPCRouter, staffProcedure } from "../init";
 
 const playerThread = { playerId };
 
@@ -14,9 +24,9 @@ export const staffRouter = createTRPCRouter({
   /** Off duty: no pushes for new or escalated chats. */
   setAccepting: staffProcedure
     .input(z.strictObject({ accepting: z.boolean() }))
-    .mutation(({ ctx, input }) =>
-      setAcceptingChats(ctx.db, { staffUserId: ctx.staff.userId, accepting: input.accepting }),
-    ),
+    .mutation(({ ctx, input }) => setAccepting(ctx, { staffUserId: ctx.staff.userId, accepting: input.accepting })),
+
+  colleagues: staffProcedure.query(({ ctx }) => listStaffLoad(ctx.db)),
 
   queue: staffProcedure.query(({ ctx }) => listQueue(ctx.db)),
 
@@ -44,6 +54,15 @@ export const staffRouter = createTRPCRouter({
   reopen: staffProcedure
     .input(requestIdInput)
     .mutation(({ ctx, input }) => reopen(ctx, { ...input, staff: ctx.staff })),
+  transfer: staffProcedure
+    .input(transferInput)
+    .mutation(({ ctx, input }) => transfer(ctx, { ...input, staff: ctx.staff })),
+  release: staffProcedure
+    .input(requestIdInput)
+    .mutation(({ ctx, input }) => release(ctx, { ...input, staff: ctx.staff })),
+  takeOver: adminProcedure
+    .input(requestIdInput)
+    .mutation(({ ctx, input }) => takeOver(ctx, { ...input, staff: ctx.staff })),
 
   /** Receipts: a staff client got (received) or showed (read) the player's messages up to a seq. */
   markMessages: staffProcedure
