@@ -2,6 +2,7 @@ import { and, count, eq, lt } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { type ChatRequest, chatRequests } from "@/db/schema";
 import type { ReplyInput, SendMessageInput } from "@/protocol/inputs";
+import { setCapacity } from "../admin/accounts";
 import type { PlayerActor, StaffActor } from "./actors";
 import {
   escalationEvents,
@@ -109,6 +110,13 @@ export const reopen = (deps: ChatDeps, input: { requestId: string; staff: StaffA
 export async function setAccepting(deps: ChatDeps, input: { staffUserId: string; accepting: boolean }) {
   const row = await setAcceptingChats(deps.db, input);
   if (input.accepting) await assignWaiting(deps);
+  return row;
+}
+
+/** An admin changed someone's capacity; more room may let waiting chats be assigned. */
+export async function changeCapacity(deps: ChatDeps, input: { userId: string; maxConcurrentChats: number }) {
+  const row = await setCapacity(deps.db, input);
+  await assignWaiting(deps);
   return row;
 }
 

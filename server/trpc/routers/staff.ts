@@ -1,5 +1,13 @@
 import { z } from "zod";
-import { playerId, replyInput, requestIdInput, sinceInput, threadPageInput, transferInput } from "@/protocol/inputs";
+import {
+  noteInput,
+  playerId,
+  replyInput,
+  requestIdInput,
+  sinceInput,
+  threadPageInput,
+  transferInput,
+} from "@/protocol/inputs";
 import {
   claim,
   markPlayerMessages,
@@ -12,7 +20,9 @@ import {
   transfer,
 } from "../../chat/actions";
 import { listStaffLoad } from "../../chat/assignment";
+import { listCannedReplies } from "../../chat/canned";
 import { messagesSince, threadPage } from "../../chat/messages";
+import { addNote, listNotes, listTimeline } from "../../chat/notes";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
 import { adminProcedure, createTRPCRouter, staffProcedure } from "../init";
 
@@ -63,6 +73,13 @@ export const staffRouter = createTRPCRouter({
   takeOver: adminProcedure
     .input(requestIdInput)
     .mutation(({ ctx, input }) => takeOver(ctx, { ...input, staff: ctx.staff })),
+
+  notes: staffProcedure.input(requestIdInput).query(({ ctx, input }) => listNotes(ctx.db, input.requestId)),
+  addNote: staffProcedure
+    .input(noteInput)
+    .mutation(({ ctx, input }) => addNote(ctx.db, { ...input, staff: ctx.staff })),
+  timeline: staffProcedure.input(requestIdInput).query(({ ctx, input }) => listTimeline(ctx.db, input.requestId)),
+  cannedReplies: staffProcedure.query(({ ctx }) => listCannedReplies(ctx.db)),
 
   /** Receipts: a staff client got (received) or showed (read) the player's messages up to a seq. */
   markMessages: staffProcedure
