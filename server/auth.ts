@@ -27,6 +27,7 @@ export function createAuth(db: Db) {
     user: {
       additionalFields: {
         role: { type: ["player", "staff", "admin"], required: false, defaultValue: "player", input: false },
+        mustChangePassword: { type: "boolean", required: false, defaultValue: false, input: false },
       },
     },
     session: { cookieCache: { enabled: true, maxAge: 60 } },
