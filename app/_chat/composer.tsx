@@ -2,6 +2,7 @@
 
 import { useEffect, useId, useRef, useState } from "react";
 import { MAX_MESSAGE_LENGTH } from "@/protocol/inputs";
+import { type CannedReply, useCannedPicker } from "./canned-picker";
 
 const SHOW_COUNT_FROM = MAX_MESSAGE_LENGTH - 200;
 const format = (n: number) => n.toLocaleString("en-IN");
@@ -16,12 +17,15 @@ export function Composer(props: {
   onTyping?: () => void;
   disabled?: boolean;
   placeholder?: string;
+  /** Staff: `/` opens these (canned-picker.tsx). */
+  cannedReplies?: CannedReply[];
 }) {
   const box = useRef<HTMLTextAreaElement>(null);
   const [length, setLength] = useState(0);
   const counterId = useId();
   const tooLong = length > MAX_MESSAGE_LENGTH;
   const canSend = length > 0 && !tooLong && !props.disabled;
+  const picker = useCannedPicker(box, props.cannedReplies);
 
   useEffect(() => {
     setLength(box.current?.value.trim().length ?? 0);
@@ -43,8 +47,10 @@ export function Composer(props: {
         send();
       }}
     >
+      {picker.list}
       <textarea
         ref={box}
+        {...(props.cannedReplies ? picker.comboboxProps : {})}
         aria-label="Message"
         aria-describedby={counterId}
         aria-invalid={tooLong}
@@ -52,9 +58,11 @@ export function Composer(props: {
         placeholder={props.placeholder ?? "Write a message"}
         onInput={(e) => {
           setLength(e.currentTarget.value.trim().length);
+          picker.onInput(e.currentTarget.value);
           props.onTyping?.();
         }}
         onKeyDown={(e) => {
+          if (picker.onKeyDown(e)) return;
           if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
             e.preventDefault();
             send();

@@ -10,6 +10,7 @@ import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
 import { useChannel } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
+import { HoldActions, NotesAndTimeline } from "./floor-tools";
 import { useStaffCaches } from "./staff-caches";
 import { useStaffOutbox } from "./staff-outbox";
 import type { StaffMe } from "./staff-portal";
@@ -64,6 +65,7 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   const claim = useMutation(trpc.staff.claim.mutationOptions(action));
   const resolve = useMutation(trpc.staff.resolve.mutationOptions(action));
   const reopen = useMutation(trpc.staff.reopen.mutationOptions(action));
+  const canned = useQuery(trpc.staff.cannedReplies.queryOptions());
   const actionError = claim.error ?? resolve.error ?? reopen.error;
 
   if (conversation.isError) {
@@ -135,6 +137,7 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
               Reopen
             </button>
           )}
+          <HoldActions request={request} meId={me.id} />
         </div>
       </div>
       {actionError && (
@@ -142,6 +145,7 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
           {actionError.message}
         </p>
       )}
+      <NotesAndTimeline request={request} />
       <MessageList
         label={`Conversation with ${player.displayName}`}
         messages={messages}
@@ -164,7 +168,8 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
             typing.sent();
           }}
           onTyping={typing.notifyTyping}
-          placeholder={`Reply to ${player.displayName}`}
+          placeholder={`Reply to ${player.displayName} (/ for canned replies)`}
+          cannedReplies={canned.data}
         />
       ) : (
         <p className="muted composer-note">

@@ -29,7 +29,7 @@ import { adminProcedure, createTRPCRouter, staffProcedure } from "../init";
 const playerThread = { playerId };
 
 export const staffRouter = createTRPCRouter({
-  me: staffProcedure.query(({ ctx }) => ctx.staff),
+  me: staffProcedure.query(({ ctx }) => ({ ...ctx.staff, role: ctx.user.role })),
 
   /** Off duty: no pushes for new or escalated chats. */
   setAccepting: staffProcedure
