@@ -22,6 +22,7 @@ import {
 import { listStaffLoad } from "../../chat/assignment";
 import { listCannedReplies } from "../../chat/canned";
 import { messagesSince, threadPage } from "../../chat/messages";
+import { floorMetrics } from "../../chat/metrics";
 import { addNote, listNotes, listTimeline } from "../../chat/notes";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
 import { adminProcedure, createTRPCRouter, staffProcedure } from "../init";
@@ -80,6 +81,7 @@ export const staffRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => addNote(ctx.db, { ...input, staff: ctx.staff })),
   timeline: staffProcedure.input(requestIdInput).query(({ ctx, input }) => listTimeline(ctx.db, input.requestId)),
   cannedReplies: staffProcedure.query(({ ctx }) => listCannedReplies(ctx.db)),
+  metrics: staffProcedure.query(({ ctx }) => floorMetrics(ctx.db)),
 
   /** Receipts: a staff client got (received) or showed (read) the player's messages up to a seq. */
   markMessages: staffProcedure
