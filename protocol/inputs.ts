@@ -80,3 +80,11 @@ export const changePasswordInput = z.strictObject({
   currentPassword: z.string().min(1, "Enter your current password").max(128),
   newPassword: newPasswordSchema,
 });
+
+export const searchInput = z.strictObject({
+  q: z.string().trim().min(1, "Type something to search for").max(100, "Searches are at most 100 characters"),
+  /** The last hit of the previous page. */
+  cursor: z.strictObject({ timestamp: z.coerce.date(), id: z.uuid() }).optional(),
+  limit: z.number().int().min(1).max(50).default(20),
+});
+export type SearchInput = z.infer<typeof searchInput>;

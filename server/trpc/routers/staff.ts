@@ -4,6 +4,7 @@ import {
   playerId,
   replyInput,
   requestIdInput,
+  searchInput,
   sinceInput,
   threadPageInput,
   transferInput,
@@ -24,6 +25,7 @@ import { listCannedReplies } from "../../chat/canned";
 import { messagesSince, threadPage } from "../../chat/messages";
 import { floorMetrics } from "../../chat/metrics";
 import { addNote, listNotes, listTimeline } from "../../chat/notes";
+import { searchChats } from "../../chat/search";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
 import { adminProcedure, createTRPCRouter, staffProcedure } from "../init";
 
@@ -82,6 +84,7 @@ export const staffRouter = createTRPCRouter({
   timeline: staffProcedure.input(requestIdInput).query(({ ctx, input }) => listTimeline(ctx.db, input.requestId)),
   cannedReplies: staffProcedure.query(({ ctx }) => listCannedReplies(ctx.db)),
   metrics: staffProcedure.query(({ ctx }) => floorMetrics(ctx.db)),
+  search: staffProcedure.input(searchInput).query(({ ctx, input }) => searchChats(ctx.db, input)),
 
   /** Receipts: a staff client got (received) or showed (read) the player's messages up to a seq. */
   markMessages: staffProcedure
