@@ -50,12 +50,12 @@ test("an admin creates a staff account; the new person signs in with the tempora
   await expect(page).toHaveURL(/\/staff$/);
 
   const player = await openAs(browser, PLAYER_30.email, /\/player/);
-  const text = unique("New staff, take me");
+  const text = unique("New staff, hello");
   await send(player.page, text);
   await openWaitingChat(page, PLAYER_30.name, text);
-  await page.getByRole("button", { name: "Take" }).click();
+  await page.getByRole("button", { name: "Take", exact: true }).click();
   await expect(card(page)).toContainText("With you");
-  await page.getByRole("button", { name: "Resolve" }).click();
+  await page.getByRole("button", { name: "Resolve", exact: true }).click();
   await expect(card(page)).toContainText("Resolved");
   for (const c of [admin.context, context, player.context]) await c.close();
 });
@@ -69,8 +69,8 @@ test("two staff press Take at once: one wins, the other is told who did", async 
   await openWaitingChat(asha.page, PLAYER_29.name, text);
   await openWaitingChat(vikram.page, PLAYER_29.name, text);
   await Promise.all([
-    asha.page.getByRole("button", { name: "Take" }).click(),
-    vikram.page.getByRole("button", { name: "Take" }).click(),
+    asha.page.getByRole("button", { name: "Take", exact: true }).click(),
+    vikram.page.getByRole("button", { name: "Take", exact: true }).click(),
   ]);
   const outcomes = await Promise.all(
     [asha.page, vikram.page].map(async (page) => {
@@ -78,14 +78,14 @@ test("two staff press Take at once: one wins, the other is told who did", async 
       return (await card(page).textContent())?.includes("With you") ? "won" : "lost";
     }),
   );
-  expect(outcomes.sort()).toEqual(["lost", "won"]);
+  expect([...outcomes].sort()).toEqual(["lost", "won"]);
   const winner = outcomes[0] === "won" ? asha : vikram;
   const loser = winner === asha ? vikram : asha;
   const winnerName = winner === asha ? STAFF_ASHA.name : STAFF_VIKRAM.name;
   await expect(loser.page.getByRole("alert").filter({ hasText: "Already taken by" })).toHaveText(
     `Already taken by ${winnerName}`,
   );
-  await winner.page.getByRole("button", { name: "Resolve" }).click();
+  await winner.page.getByRole("button", { name: "Resolve", exact: true }).click();
   await expect(card(winner.page)).toContainText("Resolved");
   for (const c of [player, asha, vikram]) await c.context.close();
 });
@@ -113,7 +113,7 @@ test("a transfer moves the chat live; a note stays with staff; / inserts a canne
   const text = unique("Where is my locker key");
   await send(player.page, text);
   await openWaitingChat(asha.page, PLAYER_29.name, text);
-  await asha.page.getByRole("button", { name: "Take" }).click();
+  await asha.page.getByRole("button", { name: "Take", exact: true }).click();
   await expect(card(asha.page)).toContainText("With you");
 
   // Note: staff see it, the player never does.
@@ -144,7 +144,7 @@ test("a transfer moves the chat live; a note stays with staff; / inserts a canne
   await expect(card(vikram.page)).toContainText("With you");
   await vikram.page.getByText("Notes and timeline").click();
   await expect(vikram.page.getByRole("region", { name: "Internal notes" })).toContainText(note);
-  await vikram.page.getByRole("button", { name: "Resolve" }).click();
+  await vikram.page.getByRole("button", { name: "Resolve", exact: true }).click();
   await expect(card(vikram.page)).toContainText("Resolved");
 
   await metrics.reload();

@@ -7,7 +7,7 @@ export type CannedReply = { id: string; title: string; body: string };
 /**
  * `/` at the start of an empty composer opens the canned replies; typing filters them, ↑/↓ pick,
  * Enter or Tab (or a click) puts the reply in the box to edit and send, Escape closes.
- * An ARIA combobox over the composer's textarea.
+ * A listbox the textarea controls (aria-autocomplete="list", aria-activedescendant).
  */
 export function useCannedPicker(box: RefObject<HTMLTextAreaElement | null>, replies: CannedReply[] | undefined) {
   const [query, setQuery] = useState<string | null>(null);
@@ -51,10 +51,10 @@ export function useCannedPicker(box: RefObject<HTMLTextAreaElement | null>, repl
       e.preventDefault();
       return true;
     },
+    // The textarea keeps its textbox role (the composer is found as "Message" everywhere);
+    // autocomplete + active descendant tell assistive tech about the list.
     comboboxProps: {
-      role: "combobox" as const,
-      "aria-expanded": open,
-      "aria-controls": listId,
+      "aria-controls": open ? listId : undefined,
       "aria-autocomplete": "list" as const,
       "aria-activedescendant": open ? `${listId}-${active}` : undefined,
     },
