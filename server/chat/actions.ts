@@ -15,6 +15,7 @@ import { autoAssign, claimRequest, releaseRequest, takeOverRequest, transferRequ
 import { escalateLongWaits } from "./escalation";
 import type { RealtimeGateway } from "./gateway";
 import { reopenRequest, resolveRequest } from "./lifecycle";
+import { expectedWaitSeconds } from "./metrics";
 import { setAcceptingChats } from "./push-targets";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
@@ -142,7 +143,7 @@ export async function markStaffMessagesRead(deps: ChatDeps, input: { player: Pla
   return change;
 }
 
-/** What a waiting player sees: their place in the queue and how many staff are on duty. */
+/** What a waiting player sees: their place in the queue, how many staff are on duty, the recent median wait. */
 export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
   const request = await openRequestOf(deps.db, player.id);
   let queuePosition: number | null = null;
@@ -153,7 +154,8 @@ export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
       .where(and(eq(chatRequests.status, "waiting"), lt(chatRequests.createdAt, request.createdAt)));
     queuePosition = (ahead?.n ?? 0) + 1;
   }
-  return { request, queuePosition, staffOnline: await deps.realtime.staffOnline() };
+  const expectedWait = request?.status === "waiting" ? await expectedWaitSeconds(deps.db) : null;
+  return { request, queuePosition, staffOnline: await deps.realtime.staffOnline(), expectedWaitSeconds: expectedWait };
 }
 
 /** Requests waiting longer than `waitedMs` alert staff again: in the portal and by push. */

@@ -62,6 +62,8 @@ describe.each(testDbKinds)("metrics from the timeline on %s", (kind) => {
     expect(await expectedWaitSeconds(handle.db)).toBe(30);
 
     const player = await makePlayer(handle.db);
+    await player.caller.chat.send({ id: randomUUID(), text: "how long?" });
+    expect((await player.caller.chat.status()).expectedWaitSeconds).toBe(30);
     expect((await refusal(player.caller.staff.metrics())).code).toBe("FORBIDDEN");
   });
 });
