@@ -14,7 +14,12 @@ export function HoldActions({ request, meId }: { request: ChatRequest; meId: str
   const caches = useStaffCaches();
   const me = useQuery(trpc.staff.me.queryOptions());
   const mine = request.status === "in_progress" && request.assignedStaffId === meId;
-  const colleagues = useQuery({ ...trpc.staff.colleagues.queryOptions(), enabled: mine });
+  const held = request.status === "in_progress";
+  const colleagues = useQuery({ ...trpc.staff.colleagues.queryOptions(), enabled: held });
+  // Refetched when the holder changes, so "With …" names whoever has it now.
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the holder is the trigger
+  useEffect(() => void colleagues.refetch(), [request.assignedStaffId]);
+  const holder = held && !mine ? colleagues.data?.find((c) => c.userId === request.assignedStaffId) : undefined;
   const action = { onSuccess: (changed: ChatRequest) => caches.applyRequest(changed) };
   const transfer = useMutation(trpc.staff.transfer.mutationOptions(action));
   const release = useMutation(trpc.staff.release.mutationOptions(action));
@@ -25,6 +30,7 @@ export function HoldActions({ request, meId }: { request: ChatRequest; meId: str
 
   return (
     <>
+      {holder && <span className="muted">With {holder.displayName}</span>}
       {mine && (
         <form
           className="row"
