@@ -1,11 +1,10 @@
 "use client";
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { ChatRequest } from "@/db/schema";
 import { viewingChannel } from "@/protocol/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
-import { isNewer, markPlayerRead } from "../../_chat/queue-cache";
+import { markPlayerRead, mergeFetchedConversation } from "../../_chat/queue-cache";
 import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
 import { useChannel } from "../../_realtime/provider";
@@ -26,11 +25,7 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   const conversation = useQuery({
     ...trpc.staff.conversation.queryOptions({ requestId }),
     // A refetch that read the row before an event we applied must not take us back.
-    structuralSharing: (held, fetched) => {
-      const h = held as { request: ChatRequest } | undefined;
-      const f = fetched as { request: ChatRequest } | undefined;
-      return h && f && !isNewer(f.request, h.request) ? { ...f, request: h.request } : f;
-    },
+    structuralSharing: mergeFetchedConversation,
   });
   const request = conversation.data?.request;
   const player = conversation.data?.player;
