@@ -1,7 +1,8 @@
 import { z } from "zod";
-import { maySubscribe } from "./chat/channels";
+import { maySubscribe } from "./chat/access";
 import type { HttpDeps } from "./http/deps";
 import { caller, HttpError, parse, readForm, respond } from "./http/handler";
+import { assertSameOrigin } from "./http/same-origin";
 
 /** pusher-js posts these as a form. */
 const socketId = z.string().regex(/^\d+\.\d+$/, { error: "socket_id must look like 1234.5678" });
@@ -11,10 +12,10 @@ const userAuthForm = z.object({ socket_id: socketId });
 /** POST /api/realtime/auth: signs a subscription only for channels the session may hear. */
 export function authorizeChannel(deps: HttpDeps, request: Request) {
   return respond(async () => {
+    assertSameOrigin(request);
     const form = parse(channelAuthForm, await readForm(request));
     const who = await caller(deps, request);
-    const subscriber = { isStaff: who.staff !== null, playerId: who.player?.id ?? null };
-    if (!maySubscribe(subscriber, form.channel_name)) {
+    if (!maySubscribe(who, form.channel_name)) {
       throw new HttpError(403, `Not allowed to listen on ${form.channel_name}`);
     }
     const presence = form.channel_name.startsWith("presence-")
@@ -27,6 +28,7 @@ export function authorizeChannel(deps: HttpDeps, request: Request) {
 /** POST /api/realtime/user-auth: pusher-js user sign-in, as the session's user. */
 export function authenticateUser(deps: HttpDeps, request: Request) {
   return respond(async () => {
+    assertSameOrigin(request);
     const form = parse(userAuthForm, await readForm(request));
     const who = await caller(deps, request);
     return Response.json(

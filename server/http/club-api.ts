@@ -1,6 +1,7 @@
 import { z } from "zod";
+import { mayReadThread } from "../chat/access";
 import { messagePlayerAsStaff, replyAsStaffMember, sendAsPlayer } from "../chat/actions";
-import { messageId, messageText, playerId } from "../chat/inputs";
+import { messageId, messageText, playerId, seqNumber } from "../chat/inputs";
 import { messagesSince, threadPage } from "../chat/messages";
 import { getPlayerCard } from "../chat/staff";
 import type { HttpDeps } from "./deps";
@@ -42,10 +43,13 @@ export function unifiedSend(deps: HttpDeps, request: Request) {
   });
 }
 
+/** Query strings are text: only plain decimals become numbers ("1e3" or " 5" are refused). */
+const decimal = (schema: z.ZodType<number>) =>
+  z.preprocess((v) => (typeof v === "string" && /^[0-9]{1,16}$/.test(v) ? Number(v) : v), schema);
 const messagesQuery = z.strictObject({
-  sinceSeq: z.coerce.number().int().min(0).optional(),
-  before: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  sinceSeq: decimal(seqNumber).optional(),
+  before: decimal(seqNumber.positive()).optional(),
+  limit: decimal(z.number().int().min(1).max(200)).default(50),
 });
 
 /** GET /api/player-chat-integration/messages/:playerId — a player's thread (their own, or any for staff). */
@@ -57,7 +61,7 @@ export function playerMessages(deps: HttpDeps, request: Request, params: { playe
       throw new HttpError(400, "Use either sinceSeq or before, not both");
     }
     const who = await caller(deps, request);
-    if (!who.staff && who.player?.id !== id) throw new HttpError(403, "You can only read your own messages");
+    if (!mayReadThread(who, id)) throw new HttpError(403, "You can only read your own messages");
     await getPlayerCard(deps.db, id); // 404 for an unknown player
     if (query.sinceSeq !== undefined) {
       const page = await messagesSince(deps.db, { playerId: id, sinceSeq: query.sinceSeq, limit: query.limit });

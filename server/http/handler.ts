@@ -3,6 +3,8 @@ import type { Role } from "@/db/schema";
 import { findPlayer, findStaff } from "../chat/actors";
 import { ChatError, httpStatusOf } from "../chat/errors";
 import type { HttpDeps } from "./deps";
+import { faultMessage, reportFault } from "./faults";
+import { assertJsonFromOwnOrigin } from "./same-origin";
 
 /** An error with the HTTP status and message the client should get. */
 export class HttpError extends Error {
@@ -26,8 +28,7 @@ export async function respond(work: () => Promise<Response>): Promise<Response> 
   } catch (err) {
     if (err instanceof HttpError) return jsonError(err.status, err.message, err.fieldErrors);
     if (err instanceof ChatError) return jsonError(httpStatusOf[err.code], err.message);
-    console.error("[http] unexpected error:", err);
-    return jsonError(500, "Something went wrong on our side. Try again.");
+    return jsonError(500, faultMessage(reportFault("http", err)));
   }
 }
 
@@ -42,10 +43,9 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<
   throw new HttpError(400, result.error.issues.map((i) => i.message).join("; "), fieldErrors);
 }
 
+/** The body of a state-changing request: only from the app's own origin, only JSON (see same-origin.ts). */
 export async function readJson(request: Request): Promise<unknown> {
-  if (!request.headers.get("content-type")?.includes("application/json")) {
-    throw new HttpError(415, "Send a JSON body with Content-Type: application/json");
-  }
+  assertJsonFromOwnOrigin(request);
   try {
     return await request.json();
   } catch {

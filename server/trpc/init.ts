@@ -8,7 +8,8 @@ import { findPlayer, findStaff } from "../chat/actors";
 import { SOCKET_ID_HEADER } from "../chat/channels";
 import { ChatError } from "../chat/errors";
 import { silentGateway } from "../chat/gateway";
-import { httpDeps } from "../http/deps";
+import { type HttpDeps, httpDeps } from "../http/deps";
+import { faultMessage, reportFault } from "../http/faults";
 
 export type ContextUser = { id: string; name: string; email: string; role: Role };
 
@@ -22,8 +23,8 @@ export function createContextInner(ctx: { db: Db; user: ContextUser | null } & P
   return { realtime: silentGateway, ...ctx };
 }
 
-export async function createTRPCContext(opts: { headers: Headers }): Promise<Context> {
-  const { auth, db, realtime, notifications } = await httpDeps();
+export async function createTRPCContext(opts: { headers: Headers; deps?: HttpDeps }): Promise<Context> {
+  const { auth, db, realtime, notifications } = opts.deps ?? (await httpDeps());
   const session = await auth.api.getSession({ headers: opts.headers });
   const user = session?.user;
   const socketId = opts.headers.get(SOCKET_ID_HEADER);
@@ -38,7 +39,13 @@ export async function createTRPCContext(opts: { headers: Headers }): Promise<Con
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, path }) {
+    if (shape.data.httpStatus >= 500) {
+      // Never the driver's words ("Failed query: select … params: …"): a reference to the log line.
+      const reference = reportFault(`trpc ${path ?? "?"}`, error.cause ?? error);
+      const { stack: _, ...data } = shape.data;
+      return { ...shape, message: faultMessage(reference), data: { ...data, zodError: null } };
+    }
     // Forms show zod's per-field messages next to the field they belong to.
     const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
     // The top-level message is what a client shows: plain sentences, not zod's JSON dump.

@@ -52,3 +52,19 @@ export function jsonRequest(
     body: opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
   });
 }
+
+/** A tRPC call as the browser's client sends it: queries as GET, mutations as a JSON POST. */
+export function trpcRequest(
+  procedure: string,
+  opts: { cookie?: string; input?: unknown; mutation?: boolean; headers?: Record<string, string> } = {},
+) {
+  const headers: Record<string, string> = { origin: APP, ...opts.headers };
+  if (opts.cookie) headers.cookie = opts.cookie;
+  const json = JSON.stringify({ json: opts.input ?? null });
+  if (!opts.mutation) {
+    const query = opts.input === undefined ? "" : `?input=${encodeURIComponent(json)}`;
+    return new Request(`${APP}/api/trpc/${procedure}${query}`, { headers });
+  }
+  headers["content-type"] ??= "application/json";
+  return new Request(`${APP}/api/trpc/${procedure}`, { method: "POST", headers, body: json });
+}
