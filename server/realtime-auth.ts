@@ -3,6 +3,7 @@ import { maySubscribe } from "./chat/access";
 import type { HttpDeps } from "./http/deps";
 import { caller, HttpError, parse, readForm, respond } from "./http/handler";
 import { assertSameOrigin } from "./http/same-origin";
+import { realtimeUserId } from "./revocation";
 
 /** pusher-js posts these as a form. */
 const socketId = z.string().regex(/^\d+\.\d+$/, { error: "socket_id must look like 1234.5678" });
@@ -25,15 +26,16 @@ export function authorizeChannel(deps: HttpDeps, request: Request) {
   });
 }
 
-/** POST /api/realtime/user-auth: pusher-js user sign-in, as the session's user. */
+/** POST /api/realtime/user-auth: pusher-js user sign-in (pusher:signin), as the caller's session. */
 export function authenticateUser(deps: HttpDeps, request: Request) {
   return respond(async () => {
     assertSameOrigin(request);
     const form = parse(userAuthForm, await readForm(request));
     const who = await caller(deps, request);
     return Response.json(
+      // Signed in as the session, so ending the session can close this socket (revocation.ts).
       deps.publisher.authenticateUser(form.socket_id, {
-        id: who.user.id,
+        id: realtimeUserId(who.session.id),
         user_info: { name: who.user.name, role: who.user.role },
       }),
     );

@@ -63,5 +63,5 @@ export async function caller(deps: HttpDeps, request: Request) {
   if (!session) throw new HttpError(401, "Sign in first");
   const user = { ...session.user, role: session.user.role as Role };
   const [player, staff] = await Promise.all([findPlayer(deps.db, user), findStaff(deps.db, user)]);
-  return { user, player, staff };
+  return { user, session: session.session, player, staff };
 }

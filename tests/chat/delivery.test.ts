@@ -6,6 +6,7 @@ import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent }
 import { pusherGateway } from "@/server/chat/gateway";
 import type { HttpDeps } from "@/server/http/deps";
 import { authenticateUser, authorizeChannel } from "@/server/realtime-auth";
+import { realtimeUserId } from "@/server/revocation";
 import { createContextInner } from "@/server/trpc/init";
 import { createCaller } from "@/server/trpc/root";
 import { openTestDb, testDbKinds } from "../support/db";
@@ -100,18 +101,22 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     expect(members.me.info.name).toBe("Asha (floor)");
   });
 
-  it("signs a socket in as the session's user, so server-to-user events reach it", async () => {
+  it("signs a socket in as the session, so server-to-user events reach it", async () => {
     const staff = clientAs("asha@floorline.test");
     const got = new Promise((resolve) => staff.user.bind("shift-note", resolve));
     await connected(staff);
     staff.signin();
     await (staff.user as unknown as { signinDonePromise: Promise<void> }).signinDonePromise;
-    const asha = await deps.db.query.user.findFirst({ where: (u, { eq }) => eq(u.email, "asha@floorline.test") });
-    if (!asha) throw new Error("demo staff missing");
+    // The realtime user is the session (so ending the session can close its sockets).
+    const session = await deps.auth.api.getSession({
+      headers: new Headers({ cookie: cookies["asha@floorline.test"] ?? "" }),
+    });
+    if (!session) throw new Error("demo staff session missing");
+    const userId = realtimeUserId(session.session.id);
     // The user feed subscription follows sign-in; wait until the server has it.
-    while (!rt.server.hub.channels.get(`#server-to-user-${asha.id}`)?.conns.size)
+    while (!rt.server.hub.channels.get(`#server-to-user-${userId}`)?.conns.size)
       await new Promise((r) => setImmediate(r));
-    await rt.sdk.sendToUser(asha.id, "shift-note", { text: "Break at 9" });
+    await rt.sdk.sendToUser(userId, "shift-note", { text: "Break at 9" });
     expect(await got).toEqual({ text: "Break at 9" });
   });
 
