@@ -30,6 +30,9 @@ export const env = createEnv({
       .default("floorline-dev-secret-change-me-in-production-0123456789"),
     AUTH_SIGN_IN_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).default(10),
 
+    PLAYER_SEND_BURST: z.coerce.number().int().min(1).default(10),
+    PLAYER_SEND_PER_SECOND: z.coerce.number().min(0).default(1),
+
     ESCALATE_AFTER_SECONDS: z.coerce.number().int().min(1).default(60),
     ESCALATION_CHECK_SECONDS: z.coerce.number().int().min(1).default(5),
 

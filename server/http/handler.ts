@@ -17,8 +17,13 @@ export class HttpError extends Error {
   }
 }
 
-export function jsonError(status: number, message: string, fieldErrors?: Record<string, string[]>) {
-  return Response.json({ error: { status, message, ...(fieldErrors ? { fieldErrors } : {}) } }, { status });
+export function jsonError(
+  status: number,
+  message: string,
+  fieldErrors?: Record<string, string[]>,
+  details: Record<string, unknown> = {},
+) {
+  return Response.json({ error: { status, message, ...details, ...(fieldErrors ? { fieldErrors } : {}) } }, { status });
 }
 
 /** Bad input, auth, and domain refusals become 4xx JSON; only a real fault is a 500. */
@@ -27,7 +32,12 @@ export async function respond(work: () => Promise<Response>): Promise<Response> 
     return await work();
   } catch (err) {
     if (err instanceof HttpError) return jsonError(err.status, err.message, err.fieldErrors);
-    if (err instanceof ChatError) return jsonError(httpStatusOf[err.code], err.message);
+    if (err instanceof ChatError) {
+      const response = jsonError(httpStatusOf[err.code], err.message, undefined, err.details);
+      const wait = err.details.retryAfterSeconds;
+      if (wait !== undefined) response.headers.set("retry-after", String(wait));
+      return response;
+    }
     return jsonError(500, faultMessage(reportFault("http", err)));
   }
 }

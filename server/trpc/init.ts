@@ -24,7 +24,7 @@ export function createContextInner(ctx: { db: Db; user: ContextUser | null } & P
 }
 
 export async function createTRPCContext(opts: { headers: Headers; deps?: HttpDeps }): Promise<Context> {
-  const { auth, db, realtime, notifications } = opts.deps ?? (await httpDeps());
+  const { auth, db, realtime, notifications, sendLimit } = opts.deps ?? (await httpDeps());
   const session = await auth.api.getSession({ headers: opts.headers });
   const user = session?.user;
   const socketId = opts.headers.get(SOCKET_ID_HEADER);
@@ -33,6 +33,7 @@ export async function createTRPCContext(opts: { headers: Headers; deps?: HttpDep
     user: user ? { id: user.id, name: user.name, email: user.email, role: user.role as Role } : null,
     realtime,
     notifications,
+    sendLimit,
     socketId: socketId && /^\d+\.\d+$/.test(socketId) ? socketId : undefined,
   });
 }
@@ -51,7 +52,9 @@ const t = initTRPC.context<Context>().create({
     // The top-level message is what a client shows: plain sentences, not zod's JSON dump.
     const message =
       error.cause instanceof ZodError ? error.cause.issues.map((issue) => issue.message).join("; ") : shape.message;
-    return { ...shape, message, data: { ...shape.data, zodError } };
+    // TOO_MANY_REQUESTS carries the wait, so the outbox can hold the message that long.
+    const details = error.cause instanceof ChatError ? error.cause.details : {};
+    return { ...shape, message, data: { ...shape.data, zodError, ...details } };
   },
 });
 
@@ -62,7 +65,11 @@ export const createCallerFactory = t.createCallerFactory;
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok && result.error.cause instanceof ChatError) {
-    throw new TRPCError({ code: result.error.cause.code, message: result.error.cause.message });
+    throw new TRPCError({
+      code: result.error.cause.code,
+      message: result.error.cause.message,
+      cause: result.error.cause,
+    });
   }
   return result;
 });

@@ -7,6 +7,7 @@ import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/cha
 import { EVENTS, playerChannel } from "@/server/chat/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
+import { SlowDownNotice } from "../../_chat/slow-down";
 import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
 import { useCatchUp } from "../../_chat/use-catch-up";
 import { useOutbox } from "../../_chat/use-outbox";
@@ -118,6 +119,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
           emptyText="Ask the floor team anything: deposits, withdrawals, table bookings. A staff member will answer here."
         />
         <TypingIndicator name={typing.typingName} />
+        <SlowDownNotice until={outbox.slowDownUntil} />
         <Composer
           onSend={(text) => {
             outbox.enqueue(text);
