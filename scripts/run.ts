@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { secretsForChildren } from "../server/secrets";
 
 const mode = process.argv[2] === "dev" ? "dev" : "start";
 const root = process.cwd();
@@ -71,6 +72,14 @@ async function waitForHealth(url: string, timeoutMs: number) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`realtime server did not become healthy at ${url}`);
+}
+
+// Secrets for both children: a deployment's are checked, the embedded mode's generated and kept.
+try {
+  Object.assign(process.env, secretsForChildren(process.env));
+} catch (err) {
+  console.error(`[floorline] ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
 }
 
 process.on("SIGINT", () => stopAll(0));
