@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { proxyList } from "./server/http/client-ip";
 import { DEFAULT_AUTH_SECRET, deploymentSecretProblems } from "./server/secrets";
 import { flag, port, readSettings, realtimeShared, SettingsError, setting } from "./server/settings";
 
@@ -36,12 +37,7 @@ export const webSettings = {
     "10",
   ),
   TRUSTED_PROXIES: setting(
-    z.string().transform((v) =>
-      v
-        .split(",")
-        .map((p) => p.trim())
-        .filter(Boolean),
-    ),
+    proxyList,
     "addresses or CIDR ranges of proxies whose X-Forwarded-For is believed; unset → the socket address counts",
     "",
   ),

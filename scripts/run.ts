@@ -103,4 +103,8 @@ if (!process.env.PUSHER_HOST && !process.env.PUSHER_CLUSTER) {
 }
 
 const port = process.env.PORT || "3000";
-run("web app", bin("next"), mode === "dev" ? ["dev", "-p", port] : ["start", "-p", port]);
+// Next.js behind our front door (client address from TRUSTED_PROXIES, security headers).
+run("web app", bin("tsx"), ["server/http/serve.ts", ...(mode === "dev" ? ["--dev"] : [])], {
+  ...process.env,
+  PORT: port,
+});
