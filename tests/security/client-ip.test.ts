@@ -1,6 +1,6 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { openPglite } from "@/db/client";
 import { migrate } from "@/db/migrate";
 import { seedDemoData } from "@/db/seed";
