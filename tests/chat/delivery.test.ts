@@ -193,10 +193,13 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
       sender: "staff",
       messageText: "Until 2am",
       seq: sent.message.seq + 1,
+      senderName: asha.displayName,
+      // Staff user ids never reach a player's channel.
+      senderUserId: null,
     });
     expect(decodePayload<MessageEvent>(await gre).request).toMatchObject({
       status: "in_progress",
-      assignedStaffId: asha.userId,
+      assignedStaffId: null,
     });
   });
 

@@ -227,3 +227,62 @@ function brokenDb(deps: HttpDeps): HttpDeps["db"] {
     },
   });
 }
+
+describe.each(testDbKinds)("push privacy: staff user ids never reach players, on %s", (kind) => {
+  let handle: DbHandle;
+  let deps: HttpDeps;
+  let player: string;
+  let staff: string;
+  let staffUserId: string;
+  beforeAll(async () => {
+    handle = await openTestDb(kind);
+    deps = await httpTestDeps(handle);
+    [player, staff] = await Promise.all([
+      signInCookie(deps, "player31@floorline.test"),
+      signInCookie(deps, "asha@floorline.test"),
+    ]);
+    const session = await deps.auth.api.getSession({ headers: new Headers({ cookie: staff }) });
+    staffUserId = session?.user.id ?? "";
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  it("not in chat.send, chat.status, chat.history, chat.since nor the REST answers, once staff hold the chat", async () => {
+    const first = await unifiedSend(
+      deps,
+      jsonRequest("/api/unified-chat/send", { cookie: player, body: { id: randomUUID(), text: "Table 4?" } }),
+    );
+    const { request } = await first.json();
+    await unifiedSend(
+      deps,
+      jsonRequest("/api/unified-chat/send", {
+        cookie: staff,
+        body: { id: randomUUID(), text: "Yes", requestId: request.id },
+      }),
+    );
+    const answers = [
+      await trpcRoute(
+        trpcRequest("chat.send", { cookie: player, mutation: true, input: { id: randomUUID(), text: "thanks" } }),
+        deps,
+      ),
+      await trpcRoute(trpcRequest("chat.status", { cookie: player }), deps),
+      await trpcRoute(trpcRequest("chat.history", { cookie: player, input: { limit: 50 } }), deps),
+      await trpcRoute(trpcRequest("chat.since", { cookie: player, input: { sinceSeq: 0 } }), deps),
+      await unifiedSend(
+        deps,
+        jsonRequest("/api/unified-chat/send", { cookie: player, body: { id: randomUUID(), text: "ok" } }),
+      ),
+      await playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/31", { cookie: player }), {
+        playerId: "31",
+      }),
+    ];
+    for (const answer of answers) {
+      expect(answer.status).toBeLessThan(300);
+      expect(await answer.text()).not.toContain(staffUserId);
+    }
+    // Staff still see who holds the chat.
+    const staffView = await trpcRoute(trpcRequest("staff.queue", { cookie: staff }), deps);
+    expect(await staffView.text()).toContain(staffUserId);
+  });
+});
