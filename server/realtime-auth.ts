@@ -3,6 +3,7 @@ import { maySubscribe } from "./chat/access";
 import type { HttpDeps } from "./http/deps";
 import { caller, HttpError, parse, readForm, respond } from "./http/handler";
 import { assertSameOrigin } from "./http/same-origin";
+import { staffPublicId } from "./notify/push-identity";
 import { realtimeUserId } from "./revocation";
 
 /** pusher-js posts these as a form. */
@@ -19,9 +20,7 @@ export function authorizeChannel(deps: HttpDeps, request: Request) {
     if (!maySubscribe(who, form.channel_name)) {
       throw new HttpError(403, `Not allowed to listen on ${form.channel_name}`);
     }
-    const presence = form.channel_name.startsWith("presence-")
-      ? { user_id: who.user.id, user_info: { name: who.staff?.displayName ?? who.user.name } }
-      : undefined;
+    const presence = form.channel_name.startsWith("presence-") ? presenceMember(who) : undefined;
     return Response.json(deps.publisher.authorizeChannel(form.socket_id, form.channel_name, presence));
   });
 }
@@ -40,4 +39,20 @@ export function authenticateUser(deps: HttpDeps, request: Request) {
       }),
     );
   });
+}
+
+/**
+ * Who this caller is to the other members of a presence channel. The realtime server attaches
+ * the member id to every client event, so a typing indicator names the sender from here — the
+ * server's knowledge — not from whatever the typing client put in its event. Staff appear by
+ * their public id: players share presence-viewing-{id} and must not learn user ids.
+ */
+export function presenceMember(who: Pick<Awaited<ReturnType<typeof caller>>, "player" | "staff">) {
+  if (who.staff) {
+    return { user_id: staffPublicId(who.staff.userId), user_info: { name: who.staff.displayName, side: "staff" } };
+  }
+  if (who.player) {
+    return { user_id: `player-${who.player.id}`, user_info: { name: who.player.displayName, side: "player" } };
+  }
+  throw new HttpError(403, "Only players and staff join presence channels");
 }

@@ -5,7 +5,7 @@ import { pusherGateway, type RealtimeGateway } from "./chat/gateway";
 import { createChatNotifications } from "./notify/chat-notifications";
 import { oneSignalConfigFromEnv } from "./notify/config";
 import { createNotifierFromEnv } from "./notify/notifier";
-import { pushIdentity } from "./notify/push-identity";
+import { staffPublicId } from "./notify/push-identity";
 import { getPublisher } from "./publisher";
 
 /** Process-wide wiring of the chat's outside world, built from env on first use. */
@@ -26,7 +26,7 @@ export function getChatNotifications(db: Db): ChatNotifications {
     notifier: createNotifierFromEnv(process.env),
     realtime: getRealtimeGateway(),
     appUrl: env.APP_URL,
-    pushIdOf: pushIdentity(env.BETTER_AUTH_SECRET),
+    pushIdOf: staffPublicId,
     showPlayerDetails: oneSignalConfigFromEnv(process.env).showPlayerDetails,
   });
   return slot[notificationsKey] as ChatNotifications;

@@ -16,13 +16,13 @@ export function mayReadThread(viewer: Viewer, playerId: number): boolean {
 export const mayWriteThread = mayReadThread;
 
 /**
- * Channel subscriptions. Staff channels: staff. `private-player-{id}`: whoever may read that
- * thread. `presence-viewing-{id}` (who has the conversation on screen): staff only.
- * Any other name, or a non-canonical id, is refused.
+ * Channel subscriptions. Staff channels: staff. `private-player-{id}` and
+ * `presence-viewing-{id}` (who has the conversation on screen; typing): whoever may read that
+ * thread. Any other name, or a non-canonical id, is refused.
  */
 export function maySubscribe(viewer: Viewer, channel: string): boolean {
   const target = parseChannel(channel);
   if (!target) return false;
-  if (target.kind === "player") return mayReadThread(viewer, target.playerId);
-  return viewer.staff !== null;
+  if (target.kind === "staff") return viewer.staff !== null;
+  return mayReadThread(viewer, target.playerId);
 }

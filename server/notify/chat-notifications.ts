@@ -23,7 +23,7 @@ export function createChatNotifications(deps: {
   notifier: Notifier;
   realtime: RealtimeGateway;
   appUrl: string;
-  /** A staff member's OneSignal external id (push-identity.ts): never their user id. */
+  /** A staff member's public id (push-identity.ts): OneSignal external id and presence member id. */
   pushIdOf: (staffUserId: string) => string;
   /** PUSH_SHOW_PLAYER_DETAILS: the player's name and words in the push; off by default. */
   showPlayerDetails?: boolean;
@@ -67,8 +67,9 @@ export function createChatNotifications(deps: {
         const holder = request.status === "in_progress" ? request.assignedStaffId : null;
         if (!holder) return;
         // A staff member looking at this conversation right now needs no push about it.
+        // (Presence member ids are public ids, as in pushes: see realtime-auth.ts.)
         const viewers = await deps.realtime.presenceUserIds(viewingChannel(request.playerId));
-        if (viewers?.includes(holder)) return;
+        if (viewers?.includes(deps.pushIdOf(holder))) return;
         enqueue(
           newMessageNotification({
             ...about,

@@ -139,7 +139,7 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
     });
 
     // The holder opens the conversation: their client joins the viewing presence channel.
-    const viewer = connectClient(rt, { presence: { user_id: onDuty.user.id } });
+    const viewer = connectClient(rt, { presence: { user_id: pushIdOf(onDuty.user.id) } });
     clients.push(viewer);
     await subscribed(viewer, `presence-viewing-${player.player.id}`);
     await player.caller.chat.send({ id: randomUUID(), text: "still there?" });

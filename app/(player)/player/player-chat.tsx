@@ -4,7 +4,7 @@ import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useCallback } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/chat/announce";
-import { EVENTS, playerChannel } from "@/server/chat/channels";
+import { EVENTS, playerChannel, viewingChannel } from "@/server/chat/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
 import { SlowDownNotice } from "../../_chat/slow-down";
@@ -42,7 +42,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
     mine: "player",
   });
   const channel = useChannel(player ? playerChannel(player.id) : null);
-  const typing = useTyping(channel, { side: "player", name: player?.displayName ?? "Player" });
+  const typing = useTyping(useChannel(player ? viewingChannel(player.id) : null), { side: "player" });
 
   const onMessageEvent = (raw: unknown) => {
     const { message } = decodePayload<MessageEvent>(raw);

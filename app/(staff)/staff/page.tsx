@@ -1,6 +1,6 @@
-import { env, realtimeEndpoints } from "@/env";
+import { realtimeEndpoints } from "@/env";
 import { oneSignalConfigFromEnv } from "@/server/notify/config";
-import { pushIdentity } from "@/server/notify/push-identity";
+import { staffPublicId } from "@/server/notify/push-identity";
 import { requireRole } from "../../_auth/guards";
 import { SignOutButton } from "../../_auth/sign-out-button";
 import { RealtimeProvider } from "../../_realtime/provider";
@@ -17,7 +17,7 @@ export default async function StaffPage() {
       <RealtimeProvider config={realtimeEndpoints().browser}>
         <div className="portal staff-portal">
           <StaffPortal
-            me={{ id: user.id, name: user.name, pushId: pushIdentity(env.BETTER_AUTH_SECRET)(user.id) }}
+            me={{ id: user.id, name: user.name, pushId: staffPublicId(user.id) }}
             signOut={<SignOutButton />}
             oneSignalAppId={oneSignalConfigFromEnv().appId}
           />
