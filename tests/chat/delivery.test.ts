@@ -5,13 +5,14 @@ import type { DbHandle } from "@/db/client";
 import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/server/chat/announce";
 import { pusherGateway } from "@/server/chat/gateway";
 import type { HttpDeps } from "@/server/http/deps";
-import { authenticateUser, authorizeChannel } from "@/server/realtime-auth";
+import { authorizeChannel } from "@/server/realtime-auth";
 import { realtimeUserId } from "@/server/revocation";
 import { createContextInner } from "@/server/trpc/init";
 import { createCaller } from "@/server/trpc/root";
+import { appPusherClient } from "../support/app-client";
 import { openTestDb, testDbKinds } from "../support/db";
 import { APP as APP_URL, httpTestDeps, signInCookie } from "../support/http";
-import { connected, nextEvent, pusherJs, type Running, startRealtime, subscribed } from "../support/realtime";
+import { connected, nextEvent, type Running, startRealtime, subscribed } from "../support/realtime";
 
 /**
  * The whole path with real parts: tRPC procedure → Postgres/PGlite → official `pusher` SDK →
@@ -40,35 +41,7 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
 
   /** pusher-js whose authorizers are the app's own route handlers, called with the session cookie. */
   function clientAs(email: string | null) {
-    const viaApp =
-      (handler: typeof authorizeChannel, path: string) =>
-      async <T>(form: Record<string, string>, callback: (error: Error | null, body: T | null) => void) => {
-        const response = await handler(
-          deps,
-          new Request(`${APP_URL}${path}`, {
-            method: "POST",
-            headers: {
-              "content-type": "application/x-www-form-urlencoded",
-              ...(email ? { cookie: cookies[email] ?? "" } : {}),
-            },
-            body: new URLSearchParams(form).toString(),
-          }),
-        );
-        const body = await response.json();
-        if (response.ok) callback(null, body as T);
-        else callback(new Error(`${response.status} ${body.error.message}`), null);
-      };
-    const channelAuth = viaApp(authorizeChannel, "/api/realtime/auth");
-    const userAuth = viaApp(authenticateUser, "/api/realtime/user-auth");
-    const client = pusherJs(rt, {
-      channelAuthorization: {
-        customHandler: ({ socketId, channelName }, callback) =>
-          channelAuth({ socket_id: socketId, channel_name: channelName }, callback),
-      },
-      userAuthentication: {
-        customHandler: ({ socketId }, callback) => userAuth({ socket_id: socketId }, callback),
-      },
-    });
+    const client = appPusherClient(rt, deps, email ? (cookies[email] ?? "") : null);
     clients.push(client);
     return client;
   }
