@@ -1,41 +1,28 @@
 import { eq } from "drizzle-orm";
-import type PusherClient from "pusher-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DbHandle } from "@/db/client";
 import { user } from "@/db/schema";
-import { pusherGateway } from "@/server/chat/gateway";
 import { playerMessages } from "@/server/http/club-api";
 import type { HttpDeps } from "@/server/http/deps";
 import { trpcRoute } from "@/server/http/guarded-routes";
 import { authorizeChannel } from "@/server/realtime-auth";
 import { deactivateUser, reactivateUser } from "@/server/revocation";
-import { appPusherClient, closedWith, signedIn } from "../support/app-client";
-import { openTestDb, testDbKinds } from "../support/db";
-import { APP, httpTestDeps, jsonRequest, signInCookie, signOut, trpcRequest } from "../support/http";
-import { type Running, startRealtime, subscribed } from "../support/realtime";
+import { appWithRealtime, closedWith, signedIn } from "../support/app-client";
+import { testDbKinds } from "../support/db";
+import { APP, jsonRequest, signInCookie, signOut, trpcRequest } from "../support/http";
+import { subscribed } from "../support/realtime";
 
 /** Finding 4: sign-out (and deactivation) end access at once, live connections included. */
 describe.each(testDbKinds)("revocation on %s", (kind) => {
-  let handle: DbHandle;
-  let rt: Running;
+  let app: Awaited<ReturnType<typeof appWithRealtime>>;
   let deps: HttpDeps;
-  const clients: PusherClient[] = [];
   beforeAll(async () => {
-    handle = await openTestDb(kind);
-    rt = await startRealtime();
-    deps = await httpTestDeps(handle, { publisher: rt.sdk, realtime: pusherGateway(rt.sdk) });
+    app = await appWithRealtime(kind);
+    deps = app.deps;
   });
   afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await rt?.close();
-    await handle?.close();
+    await app?.close();
   });
-
-  const client = (cookie: string) => {
-    const c = appPusherClient(rt, deps, cookie);
-    clients.push(c);
-    return c;
-  };
+  const client = (cookie: string) => app.client(cookie);
 
   /** Everything a copied cookie could do, as status codes. */
   async function accessWith(cookie: string) {

@@ -1,38 +1,27 @@
-import type PusherClient from "pusher-js";
 import type { Channel } from "pusher-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { typingNameOf } from "@/app/_chat/typing-name";
-import type { DbHandle } from "@/db/client";
 import { EVENTS } from "@/server/chat/channels";
-import { pusherGateway } from "@/server/chat/gateway";
 import type { HttpDeps } from "@/server/http/deps";
 import { staffPublicId } from "@/server/notify/push-identity";
-import { appPusherClient } from "../support/app-client";
-import { openTestDb } from "../support/db";
-import { httpTestDeps, signInCookie } from "../support/http";
-import { type Running, startRealtime, subscribed } from "../support/realtime";
+import { appWithRealtime } from "../support/app-client";
+import { signInCookie } from "../support/http";
+import { subscribed } from "../support/realtime";
 
 /** Finding 7: the name in a typing indicator was whatever the typing client put in its event. */
 describe("typing names come from the presence membership the server signed", () => {
-  let handle: DbHandle;
-  let rt: Running;
+  let app: Awaited<ReturnType<typeof appWithRealtime>>;
   let deps: HttpDeps;
-  const clients: PusherClient[] = [];
   beforeAll(async () => {
-    handle = await openTestDb("pglite");
-    rt = await startRealtime();
-    deps = await httpTestDeps(handle, { publisher: rt.sdk, realtime: pusherGateway(rt.sdk) });
+    app = await appWithRealtime("pglite");
+    deps = app.deps;
   });
   afterAll(async () => {
-    for (const c of clients) c.disconnect();
-    await rt?.close();
-    await handle?.close();
+    await app?.close();
   });
 
   async function join(email: string) {
-    const client = appPusherClient(rt, deps, await signInCookie(deps, email));
-    clients.push(client);
-    return subscribed(client, "presence-viewing-29");
+    return subscribed(app.client(await signInCookie(deps, email)), "presence-viewing-29");
   }
   const nextTyping = (channel: Channel, side: "player" | "staff") =>
     new Promise<string | null>((resolve) =>

@@ -1,8 +1,10 @@
 import type PusherClient from "pusher-js";
+import { pusherGateway } from "@/server/chat/gateway";
 import type { HttpDeps } from "@/server/http/deps";
 import { authenticateUser, authorizeChannel } from "@/server/realtime-auth";
-import { APP } from "./http";
-import { pusherJs, type Running } from "./realtime";
+import { openTestDb, type TestDbKind } from "./db";
+import { APP, httpTestDeps } from "./http";
+import { pusherJs, type Running, startRealtime } from "./realtime";
 
 /** pusher-js whose authorizers are the app's own route handlers, called with a session cookie. */
 export function appPusherClient(rt: Running, deps: HttpDeps, cookie: string | null): PusherClient {
@@ -51,4 +53,30 @@ export function closedWith(client: PusherClient) {
       if (event?.type === "PusherError") resolve(event.data?.code);
     });
   });
+}
+
+/**
+ * The app's route handlers over a test database, publishing to our realtime server, and a way
+ * to open app-authorized pusher-js clients; all closed by `close()`.
+ */
+export async function appWithRealtime(kind: TestDbKind) {
+  const handle = await openTestDb(kind);
+  const rt = await startRealtime();
+  const deps = await httpTestDeps(handle, { publisher: rt.sdk, realtime: pusherGateway(rt.sdk) });
+  const clients: PusherClient[] = [];
+  return {
+    handle,
+    rt,
+    deps,
+    client(cookie: string | null) {
+      const client = appPusherClient(rt, deps, cookie);
+      clients.push(client);
+      return client;
+    },
+    async close() {
+      for (const c of clients) c.disconnect();
+      await rt.close();
+      await handle.close();
+    },
+  };
 }
