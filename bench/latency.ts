@@ -10,17 +10,16 @@
  *   DATABASE_URL=postgres://postgres@127.0.0.1/test npm run bench
  *   CLIENTS=1000 STAFF=10 SENDERS=100 SECONDS=20 npm run bench
  */
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
-import WebSocket from "ws";
+import type WebSocket from "ws";
 import { connectPostgres, openPglite } from "@/db/client";
 import { migrate } from "@/db/migrate";
 import { players, staff, user } from "@/db/schema";
 import { sendAsPlayer } from "@/server/chat/actions";
 import { pusherGateway } from "@/server/chat/gateway";
 import { createPublisher } from "@/server/realtime/publisher";
-import { channelAuth } from "@/server/realtime/signature";
+import { APP, socket, startRealtime } from "./realtime";
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CLIENTS = num("CLIENTS", 1000);
@@ -28,47 +27,6 @@ const STAFF = num("STAFF", 10);
 const SENDERS = num("SENDERS", 100);
 const SECONDS = num("SECONDS", 20);
 const PORT = num("BENCH_REALTIME_PORT", 6801);
-const APP = { appId: "bench", key: "bench-key", secret: "bench-secret" };
-
-function startRealtime(): Promise<ChildProcess> {
-  const child = spawn("node_modules/.bin/tsx", ["server/realtime/main.ts"], {
-    env: {
-      ...process.env,
-      PUSHER_APP_ID: APP.appId,
-      PUSHER_KEY: APP.key,
-      PUSHER_SECRET: APP.secret,
-      REALTIME_PORT: String(PORT),
-      REALTIME_MAX_CONNECTIONS: String(CLIENTS + 100),
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout?.on("data", (d) => String(d).includes("server on") && resolve(child));
-    child.on("exit", (code) => reject(new Error(`realtime exited ${code}`)));
-  });
-}
-
-async function socket(channel: string | null, onEvent?: (event: string, data: string) => void) {
-  const ws = new WebSocket(`ws://127.0.0.1:${PORT}/app/${APP.key}?protocol=7&client=bench&version=1`);
-  await new Promise<void>((resolve, reject) => {
-    ws.once("error", reject);
-    ws.on("message", (raw) => {
-      const msg = JSON.parse(String(raw));
-      if (msg.event === "pusher:connection_established") {
-        const { socket_id } = JSON.parse(msg.data);
-        if (!channel) return resolve();
-        ws.send(
-          JSON.stringify({
-            event: "pusher:subscribe",
-            data: { channel, auth: channelAuth(APP.key, APP.secret, socket_id, channel) },
-          }),
-        );
-      } else if (msg.event === "pusher_internal:subscription_succeeded") resolve();
-      else onEvent?.(msg.event, msg.data);
-    });
-  });
-  return ws;
-}
 
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
@@ -76,7 +34,7 @@ const percentile = (sorted: number[], p: number) =>
 async function main() {
   const handle = process.env.DATABASE_URL ? connectPostgres(process.env.DATABASE_URL, 20) : openPglite();
   await migrate(handle);
-  const realtimeProcess = await startRealtime();
+  const realtimeProcess = await startRealtime(PORT, CLIENTS + 100);
   const publisher = createPublisher({ ...APP, host: "127.0.0.1", port: PORT, useTLS: false });
   const deps = { db: handle.db, realtime: pusherGateway(publisher) };
 
@@ -109,9 +67,9 @@ async function main() {
     }
   };
   const sockets: WebSocket[] = [];
-  for (let i = 0; i < STAFF; i++) sockets.push(await socket("private-staff-portal", onStaffEvent));
-  for (const p of senders) sockets.push(await socket(`private-player-${p.id}`));
-  while (sockets.length < CLIENTS) sockets.push(await socket(null));
+  for (let i = 0; i < STAFF; i++) sockets.push(await socket(PORT, "private-staff-portal", onStaffEvent));
+  for (const p of senders) sockets.push(await socket(PORT, `private-player-${p.id}`));
+  while (sockets.length < CLIENTS) sockets.push(await socket(PORT, null));
   console.log(`connected ${sockets.length} sockets (${STAFF} staff, ${SENDERS} players); sending for ${SECONDS}s`);
 
   let sent = 0;

@@ -21,6 +21,20 @@ export const realtimeEnvVars = {
   REALTIME_MAX_FRAME_BYTES: { default: "65536", description: "largest WebSocket message handled; bigger get an error" },
   REALTIME_WEBHOOK_URL: { default: "", description: "where to POST webhooks (unset = none)" },
   REALTIME_WEBHOOK_BATCH_MS: { default: "200", description: "webhook events collected this long per request" },
+  REALTIME_MAX_CHANNELS_PER_CONNECTION: {
+    default: "100",
+    description: "channels one connection may join; more get pusher:subscription_error",
+  },
+  REALTIME_MAX_PRESENCE_MEMBERS: { default: "100", description: "members per presence channel (Pusher's 100)" },
+  REALTIME_MAX_BUFFERED_BYTES: {
+    default: "1048576",
+    description: "unsent bytes held for one connection; beyond, it is closed with 4100",
+  },
+  REALTIME_CACHE_TTL_SECONDS: { default: "1800", description: "how long a cache- channel keeps its last event" },
+  REALTIME_MAX_CACHE_CHANNELS: {
+    default: "1000",
+    description: "cache- channel events kept at once; the oldest goes first",
+  },
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -41,6 +55,11 @@ const schema = z.object({
   REALTIME_MAX_FRAME_BYTES: positive,
   REALTIME_WEBHOOK_URL: z.union([z.literal(""), z.url()]),
   REALTIME_WEBHOOK_BATCH_MS: z.coerce.number().int().min(0),
+  REALTIME_MAX_CHANNELS_PER_CONNECTION: positive,
+  REALTIME_MAX_PRESENCE_MEMBERS: positive,
+  REALTIME_MAX_BUFFERED_BYTES: positive,
+  REALTIME_CACHE_TTL_SECONDS: positive,
+  REALTIME_MAX_CACHE_CHANNELS: positive,
 });
 
 export type RealtimeConfig = {
@@ -64,6 +83,12 @@ export type RealtimeConfig = {
   webhookBackoffMs: number;
   /** HTTP API requests older or newer than this are refused (replay protection). */
   timestampWindowSeconds: number;
+  maxChannelsPerConnection: number;
+  maxPresenceMembers: number;
+  /** A connection with more unsent data than this is closed with 4100 (over capacity). */
+  maxBufferedBytes: number;
+  cacheTtlSeconds: number;
+  maxCacheChannels: number;
 };
 
 export function realtimeConfigFromEnv(env: Record<string, string | undefined> = process.env): RealtimeConfig {
@@ -93,6 +118,11 @@ export function realtimeConfigFromEnv(env: Record<string, string | undefined> = 
     webhookAttempts: 5,
     webhookBackoffMs: 500,
     timestampWindowSeconds: 600,
+    maxChannelsPerConnection: e.REALTIME_MAX_CHANNELS_PER_CONNECTION,
+    maxPresenceMembers: e.REALTIME_MAX_PRESENCE_MEMBERS,
+    maxBufferedBytes: e.REALTIME_MAX_BUFFERED_BYTES,
+    cacheTtlSeconds: e.REALTIME_CACHE_TTL_SECONDS,
+    maxCacheChannels: e.REALTIME_MAX_CACHE_CHANNELS,
   };
 }
 

@@ -1,11 +1,25 @@
 import type { Conn, Hub } from "./hub";
 import { USER_CHANNEL_PREFIX } from "./hub";
-import { CODES, channelKind, errorFrame, frame, isCacheChannel, isValidChannelName } from "./protocol";
+import {
+  CODES,
+  channelKind,
+  closeWith,
+  errorFrame,
+  frame,
+  isCacheChannel,
+  isValidChannelName,
+  MAX_CHANNEL_NAME,
+  MAX_USER_ID,
+  MAX_USER_INFO_BYTES,
+} from "./protocol";
 import { channelAuth, safeEqual, userAuth } from "./signature";
 
 type Incoming = { event?: unknown; channel?: unknown; data?: unknown };
 
-/** Handles one WebSocket message from a client. Nothing a client sends may throw out of here. */
+/**
+ * Handles one WebSocket message from a client. Every message is our own fixed text: nothing a
+ * client sends is echoed back except the channel name a subscription answer must carry.
+ */
 export function handleMessage(hub: Hub, conn: Conn, raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
   hub.metrics.messagesIn++;
   conn.lastSeen = Date.now();
@@ -13,7 +27,7 @@ export function handleMessage(hub: Hub, conn: Conn, raw: Buffer | ArrayBuffer | 
   if (isBinary) return hub.send(conn, errorFrame(null, "Binary frames are not supported; send JSON text"));
   const size = Array.isArray(raw) ? raw.reduce((n, b) => n + b.length, 0) : raw.byteLength;
   if (size > hub.config.maxFrameBytes) {
-    return hub.send(conn, errorFrame(null, `Message too large: at most ${hub.config.maxFrameBytes} bytes`));
+    return hub.send(conn, errorFrame(null, "Message too large"));
   }
   let message: Incoming;
   try {
@@ -44,21 +58,27 @@ export function handleMessage(hub: Hub, conn: Conn, raw: Buffer | ArrayBuffer | 
     default:
       if (message.event.startsWith("client-"))
         return clientEvent(hub, conn, message.event, message.channel, message.data);
-      return hub.send(conn, errorFrame(null, `Unknown event: ${message.event.slice(0, 100)}`));
+      return hub.send(conn, errorFrame(null, "Unknown event"));
   }
 }
 
 function subscribe(hub: Hub, conn: Conn, data: Record<string, unknown>) {
   const name = data.channel;
-  const fail = (error: string, status = 401) =>
+  const fail = (error: string, status = 401, type = "AuthError") =>
     hub.send(
       conn,
       JSON.stringify({
         event: "pusher:subscription_error",
-        channel: typeof name === "string" ? name.slice(0, 200) : undefined,
-        data: { type: "AuthError", error, status },
+        // The name as sent, so the client can route the error (bounded by the frame size).
+        channel: typeof name === "string" ? name : undefined,
+        data: { type, error, status },
       }),
     );
+  // Limits are refused as soketi does: type LimitReached, status 4100 (over capacity).
+  const limitReached = (error: string) => fail(error, CODES.overCapacity, "LimitReached");
+  if (typeof name === "string" && hub.atChannelLimit(conn, name)) {
+    return limitReached(`At most ${hub.config.maxChannelsPerConnection} channels per connection`);
+  }
 
   if (typeof name === "string" && name.startsWith(USER_CHANNEL_PREFIX)) {
     // pusher-js subscribes to its user's private feed after pusher:signin.
@@ -67,7 +87,7 @@ function subscribe(hub: Hub, conn: Conn, data: Record<string, unknown>) {
     return hub.send(conn, frame("pusher_internal:subscription_succeeded", {}, name));
   }
   if (!isValidChannelName(name)) {
-    return fail("Invalid channel name: 1–200 characters of A-Z a-z 0-9 _ - = @ , . ;", 400);
+    return fail(`Invalid channel name: 1–${MAX_CHANNEL_NAME} characters of A-Z a-z 0-9 _ - = @ , . ;`, 400);
   }
 
   const kind = channelKind(name);
@@ -82,11 +102,20 @@ function subscribe(hub: Hub, conn: Conn, data: Record<string, unknown>) {
       const member = asRecord(safeJson(channelData ?? ""));
       const userId = typeof member.user_id === "number" ? String(member.user_id) : member.user_id;
       if (typeof userId !== "string" || !userId) return fail("channel_data must carry a user_id", 400);
-      presence = { userId, info: member.user_info ?? null };
+      if (userId.length > MAX_USER_ID) return limitReached(`user_id is limited to ${MAX_USER_ID} characters`);
+      const info = member.user_info ?? null;
+      const infoJson = safeStringify(info);
+      if (infoJson === undefined || Buffer.byteLength(infoJson) > MAX_USER_INFO_BYTES) {
+        return limitReached(`user_info is limited to ${MAX_USER_INFO_BYTES} bytes`);
+      }
+      if (hub.presenceFull(name, userId)) {
+        return limitReached(`At most ${hub.config.maxPresenceMembers} members per presence channel`);
+      }
+      presence = { userId, info };
     }
   }
 
-  const { channel } = hub.join(conn, name, presence);
+  hub.join(conn, name, presence);
   hub.send(
     conn,
     frame(
@@ -96,7 +125,7 @@ function subscribe(hub: Hub, conn: Conn, data: Record<string, unknown>) {
     ),
   );
   if (isCacheChannel(name)) {
-    const last = channel.lastEvent ? (JSON.parse(channel.lastEvent) as { event: string; data: string }) : null;
+    const last = hub.cached(name);
     hub.send(conn, last ? frame(last.event, last.data, name) : frame("pusher:cache_miss", {}, name));
   }
 }
@@ -109,7 +138,7 @@ function signIn(hub: Hub, conn: Conn, data: Record<string, unknown>) {
   const valid = auth && safeEqual(auth, userAuth(hub.config.key, hub.config.secret, conn.socketId, userData));
   if (!valid || typeof id !== "string" || !id) {
     hub.send(conn, errorFrame(CODES.unauthorized, "Invalid sign-in"));
-    conn.ws.close(CODES.unauthorized, "Invalid sign-in");
+    closeWith(conn.ws, CODES.unauthorized, "Invalid sign-in");
     return;
   }
   hub.signIn(conn, id);
@@ -136,7 +165,8 @@ function clientEvent(hub: Hub, conn: Conn, event: string, channel: unknown, data
       ),
     );
   }
-  const payload = typeof data === "string" ? data : JSON.stringify(data ?? null);
+  const payload = typeof data === "string" ? data : safeStringify(data ?? null);
+  if (payload === undefined) return hub.send(conn, errorFrame(null, "Invalid event data"));
   if (Buffer.byteLength(payload) > hub.config.maxEventBytes) {
     return hub.send(conn, errorFrame(null, `Event data too large: at most ${hub.config.maxEventBytes} bytes`));
   }
@@ -159,6 +189,15 @@ function takeToken(hub: Hub, conn: Conn) {
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** JSON.stringify throws on data nested deeper than the stack (a 64 KB frame of `[[[…`). */
+function safeStringify(value: unknown): string | undefined {
+  try {
+    return JSON.stringify(value);
   } catch {
     return undefined;
   }

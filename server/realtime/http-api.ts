@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { type Hub, USER_CHANNEL_PREFIX } from "./hub";
-import { CODES, channelKind, isValidChannelName } from "./protocol";
+import { CODES, channelKind, closeWith, isValidChannelName } from "./protocol";
 import { hmacSha256Hex, md5Hex, safeEqual } from "./signature";
 
 /** The signed HTTP API the `pusher` server SDK talks to. */
@@ -53,7 +53,7 @@ export async function handleApi(hub: Hub, req: IncomingMessage, res: ServerRespo
     const match = /^\/apps\/([^/]+)(\/.*)$/.exec(url.pathname);
     if (!match) throw new ApiError(404, "Not found");
     const [, appId, rest = ""] = match;
-    if (appId !== hub.config.appId) throw new ApiError(404, `Unknown app ${appId}`);
+    if (appId !== hub.config.appId) throw new ApiError(404, "Unknown app");
     const body = await readBody(req);
     authenticate(hub, req.method ?? "GET", url, body);
     const result = route(hub, req.method ?? "GET", rest, url, body);
@@ -75,16 +75,16 @@ function route(hub: Hub, method: string, path: string, url: URL, body: string): 
   if (method === "GET" && path === "/channels") return listChannels(hub, url);
   const users = /^\/channels\/([^/]+)\/users$/.exec(path);
   if (method === "GET" && users?.[1]) {
-    const name = decodeURIComponent(users[1]);
+    const name = decodePathPart(users[1]);
     if (channelKind(name) !== "presence") throw new ApiError(400, "Users can only be listed for presence channels");
     return { users: hub.presenceOf(name).ids.map((id) => ({ id })) };
   }
   const channel = /^\/channels\/([^/]+)$/.exec(path);
-  if (method === "GET" && channel?.[1]) return channelInfo(hub, decodeURIComponent(channel[1]), url);
+  if (method === "GET" && channel?.[1]) return channelInfo(hub, decodePathPart(channel[1]), url);
   const terminate = /^\/users\/([^/]+)\/terminate_connections$/.exec(path);
   if (method === "POST" && terminate?.[1]) {
-    for (const conn of hub.users.get(decodeURIComponent(terminate[1])) ?? []) {
-      conn.ws.close(CODES.unauthorized, "Connection terminated by the server");
+    for (const conn of hub.users.get(decodePathPart(terminate[1])) ?? []) {
+      closeWith(conn.ws, CODES.unauthorized, "Connection terminated by the server");
     }
     return {};
   }
@@ -155,6 +155,7 @@ function authenticate(hub: Hub, method: string, url: URL, body: string) {
     throw new ApiError(401, `auth_timestamp must be within ${hub.config.timestampWindowSeconds} s of server time`);
   }
   if (params.get("auth_version") !== "1.0") throw new ApiError(401, "auth_version must be 1.0");
+  if (params.getAll("auth_signature").length > 1) throw new ApiError(401, "Invalid signature");
   if (body.length > 0 && params.get("body_md5") !== md5Hex(body))
     throw new ApiError(401, "body_md5 does not match the body");
   const signature = params.get("auth_signature") ?? "";
@@ -181,7 +182,21 @@ function parseJson<S extends z.ZodType>(schema: S, body: string): z.output<S> {
   return parsed.data;
 }
 
+/** A percent-encoded path segment; a malformed escape (`%E0%A4%A`) is the client's error. */
+function decodePathPart(part: string) {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new ApiError(400, "Malformed path");
+  }
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
+  if (Number(req.headers["content-length"]) > MAX_BODY_BYTES) {
+    // Said up front: answer at once and close instead of reading a body we would drop.
+    req.resume();
+    return Promise.reject(new ApiError(413, "Request body too large"));
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

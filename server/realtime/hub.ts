@@ -1,7 +1,7 @@
 import { WebSocket } from "ws";
 import type { RealtimeConfig } from "./config";
 import type { Metrics } from "./metrics";
-import { channelKind, frame, isCacheChannel } from "./protocol";
+import { CODES, channelKind, closeWith, frame, isCacheChannel } from "./protocol";
 import type { Webhooks } from "./webhooks";
 
 export type Conn = {
@@ -18,15 +18,23 @@ export type Conn = {
 };
 
 type Member = { info: unknown; connections: number };
-type Channel = { name: string; conns: Set<Conn>; members: Map<string, Member> | null; lastEvent: string | null };
+type Channel = { name: string; conns: Set<Conn>; members: Map<string, Member> | null };
+type CachedEvent = { event: string; data: string; at: number };
 
 export const USER_CHANNEL_PREFIX = "#server-to-user-";
 
-/** Who is connected and subscribed where. All state of the server lives here, in memory. */
+/**
+ * Who is connected and subscribed where. All state of the server lives here, in memory, and all
+ * of it is bounded: a channel exists only while it has subscribers, a connection joins at most
+ * `maxChannelsPerConnection`, and the one thing that outlives its clients, the last event of a
+ * `cache-` channel, expires after `cacheTtlSeconds` with at most `maxCacheChannels` kept.
+ */
 export class Hub {
   readonly conns = new Map<string, Conn>();
   readonly channels = new Map<string, Channel>();
   readonly users = new Map<string, Set<Conn>>();
+  /** Oldest write first (an update moves an entry to the end), so expiry and eviction trim the front. */
+  private readonly cache = new Map<string, CachedEvent>();
 
   constructor(
     readonly config: RealtimeConfig,
@@ -34,22 +42,39 @@ export class Hub {
     readonly webhooks: Webhooks,
   ) {}
 
+  /**
+   * Back-pressure: a connection whose unsent data would pass `maxBufferedBytes` (a phone that
+   * stopped reading) is dropped from every channel and closed with 4100 instead of queueing
+   * more; pusher-js reconnects after a pause and the app catches up from the database.
+   */
   send(conn: Conn, message: string) {
     if (conn.ws.readyState !== WebSocket.OPEN) return;
+    if (conn.ws.bufferedAmount + Buffer.byteLength(message) > this.config.maxBufferedBytes) {
+      this.metrics.overCapacity++;
+      this.disconnect(conn);
+      closeWith(conn.ws, CODES.overCapacity, "Over capacity");
+      return;
+    }
     conn.ws.send(message);
     this.metrics.messagesOut++;
+  }
+
+  /** Whether one more channel would pass the per-connection limit. */
+  atChannelLimit(conn: Conn, name: string) {
+    return !conn.channels.has(name) && conn.channels.size >= this.config.maxChannelsPerConnection;
+  }
+
+  /** Whether a user who is not yet a member would pass the presence channel's member limit. */
+  presenceFull(name: string, userId: string) {
+    const members = this.channels.get(name)?.members;
+    return !!members && !members.has(userId) && members.size >= this.config.maxPresenceMembers;
   }
 
   /** Joins a channel. Returns whether this connection was already in it. */
   join(conn: Conn, name: string, presence?: { userId: string; info: unknown }) {
     let channel = this.channels.get(name);
     if (!channel) {
-      channel = {
-        name,
-        conns: new Set(),
-        members: channelKind(name) === "presence" ? new Map() : null,
-        lastEvent: null,
-      };
+      channel = { name, conns: new Set(), members: channelKind(name) === "presence" ? new Map() : null };
       this.channels.set(name, channel);
     }
     if (channel.conns.has(conn)) return { channel, already: true };
@@ -91,8 +116,7 @@ export class Hub {
       }
     }
     if (channel.conns.size === 0) {
-      // Cache channels keep their last event for the next subscriber.
-      if (!isCacheChannel(name)) this.channels.delete(name);
+      this.channels.delete(name);
       this.webhooks.add({ name: "channel_vacated", channel: name });
     }
   }
@@ -123,15 +147,40 @@ export class Hub {
    */
   publish(name: string, event: string, data: string, opts: { exceptSocketId?: string; userId?: string } = {}) {
     const message = frame(event, data, name, opts.userId ? { user_id: opts.userId } : undefined);
+    if (isCacheChannel(name)) this.remember(name, event, data);
     const channel = this.channels.get(name);
-    if (isCacheChannel(name)) {
-      if (channel) channel.lastEvent = JSON.stringify({ event, data });
-      else
-        this.channels.set(name, { name, conns: new Set(), members: null, lastEvent: JSON.stringify({ event, data }) });
-    }
     if (!channel) return;
     for (const conn of channel.conns) {
       if (conn.socketId !== opts.exceptSocketId) this.send(conn, message);
+    }
+  }
+
+  /** The last event of a cache channel, for a new subscriber; undefined when none or expired. */
+  cached(name: string): { event: string; data: string } | undefined {
+    this.expireCache();
+    return this.cache.get(name);
+  }
+
+  get cacheSize() {
+    return this.cache.size;
+  }
+
+  private remember(name: string, event: string, data: string) {
+    this.cache.delete(name);
+    this.cache.set(name, { event, data, at: Date.now() });
+    this.expireCache();
+    for (const oldest of this.cache.keys()) {
+      if (this.cache.size <= this.config.maxCacheChannels) break;
+      this.cache.delete(oldest);
+    }
+  }
+
+  /** Drops cache entries past their time to live (Pusher keeps them 30 minutes). */
+  expireCache(now = Date.now()) {
+    const oldestKept = now - this.config.cacheTtlSeconds * 1000;
+    for (const [name, entry] of this.cache) {
+      if (entry.at > oldestKept) break;
+      this.cache.delete(name);
     }
   }
 

@@ -7,7 +7,7 @@ import { handleMessage } from "./connection";
 import { handleApi } from "./http-api";
 import { type Conn, Hub } from "./hub";
 import { Metrics } from "./metrics";
-import { CODES, errorFrame, frame, SUPPORTED_PROTOCOL } from "./protocol";
+import { CODES, closeWith, errorFrame, frame, SUPPORTED_PROTOCOL } from "./protocol";
 import { Webhooks } from "./webhooks";
 
 export type RealtimeServer = {
@@ -17,8 +17,8 @@ export type RealtimeServer = {
   readonly hub: Hub;
 };
 
-/** Frames larger than this are cut off by `ws` itself (1009); smaller oversize ones get an error. */
-const WS_HARD_LIMIT = 1024 * 1024;
+/** The least hard frame limit (see `hardFrameLimit`). */
+const WS_HARD_LIMIT = 256 * 1024;
 
 /**
  * A Pusher Channels protocol 7 server: WebSocket clients on /app/{key}, the signed HTTP API
@@ -44,41 +44,84 @@ export function createRealtimeServer(
   let stopping = false;
   let port = 0;
 
+  /** An error in our handling of one request or connection ends that one only, with a log line. */
+  const internalError = (where: string, err: unknown) => {
+    metrics.internalErrors++;
+    log(`[realtime] ${where} failed: ${err instanceof Error ? err.message : String(err)}`);
+  };
+
   const httpServer = http.createServer((req, res) => {
-    const url = new URL(req.url ?? "/", "http://realtime.local");
-    if (url.pathname === "/health") return json(res, 200, { ok: true });
-    if (url.pathname === "/ready") return json(res, stopping ? 503 : 200, { ready: !stopping });
-    if (url.pathname === "/metrics") {
-      res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
-      return res.end(metrics.render({ connections: hub.conns.size, channels: hub.occupied().length }));
+    try {
+      const url = parseUrl(req.url);
+      if (!url) return json(res, 400, { error: "Bad request" });
+      if (url.pathname === "/health") return json(res, 200, { ok: true });
+      if (url.pathname === "/ready") return json(res, stopping ? 503 : 200, { ready: !stopping });
+      if (url.pathname === "/metrics") {
+        res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
+        return res.end(
+          metrics.render({
+            connections: hub.conns.size,
+            channels: hub.occupied().length,
+            cacheChannels: hub.cacheSize,
+            bufferedBytes: bufferedBytes(),
+          }),
+        );
+      }
+      if (url.pathname.startsWith("/apps/")) {
+        return void handleApi(hub, req, res, url).catch((err) => {
+          internalError("HTTP API request", err);
+          res.destroy();
+        });
+      }
+      json(res, 404, { error: "Not found" });
+    } catch (err) {
+      internalError("HTTP request", err);
+      if (res.headersSent) res.destroy();
+      else json(res, 500, { error: "Internal error" });
     }
-    if (url.pathname.startsWith("/apps/")) return void handleApi(hub, req, res, url);
-    json(res, 404, { error: "Not found" });
+  });
+  // Slow or stalled requests must not hold sockets for Node's defaults (minutes).
+  httpServer.headersTimeout = 10_000;
+  httpServer.requestTimeout = 30_000;
+
+  // Frames past this are cut off by `ws` itself (1009) before they are buffered whole; frames
+  // between `maxFrameBytes` and this get a pusher:error and the connection lives on.
+  const hardFrameLimit = Math.max(4 * config.maxFrameBytes, WS_HARD_LIMIT);
+  const wss = new WebSocketServer({ noServer: true, maxPayload: hardFrameLimit });
+  httpServer.on("upgrade", (req, socket, head) => {
+    socket.on("error", () => socket.destroy());
+    try {
+      const url = parseUrl(req.url);
+      if (!url) return void socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+      const match = /^\/app\/([^/]+)$/.exec(url.pathname);
+      if (!match || stopping) return void socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        // Refusals are sent over the socket (pusher:error + close code) so clients know why;
+        // the text is ours, never the key or version the client sent.
+        const refuse = (code: number, message: string) => {
+          ws.on("error", () => {});
+          ws.send(errorFrame(code, message));
+          closeWith(ws, code, message);
+        };
+        if (match[1] !== config.key) return refuse(CODES.appNotFound, "Application does not exist");
+        const protocol = url.searchParams.get("protocol");
+        if (!protocol) return refuse(CODES.noProtocol, "No protocol version supplied");
+        if (Number(protocol) !== SUPPORTED_PROTOCOL)
+          return refuse(CODES.unsupportedProtocol, "Unsupported protocol version");
+        if (hub.conns.size >= config.maxConnections) return refuse(CODES.overQuota, "Over connection quota");
+        accept(ws);
+      });
+    } catch (err) {
+      internalError("WebSocket upgrade", err);
+      socket.destroy();
+    }
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: WS_HARD_LIMIT });
-  httpServer.on("upgrade", (req, socket, head) => {
-    const url = new URL(req.url ?? "/", "http://realtime.local");
-    const match = /^\/app\/([^/]+)$/.exec(url.pathname);
-    if (!match || stopping) {
-      socket.end("HTTP/1.1 404 Not Found\r\n\r\n");
-      return;
-    }
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      // Refusals are sent over the socket (pusher:error + close code) so clients know why.
-      const refuse = (code: number, message: string) => {
-        ws.send(errorFrame(code, message));
-        ws.close(code, message);
-      };
-      if (match[1] !== config.key) return refuse(CODES.appNotFound, `App key ${match[1]} not in this cluster`);
-      const protocol = url.searchParams.get("protocol");
-      if (!protocol) return refuse(CODES.noProtocol, "No protocol version supplied");
-      if (Number(protocol) !== SUPPORTED_PROTOCOL)
-        return refuse(CODES.unsupportedProtocol, `Unsupported protocol version ${protocol}`);
-      if (hub.conns.size >= config.maxConnections) return refuse(CODES.overQuota, "Over connection quota");
-      accept(ws);
-    });
-  });
+  const bufferedBytes = () => {
+    let total = 0;
+    for (const ws of wss.clients) total += ws.bufferedAmount;
+    return total;
+  };
 
   function accept(ws: Conn["ws"]) {
     const conn: Conn = {
@@ -94,18 +137,30 @@ export function createRealtimeServer(
     hub.conns.set(conn.socketId, conn);
     metrics.connectionsTotal++;
     ws.on("message", (data, isBinary) => {
+      // A connection already dropped (4100, an error) may still have frames in flight: ignore
+      // them, or a subscribe among them would put it back into channels it can never leave.
+      if (hub.conns.get(conn.socketId) !== conn) return;
       try {
         handleMessage(hub, conn, data, isBinary);
       } catch (err) {
-        log(`[realtime] message handling failed: ${err instanceof Error ? err.message : String(err)}`);
+        internalError("message handling", err);
+        hub.disconnect(conn);
+        closeWith(ws, CODES.genericReconnect, "Internal server error");
       }
     });
     ws.on("pong", () => {
       conn.lastSeen = Date.now();
       conn.pingSentAt = null;
     });
-    ws.on("close", () => hub.disconnect(conn));
-    ws.on("error", () => hub.disconnect(conn));
+    const drop = () => {
+      try {
+        hub.disconnect(conn);
+      } catch (err) {
+        internalError("disconnect", err);
+      }
+    };
+    ws.on("close", drop);
+    ws.on("error", drop);
     hub.send(
       conn,
       frame("pusher:connection_established", { socket_id: conn.socketId, activity_timeout: config.activityTimeout }),
@@ -115,18 +170,27 @@ export function createRealtimeServer(
   /** Idle clients get a ping (protocol and RFC 6455); no answer within the pong timeout → 4201. */
   const sweepEvery = Math.max(50, Math.min(1000, config.pongTimeoutMs / 2, (config.activityTimeout * 1000) / 2));
   const sweeper = setInterval(() => {
-    const now = Date.now();
+    try {
+      sweep(Date.now());
+    } catch (err) {
+      internalError("keep-alive sweep", err);
+    }
+  }, sweepEvery);
+  sweeper.unref();
+
+  function sweep(now: number) {
+    hub.expireCache(now);
     for (const conn of hub.conns.values()) {
       if (conn.pingSentAt !== null) {
-        if (now - conn.pingSentAt > config.pongTimeoutMs) conn.ws.close(CODES.pongTimeout, "Pong reply not received");
+        if (now - conn.pingSentAt > config.pongTimeoutMs)
+          closeWith(conn.ws, CODES.pongTimeout, "Pong reply not received");
       } else if (now - conn.lastSeen > config.activityTimeout * 1000) {
         conn.pingSentAt = now;
         hub.send(conn, frame("pusher:ping", {}));
         conn.ws.ping();
       }
     }
-  }, sweepEvery);
-  sweeper.unref();
+  }
 
   return {
     hub,
@@ -145,8 +209,8 @@ export function createRealtimeServer(
     async stop() {
       stopping = true;
       clearInterval(sweeper);
-      // 4200: "reconnect now" — clients move to another instance (or this one, restarted).
-      for (const conn of hub.conns.values()) conn.ws.close(CODES.shuttingDown, "Server shutting down");
+      // 4200: "reconnect now" — to this server once it is back (the supervisor restarts it).
+      for (const conn of hub.conns.values()) closeWith(conn.ws, CODES.genericReconnect, "Server shutting down");
       await webhooks.close();
       await new Promise<void>((resolve) => {
         wss.close(() => resolve());
@@ -156,6 +220,15 @@ export function createRealtimeServer(
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
     },
   };
+}
+
+/** The request target as a URL, or null when it is not one (`//:99999`). */
+function parseUrl(target: string | undefined): URL | null {
+  try {
+    return new URL(target ?? "/", "http://realtime.local");
+  } catch {
+    return null;
+  }
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown) {

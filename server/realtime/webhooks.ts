@@ -6,9 +6,14 @@ export type WebhookEvent =
   | { name: "member_added" | "member_removed"; channel: string; user_id: string }
   | { name: "client_event"; channel: string; event: string; data: string; socket_id: string; user_id?: string };
 
+/** Bounds on what an unreachable webhook endpoint can make us hold. */
+const MAX_PENDING_EVENTS = 10_000;
+const MAX_BATCHES_IN_FLIGHT = 100;
+
 /**
  * Collects webhook events for `batchMs` and POSTs them as one signed `{ time_ms, events }`.
- * A failed delivery is retried with exponential back-off, then dropped with a log line.
+ * A failed delivery is retried with exponential back-off, then dropped with a log line. Past
+ * the bounds above, new events and batches are dropped (counted in /metrics) instead of queued.
  */
 export class Webhooks {
   private pending: WebhookEvent[] = [];
@@ -31,6 +36,10 @@ export class Webhooks {
 
   add(event: WebhookEvent) {
     if (!this.opts.url) return;
+    if (this.pending.length >= MAX_PENDING_EVENTS) {
+      this.opts.metrics.webhooksDropped++;
+      return;
+    }
     this.pending.push(event);
     this.timer ??= setTimeout(() => this.flush(), this.opts.batchMs);
   }
@@ -39,9 +48,13 @@ export class Webhooks {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     if (this.pending.length === 0) return;
-    const body = JSON.stringify({ time_ms: Date.now(), events: this.pending });
+    const events = this.pending;
     this.pending = [];
-    this.deliver(body, 1);
+    if (this.inFlight.size + this.retryTimers.size >= MAX_BATCHES_IN_FLIGHT) {
+      this.opts.metrics.webhooksDropped += events.length;
+      return;
+    }
+    this.deliver(JSON.stringify({ time_ms: Date.now(), events }), 1);
   }
 
   private deliver(body: string, attempt: number) {

@@ -38,7 +38,7 @@ export type ClientOpts = {
 type Authorizers = Pick<Options, "channelAuthorization" | "userAuthentication">;
 
 /** The official pusher-js client (Node build) on our server, with the given authorizers. */
-export function pusherJs(rt: Running, auth: Authorizers) {
+export function pusherJs(rt: Pick<Running, "port">, auth: Authorizers) {
   return new PusherClient(APP.key, {
     cluster: "mt1",
     wsHost: "127.0.0.1",
@@ -51,7 +51,7 @@ export function pusherJs(rt: Running, auth: Authorizers) {
 }
 
 /** pusher-js authorizing with the official server SDK (no app in between). */
-export function connectClient(rt: Running, opts: ClientOpts = {}) {
+export function connectClient(rt: Pick<Running, "port">, opts: ClientOpts = {}) {
   const signer = new PusherServer({ ...APP, secret: opts.secret ?? APP.secret, host: "127.0.0.1" });
   return pusherJs(rt, {
     channelAuthorization: {
@@ -95,7 +95,7 @@ export function nextEvent<T = unknown>(channel: Channel, event: string) {
 
 /** A bare WebSocket for protocol edge cases the official client never produces. */
 export async function rawClient(
-  rt: Running,
+  rt: Pick<Running, "port">,
   path = `/app/${APP.key}?protocol=7&client=test&version=1`,
   opts: WebSocket.ClientOptions = {},
 ) {
@@ -129,7 +129,7 @@ export async function rawClient(
   return { ws, frames, next, send, closed };
 }
 
-export async function rawConnected(rt: Running) {
+export async function rawConnected(rt: Pick<Running, "port">) {
   const raw = await rawClient(rt);
   const established = await raw.next((f) => f.event === "pusher:connection_established");
   return { ...raw, socketId: (established.data as { socket_id: string }).socket_id };
@@ -142,7 +142,7 @@ export function signChannel(socketId: string, channel: string, channelData?: str
 
 /** A hand-signed HTTP API request, so tests can send what the SDK never would. */
 export function signedFetch(
-  rt: Running,
+  rt: Pick<Running, "url">,
   method: "GET" | "POST",
   path: string,
   opts: {

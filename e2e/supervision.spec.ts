@@ -1,0 +1,71 @@
+import { execFileSync } from "node:child_process";
+import { expect, type Page, test } from "@playwright/test";
+import { openAs, PLAYER_31, queueItem, STAFF_VIKRAM, send, thread, unique } from "./helpers";
+
+/**
+ * `npm start` (the Playwright web server) supervises the realtime server: killed with -9, it is
+ * back within 2 s while the web app keeps answering, and a message sent in the gap is stored and
+ * reaches staff once, when their client resyncs after reconnecting.
+ */
+
+const realtimePort = Number(process.env.E2E_REALTIME_PORT ?? 6201);
+const health = `http://127.0.0.1:${realtimePort}/health`;
+const bubble = (page: Page, text: string) => thread(page).getByRole("listitem").filter({ hasText: text });
+
+/** The process listening on the realtime port (the supervisor's child). */
+function realtimePid() {
+  const out = execFileSync("ss", ["-Hltnp", `sport = :${realtimePort}`], { encoding: "utf8" });
+  const pid = /pid=(\d+)/.exec(out)?.[1];
+  if (!pid) throw new Error(`nothing listens on ${realtimePort}: ${out}`);
+  return Number(pid);
+}
+
+const realtimeUp = async () => {
+  try {
+    return (await fetch(health)).ok;
+  } catch {
+    return false;
+  }
+};
+
+test("a killed realtime server is back within 2 s and a message sent meanwhile reaches staff once", async ({
+  browser,
+  request,
+}) => {
+  const staff = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);
+  const player = await openAs(browser, PLAYER_31.email, /\/player/);
+  const first = unique("before the restart");
+  await send(player.page, first);
+  await expect(queueItem(staff.page, PLAYER_31.name).first()).toContainText(first);
+  await queueItem(staff.page, PLAYER_31.name).first().click();
+  await expect(bubble(staff.page, first)).toBeVisible();
+
+  const pid = realtimePid();
+  process.kill(pid, "SIGKILL");
+  const killedAt = Date.now();
+  expect(await realtimeUp()).toBe(false);
+
+  // The gap: the web app answers and stores what the player sends.
+  expect((await request.get("/sign-in")).ok()).toBe(true);
+  const during = unique("sent while realtime was down");
+  await send(player.page, during);
+  await expect(bubble(player.page, during)).toContainText(/Sent|Delivered|Read/);
+  const sentInGap = !(await realtimeUp());
+
+  await expect.poll(realtimeUp, { timeout: 2000, intervals: [50] }).toBe(true);
+  expect(Date.now() - killedAt).toBeLessThan(2000);
+  expect(realtimePid()).not.toBe(pid);
+
+  // Staff catch up once their client reconnects; the message shows once.
+  await expect(bubble(staff.page, during)).toHaveCount(1, { timeout: 20_000 });
+  // A message after the restart arrives live behind it; the gap message is still there once.
+  const after = unique("after the restart");
+  await send(player.page, after);
+  await expect(bubble(staff.page, after)).toHaveCount(1);
+  await expect(bubble(staff.page, during)).toHaveCount(1);
+  // Only meaningful if the send really fell in the gap; the 0.5 s back-off makes it so.
+  expect(sentInGap).toBe(true);
+
+  await player.context.close();
+  await staff.context.close();
+});
