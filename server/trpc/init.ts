@@ -3,6 +3,7 @@ import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Db } from "@/db/client";
 import type { Role } from "@/db/schema";
+import { mayReadThread, type Viewer } from "../chat/access";
 import type { ChatDeps } from "../chat/actions";
 import { findPlayer, findStaff } from "../chat/actors";
 import { SOCKET_ID_HEADER } from "../chat/channels";
@@ -92,3 +93,17 @@ export const staffProcedure = authedProcedure.use(async ({ ctx, next }) => {
   if (!member) throw new TRPCError({ code: "FORBIDDEN", message: "Only staff can do this" });
   return next({ ctx: { staff: member } });
 });
+
+/**
+ * The thread a procedure reads or writes, checked by the one rule (server/chat/access.ts) that
+ * the REST routes and channel authorization use too. Returns the input for chaining.
+ */
+export function inThread<T extends { playerId: number }>(
+  ctx: { player?: Viewer["player"]; staff?: Viewer["staff"] },
+  input: T,
+): T {
+  if (!mayReadThread({ player: ctx.player ?? null, staff: ctx.staff ?? null }, input.playerId)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Not your conversation" });
+  }
+  return input;
+}

@@ -5,7 +5,7 @@ import { markStaffMessagesRead, sendAsPlayer, waitingStatus } from "../../chat/a
 import { sendMessageInput, sinceInput, threadPageInput } from "../../chat/inputs";
 import { messagesSince, threadPage } from "../../chat/messages";
 import { forPlayer } from "../../chat/player-view";
-import { createTRPCRouter, playerProcedure } from "../init";
+import { createTRPCRouter, inThread, playerProcedure } from "../init";
 
 /** The player portal's API: always the signed-in player's own thread, never another's. */
 export const chatRouter = createTRPCRouter({
@@ -25,11 +25,15 @@ export const chatRouter = createTRPCRouter({
 
   history: playerProcedure
     .input(threadPageInput)
-    .query(async ({ ctx, input }) => forPlayer(await threadPage(ctx.db, { ...input, playerId: ctx.player.id }))),
+    .query(async ({ ctx, input }) =>
+      forPlayer(await threadPage(ctx.db, inThread(ctx, { ...input, playerId: ctx.player.id }))),
+    ),
 
   since: playerProcedure
     .input(sinceInput)
-    .query(async ({ ctx, input }) => forPlayer(await messagesSince(ctx.db, { ...input, playerId: ctx.player.id }))),
+    .query(async ({ ctx, input }) =>
+      forPlayer(await messagesSince(ctx.db, inThread(ctx, { ...input, playerId: ctx.player.id }))),
+    ),
 
   markRead: playerProcedure
     .input(z.strictObject({ upToSeq: z.number().int().positive() }))
