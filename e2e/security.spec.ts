@@ -18,6 +18,7 @@ test("signing out in one tab closes the other tab's live connection and sends it
   await expect(first).toHaveURL(/\/sign-in/);
   // The server ended the session's connections; the second tab finds the session gone.
   await expect(second).toHaveURL(/\/sign-in/);
+  await expect(second.getByRole("status").filter({ hasText: "You were signed out" })).toBeVisible();
   await context.close();
 });
 

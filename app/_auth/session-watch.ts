@@ -18,7 +18,7 @@ export function watchSession(client: Pusher) {
   const onError = async (event: { type?: string; data?: { code?: number } } | undefined) => {
     if (event?.type !== "PusherError" || event.data?.code !== TERMINATED) return;
     const session = await authClient.getSession().catch(() => null);
-    if (session && !session.data && !session.error) window.location.assign("/sign-in");
+    if (session && !session.data && !session.error) window.location.assign("/sign-in?ended");
     else client.connect(); // another device's session ended, or we could not tell: carry on
   };
   client.connection.bind("error", onError);

@@ -6,10 +6,9 @@ vi.stubEnv("PUSHER_PUBLIC_PORT", "443");
 vi.stubEnv("PUSHER_USE_TLS", "true");
 vi.stubEnv("NEXT_PUBLIC_ONESIGNAL_APP_ID", "4b9a6b5e-2f3c-4d1a-9e8f-7a6b5c4d3e2f");
 
-describe("security headers and cookies", async () => {
-  const { securityHeaders } = await import("@/server/http/security-headers");
-
-  it("allow only the app's origin, the realtime server and OneSignal's SDK; no framing", () => {
+describe("security headers and cookies", () => {
+  it("allow only the app's origin, the realtime server and OneSignal's SDK; no framing", async () => {
+    const { securityHeaders } = await import("@/server/http/security-headers");
     const headers = securityHeaders({ host: "floor.example", dev: false });
     const csp = headers["content-security-policy"] ?? "";
     expect(csp).toContain("default-src 'self'");
