@@ -95,6 +95,14 @@ describe.each(testDbKinds)("security findings on %s", (kind) => {
       const body = await res.json();
       expect(body.error.message).toMatch(/^Something went wrong on our side \(reference [0-9a-f]{8}\)\.$/);
     });
+    it("a realtime auth fault answers with a reference id and no SQL", async () => {
+      const broken = { ...deps, db: brokenDb(deps) };
+      const res = await authorizeChannel(broken, channelAuthRequest(player29, "private-player-29"));
+      expect(res.status).toBe(500);
+      const text = await res.text();
+      expect(text).toMatch(/Something went wrong on our side \(reference [0-9a-f]{8}\)/);
+      expect(text).not.toMatch(/select|chat_messages|params/i);
+    });
   });
 
   describe("3. channel names are canonical", () => {
