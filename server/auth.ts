@@ -10,12 +10,14 @@ import { getDb } from "./db";
 import { getPublisher } from "./publisher";
 import { endRealtimeSession } from "./revocation";
 
-export type AuthHooks = {
+export type AuthOptions = {
   /** A session ended (sign-out, expiry clean-up, deactivation): its live connections must end too. */
   onSessionEnded?: (session: { id: string; userId: string }) => Promise<void>;
+  /** Default AUTH_SIGN_IN_LIMIT_PER_MINUTE; tests that sign in often raise it. */
+  signInLimitPerMinute?: number;
 };
 
-export function createAuth(db: Db, hooks: AuthHooks = {}) {
+export function createAuth(db: Db, options: AuthOptions = {}) {
   return betterAuth({
     appName: "Floorline",
     baseURL: env.APP_URL,
@@ -55,14 +57,16 @@ export function createAuth(db: Db, hooks: AuthHooks = {}) {
         },
         delete: {
           after: async (session) => {
-            await hooks.onSessionEnded?.({ id: session.id, userId: session.userId });
+            await options.onSessionEnded?.({ id: session.id, userId: session.userId });
           },
         },
       },
     },
     rateLimit: {
       enabled: true,
-      customRules: { "/sign-in/email": { window: 60, max: env.AUTH_SIGN_IN_LIMIT_PER_MINUTE } },
+      customRules: {
+        "/sign-in/email": { window: 60, max: options.signInLimitPerMinute ?? env.AUTH_SIGN_IN_LIMIT_PER_MINUTE },
+      },
     },
     advanced: { defaultCookieAttributes: { httpOnly: true, sameSite: "lax" } },
     plugins: [nextCookies()],

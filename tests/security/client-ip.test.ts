@@ -44,7 +44,7 @@ describe("the sign-in limit behind the front door", () => {
     const handle = openPglite();
     await migrate(handle);
     await seedDemoData(handle.db);
-    const auth = createAuth(handle.db);
+    const auth = createAuth(handle.db, { signInLimitPerMinute: 10 });
     const door = frontDoor({ proxies: parseProxyList(trusted), dev: false });
     const server = http.createServer(async (req, res) => {
       door(req, res);
