@@ -15,7 +15,7 @@ import {
 } from "./helpers";
 
 /**
- * Faults with real processes: a stack of our own (private Postgres, realtime server, `next start`)
+ * Faults with real processes: a stack of our own (private Postgres, realtime server, the web server as `npm start` runs it)
  * whose parts these tests kill and restart, beside the suite's usual server. Each test ends
  * with the same check: every acknowledged message stored once and shown once, in order, on both
  * portals, and the staff queue and the player's queue status agree with the database.

@@ -4,6 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import Pusher, { type Channel } from "pusher-js";
 import { createContext, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { BrowserRealtimeConfig } from "@/env";
+import { watchSession } from "../_auth/session-watch";
 import { isFinalError } from "../_trpc/query-client";
 import { setCurrentSocketId } from "./socket-id";
 
@@ -70,6 +71,7 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
       channelAuthorization: { endpoint: "/api/realtime/auth", transport: "ajax" },
       userAuthentication: { endpoint: "/api/realtime/user-auth", transport: "ajax" },
     });
+    const stopWatchingSession = watchSession(client);
     let wasConnected = false;
     client.connection.bind("state_change", ({ current }: { current: ConnectionState }) => {
       setState(current);
@@ -85,6 +87,7 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
     setPusher(client);
     const pending = retries.current;
     return () => {
+      stopWatchingSession();
       for (const r of pending.values()) clearTimeout(r.timer);
       pending.clear();
       setCurrentSocketId(null);
@@ -171,6 +174,22 @@ export function useChannel(name: string | null) {
     };
   }, [name, acquire, release]);
   return channel;
+}
+
+/** Calls the latest `handler` for each of `events` on `channel` (a fixed list per component). */
+export function useEvents<T>(channel: Channel | null, events: readonly string[], handler: (data: T) => void) {
+  const latest = useRef(handler);
+  latest.current = handler;
+  const key = events.join(" ");
+  useEffect(() => {
+    if (!channel) return;
+    const names = key.split(" ");
+    const listener = (data: T) => latest.current(data);
+    for (const name of names) channel.bind(name, listener);
+    return () => {
+      for (const name of names) channel.unbind(name, listener);
+    };
+  }, [channel, key]);
 }
 
 /** Calls the latest `handler` for each `event` on `channel`. */

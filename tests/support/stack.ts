@@ -1,6 +1,6 @@
 /**
  * The whole app as real processes on loopback, each one stoppable on its own: a private Postgres
- * (never the shared one), our realtime server, and the production web server (`next start`, so
+ * (never the shared one), our realtime server, and the production web server (server/http/serve.ts, so
  * `next build` must have run). The fault tests and `npm run soak` kill and restart these.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -32,7 +32,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 
 const answers = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
 
-/** A child process in its own process group (tsx and next start children of their own): kill takes all. */
+/** A child process in its own process group (tsx starts children of its own): kill takes all. */
 export class Managed {
   private child: ChildProcess | null = null;
   readonly logs: string[] = [];
@@ -191,10 +191,11 @@ export async function startStack(basePort: number): Promise<Stack> {
     shared,
     `http://127.0.0.1:${realtimePort}/health`,
   );
+  // The way `npm start` runs it: Next.js behind our front door (server/http/serve.ts).
   const web = new Managed(
     "web",
-    bin("next"),
-    ["start", "-p", String(webPort)],
+    process.execPath,
+    ["--import", "tsx", "server/http/serve.ts"],
     {
       ...shared,
       NODE_ENV: "production",
