@@ -50,7 +50,8 @@ export default defineConfig({
   webServer: {
     command: process.env.TEST_DATABASE_URL ? "npm start" : "rm -rf .data/e2e .data/e2e.lock && npm start",
     url: `${baseURL}/sign-in`,
-    timeout: 240_000,
+    // It builds first (npm start) — minutes on a busy 2-core machine.
+    timeout: 600_000,
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",
