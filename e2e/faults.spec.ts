@@ -127,7 +127,8 @@ async function expectConsistent(opts: { player: Page; staff: Page; playerId: num
       [playerId],
     )
   ).rows;
-  const statusLine = player.locator(".status-line");
+  // The queue status line (the slow-down notice below the thread shares its style).
+  const statusLine = player.locator(".status-line").first();
   if (open?.status === "in_progress") await expect(statusLine).toHaveText("A staff member is with you.");
   else if (open?.status === "waiting") await expect(statusLine).toContainText(`you are number ${open.position} in`);
   else await expect(statusLine).toHaveText("");
