@@ -127,7 +127,8 @@ async function expectConsistent(opts: { player: Page; staff: Page; playerId: num
       [playerId],
     )
   ).rows;
-  const statusLine = player.locator(".status-line");
+  // The queue status line (the slow-down notice below the thread shares its style).
+  const statusLine = player.locator(".status-line").first();
   if (open?.status === "in_progress") await expect(statusLine).toHaveText("A staff member is with you.");
   else if (open?.status === "waiting") await expect(statusLine).toContainText(`you are number ${open.position} in`);
   else await expect(statusLine).toHaveText("");
@@ -211,28 +212,31 @@ test("portals opened while Postgres is down hear and send once it is back", asyn
   // Asha already holds player 29's chat (the first test): she can answer it.
   const staff = await open(browser, STAFF_ASHA, /\/staff/);
   const player = await open(browser, PLAYER_29, /\/player/);
-  // The staff page loads while the database is up, but every call it then makes reaches the
-  // server only once the database is down; the player's page is opened during the outage.
+  // Both pages load while the database is up, but every call they then make reaches the server
+  // only once it is down: their first loads, subscriptions and the player's own record all fail.
   let release!: () => void;
   const databaseDown = new Promise<void>((r) => {
     release = r;
   });
-  await staff.page.goto("about:blank");
-  await staff.page.route("**/api/**", async (route) => {
-    await databaseDown;
-    await route.continue();
-  });
-  await staff.page.goto("/staff");
-  await player.page.goto("about:blank");
+  for (const [page, path] of [
+    [staff.page, "/staff"],
+    [player.page, "/player"],
+  ] as const) {
+    await page.goto("about:blank");
+    await page.route("**/api/**", async (route) => {
+      await databaseDown;
+      await route.continue();
+    });
+    await page.goto(path);
+  }
   stack.postgres.stop();
   const stoppedAt = Date.now();
   release();
-  await player.page.goto("/player");
   await expect(banner(staff.page)).toBeVisible({ timeout: 20_000 });
   await expect(banner(player.page)).toBeVisible({ timeout: 20_000 });
   await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - stoppedAt))));
   stack.postgres.start();
-  await staff.page.unroute("**/api/**");
+  for (const page of [staff.page, player.page]) await page.unroute("**/api/**");
 
   // No reload: both portals heal by themselves, then hear what comes next.
   for (const page of [staff.page, player.page]) await expect(banner(page)).toHaveCount(0, { timeout: 40_000 });

@@ -226,20 +226,3 @@ test("a staff reply queued in one chat keeps retrying while another chat is open
   await expect(bubble(staff.page, reply)).toContainText(/Sent|Delivered|Read/);
   for (const c of [staff, first, second]) await c.context.close();
 });
-
-test("a page whose session has ended is sent to sign in when it next subscribes", async ({ browser }) => {
-  const player = await openAs(browser, PLAYER_29.email, /\/player/);
-  const banner = player.page.getByRole("status").filter({ hasText: "Reconnecting…" });
-  await expect(thread(player.page)).toBeVisible();
-  // Signed out in another tab (the session is gone); this tab only finds out when it subscribes again.
-  const other = await player.context.newPage();
-  await other.goto("/player");
-  await other.getByRole("button", { name: "Sign out" }).click();
-  await expect(other).toHaveURL(/\/sign-in/);
-  await player.context.setOffline(true);
-  await expect(banner).toBeVisible({ timeout: 20_000 });
-  await player.context.setOffline(false);
-  // The channel authorizer answers 401: not retried, the user is sent to sign in.
-  await expect(player.page).toHaveURL(/\/sign-in\?next=%2Fplayer/, { timeout: 20_000 });
-  await player.context.close();
-});
