@@ -33,32 +33,51 @@ export const realtimeEnvVars = {
     default: "1000",
     description: "cache- channel events kept at once; the oldest goes first",
   },
+  REALTIME_ADAPTER: {
+    default: "local",
+    description: "where nodes share state: local (one node, in memory) or redis (several nodes on REDIS_URL)",
+  },
+  REDIS_URL: { default: "", description: "Redis for REALTIME_ADAPTER=redis (redis://host:port/db)" },
+  REALTIME_REDIS_PREFIX: { default: "floorline:realtime:", description: "prefix of this cluster's Redis keys" },
+  REALTIME_NODE_TTL_SECONDS: {
+    default: "10",
+    description: "a node silent this long is dead: its members and subscriptions are removed",
+  },
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().positive();
 
-const schema = z.object({
-  PUSHER_APP_ID: z.string().min(1),
-  PUSHER_KEY: z.string().min(1),
-  PUSHER_SECRET: z.string().min(1),
-  REALTIME_HOST: z.string().min(1),
-  REALTIME_PORT: port,
-  REALTIME_MAX_CONNECTIONS: positive,
-  REALTIME_ACTIVITY_TIMEOUT_SECONDS: positive,
-  REALTIME_PONG_TIMEOUT_MS: positive,
-  REALTIME_CLIENT_EVENTS: z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1"),
-  REALTIME_CLIENT_EVENTS_PER_SECOND: positive,
-  REALTIME_MAX_EVENT_BYTES: positive,
-  REALTIME_MAX_FRAME_BYTES: positive,
-  REALTIME_WEBHOOK_URL: z.union([z.literal(""), z.url()]),
-  REALTIME_WEBHOOK_BATCH_MS: z.coerce.number().int().min(0),
-  REALTIME_MAX_CHANNELS_PER_CONNECTION: positive,
-  REALTIME_MAX_PRESENCE_MEMBERS: positive,
-  REALTIME_MAX_BUFFERED_BYTES: positive,
-  REALTIME_CACHE_TTL_SECONDS: positive,
-  REALTIME_MAX_CACHE_CHANNELS: positive,
-});
+const schema = z
+  .object({
+    PUSHER_APP_ID: z.string().min(1),
+    PUSHER_KEY: z.string().min(1),
+    PUSHER_SECRET: z.string().min(1),
+    REALTIME_HOST: z.string().min(1),
+    REALTIME_PORT: port,
+    REALTIME_MAX_CONNECTIONS: positive,
+    REALTIME_ACTIVITY_TIMEOUT_SECONDS: positive,
+    REALTIME_PONG_TIMEOUT_MS: positive,
+    REALTIME_CLIENT_EVENTS: z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1"),
+    REALTIME_CLIENT_EVENTS_PER_SECOND: positive,
+    REALTIME_MAX_EVENT_BYTES: positive,
+    REALTIME_MAX_FRAME_BYTES: positive,
+    REALTIME_WEBHOOK_URL: z.union([z.literal(""), z.url()]),
+    REALTIME_WEBHOOK_BATCH_MS: z.coerce.number().int().min(0),
+    REALTIME_MAX_CHANNELS_PER_CONNECTION: positive,
+    REALTIME_MAX_PRESENCE_MEMBERS: positive,
+    REALTIME_MAX_BUFFERED_BYTES: positive,
+    REALTIME_CACHE_TTL_SECONDS: positive,
+    REALTIME_MAX_CACHE_CHANNELS: positive,
+    REALTIME_ADAPTER: z.enum(["local", "redis"]),
+    REDIS_URL: z.union([z.literal(""), z.url().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
+    REALTIME_REDIS_PREFIX: z.string().min(1),
+    REALTIME_NODE_TTL_SECONDS: z.coerce.number().positive(),
+  })
+  .refine((e) => e.REALTIME_ADAPTER !== "redis" || e.REDIS_URL, {
+    path: ["REDIS_URL"],
+    error: "is required with REALTIME_ADAPTER=redis",
+  });
 
 export type RealtimeConfig = {
   appId: string;
@@ -87,6 +106,12 @@ export type RealtimeConfig = {
   maxBufferedBytes: number;
   cacheTtlSeconds: number;
   maxCacheChannels: number;
+  adapter: "local" | "redis";
+  redisUrl: string;
+  /** Keys of one cluster start with this (then the app id), so clusters can share a Redis. */
+  redisPrefix: string;
+  /** A node that has not renewed its heartbeat for this long is removed by the others. */
+  nodeTtlSeconds: number;
 };
 
 export function realtimeConfigFromEnv(env: Record<string, string | undefined> = process.env): RealtimeConfig {
@@ -122,6 +147,10 @@ export function realtimeConfigFromEnv(env: Record<string, string | undefined> = 
     maxBufferedBytes: e.REALTIME_MAX_BUFFERED_BYTES,
     cacheTtlSeconds: e.REALTIME_CACHE_TTL_SECONDS,
     maxCacheChannels: e.REALTIME_MAX_CACHE_CHANNELS,
+    adapter: e.REALTIME_ADAPTER,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REALTIME_REDIS_PREFIX,
+    nodeTtlSeconds: e.REALTIME_NODE_TTL_SECONDS,
   };
 }
 
