@@ -213,8 +213,8 @@ export class RedisAdapter implements Adapter {
     if (this.stopped || !this.shared() || !this.dirty) return;
     this.dirty = false;
     try {
-      await this.beat();
       const removed = new Set((await this.reap(this.nodeId, false)).map((r) => `${r.name}\n${r.userId ?? ""}`));
+      await this.beat();
       for (const sub of this.node.localSubscriptions()) {
         const t = await this.script("rtJoin", sub.name, sub.userId ?? "", JSON.stringify(sub.info ?? null));
         const key = `${sub.name}\n${sub.userId ?? ""}`;

@@ -1,4 +1,5 @@
-import { createHash, createHmac } from "node:crypto";
+import { createHash, createHmac, randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
 import PusherServer from "pusher";
 import PusherClient, { type Channel, type Options } from "pusher-js";
 import { afterEach } from "vitest";
@@ -20,12 +21,65 @@ export type Running = {
 
 /** Our server on a free loopback port, with the official SDK pointed at it. */
 export async function startRealtime(overrides: Partial<RealtimeConfig> = {}): Promise<Running> {
+  if (process.env.REALTIME_CONFORMANCE === "cluster") return startPair(overrides);
+  return startNode(overrides);
+}
+
+async function startNode(overrides: Partial<RealtimeConfig> = {}): Promise<Running> {
   const config = realtimeConfig({ ...APP, host: "127.0.0.1", port: 0, ...overrides });
   const logs: string[] = [];
   const server = createRealtimeServer(config, { log: (m) => logs.push(m) });
   const { port } = await server.start();
   const sdk = new PusherServer({ ...APP, host: "127.0.0.1", port: String(port), useTLS: false });
   return { server, port, config, sdk, url: `http://127.0.0.1:${port}`, logs, close: () => server.stop() };
+}
+
+/** The Redis the cluster tests use; each test gets key prefix of its own, removed after it. */
+export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export function testRedisPrefix() {
+  return `floorline-test:${randomUUID()}:`;
+}
+
+/** Deletes every key under a test's prefix (never anything else on the shared Redis). */
+export async function dropRedisPrefix(prefix: string) {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Options for one node of a Redis cluster under a test's own prefix. */
+export function clusterNode(prefix: string, overrides: Partial<RealtimeConfig> = {}): Partial<RealtimeConfig> {
+  return { adapter: "redis", redisUrl: TEST_REDIS_URL, redisPrefix: prefix, ...overrides };
+}
+
+/**
+ * The same suite against two nodes on one Redis: the SDK (HTTP API) talks to node A, every
+ * client connects to node B, so each event and each answer crosses the cluster. `server` is B,
+ * whose hub holds the clients' sockets.
+ */
+async function startPair(overrides: Partial<RealtimeConfig> = {}): Promise<Running> {
+  const prefix = testRedisPrefix();
+  const a = await startNode(clusterNode(prefix, overrides));
+  const b = await startNode(clusterNode(prefix, overrides));
+  return {
+    ...b,
+    sdk: a.sdk,
+    url: a.url,
+    logs: b.logs,
+    close: async () => {
+      await Promise.all([a.close(), b.close()]);
+      await dropRedisPrefix(prefix);
+    },
+  };
 }
 
 export type ClientOpts = {
