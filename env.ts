@@ -44,6 +44,12 @@ export const env = createEnv({
     PUSHER_PUBLIC_PORT: port.optional(),
     REALTIME_HOST: z.string().min(1).default("127.0.0.1"),
     REALTIME_PORT: port.default(6001),
+    // Shared state of several web instances (and realtime nodes); unset → the database.
+    REDIS_URL: z
+      .url()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .optional(),
+    REDIS_PREFIX: z.string().min(1).default("floorline:"),
   },
   client: {},
   experimental__runtimeEnv: {},

@@ -5,8 +5,9 @@ import type { Db } from "@/db/client";
 import * as schema from "@/db/schema";
 import { env } from "@/env";
 import { getDb } from "./db";
+import { sharedAuthStorage } from "./shared-state";
 
-export function createAuth(db: Db) {
+export function createAuth(db: Db, shared = sharedAuthStorage({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX })) {
   return betterAuth({
     appName: "Floorline",
     baseURL: env.APP_URL,
@@ -20,6 +21,7 @@ export function createAuth(db: Db) {
         session: schema.session,
         account: schema.account,
         verification: schema.verification,
+        rateLimit: schema.rateLimit,
       },
     }),
     // The club creates accounts; nobody signs themselves up as staff.
@@ -29,9 +31,11 @@ export function createAuth(db: Db) {
         role: { type: ["player", "staff", "admin"], required: false, defaultValue: "player", input: false },
       },
     },
-    session: { cookieCache: { enabled: true, maxAge: 60 } },
+    secondaryStorage: shared.secondaryStorage,
+    session: { cookieCache: { enabled: true, maxAge: 60 }, storeSessionInDatabase: shared.storeSessionInDatabase },
     rateLimit: {
       enabled: true,
+      storage: shared.rateLimitStorage,
       customRules: { "/sign-in/email": { window: 60, max: env.AUTH_SIGN_IN_LIMIT_PER_MINUTE } },
     },
     advanced: { defaultCookieAttributes: { httpOnly: true, sameSite: "lax" } },

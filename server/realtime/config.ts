@@ -38,7 +38,7 @@ export const realtimeEnvVars = {
     description: "where nodes share state: local (one node, in memory) or redis (several nodes on REDIS_URL)",
   },
   REDIS_URL: { default: "", description: "Redis for REALTIME_ADAPTER=redis (redis://host:port/db)" },
-  REALTIME_REDIS_PREFIX: { default: "floorline:realtime:", description: "prefix of this cluster's Redis keys" },
+  REDIS_PREFIX: { default: "floorline:", description: "prefix of Floorline's Redis keys (one per deployment)" },
   REALTIME_NODE_TTL_SECONDS: {
     default: "10",
     description: "a node silent this long is dead: its members and subscriptions are removed",
@@ -71,7 +71,7 @@ const schema = z
     REALTIME_MAX_CACHE_CHANNELS: positive,
     REALTIME_ADAPTER: z.enum(["local", "redis"]),
     REDIS_URL: z.union([z.literal(""), z.url().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
-    REALTIME_REDIS_PREFIX: z.string().min(1),
+    REDIS_PREFIX: z.string().min(1),
     REALTIME_NODE_TTL_SECONDS: z.coerce.number().positive(),
   })
   .refine((e) => e.REALTIME_ADAPTER !== "redis" || e.REDIS_URL, {
@@ -108,7 +108,7 @@ export type RealtimeConfig = {
   maxCacheChannels: number;
   adapter: "local" | "redis";
   redisUrl: string;
-  /** Keys of one cluster start with this (then the app id), so clusters can share a Redis. */
+  /** Floorline's keys start with this (the realtime ones then `realtime:{app id}:`), so deployments can share a Redis. */
   redisPrefix: string;
   /** A node that has not renewed its heartbeat for this long is removed by the others. */
   nodeTtlSeconds: number;
@@ -149,7 +149,7 @@ export function realtimeConfigFromEnv(env: Record<string, string | undefined> = 
     maxCacheChannels: e.REALTIME_MAX_CACHE_CHANNELS,
     adapter: e.REALTIME_ADAPTER,
     redisUrl: e.REDIS_URL,
-    redisPrefix: e.REALTIME_REDIS_PREFIX,
+    redisPrefix: e.REDIS_PREFIX,
     nodeTtlSeconds: e.REALTIME_NODE_TTL_SECONDS,
   };
 }

@@ -150,7 +150,7 @@ export class RedisAdapter implements Adapter {
     private readonly log: (msg: string) => void,
     private readonly metrics: Metrics,
   ) {
-    this.prefix = `${config.redisPrefix}${config.appId}:`;
+    this.prefix = `${config.redisPrefix}realtime:${config.appId}:`;
     const options = {
       // Fail fast while Redis is away: the node then answers for itself instead of waiting.
       enableOfflineQueue: false,

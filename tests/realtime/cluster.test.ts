@@ -153,7 +153,7 @@ describe("a node that dies", () => {
     const dying = await spawnRealtime({
       REALTIME_ADAPTER: "redis",
       REDIS_URL: TEST_REDIS_URL,
-      REALTIME_REDIS_PREFIX: prefix,
+      REDIS_PREFIX: prefix,
       REALTIME_NODE_TTL_SECONDS: String(ttl),
     });
     processes.push(dying);
