@@ -19,9 +19,9 @@ export async function signIn(page: Page, email: string, landing: RegExp) {
   await expect(page).toHaveURL(landing);
 }
 
-/** A signed-in page in its own browser context (its own cookies, storage and network). */
-export async function openAs(browser: Browser, email: string, landing: RegExp) {
-  const context = await browser.newContext();
+/** A signed-in page in its own browser context (its own cookies, storage and network); `baseURL` picks a web instance. */
+export async function openAs(browser: Browser, email: string, landing: RegExp, baseURL?: string) {
+  const context = await browser.newContext(baseURL ? { baseURL } : {});
   const page = await context.newPage();
   page.on("pageerror", (err) => {
     throw err;

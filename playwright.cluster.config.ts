@@ -1,0 +1,44 @@
+import { randomUUID } from "node:crypto";
+import { defineConfig } from "@playwright/test";
+import base from "./playwright.config";
+
+/**
+ * The live chat across a cluster: web A with realtime node A, web B with node B, one Postgres
+ * (TEST_DATABASE_URL) and one Redis. Players use A, staff use B, so every event crosses nodes.
+ * Runs after the main suite (`npm test`), whose `npm start` has built the app.
+ */
+const ports = {
+  webA: Number(process.env.E2E_PORT ?? 3210),
+  realtimeA: Number(process.env.E2E_REALTIME_PORT ?? 6201),
+  webB: Number(process.env.E2E_PORT_B ?? 3211),
+  realtimeB: Number(process.env.E2E_REALTIME_PORT_B ?? 6202),
+};
+export const clusterUrls = { a: `http://localhost:${ports.webA}`, b: `http://localhost:${ports.webB}` };
+
+const database = process.env.TEST_DATABASE_URL;
+const shared = {
+  ...(database ? { DATABASE_URL: database, SEED_DEMO_DATA: "true" } : {}),
+  REALTIME_ADAPTER: "redis",
+  REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
+  // Keys of this run only, on a Redis that others may share.
+  REDIS_PREFIX: `floorline-e2e:${randomUUID()}:`,
+  AUTH_SIGN_IN_LIMIT_PER_MINUTE: "1000",
+};
+const instance = (web: number, realtime: number) => ({
+  command: "npm start",
+  url: `http://localhost:${web}/sign-in`,
+  timeout: 240_000,
+  reuseExistingServer: false,
+  stdout: "pipe" as const,
+  stderr: "pipe" as const,
+  env: { ...shared, PORT: String(web), APP_URL: `http://localhost:${web}`, REALTIME_PORT: String(realtime) },
+});
+
+export default defineConfig({
+  ...base,
+  testDir: "e2e-cluster",
+  projects: [{ name: "cluster", use: base.projects?.[0]?.use ?? {} }],
+  use: { ...base.use, baseURL: clusterUrls.a },
+  // Started one after the other: the first applies the migrations, the second finds them done.
+  webServer: database ? [instance(ports.webA, ports.realtimeA), instance(ports.webB, ports.realtimeB)] : [],
+});
