@@ -41,7 +41,7 @@ export class Hub {
     readonly config: RealtimeConfig,
     readonly metrics: Metrics,
     readonly webhooks: Webhooks,
-    log: (msg: string) => void = () => {},
+    private readonly log: (msg: string) => void = () => {},
   ) {
     const node = {
       deliver: (message: Broadcast) => this.deliver(message),
@@ -163,7 +163,7 @@ export class Hub {
 
   private failed(what: string, err: unknown) {
     this.metrics.internalErrors++;
-    console.error(`[realtime] ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
+    this.log(`[realtime] ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   disconnect(conn: Conn) {

@@ -247,7 +247,8 @@ export function createRealtimeServer(
     async stop() {
       stopping = true;
       clearInterval(sweeper);
-      // 4200: "reconnect now" — to this server once it is back (the supervisor restarts it).
+      // 4200: "reconnect now" — to this server once it is back (the supervisor restarts it), or
+      // through the proxy to another node of a cluster.
       for (const conn of hub.conns.values()) closeWith(conn.ws, CODES.genericReconnect, "Server shutting down");
       await webhooks.close();
       await new Promise<void>((resolve) => {
