@@ -237,6 +237,8 @@ export class RedisAdapter implements Adapter {
   /** Renews this node's heartbeat and reaps the nodes that stopped renewing theirs. */
   private async beat() {
     if (!this.shared()) return;
+    // A command that failed while the connection stayed up (a timeout) brings no "ready" event.
+    if (this.dirty) return this.back();
     try {
       const ttlMs = Math.round(this.config.nodeTtlSeconds * 750);
       const dead = await this.redis.rtHeartbeat(this.prefix, this.nodeId, String(ttlMs));
