@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { defineConfig } from "@playwright/test";
 import base from "./playwright.config";
 
@@ -13,6 +12,7 @@ const ports = {
   webB: Number(process.env.E2E_PORT_B ?? 3211),
   realtimeB: Number(process.env.E2E_REALTIME_PORT_B ?? 6202),
 };
+export const clusterRedisPrefix = `floorline-e2e:${process.pid}:`;
 export const clusterUrls = { a: `http://localhost:${ports.webA}`, b: `http://localhost:${ports.webB}` };
 
 const database = process.env.TEST_DATABASE_URL;
@@ -20,8 +20,9 @@ const shared = {
   ...(database ? { DATABASE_URL: database, SEED_DEMO_DATA: "true" } : {}),
   REALTIME_ADAPTER: "redis",
   REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
-  // Keys of this run only, on a Redis that others may share.
-  REDIS_PREFIX: `floorline-e2e:${randomUUID()}:`,
+  // Keys of this run only, on a Redis that others may share. The config is read more than once
+  // in the runner's process, so the prefix must be the same each time: the process id.
+  REDIS_PREFIX: clusterRedisPrefix,
   AUTH_SIGN_IN_LIMIT_PER_MINUTE: "1000",
 };
 const instance = (web: number, realtime: number) => ({
@@ -37,6 +38,7 @@ const instance = (web: number, realtime: number) => ({
 export default defineConfig({
   ...base,
   testDir: "e2e-cluster",
+  globalTeardown: "./e2e-cluster/teardown.ts",
   projects: [{ name: "cluster", use: base.projects?.[0]?.use ?? {} }],
   use: { ...base.use, baseURL: clusterUrls.a },
   // Started one after the other: the first applies the migrations, the second finds them done.
