@@ -1,9 +1,15 @@
 import { WebSocket } from "ws";
-import { type Adapter, type Broadcast, type ChannelCounts, LocalAdapter, type Transitions } from "./adapter";
+import {
+  type Adapter,
+  type Broadcast,
+  type ChannelCounts,
+  LocalAdapter,
+  type LocalNode,
+  type Transitions,
+} from "./adapter";
 import type { RealtimeConfig } from "./config";
 import type { Metrics } from "./metrics";
 import { CODES, channelKind, closeWith, frame, isCacheChannel } from "./protocol";
-import { RedisAdapter } from "./redis-adapter";
 import type { Webhooks } from "./webhooks";
 
 export type Conn = {
@@ -35,7 +41,9 @@ export class Hub {
   readonly conns = new Map<string, Conn>();
   readonly channels = new Map<string, Channel>();
   readonly users = new Map<string, Set<Conn>>();
-  readonly adapter: Adapter;
+  /** Local until `start` swaps in the Redis adapter (loaded only then: ioredis costs start-up time). */
+  adapter: Adapter;
+  private readonly node: LocalNode;
 
   constructor(
     readonly config: RealtimeConfig,
@@ -43,7 +51,7 @@ export class Hub {
     readonly webhooks: Webhooks,
     private readonly log: (msg: string) => void = () => {},
   ) {
-    const node = {
+    this.node = {
       deliver: (message: Broadcast) => this.deliver(message),
       terminateLocal: (userId: string) => this.terminateLocal(userId),
       localMembers: (name: string) => this.localMembers(name),
@@ -53,8 +61,16 @@ export class Hub {
       announce: (change: { name: string; userId: string | null; info?: unknown }, t: Transitions, joined: boolean) =>
         this.announce(change, t, joined),
     };
-    this.adapter =
-      config.adapter === "redis" ? new RedisAdapter(node, config, log, metrics) : new LocalAdapter(node, config);
+    this.adapter = new LocalAdapter(this.node, config);
+  }
+
+  /** Starts sharing state as configured (REALTIME_ADAPTER), before the first client connects. */
+  async start() {
+    if (this.config.adapter === "redis") {
+      const { RedisAdapter } = await import("./redis-adapter");
+      this.adapter = new RedisAdapter(this.node, this.config, this.log, this.metrics);
+    }
+    await this.adapter.start();
   }
 
   /**

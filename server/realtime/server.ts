@@ -235,7 +235,7 @@ export function createRealtimeServer(
       return port;
     },
     async start() {
-      await hub.adapter.start();
+      await hub.start();
       return new Promise((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(config.port, config.host, () => {
