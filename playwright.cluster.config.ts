@@ -16,14 +16,15 @@ export const clusterRedisPrefix = `floorline-e2e:${process.pid}:`;
 export const clusterUrls = { a: `http://localhost:${ports.webA}`, b: `http://localhost:${ports.webB}` };
 
 const database = process.env.TEST_DATABASE_URL;
+// The main suite's settings (database, its deployment secrets, limits), the same for both instances.
+const mainEnv = (base.webServer as { env?: Record<string, string> } | undefined)?.env ?? {};
 const shared = {
-  ...(database ? { DATABASE_URL: database, SEED_DEMO_DATA: "true" } : {}),
+  ...mainEnv,
   REALTIME_ADAPTER: "redis",
   REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
   // Keys of this run only, on a Redis that others may share. The config is read more than once
   // in the runner's process, so the prefix must be the same each time: the process id.
   REDIS_PREFIX: clusterRedisPrefix,
-  AUTH_SIGN_IN_LIMIT_PER_MINUTE: "1000",
 };
 const instance = (web: number, realtime: number) => ({
   command: "npm start",

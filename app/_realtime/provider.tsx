@@ -3,6 +3,7 @@
 import Pusher, { type Channel } from "pusher-js";
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from "react";
 import type { BrowserRealtimeConfig } from "@/env";
+import { watchSession } from "../_auth/session-watch";
 import { setCurrentSocketId } from "./socket-id";
 
 export type ConnectionState = "initialized" | "connecting" | "connected" | "unavailable" | "failed" | "disconnected";
@@ -40,6 +41,7 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
       channelAuthorization: { endpoint: "/api/realtime/auth", transport: "ajax" },
       userAuthentication: { endpoint: "/api/realtime/user-auth", transport: "ajax" },
     });
+    const stopWatchingSession = watchSession(client);
     let wasConnected = false;
     client.connection.bind("state_change", ({ current }: { current: ConnectionState }) => {
       setState(current);
@@ -51,6 +53,7 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
     });
     setPusher(client);
     return () => {
+      stopWatchingSession();
       setCurrentSocketId(null);
       client.disconnect();
     };

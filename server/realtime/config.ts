@@ -1,12 +1,14 @@
 import { z } from "zod";
+import { readSettings, realtimeShared, SettingsError } from "../settings";
 
 /** Every setting of our realtime server, from env, with the defaults documented in the README. */
 export const realtimeEnvVars = {
-  PUSHER_APP_ID: { default: "floorline", description: "app id the HTTP API answers to" },
-  PUSHER_KEY: { default: "floorline-key", description: "app key clients connect with" },
-  PUSHER_SECRET: { default: "floorline-secret", description: "signing secret (never sent to browsers)" },
-  REALTIME_HOST: { default: "127.0.0.1", description: "address to listen on" },
-  REALTIME_PORT: { default: "6001", description: "port to listen on (0 = any free port)" },
+  // Shared with the web app, which signs for and publishes to this server: defined once.
+  PUSHER_APP_ID: realtimeShared.PUSHER_APP_ID,
+  PUSHER_KEY: realtimeShared.PUSHER_KEY,
+  PUSHER_SECRET: realtimeShared.PUSHER_SECRET,
+  REALTIME_HOST: realtimeShared.REALTIME_HOST,
+  REALTIME_PORT: realtimeShared.REALTIME_PORT,
   REALTIME_MAX_CONNECTIONS: { default: "10000", description: "connections beyond this are refused (4004)" },
   REALTIME_ACTIVITY_TIMEOUT_SECONDS: { default: "120", description: "idle seconds before the server pings a client" },
   REALTIME_PONG_TIMEOUT_MS: { default: "30000", description: "ms to wait for a pong before closing (4201)" },
@@ -48,36 +50,31 @@ export const realtimeEnvVars = {
 const port = z.coerce.number().int().min(0).max(65535);
 const positive = z.coerce.number().int().positive();
 
-const schema = z
-  .object({
-    PUSHER_APP_ID: z.string().min(1),
-    PUSHER_KEY: z.string().min(1),
-    PUSHER_SECRET: z.string().min(1),
-    REALTIME_HOST: z.string().min(1),
-    REALTIME_PORT: port,
-    REALTIME_MAX_CONNECTIONS: positive,
-    REALTIME_ACTIVITY_TIMEOUT_SECONDS: positive,
-    REALTIME_PONG_TIMEOUT_MS: positive,
-    REALTIME_CLIENT_EVENTS: z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1"),
-    REALTIME_CLIENT_EVENTS_PER_SECOND: positive,
-    REALTIME_MAX_EVENT_BYTES: positive,
-    REALTIME_MAX_FRAME_BYTES: positive,
-    REALTIME_WEBHOOK_URL: z.union([z.literal(""), z.url()]),
-    REALTIME_WEBHOOK_BATCH_MS: z.coerce.number().int().min(0),
-    REALTIME_MAX_CHANNELS_PER_CONNECTION: positive,
-    REALTIME_MAX_PRESENCE_MEMBERS: positive,
-    REALTIME_MAX_BUFFERED_BYTES: positive,
-    REALTIME_CACHE_TTL_SECONDS: positive,
-    REALTIME_MAX_CACHE_CHANNELS: positive,
-    REALTIME_ADAPTER: z.enum(["local", "redis"]),
-    REDIS_URL: z.union([z.literal(""), z.url().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
-    REDIS_PREFIX: z.string().min(1),
-    REALTIME_NODE_TTL_SECONDS: z.coerce.number().positive(),
-  })
-  .refine((e) => e.REALTIME_ADAPTER !== "redis" || e.REDIS_URL, {
-    path: ["REDIS_URL"],
-    error: "is required with REALTIME_ADAPTER=redis",
-  });
+const schema = z.object({
+  PUSHER_APP_ID: z.string().min(1),
+  PUSHER_KEY: z.string().min(1),
+  PUSHER_SECRET: z.string().min(1),
+  REALTIME_HOST: z.string().min(1),
+  REALTIME_PORT: port,
+  REALTIME_MAX_CONNECTIONS: positive,
+  REALTIME_ACTIVITY_TIMEOUT_SECONDS: positive,
+  REALTIME_PONG_TIMEOUT_MS: positive,
+  REALTIME_CLIENT_EVENTS: z.enum(["true", "false", "1", "0"]).transform((v) => v === "true" || v === "1"),
+  REALTIME_CLIENT_EVENTS_PER_SECOND: positive,
+  REALTIME_MAX_EVENT_BYTES: positive,
+  REALTIME_MAX_FRAME_BYTES: positive,
+  REALTIME_WEBHOOK_URL: z.union([z.literal(""), z.url()]),
+  REALTIME_WEBHOOK_BATCH_MS: z.coerce.number().int().min(0),
+  REALTIME_MAX_CHANNELS_PER_CONNECTION: positive,
+  REALTIME_MAX_PRESENCE_MEMBERS: positive,
+  REALTIME_MAX_BUFFERED_BYTES: positive,
+  REALTIME_CACHE_TTL_SECONDS: positive,
+  REALTIME_MAX_CACHE_CHANNELS: positive,
+  REALTIME_ADAPTER: z.enum(["local", "redis"]),
+  REDIS_URL: z.union([z.literal(""), z.url().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
+  REDIS_PREFIX: z.string().min(1),
+  REALTIME_NODE_TTL_SECONDS: z.coerce.number().positive(),
+});
 
 export type RealtimeConfig = {
   appId: string;
@@ -115,15 +112,17 @@ export type RealtimeConfig = {
 };
 
 export function realtimeConfigFromEnv(env: Record<string, string | undefined> = process.env): RealtimeConfig {
-  const raw = Object.fromEntries(
-    Object.entries(realtimeEnvVars).map(([name, spec]) => [name, env[name] || spec.default]),
+  // Read like every other process's settings (server/settings.ts): the table's defaults, this schema.
+  const table = Object.fromEntries(
+    Object.entries(realtimeEnvVars).map(([name, row]) => [
+      name,
+      { ...row, schema: schema.shape[name as keyof typeof schema.shape] },
+    ]),
   );
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`Invalid realtime configuration: ${problems}`);
+  const e = readSettings(table, env) as z.output<typeof schema>;
+  if (e.REALTIME_ADAPTER === "redis" && !e.REDIS_URL) {
+    throw new SettingsError(["REDIS_URL: is required with REALTIME_ADAPTER=redis"]);
   }
-  const e = parsed.data;
   return {
     appId: e.PUSHER_APP_ID,
     key: e.PUSHER_KEY,

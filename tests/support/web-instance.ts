@@ -1,20 +1,25 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { env } from "@/env";
 import { getAuth } from "@/server/auth";
+import { frontDoor } from "@/server/http/front-door";
 import { prepareAtStartup } from "@/server/startup";
 import { createTRPCContext } from "@/server/trpc/init";
 import { appRouter } from "@/server/trpc/root";
 
 /**
  * One web instance as its own process, for the tests of several instances on one database:
- * the app's start-up (migrations, demo accounts, the escalation loop) and the same handlers
- * `app/api/auth` and `app/api/trpc` serve, without Next's pages. Settings come from env like
+ * the app's start-up (migrations, demo accounts, the escalation loop), its front door, and the
+ * same handlers `app/api/auth` and `app/api/trpc` serve, without Next's pages. Settings come from env like
  * the app's; it prints its port once it listens.
  */
 await prepareAtStartup();
+// What server/http/serve.ts does before Next: the client address from TRUSTED_PROXIES' X-Forwarded-For.
+const door = frontDoor({ proxies: env.TRUSTED_PROXIES, dev: false });
 
 const server = http.createServer(async (req, res) => {
+  door(req, res);
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const body = chunks.length ? Buffer.concat(chunks) : undefined;

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import path from "node:path";
 import { and, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -26,6 +26,7 @@ import {
  * database serves one process.)
  */
 const postgres = !!process.env.TEST_DATABASE_URL;
+const PUSHER_SECRET = randomBytes(32).toString("hex");
 
 describe.skipIf(!postgres).each([
   ["Redis (REDIS_URL set)", true],
@@ -62,7 +63,7 @@ describe.skipIf(!postgres).each([
   beforeAll(async () => {
     database = await freshPostgresDatabase();
     prefix = testRedisPrefix();
-    rt = await startRealtime();
+    rt = await startRealtime({ secret: PUSHER_SECRET });
     const env = {
       DATABASE_URL: database.url,
       SEED_DEMO_DATA: "true",
@@ -72,7 +73,11 @@ describe.skipIf(!postgres).each([
       ESCALATION_CHECK_SECONDS: "1",
       PUSHER_APP_ID: APP.appId,
       PUSHER_KEY: APP.key,
-      PUSHER_SECRET: APP.secret,
+      PUSHER_SECRET,
+      // A database URL makes a deployment: it must bring its own secrets.
+      BETTER_AUTH_SECRET: randomBytes(32).toString("hex"),
+      // The tests play the proxy: their X-Forwarded-For names the client.
+      TRUSTED_PROXIES: "127.0.0.1,::1",
       PUSHER_HOST: "127.0.0.1",
       PUSHER_PORT: String(rt.port),
     };
@@ -163,7 +168,7 @@ describe.skipIf(!postgres).each([
   });
 
   it("escalates a long wait once, though both instances run the loop", async () => {
-    const staffFeed = await subscribed(connectClient(rt), "private-staff-portal");
+    const staffFeed = await subscribed(connectClient(rt, { secret: PUSHER_SECRET }), "private-staff-portal");
     const escalated: string[] = [];
     staffFeed.bind("chat-request-escalated", (raw: unknown) =>
       escalated.push(decodePayload<RequestEvent>(raw).request.id),

@@ -4,9 +4,10 @@ import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useCallback } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/chat/announce";
-import { EVENTS, playerChannel } from "@/server/chat/channels";
+import { EVENTS, playerChannel, viewingChannel } from "@/server/chat/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
+import { SlowDownNotice } from "../../_chat/slow-down";
 import { flattenHistory, mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
 import { useCatchUp } from "../../_chat/use-catch-up";
 import { useOutbox } from "../../_chat/use-outbox";
@@ -41,7 +42,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
     mine: "player",
   });
   const channel = useChannel(player ? playerChannel(player.id) : null);
-  const typing = useTyping(channel, { side: "player", name: player?.displayName ?? "Player" });
+  const typing = useTyping(useChannel(player ? viewingChannel(player.id) : null), { side: "player" });
 
   const onMessageEvent = (raw: unknown) => {
     const { message } = decodePayload<MessageEvent>(raw);
@@ -118,6 +119,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
           emptyText="Ask the floor team anything: deposits, withdrawals, table bookings. A staff member will answer here."
         />
         <TypingIndicator name={typing.typingName} />
+        <SlowDownNotice until={outbox.slowDownUntil} />
         <Composer
           onSend={(text) => {
             outbox.enqueue(text);

@@ -4,7 +4,7 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tansta
 import { useCallback } from "react";
 import type { ChatMessage, ChatRequest } from "@/db/schema";
 import { decodePayload, type MessageEvent, type StatusEvent } from "@/server/chat/announce";
-import { EVENTS, playerChannel, STAFF_CHANNEL, viewingChannel } from "@/server/chat/channels";
+import { EVENTS, STAFF_CHANNEL, viewingChannel } from "@/server/chat/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
 import { applyMessage, markPlayerRead, upsertRequest } from "../../_chat/queue-cache";
@@ -45,11 +45,11 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
     mine: "staff",
   });
   const staffChannel = useChannel(STAFF_CHANNEL);
-  const channel = useChannel(request ? playerChannel(request.playerId) : null);
-  const typing = useTyping(channel, { side: "staff", name: me.name });
+
   // While this conversation is on a visible screen, the server sends its holder no push about it.
   const visible = usePageVisible();
-  useChannel(request && visible ? viewingChannel(request.playerId) : null);
+  const viewing = useChannel(request && visible ? viewingChannel(request.playerId) : null);
+  const typing = useTyping(viewing, { side: "staff" });
   useEvent(staffChannel, EVENTS.chatMessageReceived, (raw) => {
     const { message } = decodePayload<MessageEvent>(raw);
     if (message.playerId !== playerId) return;

@@ -12,7 +12,8 @@ import { Conversation } from "./conversation";
 import { QueueSection } from "./queue-list";
 import { useStaffLive } from "./use-staff-live";
 
-export type StaffMe = { id: string; name: string };
+/** `pushId`: the opaque OneSignal external id (never the user id). */
+export type StaffMe = { id: string; name: string; pushId: string };
 
 export function StaffPortal({
   me,
