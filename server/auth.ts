@@ -21,7 +21,13 @@ export type AuthOptions = {
 };
 
 export function createAuth(db: Db, options: AuthOptions = {}) {
-  const shared = options.shared ?? sharedAuthStorage({ url: env.REDIS_URL, prefix: env.REDIS_PREFIX });
+  const shared =
+    options.shared ??
+    sharedAuthStorage({
+      url: env.REDIS_URL,
+      prefix: env.REDIS_PREFIX,
+      database: env.DATABASE_URL ? "postgres" : "pglite",
+    });
   return betterAuth({
     appName: "Floorline",
     baseURL: env.APP_URL,
@@ -51,7 +57,7 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
     session: { cookieCache: { enabled: false }, storeSessionInDatabase: shared.storeSessionInDatabase },
     // Several web instances share what they must (server/shared-state.ts): with REDIS_URL the
     // sessions are read from Redis (and kept in Postgres), and the sign-in limiter counts there.
-    secondaryStorage: shared.secondaryStorage,
+    ...(shared.secondaryStorage ? { secondaryStorage: shared.secondaryStorage } : {}),
     databaseHooks: {
       session: {
         create: {

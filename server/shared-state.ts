@@ -44,14 +44,19 @@ export function redisSecondaryStorage(url: string, prefix: string): SecondarySto
 export type SharedAuthStorage = {
   secondaryStorage?: SecondaryStorage;
   storeSessionInDatabase?: boolean;
-  rateLimitStorage: "secondary-storage" | "database";
+  rateLimitStorage: "secondary-storage" | "database" | "memory";
 };
 
 /**
  * better-auth settings for shared state: Redis when REDIS_URL is set; otherwise the sign-in
- * limiter counts in the database (`rate_limit`), which every instance on it shares.
+ * limiter counts in Postgres (`rate_limit`), which every instance on it shares. The embedded
+ * database serves one process, so there the limiter stays in that process's memory.
  */
-export function sharedAuthStorage(redis: { url?: string; prefix: string }): SharedAuthStorage {
+export function sharedAuthStorage(redis: {
+  url?: string;
+  prefix: string;
+  database: "postgres" | "pglite";
+}): SharedAuthStorage {
   if (redis.url) {
     return {
       secondaryStorage: redisSecondaryStorage(redis.url, redis.prefix),
@@ -60,7 +65,7 @@ export function sharedAuthStorage(redis: { url?: string; prefix: string }): Shar
       rateLimitStorage: "secondary-storage",
     };
   }
-  return { rateLimitStorage: "database" };
+  return { rateLimitStorage: redis.database === "postgres" ? "database" : "memory" };
 }
 
 /**

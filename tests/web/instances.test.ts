@@ -138,12 +138,13 @@ describe.skipIf(!postgres).each([
 
   it("counts sign-in attempts made on both against one limit", async () => {
     const ip = `192.0.2.${Math.floor(Math.random() * 250)}`;
-    const statuses: number[] = [];
-    for (const base of [a(), b(), a(), b(), a(), b()]) {
-      statuses.push((await signIn(base, "asha@floorline.test", "wrong-password", ip)).status);
-    }
-    // Four attempts per minute in all, wherever they land: the fifth and sixth are refused.
-    expect(statuses).toEqual([401, 401, 401, 401, 429, 429]);
+    const statuses = await Promise.all(
+      [a(), b(), a(), b(), a(), b()].map(
+        async (base) => (await signIn(base, "asha@floorline.test", "wrong-password", ip)).status,
+      ),
+    );
+    // Four attempts per minute in all, wherever they land and however close together.
+    expect(statuses.sort()).toEqual([401, 401, 401, 401, 429, 429]);
   });
 
   it("lets exactly one of 20 concurrent claims spread over both win", async () => {
