@@ -1,11 +1,13 @@
-import { createHash, createHmac, randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
+import { createHash, createHmac } from "node:crypto";
 import PusherServer from "pusher";
 import PusherClient, { type Channel, type Options } from "pusher-js";
 import { afterEach } from "vitest";
 import WebSocket from "ws";
 import { type RealtimeConfig, realtimeConfig } from "@/server/realtime/config";
 import { createRealtimeServer, type RealtimeServer } from "@/server/realtime/server";
+import { dropRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from "./redis";
+
+export { dropRedisPrefix, TEST_REDIS_URL, testRedisPrefix };
 
 export const APP = { appId: "test-app", key: "test-key", secret: "test-secret" };
 
@@ -32,28 +34,6 @@ async function startNode(overrides: Partial<RealtimeConfig> = {}): Promise<Runni
   const { port } = await server.start();
   const sdk = new PusherServer({ ...APP, host: "127.0.0.1", port: String(port), useTLS: false });
   return { server, port, config, sdk, url: `http://127.0.0.1:${port}`, logs, close: () => server.stop() };
-}
-
-/** The Redis the cluster tests use; each test gets key prefix of its own, removed after it. */
-export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-
-export function testRedisPrefix() {
-  return `floorline-test:${randomUUID()}:`;
-}
-
-/** Deletes every key under a test's prefix (never anything else on the shared Redis). */
-export async function dropRedisPrefix(prefix: string) {
-  const redis = new Redis(TEST_REDIS_URL);
-  try {
-    let cursor = "0";
-    do {
-      const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== "0");
-  } finally {
-    redis.disconnect();
-  }
 }
 
 /** Options for one node of a Redis cluster under a test's own prefix. */
