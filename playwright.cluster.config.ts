@@ -4,7 +4,7 @@ import base from "./playwright.config";
 /**
  * The live chat across a cluster: web A with realtime node A, web B with node B, one Postgres
  * (TEST_DATABASE_URL) and one Redis. Players use A, staff use B, so every event crosses nodes.
- * Runs after the main suite (`npm test`), whose `npm start` has built the app.
+ * `npm run e2e:cluster`, after a build (`npm start` builds a stale one, once per instance).
  */
 const ports = {
   webA: Number(process.env.E2E_PORT ?? 3210),
