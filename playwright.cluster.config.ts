@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { defineConfig } from "@playwright/test";
 import base from "./playwright.config";
 
@@ -16,10 +17,26 @@ export const clusterRedisPrefix = `floorline-e2e:${process.pid}:`;
 export const clusterUrls = { a: `http://localhost:${ports.webA}`, b: `http://localhost:${ports.webB}` };
 
 const database = process.env.TEST_DATABASE_URL;
+/**
+ * The config is read again in each test worker, so the secrets both instances share (and the
+ * spec signs HTTP API calls with) must come out the same there: derived from the run's database.
+ */
+const derived = (name: string) =>
+  createHash("sha256")
+    .update(`floorline-e2e-cluster:${name}:${database ?? ""}`)
+    .digest("hex");
+export const clusterRealtime = {
+  appId: "floorline",
+  key: "floorline-key",
+  secret: derived("pusher"),
+  portA: ports.realtimeA,
+};
 // The main suite's settings (database, its deployment secrets, limits), the same for both instances.
 const mainEnv = (base.webServer as { env?: Record<string, string> } | undefined)?.env ?? {};
 const shared = {
   ...mainEnv,
+  PUSHER_SECRET: clusterRealtime.secret,
+  BETTER_AUTH_SECRET: derived("auth"),
   REALTIME_ADAPTER: "redis",
   REDIS_URL: process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379",
   // Keys of this run only, on a Redis that others may share. The config is read more than once

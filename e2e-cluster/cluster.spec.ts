@@ -1,6 +1,7 @@
 import { expect, type Page, test } from "@playwright/test";
+import Pusher from "pusher";
 import { composer, openAs, PLAYER_31, queueItem, STAFF_ASHA, send, thread, unique } from "../e2e/helpers";
-import { clusterUrls } from "../playwright.cluster.config";
+import { clusterRealtime, clusterUrls } from "../playwright.cluster.config";
 
 const bubble = (page: Page, text: string) => thread(page).getByRole("listitem").filter({ hasText: text });
 
@@ -10,6 +11,12 @@ test.skip(!process.env.TEST_DATABASE_URL, "needs TEST_DATABASE_URL (Postgres sha
 test("player on web A + node A and staff on web B + node B talk live both ways", async ({ browser }) => {
   const player = await openAs(browser, PLAYER_31.email, /\/player/, clusterUrls.a);
   const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/, clusterUrls.b);
+  // Staff's socket is on node B; node A's HTTP API answers for the cluster: wait until it sees them.
+  const { portA, ...app } = clusterRealtime;
+  const nodeA = new Pusher({ ...app, host: "127.0.0.1", port: String(portA) });
+  await expect
+    .poll(async () => (await (await nodeA.get({ path: "/channels/private-staff-portal" })).json()).occupied)
+    .toBe(true);
   const question = unique("Across the cluster?");
 
   // Queue change A → B: the new request appears on staff's screen without a reload.
