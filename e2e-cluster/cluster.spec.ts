@@ -29,7 +29,7 @@ test("player on web A + node A and staff on web B + node B talk live both ways",
   await expect(bubble(player.page, question)).toContainText("Read");
 
   // Queue change B → A: taking the chat tells the player.
-  await staff.page.getByRole("button", { name: "Take" }).click();
+  await staff.page.getByRole("button", { name: "Take", exact: true }).click();
   await expect(player.page.getByText("A staff member is with you.")).toBeVisible();
 
   const answer = unique("Yes, from node B");
@@ -43,7 +43,7 @@ test("player on web A + node A and staff on web B + node B talk live both ways",
   await composer(player.page).pressSequentially("thanks", { delay: 20 });
   await expect(staff.page.getByText(`${PLAYER_31.name} is typing…`)).toBeVisible();
 
-  await staff.page.getByRole("button", { name: "Resolve" }).click();
+  await staff.page.getByRole("button", { name: "Resolve", exact: true }).click();
   await player.context.close();
   await staff.context.close();
 });
