@@ -5,7 +5,8 @@ import base from "./playwright.config";
 /**
  * The live chat across a cluster: web A with realtime node A, web B with node B, one Postgres
  * (TEST_DATABASE_URL) and one Redis. Players use A, staff use B, so every event crosses nodes.
- * `npm run e2e:cluster`, after a build (`npm start` builds a stale one, once per instance).
+ * `npm run e2e:cluster`, after a build, on a database of its own: after the main suite, Player 31's
+ * chat is held by another staff member, and Asha's screen then rightly reports nothing delivered.
  */
 const ports = {
   webA: Number(process.env.E2E_PORT ?? 3210),
