@@ -58,6 +58,15 @@ export const webSettings = {
   PUSHER_CLUSTER: setting(z.string().min(1).optional(), "hosted Pusher cluster (e.g. ap2) when PUSHER_HOST is unset"),
   PUSHER_PUBLIC_HOST: setting(z.string().min(1).optional(), "host browsers connect to; default: the page's host"),
   PUSHER_PUBLIC_PORT: setting(port.optional(), "port browsers connect to; default: the server port"),
+
+  REDIS_URL: setting(
+    z
+      .url()
+      .regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")
+      .optional(),
+    "Redis shared by web instances (sessions, sign-in limiter); unset → the database",
+  ),
+  REDIS_PREFIX: setting(z.string().min(1), "prefix of every Floorline key in that Redis", "floorline:"),
 } as const;
 
 /** The web settings from `source`; a deployment's secrets are checked too (not while building). */

@@ -86,6 +86,14 @@ export const verification = pgTable(
   (t) => [index("verification_identifier_idx").on(t.identifier)],
 );
 
+/** Sign-in attempts per client, shared by every web instance when Redis is not configured. */
+export const rateLimit = pgTable("rate_limit", {
+  id: text("id").primaryKey(),
+  key: text("key").notNull().unique(),
+  count: integer("count").notNull(),
+  lastRequest: bigint("last_request", { mode: "number" }).notNull(),
+});
+
 // ---------------------------------------------------------------------------
 // Floorline domain (names from the club's existing system)
 // ---------------------------------------------------------------------------

@@ -9,15 +9,25 @@ import { env } from "@/env";
 import { getDb } from "./db";
 import { getPublisher } from "./publisher";
 import { endRealtimeSession } from "./revocation";
+import { type SharedAuthStorage, sharedAuthStorage } from "./shared-state";
 
 export type AuthOptions = {
   /** A session ended (sign-out, expiry clean-up, deactivation): its live connections must end too. */
   onSessionEnded?: (session: { id: string; userId: string }) => Promise<void>;
   /** Default AUTH_SIGN_IN_LIMIT_PER_MINUTE; tests that sign in often raise it. */
   signInLimitPerMinute?: number;
+  /** Where the sign-in limiter (and with Redis, sessions) live; default from REDIS_URL. */
+  shared?: SharedAuthStorage;
 };
 
 export function createAuth(db: Db, options: AuthOptions = {}) {
+  const shared =
+    options.shared ??
+    sharedAuthStorage({
+      url: env.REDIS_URL,
+      prefix: env.REDIS_PREFIX,
+      database: env.DATABASE_URL ? "postgres" : "pglite",
+    });
   return betterAuth({
     appName: "Floorline",
     baseURL: env.APP_URL,
@@ -31,6 +41,7 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
         session: schema.session,
         account: schema.account,
         verification: schema.verification,
+        rateLimit: schema.rateLimit,
       },
     }),
     // The club creates accounts; nobody signs themselves up as staff.
@@ -43,7 +54,10 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
     // No cookie cache: every request checks the session row, so sign-out and deactivation end
     // access at once (a cached session cookie stays valid for its whole window, copied or not).
     // What that costs per request is measured in the README (Security).
-    session: { cookieCache: { enabled: false } },
+    session: { cookieCache: { enabled: false }, storeSessionInDatabase: shared.storeSessionInDatabase },
+    // Several web instances share what they must (server/shared-state.ts): with REDIS_URL the
+    // sessions are read from Redis (and kept in Postgres), and the sign-in limiter counts there.
+    ...(shared.secondaryStorage ? { secondaryStorage: shared.secondaryStorage } : {}),
     databaseHooks: {
       session: {
         create: {
@@ -64,6 +78,7 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
     },
     rateLimit: {
       enabled: true,
+      storage: shared.rateLimitStorage,
       customRules: {
         "/sign-in/email": { window: 60, max: options.signInLimitPerMinute ?? env.AUTH_SIGN_IN_LIMIT_PER_MINUTE },
       },

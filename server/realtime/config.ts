@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { readSettings, realtimeShared } from "../settings";
+import { readSettings, realtimeShared, SettingsError } from "../settings";
 
 /** Every setting of our realtime server, from env, with the defaults documented in the README. */
 export const realtimeEnvVars = {
@@ -35,6 +35,16 @@ export const realtimeEnvVars = {
     default: "1000",
     description: "cache- channel events kept at once; the oldest goes first",
   },
+  REALTIME_ADAPTER: {
+    default: "local",
+    description: "where nodes share state: local (one node, in memory) or redis (several nodes on REDIS_URL)",
+  },
+  REDIS_URL: { default: "", description: "Redis for REALTIME_ADAPTER=redis (redis://host:port/db)" },
+  REDIS_PREFIX: { default: "floorline:", description: "prefix of Floorline's Redis keys (one per deployment)" },
+  REALTIME_NODE_TTL_SECONDS: {
+    default: "10",
+    description: "a node silent this long is dead: its members and subscriptions are removed",
+  },
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -60,6 +70,10 @@ const schema = z.object({
   REALTIME_MAX_BUFFERED_BYTES: positive,
   REALTIME_CACHE_TTL_SECONDS: positive,
   REALTIME_MAX_CACHE_CHANNELS: positive,
+  REALTIME_ADAPTER: z.enum(["local", "redis"]),
+  REDIS_URL: z.union([z.literal(""), z.url().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
+  REDIS_PREFIX: z.string().min(1),
+  REALTIME_NODE_TTL_SECONDS: z.coerce.number().positive(),
 });
 
 export type RealtimeConfig = {
@@ -89,6 +103,12 @@ export type RealtimeConfig = {
   maxBufferedBytes: number;
   cacheTtlSeconds: number;
   maxCacheChannels: number;
+  adapter: "local" | "redis";
+  redisUrl: string;
+  /** Floorline's keys start with this (the realtime ones then `realtime:{app id}:`), so deployments can share a Redis. */
+  redisPrefix: string;
+  /** A node that has not renewed its heartbeat for this long is removed by the others. */
+  nodeTtlSeconds: number;
 };
 
 export function realtimeConfigFromEnv(env: Record<string, string | undefined> = process.env): RealtimeConfig {
@@ -100,6 +120,9 @@ export function realtimeConfigFromEnv(env: Record<string, string | undefined> = 
     ]),
   );
   const e = readSettings(table, env) as z.output<typeof schema>;
+  if (e.REALTIME_ADAPTER === "redis" && !e.REDIS_URL) {
+    throw new SettingsError(["REDIS_URL: is required with REALTIME_ADAPTER=redis"]);
+  }
   return {
     appId: e.PUSHER_APP_ID,
     key: e.PUSHER_KEY,
@@ -123,6 +146,10 @@ export function realtimeConfigFromEnv(env: Record<string, string | undefined> = 
     maxBufferedBytes: e.REALTIME_MAX_BUFFERED_BYTES,
     cacheTtlSeconds: e.REALTIME_CACHE_TTL_SECONDS,
     maxCacheChannels: e.REALTIME_MAX_CACHE_CHANNELS,
+    adapter: e.REALTIME_ADAPTER,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    nodeTtlSeconds: e.REALTIME_NODE_TTL_SECONDS,
   };
 }
 
