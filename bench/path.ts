@@ -518,7 +518,7 @@ async function waitDrained(pending: Map<string, unknown>, ms = 5000) {
  * `messages` rows over `playerCount` players (one chat each, the last 100 still open, a few unread
  * at the end of each), written in bulk by Postgres itself so seeding stays seconds, not minutes.
  */
-async function seedHistory(handle: ReturnType<typeof connectPostgres>, messages: number, playerCount: number) {
+export async function seedHistory(handle: ReturnType<typeof connectPostgres>, messages: number, playerCount: number) {
   const started = performance.now();
   const perPlayer = Math.max(1, Math.floor(messages / playerCount));
   const db = handle.db;
