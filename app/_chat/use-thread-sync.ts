@@ -5,7 +5,7 @@ import type { Channel } from "pusher-js";
 import { useCallback, useEffect, useRef } from "react";
 import type { ChatMessage, Sender } from "@/db/schema";
 import { EVENTS, playerChannel } from "@/protocol/channels";
-import { decodePayload, type MessageEvent, type StatusEvent } from "@/protocol/events";
+import { decodeEvent, type MessageEvent, type StatusEvent } from "@/protocol/events";
 import { useChannel, useEvent } from "../_realtime/provider";
 import { applyStatus, firstGap, flattenHistory, type HistoryData, mergeIntoHistory, resyncPoint } from "./thread-cache";
 import { useCatchUp } from "./use-catch-up";
@@ -118,7 +118,7 @@ export function useThreadSync(opts: ThreadSyncOptions): {
 
   const channel = useChannel(opts.playerId ? playerChannel(opts.playerId) : null);
   const onMessageEvent = (raw: unknown) => {
-    const { message } = decodePayload<MessageEvent>(raw);
+    const { message } = decodeEvent<MessageEvent>(raw);
     if (!read()) {
       // Still loading: a fetch already under way may predate this row, so start it again.
       void queryClient.invalidateQueries({ queryKey: latest.current.queryKey });
@@ -132,7 +132,7 @@ export function useThreadSync(opts: ThreadSyncOptions): {
   useEvent(channel, EVENTS.chatMessageReceived, onMessageEvent);
   useEvent(channel, EVENTS.newGreMessage, onMessageEvent);
   useEvent(channel, EVENTS.playerConfirmation, onMessageEvent);
-  useEvent(channel, EVENTS.messageStatus, (raw) => setStatus(decodePayload<StatusEvent>(raw)));
+  useEvent(channel, EVENTS.messageStatus, (raw) => setStatus(decodeEvent<StatusEvent>(raw)));
   // Each (re)subscription: whatever was published before it was live was missed.
   useEvent(channel, "pusher:subscription_succeeded", resync);
   useCatchUp(resync);

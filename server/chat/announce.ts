@@ -53,4 +53,4 @@ export function statusEvents(change: StatusChange): OutgoingEvent[] {
   ];
 }
 
-export { decodePayload, encodePayload } from "@/protocol/events";
+export { decodeEvent, encodeEvent } from "@/protocol/events";

@@ -1,6 +1,6 @@
 import type Pusher from "pusher";
 import { STAFF_PRESENCE } from "@/protocol/channels";
-import { encodePayload } from "@/protocol/events";
+import { encodeEvent } from "@/protocol/events";
 import type { OutgoingEvent } from "./announce";
 
 /** How the chat domain reaches live clients. Tests use a real server; `silentGateway` = none. */
@@ -90,11 +90,18 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
 
   return {
     async publish(events, opts = {}) {
+      // One serialisation per payload: announce.ts hands the same object to every channel it goes to.
+      const encoded = new Map<unknown, string>();
+      const encode = (data: unknown) => {
+        const text = encoded.get(data) ?? encodeEvent(data);
+        encoded.set(data, text);
+        return text;
+      };
       for (let i = 0; i < events.length; i += BATCH_LIMIT) {
         const batch = events.slice(i, i + BATCH_LIMIT).map((e) => ({
           channel: e.channel,
           name: e.name,
-          data: encodePayload(e.data),
+          data: encode(e.data),
           ...(opts.socketId ? { socket_id: opts.socketId } : {}),
         }));
         // Behind batches still held, this one waits its turn: events leave in the order they were made.
