@@ -9,6 +9,7 @@ import { env } from "@/env";
 import { getDb } from "./db";
 import { getPublisher } from "./publisher";
 import { endRealtimeSession } from "./revocation";
+import { forgetSession } from "./session-cache";
 
 export type AuthOptions = {
   /** A session ended (sign-out, expiry clean-up, deactivation): its live connections must end too. */
@@ -42,7 +43,8 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
     },
     // No cookie cache: every request checks the session row, so sign-out and deactivation end
     // access at once (a cached session cookie stays valid for its whole window, copied or not).
-    // What that costs per request is measured in the README (Security).
+    // What that costs per request is measured in the README (Security). tRPC and the REST routes
+    // remember a checked session for at most 5 s (session-cache.ts), forgotten at once on sign-out.
     session: { cookieCache: { enabled: false } },
     databaseHooks: {
       session: {
@@ -57,6 +59,7 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
         },
         delete: {
           after: async (session) => {
+            forgetSession(session.id);
             await options.onSessionEnded?.({ id: session.id, userId: session.userId });
           },
         },
