@@ -57,12 +57,13 @@ export const FULL: Omit<BenchOptions, "basePort"> = {
 
 export const QUICK: Omit<BenchOptions, "basePort"> = {
   ...FULL,
-  seconds: 30,
+  seconds: 20,
   warmSeconds: 10,
-  throughputSeconds: 6,
+  throughputSeconds: 5,
   baselineSeconds: 3,
-  historyMessages: 200_000,
-  historyPlayers: 2_000,
+  roundTrips: 100,
+  historyMessages: 100_000,
+  historyPlayers: 1_000,
 };
 
 type Stats = { n: number; p50: number; p99: number; max: number };
