@@ -86,8 +86,21 @@ function stats(values: number[]): Stats {
 
 type Reply = { status: number; body: string; headers: http.IncomingHttpHeaders };
 
-/** One HTTP request over a keep-alive agent (cheaper for the bench process than fetch). */
-function request(url: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}) {
+type Init = { method?: string; headers?: Record<string, string>; body?: string };
+
+/**
+ * One HTTP request over a keep-alive agent (cheaper for the bench process than fetch), tried once
+ * more when a reused connection was reset as the server closed it. Every request here may be
+ * repeated: sends carry their id.
+ */
+function request(url: string, init: Init = {}): Promise<Reply> {
+  return requestOnce(url, init).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== "ECONNRESET") throw err;
+    return requestOnce(url, init);
+  });
+}
+
+function requestOnce(url: string, init: Init) {
   return new Promise<Reply>((resolve, reject) => {
     const req = http.request(url, { method: init.method ?? "GET", headers: init.headers, agent }, (res) => {
       let body = "";
@@ -364,7 +377,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         Array.from({ length: opts.senders }, async (_, i) => {
           await sleep((i * 1000) / opts.senders);
           for (let next = performance.now(); next < until; next += 1000) {
-            await floorSend((d) => times.push(d));
+            await floorSend((d) => times.push(d)).catch(() => false);
             await sleep(Math.max(0, next + 1000 - performance.now()));
           }
         }),
