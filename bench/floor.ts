@@ -1,7 +1,7 @@
 /**
  * The floor the real path is compared with, in its own process: bare `node:http` → one INSERT
  * into Postgres → the JSON broadcast to every bare `ws` client. No auth, no framework, no
- * sequence. `tsx bench/floor.ts <port> <database url>`; prints "floor on <port>" when ready.
+ * sequence. `tsx bench/floor.ts <port, 0 = any free one> <database url>`; prints "floor on <port>" when ready.
  */
 import http from "node:http";
 import pg from "pg";
@@ -31,7 +31,10 @@ const server = http.createServer((req, res) => {
   });
 });
 const wss = new WebSocketServer({ server });
-server.listen(port, "127.0.0.1", () => console.log(`floor on ${port}`));
+server.listen(port, "127.0.0.1", () => {
+  const address = server.address();
+  console.log(`floor on ${typeof address === "object" && address ? address.port : port}`);
+});
 process.on("SIGTERM", () => {
   server.close();
   void pool.end().then(() => process.exit(0));

@@ -1,7 +1,7 @@
 /**
  * `npm run bench [-- --quick]`: the real path against its baselines (bench/path.ts). Needs the
  * production build (`npm run build`) and Postgres server binaries (a private cluster is started).
- * Ports: BENCH_PORT_BASE (default 6851) for Postgres, +1 realtime, +2 web, +3 the floor server.
+ * Ports: BENCH_PORT_BASE (default 6261) for Postgres, +1 realtime, +2 web; the floor server takes a free one.
  * Prints a Markdown table and writes bench/results/<date>-<commit>.json.
  */
 import { execFileSync } from "node:child_process";
@@ -18,7 +18,7 @@ process.env.TMPDIR = scratch;
 const started = Date.now();
 const result = await runBench({
   ...(quick ? QUICK : FULL),
-  basePort: Number(process.env.BENCH_PORT_BASE ?? 6851),
+  basePort: Number(process.env.BENCH_PORT_BASE ?? 6261),
   log: (line) => console.error(`[bench] ${line}`),
 });
 const table = formatTable(result);

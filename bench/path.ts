@@ -202,14 +202,18 @@ async function roundTrips(n: number, fn: () => Promise<boolean>) {
   return stats(times);
 }
 
-function startFloor(port: number, databaseUrl: string): Promise<ChildProcess> {
+/** The floor server on a free port; resolves with the process and the port it took. */
+function startFloor(databaseUrl: string): Promise<{ child: ChildProcess; port: number }> {
   const script = path.join(import.meta.dirname, "floor.ts");
-  const child = spawn(process.execPath, ["--import", "tsx", script, String(port), databaseUrl], {
+  const child = spawn(process.execPath, ["--import", "tsx", script, "0", databaseUrl], {
     env: process.env,
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {
-    child.stdout?.on("data", (d) => String(d).includes("floor on") && resolve(child));
+    child.stdout?.on("data", (d) => {
+      const port = /floor on (\d+)/.exec(String(d))?.[1];
+      if (port) resolve({ child, port: Number(port) });
+    });
     child.on("exit", (code) => reject(new Error(`floor exited ${code}`)));
   });
 }
@@ -344,8 +348,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     }
 
     // 2. Baselines in the same run: the floor (its own process, same Postgres) at the same load.
-    const floorPort = opts.basePort + 3;
-    floor = await startFloor(floorPort, stack.postgres.url);
+    const started = await startFloor(stack.postgres.url);
+    floor = started.child;
+    const floorPort = started.port;
     const floorPending = new Map<string, { start: number; seen: number; onDone?: (ms: number) => void }>();
     const floorSockets: WebSocket[] = [];
     for (let i = 0; i < opts.staff; i++) {
