@@ -20,6 +20,10 @@ const result = await runBench({
   ...(quick ? QUICK : FULL),
   basePort: Number(process.env.BENCH_PORT_BASE ?? 6261),
   log: (line) => console.error(`[bench] ${line}`),
+}).catch((err) => {
+  fs.rmSync(scratch, { recursive: true, force: true });
+  console.error(err);
+  process.exit(1);
 });
 const table = formatTable(result);
 console.log(table);
