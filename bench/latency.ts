@@ -59,7 +59,7 @@ async function main() {
   const latencies: number[] = [];
   const onStaffEvent = (event: string, data: string) => {
     if (event !== "chat-message-received") return;
-    const id = JSON.parse(data).json.message.id as string;
+    const id = JSON.parse(data).id as string; // plain JSON, the seed's fields at the top level
     const entry = pending.get(id);
     if (!entry) return;
     if (++entry.seen === STAFF) {

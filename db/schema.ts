@@ -156,6 +156,8 @@ export const chatRequests = pgTable(
     index("chat_requests_status_created_idx").on(t.status, t.createdAt),
     index("chat_requests_player_idx").on(t.playerId, t.createdAt),
     // A player has at most one open request: concurrent first messages cannot open two.
+    // The staff queue's recently resolved list (server/chat/staff.ts).
+    index("chat_requests_resolved_idx").on(t.resolvedAt).where(sql`${t.status} = 'resolved'`),
     uniqueIndex("chat_requests_one_open_per_player").on(t.playerId).where(sql`${t.status} <> 'resolved'`),
   ],
 );
@@ -190,6 +192,8 @@ export const chatMessages = pgTable(
   (t) => [
     uniqueIndex("chat_messages_player_seq_idx").on(t.playerId, t.seq),
     index("chat_messages_request_idx").on(t.requestId, t.seq),
+    // Unread player messages per request, for the staff queue's count (server/chat/staff.ts).
+    index("chat_messages_unread_idx").on(t.requestId).where(sql`${t.sender} = 'player' and ${t.status} <> 'read'`),
   ],
 );
 

@@ -9,6 +9,7 @@ import { env } from "@/env";
 import { getDb } from "./db";
 import { getPublisher } from "./publisher";
 import { endRealtimeSession } from "./revocation";
+import { forgetSession } from "./session-cache";
 import { type SharedAuthStorage, sharedAuthStorage } from "./shared-state";
 
 export type AuthOptions = {
@@ -53,7 +54,8 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
     },
     // No cookie cache: every request checks the session row, so sign-out and deactivation end
     // access at once (a cached session cookie stays valid for its whole window, copied or not).
-    // What that costs per request is measured in the README (Security).
+    // What that costs per request is measured in the README (Security). tRPC and the REST routes
+    // remember a checked session for at most 5 s (session-cache.ts), forgotten at once on sign-out.
     session: { cookieCache: { enabled: false }, storeSessionInDatabase: shared.storeSessionInDatabase },
     // Several web instances share what they must (server/shared-state.ts): with REDIS_URL the
     // sessions are read from Redis (and kept in Postgres), and the sign-in limiter counts there.
@@ -71,6 +73,7 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
         },
         delete: {
           after: async (session) => {
+            forgetSession(session.id);
             await options.onSessionEnded?.({ id: session.id, userId: session.userId });
           },
         },

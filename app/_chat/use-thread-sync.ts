@@ -5,7 +5,7 @@ import type { Channel } from "pusher-js";
 import { useCallback, useEffect, useRef } from "react";
 import type { ChatMessage, Sender } from "@/db/schema";
 import { EVENTS } from "@/protocol/channels";
-import { decodePayload, type MessageEvent, type StatusEvent } from "@/protocol/events";
+import { decodeEvent, type MessageEvent, type StatusEvent } from "@/protocol/events";
 import { useChannel, useEvent, useEvents } from "../_realtime/provider";
 import { applyStatus, firstGap, flattenHistory, type HistoryData, mergeIntoHistory, resyncPoint } from "./thread-cache";
 import { useCatchUp } from "./use-catch-up";
@@ -124,7 +124,7 @@ export function useThreadSync(opts: ThreadSyncOptions): {
 
   const channel = useChannel(opts.playerId ? opts.channelName : null);
   const onMessageEvent = (raw: unknown) => {
-    const { message } = decodePayload<MessageEvent>(raw);
+    const { message } = decodeEvent<MessageEvent>(raw);
     if (message.playerId !== latest.current.playerId) return;
     if (!read()) {
       // Still loading: a fetch already under way may predate this row, so start it again.
@@ -136,7 +136,7 @@ export function useThreadSync(opts: ThreadSyncOptions): {
   };
   useEvents(channel, opts.messageEvents, onMessageEvent);
   useEvent(channel, EVENTS.messageStatus, (raw) => {
-    const change = decodePayload<StatusEvent>(raw);
+    const change = decodeEvent<StatusEvent>(raw);
     if (change.playerId === latest.current.playerId) setStatus(change);
   });
   // Each (re)subscription: whatever was published before it was live was missed.

@@ -24,9 +24,11 @@ export function playerMessageEvents(r: MessageEvent & { openedRequest: boolean }
 export function staffReplyEvents(r: MessageEvent): OutgoingEvent[] {
   const payload: MessageEvent = { message: r.message, request: r.request };
   const player = playerChannel(r.message.playerId);
+  // One object per audience: the gateway serialises each distinct payload once.
+  const playerPayload = forPlayer(payload);
   return [
-    { channel: player, name: EVENTS.chatMessageReceived, data: forPlayer(payload) },
-    { channel: player, name: EVENTS.newGreMessage, data: forPlayer(payload) },
+    { channel: player, name: EVENTS.chatMessageReceived, data: playerPayload },
+    { channel: player, name: EVENTS.newGreMessage, data: playerPayload },
     { channel: STAFF_CHANNEL, name: EVENTS.chatMessageReceived, data: payload },
     { channel: STAFF_CHANNEL, name: EVENTS.chatRequestUpdated, data: { request: r.request } },
   ];
@@ -54,4 +56,4 @@ export function statusEvents(change: StatusChange): OutgoingEvent[] {
   ];
 }
 
-export { decodePayload, encodePayload } from "@/protocol/events";
+export { decodeEvent, encodeEvent } from "@/protocol/events";

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { messageId, messageText, playerId, seqNumber } from "@/protocol/inputs";
 import { mayReadThread } from "../chat/access";
@@ -20,15 +21,31 @@ const unifiedSendBody = z.strictObject({
   requestId: z.uuid({ error: "requestId must be a UUID" }).optional(),
 });
 
+/**
+ * The seed's clients send the text as `message` and may leave out `id`. Without an id the server
+ * picks one, so such a send is not idempotent: a retry stores a second message. Both `text` and
+ * `message` at once is refused by the strict schema (unknown key).
+ */
+function seedBody(body: unknown): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  const { message, ...rest } = body as Record<string, unknown>;
+  const withText = message !== undefined && !("text" in rest) ? { ...rest, text: message } : body;
+  return "id" in withText ? withText : { ...withText, id: randomUUID() };
+}
+
+/** A stored (or already stored) send, answered the way the seed's API did: `success` and the id first. */
+const sent = <T extends { message: { id: string }; duplicate: boolean }>(result: T) =>
+  Response.json({ success: true, id: result.message.id, ...result }, { status: result.duplicate ? 200 : 201 });
+
 /** POST /api/unified-chat/send — a player writes to the floor; staff answer a chat by requestId. */
 export function unifiedSend(deps: HttpDeps, request: Request) {
   return respond(async () => {
-    const body = parse(unifiedSendBody, await readJson(request));
+    const body = parse(unifiedSendBody, seedBody(await readJson(request)));
     const who = await caller(deps, request);
     if (who.player) {
       if (body.requestId) throw new HttpError(400, "Players do not pass requestId: messages go to their open chat");
       const result = await sendAsPlayer(deps, { id: body.id, text: body.text, player: who.player });
-      return Response.json(forPlayer(result), { status: result.duplicate ? 200 : 201 });
+      return sent(forPlayer(result));
     }
     if (who.staff) {
       if (!body.requestId) throw new HttpError(400, "Staff must say which chat to answer: requestId is required");
@@ -38,7 +55,7 @@ export function unifiedSend(deps: HttpDeps, request: Request) {
         text: body.text,
         staff: who.staff,
       });
-      return Response.json(result, { status: result.duplicate ? 200 : 201 });
+      return sent(result);
     }
     throw new HttpError(403, "Only players and staff can send messages");
   });
@@ -79,16 +96,16 @@ const integrationSendBody = z.strictObject({ playerId, id: messageId, text: mess
 /** POST /api/player-chat-integration/send — to a player by Player ID (staff), or as that player. */
 export function integrationSend(deps: HttpDeps, request: Request) {
   return respond(async () => {
-    const body = parse(integrationSendBody, await readJson(request));
+    const body = parse(integrationSendBody, seedBody(await readJson(request)));
     const who = await caller(deps, request);
     if (who.staff) {
       await getPlayerCard(deps.db, body.playerId); // 404 for an unknown player
       const result = await messagePlayerAsStaff(deps, { ...body, staff: who.staff });
-      return Response.json(result, { status: result.duplicate ? 200 : 201 });
+      return sent(result);
     }
     if (who.player?.id === body.playerId) {
       const result = await sendAsPlayer(deps, { id: body.id, text: body.text, player: who.player });
-      return Response.json(forPlayer(result), { status: result.duplicate ? 200 : 201 });
+      return sent(forPlayer(result));
     }
     throw new HttpError(403, "Players can only send as themselves");
   });

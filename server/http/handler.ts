@@ -2,6 +2,7 @@ import type { z } from "zod";
 import type { Role } from "@/db/schema";
 import { findPlayer, findStaff } from "../chat/actors";
 import { ChatError, httpStatusOf } from "../chat/errors";
+import { cachedSession } from "../session-cache";
 import type { HttpDeps } from "./deps";
 import { faultMessage, reportFault } from "./faults";
 import { assertJsonFromOwnOrigin } from "./same-origin";
@@ -69,7 +70,7 @@ export async function readForm(request: Request): Promise<Record<string, string>
 
 /** The signed-in caller and their player / staff record; anonymous → 401. */
 export async function caller(deps: HttpDeps, request: Request) {
-  const session = await deps.auth.api.getSession({ headers: request.headers });
+  const session = await cachedSession(deps.auth, request.headers);
   if (!session) throw new HttpError(401, "Sign in first");
   const user = { ...session.user, role: session.user.role as Role };
   const [player, staff] = await Promise.all([findPlayer(deps.db, user), findStaff(deps.db, user)]);

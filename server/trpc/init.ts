@@ -11,6 +11,7 @@ import { ChatError } from "../chat/errors";
 import { silentGateway } from "../chat/gateway";
 import { type HttpDeps, httpDeps } from "../http/deps";
 import { faultMessage, reportFault } from "../http/faults";
+import { cachedSession } from "../session-cache";
 
 export type ContextUser = { id: string; name: string; email: string; role: Role };
 
@@ -26,7 +27,7 @@ export function createContextInner(ctx: { db: Db; user: ContextUser | null } & P
 
 export async function createTRPCContext(opts: { headers: Headers; deps?: HttpDeps }): Promise<Context> {
   const { auth, db, realtime, notifications, sendLimit } = opts.deps ?? (await httpDeps());
-  const session = await auth.api.getSession({ headers: opts.headers });
+  const session = await cachedSession(auth, opts.headers);
   const user = session?.user;
   const socketId = opts.headers.get(SOCKET_ID_HEADER);
   return createContextInner({

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type PusherClient from "pusher-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/protocol/events";
+import { decodeEvent, type MessageEvent, type RequestEvent, type StatusEvent } from "@/protocol/events";
 import { pusherGateway } from "@/server/chat/gateway";
 import type { HttpDeps } from "@/server/http/deps";
 import { authorizeChannel } from "@/server/realtime-auth";
@@ -125,11 +125,23 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     const id = randomUUID();
     const sent = await caller.chat.send({ id, text: "Is the bar open?" });
 
-    const request = decodePayload<RequestEvent>(await newRequest).request;
+    const request = decodeEvent<RequestEvent>(await newRequest).request;
     expect(request).toMatchObject({ id: sent.request.id, playerId: 30, status: "waiting" });
     expect(request.createdAt).toBeInstanceOf(Date);
+    // The seed's clients read plain JSON with these fields at the top level (issue 11).
+    expect(await received).toMatchObject({
+      id,
+      message: "Is the bar open?",
+      sender: "player",
+      timestamp: sent.message.timestamp.toISOString(),
+      seq: sent.message.seq,
+      requestId: sent.request.id,
+      playerId: 30,
+      request: { id: sent.request.id, version: sent.request.version },
+    });
     for (const raw of [await received, await newPlayerMessage, await confirmation]) {
-      expect(decodePayload<MessageEvent>(raw).message).toMatchObject({
+      expect(decodeEvent<MessageEvent>(raw).message).toEqual(sent.message);
+      expect(decodeEvent<MessageEvent>(raw).message).toMatchObject({
         id,
         seq: sent.message.seq,
         messageText: "Is the bar open?",
@@ -155,14 +167,14 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     const gre = nextEvent(otherChannel, "new-gre-message");
     const status = nextEvent(otherChannel, "message-status");
     await staffCaller.staff.markMessages({ playerId: 30, status: "read", upToSeq: sent.message.seq });
-    expect(decodePayload<StatusEvent>(await status)).toEqual({
+    expect(decodeEvent<StatusEvent>(await status)).toEqual({
       playerId: 30,
       sender: "player",
       status: "read",
       upToSeq: sent.message.seq,
     });
     await staffCaller.staff.reply({ requestId: sent.request.id, id: randomUUID(), text: "Until 2am" });
-    expect(decodePayload<MessageEvent>(await reply).message).toMatchObject({
+    expect(decodeEvent<MessageEvent>(await reply).message).toMatchObject({
       sender: "staff",
       messageText: "Until 2am",
       seq: sent.message.seq + 1,
@@ -170,7 +182,7 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
       // Staff user ids never reach a player's channel.
       senderUserId: null,
     });
-    expect(decodePayload<MessageEvent>(await gre).request).toMatchObject({
+    expect(decodeEvent<MessageEvent>(await gre).request).toMatchObject({
       status: "in_progress",
       assignedStaffId: null,
     });

@@ -170,7 +170,7 @@ export type Stack = {
 };
 
 /** Postgres on `basePort`, realtime on +1, web on +2; everything started and the demo accounts seeded. */
-export async function startStack(basePort: number): Promise<Stack> {
+export async function startStack(basePort: number, webEnv: Record<string, string> = {}): Promise<Stack> {
   const postgres = new PrivatePostgres(basePort);
   const realtimePort = basePort + 1;
   const webPort = basePort + 2;
@@ -207,6 +207,7 @@ export async function startStack(basePort: number): Promise<Stack> {
       AUTH_SIGN_IN_LIMIT_PER_MINUTE: "100000",
       NEXT_PUBLIC_ONESIGNAL_APP_ID: "",
       ONESIGNAL_REST_API_KEY: "",
+      ...webEnv,
     },
     `${url}/sign-in`,
     120_000,

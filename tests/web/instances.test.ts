@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectPostgres, type DbHandle } from "@/db/client";
 import { chatEvents } from "@/db/schema";
 import { DEMO_PASSWORD } from "@/db/seed";
-import { decodePayload, type RequestEvent } from "@/protocol/events";
+import { decodeEvent, type RequestEvent } from "@/protocol/events";
 import { LOCKS, runExclusive } from "@/server/shared-state";
 import { freshPostgresDatabase } from "../support/db";
 import {
@@ -172,7 +172,7 @@ describe.skipIf(!postgres).each([
     const staffFeed = await subscribed(connectClient(rt, { secret: PUSHER_SECRET }), "private-staff-portal");
     const escalated: string[] = [];
     staffFeed.bind("chat-request-escalated", (raw: unknown) =>
-      escalated.push(decodePayload<RequestEvent>(raw).request.id),
+      escalated.push(decodeEvent<RequestEvent>(raw).request.id),
     );
     const first = await trpc(a(), await cookieFor(a(), "player29@floorline.test"), "chat.send", {
       id: randomUUID(),
