@@ -5,8 +5,8 @@ import base from "./playwright.config";
 /**
  * The live chat across a cluster: web A with realtime node A, web B with node B, one Postgres
  * (TEST_DATABASE_URL) and one Redis. Players use A, staff use B, so every event crosses nodes.
- * `npm run e2e:cluster`, after a build, on a database of its own: after the main suite, Player 31's
- * chat is held by another staff member, and Asha's screen then rightly reports nothing delivered.
+ * `npm run e2e:cluster` (part of `npm test`) runs it on a database of its own (scripts/e2e-cluster.ts):
+ * after the main suite, Player 31's chat is held by another staff member.
  */
 const ports = {
   webA: Number(process.env.E2E_PORT ?? 3210),
@@ -47,7 +47,7 @@ const shared = {
 const instance = (web: number, realtime: number) => ({
   command: "npm start",
   url: `http://localhost:${web}/sign-in`,
-  timeout: 240_000,
+  timeout: 600_000,
   reuseExistingServer: false,
   stdout: "pipe" as const,
   stderr: "pipe" as const,

@@ -76,12 +76,13 @@ describe("the sign-in limit behind the front door", () => {
   const attempts = (signIn: (xff: string) => Promise<number>) =>
     Promise.all(Array.from({ length: 12 }, (_, i) => signIn(`198.51.100.${i + 1}`))).then((s) => s.sort());
 
-  it("counts the socket address when the client is not a trusted proxy", async () => {
+  // Twelve password checks (scrypt) at once: seconds on a busy 2-core machine.
+  it("counts the socket address when the client is not a trusted proxy", { timeout: 90_000 }, async () => {
     const statuses = await attempts(await serve([]));
     expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
   });
 
-  it("counts each forwarded client separately behind a trusted proxy", async () => {
+  it("counts each forwarded client separately behind a trusted proxy", { timeout: 90_000 }, async () => {
     const statuses = await attempts(await serve(["127.0.0.1"]));
     expect(statuses.filter((s) => s === 429)).toEqual([]);
   });
