@@ -212,42 +212,53 @@ test("portals opened while Postgres is down hear and send once it is back", asyn
   // Asha already holds player 29's chat (the first test): she can answer it.
   const staff = await open(browser, STAFF_ASHA, /\/staff/);
   const player = await open(browser, PLAYER_29, /\/player/);
-  // Both pages load while the database is up, but every call they then make reaches the server
-  // only once it is down: their first loads, subscriptions and the player's own record all fail.
+  // A second tab of Asha's is loading when the database stops: its page is rendered while the
+  // database is up, but every call it then makes (first loads, subscriptions) meets the outage.
+  const loading = await staff.context.newPage();
+  loading.on("pageerror", (err) => {
+    throw err;
+  });
   let release!: () => void;
   const databaseDown = new Promise<void>((r) => {
     release = r;
   });
-  for (const [page, path] of [
-    [staff.page, "/staff"],
-    [player.page, "/player"],
-  ] as const) {
-    await page.goto("about:blank");
-    await page.route("**/api/**", async (route) => {
-      await databaseDown;
-      await route.continue();
-    });
-    await page.goto(path);
-  }
+  await loading.route("**/api/**", async (route) => {
+    await databaseDown;
+    await route.continue();
+  });
+  await loading.goto("/staff");
+  // Signed in while the database is up; the other two portals are opened during the outage:
+  // their pages are rendered on a server that can neither check the session nor load anything.
+  for (const page of [staff.page, player.page]) await page.goto("about:blank");
   stack.postgres.stop();
   const stoppedAt = Date.now();
   release();
-  await expect(banner(staff.page)).toBeVisible({ timeout: 20_000 });
-  await expect(banner(player.page)).toBeVisible({ timeout: 20_000 });
+  await staff.page.goto("/staff");
+  await player.page.goto("/player");
+  const pages = [staff.page, player.page, loading];
+  for (const page of pages) await expect(banner(page)).toBeVisible({ timeout: 20_000 });
+  // A mark on each document: still there at the end means the pages healed without a reload.
+  for (const page of pages) await page.evaluate(() => Object.assign(window, { sameDocument: true }));
   await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - stoppedAt))));
   stack.postgres.start();
-  for (const page of [staff.page, player.page]) await page.unroute("**/api/**");
+  await loading.unroute("**/api/**");
 
-  // No reload: both portals heal by themselves, then hear what comes next.
-  for (const page of [staff.page, player.page]) await expect(banner(page)).toHaveCount(0, { timeout: 40_000 });
+  // No reload: every portal heals by itself, then hears what comes next.
+  for (const page of pages) await expect(banner(page)).toHaveCount(0, { timeout: 40_000 });
   const text = unique("after the outage");
   await send(player.page, text);
-  await expect(queueItem(staff.page, PLAYER_29.name).first()).toContainText(text, { timeout: 15_000 });
+  for (const page of [staff.page, loading])
+    await expect(queueItem(page, PLAYER_29.name).first()).toContainText(text, { timeout: 15_000 });
   await takeChat(staff.page, PLAYER_29.name);
   const reply = unique("heard you after the outage");
   await send(staff.page, reply);
   await expect(thread(player.page)).toContainText(reply);
   await expectConsistent({ player: player.page, staff: staff.page, playerId: PLAYER_29.id, texts: [text, reply] });
+  // The tab that was loading shows the same conversation and queues.
+  await queueItem(loading, PLAYER_29.name).first().click();
+  await expectConsistent({ player: player.page, staff: loading, playerId: PLAYER_29.id, texts: [text, reply] });
+  for (const page of pages)
+    expect(await page.evaluate(() => "sameDocument" in window), "healed without a reload").toBe(true);
   await player.context.close();
   await staff.context.close();
 });
