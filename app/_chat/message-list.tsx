@@ -50,9 +50,15 @@ export function MessageList(props: {
   }, [hasOlder, loadingOlder, onLoadOlder]);
 
   return (
+    // The scroll container is the log: focusable so keyboard users can scroll it, and named.
     <div
       ref={scroller}
       className="thread"
+      role="log"
+      aria-live="polite"
+      aria-label={props.label}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+      tabIndex={0}
       onScroll={(e) => {
         const el = e.currentTarget;
         stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
@@ -65,20 +71,26 @@ export function MessageList(props: {
           </button>
         </div>
       )}
-      <ol role="log" aria-live="polite" aria-label={props.label} className="messages">
+      <ol className="messages">
         {props.messages.length === 0 && props.pending.length === 0 && <li className="empty">{props.emptyText}</li>}
-        {props.messages.map((m) => (
-          <li key={m.id} className={`message ${m.sender === props.mine ? "mine" : m.sender}`} data-seq={m.seq}>
-            <span className="who">{m.senderUserId === props.viewerUserId ? "You" : m.senderName}</span>
-            <p className="text">{m.messageText}</p>
-            <span className="meta">
-              <time dateTime={new Date(m.timestamp).toISOString()} suppressHydrationWarning>
-                {formatTime(m.timestamp)}
-              </time>
-              {m.sender === props.mine && <span className="receipt"> · {statusLabel[m.status]}</span>}
-            </span>
-          </li>
-        ))}
+        {props.messages.map((m) =>
+          m.sender === "system" ? (
+            <li key={m.id} className="message system" data-seq={m.seq}>
+              <p className="text">{m.messageText}</p>
+            </li>
+          ) : (
+            <li key={m.id} className={`message ${m.sender === props.mine ? "mine" : m.sender}`} data-seq={m.seq}>
+              <span className="who">{m.senderUserId === props.viewerUserId ? "You" : m.senderName}</span>
+              <p className="text">{m.messageText}</p>
+              <span className="meta">
+                <time dateTime={new Date(m.timestamp).toISOString()} suppressHydrationWarning>
+                  {formatTime(m.timestamp)}
+                </time>
+                {m.sender === props.mine && <span className="receipt"> · {statusLabel[m.status]}</span>}
+              </span>
+            </li>
+          ),
+        )}
         {props.pending.map((p) => (
           <li key={p.id} className={`message mine pending ${p.state}`}>
             <span className="who">You</span>

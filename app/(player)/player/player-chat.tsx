@@ -25,7 +25,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   const status = useQuery({
     ...statusOptions,
     // Staff coming on duty sends no event to players: look again now and then while waiting.
-    refetchInterval: (q) => (q.state.data?.request?.status === "waiting" ? 15_000 : false),
+    refetchInterval: (q) => (q.state.data?.request?.status === "in_progress" ? false : 15_000),
   });
   const refreshStatus = useCallback(
     () => queryClient.invalidateQueries({ queryKey: statusOptions.queryKey }),
@@ -82,7 +82,9 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
       <ConnectionBanner />
       <main className="chat-main">
         <h1 className="visually-hidden">Chat with the floor team</h1>
-        <p className="status-line">{describeStatus(status.data)}</p>
+        <p className="status-line" role="status">
+          {describeStatus(status.data, messages)}
+        </p>
         <MessageList
           label="Conversation with the floor team"
           messages={messages}
@@ -110,12 +112,25 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   );
 }
 
-type WaitingStatus = { request: { status: string } | null; queuePosition: number | null; staffOnline: number | null };
+type PlayerStatus = {
+  request: { id: string; status: string } | null;
+  queuePosition: number | null;
+  staffName: string | null;
+  staffOnDuty: number | null;
+};
 
-function describeStatus(s: WaitingStatus | undefined) {
-  if (!s?.request) return "";
-  if (s.request.status === "in_progress") return "A staff member is with you.";
-  const online =
-    s.staffOnline === null ? "" : s.staffOnline === 1 ? " · 1 staff member online" : ` · ${s.staffOnline} staff online`;
-  return s.queuePosition ? `Waiting for staff: you are number ${s.queuePosition} in the queue${online}` : "";
+/** One sentence that never contradicts the thread: who is with the player, or what happens next. */
+function describeStatus(s: PlayerStatus | undefined, messages: readonly ChatMessage[]) {
+  if (!s) return "";
+  if (s.request?.status === "in_progress") return `${s.staffName ?? "A staff member"} is with you.`;
+  const nobody =
+    "Nobody from the floor team is on duty right now: leave a message — we answer as soon as someone is back.";
+  if (s.staffOnDuty === 0) return nobody;
+  const onDuty =
+    s.staffOnDuty === null ? "" : s.staffOnDuty === 1 ? "1 staff member on duty" : `${s.staffOnDuty} staff on duty`;
+  if (!s.request) return onDuty ? `${onDuty}. Write and we will answer here.` : "";
+  const requestId = s.request.id;
+  const seen = messages.some((m) => m.requestId === requestId && m.sender === "player" && m.status === "read");
+  const place = s.queuePosition ? `you are number ${s.queuePosition} in the queue` : "you are in the queue";
+  return `${seen ? "Staff have seen your message; " : "Waiting for staff: "}${place}${onDuty ? ` · ${onDuty}` : ""}`;
 }
