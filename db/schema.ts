@@ -28,6 +28,8 @@ export const user = pgTable("user", {
   emailVerified: boolean("email_verified").notNull().default(false),
   image: text("image"),
   role: text("role", { enum: roles }).notNull().default("player"),
+  // Set → the account may not sign in; its sessions and live connections were ended when it was set.
+  deactivatedAt: timestamp("deactivated_at", { withTimezone: true }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
@@ -101,6 +103,9 @@ export const players = pgTable("players", {
   creditUsed: numeric("credit_used", { precision: 12, scale: 2 }).notNull().default("0"),
   // Highest chat_messages.seq handed out for this player; bumped in the insert's transaction.
   lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+  // Send limit (GCRA): the earliest time the player's allowance is full again. Read and moved
+  // under the player row lock the send already takes, so it holds across web instances.
+  sendAllowanceAt: timestamp("send_allowance_at", { withTimezone: true }),
 });
 
 export const staff = pgTable("staff", {

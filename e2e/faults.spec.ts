@@ -9,14 +9,13 @@ import {
   PLAYER_31,
   queueItem,
   STAFF_ASHA,
-  STAFF_VIKRAM,
   send,
   thread,
   unique,
 } from "./helpers";
 
 /**
- * Faults with real processes: a stack of our own (private Postgres, realtime server, `next start`)
+ * Faults with real processes: a stack of our own (private Postgres, realtime server, the web server as `npm start` runs it)
  * whose parts these tests kill and restart, beside the suite's usual server. Each test ends
  * with the same check: every acknowledged message stored once and shown once, in order, on both
  * portals, and the staff queue and the player's queue status agree with the database.
@@ -208,35 +207,43 @@ test("Postgres is stopped for 10 s with both portals open", async ({ browser }) 
   await chat.close();
 });
 
-test("a staff portal opened while Postgres is down hears the next message once it is back", async ({ browser }) => {
-  const staff = await open(browser, STAFF_VIKRAM, /\/staff/);
-  await staff.page.goto("about:blank");
-  // The page itself loads; every call it then makes reaches the server only once the database is down.
+test("portals opened while Postgres is down hear and send once it is back", async ({ browser }) => {
+  // Asha already holds player 29's chat (the first test): she can answer it.
+  const staff = await open(browser, STAFF_ASHA, /\/staff/);
+  const player = await open(browser, PLAYER_29, /\/player/);
+  // The staff page loads while the database is up, but every call it then makes reaches the
+  // server only once the database is down; the player's page is opened during the outage.
   let release!: () => void;
   const databaseDown = new Promise<void>((r) => {
     release = r;
   });
+  await staff.page.goto("about:blank");
   await staff.page.route("**/api/**", async (route) => {
     await databaseDown;
     await route.continue();
   });
   await staff.page.goto("/staff");
+  await player.page.goto("about:blank");
   stack.postgres.stop();
   const stoppedAt = Date.now();
   release();
+  await player.page.goto("/player");
   await expect(banner(staff.page)).toBeVisible({ timeout: 20_000 });
+  await expect(banner(player.page)).toBeVisible({ timeout: 20_000 });
   await new Promise((r) => setTimeout(r, Math.max(0, 10_000 - (Date.now() - stoppedAt))));
   stack.postgres.start();
   await staff.page.unroute("**/api/**");
 
-  // No reload: the portal heals by itself and then hears what comes next.
-  await expect(banner(staff.page)).toHaveCount(0, { timeout: 40_000 });
-  const player = await open(browser, PLAYER_29, /\/player/);
+  // No reload: both portals heal by themselves, then hear what comes next.
+  for (const page of [staff.page, player.page]) await expect(banner(page)).toHaveCount(0, { timeout: 40_000 });
   const text = unique("after the outage");
   await send(player.page, text);
   await expect(queueItem(staff.page, PLAYER_29.name).first()).toContainText(text, { timeout: 15_000 });
-  await queueItem(staff.page, PLAYER_29.name).first().click();
-  await expectConsistent({ player: player.page, staff: staff.page, playerId: PLAYER_29.id, texts: [text] });
+  await takeChat(staff.page, PLAYER_29.name);
+  const reply = unique("heard you after the outage");
+  await send(staff.page, reply);
+  await expect(thread(player.page)).toContainText(reply);
+  await expectConsistent({ player: player.page, staff: staff.page, playerId: PLAYER_29.id, texts: [text, reply] });
   await player.context.close();
   await staff.context.close();
 });

@@ -1,12 +1,23 @@
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { APIError } from "better-auth/api";
 import { nextCookies } from "better-auth/next-js";
+import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import * as schema from "@/db/schema";
 import { env } from "@/env";
 import { getDb } from "./db";
+import { getPublisher } from "./publisher";
+import { endRealtimeSession } from "./revocation";
 
-export function createAuth(db: Db) {
+export type AuthOptions = {
+  /** A session ended (sign-out, expiry clean-up, deactivation): its live connections must end too. */
+  onSessionEnded?: (session: { id: string; userId: string }) => Promise<void>;
+  /** Default AUTH_SIGN_IN_LIMIT_PER_MINUTE; tests that sign in often raise it. */
+  signInLimitPerMinute?: number;
+};
+
+export function createAuth(db: Db, options: AuthOptions = {}) {
   return betterAuth({
     appName: "Floorline",
     baseURL: env.APP_URL,
@@ -29,10 +40,33 @@ export function createAuth(db: Db) {
         role: { type: ["player", "staff", "admin"], required: false, defaultValue: "player", input: false },
       },
     },
-    session: { cookieCache: { enabled: true, maxAge: 60 } },
+    // No cookie cache: every request checks the session row, so sign-out and deactivation end
+    // access at once (a cached session cookie stays valid for its whole window, copied or not).
+    // What that costs per request is measured in the README (Security).
+    session: { cookieCache: { enabled: false } },
+    databaseHooks: {
+      session: {
+        create: {
+          before: async (session) => {
+            const [row] = await db
+              .select({ deactivatedAt: schema.user.deactivatedAt })
+              .from(schema.user)
+              .where(eq(schema.user.id, session.userId));
+            if (row?.deactivatedAt) throw new APIError("FORBIDDEN", { message: "This account is deactivated" });
+          },
+        },
+        delete: {
+          after: async (session) => {
+            await options.onSessionEnded?.({ id: session.id, userId: session.userId });
+          },
+        },
+      },
+    },
     rateLimit: {
       enabled: true,
-      customRules: { "/sign-in/email": { window: 60, max: env.AUTH_SIGN_IN_LIMIT_PER_MINUTE } },
+      customRules: {
+        "/sign-in/email": { window: 60, max: options.signInLimitPerMinute ?? env.AUTH_SIGN_IN_LIMIT_PER_MINUTE },
+      },
     },
     advanced: { defaultCookieAttributes: { httpOnly: true, sameSite: "lax" } },
     plugins: [nextCookies()],
@@ -47,7 +81,9 @@ const slot = globalThis as unknown as Record<symbol, Promise<Auth> | undefined>;
 
 /** One auth instance per process, over the shared database. */
 export function getAuth(): Promise<Auth> {
-  slot[globalKey] ??= getDb().then((handle) => createAuth(handle.db));
+  slot[globalKey] ??= getDb().then((handle) =>
+    createAuth(handle.db, { onSessionEnded: (session) => endRealtimeSession(getPublisher(), session.id) }),
+  );
   return slot[globalKey];
 }
 

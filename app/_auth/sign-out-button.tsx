@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { logOutOfOneSignal } from "../(staff)/staff/alerts/onesignal";
 import { authClient } from "./auth-client";
 
 export function SignOutButton() {
@@ -12,6 +13,7 @@ export function SignOutButton() {
       disabled={busy}
       onClick={async () => {
         setBusy(true);
+        await logOutOfOneSignal();
         await authClient.signOut();
         // A full load drops every cached query of the previous user.
         window.location.assign("/sign-in");

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { isFinalError } from "../_trpc/query-client";
 import { type OutboxEntry, outboxStorageKey, readOutbox, writeOutbox } from "./outbox";
+import { sendLimitWaitMs } from "./slow-down";
 
 const MAX_BACKOFF_MS = 15_000;
 
@@ -22,6 +23,7 @@ export function useOutbox(opts: {
   const { owner } = opts;
   const [entries, setEntries] = useState<OutboxEntry[]>([]);
   const [online, setOnline] = useState(true);
+  const [slowDownUntil, setSlowDownUntil] = useState<number | null>(null);
   const latest = useRef(opts);
   latest.current = opts;
   const flushing = useRef(false);
@@ -51,6 +53,7 @@ export function useOutbox(opts: {
         try {
           const stored = await latest.current.send(next);
           attempt.current = 0;
+          setSlowDownUntil(null);
           latest.current.onStored(stored);
           update((all) => all.filter((e) => e.id !== next.id));
         } catch (err) {
@@ -60,7 +63,10 @@ export function useOutbox(opts: {
             continue;
           }
           update((all) => all.map((e) => (e.id === next.id ? { ...e, state: "queued" } : e)));
-          const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempt.current++);
+          // Over the send limit: hold everything for exactly as long as the server says.
+          const limited = sendLimitWaitMs(err);
+          setSlowDownUntil(limited === null ? null : Date.now() + limited);
+          const delay = limited ?? Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempt.current++);
           retryTimer.current = setTimeout(() => void flush(), delay);
           return;
         }
@@ -122,5 +128,5 @@ export function useOutbox(opts: {
     void flush();
   }, [flush]);
 
-  return { entries, online, enqueue, retry, discard, kick };
+  return { entries, online, slowDownUntil, enqueue, retry, discard, kick };
 }

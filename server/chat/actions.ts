@@ -17,6 +17,7 @@ import type { RealtimeGateway } from "./gateway";
 import { claimRequest, reopenRequest, resolveRequest } from "./lifecycle";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
+import type { SendLimit } from "./send-limit";
 import { messagePlayer, replyAsStaff } from "./staff";
 
 /** Told after a commit; must return at once and never throw (server/notify queues the work). */
@@ -35,10 +36,12 @@ export type ChatDeps = {
   realtime: RealtimeGateway;
   notifications?: ChatNotifications;
   socketId?: string;
+  /** Per-player send limit (PLAYER_SEND_*); absent → none. */
+  sendLimit?: SendLimit;
 };
 
 export async function sendAsPlayer(deps: ChatDeps, input: SendMessageInput & { player: PlayerActor }) {
-  const result = await sendPlayerMessage(deps.db, input);
+  const result = await sendPlayerMessage(deps.db, { ...input, sendLimit: deps.sendLimit });
   // Published on retries too: if the first attempt's publish was lost, this heals it (clients dedupe).
   await deps.realtime.publish(playerMessageEvents(result), { socketId: deps.socketId });
   if (!result.duplicate) deps.notifications?.playerMessage(result);

@@ -1,6 +1,7 @@
 import type { ChatRequest } from "@/db/schema";
 import { EVENTS, playerChannel, STAFF_CHANNEL } from "@/protocol/channels";
 import type { MessageEvent, RequestEvent, StatusEvent } from "@/protocol/events";
+import { forPlayer } from "./player-view";
 import type { StatusChange } from "./receipts";
 
 /**
@@ -16,7 +17,7 @@ export function playerMessageEvents(r: MessageEvent & { openedRequest: boolean }
     { channel: STAFF_CHANNEL, name: EVENTS.chatMessageReceived, data: payload },
     { channel: STAFF_CHANNEL, name: EVENTS.newPlayerMessage, data: payload },
     // The player's other tabs: the message is stored.
-    { channel: playerChannel(r.message.playerId), name: EVENTS.playerConfirmation, data: payload },
+    { channel: playerChannel(r.message.playerId), name: EVENTS.playerConfirmation, data: forPlayer(payload) },
   ];
 }
 
@@ -24,8 +25,8 @@ export function staffReplyEvents(r: MessageEvent): OutgoingEvent[] {
   const payload: MessageEvent = { message: r.message, request: r.request };
   const player = playerChannel(r.message.playerId);
   return [
-    { channel: player, name: EVENTS.chatMessageReceived, data: payload },
-    { channel: player, name: EVENTS.newGreMessage, data: payload },
+    { channel: player, name: EVENTS.chatMessageReceived, data: forPlayer(payload) },
+    { channel: player, name: EVENTS.newGreMessage, data: forPlayer(payload) },
     { channel: STAFF_CHANNEL, name: EVENTS.chatMessageReceived, data: payload },
     { channel: STAFF_CHANNEL, name: EVENTS.chatRequestUpdated, data: { request: r.request } },
   ];
@@ -44,7 +45,7 @@ export function requestUpdatedEvents(request: ChatRequest): OutgoingEvent[] {
   const data: RequestEvent = { request };
   return [
     { channel: STAFF_CHANNEL, name: EVENTS.chatRequestUpdated, data },
-    { channel: playerChannel(request.playerId), name: EVENTS.chatRequestUpdated, data },
+    { channel: playerChannel(request.playerId), name: EVENTS.chatRequestUpdated, data: forPlayer(data) },
   ];
 }
 

@@ -1,7 +1,9 @@
 import { z } from "zod";
-import { messageId, messageText, playerId } from "@/protocol/inputs";
+import { messageId, messageText, playerId, seqNumber } from "@/protocol/inputs";
+import { mayReadThread } from "../chat/access";
 import { messagePlayerAsStaff, replyAsStaffMember, sendAsPlayer } from "../chat/actions";
 import { messagesSince, threadPage } from "../chat/messages";
+import { forPlayer } from "../chat/player-view";
 import { getPlayerCard } from "../chat/staff";
 import type { HttpDeps } from "./deps";
 import { caller, HttpError, parse, readJson, respond } from "./handler";
@@ -26,7 +28,7 @@ export function unifiedSend(deps: HttpDeps, request: Request) {
     if (who.player) {
       if (body.requestId) throw new HttpError(400, "Players do not pass requestId: messages go to their open chat");
       const result = await sendAsPlayer(deps, { id: body.id, text: body.text, player: who.player });
-      return Response.json(result, { status: result.duplicate ? 200 : 201 });
+      return Response.json(forPlayer(result), { status: result.duplicate ? 200 : 201 });
     }
     if (who.staff) {
       if (!body.requestId) throw new HttpError(400, "Staff must say which chat to answer: requestId is required");
@@ -42,10 +44,13 @@ export function unifiedSend(deps: HttpDeps, request: Request) {
   });
 }
 
+/** Query strings are text: only plain decimals become numbers ("1e3" or " 5" are refused). */
+const decimal = (schema: z.ZodType<number>) =>
+  z.preprocess((v) => (typeof v === "string" && /^[0-9]{1,16}$/.test(v) ? Number(v) : v), schema);
 const messagesQuery = z.strictObject({
-  sinceSeq: z.coerce.number().int().min(0).optional(),
-  before: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  sinceSeq: decimal(seqNumber).optional(),
+  before: decimal(seqNumber.positive()).optional(),
+  limit: decimal(z.number().int().min(1).max(200)).default(50),
 });
 
 /** GET /api/player-chat-integration/messages/:playerId — a player's thread (their own, or any for staff). */
@@ -57,13 +62,14 @@ export function playerMessages(deps: HttpDeps, request: Request, params: { playe
       throw new HttpError(400, "Use either sinceSeq or before, not both");
     }
     const who = await caller(deps, request);
-    if (!who.staff && who.player?.id !== id) throw new HttpError(403, "You can only read your own messages");
+    if (!mayReadThread(who, id)) throw new HttpError(403, "You can only read your own messages");
     await getPlayerCard(deps.db, id); // 404 for an unknown player
+    const view = who.staff ? <T>(page: T) => page : forPlayer;
     if (query.sinceSeq !== undefined) {
       const page = await messagesSince(deps.db, { playerId: id, sinceSeq: query.sinceSeq, limit: query.limit });
-      return Response.json({ playerId: id, ...page });
+      return Response.json({ playerId: id, ...view(page) });
     }
-    const page = await threadPage(deps.db, { playerId: id, cursor: query.before, limit: query.limit });
+    const page = view(await threadPage(deps.db, { playerId: id, cursor: query.before, limit: query.limit }));
     return Response.json({ playerId: id, messages: page.messages, olderCursor: page.olderCursor ?? null });
   });
 }
@@ -82,7 +88,7 @@ export function integrationSend(deps: HttpDeps, request: Request) {
     }
     if (who.player?.id === body.playerId) {
       const result = await sendAsPlayer(deps, { id: body.id, text: body.text, player: who.player });
-      return Response.json(result, { status: result.duplicate ? 200 : 201 });
+      return Response.json(forPlayer(result), { status: result.duplicate ? 200 : 201 });
     }
     throw new HttpError(403, "Players can only send as themselves");
   });

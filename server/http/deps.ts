@@ -1,4 +1,5 @@
 import type Pusher from "pusher";
+import { env } from "@/env";
 import type { Auth } from "../auth";
 import { getAuth } from "../auth";
 import type { ChatDeps } from "../chat/actions";
@@ -17,5 +18,6 @@ export async function httpDeps(): Promise<HttpDeps> {
     publisher: getPublisher(),
     realtime: getRealtimeGateway(),
     notifications: getChatNotifications(db),
+    sendLimit: { burst: env.PLAYER_SEND_BURST, perSecond: env.PLAYER_SEND_PER_SECOND },
   };
 }

@@ -1,12 +1,14 @@
 import { z } from "zod";
+import { readSettings, realtimeShared } from "../settings";
 
 /** Every setting of our realtime server, from env, with the defaults documented in the README. */
 export const realtimeEnvVars = {
-  PUSHER_APP_ID: { default: "floorline", description: "app id the HTTP API answers to" },
-  PUSHER_KEY: { default: "floorline-key", description: "app key clients connect with" },
-  PUSHER_SECRET: { default: "floorline-secret", description: "signing secret (never sent to browsers)" },
-  REALTIME_HOST: { default: "127.0.0.1", description: "address to listen on" },
-  REALTIME_PORT: { default: "6001", description: "port to listen on (0 = any free port)" },
+  // Shared with the web app, which signs for and publishes to this server: defined once.
+  PUSHER_APP_ID: realtimeShared.PUSHER_APP_ID,
+  PUSHER_KEY: realtimeShared.PUSHER_KEY,
+  PUSHER_SECRET: realtimeShared.PUSHER_SECRET,
+  REALTIME_HOST: realtimeShared.REALTIME_HOST,
+  REALTIME_PORT: realtimeShared.REALTIME_PORT,
   REALTIME_MAX_CONNECTIONS: { default: "10000", description: "connections beyond this are refused (4004)" },
   REALTIME_ACTIVITY_TIMEOUT_SECONDS: { default: "120", description: "idle seconds before the server pings a client" },
   REALTIME_PONG_TIMEOUT_MS: { default: "30000", description: "ms to wait for a pong before closing (4201)" },
@@ -90,15 +92,14 @@ export type RealtimeConfig = {
 };
 
 export function realtimeConfigFromEnv(env: Record<string, string | undefined> = process.env): RealtimeConfig {
-  const raw = Object.fromEntries(
-    Object.entries(realtimeEnvVars).map(([name, spec]) => [name, env[name] || spec.default]),
+  // Read like every other process's settings (server/settings.ts): the table's defaults, this schema.
+  const table = Object.fromEntries(
+    Object.entries(realtimeEnvVars).map(([name, row]) => [
+      name,
+      { ...row, schema: schema.shape[name as keyof typeof schema.shape] },
+    ]),
   );
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`Invalid realtime configuration: ${problems}`);
-  }
-  const e = parsed.data;
+  const e = readSettings(table, env) as z.output<typeof schema>;
   return {
     appId: e.PUSHER_APP_ID,
     key: e.PUSHER_KEY,

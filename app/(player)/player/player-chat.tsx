@@ -3,15 +3,18 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 import type { ChatMessage } from "@/db/schema";
-import { EVENTS } from "@/protocol/channels";
+import { EVENTS, playerChannel, viewingChannel } from "@/protocol/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
+import { SlowDownNotice } from "../../_chat/slow-down";
 import { mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
 import { useOutbox } from "../../_chat/use-outbox";
 import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
-import { ConnectionBanner, useEvent } from "../../_realtime/provider";
+import { ConnectionBanner, useChannel, useEvent } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
+
+const PLAYER_THREAD_EVENTS = [EVENTS.chatMessageReceived, EVENTS.newGreMessage, EVENTS.playerConfirmation];
 
 export function PlayerChat({ userId, signOut }: { userId: string; signOut: React.ReactNode }) {
   const trpc = useTRPC();
@@ -36,6 +39,9 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
     queryKey: historyOptions.queryKey,
     data: history.data,
     playerId: player?.id ?? null,
+    channelName: player ? playerChannel(player.id) : null,
+    // Staff replies, and the player's own messages from another tab.
+    messageEvents: PLAYER_THREAD_EVENTS,
     fetchSince: (sinceSeq) => client.chat.since.query({ sinceSeq }),
     mine: "player",
     markRead: (upToSeq) => client.chat.markRead.mutate({ upToSeq }),
@@ -45,7 +51,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
     },
     onCatchUp: () => void refreshStatus(),
   });
-  const typing = useTyping(channel, { side: "player", name: player?.displayName ?? "Player" });
+  const typing = useTyping(useChannel(player ? viewingChannel(player.id) : null), { side: "player" });
   useEvent(channel, EVENTS.chatRequestUpdated, () => void refreshStatus());
 
   const onStored = useCallback(
@@ -100,6 +106,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
           emptyText="Ask the floor team anything: deposits, withdrawals, table bookings. A staff member will answer here."
         />
         <TypingIndicator name={typing.typingName} />
+        <SlowDownNotice until={outbox.slowDownUntil} />
         <Composer
           onSend={(text) => {
             outbox.enqueue(text);

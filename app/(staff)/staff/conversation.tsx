@@ -2,11 +2,10 @@
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useRef, useState } from "react";
-import type { ChatRequest } from "@/db/schema";
-import { viewingChannel } from "@/protocol/channels";
+import { EVENTS, STAFF_CHANNEL, viewingChannel } from "@/protocol/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
-import { isNewer, markPlayerRead } from "../../_chat/queue-cache";
+import { markPlayerRead, mergeFetchedConversation } from "../../_chat/queue-cache";
 import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
 import { useChannel } from "../../_realtime/provider";
@@ -15,6 +14,8 @@ import { useStaffCaches } from "./staff-caches";
 import { useStaffOutbox } from "./staff-outbox";
 import type { StaffMe } from "./staff-portal";
 import { usePageVisible } from "./use-page-visible";
+
+const STAFF_THREAD_EVENTS = [EVENTS.chatMessageReceived];
 
 const rupees = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });
 
@@ -37,11 +38,7 @@ export function Conversation({
   const conversation = useQuery({
     ...trpc.staff.conversation.queryOptions({ requestId }),
     // A refetch that read the row before an event we applied must not take us back.
-    structuralSharing: (held, fetched) => {
-      const h = held as { request: ChatRequest } | undefined;
-      const f = fetched as { request: ChatRequest } | undefined;
-      return h && f && !isNewer(f.request, h.request) ? { ...f, request: h.request } : f;
-    },
+    structuralSharing: mergeFetchedConversation,
   });
   const request = conversation.data?.request;
   const player = conversation.data?.player;
@@ -49,10 +46,13 @@ export function Conversation({
   const playerId = request?.playerId ?? 0;
   const threadOptions = caches.threadOptions(playerId, !!request);
   const thread = useInfiniteQuery(threadOptions);
-  const { channel, messages } = useThreadSync({
+  const { messages } = useThreadSync({
     queryKey: threadOptions.queryKey,
     data: thread.data,
     playerId: request?.playerId ?? null,
+    // Full rows for staff: the player's channel carries the player's view of them.
+    channelName: STAFF_CHANNEL,
+    messageEvents: STAFF_THREAD_EVENTS,
     fetchSince: (sinceSeq) => client.staff.threadSince.query({ playerId, sinceSeq }),
     mine: "staff",
     // Opening the conversation on a visible screen is what "read" means for the player.
@@ -65,10 +65,10 @@ export function Conversation({
       if (message.sender === "player") typing.clearTyping();
     },
   });
-  const typing = useTyping(channel, { side: "staff", name: me.name });
   // While this conversation is on a visible screen, the server sends its holder no push about it.
   const visible = usePageVisible();
-  useChannel(request && visible ? viewingChannel(request.playerId) : null);
+  const viewing = useChannel(request && visible ? viewingChannel(request.playerId) : null);
+  const typing = useTyping(viewing, { side: "staff" });
 
   // Our own changes come back in the mutation's answer (the fan-out skips this tab): write them in.
   const root = useRef<HTMLDivElement>(null);

@@ -13,7 +13,8 @@ import { QueueSection } from "./queue-list";
 import { StaffOutboxProvider } from "./staff-outbox";
 import { useStaffLive } from "./use-staff-live";
 
-export type StaffMe = { id: string; name: string };
+/** `pushId`: the opaque OneSignal external id (never the user id). */
+export type StaffMe = { id: string; name: string; pushId: string };
 
 export function StaffPortal({
   me,

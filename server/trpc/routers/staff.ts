@@ -4,7 +4,7 @@ import { claim, markPlayerMessages, reopen, replyAsStaffMember, resolve } from "
 import { messagesSince, threadPage } from "../../chat/messages";
 import { setAcceptingChats } from "../../chat/push-targets";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
-import { createTRPCRouter, staffProcedure } from "../init";
+import { createTRPCRouter, inThread, staffProcedure } from "../init";
 
 const playerThread = { playerId };
 
@@ -27,11 +27,11 @@ export const staffRouter = createTRPCRouter({
 
   thread: staffProcedure
     .input(threadPageInput.extend(playerThread))
-    .query(({ ctx, input }) => threadPage(ctx.db, input)),
+    .query(({ ctx, input }) => threadPage(ctx.db, inThread(ctx, input))),
 
   threadSince: staffProcedure
     .input(sinceInput.extend(playerThread))
-    .query(({ ctx, input }) => messagesSince(ctx.db, input)),
+    .query(({ ctx, input }) => messagesSince(ctx.db, inThread(ctx, input))),
 
   reply: staffProcedure
     .input(replyInput)
@@ -54,5 +54,5 @@ export const staffRouter = createTRPCRouter({
         upToSeq: z.number().int().positive(),
       }),
     )
-    .mutation(({ ctx, input }) => markPlayerMessages(ctx, input)),
+    .mutation(({ ctx, input }) => markPlayerMessages(ctx, inThread(ctx, input))),
 });
