@@ -80,14 +80,18 @@ test("messages sent while the player is offline arrive once, in order, when they
   await openConversation(staff.page, PLAYER_30.name);
 
   await player.context.setOffline(true);
-  await expect(player.page.getByRole("status").filter({ hasText: "Reconnecting…" })).toBeVisible({ timeout: 20_000 });
+  await expect(player.page.getByRole("status").filter({ hasText: /Reconnecting…|You are offline/ })).toBeVisible({
+    timeout: 20_000,
+  });
   const replies = [unique("first"), unique("second"), unique("third")];
   for (const reply of replies) {
     await send(staff.page, reply);
     await expect(bubble(staff.page, reply)).toContainText(/Sent|Delivered|Read/);
   }
   await player.context.setOffline(false);
-  await expect(player.page.getByRole("status").filter({ hasText: "Reconnecting…" })).toBeHidden({ timeout: 20_000 });
+  await expect(player.page.getByRole("status").filter({ hasText: /Reconnecting…|You are offline/ })).toBeHidden({
+    timeout: 20_000,
+  });
 
   for (const reply of replies) await expect(bubble(player.page, reply)).toHaveCount(1);
   const texts = await thread(player.page).getByRole("listitem").allInnerTexts();
@@ -232,7 +236,7 @@ test("a staff reply queued in one chat keeps retrying while another chat is open
 
 test("a page whose session has ended is sent to sign in when it next subscribes", async ({ browser }) => {
   const player = await openAs(browser, PLAYER_29.email, /\/player/);
-  const banner = player.page.getByRole("status").filter({ hasText: "Reconnecting…" });
+  const banner = player.page.getByRole("status").filter({ hasText: /Reconnecting…|You are offline/ });
   await expect(thread(player.page)).toBeVisible();
   // Signed out in another tab (the session is gone); this tab only finds out when it subscribes again.
   const other = await player.context.newPage();

@@ -1,7 +1,8 @@
 "use client";
 
-import { useEffect, useLayoutEffect, useRef } from "react";
+import { Fragment, useEffect, useLayoutEffect, useRef } from "react";
 import type { ChatMessage } from "@/db/schema";
+import { dividerBefore, MessageText, MessageTime } from "./message-text";
 import type { OutboxEntry } from "./outbox";
 
 const statusLabel = { sent: "Sent", received: "Delivered", read: "Read" } as const;
@@ -73,28 +74,39 @@ export function MessageList(props: {
       )}
       <ol className="messages">
         {props.messages.length === 0 && props.pending.length === 0 && <li className="empty">{props.emptyText}</li>}
-        {props.messages.map((m) =>
-          m.sender === "system" ? (
-            <li key={m.id} className="message system" data-seq={m.seq}>
-              <p className="text">{m.messageText}</p>
-            </li>
-          ) : (
-            <li key={m.id} className={`message ${m.sender === props.mine ? "mine" : m.sender}`} data-seq={m.seq}>
-              <span className="who">{m.senderUserId === props.viewerUserId ? "You" : m.senderName}</span>
-              <p className="text">{m.messageText}</p>
-              <span className="meta">
-                <time dateTime={new Date(m.timestamp).toISOString()} suppressHydrationWarning>
-                  {formatTime(m.timestamp)}
-                </time>
-                {m.sender === props.mine && <span className="receipt"> · {statusLabel[m.status]}</span>}
-              </span>
-            </li>
-          ),
-        )}
+        {props.messages.map((m, i) => {
+          const divider = dividerBefore(m, props.messages[i - 1]);
+          return (
+            <Fragment key={m.id}>
+              {divider && (
+                <li className="divider">
+                  {/* biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show the day it divides */}
+                  <span role="separator" aria-label={divider}>
+                    {divider}
+                  </span>
+                </li>
+              )}
+              {m.sender === "system" ? (
+                <li className="message system" data-seq={m.seq}>
+                  <MessageText text={m.messageText} />
+                </li>
+              ) : (
+                <li className={`message ${m.sender === props.mine ? "mine" : m.sender}`} data-seq={m.seq}>
+                  <span className="who">{m.senderUserId === props.viewerUserId ? "You" : m.senderName}</span>
+                  <MessageText text={m.messageText} />
+                  <span className="meta">
+                    <MessageTime at={m.timestamp} />
+                    {m.sender === props.mine && <span className="receipt"> · {statusLabel[m.status]}</span>}
+                  </span>
+                </li>
+              )}
+            </Fragment>
+          );
+        })}
         {props.pending.map((p) => (
           <li key={p.id} className={`message mine pending ${p.state}`}>
             <span className="who">You</span>
-            <p className="text">{p.text}</p>
+            <MessageText text={p.text} />
             <span className="meta">
               {p.state === "failed" ? (
                 <>
@@ -115,9 +127,4 @@ export function MessageList(props: {
       </ol>
     </div>
   );
-}
-
-// Server and browser may sit in different time zones: the browser's rendering wins.
-function formatTime(t: Date | string) {
-  return new Date(t).toLocaleTimeString("en-IN", { hour: "2-digit", minute: "2-digit" });
 }

@@ -1,8 +1,9 @@
-import { and, count, eq, inArray, lt } from "drizzle-orm";
+import { and, count, eq, lt } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { type ChatRequest, chatRequests, staff } from "@/db/schema";
 import { STAFF_PRESENCE } from "@/protocol/channels";
 import type { ReplyInput, SendMessageInput } from "@/protocol/inputs";
+import { staffPublicId } from "../notify/push-identity";
 import type { PlayerActor, StaffActor } from "./actors";
 import {
   escalationEvents,
@@ -15,6 +16,7 @@ import {
 import { escalateLongWaits } from "./escalation";
 import type { RealtimeGateway } from "./gateway";
 import { claimRequest, reopenRequest, resolveRequest } from "./lifecycle";
+import { staffAcceptingChats } from "./push-targets";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
 import type { SendLimit } from "./send-limit";
@@ -119,17 +121,14 @@ export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
 
 /**
  * Staff on duty = in the staff portal (presence) and accepting chats: someone signed in but not
- * taking chats will not answer, so a player must not count them. Null when presence is unknown.
+ * taking chats will not answer, so a player must not count them. Presence lists staff by their
+ * public id (realtime-auth), so the accepting list is mapped the same way. Null when unknown.
  */
 async function staffOnDuty(deps: ChatDeps) {
   const present = await deps.realtime.presenceUserIds(STAFF_PRESENCE);
   if (present === null) return null;
-  if (present.length === 0) return 0;
-  const [row] = await deps.db
-    .select({ n: count() })
-    .from(staff)
-    .where(and(inArray(staff.userId, present), eq(staff.acceptingChats, true)));
-  return row?.n ?? 0;
+  const here = new Set(present);
+  return (await staffAcceptingChats(deps.db)).filter((userId) => here.has(staffPublicId(userId))).length;
 }
 
 async function staffNameOf(db: Db, userId: string) {

@@ -36,7 +36,7 @@ export function staffReplyEvents(r: MessageEvent): OutgoingEvent[] {
 export function systemLineEvents(r: MessageEvent): OutgoingEvent[] {
   const payload: MessageEvent = { message: r.message, request: r.request };
   return [
-    { channel: playerChannel(r.message.playerId), name: EVENTS.chatMessageReceived, data: payload },
+    { channel: playerChannel(r.message.playerId), name: EVENTS.chatMessageReceived, data: forPlayer(payload) },
     { channel: STAFF_CHANNEL, name: EVENTS.chatMessageReceived, data: payload },
   ];
 }

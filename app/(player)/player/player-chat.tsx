@@ -11,7 +11,7 @@ import { mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
 import { useOutbox } from "../../_chat/use-outbox";
 import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
-import { ConnectionBanner, useChannel, useEvent } from "../../_realtime/provider";
+import { ConnectionBanner, useBrowserOnline, useChannel, useConnection, useEvent } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
 
 const PLAYER_THREAD_EVENTS = [EVENTS.chatMessageReceived, EVENTS.newGreMessage, EVENTS.playerConfirmation];
@@ -21,6 +21,8 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   const client = useTRPCClient();
   const queryClient = useQueryClient();
   const me = useQuery(trpc.chat.me.queryOptions());
+  const browserOnline = useBrowserOnline();
+  const connection = useConnection();
   const player = me.data;
   const historyOptions = trpc.chat.history.infiniteQueryOptions({ limit: 50 }, { getNextPageParam: olderPage });
   const history = useInfiniteQuery(historyOptions);
@@ -28,7 +30,9 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   const status = useQuery({
     ...statusOptions,
     // Staff coming on duty sends no event to players: look again now and then while waiting.
-    refetchInterval: (q) => (q.state.data?.request?.status === "in_progress" ? false : 15_000),
+    // Sooner while nobody is on duty: the player should learn at once that someone is back.
+    refetchInterval: (q) =>
+      q.state.data?.request?.status === "in_progress" ? false : q.state.data?.staffOnDuty === 0 ? 5_000 : 15_000,
   });
   const refreshStatus = useCallback(
     () => queryClient.invalidateQueries({ queryKey: statusOptions.queryKey }),
@@ -89,7 +93,8 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
       <main className="chat-main">
         <h1 className="visually-hidden">Chat with the floor team</h1>
         <p className="status-line" role="status">
-          {describeStatus(status.data, messages)}
+          {/* While disconnected the last known state may be stale: claim nothing. */}
+          {browserOnline && connection.state === "connected" ? describeStatus(status.data, messages) : ""}
         </p>
         <MessageList
           label="Conversation with the floor team"
@@ -108,6 +113,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
         <TypingIndicator name={typing.typingName} />
         <SlowDownNotice until={outbox.slowDownUntil} />
         <Composer
+          draftKey={`player-${userId}`}
           onSend={(text) => {
             outbox.enqueue(text);
             typing.sent();

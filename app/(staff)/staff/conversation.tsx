@@ -191,6 +191,7 @@ export function Conversation({
       <TypingIndicator name={typing.typingName} />
       {canReply ? (
         <Composer
+          draftKey={`staff-${me.id}-${requestId}`}
           onSend={(text) => {
             outbox.enqueue(text, { requestId });
             typing.sent();
