@@ -1,7 +1,7 @@
 "use client";
 
 import { useEffect, useId, useRef, useState } from "react";
-import { MAX_MESSAGE_LENGTH } from "@/protocol/inputs";
+import { MAX_MESSAGE_LENGTH } from "@/protocol/limits";
 
 const SHOW_COUNT_FROM = MAX_MESSAGE_LENGTH - 200;
 const format = (n: number) => n.toLocaleString("en-IN");
