@@ -108,7 +108,15 @@ export function MessageList(props: {
             <span className="who">You</span>
             <MessageText text={p.text} />
             <span className="meta">
-              {p.state === "failed" ? (
+              {p.signedOut ? (
+                // Kept in the outbox: after signing in, this page comes back and sends it.
+                <a
+                  className="error"
+                  href={`/sign-in?next=${encodeURIComponent(window.location.pathname + window.location.search)}`}
+                >
+                  Signed out — sign in again
+                </a>
+              ) : p.state === "failed" ? (
                 <>
                   <span className="error">Not sent: {p.error}</span>{" "}
                   <button type="button" className="link-button" onClick={() => props.onRetry(p.id)}>
