@@ -1,6 +1,8 @@
 import { z } from "zod";
 
-export const MAX_MESSAGE_LENGTH = 2000;
+import { MAX_MESSAGE_LENGTH } from "./limits";
+
+export { MAX_MESSAGE_LENGTH };
 
 export const messageId = z.uuid({ error: "Message id must be a UUID" });
 

@@ -1,7 +1,7 @@
 "use client";
 
 import type Pusher from "pusher-js";
-import { authClient } from "./auth-client";
+import { sessionIsGone } from "./session-api";
 
 /** Pusher protocol close code the server uses for `terminate_connections`. */
 const TERMINATED = 4009;
@@ -17,8 +17,7 @@ export function watchSession(client: Pusher) {
   // pusher-js reports a close code as { type: "PusherError", data: { code } }.
   const onError = async (event: { type?: string; data?: { code?: number } } | undefined) => {
     if (event?.type !== "PusherError" || event.data?.code !== TERMINATED) return;
-    const session = await authClient.getSession().catch(() => null);
-    if (session && !session.data && !session.error) window.location.assign("/sign-in?ended");
+    if ((await sessionIsGone()) === true) window.location.assign("/sign-in?ended");
     else client.connect(); // another device's session ended, or we could not tell: carry on
   };
   client.connection.bind("error", onError);

@@ -2,7 +2,7 @@
 
 import { useState } from "react";
 import { logOutOfOneSignal } from "../(staff)/staff/alerts/onesignal";
-import { authClient } from "./auth-client";
+import { signOut } from "./session-api";
 
 export function SignOutButton() {
   const [busy, setBusy] = useState(false);
@@ -14,7 +14,7 @@ export function SignOutButton() {
       onClick={async () => {
         setBusy(true);
         await logOutOfOneSignal();
-        await authClient.signOut();
+        await signOut();
         // A full load drops every cached query of the previous user.
         window.location.assign("/sign-in");
       }}

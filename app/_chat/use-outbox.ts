@@ -57,6 +57,13 @@ export function useOutbox(opts: {
           latest.current.onStored(stored);
           update((all) => all.filter((e) => e.id !== next.id));
         } catch (err) {
+          if (err instanceof TRPCClientError && err.data?.code === "UNAUTHORIZED") {
+            // Not the message's fault: it waits here (localStorage) while the user signs in again.
+            update((all) =>
+              all.map((e) => (e.id === next.id ? { ...e, state: "failed", error: "Signed out", signedOut: true } : e)),
+            );
+            continue;
+          }
           if (isFinalError(err)) {
             const reason = err instanceof TRPCClientError ? err.message : "The server refused this message";
             update((all) => all.map((e) => (e.id === next.id ? { ...e, state: "failed", error: reason } : e)));
@@ -77,8 +84,13 @@ export function useOutbox(opts: {
   }, [owner, update]);
 
   useEffect(() => {
-    // A tab that closed mid-send left entries marked "sending": they are simply queued again.
-    update((all) => all.map((e) => (e.state === "sending" ? { ...e, state: "queued" } : e)));
+    // A tab that closed mid-send left entries marked "sending": they are simply queued again; so
+    // are those refused for an ended session (this page load may be the user signed in again).
+    update((all) =>
+      all.map((e) =>
+        e.state === "sending" || e.signedOut ? { ...e, state: "queued", error: undefined, signedOut: undefined } : e,
+      ),
+    );
     setOnline(navigator.onLine);
     void flush();
     const onOnline = () => {

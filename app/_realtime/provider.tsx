@@ -237,9 +237,29 @@ function useDataFailing() {
   );
 }
 
+/**
+ * The browser's own word that the network is gone: told at once, where the socket would take
+ * its ping timeout (~10 s) to notice.
+ */
+export function useBrowserOnline() {
+  return useSyncExternalStore(
+    useCallback((notify) => {
+      window.addEventListener("online", notify);
+      window.addEventListener("offline", notify);
+      return () => {
+        window.removeEventListener("online", notify);
+        window.removeEventListener("offline", notify);
+      };
+    }, []),
+    () => navigator.onLine,
+    () => true,
+  );
+}
+
 export function ConnectionBanner() {
   const { state, channels } = useConnection();
   const dataFailing = useDataFailing();
+  const online = useBrowserOnline();
   const [starting, setStarting] = useState(true);
   useEffect(() => {
     const timer = setTimeout(() => setStarting(false), 2500);
@@ -247,7 +267,9 @@ export function ConnectionBanner() {
   }, []);
   return (
     <div role="status" className="banner" aria-live="polite">
-      {bannerMessage(state, channels, starting, dataFailing)}
+      {online
+        ? bannerMessage(state, channels, starting, dataFailing)
+        : "You are offline — what you write will be sent when you are back."}
     </div>
   );
 }

@@ -1,7 +1,9 @@
 import { and, count, eq, lt } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { type ChatRequest, chatRequests } from "@/db/schema";
+import { type ChatRequest, chatRequests, staff } from "@/db/schema";
+import { STAFF_PRESENCE } from "@/protocol/channels";
 import type { ReplyInput, SendMessageInput } from "@/protocol/inputs";
+import { staffPublicId } from "../notify/push-identity";
 import type { PlayerActor, StaffActor } from "./actors";
 import {
   escalationEvents,
@@ -9,10 +11,12 @@ import {
   requestUpdatedEvents,
   staffReplyEvents,
   statusEvents,
+  systemLineEvents,
 } from "./announce";
 import { escalateLongWaits } from "./escalation";
 import type { RealtimeGateway } from "./gateway";
 import { claimRequest, reopenRequest, resolveRequest } from "./lifecycle";
+import { staffAcceptingChats } from "./push-targets";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
 import type { SendLimit } from "./send-limit";
@@ -64,8 +68,10 @@ export async function messagePlayerAsStaff(
 
 type RequestChange = typeof claimRequest;
 async function changeRequest(deps: ChatDeps, change: RequestChange, input: Parameters<RequestChange>[1]) {
-  const request = await change(deps.db, input);
+  const { systemLine, ...request } = await change(deps.db, input);
   await deps.realtime.publish(requestUpdatedEvents(request), { socketId: deps.socketId });
+  // The answer carries the request, not the line: the acting tab gets the line like everyone else.
+  if (systemLine) await deps.realtime.publish(systemLineEvents({ message: systemLine, request }));
   return request;
 }
 
@@ -98,7 +104,7 @@ export async function markStaffMessagesRead(deps: ChatDeps, input: { player: Pla
   return change;
 }
 
-/** What a waiting player sees: their place in the queue and how many staff are on duty. */
+/** What a player sees above the thread: their place in the queue, who is with them, how many staff are on duty. */
 export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
   const request = await openRequestOf(deps.db, player.id);
   let queuePosition: number | null = null;
@@ -109,7 +115,25 @@ export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
       .where(and(eq(chatRequests.status, "waiting"), lt(chatRequests.createdAt, request.createdAt)));
     queuePosition = (ahead?.n ?? 0) + 1;
   }
-  return { request, queuePosition, staffOnline: await deps.realtime.staffOnline() };
+  const staffName = request?.assignedStaffId ? await staffNameOf(deps.db, request.assignedStaffId) : null;
+  return { request, queuePosition, staffName, staffOnDuty: await staffOnDuty(deps) };
+}
+
+/**
+ * Staff on duty = in the staff portal (presence) and accepting chats: someone signed in but not
+ * taking chats will not answer, so a player must not count them. Presence lists staff by their
+ * public id (realtime-auth), so the accepting list is mapped the same way. Null when unknown.
+ */
+async function staffOnDuty(deps: ChatDeps) {
+  const present = await deps.realtime.presenceUserIds(STAFF_PRESENCE);
+  if (present === null) return null;
+  const here = new Set(present);
+  return (await staffAcceptingChats(deps.db)).filter((userId) => here.has(staffPublicId(userId))).length;
+}
+
+async function staffNameOf(db: Db, userId: string) {
+  const [row] = await db.select({ name: staff.displayName }).from(staff).where(eq(staff.userId, userId));
+  return row?.name ?? null;
 }
 
 /** Requests waiting longer than `waitedMs` alert staff again: in the portal and by push. */

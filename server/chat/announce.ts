@@ -34,6 +34,15 @@ export function staffReplyEvents(r: MessageEvent): OutgoingEvent[] {
   ];
 }
 
+/** A system line ("Asha is with you"): into the player's thread on every screen showing it. */
+export function systemLineEvents(r: MessageEvent): OutgoingEvent[] {
+  const payload: MessageEvent = { message: r.message, request: r.request };
+  return [
+    { channel: playerChannel(r.message.playerId), name: EVENTS.chatMessageReceived, data: forPlayer(payload) },
+    { channel: STAFF_CHANNEL, name: EVENTS.chatMessageReceived, data: payload },
+  ];
+}
+
 export function requestUpdatedEvents(request: ChatRequest): OutgoingEvent[] {
   const data: RequestEvent = { request };
   return [

@@ -1,10 +1,14 @@
 import { and, desc, eq, ne } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
-import { type ChatEventType, type ChatRequest, chatEvents, chatRequests } from "@/db/schema";
+import { type ChatEventType, type ChatMessage, type ChatRequest, chatEvents, chatRequests } from "@/db/schema";
 import type { StaffActor } from "./actors";
 import { ChatError } from "./errors";
 import { lockChat, nextVersion } from "./messages";
 import { recordEvent } from "./staff";
+import { appendSystemLine } from "./system-lines";
+
+/** The changed request, and the system line that tells the thread (absent on a harmless repeat). */
+export type RequestChanged = ChatRequest & { systemLine?: ChatMessage };
 
 /**
  * Claim / resolve / reopen. Each takes the chat's locks (`lockChat`: player, then request), so
@@ -13,7 +17,7 @@ import { recordEvent } from "./staff";
  * Repeating an action that already took effect for the same staff member (a retried request
  * whose answer was lost) returns the current row instead of a false CONFLICT.
  */
-export async function claimRequest(db: Db, input: { requestId: string; staff: StaffActor }) {
+export async function claimRequest(db: Db, input: { requestId: string; staff: StaffActor }): Promise<RequestChanged> {
   return db.transaction(async (tx) => {
     const current = await lockChat(tx, input.requestId);
     if (current.status === "waiting") {
@@ -23,7 +27,8 @@ export async function claimRequest(db: Db, input: { requestId: string; staff: St
         claimedAt: new Date(),
       });
       await recordEvent(tx, claimed.id, "claimed", input.staff);
-      return claimed;
+      const line = await appendSystemLine(tx, claimed, "claimed", input.staff);
+      return { ...line.request, systemLine: line.message };
     }
     if (current.status === "in_progress" && current.assignedStaffId === input.staff.userId) return current;
     throw new ChatError(
@@ -33,14 +38,15 @@ export async function claimRequest(db: Db, input: { requestId: string; staff: St
   });
 }
 
-export async function resolveRequest(db: Db, input: { requestId: string; staff: StaffActor }) {
+export async function resolveRequest(db: Db, input: { requestId: string; staff: StaffActor }): Promise<RequestChanged> {
   return db.transaction(async (tx) => {
     const current = await lockChat(tx, input.requestId);
     const mine = current.status === "in_progress" && current.assignedStaffId === input.staff.userId;
     if (current.status === "waiting" || mine) {
       const resolved = await update(tx, current.id, { status: "resolved", resolvedAt: new Date() });
       await recordEvent(tx, resolved.id, "resolved", input.staff);
-      return resolved;
+      const line = await appendSystemLine(tx, resolved, "resolved", input.staff);
+      return { ...line.request, systemLine: line.message };
     }
     if (current.status === "resolved" && (await lastChangeWas(tx, current.id, "resolved", input.staff))) return current;
     throw new ChatError(
@@ -50,7 +56,7 @@ export async function resolveRequest(db: Db, input: { requestId: string; staff: 
   });
 }
 
-export async function reopenRequest(db: Db, input: { requestId: string; staff: StaffActor }) {
+export async function reopenRequest(db: Db, input: { requestId: string; staff: StaffActor }): Promise<RequestChanged> {
   return db.transaction(async (tx) => {
     // The player's lock (inside lockChat) keeps a message that would open a new chat from racing this.
     const target = await lockChat(tx, input.requestId);
@@ -74,7 +80,8 @@ export async function reopenRequest(db: Db, input: { requestId: string; staff: S
       resolvedAt: null,
     });
     await recordEvent(tx, reopened.id, "reopened", input.staff);
-    return reopened;
+    const line = await appendSystemLine(tx, reopened, "reopened", input.staff);
+    return { ...line.request, systemLine: line.message };
   });
 }
 

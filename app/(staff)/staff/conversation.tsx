@@ -1,6 +1,7 @@
 "use client";
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useEffect, useRef, useState } from "react";
 import { EVENTS, STAFF_CHANNEL, viewingChannel } from "@/protocol/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
@@ -18,7 +19,17 @@ const STAFF_THREAD_EVENTS = [EVENTS.chatMessageReceived];
 
 const rupees = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });
 
-export function Conversation({ requestId, me, onClose }: { requestId: string; me: StaffMe; onClose: () => void }) {
+export function Conversation({
+  requestId,
+  me,
+  onClose,
+  onOpen,
+}: {
+  requestId: string;
+  me: StaffMe;
+  onClose: () => void;
+  onOpen: (requestId: string) => void;
+}) {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const queryClient = useQueryClient();
@@ -60,10 +71,17 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   const typing = useTyping(viewing, { side: "staff" });
 
   // Our own changes come back in the mutation's answer (the fan-out skips this tab): write them in.
-  const action = { onSuccess: (changed: NonNullable<typeof request>) => caches.applyRequest(changed) };
-  const claim = useMutation(trpc.staff.claim.mutationOptions(action));
-  const resolve = useMutation(trpc.staff.resolve.mutationOptions(action));
-  const reopen = useMutation(trpc.staff.reopen.mutationOptions(action));
+  const root = useRef<HTMLDivElement>(null);
+  const { told, done } = useActionResult(root);
+  const action = (told: string, focus: FocusTarget) => ({
+    onSuccess: (changed: NonNullable<typeof request>) => {
+      caches.applyRequest(changed);
+      done(told, focus);
+    },
+  });
+  const claim = useMutation(trpc.staff.claim.mutationOptions(action("You took this chat", "composer")));
+  const resolve = useMutation(trpc.staff.resolve.mutationOptions(action("Chat resolved", "heading")));
+  const reopen = useMutation(trpc.staff.reopen.mutationOptions(action("Chat reopened", "composer")));
   const actionError = claim.error ?? resolve.error ?? reopen.error;
 
   if (conversation.isError) {
@@ -83,15 +101,19 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   const stored = new Set(messages.map((m) => m.id));
   const mine = request.status === "in_progress" && request.assignedStaffId === me.id;
   const canReply = request.status === "waiting" || mine;
+  // The player wrote again after this chat closed: their new chat is where the conversation goes on,
+  // and reopening this one would be refused.
+  const newest = messages.at(-1);
+  const newerChat = request.status === "resolved" && newest && newest.requestId !== requestId ? newest.requestId : null;
 
   return (
-    <div className="conversation">
+    <div className="conversation" ref={root}>
       <div className="conversation-head">
         <button type="button" className="link-button back" onClick={onClose}>
           ← Queue
         </button>
         <section className="player-card" aria-label="Player">
-          <h2>
+          <h2 tabIndex={-1}>
             {player.displayName} <span className="muted">· Player ID {player.id}</span>
           </h2>
           <dl>
@@ -130,13 +152,23 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
               Resolve
             </button>
           )}
-          {request.status === "resolved" && (
+          {request.status === "resolved" && !newerChat && (
             <button type="button" onClick={() => reopen.mutate({ requestId })} disabled={reopen.isPending}>
               Reopen
             </button>
           )}
         </div>
       </div>
+      <p role="status" className="visually-hidden">
+        {told}
+      </p>
+      {newerChat && (
+        <p className="notice">
+          <button type="button" onClick={() => onOpen(newerChat)}>
+            {player.displayName} started a new chat — open it
+          </button>
+        </p>
+      )}
       {actionError && (
         <p role="alert" className="error">
           {actionError.message}
@@ -159,6 +191,7 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
       <TypingIndicator name={typing.typingName} />
       {canReply ? (
         <Composer
+          draftKey={`staff-${me.id}-${requestId}`}
           onSend={(text) => {
             outbox.enqueue(text, { requestId });
             typing.sent();
@@ -175,4 +208,29 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
       )}
     </div>
   );
+}
+
+type FocusTarget = "composer" | "heading";
+
+/**
+ * After Take / Resolve / Reopen the pressed button is gone: say what happened in the pane's live
+ * region and move focus where the next step is (the reply box, or the player's name). Focus moves
+ * once the new state has rendered, so the reply box exists when the chat has just become ours.
+ */
+function useActionResult(root: React.RefObject<HTMLDivElement | null>) {
+  const [result, setResult] = useState<{ told: string; focus: FocusTarget; at: number } | null>(null);
+  const focused = useRef(0);
+  useEffect(() => {
+    const pane = root.current;
+    if (!result || !pane || focused.current === result.at) return;
+    const target =
+      result.focus === "composer" ? pane.querySelector<HTMLElement>("textarea") : pane.querySelector<HTMLElement>("h2");
+    if (!target) return;
+    target.focus();
+    focused.current = result.at;
+  });
+  return {
+    told: result?.told ?? "",
+    done: (told: string, focus: FocusTarget) => setResult({ told, focus, at: Date.now() }),
+  };
 }
