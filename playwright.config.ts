@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { defineConfig, devices } from "@playwright/test";
 
 const port = Number(process.env.E2E_PORT ?? 3210);
@@ -7,7 +8,13 @@ const baseURL = `http://localhost:${port}`;
 // CI: a fresh Postgres database per run (TEST_DATABASE_URL). Locally without it: a fresh
 // embedded database, so runs never see each other's data.
 const database: Record<string, string> = process.env.TEST_DATABASE_URL
-  ? { DATABASE_URL: process.env.TEST_DATABASE_URL, SEED_DEMO_DATA: "true" }
+  ? {
+      DATABASE_URL: process.env.TEST_DATABASE_URL,
+      SEED_DEMO_DATA: "true",
+      // A database URL makes this a deployment: it must bring its own secrets.
+      BETTER_AUTH_SECRET: randomBytes(32).toString("hex"),
+      PUSHER_SECRET: randomBytes(32).toString("hex"),
+    }
   : { PGLITE_DATA_DIR: ".data/e2e" };
 
 export default defineConfig({
@@ -43,7 +50,8 @@ export default defineConfig({
   webServer: {
     command: process.env.TEST_DATABASE_URL ? "npm start" : "rm -rf .data/e2e .data/e2e.lock && npm start",
     url: `${baseURL}/sign-in`,
-    timeout: 240_000,
+    // It builds first (npm start) — minutes on a busy 2-core machine.
+    timeout: 600_000,
     reuseExistingServer: false,
     stdout: "pipe",
     stderr: "pipe",
@@ -55,6 +63,8 @@ export default defineConfig({
       AUTH_SIGN_IN_LIMIT_PER_MINUTE: "1000",
       // The specs take chats by hand (Take, races between two staff); auto-assignment has its own tests.
       AUTO_ASSIGN_CHATS: "false",
+      // Room for the specs that post many messages at once; security.spec.ts uses it up on purpose.
+      PLAYER_SEND_BURST: "100",
       // Push is configured but OneSignal is unreachable from here: the portal must not care.
       NEXT_PUBLIC_ONESIGNAL_APP_ID: "4b9a6b5e-2f3c-4d1a-9e8f-7a6b5c4d3e2f",
     },

@@ -4,12 +4,23 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   resolve: { alias: { "@": fileURLToPath(new URL(".", import.meta.url)) } },
   test: {
-    include: ["tests/**/*.test.ts"],
     environment: "node",
     testTimeout: 20_000,
     hookTimeout: 60_000,
     // PGlite and real sockets: keep files in separate processes, few at a time on 2 cores.
     pool: "forks",
     maxWorkers: 2,
+    projects: [
+      { extends: true, test: { name: "unit", include: ["tests/**/*.test.ts"] } },
+      {
+        // The realtime conformance suite again, against two nodes on Redis (SDK → node A, clients → node B).
+        extends: true,
+        test: {
+          name: "realtime-cluster",
+          include: ["tests/realtime/channels.test.ts", "tests/realtime/http-api.test.ts"],
+          env: { REALTIME_CONFORMANCE: "cluster" },
+        },
+      },
+    ],
   },
 });

@@ -9,6 +9,7 @@
  *   npm run bench                                   # PGlite in memory
  *   DATABASE_URL=postgres://postgres@127.0.0.1/test npm run bench
  *   CLIENTS=1000 STAFF=10 SENDERS=100 SECONDS=20 npm run bench
+ *   CLUSTER=1 npm run bench     # two nodes on Redis: publish to node A, every socket on node B
  */
 import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
@@ -19,7 +20,7 @@ import { players, staff, user } from "@/db/schema";
 import { sendAsPlayer } from "@/server/chat/actions";
 import { pusherGateway } from "@/server/chat/gateway";
 import { createPublisher } from "@/server/realtime/publisher";
-import { APP, socket, startRealtime } from "./realtime";
+import { APP, socket, startRealtimeSetup } from "./realtime";
 
 const num = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const CLIENTS = num("CLIENTS", 1000);
@@ -34,8 +35,8 @@ const percentile = (sorted: number[], p: number) =>
 async function main() {
   const handle = process.env.DATABASE_URL ? connectPostgres(process.env.DATABASE_URL, 20) : openPglite();
   await migrate(handle);
-  const realtimeProcess = await startRealtime(PORT, CLIENTS + 100);
-  const publisher = createPublisher({ ...APP, host: "127.0.0.1", port: PORT, useTLS: false });
+  const realtime = await startRealtimeSetup(PORT, CLIENTS + 100);
+  const publisher = createPublisher({ ...APP, host: "127.0.0.1", port: realtime.publishPort, useTLS: false });
   const deps = { db: handle.db, realtime: pusherGateway(publisher) };
 
   const runId = randomUUID().slice(0, 8);
@@ -58,7 +59,7 @@ async function main() {
   const latencies: number[] = [];
   const onStaffEvent = (event: string, data: string) => {
     if (event !== "chat-message-received") return;
-    const id = JSON.parse(data).json.message.id as string;
+    const id = JSON.parse(data).id as string; // plain JSON, the seed's fields at the top level
     const entry = pending.get(id);
     if (!entry) return;
     if (++entry.seen === STAFF) {
@@ -67,9 +68,10 @@ async function main() {
     }
   };
   const sockets: WebSocket[] = [];
-  for (let i = 0; i < STAFF; i++) sockets.push(await socket(PORT, "private-staff-portal", onStaffEvent));
-  for (const p of senders) sockets.push(await socket(PORT, `private-player-${p.id}`));
-  while (sockets.length < CLIENTS) sockets.push(await socket(PORT, null));
+  const clientPort = realtime.clientPort;
+  for (let i = 0; i < STAFF; i++) sockets.push(await socket(clientPort, "private-staff-portal", onStaffEvent));
+  for (const p of senders) sockets.push(await socket(clientPort, `private-player-${p.id}`));
+  while (sockets.length < CLIENTS) sockets.push(await socket(clientPort, null));
   console.log(`connected ${sockets.length} sockets (${STAFF} staff, ${SENDERS} players); sending for ${SECONDS}s`);
 
   let sent = 0;
@@ -101,6 +103,7 @@ async function main() {
   latencies.sort((a, b) => a - b);
   const result = {
     database: handle.kind,
+    realtime: realtime.label,
     clients: sockets.length,
     staff: STAFF,
     senders: SENDERS,
@@ -119,7 +122,7 @@ async function main() {
   console.log(JSON.stringify(result, null, 2));
 
   for (const s of sockets) s.terminate();
-  realtimeProcess.kill("SIGTERM");
+  for (const child of realtime.children) child.kill("SIGTERM");
   await handle.close();
 }
 

@@ -5,7 +5,11 @@ import { channelAuth } from "@/server/realtime/signature";
 
 export const APP = { appId: "bench", key: "bench-key", secret: "bench-secret" };
 
-export function startRealtime(port: number, maxConnections: number): Promise<ChildProcess> {
+export function startRealtime(
+  port: number,
+  maxConnections: number,
+  env: Record<string, string> = {},
+): Promise<ChildProcess> {
   const child = spawn("node_modules/.bin/tsx", ["server/realtime/main.ts"], {
     env: {
       ...process.env,
@@ -14,6 +18,7 @@ export function startRealtime(port: number, maxConnections: number): Promise<Chi
       PUSHER_SECRET: APP.secret,
       REALTIME_PORT: String(port),
       REALTIME_MAX_CONNECTIONS: String(maxConnections),
+      ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -44,4 +49,29 @@ export async function socket(port: number, channel: string | null, onEvent?: (ev
     });
   });
   return ws;
+}
+
+/**
+ * CLUSTER=1: two realtime processes on Redis (REDIS_URL, default the local one) under a key
+ * prefix of this run; otherwise one process with the default local adapter. Returns the ports
+ * to publish to and to connect clients to (different nodes in a cluster, so every event crosses).
+ */
+export async function startRealtimeSetup(port: number, maxConnections: number) {
+  if (process.env.CLUSTER !== "1") {
+    const child = await startRealtime(port, maxConnections);
+    return { publishPort: port, clientPort: port, ports: [port], children: [child], label: "1 node (local adapter)" };
+  }
+  const env = {
+    REALTIME_ADAPTER: "redis",
+    REDIS_URL: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+    REDIS_PREFIX: `floorline-bench:${Date.now()}:`,
+  };
+  const children = [await startRealtime(port, maxConnections, env), await startRealtime(port + 1, maxConnections, env)];
+  return {
+    publishPort: port,
+    clientPort: port + 1,
+    ports: [port, port + 1],
+    children,
+    label: "2 nodes on Redis (publish → node A, clients on node B)",
+  };
 }

@@ -30,6 +30,8 @@ export const user = pgTable("user", {
   role: text("role", { enum: roles }).notNull().default("player"),
   // Accounts an admin creates get a temporary password; the first sign-in must replace it.
   mustChangePassword: boolean("must_change_password").notNull().default(false),
+  // Set → the account may not sign in; its sessions and live connections were ended when it was set.
+  deactivatedAt: timestamp("deactivated_at", { withTimezone: true }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
@@ -86,6 +88,14 @@ export const verification = pgTable(
   (t) => [index("verification_identifier_idx").on(t.identifier)],
 );
 
+/** Sign-in attempts per client, shared by every web instance when Redis is not configured. */
+export const rateLimit = pgTable("rate_limit", {
+  id: text("id").primaryKey(),
+  key: text("key").notNull().unique(),
+  count: integer("count").notNull(),
+  lastRequest: bigint("last_request", { mode: "number" }).notNull(),
+});
+
 // ---------------------------------------------------------------------------
 // Floorline domain (names from the club's existing system)
 // ---------------------------------------------------------------------------
@@ -103,6 +113,9 @@ export const players = pgTable("players", {
   creditUsed: numeric("credit_used", { precision: 12, scale: 2 }).notNull().default("0"),
   // Highest chat_messages.seq handed out for this player; bumped in the insert's transaction.
   lastSeq: bigint("last_seq", { mode: "number" }).notNull().default(0),
+  // Send limit (GCRA): the earliest time the player's allowance is full again. Read and moved
+  // under the player row lock the send already takes, so it holds across web instances.
+  sendAllowanceAt: timestamp("send_allowance_at", { withTimezone: true }),
 });
 
 export const staff = pgTable("staff", {
@@ -145,6 +158,8 @@ export const chatRequests = pgTable(
     index("chat_requests_status_created_idx").on(t.status, t.createdAt),
     index("chat_requests_player_idx").on(t.playerId, t.createdAt),
     // A player has at most one open request: concurrent first messages cannot open two.
+    // The staff queue's recently resolved list (server/chat/staff.ts).
+    index("chat_requests_resolved_idx").on(t.resolvedAt).where(sql`${t.status} = 'resolved'`),
     uniqueIndex("chat_requests_one_open_per_player").on(t.playerId).where(sql`${t.status} <> 'resolved'`),
   ],
 );
@@ -179,6 +194,8 @@ export const chatMessages = pgTable(
   (t) => [
     uniqueIndex("chat_messages_player_seq_idx").on(t.playerId, t.seq),
     index("chat_messages_request_idx").on(t.requestId, t.seq),
+    // Unread player messages per request, for the staff queue's count (server/chat/staff.ts).
+    index("chat_messages_unread_idx").on(t.requestId).where(sql`${t.sender} = 'player' and ${t.status} <> 'read'`),
   ],
 );
 

@@ -7,7 +7,7 @@ test("Take, Resolve and Reopen, with a second staff member watching live", async
   const player = await openAs(browser, PLAYER_31.email, /\/player/);
   const text = unique("Lost my locker key");
   await send(player.page, text);
-  await expect(player.page.getByText(/you are number \d+ in the queue · 1 staff member online$/)).toBeVisible();
+  await expect(player.page.getByText(/you are number \d+ in the queue · 1 staff member on duty$/)).toBeVisible();
 
   const vikram = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);
   const waiting = (page: typeof asha.page) => page.getByRole("region", { name: /^Waiting/ });
@@ -19,7 +19,7 @@ test("Take, Resolve and Reopen, with a second staff member watching live", async
   await asha.page.getByRole("button", { name: "Take", exact: true }).click();
   const ashaCard = asha.page.getByRole("region", { name: "Player" });
   await expect(ashaCard).toContainText("With you");
-  await expect(player.page.getByText("A staff member is with you.")).toBeVisible();
+  await expect(player.page.getByRole("status").filter({ hasText: `${STAFF_ASHA.name} is with you.` })).toBeVisible();
 
   // Vikram's queue moves the chat without a reload; he can read but not answer it.
   await expect(queueItem(inProgress(vikram.page), PLAYER_31.name)).toBeVisible();

@@ -5,7 +5,10 @@
 export const STAFF_CHANNEL = "private-staff-portal";
 export const STAFF_PRESENCE = "presence-staff";
 export const playerChannel = (playerId: number) => `private-player-${playerId}`;
-/** Staff join this while a conversation is on their screen: no push about what they are reading. */
+/**
+ * Who has player N's conversation on screen: staff while it is open (no push about what they
+ * are reading) and the player. Typing is a client event here, named by the presence member.
+ */
 export const viewingChannel = (playerId: number) => `presence-viewing-${playerId}`;
 
 export const EVENTS = {

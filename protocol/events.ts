@@ -1,10 +1,10 @@
-import superjson from "superjson";
 import type { ChatMessage, ChatRequest, MessageStatus, Sender } from "@/db/schema";
 
 /**
  * What travels on the channels (protocol/channels.ts names them). Events are hints carrying the
  * stored row: a message with its seq, a request with its version. A client that misses one
- * catches up from the database. Payloads are superjson so dates stay dates.
+ * catches up from the database. On the wire they are plain JSON (`encodeEvent`), dates as ISO
+ * strings; clients turn them back into these types with `decodeEvent`.
  */
 export type MessageEvent = { message: ChatMessage; request: ChatRequest };
 export type RequestEvent = { request: ChatRequest };
@@ -25,6 +25,59 @@ export type QueueItem = ChatRequest & {
   unreadCount: number;
 };
 
-export const encodePayload = (data: unknown) => superjson.serialize(data);
-export const decodePayload = <T>(raw: unknown) =>
-  superjson.deserialize<T>(raw as Parameters<typeof superjson.deserialize>[0]);
+/**
+ * A message event as it travels: the seed's fields at the top level (`id`, `message` = the text,
+ * `sender`, `timestamp`), the rest of the stored row beside them, and the request it changed.
+ * Any Pusher client can read it without our code; README's channels table documents it.
+ */
+export type WireMessageEvent = {
+  id: string;
+  message: string;
+  sender: Sender;
+  timestamp: string;
+  seq: number;
+  requestId: string;
+  playerId: number;
+  senderName: string;
+  senderUserId: string | null;
+  status: MessageStatus;
+  request: Wire<ChatRequest>;
+};
+type Wire<T> = { [K in keyof T]: T[K] extends Date ? string : T[K] extends Date | null ? string | null : T[K] };
+
+const isMessageEvent = (data: unknown): data is MessageEvent =>
+  typeof data === "object" && data !== null && "message" in data && typeof data.message === "object";
+
+/** The JSON text of one event, made once per publish whatever the number of channels it goes to. */
+export function encodeEvent(data: unknown): string {
+  if (!isMessageEvent(data)) return JSON.stringify(data);
+  const { id, messageText, ...row } = data.message;
+  return JSON.stringify({ id, message: messageText, ...row, request: data.request });
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
+
+/** Date fields (`…At`, `timestamp`) back to Dates; everything else as it came. */
+function reviveDates<T>(row: Record<string, unknown>): T {
+  const out: Record<string, unknown> = { ...row };
+  for (const [key, value] of Object.entries(out)) {
+    if ((key.endsWith("At") || key === "timestamp") && typeof value === "string" && ISO_DATE.test(value)) {
+      out[key] = new Date(value);
+    }
+  }
+  return out as T;
+}
+
+/**
+ * An event's data as pusher-js hands it over (parsed JSON, or the JSON text) back into the types
+ * above: message events regain their `{ message, request }` shape, dates become Dates.
+ */
+export function decodeEvent<T>(raw: unknown): T {
+  const data = (typeof raw === "string" ? JSON.parse(raw) : raw) as Record<string, unknown>;
+  const request = data.request ? reviveDates<ChatRequest>(data.request as Record<string, unknown>) : undefined;
+  if (typeof data.id === "string" && typeof data.message === "string") {
+    const { message, request: _, ...row } = data;
+    return { message: reviveDates<ChatMessage>({ ...row, messageText: message }), request } as T;
+  }
+  return (request ? { ...data, request } : data) as T;
+}

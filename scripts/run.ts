@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
+import { secretsForChildren } from "../server/secrets";
 import { createSupervisor } from "./supervise";
 
 const mode = process.argv[2] === "dev" ? "dev" : "start";
@@ -44,6 +45,14 @@ function buildIsStale() {
   });
 }
 
+// Secrets for both children: a deployment's are checked, the embedded mode's generated and kept.
+try {
+  Object.assign(process.env, secretsForChildren(process.env));
+} catch (err) {
+  console.error(`[floorline] ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+}
+
 const supervisor = createSupervisor();
 process.on("SIGINT", () => supervisor.stop(0));
 process.on("SIGTERM", () => supervisor.stop(0));
@@ -70,10 +79,13 @@ try {
   }
 
   const port = process.env.PORT || "3000";
+  // Next.js behind our front door (server/http/serve.ts: client address from TRUSTED_PROXIES,
+  // security headers), as one node process like the realtime server.
   await supervisor.start({
     name: "web app",
-    command: bin("next"),
-    args: mode === "dev" ? ["dev", "-p", port] : ["start", "-p", port],
+    command: process.execPath,
+    args: ["--import", "tsx", "server/http/serve.ts", ...(mode === "dev" ? ["--dev"] : [])],
+    env: { ...process.env, PORT: port },
     listens: { host: "127.0.0.1", port: Number(port) },
   });
 } catch {

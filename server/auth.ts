@@ -1,12 +1,34 @@
 import { betterAuth } from "better-auth";
 import { drizzleAdapter } from "better-auth/adapters/drizzle";
+import { APIError } from "better-auth/api";
 import { nextCookies } from "better-auth/next-js";
+import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import * as schema from "@/db/schema";
 import { env } from "@/env";
 import { getDb } from "./db";
+import { getPublisher } from "./publisher";
+import { endRealtimeSession } from "./revocation";
+import { forgetSession } from "./session-cache";
+import { type SharedAuthStorage, sharedAuthStorage } from "./shared-state";
 
-export function createAuth(db: Db) {
+export type AuthOptions = {
+  /** A session ended (sign-out, expiry clean-up, deactivation): its live connections must end too. */
+  onSessionEnded?: (session: { id: string; userId: string }) => Promise<void>;
+  /** Default AUTH_SIGN_IN_LIMIT_PER_MINUTE; tests that sign in often raise it. */
+  signInLimitPerMinute?: number;
+  /** Where the sign-in limiter (and with Redis, sessions) live; default from REDIS_URL. */
+  shared?: SharedAuthStorage;
+};
+
+export function createAuth(db: Db, options: AuthOptions = {}) {
+  const shared =
+    options.shared ??
+    sharedAuthStorage({
+      url: env.REDIS_URL,
+      prefix: env.REDIS_PREFIX,
+      database: env.DATABASE_URL ? "postgres" : "pglite",
+    });
   return betterAuth({
     appName: "Floorline",
     baseURL: env.APP_URL,
@@ -20,6 +42,7 @@ export function createAuth(db: Db) {
         session: schema.session,
         account: schema.account,
         verification: schema.verification,
+        rateLimit: schema.rateLimit,
       },
     }),
     // The club creates accounts; nobody signs themselves up as staff.
@@ -30,10 +53,39 @@ export function createAuth(db: Db) {
         mustChangePassword: { type: "boolean", required: false, defaultValue: false, input: false },
       },
     },
-    session: { cookieCache: { enabled: true, maxAge: 60 } },
+    // No cookie cache: every request checks the session row, so sign-out and deactivation end
+    // access at once (a cached session cookie stays valid for its whole window, copied or not).
+    // What that costs per request is measured in the README (Security). tRPC and the REST routes
+    // remember a checked session for at most 5 s (session-cache.ts), forgotten at once on sign-out.
+    session: { cookieCache: { enabled: false }, storeSessionInDatabase: shared.storeSessionInDatabase },
+    // Several web instances share what they must (server/shared-state.ts): with REDIS_URL the
+    // sessions are read from Redis (and kept in Postgres), and the sign-in limiter counts there.
+    ...(shared.secondaryStorage ? { secondaryStorage: shared.secondaryStorage } : {}),
+    databaseHooks: {
+      session: {
+        create: {
+          before: async (session) => {
+            const [row] = await db
+              .select({ deactivatedAt: schema.user.deactivatedAt })
+              .from(schema.user)
+              .where(eq(schema.user.id, session.userId));
+            if (row?.deactivatedAt) throw new APIError("FORBIDDEN", { message: "This account is deactivated" });
+          },
+        },
+        delete: {
+          after: async (session) => {
+            forgetSession(session.id);
+            await options.onSessionEnded?.({ id: session.id, userId: session.userId });
+          },
+        },
+      },
+    },
     rateLimit: {
       enabled: true,
-      customRules: { "/sign-in/email": { window: 60, max: env.AUTH_SIGN_IN_LIMIT_PER_MINUTE } },
+      storage: shared.rateLimitStorage,
+      customRules: {
+        "/sign-in/email": { window: 60, max: options.signInLimitPerMinute ?? env.AUTH_SIGN_IN_LIMIT_PER_MINUTE },
+      },
     },
     advanced: { defaultCookieAttributes: { httpOnly: true, sameSite: "lax" } },
     plugins: [nextCookies()],
@@ -48,7 +100,9 @@ const slot = globalThis as unknown as Record<symbol, Promise<Auth> | undefined>;
 
 /** One auth instance per process, over the shared database. */
 export function getAuth(): Promise<Auth> {
-  slot[globalKey] ??= getDb().then((handle) => createAuth(handle.db));
+  slot[globalKey] ??= getDb().then((handle) =>
+    createAuth(handle.db, { onSessionEnded: (session) => endRealtimeSession(getPublisher(), session.id) }),
+  );
   return slot[globalKey];
 }
 

@@ -1,7 +1,10 @@
 import { z } from "zod";
-import { maySubscribe } from "./chat/channels";
+import { maySubscribe } from "./chat/access";
 import type { HttpDeps } from "./http/deps";
 import { caller, HttpError, parse, readForm, respond } from "./http/handler";
+import { assertSameOrigin } from "./http/same-origin";
+import { staffPublicId } from "./notify/push-identity";
+import { realtimeUserId } from "./revocation";
 
 /** pusher-js posts these as a form. */
 const socketId = z.string().regex(/^\d+\.\d+$/, { error: "socket_id must look like 1234.5678" });
@@ -11,29 +14,45 @@ const userAuthForm = z.object({ socket_id: socketId });
 /** POST /api/realtime/auth: signs a subscription only for channels the session may hear. */
 export function authorizeChannel(deps: HttpDeps, request: Request) {
   return respond(async () => {
+    assertSameOrigin(request);
     const form = parse(channelAuthForm, await readForm(request));
     const who = await caller(deps, request);
-    const subscriber = { isStaff: who.staff !== null, playerId: who.player?.id ?? null };
-    if (!maySubscribe(subscriber, form.channel_name)) {
+    if (!maySubscribe(who, form.channel_name)) {
       throw new HttpError(403, `Not allowed to listen on ${form.channel_name}`);
     }
-    const presence = form.channel_name.startsWith("presence-")
-      ? { user_id: who.user.id, user_info: { name: who.staff?.displayName ?? who.user.name } }
-      : undefined;
+    const presence = form.channel_name.startsWith("presence-") ? presenceMember(who) : undefined;
     return Response.json(deps.publisher.authorizeChannel(form.socket_id, form.channel_name, presence));
   });
 }
 
-/** POST /api/realtime/user-auth: pusher-js user sign-in, as the session's user. */
+/** POST /api/realtime/user-auth: pusher-js user sign-in (pusher:signin), as the caller's session. */
 export function authenticateUser(deps: HttpDeps, request: Request) {
   return respond(async () => {
+    assertSameOrigin(request);
     const form = parse(userAuthForm, await readForm(request));
     const who = await caller(deps, request);
     return Response.json(
+      // Signed in as the session, so ending the session can close this socket (revocation.ts).
       deps.publisher.authenticateUser(form.socket_id, {
-        id: who.user.id,
+        id: realtimeUserId(who.session.id),
         user_info: { name: who.user.name, role: who.user.role },
       }),
     );
   });
+}
+
+/**
+ * Who this caller is to the other members of a presence channel. The realtime server attaches
+ * the member id to every client event, so a typing indicator names the sender from here — the
+ * server's knowledge — not from whatever the typing client put in its event. Staff appear by
+ * their public id: players share presence-viewing-{id} and must not learn user ids.
+ */
+export function presenceMember(who: Pick<Awaited<ReturnType<typeof caller>>, "player" | "staff">) {
+  if (who.staff) {
+    return { user_id: staffPublicId(who.staff.userId), user_info: { name: who.staff.displayName, side: "staff" } };
+  }
+  if (who.player) {
+    return { user_id: `player-${who.player.id}`, user_info: { name: who.player.displayName, side: "player" } };
+  }
+  throw new HttpError(403, "Only players and staff join presence channels");
 }

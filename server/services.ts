@@ -3,7 +3,9 @@ import { env } from "@/env";
 import type { ChatNotifications } from "./chat/actions";
 import { pusherGateway, type RealtimeGateway } from "./chat/gateway";
 import { createChatNotifications } from "./notify/chat-notifications";
+import { oneSignalConfigFromEnv } from "./notify/config";
 import { createNotifierFromEnv } from "./notify/notifier";
+import { staffPublicId } from "./notify/push-identity";
 import { getPublisher } from "./publisher";
 
 /** Process-wide wiring of the chat's outside world, built from env on first use. */
@@ -24,6 +26,8 @@ export function getChatNotifications(db: Db): ChatNotifications {
     notifier: createNotifierFromEnv(process.env),
     realtime: getRealtimeGateway(),
     appUrl: env.APP_URL,
+    pushIdOf: staffPublicId,
+    showPlayerDetails: oneSignalConfigFromEnv(process.env).showPlayerDetails,
   });
   return slot[notificationsKey] as ChatNotifications;
 }

@@ -3,6 +3,7 @@ import { escalate } from "./chat/actions";
 import { getDb } from "./db";
 import { httpDeps } from "./http/deps";
 import { getChatNotifications } from "./services";
+import { LOCKS, runExclusive } from "./shared-state";
 
 /** Opens and migrates the database before the first request; cannot → one clear line, exit 1. */
 export async function prepareAtStartup() {
@@ -17,7 +18,10 @@ export async function prepareAtStartup() {
   startEscalationLoop();
 }
 
-/** Requests left waiting past ESCALATE_AFTER_SECONDS alert staff again, once each. */
+/**
+ * Requests left waiting past ESCALATE_AFTER_SECONDS alert staff again, once each. Every web
+ * instance ticks; the one that holds the advisory lock runs the pass, the others skip it.
+ */
 function startEscalationLoop() {
   const waitedMs = env.ESCALATE_AFTER_SECONDS * 1000;
   let busy = false;
@@ -25,7 +29,8 @@ function startEscalationLoop() {
     if (busy) return;
     busy = true;
     try {
-      await escalate(await httpDeps(), { waitedMs });
+      const deps = await httpDeps();
+      await runExclusive(await getDb(), LOCKS.escalation, async () => void (await escalate(deps, { waitedMs })));
     } catch (err) {
       console.error(`[escalation] ${err instanceof Error ? err.message : String(err)}`);
     } finally {

@@ -1,7 +1,8 @@
 "use client";
 
 import { useState } from "react";
-import { authClient } from "./auth-client";
+import { logOutOfOneSignal } from "../(staff)/staff/alerts/onesignal";
+import { signOut } from "./session-api";
 
 export function SignOutButton() {
   const [busy, setBusy] = useState(false);
@@ -12,7 +13,8 @@ export function SignOutButton() {
       disabled={busy}
       onClick={async () => {
         setBusy(true);
-        await authClient.signOut();
+        await logOutOfOneSignal();
+        await signOut();
         // A full load drops every cached query of the previous user.
         window.location.assign("/sign-in");
       }}

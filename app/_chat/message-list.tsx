@@ -1,7 +1,8 @@
 "use client";
 
-import { useEffect, useLayoutEffect, useRef } from "react";
+import { Fragment, useEffect, useLayoutEffect, useRef } from "react";
 import type { ChatMessage } from "@/db/schema";
+import { dividerBefore, MessageText, MessageTime } from "./message-text";
 import type { OutboxEntry } from "./outbox";
 
 const statusLabel = { sent: "Sent", received: "Delivered", read: "Read" } as const;
@@ -50,9 +51,15 @@ export function MessageList(props: {
   }, [hasOlder, loadingOlder, onLoadOlder]);
 
   return (
+    // The scroll container is the log: focusable so keyboard users can scroll it, and named.
     <div
       ref={scroller}
       className="thread"
+      role="log"
+      aria-live="polite"
+      aria-label={props.label}
+      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+      tabIndex={0}
       onScroll={(e) => {
         const el = e.currentTarget;
         stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
@@ -65,26 +72,51 @@ export function MessageList(props: {
           </button>
         </div>
       )}
-      <ol role="log" aria-live="polite" aria-label={props.label} className="messages">
+      <ol className="messages">
         {props.messages.length === 0 && props.pending.length === 0 && <li className="empty">{props.emptyText}</li>}
-        {props.messages.map((m) => (
-          <li key={m.id} className={`message ${m.sender === props.mine ? "mine" : m.sender}`} data-seq={m.seq}>
-            <span className="who">{m.senderUserId === props.viewerUserId ? "You" : m.senderName}</span>
-            <p className="text">{m.messageText}</p>
-            <span className="meta">
-              <time dateTime={new Date(m.timestamp).toISOString()} suppressHydrationWarning>
-                {formatTime(m.timestamp)}
-              </time>
-              {m.sender === props.mine && <span className="receipt"> · {statusLabel[m.status]}</span>}
-            </span>
-          </li>
-        ))}
+        {props.messages.map((m, i) => {
+          const divider = dividerBefore(m, props.messages[i - 1]);
+          return (
+            <Fragment key={m.id}>
+              {divider && (
+                <li className="divider">
+                  {/* biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show the day it divides */}
+                  <span role="separator" aria-label={divider}>
+                    {divider}
+                  </span>
+                </li>
+              )}
+              {m.sender === "system" ? (
+                <li className="message system" data-seq={m.seq}>
+                  <MessageText text={m.messageText} />
+                </li>
+              ) : (
+                <li className={`message ${m.sender === props.mine ? "mine" : m.sender}`} data-seq={m.seq}>
+                  <span className="who">{m.senderUserId === props.viewerUserId ? "You" : m.senderName}</span>
+                  <MessageText text={m.messageText} />
+                  <span className="meta">
+                    <MessageTime at={m.timestamp} />
+                    {m.sender === props.mine && <span className="receipt"> · {statusLabel[m.status]}</span>}
+                  </span>
+                </li>
+              )}
+            </Fragment>
+          );
+        })}
         {props.pending.map((p) => (
           <li key={p.id} className={`message mine pending ${p.state}`}>
             <span className="who">You</span>
-            <p className="text">{p.text}</p>
+            <MessageText text={p.text} />
             <span className="meta">
-              {p.state === "failed" ? (
+              {p.signedOut ? (
+                // Kept in the outbox: after signing in, this page comes back and sends it.
+                <a
+                  className="error"
+                  href={`/sign-in?next=${encodeURIComponent(window.location.pathname + window.location.search)}`}
+                >
+                  Signed out — sign in again
+                </a>
+              ) : p.state === "failed" ? (
                 <>
                   <span className="error">Not sent: {p.error}</span>{" "}
                   <button type="button" className="link-button" onClick={() => props.onRetry(p.id)}>
@@ -103,9 +135,4 @@ export function MessageList(props: {
       </ol>
     </div>
   );
-}
-
-// Server and browser may sit in different time zones: the browser's rendering wins.
-function formatTime(t: Date | string) {
-  return new Date(t).toLocaleTimeString("en-IN", { hour: "2-digit", minute: "2-digit" });
 }

@@ -18,6 +18,13 @@ export function upsertRequest(items: QueueItem[] | undefined, request: ChatReque
   return items.map((i) => (i.id === request.id ? { ...i, ...request } : i));
 }
 
+/** A refetched conversation keeps the request we hold when the fetch read an older version. */
+export function mergeFetchedConversation(held: unknown, fetched: unknown): unknown {
+  const h = held as { request: ChatRequest } | undefined;
+  const f = fetched as { request: ChatRequest } | undefined;
+  return h?.request && f?.request && !isNewer(f.request, h.request) ? { ...f, request: h.request } : fetched;
+}
+
 /** The open conversation's `{ request, player }` cache: the same newer-only rule. */
 export function withNewerRequest<C extends { request: ChatRequest }>(cached: C | undefined, request: ChatRequest) {
   return cached && cached.request.id === request.id && isNewer(request, cached.request)

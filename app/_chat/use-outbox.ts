@@ -5,6 +5,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { isFinalError } from "../_trpc/query-client";
 import { type OutboxEntry, outboxStorageKey, readOutbox, writeOutbox } from "./outbox";
+import { sendLimitWaitMs } from "./slow-down";
 
 const MAX_BACKOFF_MS = 15_000;
 
@@ -22,6 +23,7 @@ export function useOutbox(opts: {
   const { owner } = opts;
   const [entries, setEntries] = useState<OutboxEntry[]>([]);
   const [online, setOnline] = useState(true);
+  const [slowDownUntil, setSlowDownUntil] = useState<number | null>(null);
   const latest = useRef(opts);
   latest.current = opts;
   const flushing = useRef(false);
@@ -51,16 +53,27 @@ export function useOutbox(opts: {
         try {
           const stored = await latest.current.send(next);
           attempt.current = 0;
+          setSlowDownUntil(null);
           latest.current.onStored(stored);
           update((all) => all.filter((e) => e.id !== next.id));
         } catch (err) {
+          if (err instanceof TRPCClientError && err.data?.code === "UNAUTHORIZED") {
+            // Not the message's fault: it waits here (localStorage) while the user signs in again.
+            update((all) =>
+              all.map((e) => (e.id === next.id ? { ...e, state: "failed", error: "Signed out", signedOut: true } : e)),
+            );
+            continue;
+          }
           if (isFinalError(err)) {
             const reason = err instanceof TRPCClientError ? err.message : "The server refused this message";
             update((all) => all.map((e) => (e.id === next.id ? { ...e, state: "failed", error: reason } : e)));
             continue;
           }
           update((all) => all.map((e) => (e.id === next.id ? { ...e, state: "queued" } : e)));
-          const delay = Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempt.current++);
+          // Over the send limit: hold everything for exactly as long as the server says.
+          const limited = sendLimitWaitMs(err);
+          setSlowDownUntil(limited === null ? null : Date.now() + limited);
+          const delay = limited ?? Math.min(MAX_BACKOFF_MS, 500 * 2 ** attempt.current++);
           retryTimer.current = setTimeout(() => void flush(), delay);
           return;
         }
@@ -71,8 +84,13 @@ export function useOutbox(opts: {
   }, [owner, update]);
 
   useEffect(() => {
-    // A tab that closed mid-send left entries marked "sending": they are simply queued again.
-    update((all) => all.map((e) => (e.state === "sending" ? { ...e, state: "queued" } : e)));
+    // A tab that closed mid-send left entries marked "sending": they are simply queued again; so
+    // are those refused for an ended session (this page load may be the user signed in again).
+    update((all) =>
+      all.map((e) =>
+        e.state === "sending" || e.signedOut ? { ...e, state: "queued", error: undefined, signedOut: undefined } : e,
+      ),
+    );
     setOnline(navigator.onLine);
     void flush();
     const onOnline = () => {
@@ -122,5 +140,5 @@ export function useOutbox(opts: {
     void flush();
   }, [flush]);
 
-  return { entries, online, enqueue, retry, discard, kick };
+  return { entries, online, slowDownUntil, enqueue, retry, discard, kick };
 }

@@ -4,9 +4,9 @@ import { type QueryKey, useQueryClient } from "@tanstack/react-query";
 import type { Channel } from "pusher-js";
 import { useCallback, useEffect, useRef } from "react";
 import type { ChatMessage, Sender } from "@/db/schema";
-import { EVENTS, playerChannel } from "@/protocol/channels";
-import { decodePayload, type MessageEvent, type StatusEvent } from "@/protocol/events";
-import { useChannel, useEvent } from "../_realtime/provider";
+import { EVENTS } from "@/protocol/channels";
+import { decodeEvent, type MessageEvent, type StatusEvent } from "@/protocol/events";
+import { useChannel, useEvent, useEvents } from "../_realtime/provider";
 import { applyStatus, firstGap, flattenHistory, type HistoryData, mergeIntoHistory, resyncPoint } from "./thread-cache";
 import { useCatchUp } from "./use-catch-up";
 import { useReadReceipts } from "./use-read-receipts";
@@ -17,8 +17,14 @@ export type ThreadSyncOptions = {
   /** The thread's infinite query (its key and current data); the caller runs the query. */
   queryKey: QueryKey;
   data: HistoryData | undefined;
-  /** Whose thread: its events come on that player's channel. Null until known. */
+  /** Whose thread. Null until known. */
   playerId: number | null;
+  /**
+   * Where its rows arrive, and as which events: the player's own channel for the player; the
+   * staff channel (full rows, every player's) for staff, filtered to this player here.
+   */
+  channelName: string | null;
+  messageEvents: readonly string[];
   fetchSince: FetchSince;
   /** This portal's side: its messages get receipts; the other side's are reported read. */
   mine: Sender;
@@ -116,9 +122,10 @@ export function useThreadSync(opts: ThreadSyncOptions): {
     [write],
   );
 
-  const channel = useChannel(opts.playerId ? playerChannel(opts.playerId) : null);
+  const channel = useChannel(opts.playerId ? opts.channelName : null);
   const onMessageEvent = (raw: unknown) => {
-    const { message } = decodePayload<MessageEvent>(raw);
+    const { message } = decodeEvent<MessageEvent>(raw);
+    if (message.playerId !== latest.current.playerId) return;
     if (!read()) {
       // Still loading: a fetch already under way may predate this row, so start it again.
       void queryClient.invalidateQueries({ queryKey: latest.current.queryKey });
@@ -127,12 +134,11 @@ export function useThreadSync(opts: ThreadSyncOptions): {
     }
     latest.current.onMessage?.(message);
   };
-  // The other side's messages (to the player: staff replies; to staff: player messages) and
-  // the player's own from another tab all come on the player's channel.
-  useEvent(channel, EVENTS.chatMessageReceived, onMessageEvent);
-  useEvent(channel, EVENTS.newGreMessage, onMessageEvent);
-  useEvent(channel, EVENTS.playerConfirmation, onMessageEvent);
-  useEvent(channel, EVENTS.messageStatus, (raw) => setStatus(decodePayload<StatusEvent>(raw)));
+  useEvents(channel, opts.messageEvents, onMessageEvent);
+  useEvent(channel, EVENTS.messageStatus, (raw) => {
+    const change = decodeEvent<StatusEvent>(raw);
+    if (change.playerId === latest.current.playerId) setStatus(change);
+  });
   // Each (re)subscription: whatever was published before it was live was missed.
   useEvent(channel, "pusher:subscription_succeeded", resync);
   useCatchUp(resync);

@@ -1,8 +1,11 @@
 "use client";
 
+import { useQueryClient } from "@tanstack/react-query";
 import Pusher, { type Channel } from "pusher-js";
-import { createContext, useCallback, useContext, useEffect, useRef, useState } from "react";
+import { createContext, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { BrowserRealtimeConfig } from "@/env";
+import { watchSession } from "../_auth/session-watch";
+import { isFinalError } from "../_trpc/query-client";
 import { setCurrentSocketId } from "./socket-id";
 
 export type ConnectionState = "initialized" | "connecting" | "connected" | "unavailable" | "failed" | "disconnected";
@@ -68,6 +71,7 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
       channelAuthorization: { endpoint: "/api/realtime/auth", transport: "ajax" },
       userAuthentication: { endpoint: "/api/realtime/user-auth", transport: "ajax" },
     });
+    const stopWatchingSession = watchSession(client);
     let wasConnected = false;
     client.connection.bind("state_change", ({ current }: { current: ConnectionState }) => {
       setState(current);
@@ -83,6 +87,7 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
     setPusher(client);
     const pending = retries.current;
     return () => {
+      stopWatchingSession();
       for (const r of pending.values()) clearTimeout(r.timer);
       pending.clear();
       setCurrentSocketId(null);
@@ -171,6 +176,22 @@ export function useChannel(name: string | null) {
   return channel;
 }
 
+/** Calls the latest `handler` for each of `events` on `channel` (a fixed list per component). */
+export function useEvents<T>(channel: Channel | null, events: readonly string[], handler: (data: T) => void) {
+  const latest = useRef(handler);
+  latest.current = handler;
+  const key = events.join(" ");
+  useEffect(() => {
+    if (!channel) return;
+    const names = key.split(" ");
+    const listener = (data: T) => latest.current(data);
+    for (const name of names) channel.bind(name, listener);
+    return () => {
+      for (const name of names) channel.unbind(name, listener);
+    };
+  }, [channel, key]);
+}
+
 /** Calls the latest `handler` for each `event` on `channel`. */
 export function useEvent<T>(channel: Channel | null, event: string, handler: (data: T) => void) {
   const latest = useRef(handler);
@@ -185,23 +206,60 @@ export function useEvent<T>(channel: Channel | null, event: string, handler: (da
   }, [channel, event]);
 }
 
-/** What the banner says: nothing only while the connection and every channel of the page are live. */
+/**
+ * What the banner says: nothing only while the connection and every channel of the page are live
+ * and no data the page needs is failing to load (it is retried until it loads: a page opened in
+ * an outage does not even know its channels until then).
+ */
 export function bannerMessage(
   state: ConnectionState,
   channels: ReadonlyMap<string, ChannelState>,
   starting: boolean,
+  dataFailing = false,
 ): string {
   if (state === "failed") return "Live updates are unavailable in this browser. Reload to try again.";
   const states = [...channels.values()];
-  if (state === "connected" && states.every((s) => s === "live")) return "";
+  const paused = states.includes("retrying") || dataFailing;
+  if (state === "connected" && states.every((s) => s === "live") && !paused) return "";
   // The first connection and subscriptions take a moment; only a slow or failed one deserves a banner.
-  if (starting && !states.includes("retrying")) return "";
-  if (state === "connected" && states.includes("retrying")) return "Live updates paused — retrying";
+  if (starting && !paused) return "";
+  if (state === "connected" && paused) return "Live updates paused — retrying";
   return "Reconnecting…";
+}
+
+/** True while a query of the page has failed with a retryable error and not loaded since. */
+function useDataFailing() {
+  const cache = useQueryClient().getQueryCache();
+  return useSyncExternalStore(
+    useCallback((notify) => cache.subscribe(notify), [cache]),
+    () => cache.getAll().some((q) => q.state.fetchFailureCount > 0 && !isFinalError(q.state.fetchFailureReason)),
+    () => false,
+  );
+}
+
+/**
+ * The browser's own word that the network is gone: told at once, where the socket would take
+ * its ping timeout (~10 s) to notice.
+ */
+export function useBrowserOnline() {
+  return useSyncExternalStore(
+    useCallback((notify) => {
+      window.addEventListener("online", notify);
+      window.addEventListener("offline", notify);
+      return () => {
+        window.removeEventListener("online", notify);
+        window.removeEventListener("offline", notify);
+      };
+    }, []),
+    () => navigator.onLine,
+    () => true,
+  );
 }
 
 export function ConnectionBanner() {
   const { state, channels } = useConnection();
+  const dataFailing = useDataFailing();
+  const online = useBrowserOnline();
   const [starting, setStarting] = useState(true);
   useEffect(() => {
     const timer = setTimeout(() => setStarting(false), 2500);
@@ -209,7 +267,9 @@ export function ConnectionBanner() {
   }, []);
   return (
     <div role="status" className="banner" aria-live="polite">
-      {bannerMessage(state, channels, starting)}
+      {online
+        ? bannerMessage(state, channels, starting, dataFailing)
+        : "You are offline — what you write will be sent when you are back."}
     </div>
   );
 }

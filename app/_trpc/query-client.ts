@@ -15,7 +15,10 @@ export function createQueryClient() {
       queries: {
         // Realtime events keep caches fresh; refetching on every focus would only add load.
         staleTime: 30_000,
-        retry: (failureCount, error) => !isFinalError(error) && failureCount < 3,
+        // In the browser, until it works (back-off capped at 30 s): a page opened during an outage
+        // must not stay empty (the player's own record decides which channel to listen on). On the
+        // server, not at all: the page renders at once and the browser takes over the fetch.
+        retry: (_failureCount, error) => typeof window !== "undefined" && !isFinalError(error),
       },
       mutations: {
         retry: (failureCount, error) => !isFinalError(error) && failureCount < 3,

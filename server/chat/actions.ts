@@ -1,8 +1,10 @@
 import { and, count, eq, lt } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { type ChatRequest, chatRequests } from "@/db/schema";
+import { type ChatRequest, chatRequests, staff } from "@/db/schema";
+import { STAFF_PRESENCE } from "@/protocol/channels";
 import type { ReplyInput, SendMessageInput } from "@/protocol/inputs";
 import { setCapacity } from "../admin/accounts";
+import { staffPublicId } from "../notify/push-identity";
 import type { PlayerActor, StaffActor } from "./actors";
 import {
   escalationEvents,
@@ -10,15 +12,17 @@ import {
   requestUpdatedEvents,
   staffReplyEvents,
   statusEvents,
+  systemLineEvents,
 } from "./announce";
 import { autoAssign, claimRequest, releaseRequest, takeOverRequest, transferRequest } from "./assignment";
 import { escalateLongWaits } from "./escalation";
 import type { RealtimeGateway } from "./gateway";
-import { reopenRequest, resolveRequest } from "./lifecycle";
+import { type RequestChanged, reopenRequest, resolveRequest } from "./lifecycle";
 import { expectedWaitSeconds } from "./metrics";
-import { setAcceptingChats } from "./push-targets";
+import { setAcceptingChats, staffAcceptingChats } from "./push-targets";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
+import type { SendLimit } from "./send-limit";
 import { messagePlayer, replyAsStaff } from "./staff";
 
 /** Told after a commit; must return at once and never throw (server/notify queues the work). */
@@ -39,6 +43,8 @@ export type ChatDeps = {
   socketId?: string;
   /** AUTO_ASSIGN_CHATS: hand waiting chats to staff with room after each change that can allow it. */
   autoAssign?: boolean;
+  /** Per-player send limit (PLAYER_SEND_*); absent → none. */
+  sendLimit?: SendLimit;
 };
 
 /**
@@ -49,8 +55,13 @@ export async function assignWaiting(deps: ChatDeps) {
   if (!deps.autoAssign) return [];
   try {
     const assigned = await autoAssign(deps.db);
-    for (const request of assigned) await deps.realtime.publish(requestUpdatedEvents(request));
-    return assigned;
+    const requests: ChatRequest[] = [];
+    for (const { systemLine, ...request } of assigned) {
+      await deps.realtime.publish(requestUpdatedEvents(request));
+      if (systemLine) await deps.realtime.publish(systemLineEvents({ message: systemLine, request }));
+      requests.push(request);
+    }
+    return requests;
   } catch (err) {
     console.error("[chat] auto-assignment failed:", err);
     return [];
@@ -58,7 +69,7 @@ export async function assignWaiting(deps: ChatDeps) {
 }
 
 export async function sendAsPlayer(deps: ChatDeps, input: SendMessageInput & { player: PlayerActor }) {
-  const result = await sendPlayerMessage(deps.db, input);
+  const result = await sendPlayerMessage(deps.db, { ...input, sendLimit: deps.sendLimit });
   // Published on retries too: if the first attempt's publish was lost, this heals it (clients dedupe).
   await deps.realtime.publish(playerMessageEvents(result), { socketId: deps.socketId });
   if (!result.duplicate) deps.notifications?.playerMessage(result);
@@ -84,12 +95,14 @@ export async function messagePlayerAsStaff(
 
 async function changeRequest<I>(
   deps: ChatDeps,
-  change: (db: ChatDeps["db"], input: I) => Promise<ChatRequest>,
+  change: (db: ChatDeps["db"], input: I) => Promise<RequestChanged>,
   input: I,
   opts: { thenAssign?: boolean } = {},
-) {
-  const request = await change(deps.db, input);
+): Promise<ChatRequest> {
+  const { systemLine, ...request } = await change(deps.db, input);
   await deps.realtime.publish(requestUpdatedEvents(request), { socketId: deps.socketId });
+  // The answer carries the request, not the line: the acting tab gets the line like everyone else.
+  if (systemLine) await deps.realtime.publish(systemLineEvents({ message: systemLine, request }));
   if (opts.thenAssign) await assignWaiting(deps);
   return request;
 }
@@ -143,7 +156,10 @@ export async function markStaffMessagesRead(deps: ChatDeps, input: { player: Pla
   return change;
 }
 
-/** What a waiting player sees: their place in the queue, how many staff are on duty, the recent median wait. */
+/**
+ * What a player sees above the thread: their place in the queue, who is with them, how many staff
+ * are on duty, and while waiting the recent median wait.
+ */
 export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
   const request = await openRequestOf(deps.db, player.id);
   let queuePosition: number | null = null;
@@ -155,7 +171,31 @@ export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
     queuePosition = (ahead?.n ?? 0) + 1;
   }
   const expectedWait = request?.status === "waiting" ? await expectedWaitSeconds(deps.db) : null;
-  return { request, queuePosition, staffOnline: await deps.realtime.staffOnline(), expectedWaitSeconds: expectedWait };
+  const staffName = request?.assignedStaffId ? await staffNameOf(deps.db, request.assignedStaffId) : null;
+  return {
+    request,
+    queuePosition,
+    staffName,
+    staffOnDuty: await staffOnDuty(deps),
+    expectedWaitSeconds: expectedWait,
+  };
+}
+
+/**
+ * Staff on duty = in the staff portal (presence) and accepting chats: someone signed in but not
+ * taking chats will not answer, so a player must not count them. Presence lists staff by their
+ * public id (realtime-auth), so the accepting list is mapped the same way. Null when unknown.
+ */
+async function staffOnDuty(deps: ChatDeps) {
+  const present = await deps.realtime.presenceUserIds(STAFF_PRESENCE);
+  if (present === null) return null;
+  const here = new Set(present);
+  return (await staffAcceptingChats(deps.db)).filter((userId) => here.has(staffPublicId(userId))).length;
+}
+
+async function staffNameOf(db: Db, userId: string) {
+  const [row] = await db.select({ name: staff.displayName }).from(staff).where(eq(staff.userId, userId));
+  return row?.name ?? null;
 }
 
 /** Requests waiting longer than `waitedMs` alert staff again: in the portal and by push. */

@@ -1,6 +1,7 @@
 import type { ChatRequest } from "@/db/schema";
 import { EVENTS, playerChannel, STAFF_CHANNEL } from "@/protocol/channels";
 import type { MessageEvent, RequestEvent, StatusEvent } from "@/protocol/events";
+import { forPlayer } from "./player-view";
 import type { StatusChange } from "./receipts";
 
 /**
@@ -16,18 +17,29 @@ export function playerMessageEvents(r: MessageEvent & { openedRequest: boolean }
     { channel: STAFF_CHANNEL, name: EVENTS.chatMessageReceived, data: payload },
     { channel: STAFF_CHANNEL, name: EVENTS.newPlayerMessage, data: payload },
     // The player's other tabs: the message is stored.
-    { channel: playerChannel(r.message.playerId), name: EVENTS.playerConfirmation, data: payload },
+    { channel: playerChannel(r.message.playerId), name: EVENTS.playerConfirmation, data: forPlayer(payload) },
   ];
 }
 
 export function staffReplyEvents(r: MessageEvent): OutgoingEvent[] {
   const payload: MessageEvent = { message: r.message, request: r.request };
   const player = playerChannel(r.message.playerId);
+  // One object per audience: the gateway serialises each distinct payload once.
+  const playerPayload = forPlayer(payload);
   return [
-    { channel: player, name: EVENTS.chatMessageReceived, data: payload },
-    { channel: player, name: EVENTS.newGreMessage, data: payload },
+    { channel: player, name: EVENTS.chatMessageReceived, data: playerPayload },
+    { channel: player, name: EVENTS.newGreMessage, data: playerPayload },
     { channel: STAFF_CHANNEL, name: EVENTS.chatMessageReceived, data: payload },
     { channel: STAFF_CHANNEL, name: EVENTS.chatRequestUpdated, data: { request: r.request } },
+  ];
+}
+
+/** A system line ("Asha is with you"): into the player's thread on every screen showing it. */
+export function systemLineEvents(r: MessageEvent): OutgoingEvent[] {
+  const payload: MessageEvent = { message: r.message, request: r.request };
+  return [
+    { channel: playerChannel(r.message.playerId), name: EVENTS.chatMessageReceived, data: forPlayer(payload) },
+    { channel: STAFF_CHANNEL, name: EVENTS.chatMessageReceived, data: payload },
   ];
 }
 
@@ -35,7 +47,7 @@ export function requestUpdatedEvents(request: ChatRequest): OutgoingEvent[] {
   const data: RequestEvent = { request };
   return [
     { channel: STAFF_CHANNEL, name: EVENTS.chatRequestUpdated, data },
-    { channel: playerChannel(request.playerId), name: EVENTS.chatRequestUpdated, data },
+    { channel: playerChannel(request.playerId), name: EVENTS.chatRequestUpdated, data: forPlayer(data) },
   ];
 }
 
@@ -53,4 +65,4 @@ export function statusEvents(change: StatusChange): OutgoingEvent[] {
   ];
 }
 
-export { decodePayload, encodePayload } from "@/protocol/events";
+export { decodeEvent, encodeEvent } from "@/protocol/events";

@@ -3,7 +3,9 @@ import type { Db, Tx } from "@/db/client";
 import { type ChatEventType, type ChatRequest, chatEvents, chatRequests, staff } from "@/db/schema";
 import type { StaffActor } from "./actors";
 import { ChatError } from "./errors";
+import type { RequestChanged } from "./lifecycle";
 import { lockChat, nextVersion } from "./messages";
+import { appendSystemLine } from "./system-lines";
 
 /**
  * Who holds a chat: claim, auto-assignment, transfer, release and an admin's take-over.
@@ -101,7 +103,7 @@ export async function claimRequest(db: Db, input: { requestId: string; staff: St
         : null;
     if (!claimed) throw await refusal(tx, current, input.staff.userId, true);
     await recordEvent(tx, claimed.id, "claimed", input.staff);
-    return claimed;
+    return withLine(tx, claimed, input.staff);
   });
 }
 
@@ -124,7 +126,7 @@ export async function transferRequest(db: Db, input: { requestId: string; staff:
     if (!moved) throw await refusal(tx, current, input.toUserId, false);
     const [target] = await tx.select().from(staff).where(eq(staff.userId, input.toUserId));
     await recordEvent(tx, moved.id, "transferred", input.staff, target ?? null);
-    return moved;
+    return target ? withLine(tx, moved, target) : moved;
   });
 }
 
@@ -167,7 +169,7 @@ export async function takeOverRequest(db: Db, input: { requestId: string; staff:
       .returning();
     if (!taken) throw new Error(`request ${current.id} vanished`);
     await recordEvent(tx, taken.id, "taken_over", input.staff, previous ?? null);
-    return taken;
+    return withLine(tx, taken, input.staff);
   });
 }
 
@@ -178,8 +180,8 @@ export async function takeOverRequest(db: Db, input: { requestId: string; staff:
  * or gains capacity). Any number of these may run at once, in any number of processes: each
  * assignment is `assignIfRoom`, so the database keeps everyone within capacity; a loser retries.
  */
-export async function autoAssign(db: Db, opts: { max?: number } = {}): Promise<ChatRequest[]> {
-  const assigned: ChatRequest[] = [];
+export async function autoAssign(db: Db, opts: { max?: number } = {}): Promise<RequestChanged[]> {
+  const assigned: RequestChanged[] = [];
   const max = opts.max ?? 50;
   for (let attempt = 0; attempt < max * 3 && assigned.length < max; attempt++) {
     const [oldest] = await db
@@ -202,12 +204,18 @@ export async function autoAssign(db: Db, opts: { max?: number } = {}): Promise<C
       const row = await assignIfRoom(tx, { requestId: request.id, to: candidate.userId, expect: "waiting" });
       if (!row) return "raced" as const; // the candidate filled up meanwhile
       await recordEvent(tx, row.id, "auto_assigned", null, candidate);
-      return row;
+      return withLine(tx, row, candidate);
     });
     if (outcome === "full") break;
     if (outcome !== "raced") assigned.push(outcome);
   }
   return assigned;
+}
+
+/** The player's thread is told who is with them now (main's system lines), in the same transaction. */
+async function withLine(tx: Tx, request: ChatRequest, holder: StaffActor): Promise<RequestChanged> {
+  const line = await appendSystemLine(tx, request, "claimed", holder);
+  return { ...line.request, systemLine: line.message };
 }
 
 /** True when the request's latest audit event is `type` by this staff member: a repeat of their own action. */

@@ -1,4 +1,5 @@
 import { STAFF_CHANNEL, STAFF_PRESENCE } from "@/protocol/channels";
+import { playerId as playerIdSchema } from "@/protocol/inputs";
 
 // The names live in protocol/ (the browser uses them too); re-exported for the server's callers.
 export {
@@ -10,16 +11,21 @@ export {
   viewingChannel,
 } from "@/protocol/channels";
 
-export type Subscriber = { isStaff: boolean; playerId: number | null };
+/** What a channel name means, or null when it is not exactly one of ours. */
+export type ChannelTarget =
+  | { kind: "staff" }
+  | { kind: "player"; playerId: number }
+  | { kind: "viewing"; playerId: number };
 
 /**
- * Who may listen where. The old system's public channels let anyone read any chat; here a
- * player hears only their own channel, and staff hear the staff channels and any player's.
+ * Reads a channel name strictly: the Player ID must be canonical (`private-player-29`, never
+ * `private-player-029`), so every player has exactly one channel name and nothing else is granted.
  */
-export function maySubscribe(who: Subscriber, channel: string): boolean {
-  if (channel === STAFF_CHANNEL || channel === STAFF_PRESENCE) return who.isStaff;
-  if (/^presence-viewing-\d+$/.test(channel)) return who.isStaff;
-  const match = /^private-player-(\d+)$/.exec(channel);
-  if (!match) return false;
-  return who.isStaff || (who.playerId !== null && who.playerId === Number(match[1]));
+export function parseChannel(channel: string): ChannelTarget | null {
+  if (channel === STAFF_CHANNEL || channel === STAFF_PRESENCE) return { kind: "staff" };
+  const match = /^(private-player|presence-viewing)-(.+)$/.exec(channel);
+  if (!match) return null;
+  const id = playerIdSchema.safeParse(match[2]);
+  if (!id.success) return null;
+  return match[1] === "private-player" ? { kind: "player", playerId: id.data } : { kind: "viewing", playerId: id.data };
 }

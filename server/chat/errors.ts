@@ -1,10 +1,12 @@
 /** Errors the chat domain raises on purpose; transports map `code` to tRPC codes / HTTP statuses. */
-export type ChatErrorCode = "BAD_REQUEST" | "NOT_FOUND" | "FORBIDDEN" | "CONFLICT";
+export type ChatErrorCode = "BAD_REQUEST" | "NOT_FOUND" | "FORBIDDEN" | "CONFLICT" | "TOO_MANY_REQUESTS";
 
 export class ChatError extends Error {
   constructor(
     readonly code: ChatErrorCode,
     message: string,
+    /** TOO_MANY_REQUESTS: when trying again can succeed (REST: Retry-After; tRPC: error data). */
+    readonly details: { retryAfterSeconds?: number } = {},
   ) {
     super(message);
     this.name = "ChatError";
@@ -16,4 +18,5 @@ export const httpStatusOf: Record<ChatErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  TOO_MANY_REQUESTS: 429,
 };

@@ -1,6 +1,6 @@
 import type Pusher from "pusher";
 import { STAFF_PRESENCE } from "@/protocol/channels";
-import { encodePayload } from "@/protocol/events";
+import { encodeEvent } from "@/protocol/events";
 import type { OutgoingEvent } from "./announce";
 
 /** How the chat domain reaches live clients. Tests use a real server; `silentGateway` = none. */
@@ -51,6 +51,18 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
     }
   };
 
+  // Held batches leave one request at a time (in order), so under load each request carries as
+  // many of them as Pusher's batch limit allows: otherwise a backlog drains at one small batch per
+  // round trip and delivery falls behind the sends (issue 11, throughput at 32 senders).
+  const coalesce = () => {
+    while (held.length > 1) {
+      const [head, second] = held as [(typeof held)[number], (typeof held)[number]];
+      if (head.batch.length + second.batch.length > BATCH_LIMIT) return;
+      head.batch = [...head.batch, ...second.batch];
+      held.splice(1, 1);
+    }
+  };
+
   const schedule = () => {
     if (timer || held.length === 0) return;
     const delay = baseMs * 2 ** Math.max(0, (held[0]?.tries ?? 1) - 1);
@@ -58,6 +70,7 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
       timer = undefined;
       // In order, stopping at the first failure: the server is probably still down.
       while (held.length) {
+        coalesce();
         const next = held[0];
         if (!next) break;
         const result = await trySend(next.batch);
@@ -90,11 +103,18 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
 
   return {
     async publish(events, opts = {}) {
+      // One serialisation per payload: announce.ts hands the same object to every channel it goes to.
+      const encoded = new Map<unknown, string>();
+      const encode = (data: unknown) => {
+        const text = encoded.get(data) ?? encodeEvent(data);
+        encoded.set(data, text);
+        return text;
+      };
       for (let i = 0; i < events.length; i += BATCH_LIMIT) {
         const batch = events.slice(i, i + BATCH_LIMIT).map((e) => ({
           channel: e.channel,
           name: e.name,
-          data: encodePayload(e.data),
+          data: encode(e.data),
           ...(opts.socketId ? { socket_id: opts.socketId } : {}),
         }));
         // Behind batches still held, this one waits its turn: events leave in the order they were made.

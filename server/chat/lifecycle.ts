@@ -1,10 +1,15 @@
 import { and, eq, ne } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
-import { type ChatRequest, chatRequests } from "@/db/schema";
+import type { ChatMessage, ChatRequest } from "@/db/schema";
+import { chatRequests } from "@/db/schema";
 import type { StaffActor } from "./actors";
 import { lastChangeWas, recordEvent } from "./assignment";
 import { ChatError } from "./errors";
 import { lockChat, nextVersion } from "./messages";
+import { appendSystemLine } from "./system-lines";
+
+/** The changed request, and the system line that tells the thread (absent on a harmless repeat). */
+export type RequestChanged = ChatRequest & { systemLine?: ChatMessage };
 
 /**
  * Resolve / reopen (claim, transfer, release and take-over live in assignment.ts). Each takes the
@@ -14,14 +19,15 @@ import { lockChat, nextVersion } from "./messages";
  * for the same staff member (a retried request whose answer was lost) returns the current row
  * instead of a false CONFLICT.
  */
-export async function resolveRequest(db: Db, input: { requestId: string; staff: StaffActor }) {
+export async function resolveRequest(db: Db, input: { requestId: string; staff: StaffActor }): Promise<RequestChanged> {
   return db.transaction(async (tx) => {
     const current = await lockChat(tx, input.requestId);
     const mine = current.status === "in_progress" && current.assignedStaffId === input.staff.userId;
     if (current.status === "waiting" || mine) {
       const resolved = await update(tx, current.id, { status: "resolved", resolvedAt: new Date() });
       await recordEvent(tx, resolved.id, "resolved", input.staff);
-      return resolved;
+      const line = await appendSystemLine(tx, resolved, "resolved", input.staff);
+      return { ...line.request, systemLine: line.message };
     }
     if (current.status === "resolved" && (await lastChangeWas(tx, current.id, "resolved", input.staff))) return current;
     throw new ChatError(
@@ -31,7 +37,7 @@ export async function resolveRequest(db: Db, input: { requestId: string; staff: 
   });
 }
 
-export async function reopenRequest(db: Db, input: { requestId: string; staff: StaffActor }) {
+export async function reopenRequest(db: Db, input: { requestId: string; staff: StaffActor }): Promise<RequestChanged> {
   return db.transaction(async (tx) => {
     // The player's lock (inside lockChat) keeps a message that would open a new chat from racing this.
     const target = await lockChat(tx, input.requestId);
@@ -55,7 +61,8 @@ export async function reopenRequest(db: Db, input: { requestId: string; staff: S
       resolvedAt: null,
     });
     await recordEvent(tx, reopened.id, "reopened", input.staff);
-    return reopened;
+    const line = await appendSystemLine(tx, reopened, "reopened", input.staff);
+    return { ...line.request, systemLine: line.message };
   });
 }
 

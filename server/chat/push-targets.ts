@@ -2,7 +2,7 @@ import { eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { staff } from "@/db/schema";
 
-/** Staff who want new chats: their user ids are their OneSignal external ids. */
+/** Staff who want new chats (user ids; server/notify turns them into opaque OneSignal ids). */
 export async function staffAcceptingChats(db: Db): Promise<string[]> {
   const rows = await db.select({ userId: staff.userId }).from(staff).where(eq(staff.acceptingChats, true));
   return rows.map((r) => r.userId);

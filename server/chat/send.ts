@@ -4,6 +4,7 @@ import { type ChatMessage, type ChatRequest, chatEvents, chatRequests } from "@/
 import type { SendMessageInput } from "@/protocol/inputs";
 import type { PlayerActor } from "./actors";
 import { appendMessage, findExisting, lockPlayer } from "./messages";
+import { type SendLimit, takeSendAllowance } from "./send-limit";
 
 export type SendResult = {
   message: ChatMessage;
@@ -20,7 +21,7 @@ export type SendResult = {
  */
 export async function sendPlayerMessage(
   db: Db,
-  input: SendMessageInput & { player: PlayerActor },
+  input: SendMessageInput & { player: PlayerActor; sendLimit?: SendLimit },
 ): Promise<SendResult> {
   const { player } = input;
   return db.transaction(async (tx) => {
@@ -31,6 +32,7 @@ export async function sendPlayerMessage(
       const request = await requestById(tx, existing.requestId);
       return { message: existing, request, openedRequest: false, duplicate: true };
     }
+    await takeSendAllowance(tx, player.id, input.sendLimit); // a retry above is never limited
 
     // Under the player lock, and locked itself: a Claim or Resolve waits for this send or went first.
     let request: ChatRequest | null | undefined = await openRequestOf(tx, player.id, { lock: true });

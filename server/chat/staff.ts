@@ -23,73 +23,86 @@ export async function listQueue(
   input: { statuses?: RequestStatus[]; resolvedLimit?: number } = {},
 ): Promise<QueueItem[]> {
   const statuses = input.statuses ?? ["waiting", "in_progress", "resolved"];
+  // Per request, not over the whole table: each lateral lookup is one probe of an index
+  // (chat_messages_request_idx for the last message, the partial chat_messages_unread_idx for the
+  // count), so the queue costs the same at a million messages as at a hundred.
   const lastMessage = db
-    .selectDistinctOn([chatMessages.requestId], {
-      requestId: chatMessages.requestId,
+    .select({
       messageText: chatMessages.messageText,
       sender: chatMessages.sender,
       seq: chatMessages.seq,
       timestamp: chatMessages.timestamp,
     })
     .from(chatMessages)
-    .orderBy(chatMessages.requestId, desc(chatMessages.seq))
+    .where(eq(chatMessages.requestId, chatRequests.id))
+    .orderBy(desc(chatMessages.seq))
+    .limit(1)
     .as("last_message");
   const unread = db
-    .select({
-      requestId: chatMessages.requestId,
-      count: sql<number>`count(*)::int`.as("count"),
-    })
+    .select({ count: sql<number>`count(*)::int`.as("count") })
     .from(chatMessages)
-    .where(and(eq(chatMessages.sender, "player"), sql`${chatMessages.status} <> 'read'`))
-    .groupBy(chatMessages.requestId)
+    .where(
+      and(
+        eq(chatMessages.requestId, chatRequests.id),
+        eq(chatMessages.sender, "player"),
+        sql`${chatMessages.status} <> 'read'`,
+      ),
+    )
     .as("unread");
 
   const open = statuses.filter((s) => s !== "resolved");
-  const result: QueueItem[] = [];
-  const select = () =>
-    db
-      .select({
-        request: chatRequests,
-        lastText: lastMessage.messageText,
-        lastSender: lastMessage.sender,
-        lastSeq: lastMessage.seq,
-        lastAt: lastMessage.timestamp,
-        unread: unread.count,
-      })
-      .from(chatRequests)
-      .leftJoin(lastMessage, eq(lastMessage.requestId, chatRequests.id))
-      .leftJoin(unread, eq(unread.requestId, chatRequests.id));
-  if (open.length) {
-    result.push(
-      ...(await select().where(inArray(chatRequests.status, open)).orderBy(chatRequests.createdAt)).map(toItem),
-    );
-  }
-  if (statuses.includes("resolved")) {
-    result.push(
-      ...(
-        await select()
+  // The requests first (an index each), then their last message and unread count: computing
+  // those before the LIMIT would run the lookups for every resolved chat the club ever had.
+  const [waiting, resolved] = await Promise.all([
+    open.length
+      ? db.select().from(chatRequests).where(inArray(chatRequests.status, open)).orderBy(chatRequests.createdAt)
+      : [],
+    statuses.includes("resolved")
+      ? db
+          .select()
+          .from(chatRequests)
           .where(eq(chatRequests.status, "resolved"))
           .orderBy(desc(chatRequests.resolvedAt))
           .limit(input.resolvedLimit ?? 20)
-      ).map(toItem),
+      : [],
+  ]);
+  const requests = [...waiting, ...resolved];
+  if (requests.length === 0) return [];
+  const summaries = await db
+    .select({
+      id: chatRequests.id,
+      lastText: lastMessage.messageText,
+      lastSender: lastMessage.sender,
+      lastSeq: lastMessage.seq,
+      lastAt: lastMessage.timestamp,
+      unread: unread.count,
+    })
+    .from(chatRequests)
+    .leftJoinLateral(lastMessage, sql`true`)
+    .leftJoinLateral(unread, sql`true`)
+    .where(
+      inArray(
+        chatRequests.id,
+        requests.map((r) => r.id),
+      ),
     );
-  }
-  return result;
+  const byId = new Map(summaries.map((s) => [s.id, s]));
+  return requests.map((request) => toItem({ request, ...(byId.get(request.id) ?? {}) }));
 }
 
 function toItem(row: {
   request: ChatRequest;
-  lastText: string | null;
-  lastSender: ChatMessage["sender"] | null;
-  lastSeq: number | null;
-  lastAt: Date | null;
-  unread: number | null;
+  lastText?: string | null;
+  lastSender?: ChatMessage["sender"] | null;
+  lastSeq?: number | null;
+  lastAt?: Date | null;
+  unread?: number | null;
 }): QueueItem {
   const { lastText, lastSender, lastSeq, lastAt } = row;
   return {
     ...row.request,
     lastMessage:
-      lastText !== null && lastSender && lastSeq !== null && lastAt
+      lastText != null && lastSender && lastSeq != null && lastAt
         ? { messageText: lastText, sender: lastSender, seq: lastSeq, timestamp: lastAt }
         : null,
     unreadCount: row.unread ?? 0,

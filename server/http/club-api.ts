@@ -1,7 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { messageId, messageText, playerId } from "@/protocol/inputs";
+import { messageId, messageText, playerId, seqNumber } from "@/protocol/inputs";
+import { mayReadThread } from "../chat/access";
 import { messagePlayerAsStaff, replyAsStaffMember, sendAsPlayer } from "../chat/actions";
 import { messagesSince, threadPage } from "../chat/messages";
+import { forPlayer } from "../chat/player-view";
 import { getPlayerCard } from "../chat/staff";
 import type { HttpDeps } from "./deps";
 import { caller, HttpError, parse, readJson, respond } from "./handler";
@@ -18,15 +21,31 @@ const unifiedSendBody = z.strictObject({
   requestId: z.uuid({ error: "requestId must be a UUID" }).optional(),
 });
 
+/**
+ * The seed's clients send the text as `message` and may leave out `id`. Without an id the server
+ * picks one, so such a send is not idempotent: a retry stores a second message. Both `text` and
+ * `message` at once is refused by the strict schema (unknown key).
+ */
+function seedBody(body: unknown): unknown {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return body;
+  const { message, ...rest } = body as Record<string, unknown>;
+  const withText = message !== undefined && !("text" in rest) ? { ...rest, text: message } : body;
+  return "id" in withText ? withText : { ...withText, id: randomUUID() };
+}
+
+/** A stored (or already stored) send, answered the way the seed's API did: `success` and the id first. */
+const sent = <T extends { message: { id: string }; duplicate: boolean }>(result: T) =>
+  Response.json({ success: true, id: result.message.id, ...result }, { status: result.duplicate ? 200 : 201 });
+
 /** POST /api/unified-chat/send — a player writes to the floor; staff answer a chat by requestId. */
 export function unifiedSend(deps: HttpDeps, request: Request) {
   return respond(async () => {
-    const body = parse(unifiedSendBody, await readJson(request));
+    const body = parse(unifiedSendBody, seedBody(await readJson(request)));
     const who = await caller(deps, request);
     if (who.player) {
       if (body.requestId) throw new HttpError(400, "Players do not pass requestId: messages go to their open chat");
       const result = await sendAsPlayer(deps, { id: body.id, text: body.text, player: who.player });
-      return Response.json(result, { status: result.duplicate ? 200 : 201 });
+      return sent(forPlayer(result));
     }
     if (who.staff) {
       if (!body.requestId) throw new HttpError(400, "Staff must say which chat to answer: requestId is required");
@@ -36,16 +55,19 @@ export function unifiedSend(deps: HttpDeps, request: Request) {
         text: body.text,
         staff: who.staff,
       });
-      return Response.json(result, { status: result.duplicate ? 200 : 201 });
+      return sent(result);
     }
     throw new HttpError(403, "Only players and staff can send messages");
   });
 }
 
+/** Query strings are text: only plain decimals become numbers ("1e3" or " 5" are refused). */
+const decimal = (schema: z.ZodType<number>) =>
+  z.preprocess((v) => (typeof v === "string" && /^[0-9]{1,16}$/.test(v) ? Number(v) : v), schema);
 const messagesQuery = z.strictObject({
-  sinceSeq: z.coerce.number().int().min(0).optional(),
-  before: z.coerce.number().int().positive().optional(),
-  limit: z.coerce.number().int().min(1).max(200).default(50),
+  sinceSeq: decimal(seqNumber).optional(),
+  before: decimal(seqNumber.positive()).optional(),
+  limit: decimal(z.number().int().min(1).max(200)).default(50),
 });
 
 /** GET /api/player-chat-integration/messages/:playerId — a player's thread (their own, or any for staff). */
@@ -57,13 +79,14 @@ export function playerMessages(deps: HttpDeps, request: Request, params: { playe
       throw new HttpError(400, "Use either sinceSeq or before, not both");
     }
     const who = await caller(deps, request);
-    if (!who.staff && who.player?.id !== id) throw new HttpError(403, "You can only read your own messages");
+    if (!mayReadThread(who, id)) throw new HttpError(403, "You can only read your own messages");
     await getPlayerCard(deps.db, id); // 404 for an unknown player
+    const view = who.staff ? <T>(page: T) => page : forPlayer;
     if (query.sinceSeq !== undefined) {
       const page = await messagesSince(deps.db, { playerId: id, sinceSeq: query.sinceSeq, limit: query.limit });
-      return Response.json({ playerId: id, ...page });
+      return Response.json({ playerId: id, ...view(page) });
     }
-    const page = await threadPage(deps.db, { playerId: id, cursor: query.before, limit: query.limit });
+    const page = view(await threadPage(deps.db, { playerId: id, cursor: query.before, limit: query.limit }));
     return Response.json({ playerId: id, messages: page.messages, olderCursor: page.olderCursor ?? null });
   });
 }
@@ -73,16 +96,16 @@ const integrationSendBody = z.strictObject({ playerId, id: messageId, text: mess
 /** POST /api/player-chat-integration/send — to a player by Player ID (staff), or as that player. */
 export function integrationSend(deps: HttpDeps, request: Request) {
   return respond(async () => {
-    const body = parse(integrationSendBody, await readJson(request));
+    const body = parse(integrationSendBody, seedBody(await readJson(request)));
     const who = await caller(deps, request);
     if (who.staff) {
       await getPlayerCard(deps.db, body.playerId); // 404 for an unknown player
       const result = await messagePlayerAsStaff(deps, { ...body, staff: who.staff });
-      return Response.json(result, { status: result.duplicate ? 200 : 201 });
+      return sent(result);
     }
     if (who.player?.id === body.playerId) {
       const result = await sendAsPlayer(deps, { id: body.id, text: body.text, player: who.player });
-      return Response.json(result, { status: result.duplicate ? 200 : 201 });
+      return sent(forPlayer(result));
     }
     throw new HttpError(403, "Players can only send as themselves");
   });

@@ -2,7 +2,10 @@ import type { z } from "zod";
 import type { Role } from "@/db/schema";
 import { findPlayer, findStaff } from "../chat/actors";
 import { ChatError, httpStatusOf } from "../chat/errors";
+import { cachedSession } from "../session-cache";
 import type { HttpDeps } from "./deps";
+import { faultMessage, reportFault } from "./faults";
+import { assertJsonFromOwnOrigin } from "./same-origin";
 
 /** An error with the HTTP status and message the client should get. */
 export class HttpError extends Error {
@@ -15,8 +18,13 @@ export class HttpError extends Error {
   }
 }
 
-export function jsonError(status: number, message: string, fieldErrors?: Record<string, string[]>) {
-  return Response.json({ error: { status, message, ...(fieldErrors ? { fieldErrors } : {}) } }, { status });
+export function jsonError(
+  status: number,
+  message: string,
+  fieldErrors?: Record<string, string[]>,
+  details: Record<string, unknown> = {},
+) {
+  return Response.json({ error: { status, message, ...details, ...(fieldErrors ? { fieldErrors } : {}) } }, { status });
 }
 
 /** Bad input, auth, and domain refusals become 4xx JSON; only a real fault is a 500. */
@@ -25,9 +33,13 @@ export async function respond(work: () => Promise<Response>): Promise<Response> 
     return await work();
   } catch (err) {
     if (err instanceof HttpError) return jsonError(err.status, err.message, err.fieldErrors);
-    if (err instanceof ChatError) return jsonError(httpStatusOf[err.code], err.message);
-    console.error("[http] unexpected error:", err);
-    return jsonError(500, "Something went wrong on our side. Try again.");
+    if (err instanceof ChatError) {
+      const response = jsonError(httpStatusOf[err.code], err.message, undefined, err.details);
+      const wait = err.details.retryAfterSeconds;
+      if (wait !== undefined) response.headers.set("retry-after", String(wait));
+      return response;
+    }
+    return jsonError(500, faultMessage(reportFault("http", err)));
   }
 }
 
@@ -42,10 +54,9 @@ export function parse<S extends z.ZodType>(schema: S, value: unknown): z.output<
   throw new HttpError(400, result.error.issues.map((i) => i.message).join("; "), fieldErrors);
 }
 
+/** The body of a state-changing request: only from the app's own origin, only JSON (see same-origin.ts). */
 export async function readJson(request: Request): Promise<unknown> {
-  if (!request.headers.get("content-type")?.includes("application/json")) {
-    throw new HttpError(415, "Send a JSON body with Content-Type: application/json");
-  }
+  assertJsonFromOwnOrigin(request);
   try {
     return await request.json();
   } catch {
@@ -59,9 +70,9 @@ export async function readForm(request: Request): Promise<Record<string, string>
 
 /** The signed-in caller and their player / staff record; anonymous → 401. */
 export async function caller(deps: HttpDeps, request: Request) {
-  const session = await deps.auth.api.getSession({ headers: request.headers });
+  const session = await cachedSession(deps.auth, request.headers);
   if (!session) throw new HttpError(401, "Sign in first");
   const user = { ...session.user, role: session.user.role as Role };
   const [player, staff] = await Promise.all([findPlayer(deps.db, user), findStaff(deps.db, user)]);
-  return { user, player, staff };
+  return { user, session: session.session, player, staff };
 }

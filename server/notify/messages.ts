@@ -101,3 +101,13 @@ function common(input: Player, kind: string) {
     data: { kind, requestId: input.requestId, playerId: input.playerId },
   };
 }
+
+/**
+ * What a push says by default (PUSH_SHOW_PLAYER_DETAILS off): lock screens and shared club PCs
+ * show pushes to whoever looks, so neither the player's name nor their words are in it.
+ */
+export function withoutPlayerDetails(message: PushMessage): PushMessage {
+  const contents =
+    message.kind === "escalation" ? "A player is still waiting for a reply" : "New message from a player";
+  return { ...message, heading: "Floorline", contents };
+}

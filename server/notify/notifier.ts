@@ -41,10 +41,15 @@ export type NotifierOptions = {
   maxQueue?: number;
   /** Sends in flight at once. */
   concurrency?: number;
+  /** A push still queued this long after it was asked for is dropped: the moment has passed. */
+  maxAgeMs?: number;
 };
 
+/** About two minutes: a chat alert older than that is noise (someone answered, or the player left). */
+export const PUSH_MAX_AGE_MS = 120_000;
+
 export function createNotifier(options: NotifierOptions): Notifier {
-  const { client, log = console.error, maxQueue = 500, concurrency = 2 } = options;
+  const { client, log = console.error, maxQueue = 500, concurrency = 2, maxAgeMs = PUSH_MAX_AGE_MS } = options;
   const say = (line: string) => {
     try {
       log(line);
@@ -63,7 +68,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
     };
   }
 
-  const queue: PushMessage[] = [];
+  const queue: { message: PushMessage; queuedAt: number }[] = [];
   const waiters: (() => void)[] = [];
   const stopping = new AbortController();
   let active = 0;
@@ -71,8 +76,11 @@ export function createNotifier(options: NotifierOptions): Notifier {
   let stopped = false;
   let dropped = 0;
   let droppedThisSpell = 0;
+  // OneSignal asked us (Retry-After) to send nothing before this time.
+  let pausedUntil = 0;
+  let pauseTimer: ReturnType<typeof setTimeout> | undefined;
 
-  const isIdle = () => queue.length === 0 && active === 0 && !scheduled;
+  const isIdle = () => queue.length === 0 && active === 0 && !scheduled && pauseTimer === undefined;
   const idle = () => (isIdle() ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)));
 
   function settle() {
@@ -94,11 +102,26 @@ export function createNotifier(options: NotifierOptions): Notifier {
 
   function pump() {
     scheduled = false;
+    const wait = pausedUntil - Date.now();
+    if (wait > 0 && !stopped) {
+      if (pauseTimer === undefined && queue.length > 0) {
+        pauseTimer = setTimeout(() => {
+          pauseTimer = undefined;
+          pump();
+        }, wait);
+      }
+      return settle();
+    }
     while (!stopped && active < concurrency) {
-      const message = queue.shift();
-      if (!message) break;
+      const item = queue.shift();
+      if (!item) break;
+      if (Date.now() - item.queuedAt > maxAgeMs) {
+        dropped++;
+        if (droppedThisSpell++ === 0) say(`[push] dropping notifications queued more than ${maxAgeMs / 1000} s ago`);
+        continue;
+      }
       active++;
-      void deliver(message).finally(() => {
+      void deliver(item).finally(() => {
         active--;
         pump();
       });
@@ -106,12 +129,18 @@ export function createNotifier(options: NotifierOptions): Notifier {
     settle();
   }
 
-  async function deliver(message: PushMessage) {
+  async function deliver(item: (typeof queue)[number]) {
     try {
       // The client logs its own failures and resolves; this only guards against a client bug.
-      await client?.send(message, { signal: stopping.signal });
+      const report = await client?.send(item.message, { signal: stopping.signal });
+      const deferred = report?.batches.find((b) => b.status === "deferred");
+      if (deferred?.status === "deferred" && !stopped) {
+        // Honour OneSignal's pause for the whole queue; this push waits at the front (or goes stale).
+        pausedUntil = Math.max(pausedUntil, Date.now() + deferred.retryAfterMs);
+        queue.unshift(item);
+      }
     } catch (err) {
-      say(`[push] ${message.kind} push failed: ${err instanceof Error ? err.message : String(err)}`);
+      say(`[push] ${item.message.kind} push failed: ${err instanceof Error ? err.message : String(err)}`);
     }
   }
 
@@ -126,7 +155,7 @@ export function createNotifier(options: NotifierOptions): Notifier {
             say(`[push] queue full (${maxQueue}); dropping the oldest notifications until OneSignal catches up`);
           }
         }
-        queue.push(message);
+        queue.push({ message, queuedAt: Date.now() });
         schedule();
       } catch (err) {
         say(`[push] could not queue a push: ${err instanceof Error ? err.message : String(err)}`);
@@ -138,6 +167,8 @@ export function createNotifier(options: NotifierOptions): Notifier {
     async stop() {
       if (!stopped) {
         stopped = true;
+        clearTimeout(pauseTimer);
+        pauseTimer = undefined;
         const queued = queue.splice(0).length;
         if (queued + active > 0) {
           say(`[push] stopping: dropped ${queued} queued and abandoned ${active} in-flight notification(s)`);

@@ -49,7 +49,9 @@ export type BatchOutcome =
   | { status: "not-sent"; reason: string; recipients: number; attempts: number }
   | { status: "failed"; reason: string; recipients: number; attempts: number }
   /** `signal` was aborted (shutdown) before OneSignal answered. */
-  | { status: "aborted"; recipients: number; attempts: number };
+  | { status: "aborted"; recipients: number; attempts: number }
+  /** OneSignal asked for a pause longer than `maxRetryAfterMs`: not retried early; the caller waits. */
+  | { status: "deferred"; retryAfterMs: number; recipients: number; attempts: number };
 
 export type SendReport = { batches: BatchOutcome[] };
 
@@ -68,7 +70,10 @@ export type OneSignalClientOptions = {
   /** First retry waits about this long; each further one doubles it (with jitter). */
   backoffMs?: number;
   maxBackoffMs?: number;
-  /** A Retry-After longer than this is cut short: a notification hours late is worthless. */
+  /**
+   * A Retry-After up to this long is waited out here and the request retried; a longer one is
+   * honoured by the caller (the notifier pauses its queue), never cut short by retrying early.
+   */
   maxRetryAfterMs?: number;
   log?: (line: string) => void;
   /** For tests of the jitter; defaults to Math.random. */
@@ -165,14 +170,15 @@ export function createOneSignalClient(options: OneSignalClientOptions): OneSigna
         say(`[push] ${what} failed, not retried: ${result.reason}`);
         return { status: "failed", reason: result.reason, recipients, attempts } as const;
       }
+      if (result.retryAfterMs !== null && result.retryAfterMs > maxRetryAfterMs) {
+        say(`[push] ${what}: OneSignal asked to wait ${Math.ceil(result.retryAfterMs / 1000)} s; pausing pushes`);
+        return { status: "deferred", retryAfterMs: result.retryAfterMs, recipients, attempts } as const;
+      }
       if (attempts >= maxAttempts) {
         say(`[push] ${what} gave up after ${attempts} attempt${attempts === 1 ? "" : "s"}: ${result.reason}`);
         return { status: "failed", reason: result.reason, recipients, attempts } as const;
       }
-      const wait =
-        result.retryAfterMs !== null
-          ? Math.min(result.retryAfterMs, maxRetryAfterMs)
-          : backoffDelay(attempts, backoffMs, maxBackoffMs, random);
+      const wait = result.retryAfterMs ?? backoffDelay(attempts, backoffMs, maxBackoffMs, random);
       await pause(wait, stop);
     }
   }
@@ -189,7 +195,9 @@ export function createOneSignalClient(options: OneSignalClientOptions): OneSigna
         }
         for (let i = 0; i * MAX_EXTERNAL_IDS_PER_REQUEST < ids.length; i++) {
           const chunk = ids.slice(i * MAX_EXTERNAL_IDS_PER_REQUEST, (i + 1) * MAX_EXTERNAL_IDS_PER_REQUEST);
-          batches.push(await sendBatch(message, chunk, i, opts.signal));
+          const outcome = await sendBatch(message, chunk, i, opts.signal);
+          batches.push(outcome);
+          if (outcome.status === "deferred") break; // the rest would only be refused too
         }
       } catch (err) {
         // Only a bug can land here (a malformed message); the promise still resolves.

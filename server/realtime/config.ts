@@ -1,12 +1,14 @@
 import { z } from "zod";
+import { readSettings, realtimeShared, SettingsError } from "../settings";
 
 /** Every setting of our realtime server, from env, with the defaults documented in the README. */
 export const realtimeEnvVars = {
-  PUSHER_APP_ID: { default: "floorline", description: "app id the HTTP API answers to" },
-  PUSHER_KEY: { default: "floorline-key", description: "app key clients connect with" },
-  PUSHER_SECRET: { default: "floorline-secret", description: "signing secret (never sent to browsers)" },
-  REALTIME_HOST: { default: "127.0.0.1", description: "address to listen on" },
-  REALTIME_PORT: { default: "6001", description: "port to listen on (0 = any free port)" },
+  // Shared with the web app, which signs for and publishes to this server: defined once.
+  PUSHER_APP_ID: realtimeShared.PUSHER_APP_ID,
+  PUSHER_KEY: realtimeShared.PUSHER_KEY,
+  PUSHER_SECRET: realtimeShared.PUSHER_SECRET,
+  REALTIME_HOST: realtimeShared.REALTIME_HOST,
+  REALTIME_PORT: realtimeShared.REALTIME_PORT,
   REALTIME_MAX_CONNECTIONS: { default: "10000", description: "connections beyond this are refused (4004)" },
   REALTIME_ACTIVITY_TIMEOUT_SECONDS: { default: "120", description: "idle seconds before the server pings a client" },
   REALTIME_PONG_TIMEOUT_MS: { default: "30000", description: "ms to wait for a pong before closing (4201)" },
@@ -33,6 +35,16 @@ export const realtimeEnvVars = {
     default: "1000",
     description: "cache- channel events kept at once; the oldest goes first",
   },
+  REALTIME_ADAPTER: {
+    default: "local",
+    description: "where nodes share state: local (one node, in memory) or redis (several nodes on REDIS_URL)",
+  },
+  REDIS_URL: { default: "", description: "Redis for REALTIME_ADAPTER=redis (redis://host:port/db)" },
+  REDIS_PREFIX: { default: "floorline:", description: "prefix of Floorline's Redis keys (one per deployment)" },
+  REALTIME_NODE_TTL_SECONDS: {
+    default: "10",
+    description: "a node silent this long is dead: its members and subscriptions are removed",
+  },
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -58,6 +70,10 @@ const schema = z.object({
   REALTIME_MAX_BUFFERED_BYTES: positive,
   REALTIME_CACHE_TTL_SECONDS: positive,
   REALTIME_MAX_CACHE_CHANNELS: positive,
+  REALTIME_ADAPTER: z.enum(["local", "redis"]),
+  REDIS_URL: z.union([z.literal(""), z.url().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
+  REDIS_PREFIX: z.string().min(1),
+  REALTIME_NODE_TTL_SECONDS: z.coerce.number().positive(),
 });
 
 export type RealtimeConfig = {
@@ -87,18 +103,26 @@ export type RealtimeConfig = {
   maxBufferedBytes: number;
   cacheTtlSeconds: number;
   maxCacheChannels: number;
+  adapter: "local" | "redis";
+  redisUrl: string;
+  /** Floorline's keys start with this (the realtime ones then `realtime:{app id}:`), so deployments can share a Redis. */
+  redisPrefix: string;
+  /** A node that has not renewed its heartbeat for this long is removed by the others. */
+  nodeTtlSeconds: number;
 };
 
 export function realtimeConfigFromEnv(env: Record<string, string | undefined> = process.env): RealtimeConfig {
-  const raw = Object.fromEntries(
-    Object.entries(realtimeEnvVars).map(([name, spec]) => [name, env[name] || spec.default]),
+  // Read like every other process's settings (server/settings.ts): the table's defaults, this schema.
+  const table = Object.fromEntries(
+    Object.entries(realtimeEnvVars).map(([name, row]) => [
+      name,
+      { ...row, schema: schema.shape[name as keyof typeof schema.shape] },
+    ]),
   );
-  const parsed = schema.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ");
-    throw new Error(`Invalid realtime configuration: ${problems}`);
+  const e = readSettings(table, env) as z.output<typeof schema>;
+  if (e.REALTIME_ADAPTER === "redis" && !e.REDIS_URL) {
+    throw new SettingsError(["REDIS_URL: is required with REALTIME_ADAPTER=redis"]);
   }
-  const e = parsed.data;
   return {
     appId: e.PUSHER_APP_ID,
     key: e.PUSHER_KEY,
@@ -122,6 +146,10 @@ export function realtimeConfigFromEnv(env: Record<string, string | undefined> = 
     maxBufferedBytes: e.REALTIME_MAX_BUFFERED_BYTES,
     cacheTtlSeconds: e.REALTIME_CACHE_TTL_SECONDS,
     maxCacheChannels: e.REALTIME_MAX_CACHE_CHANNELS,
+    adapter: e.REALTIME_ADAPTER,
+    redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
+    nodeTtlSeconds: e.REALTIME_NODE_TTL_SECONDS,
   };
 }
 

@@ -19,8 +19,15 @@ type Incoming = { event?: unknown; channel?: unknown; data?: unknown };
 /**
  * Handles one WebSocket message from a client. Every message is our own fixed text: nothing a
  * client sends is echoed back except the channel name a subscription answer must carry.
+ * A subscription that must ask the adapter (presence, cache) returns a promise; the server
+ * holds the connection's next messages until it settles, so they are handled in order.
  */
-export function handleMessage(hub: Hub, conn: Conn, raw: Buffer | ArrayBuffer | Buffer[], isBinary: boolean) {
+export function handleMessage(
+  hub: Hub,
+  conn: Conn,
+  raw: Buffer | ArrayBuffer | Buffer[],
+  isBinary: boolean,
+): void | Promise<void> {
   hub.metrics.messagesIn++;
   conn.lastSeen = Date.now();
   conn.pingSentAt = null;
@@ -62,20 +69,11 @@ export function handleMessage(hub: Hub, conn: Conn, raw: Buffer | ArrayBuffer | 
   }
 }
 
-function subscribe(hub: Hub, conn: Conn, data: Record<string, unknown>) {
+function subscribe(hub: Hub, conn: Conn, data: Record<string, unknown>): void | Promise<void> {
   const name = data.channel;
   const fail = (error: string, status = 401, type = "AuthError") =>
-    hub.send(
-      conn,
-      JSON.stringify({
-        event: "pusher:subscription_error",
-        // The name as sent, so the client can route the error (bounded by the frame size).
-        channel: typeof name === "string" ? name : undefined,
-        data: { type, error, status },
-      }),
-    );
-  // Limits are refused as soketi does: type LimitReached, status 4100 (over capacity).
-  const limitReached = (error: string) => fail(error, CODES.overCapacity, "LimitReached");
+    sendSubscriptionError(hub, conn, name, error, status, type);
+  const limitReached = (error: string) => sendSubscriptionError(hub, conn, name, error);
   if (typeof name === "string" && hub.atChannelLimit(conn, name)) {
     return limitReached(`At most ${hub.config.maxChannelsPerConnection} channels per connection`);
   }
@@ -108,26 +106,58 @@ function subscribe(hub: Hub, conn: Conn, data: Record<string, unknown>) {
       if (infoJson === undefined || Buffer.byteLength(infoJson) > MAX_USER_INFO_BYTES) {
         return limitReached(`user_info is limited to ${MAX_USER_INFO_BYTES} bytes`);
       }
-      if (hub.presenceFull(name, userId)) {
-        return limitReached(`At most ${hub.config.maxPresenceMembers} members per presence channel`);
-      }
       presence = { userId, info };
     }
   }
+  if (!presence && !isCacheChannel(name)) {
+    hub.join(conn, name);
+    return hub.send(conn, frame("pusher_internal:subscription_succeeded", {}, name));
+  }
+  return subscribeShared(hub, conn, name, presence);
+}
 
-  hub.join(conn, name, presence);
+/** Presence and cache channels answer with what the whole server knows: ask the adapter. */
+async function subscribeShared(hub: Hub, conn: Conn, name: string, presence?: { userId: string; info: unknown }) {
+  const live = () => hub.conns.get(conn.socketId) === conn;
+  if (presence && (await hub.presenceFull(name, presence.userId))) {
+    return sendSubscriptionError(
+      hub,
+      conn,
+      name,
+      `At most ${hub.config.maxPresenceMembers} members per presence channel`,
+    );
+  }
+  if (!live()) return;
+  await hub.join(conn, name, presence).settled;
+  if (!live()) return;
   hub.send(
     conn,
-    frame(
-      "pusher_internal:subscription_succeeded",
-      kind === "presence" ? { presence: hub.presenceOf(name) } : {},
-      name,
-    ),
+    frame("pusher_internal:subscription_succeeded", presence ? { presence: await hub.presence(name) } : {}, name),
   );
   if (isCacheChannel(name)) {
-    const last = hub.cached(name);
+    const last = await hub.cached(name);
     hub.send(conn, last ? frame(last.event, last.data, name) : frame("pusher:cache_miss", {}, name));
   }
+}
+
+/** Limits are refused as soketi does: type LimitReached, status 4100 (over capacity). */
+function sendSubscriptionError(
+  hub: Hub,
+  conn: Conn,
+  name: unknown,
+  error: string,
+  status: number = CODES.overCapacity,
+  type = "LimitReached",
+) {
+  hub.send(
+    conn,
+    JSON.stringify({
+      event: "pusher:subscription_error",
+      // The name as sent, so the client can route the error (bounded by the frame size).
+      channel: typeof name === "string" ? name : undefined,
+      data: { type, error, status },
+    }),
+  );
 }
 
 function signIn(hub: Hub, conn: Conn, data: Record<string, unknown>) {
@@ -171,7 +201,7 @@ function clientEvent(hub: Hub, conn: Conn, event: string, channel: unknown, data
     return hub.send(conn, errorFrame(null, `Event data too large: at most ${hub.config.maxEventBytes} bytes`));
   }
   const userId = conn.channels.get(channel) ?? undefined;
-  hub.publish(channel, event, payload, { exceptSocketId: conn.socketId, userId });
+  void hub.publish(channel, event, payload, { exceptSocketId: conn.socketId, userId });
   hub.webhooks.add({ name: "client_event", channel, event, data: payload, socket_id: conn.socketId, user_id: userId });
 }
 

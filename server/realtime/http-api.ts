@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { type Hub, USER_CHANNEL_PREFIX } from "./hub";
-import { CODES, channelKind, closeWith, isValidChannelName } from "./protocol";
+import { channelKind, isValidChannelName } from "./protocol";
 import { hmacSha256Hex, md5Hex, safeEqual } from "./signature";
 
 /** The signed HTTP API the `pusher` server SDK talks to. */
@@ -56,7 +56,7 @@ export async function handleApi(hub: Hub, req: IncomingMessage, res: ServerRespo
     if (appId !== hub.config.appId) throw new ApiError(404, "Unknown app");
     const body = await readBody(req);
     authenticate(hub, req.method ?? "GET", url, body);
-    const result = route(hub, req.method ?? "GET", rest, url, body);
+    const result = await route(hub, req.method ?? "GET", rest, url, body);
     send(res, 200, result);
   } catch (err) {
     hub.metrics.httpErrors++;
@@ -65,11 +65,12 @@ export async function handleApi(hub: Hub, req: IncomingMessage, res: ServerRespo
   }
 }
 
-function route(hub: Hub, method: string, path: string, url: URL, body: string): unknown {
+async function route(hub: Hub, method: string, path: string, url: URL, body: string): Promise<unknown> {
   if (method === "POST" && path === "/events") return publishOne(hub, parseJson(eventBody, body));
   if (method === "POST" && path === "/batch_events") {
     const { batch } = parseJson(batchBody, body);
-    const results = batch.map((event) => publishOne(hub, event));
+    // Started in order, so they reach every node in batch order; answered once all are out.
+    const results = await Promise.all(batch.map((event) => publishOne(hub, event)));
     return batch.some((e) => e.info) ? { batch: results.map((r) => (r as { channels?: object }).channels ?? {}) } : {};
   }
   if (method === "GET" && path === "/channels") return listChannels(hub, url);
@@ -77,33 +78,34 @@ function route(hub: Hub, method: string, path: string, url: URL, body: string): 
   if (method === "GET" && users?.[1]) {
     const name = decodePathPart(users[1]);
     if (channelKind(name) !== "presence") throw new ApiError(400, "Users can only be listed for presence channels");
-    return { users: hub.presenceOf(name).ids.map((id) => ({ id })) };
+    return { users: [...(await hub.adapter.members(name)).keys()].map((id) => ({ id })) };
   }
   const channel = /^\/channels\/([^/]+)$/.exec(path);
   if (method === "GET" && channel?.[1]) return channelInfo(hub, decodePathPart(channel[1]), url);
   const terminate = /^\/users\/([^/]+)\/terminate_connections$/.exec(path);
   if (method === "POST" && terminate?.[1]) {
-    for (const conn of hub.users.get(decodePathPart(terminate[1])) ?? []) {
-      closeWith(conn.ws, CODES.unauthorized, "Connection terminated by the server");
-    }
+    await hub.terminate(decodePathPart(terminate[1]));
     return {};
   }
   throw new ApiError(404, "Not found");
 }
 
-function publishOne(hub: Hub, event: EventBody) {
+async function publishOne(hub: Hub, event: EventBody) {
   const channels = event.channels ?? (event.channel ? [event.channel] : []);
   if (channels.length === 0) throw new ApiError(400, "channel or channels is required");
   if (Buffer.byteLength(event.data) > hub.config.maxEventBytes) {
     throw new ApiError(413, `Event data too large: at most ${hub.config.maxEventBytes} bytes`);
   }
-  for (const name of channels) hub.publish(name, event.name, event.data, { exceptSocketId: event.socket_id });
+  await Promise.all(
+    channels.map((name) => hub.publish(name, event.name, event.data, { exceptSocketId: event.socket_id })),
+  );
   if (!event.info) return {};
   const wanted = event.info.split(",");
+  const counts = await Promise.all(channels.map((name) => hub.adapter.counts(name)));
   return {
     channels: Object.fromEntries(
-      channels.map((name) => {
-        const info = hub.info(name);
+      channels.map((name, i) => {
+        const info = counts[i] ?? { subscription_count: 0, user_count: 0 };
         return [
           name,
           {
@@ -118,29 +120,29 @@ function publishOne(hub: Hub, event: EventBody) {
   };
 }
 
-function listChannels(hub: Hub, url: URL) {
+async function listChannels(hub: Hub, url: URL) {
   const prefix = url.searchParams.get("filter_by_prefix") ?? "";
   const wanted = (url.searchParams.get("info") ?? "").split(",").filter(Boolean);
   if (wanted.includes("user_count") && !prefix.startsWith("presence-")) {
     throw new ApiError(400, "info=user_count needs filter_by_prefix=presence-");
   }
   const channels: Record<string, object> = {};
-  for (const channel of hub.occupied()) {
-    if (!channel.name.startsWith(prefix) || channel.name.startsWith(USER_CHANNEL_PREFIX)) continue;
-    channels[channel.name] = wanted.includes("user_count") ? { user_count: channel.members?.size ?? 0 } : {};
+  for (const [name, counts] of await hub.adapter.channels()) {
+    if (!name.startsWith(prefix) || name.startsWith(USER_CHANNEL_PREFIX)) continue;
+    channels[name] = wanted.includes("user_count") ? { user_count: counts.user_count } : {};
   }
   return { channels };
 }
 
-function channelInfo(hub: Hub, name: string, url: URL) {
+async function channelInfo(hub: Hub, name: string, url: URL) {
   if (!isValidChannelName(name)) throw new ApiError(400, "Invalid channel name");
   const wanted = (url.searchParams.get("info") ?? "").split(",").filter(Boolean);
   if (wanted.includes("user_count") && channelKind(name) !== "presence") {
     throw new ApiError(400, "user_count is only available for presence channels");
   }
-  const info = hub.info(name);
+  const info = await hub.adapter.counts(name);
   return {
-    occupied: info.occupied,
+    occupied: info.subscription_count > 0,
     ...(wanted.includes("subscription_count") ? { subscription_count: info.subscription_count } : {}),
     ...(wanted.includes("user_count") ? { user_count: info.user_count } : {}),
   };

@@ -1,4 +1,12 @@
 import { WebSocket } from "ws";
+import {
+  type Adapter,
+  type Broadcast,
+  type ChannelCounts,
+  LocalAdapter,
+  type LocalNode,
+  type Transitions,
+} from "./adapter";
 import type { RealtimeConfig } from "./config";
 import type { Metrics } from "./metrics";
 import { CODES, channelKind, closeWith, frame, isCacheChannel } from "./protocol";
@@ -19,28 +27,51 @@ export type Conn = {
 
 type Member = { info: unknown; connections: number };
 type Channel = { name: string; conns: Set<Conn>; members: Map<string, Member> | null };
-type CachedEvent = { event: string; data: string; at: number };
 
 export const USER_CHANNEL_PREFIX = "#server-to-user-";
 
 /**
- * Who is connected and subscribed where. All state of the server lives here, in memory, and all
- * of it is bounded: a channel exists only while it has subscribers, a connection joins at most
- * `maxChannelsPerConnection`, and the one thing that outlives its clients, the last event of a
- * `cache-` channel, expires after `cacheTtlSeconds` with at most `maxCacheChannels` kept.
+ * Who is connected and subscribed where. This node's sockets live here, in memory, and all of
+ * it is bounded: a channel exists only while it has subscribers here, and a connection joins at
+ * most `maxChannelsPerConnection`. What other nodes could change — who else is subscribed, the
+ * presence members, the last event of a `cache-` channel, delivery to their sockets — is asked
+ * of the adapter (`local` = this process alone, `redis` = every node on one Redis).
  */
 export class Hub {
   readonly conns = new Map<string, Conn>();
   readonly channels = new Map<string, Channel>();
   readonly users = new Map<string, Set<Conn>>();
-  /** Oldest write first (an update moves an entry to the end), so expiry and eviction trim the front. */
-  private readonly cache = new Map<string, CachedEvent>();
+  /** Local until `start` swaps in the Redis adapter (loaded only then: ioredis costs start-up time). */
+  adapter: Adapter;
+  private readonly node: LocalNode;
 
   constructor(
     readonly config: RealtimeConfig,
     readonly metrics: Metrics,
     readonly webhooks: Webhooks,
-  ) {}
+    private readonly log: (msg: string) => void = () => {},
+  ) {
+    this.node = {
+      deliver: (message: Broadcast) => this.deliver(message),
+      terminateLocal: (userId: string) => this.terminateLocal(userId),
+      localMembers: (name: string) => this.localMembers(name),
+      localCounts: (name: string) => this.info(name),
+      localChannels: () => new Map(this.occupied().map((c) => [c.name, this.info(c.name)] as const)),
+      localSubscriptions: () => this.localSubscriptions(),
+      announce: (change: { name: string; userId: string | null; info?: unknown }, t: Transitions, joined: boolean) =>
+        this.announce(change, t, joined),
+    };
+    this.adapter = new LocalAdapter(this.node, config);
+  }
+
+  /** Starts sharing state as configured (REALTIME_ADAPTER), before the first client connects. */
+  async start() {
+    if (this.config.adapter === "redis") {
+      const { RedisAdapter } = await import("./redis-adapter");
+      this.adapter = new RedisAdapter(this.node, this.config, this.log, this.metrics);
+    }
+    await this.adapter.start();
+  }
 
   /**
    * Back-pressure: a connection whose unsent data would pass `maxBufferedBytes` (a phone that
@@ -64,41 +95,41 @@ export class Hub {
     return !conn.channels.has(name) && conn.channels.size >= this.config.maxChannelsPerConnection;
   }
 
-  /** Whether a user who is not yet a member would pass the presence channel's member limit. */
-  presenceFull(name: string, userId: string) {
-    const members = this.channels.get(name)?.members;
-    return !!members && !members.has(userId) && members.size >= this.config.maxPresenceMembers;
+  /** Whether a user who is not yet a member would pass the presence channel's member limit (whole server). */
+  async presenceFull(name: string, userId: string) {
+    const members = await this.adapter.members(name);
+    return !members.has(userId) && members.size >= this.config.maxPresenceMembers;
   }
 
-  /** Joins a channel. Returns whether this connection was already in it. */
+  /**
+   * Joins a channel on this node at once (so it receives what is published from now on), then
+   * tells the adapter; `settled` resolves once the whole server knows, with member_added and
+   * channel_occupied announced if this join made them.
+   */
   join(conn: Conn, name: string, presence?: { userId: string; info: unknown }) {
     let channel = this.channels.get(name);
     if (!channel) {
       channel = { name, conns: new Set(), members: channelKind(name) === "presence" ? new Map() : null };
       this.channels.set(name, channel);
     }
-    if (channel.conns.has(conn)) return { channel, already: true };
-    const wasEmpty = channel.conns.size === 0;
+    if (channel.conns.has(conn)) return { channel, already: true, settled: Promise.resolve() };
+    const local: Transitions = { channel: channel.conns.size === 0, member: false };
     channel.conns.add(conn);
     conn.channels.set(name, presence?.userId ?? null);
-    if (wasEmpty) this.webhooks.add({ name: "channel_occupied", channel: name });
-
     if (presence && channel.members) {
       const member = channel.members.get(presence.userId);
       if (member) member.connections++;
       else {
         channel.members.set(presence.userId, { info: presence.info, connections: 1 });
-        // A user's first connection is news to the others; their second tab is not.
-        const added = frame(
-          "pusher_internal:member_added",
-          { user_id: presence.userId, user_info: presence.info },
-          name,
-        );
-        for (const other of channel.conns) if (other !== conn) this.send(other, added);
-        this.webhooks.add({ name: "member_added", channel: name, user_id: presence.userId });
+        local.member = true;
       }
     }
-    return { channel, already: false };
+    const change = { name, userId: presence?.userId ?? null, info: presence?.info, local };
+    const settled = this.adapter
+      .joined(change)
+      .then((t) => this.announce(change, t, true, conn.socketId))
+      .catch((err) => this.failed("join", err));
+    return { channel, already: false, settled };
   }
 
   leave(conn: Conn, name: string) {
@@ -106,19 +137,49 @@ export class Hub {
     if (!channel?.conns.delete(conn)) return;
     const userId = conn.channels.get(name) ?? null;
     conn.channels.delete(name);
+    const local: Transitions = { channel: false, member: false };
     if (userId && channel.members) {
       const member = channel.members.get(userId);
       if (member && --member.connections === 0) {
         channel.members.delete(userId);
-        const removed = frame("pusher_internal:member_removed", { user_id: userId }, name);
-        for (const other of channel.conns) this.send(other, removed);
-        this.webhooks.add({ name: "member_removed", channel: name, user_id: userId });
+        local.member = true;
       }
     }
     if (channel.conns.size === 0) {
       this.channels.delete(name);
-      this.webhooks.add({ name: "channel_vacated", channel: name });
+      local.channel = true;
     }
+    const change = { name, userId, local };
+    void this.adapter
+      .left(change)
+      .then((t) => this.announce(change, t, false))
+      .catch((err) => this.failed("leave", err));
+  }
+
+  /**
+   * A user's first connection is news to the others (their second tab is not), and so is their
+   * last leaving; a channel's first subscriber and its last are news to webhooks.
+   */
+  private announce(
+    change: { name: string; userId: string | null; info?: unknown },
+    t: Transitions,
+    joined: boolean,
+    exceptSocketId?: string,
+  ) {
+    const { name, userId } = change;
+    if (joined && t.channel) this.webhooks.add({ name: "channel_occupied", channel: name });
+    if (userId && t.member) {
+      const event = joined ? "pusher_internal:member_added" : "pusher_internal:member_removed";
+      const data = joined ? { user_id: userId, user_info: change.info ?? null } : { user_id: userId };
+      void this.adapter.broadcast({ channel: name, frame: frame(event, data, name), exceptSocketId });
+      this.webhooks.add({ name: joined ? "member_added" : "member_removed", channel: name, user_id: userId });
+    }
+    if (!joined && t.channel) this.webhooks.add({ name: "channel_vacated", channel: name });
+  }
+
+  private failed(what: string, err: unknown) {
+    this.metrics.internalErrors++;
+    this.log(`[realtime] ${what} failed: ${err instanceof Error ? err.message : String(err)}`);
   }
 
   disconnect(conn: Conn) {
@@ -142,61 +203,83 @@ export class Hub {
   }
 
   /**
-   * Fan-out: the frame is serialised once and that one string goes to every subscriber.
-   * `exceptSocketId` leaves the publisher's own connection out.
+   * Publishes to the channel's subscribers on every node. The frame is serialised once and
+   * that one string goes to every subscriber; `exceptSocketId` leaves the publisher's own
+   * connection out. Resolves once the event is on its way to every node.
    */
   publish(name: string, event: string, data: string, opts: { exceptSocketId?: string; userId?: string } = {}) {
     const message = frame(event, data, name, opts.userId ? { user_id: opts.userId } : undefined);
-    if (isCacheChannel(name)) this.remember(name, event, data);
+    const remembered = isCacheChannel(name) ? this.adapter.remember(name, { event, data }) : undefined;
+    const sent = this.adapter.broadcast({ channel: name, frame: message, exceptSocketId: opts.exceptSocketId });
+    return remembered ? Promise.all([remembered, sent]).then(() => {}) : sent;
+  }
+
+  /** Fan-out to this node's subscribers. */
+  deliver({ channel: name, frame: message, exceptSocketId }: Broadcast) {
     const channel = this.channels.get(name);
     if (!channel) return;
     for (const conn of channel.conns) {
-      if (conn.socketId !== opts.exceptSocketId) this.send(conn, message);
+      if (conn.socketId !== exceptSocketId) this.send(conn, message);
+    }
+  }
+
+  /** Ends a user's connections on every node (HTTP API terminate_connections). */
+  terminate(userId: string) {
+    return this.adapter.terminate(userId);
+  }
+
+  terminateLocal(userId: string) {
+    for (const conn of this.users.get(userId) ?? []) {
+      closeWith(conn.ws, CODES.unauthorized, "Connection terminated by the server");
     }
   }
 
   /** The last event of a cache channel, for a new subscriber; undefined when none or expired. */
-  cached(name: string): { event: string; data: string } | undefined {
-    this.expireCache();
-    return this.cache.get(name);
+  cached(name: string) {
+    return this.adapter.cached(name);
   }
 
   get cacheSize() {
-    return this.cache.size;
+    return this.adapter.cacheSize();
   }
 
-  private remember(name: string, event: string, data: string) {
-    this.cache.delete(name);
-    this.cache.set(name, { event, data, at: Date.now() });
-    this.expireCache();
-    for (const oldest of this.cache.keys()) {
-      if (this.cache.size <= this.config.maxCacheChannels) break;
-      this.cache.delete(oldest);
-    }
-  }
-
-  /** Drops cache entries past their time to live (Pusher keeps them 30 minutes). */
   expireCache(now = Date.now()) {
-    const oldestKept = now - this.config.cacheTtlSeconds * 1000;
-    for (const [name, entry] of this.cache) {
-      if (entry.at > oldestKept) break;
-      this.cache.delete(name);
-    }
+    this.adapter.expireCache(now);
   }
 
+  /** The presence members of the whole server, as subscription_succeeded carries them. */
+  async presence(name: string) {
+    return presenceData(await this.adapter.members(name));
+  }
+
+  /** This node's presence members. */
   presenceOf(name: string) {
-    const members = this.channels.get(name)?.members;
-    const ids = members ? [...members.keys()] : [];
-    const hash = Object.fromEntries(ids.map((id) => [id, members?.get(id)?.info ?? null]));
-    return { ids, hash, count: ids.length };
+    return presenceData(this.localMembers(name));
   }
 
-  /** Channels with subscribers (what the HTTP API reports as occupied). */
+  private localMembers(name: string) {
+    const members = this.channels.get(name)?.members;
+    return new Map([...(members ?? [])].map(([id, m]) => [id, m.info] as const));
+  }
+
+  private localSubscriptions() {
+    const out: Array<{ name: string; userId: string | null; info: unknown }> = [];
+    for (const channel of this.channels.values()) {
+      for (const conn of channel.conns) {
+        const userId = conn.channels.get(channel.name) ?? null;
+        out.push({ name: channel.name, userId, info: userId ? channel.members?.get(userId)?.info : undefined });
+      }
+    }
+    return out;
+  }
+
+  /** Channels with subscribers on this node. */
   occupied() {
     return [...this.channels.values()].filter((c) => c.conns.size > 0);
   }
 
-  info(name: string) {
+  /** This node's counts for a channel (the HTTP API asks `adapter.counts` for the whole server's). */
+  info(name: string): ChannelCounts & { occupied: boolean } {
     const channel = this.channels.get(name);
     return {
       occupied: (channel?.conns.size ?? 0) > 0,
@@ -204,4 +287,10 @@ export class Hub {
       user_count: channel?.members?.size ?? 0,
     };
   }
+}
+
+function presenceData(members: Map<string, unknown>) {
+  const ids = [...members.keys()];
+  const hash = Object.fromEntries(ids.map((id) => [id, members.get(id) ?? null]));
+  return { ids, hash, count: ids.length };
 }

@@ -17,6 +17,9 @@ export type RealtimeServer = {
   readonly hub: Hub;
 };
 
+/** Messages of one connection held while an earlier one waits on the adapter; more get an error. */
+const MAX_QUEUED_MESSAGES = 100;
+
 /** The least hard frame limit (see `hardFrameLimit`). */
 const WS_HARD_LIMIT = 256 * 1024;
 
@@ -40,7 +43,7 @@ export function createRealtimeServer(
     metrics,
     log,
   });
-  const hub = new Hub(config, metrics, webhooks);
+  const hub = new Hub(config, metrics, webhooks, log);
   let stopping = false;
   let port = 0;
 
@@ -55,7 +58,12 @@ export function createRealtimeServer(
       const url = parseUrl(req.url);
       if (!url) return json(res, 400, { error: "Bad request" });
       if (url.pathname === "/health") return json(res, 200, { ok: true });
-      if (url.pathname === "/ready") return json(res, stopping ? 503 : 200, { ready: !stopping });
+      if (url.pathname === "/ready") {
+        // A node cut off from Redis still serves its own sockets, but a balancer should prefer the others.
+        const shared = hub.adapter.shared();
+        const ready = !stopping && shared !== false;
+        return json(res, ready ? 200 : 503, { ready, ...(shared === null ? {} : { redis: shared ? "up" : "down" }) });
+      }
       if (url.pathname === "/metrics") {
         res.writeHead(200, { "content-type": "text/plain; version=0.0.4" });
         return res.end(
@@ -136,16 +144,45 @@ export function createRealtimeServer(
     };
     hub.conns.set(conn.socketId, conn);
     metrics.connectionsTotal++;
-    ws.on("message", (data, isBinary) => {
+    const failed = (err: unknown) => {
+      internalError("message handling", err);
+      hub.disconnect(conn);
+      closeWith(ws, CODES.genericReconnect, "Internal server error");
+    };
+    // A message that waits on the adapter holds the ones after it (bounded), so each connection's
+    // messages are handled in the order sent: an unsubscribe never overtakes its subscribe.
+    let pending: Promise<void> | null = null;
+    let queued = 0;
+    const handle = (data: Parameters<typeof handleMessage>[2], isBinary: boolean) => {
       // A connection already dropped (4100, an error) may still have frames in flight: ignore
       // them, or a subscribe among them would put it back into channels it can never leave.
       if (hub.conns.get(conn.socketId) !== conn) return;
+      const result = handleMessage(hub, conn, data, isBinary);
+      if (!result) return;
+      const settled: Promise<void> = result.catch(failed).finally(() => {
+        if (pending === settled) pending = null;
+      });
+      pending = settled;
+      return settled;
+    };
+    ws.on("message", (data, isBinary) => {
+      if (pending) {
+        if (queued >= MAX_QUEUED_MESSAGES) return hub.send(conn, errorFrame(null, "Too many messages at once"));
+        queued++;
+        const after: Promise<void> = pending
+          .then(() => handle(data, isBinary))
+          .catch(failed)
+          .finally(() => {
+            queued--;
+            if (pending === after) pending = null;
+          });
+        pending = after;
+        return;
+      }
       try {
-        handleMessage(hub, conn, data, isBinary);
+        handle(data, isBinary);
       } catch (err) {
-        internalError("message handling", err);
-        hub.disconnect(conn);
-        closeWith(ws, CODES.genericReconnect, "Internal server error");
+        failed(err);
       }
     });
     ws.on("pong", () => {
@@ -197,7 +234,8 @@ export function createRealtimeServer(
     get port() {
       return port;
     },
-    start() {
+    async start() {
+      await hub.start();
       return new Promise((resolve, reject) => {
         httpServer.once("error", reject);
         httpServer.listen(config.port, config.host, () => {
@@ -209,7 +247,8 @@ export function createRealtimeServer(
     async stop() {
       stopping = true;
       clearInterval(sweeper);
-      // 4200: "reconnect now" — to this server once it is back (the supervisor restarts it).
+      // 4200: "reconnect now" — to this server once it is back (the supervisor restarts it), or
+      // through the proxy to another node of a cluster.
       for (const conn of hub.conns.values()) closeWith(conn.ws, CODES.genericReconnect, "Server shutting down");
       await webhooks.close();
       await new Promise<void>((resolve) => {
@@ -218,6 +257,7 @@ export function createRealtimeServer(
       });
       httpServer.closeAllConnections();
       await new Promise<void>((resolve) => httpServer.close(() => resolve()));
+      await hub.adapter.stop();
     },
   };
 }

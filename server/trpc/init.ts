@@ -3,12 +3,15 @@ import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Db } from "@/db/client";
 import type { Role } from "@/db/schema";
+import { mayReadThread, type Viewer } from "../chat/access";
 import type { ChatDeps } from "../chat/actions";
 import { findPlayer, findStaff } from "../chat/actors";
 import { SOCKET_ID_HEADER } from "../chat/channels";
 import { ChatError } from "../chat/errors";
 import { silentGateway } from "../chat/gateway";
-import { httpDeps } from "../http/deps";
+import { type HttpDeps, httpDeps } from "../http/deps";
+import { faultMessage, reportFault } from "../http/faults";
+import { cachedSession } from "../session-cache";
 
 export type ContextUser = { id: string; name: string; email: string; role: Role };
 
@@ -22,9 +25,9 @@ export function createContextInner(ctx: { db: Db; user: ContextUser | null } & P
   return { realtime: silentGateway, ...ctx };
 }
 
-export async function createTRPCContext(opts: { headers: Headers }): Promise<Context> {
-  const { auth, db, realtime, notifications } = await httpDeps();
-  const session = await auth.api.getSession({ headers: opts.headers });
+export async function createTRPCContext(opts: { headers: Headers; deps?: HttpDeps }): Promise<Context> {
+  const { auth, db, realtime, notifications, sendLimit } = opts.deps ?? (await httpDeps());
+  const session = await cachedSession(auth, opts.headers);
   const user = session?.user;
   const socketId = opts.headers.get(SOCKET_ID_HEADER);
   return createContextInner({
@@ -32,19 +35,28 @@ export async function createTRPCContext(opts: { headers: Headers }): Promise<Con
     user: user ? { id: user.id, name: user.name, email: user.email, role: user.role as Role } : null,
     realtime,
     notifications,
+    sendLimit,
     socketId: socketId && /^\d+\.\d+$/.test(socketId) ? socketId : undefined,
   });
 }
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
-  errorFormatter({ shape, error }) {
+  errorFormatter({ shape, error, path }) {
+    if (shape.data.httpStatus >= 500) {
+      // Never the driver's words ("Failed query: select … params: …"): a reference to the log line.
+      const reference = reportFault(`trpc ${path ?? "?"}`, error.cause ?? error);
+      const { stack: _, ...data } = shape.data;
+      return { ...shape, message: faultMessage(reference), data: { ...data, zodError: null } };
+    }
     // Forms show zod's per-field messages next to the field they belong to.
     const zodError = error.cause instanceof ZodError ? z.flattenError(error.cause) : null;
     // The top-level message is what a client shows: plain sentences, not zod's JSON dump.
     const message =
       error.cause instanceof ZodError ? error.cause.issues.map((issue) => issue.message).join("; ") : shape.message;
-    return { ...shape, message, data: { ...shape.data, zodError } };
+    // TOO_MANY_REQUESTS carries the wait, so the outbox can hold the message that long.
+    const details = error.cause instanceof ChatError ? error.cause.details : {};
+    return { ...shape, message, data: { ...shape.data, zodError, ...details } };
   },
 });
 
@@ -55,7 +67,11 @@ export const createCallerFactory = t.createCallerFactory;
 const domainErrors = t.middleware(async ({ next }) => {
   const result = await next();
   if (!result.ok && result.error.cause instanceof ChatError) {
-    throw new TRPCError({ code: result.error.cause.code, message: result.error.cause.message });
+    throw new TRPCError({
+      code: result.error.cause.code,
+      message: result.error.cause.message,
+      cause: result.error.cause,
+    });
   }
   return result;
 });
@@ -84,3 +100,16 @@ export const adminProcedure = staffProcedure.use(({ ctx, next }) => {
   if (ctx.user.role !== "admin") throw new TRPCError({ code: "FORBIDDEN", message: "Only admins can do this" });
   return next();
 });
+/**
+ * The thread a procedure reads or writes, checked by the one rule (server/chat/access.ts) that
+ * the REST routes and channel authorization use too. Returns the input for chaining.
+ */
+export function inThread<T extends { playerId: number }>(
+  ctx: { player?: Viewer["player"]; staff?: Viewer["staff"] },
+  input: T,
+): T {
+  if (!mayReadThread({ player: ctx.player ?? null, staff: ctx.staff ?? null }, input.playerId)) {
+    throw new TRPCError({ code: "FORBIDDEN", message: "Not your conversation" });
+  }
+  return input;
+}

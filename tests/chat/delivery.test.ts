@@ -2,15 +2,17 @@ import { randomUUID } from "node:crypto";
 import type PusherClient from "pusher-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/protocol/events";
+import { decodeEvent, type MessageEvent, type RequestEvent, type StatusEvent } from "@/protocol/events";
 import { pusherGateway } from "@/server/chat/gateway";
 import type { HttpDeps } from "@/server/http/deps";
-import { authenticateUser, authorizeChannel } from "@/server/realtime-auth";
+import { authorizeChannel } from "@/server/realtime-auth";
+import { realtimeUserId } from "@/server/revocation";
 import { createContextInner } from "@/server/trpc/init";
 import { createCaller } from "@/server/trpc/root";
+import { appPusherClient } from "../support/app-client";
 import { openTestDb, testDbKinds } from "../support/db";
 import { APP as APP_URL, httpTestDeps, signInCookie } from "../support/http";
-import { connected, nextEvent, pusherJs, type Running, startRealtime, subscribed } from "../support/realtime";
+import { connected, nextEvent, type Running, startRealtime, subscribed } from "../support/realtime";
 
 /**
  * The whole path with real parts: tRPC procedure → Postgres/PGlite → official `pusher` SDK →
@@ -39,35 +41,7 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
 
   /** pusher-js whose authorizers are the app's own route handlers, called with the session cookie. */
   function clientAs(email: string | null) {
-    const viaApp =
-      (handler: typeof authorizeChannel, path: string) =>
-      async <T>(form: Record<string, string>, callback: (error: Error | null, body: T | null) => void) => {
-        const response = await handler(
-          deps,
-          new Request(`${APP_URL}${path}`, {
-            method: "POST",
-            headers: {
-              "content-type": "application/x-www-form-urlencoded",
-              ...(email ? { cookie: cookies[email] ?? "" } : {}),
-            },
-            body: new URLSearchParams(form).toString(),
-          }),
-        );
-        const body = await response.json();
-        if (response.ok) callback(null, body as T);
-        else callback(new Error(`${response.status} ${body.error.message}`), null);
-      };
-    const channelAuth = viaApp(authorizeChannel, "/api/realtime/auth");
-    const userAuth = viaApp(authenticateUser, "/api/realtime/user-auth");
-    const client = pusherJs(rt, {
-      channelAuthorization: {
-        customHandler: ({ socketId, channelName }, callback) =>
-          channelAuth({ socket_id: socketId, channel_name: channelName }, callback),
-      },
-      userAuthentication: {
-        customHandler: ({ socketId }, callback) => userAuth({ socket_id: socketId }, callback),
-      },
-    });
+    const client = appPusherClient(rt, deps, email ? (cookies[email] ?? "") : null);
     clients.push(client);
     return client;
   }
@@ -100,18 +74,22 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     expect(members.me.info.name).toBe("Asha (floor)");
   });
 
-  it("signs a socket in as the session's user, so server-to-user events reach it", async () => {
+  it("signs a socket in as the session, so server-to-user events reach it", async () => {
     const staff = clientAs("asha@floorline.test");
     const got = new Promise((resolve) => staff.user.bind("shift-note", resolve));
     await connected(staff);
     staff.signin();
     await (staff.user as unknown as { signinDonePromise: Promise<void> }).signinDonePromise;
-    const asha = await deps.db.query.user.findFirst({ where: (u, { eq }) => eq(u.email, "asha@floorline.test") });
-    if (!asha) throw new Error("demo staff missing");
+    // The realtime user is the session (so ending the session can close its sockets).
+    const session = await deps.auth.api.getSession({
+      headers: new Headers({ cookie: cookies["asha@floorline.test"] ?? "" }),
+    });
+    if (!session) throw new Error("demo staff session missing");
+    const userId = realtimeUserId(session.session.id);
     // The user feed subscription follows sign-in; wait until the server has it.
-    while (!rt.server.hub.channels.get(`#server-to-user-${asha.id}`)?.conns.size)
+    while (!rt.server.hub.channels.get(`#server-to-user-${userId}`)?.conns.size)
       await new Promise((r) => setImmediate(r));
-    await rt.sdk.sendToUser(asha.id, "shift-note", { text: "Break at 9" });
+    await rt.sdk.sendToUser(userId, "shift-note", { text: "Break at 9" });
     expect(await got).toEqual({ text: "Break at 9" });
   });
 
@@ -147,11 +125,23 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     const id = randomUUID();
     const sent = await caller.chat.send({ id, text: "Is the bar open?" });
 
-    const request = decodePayload<RequestEvent>(await newRequest).request;
+    const request = decodeEvent<RequestEvent>(await newRequest).request;
     expect(request).toMatchObject({ id: sent.request.id, playerId: 30, status: "waiting" });
     expect(request.createdAt).toBeInstanceOf(Date);
+    // The seed's clients read plain JSON with these fields at the top level (issue 11).
+    expect(await received).toMatchObject({
+      id,
+      message: "Is the bar open?",
+      sender: "player",
+      timestamp: sent.message.timestamp.toISOString(),
+      seq: sent.message.seq,
+      requestId: sent.request.id,
+      playerId: 30,
+      request: { id: sent.request.id, version: sent.request.version },
+    });
     for (const raw of [await received, await newPlayerMessage, await confirmation]) {
-      expect(decodePayload<MessageEvent>(raw).message).toMatchObject({
+      expect(decodeEvent<MessageEvent>(raw).message).toEqual(sent.message);
+      expect(decodeEvent<MessageEvent>(raw).message).toMatchObject({
         id,
         seq: sent.message.seq,
         messageText: "Is the bar open?",
@@ -177,21 +167,24 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     const gre = nextEvent(otherChannel, "new-gre-message");
     const status = nextEvent(otherChannel, "message-status");
     await staffCaller.staff.markMessages({ playerId: 30, status: "read", upToSeq: sent.message.seq });
-    expect(decodePayload<StatusEvent>(await status)).toEqual({
+    expect(decodeEvent<StatusEvent>(await status)).toEqual({
       playerId: 30,
       sender: "player",
       status: "read",
       upToSeq: sent.message.seq,
     });
     await staffCaller.staff.reply({ requestId: sent.request.id, id: randomUUID(), text: "Until 2am" });
-    expect(decodePayload<MessageEvent>(await reply).message).toMatchObject({
+    expect(decodeEvent<MessageEvent>(await reply).message).toMatchObject({
       sender: "staff",
       messageText: "Until 2am",
       seq: sent.message.seq + 1,
+      senderName: asha.displayName,
+      // Staff user ids never reach a player's channel.
+      senderUserId: null,
     });
-    expect(decodePayload<MessageEvent>(await gre).request).toMatchObject({
+    expect(decodeEvent<MessageEvent>(await gre).request).toMatchObject({
       status: "in_progress",
-      assignedStaffId: asha.userId,
+      assignedStaffId: null,
     });
   });
 

@@ -89,7 +89,17 @@ describe.each(testDbKinds)("staff work on %s", (kind) => {
     const next = await player.caller.chat.send({ id: randomUUID(), text: "two" });
     expect(next.openedRequest).toBe(true);
     expect(next.request.id).not.toBe(sent.request.id);
-    expect(next.message.seq).toBe(2); // one thread across requests
+    // One thread across requests; each change of hands is told in it, in order, between the messages.
+    const thread = await player.caller.chat.since({ sinceSeq: 0 });
+    expect(thread.messages.map((m) => [m.sender, m.messageText])).toEqual([
+      ["player", "one"],
+      ["system", `${asha.staff.displayName} is with you`],
+      ["system", `Chat closed by ${asha.staff.displayName} — write any time to start again`],
+      ["system", `${asha.staff.displayName} reopened the chat`],
+      ["system", `Chat closed by ${asha.staff.displayName} — write any time to start again`],
+      ["player", "two"],
+    ]);
+    expect(next.message.seq).toBe(6);
     expect((await refusal(asha.caller.staff.reopen({ requestId: sent.request.id }))).message).toBe(
       "The player already has an open chat",
     );

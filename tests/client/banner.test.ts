@@ -21,6 +21,12 @@ describe("the live-updates banner", () => {
     expect(bannerMessage("connected", channels("retrying"), true)).toBe("Live updates paused — retrying");
   });
 
+  it("says live updates are paused while data the page needs fails to load (it is retried)", () => {
+    expect(bannerMessage("connected", channels(), false, true)).toBe("Live updates paused — retrying");
+    expect(bannerMessage("connected", channels("live"), true, true)).toBe("Live updates paused — retrying");
+    expect(bannerMessage("unavailable", channels(), false, true)).toBe("Reconnecting…");
+  });
+
   it("stays quiet while the first connection and subscriptions are under way", () => {
     expect(bannerMessage("connecting", channels("pending"), true)).toBe("");
     expect(bannerMessage("connected", channels("pending"), true)).toBe("");

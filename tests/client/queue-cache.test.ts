@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import {
   applyMessage,
   markPlayerRead,
+  mergeFetchedConversation,
   mergeFetchedQueue,
   splitQueue,
   upsertRequest,
@@ -74,6 +75,12 @@ describe("staff queue cache", () => {
     const merged = mergeFetchedQueue(applyMessage(held, message(4), request("a", { version: 1 })), fetched);
     expect(merged).toMatchObject([{ status: "resolved", version: 3, lastMessage: { seq: 4 }, unreadCount: 1 }]);
     expect(mergeFetchedQueue(undefined, fetched)).toBe(fetched);
+
+    const card = { request: request("a", { status: "resolved", version: 3 }), player: { id: 29 } };
+    const stale = { request: request("a", { version: 2 }), player: { id: 29 } };
+    expect(mergeFetchedConversation(card, stale)).toMatchObject({ request: { status: "resolved", version: 3 } });
+    const fresh = { request: request("a", { version: 4 }), player: { id: 29 } };
+    expect(mergeFetchedConversation(card, fresh)).toBe(fresh);
   });
 
   it("counts each player message once, even when delivered twice", () => {

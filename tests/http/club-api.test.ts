@@ -65,6 +65,29 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
     expect((await again.json()).duplicate).toBe(true);
   });
 
+  it("takes the seed's body: `message` for the text, no id (the server picks one), answers success and the id", async () => {
+    const res = await unifiedSend(
+      deps,
+      jsonRequest("/api/unified-chat/send", { cookie: player29, body: { message: "Seed-style hello" } }),
+    );
+    expect(res.status).toBe(201);
+    const body = await res.json();
+    expect(body).toMatchObject({ success: true, id: expect.any(String) });
+    expect(body.message).toMatchObject({ id: body.id, messageText: "Seed-style hello", sender: "player" });
+    const [stored] = await handle.db.select().from(chatMessages).where(eq(chatMessages.id, body.id));
+    expect(stored?.messageText).toBe("Seed-style hello");
+
+    const integration = await integrationSend(
+      deps,
+      jsonRequest("/api/player-chat-integration/send", {
+        cookie: staff,
+        body: { playerId: 29, message: "Seed reply" },
+      }),
+    );
+    expect(integration.status).toBe(201);
+    expect(await integration.json()).toMatchObject({ success: true, id: expect.any(String) });
+  });
+
   it("staff answer a chat by requestId and the player reads the thread", async () => {
     await resetPlayer29();
     const asked = await player29Writes("Cash out please");
@@ -164,6 +187,7 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
     ["an empty text", { body: { id: randomUUID(), text: "  " } }, 400, /cannot be empty/],
     ["an unknown field", { body: { id: randomUUID(), text: "hi", extra: 1 } }, 400, /Unrecognized key/],
     ["a bad id", { body: { id: "x", text: "hi" } }, 400, /must be a UUID/],
+    ["both text and message", { body: { id: randomUUID(), text: "hi", message: "hi" } }, 400, /Unrecognized key/],
   ])("refuses %s with a 4xx JSON error and stores nothing", async (_label, input, status, message) => {
     const before = await rows(30);
     const res = await unifiedSend(deps, jsonRequest("/api/unified-chat/send", { cookie: player30, ...input }));

@@ -9,6 +9,7 @@ import { pusherGateway } from "@/server/chat/gateway";
 import { createChatNotifications } from "@/server/notify/chat-notifications";
 import { createNotifier, type Notifier } from "@/server/notify/notifier";
 import { createOneSignalClient } from "@/server/notify/onesignal";
+import { pushIdentity } from "@/server/notify/push-identity";
 import { openTestDb, testDbKinds } from "../support/db";
 import { makePlayer, makeStaff } from "../support/fixtures";
 import { startOneSignalStandIn } from "../support/onesignal-standin";
@@ -20,6 +21,8 @@ type StandIn = Awaited<ReturnType<typeof startOneSignalStandIn>>;
  * Push notifications through the real chat path, against a local stand-in that checks every
  * request the way OneSignal does, with our realtime server delivering the chat itself.
  */
+const pushIdOf = pushIdentity("test-secret");
+
 describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
   let handle: DbHandle;
   let rt: Running;
@@ -43,7 +46,9 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
     await handle?.close();
   });
 
-  async function setUp(opts: { timeoutMs?: number; maxAttempts?: number; backoffMs?: number } = {}) {
+  async function setUp(
+    opts: { timeoutMs?: number; maxAttempts?: number; backoffMs?: number; showPlayerDetails?: boolean } = {},
+  ) {
     oneSignal = await startOneSignalStandIn();
     const client = createOneSignalClient({
       appId: oneSignal.appId,
@@ -56,7 +61,14 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
     });
     notifier = createNotifier({ client, log: (m) => logs.push(m) });
     const realtime = pusherGateway(rt.sdk);
-    const notifications = createChatNotifications({ db: handle.db, notifier, realtime, appUrl: "http://floor.test" });
+    const notifications = createChatNotifications({
+      db: handle.db,
+      notifier,
+      realtime,
+      appUrl: "http://floor.test",
+      pushIdOf,
+      showPlayerDetails: opts.showPlayerDetails ?? true,
+    });
     pushes = notifications;
     // Only the staff made by this test accept chats, so recipients are predictable.
     await handle.db.update(staff).set({ acceptingChats: false });
@@ -66,6 +78,20 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
     const player = await makePlayer(handle.db, "Ravi", { realtime, notifications });
     return { onDuty, offDuty, player, realtime, notifications };
   }
+
+  it('by default says only "New message from a player", to an opaque id', async () => {
+    const { onDuty, player } = await setUp({ showPlayerDetails: false });
+    await player.caller.chat.send({ id: randomUUID(), text: "My card number is 4111" });
+    await pushes.idle();
+    const body = oneSignal.accepted[0]?.body as Record<string, unknown>;
+    expect(body).toMatchObject({
+      include_aliases: { external_id: [pushIdOf(onDuty.user.id)] },
+      headings: { en: "Floorline" },
+      contents: { en: "New message from a player" },
+    });
+    expect(JSON.stringify(body)).not.toMatch(/Ravi|card number/);
+    expect(JSON.stringify(body)).not.toContain(onDuty.user.id);
+  });
 
   it("pushes a new request once to staff accepting chats, and again when it escalates", async () => {
     const { onDuty, player, realtime, notifications } = await setUp();
@@ -77,7 +103,7 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
     expect(push).toMatchObject({
       app_id: oneSignal.appId,
       target_channel: "push",
-      include_aliases: { external_id: [onDuty.user.id] },
+      include_aliases: { external_id: [pushIdOf(onDuty.user.id)] },
       headings: { en: `New chat: Ravi (#${player.player.id})` },
       contents: { en: "Need chips at table 7" },
       web_url: `http://floor.test/staff?request=${sent.request.id}`,
@@ -94,7 +120,7 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
     await pushes.idle();
     expect(oneSignal.accepted).toHaveLength(2);
     expect(oneSignal.accepted[1]?.body).toMatchObject({
-      include_aliases: { external_id: [onDuty.user.id] },
+      include_aliases: { external_id: [pushIdOf(onDuty.user.id)] },
       headings: { en: `Still waiting: Ravi (#${player.player.id})` },
     });
   });
@@ -110,12 +136,12 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
     await pushes.idle();
     expect(oneSignal.accepted.length).toBe(before + 1);
     expect(oneSignal.accepted.at(-1)?.body).toMatchObject({
-      include_aliases: { external_id: [onDuty.user.id] },
+      include_aliases: { external_id: [pushIdOf(onDuty.user.id)] },
       contents: { en: "are you there?" },
     });
 
     // The holder opens the conversation: their client joins the viewing presence channel.
-    const viewer = connectClient(rt, { presence: { user_id: onDuty.user.id } });
+    const viewer = connectClient(rt, { presence: { user_id: pushIdOf(onDuty.user.id) } });
     clients.push(viewer);
     await subscribed(viewer, `presence-viewing-${player.player.id}`);
     await player.caller.chat.send({ id: randomUUID(), text: "still there?" });

@@ -85,6 +85,7 @@ describe("OneSignal settings from env", () => {
       apiKey: "k",
       baseUrl: "https://api.onesignal.com",
       timeoutMs: 5000,
+      showPlayerDetails: false,
     });
     const other = "11111111-2222-4333-8444-555555555555";
     const both = oneSignalConfigFromEnv({
@@ -112,13 +113,13 @@ describe("OneSignal settings from env", () => {
   it("a malformed value throws an error naming the variable", () => {
     expect(() => oneSignalConfigFromEnv({ ONESIGNAL_TIMEOUT_MS: "soon" })).toThrow(/ONESIGNAL_TIMEOUT_MS/);
     expect(() => oneSignalConfigFromEnv({ ONESIGNAL_TIMEOUT_MS: "10" })).toThrow(
-      /ONESIGNAL_TIMEOUT_MS must be at least/,
+      /ONESIGNAL_TIMEOUT_MS: must be at least/,
     );
     expect(() => oneSignalConfigFromEnv({ ONESIGNAL_API_BASE_URL: "api.onesignal.com" })).toThrow(
       /ONESIGNAL_API_BASE_URL/,
     );
     expect(() => oneSignalConfigFromEnv({ NEXT_PUBLIC_ONESIGNAL_APP_ID: "my-app" })).toThrow(
-      /NEXT_PUBLIC_ONESIGNAL_APP_ID must be a UUID/,
+      /NEXT_PUBLIC_ONESIGNAL_APP_ID: must be a UUID/,
     );
   });
 
@@ -129,6 +130,7 @@ describe("OneSignal settings from env", () => {
       "ONESIGNAL_REST_API_KEY",
       "ONESIGNAL_API_BASE_URL",
       "ONESIGNAL_TIMEOUT_MS",
+      "PUSH_SHOW_PLAYER_DETAILS",
     ]);
   });
 });

@@ -23,7 +23,9 @@ afterEach(async () => {
   await standin.close();
 });
 
-function notifier(opts: { client?: Partial<OneSignalClientOptions>; maxQueue?: number; concurrency?: number } = {}) {
+function notifier(
+  opts: { client?: Partial<OneSignalClientOptions>; maxQueue?: number; concurrency?: number; maxAgeMs?: number } = {},
+) {
   const { client: clientOptions, ...notifierOptions } = opts;
   const client = createOneSignalClient({
     appId: standin.appId,
@@ -55,6 +57,29 @@ const contentsOf = (s: OneSignalStandIn) =>
   s.requests.map((r) => (r.body?.contents as { en?: string } | undefined)?.en);
 
 describe("notifier", () => {
+  it("pauses the whole queue for a long Retry-After, then sends everything once", async () => {
+    standin.rateLimit(1, 1);
+    const n = notifier({ client: { maxRetryAfterMs: 100 }, concurrency: 1 });
+    n.enqueue(push(1));
+    n.enqueue(push(2));
+    await n.idle();
+    expect(standin.requests.map((r) => r.status)).toEqual([429, 200, 200]);
+    const [limited, first] = standin.requests;
+    // Lower bound only: nothing went out before the second OneSignal asked for.
+    expect((first?.receivedAt ?? 0) - (limited?.receivedAt ?? 0)).toBeGreaterThanOrEqual(950);
+    expect(contentsOf(standin).slice(1)).toEqual(["message 1", "message 2"]);
+  });
+
+  it("drops pushes that waited longer than maxAgeMs instead of sending them late", async () => {
+    standin.rateLimit(1, 1);
+    const n = notifier({ client: { maxRetryAfterMs: 100 }, maxAgeMs: 500 });
+    n.enqueue(push(1));
+    await n.idle();
+    expect(standin.requests.map((r) => r.status)).toEqual([429]);
+    expect(n.stats()).toMatchObject({ dropped: 1, queued: 0 });
+    expect(logs.some((l) => /dropping notifications queued more than 0.5 s ago/.test(l))).toBe(true);
+  });
+
   it("enqueue returns before the request leaves; idle() resolves once it is sent", async () => {
     const n = notifier();
     const order: string[] = [];

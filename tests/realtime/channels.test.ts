@@ -146,6 +146,30 @@ describe("presence", () => {
   });
 });
 
+describe("message order per connection", () => {
+  it("handles an unsubscribe sent right after a presence subscribe after it, so nothing is left behind", async () => {
+    const rt = await server.start();
+    const raw = await rawConnected(rt);
+    const name = "presence-quick";
+    const channelData = JSON.stringify({ user_id: "quick" });
+    // The subscribe waits on the adapter (member list, limit); the unsubscribe must not overtake it.
+    raw.send("pusher:subscribe", {
+      channel: name,
+      auth: signChannel(raw.socketId, name, channelData),
+      channel_data: channelData,
+    });
+    raw.send("pusher:unsubscribe", { channel: name });
+    raw.send("pusher:ping", {});
+    await raw.next((f) => f.event === "pusher:pong");
+    await raw.next((f) => f.event === "pusher_internal:subscription_succeeded");
+    expect(rt.server.hub.info(name).subscription_count).toBe(0);
+    // Through the HTTP API (another node in the cluster run), once the leave has reached it.
+    await expect
+      .poll(async () => (await rt.sdk.get({ path: `/channels/${name}/users` })).json())
+      .toEqual({ users: [] });
+  });
+});
+
 describe("client events", () => {
   it("relays to the other subscribers, never back to the sender, with user_id on presence", async () => {
     const rt = await server.start();

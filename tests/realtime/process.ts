@@ -21,6 +21,8 @@ export type RealtimeProcess = {
   exit: { code: number | null; signal: NodeJS.Signals | null } | null;
   /** Resident memory of the server process, from /proc. */
   rss: () => number;
+  /** The server's own process (tsx runs it as a child node process): what a SIGKILL must hit. */
+  serverPid: () => number;
   stop: () => Promise<void>;
 };
 
@@ -55,12 +57,12 @@ export async function spawnRealtime(env: Record<string, string> = {}): Promise<R
     child,
     output: () => output,
     exit: null,
-    rss: () => {
-      // tsx runs the server in a child node process of its own.
+    serverPid: () => {
       const kids = fs.readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim().split(/\s+/);
-      const pid = Number(kids.at(-1) || child.pid);
-      return Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1]) * 1024;
+      return Number(kids.at(-1) || child.pid);
     },
+    rss: () =>
+      Number(/VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${proc.serverPid()}/status`, "utf8"))?.[1]) * 1024,
     stop: async () => {
       if (proc.exit) return;
       const exited = new Promise((r) => child.once("exit", r));

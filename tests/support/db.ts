@@ -18,21 +18,27 @@ export async function openTestDb(kind: TestDbKind): Promise<DbHandle> {
     await migrate(handle);
     return handle;
   }
+  const { url, drop } = await freshPostgresDatabase();
+  const handle = connectPostgres(url, 20);
+  await migrate(handle);
+  return {
+    ...handle,
+    close: async () => {
+      await handle.close();
+      await drop();
+    },
+  };
+}
+
+/** An empty database of its own on the TEST_DATABASE_URL server (for processes that migrate it themselves). */
+export async function freshPostgresDatabase() {
   const baseUrl = process.env.TEST_DATABASE_URL;
   if (!baseUrl) throw new Error("TEST_DATABASE_URL is not set");
   const name = `floorline_t_${randomBytes(6).toString("hex")}`;
   await adminQuery(baseUrl, `create database ${name}`);
   const url = new URL(baseUrl);
   url.pathname = `/${name}`;
-  const handle = connectPostgres(url.toString(), 20);
-  await migrate(handle);
-  return {
-    ...handle,
-    close: async () => {
-      await handle.close();
-      await adminQuery(baseUrl, `drop database if exists ${name} with (force)`);
-    },
-  };
+  return { url: url.toString(), drop: () => adminQuery(baseUrl, `drop database if exists ${name} with (force)`) };
 }
 
 async function adminQuery(url: string, sql: string) {

@@ -5,6 +5,7 @@ import { createAuth } from "@/server/auth";
 import type { RealtimeGateway } from "@/server/chat/gateway";
 import { silentGateway } from "@/server/chat/gateway";
 import type { HttpDeps } from "@/server/http/deps";
+import { endRealtimeSession } from "@/server/revocation";
 
 export const APP = "http://localhost:3000";
 
@@ -14,12 +15,17 @@ export async function httpTestDeps(
   opts: { realtime?: RealtimeGateway; publisher?: Pusher } = {},
 ): Promise<HttpDeps> {
   await seedDemoData(handle.db);
+  const publisher =
+    opts.publisher ??
+    new Pusher({ appId: "test", key: "test-key", secret: "test-secret", host: "127.0.0.1", port: "1" });
   return {
     db: handle.db,
-    auth: createAuth(handle.db),
-    publisher:
-      opts.publisher ??
-      new Pusher({ appId: "test", key: "test-key", secret: "test-secret", host: "127.0.0.1", port: "1" }),
+    auth: createAuth(handle.db, {
+      onSessionEnded: (session) => endRealtimeSession(publisher, session.id),
+      // Tests sign in far more than ten times a minute; the limit itself is tested on its own.
+      signInLimitPerMinute: 1000,
+    }),
+    publisher,
     realtime: opts.realtime ?? silentGateway,
   };
 }
@@ -51,4 +57,27 @@ export function jsonRequest(
     headers,
     body: opts.raw ?? (opts.body !== undefined ? JSON.stringify(opts.body) : undefined),
   });
+}
+
+/** A tRPC call as the browser's client sends it: queries as GET, mutations as a JSON POST. */
+export function trpcRequest(
+  procedure: string,
+  opts: { cookie?: string; input?: unknown; mutation?: boolean; headers?: Record<string, string> } = {},
+) {
+  const headers: Record<string, string> = { origin: APP, ...opts.headers };
+  if (opts.cookie) headers.cookie = opts.cookie;
+  const json = JSON.stringify({ json: opts.input ?? null });
+  if (!opts.mutation) {
+    const query = opts.input === undefined ? "" : `?input=${encodeURIComponent(json)}`;
+    return new Request(`${APP}/api/trpc/${procedure}${query}`, { headers });
+  }
+  headers["content-type"] ??= "application/json";
+  return new Request(`${APP}/api/trpc/${procedure}`, { method: "POST", headers, body: json });
+}
+
+export async function signOut(deps: HttpDeps, cookie: string) {
+  const response = await deps.auth.handler(
+    new Request(`${APP}/api/auth/sign-out`, { method: "POST", headers: { cookie, origin: APP } }),
+  );
+  if (!response.ok) throw new Error(`sign-out failed: ${response.status} ${await response.text()}`);
 }

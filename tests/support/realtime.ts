@@ -5,6 +5,9 @@ import { afterEach } from "vitest";
 import WebSocket from "ws";
 import { type RealtimeConfig, realtimeConfig } from "@/server/realtime/config";
 import { createRealtimeServer, type RealtimeServer } from "@/server/realtime/server";
+import { dropRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from "./redis";
+
+export { dropRedisPrefix, TEST_REDIS_URL, testRedisPrefix };
 
 export const APP = { appId: "test-app", key: "test-key", secret: "test-secret" };
 
@@ -20,12 +23,43 @@ export type Running = {
 
 /** Our server on a free loopback port, with the official SDK pointed at it. */
 export async function startRealtime(overrides: Partial<RealtimeConfig> = {}): Promise<Running> {
+  if (process.env.REALTIME_CONFORMANCE === "cluster") return startPair(overrides);
+  return startNode(overrides);
+}
+
+async function startNode(overrides: Partial<RealtimeConfig> = {}): Promise<Running> {
   const config = realtimeConfig({ ...APP, host: "127.0.0.1", port: 0, ...overrides });
   const logs: string[] = [];
   const server = createRealtimeServer(config, { log: (m) => logs.push(m) });
   const { port } = await server.start();
   const sdk = new PusherServer({ ...APP, host: "127.0.0.1", port: String(port), useTLS: false });
   return { server, port, config, sdk, url: `http://127.0.0.1:${port}`, logs, close: () => server.stop() };
+}
+
+/** Options for one node of a Redis cluster under a test's own prefix. */
+export function clusterNode(prefix: string, overrides: Partial<RealtimeConfig> = {}): Partial<RealtimeConfig> {
+  return { adapter: "redis", redisUrl: TEST_REDIS_URL, redisPrefix: prefix, ...overrides };
+}
+
+/**
+ * The same suite against two nodes on one Redis: the SDK (HTTP API) talks to node A, every
+ * client connects to node B, so each event and each answer crosses the cluster. `server` is B,
+ * whose hub holds the clients' sockets.
+ */
+async function startPair(overrides: Partial<RealtimeConfig> = {}): Promise<Running> {
+  const prefix = testRedisPrefix();
+  const a = await startNode(clusterNode(prefix, overrides));
+  const b = await startNode(clusterNode(prefix, overrides));
+  return {
+    ...b,
+    sdk: a.sdk,
+    url: a.url,
+    logs: b.logs,
+    close: async () => {
+      await Promise.all([a.close(), b.close()]);
+      await dropRedisPrefix(prefix);
+    },
+  };
 }
 
 export type ClientOpts = {

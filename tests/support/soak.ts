@@ -6,12 +6,13 @@
 import { randomUUID } from "node:crypto";
 import { hashPassword } from "better-auth/crypto";
 import PusherClient, { type Channel } from "pusher-js";
+import superjson from "superjson";
 import { applyMessage, upsertRequest } from "@/app/_chat/queue-cache";
 import { firstGap, mergeMessages } from "@/app/_chat/thread-cache";
 import { connectPostgres } from "@/db/client";
 import { account, type ChatMessage, type ChatRequest, players, staff, user } from "@/db/schema";
 import { EVENTS, playerChannel, SOCKET_ID_HEADER, STAFF_CHANNEL } from "@/protocol/channels";
-import { decodePayload, type MessageEvent, type QueueItem, type RequestEvent } from "@/protocol/events";
+import { decodeEvent, type MessageEvent, type QueueItem, type RequestEvent } from "@/protocol/events";
 import { type Stack, startStack } from "./stack";
 
 export type SoakOptions = {
@@ -85,7 +86,7 @@ async function trpc<T>(s: Session, proc: string, input?: unknown, mutation = fal
         s,
         input === undefined ? path : `${path}?input=${encodeURIComponent(JSON.stringify({ json: input }))}`,
       ));
-  return decodePayload<T>(body.result.data);
+  return superjson.deserialize<T>(body.result.data as Parameters<typeof superjson.deserialize>[0]);
 }
 
 /**
@@ -220,7 +221,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const live = liveClient(session, realtimePort, key);
       const channel: Channel = live.subscribe(playerChannel(playerId), () => void keeper.catchUp());
       for (const event of [EVENTS.chatMessageReceived, EVENTS.newGreMessage, EVENTS.playerConfirmation]) {
-        channel.bind(event, (raw: unknown) => keeper.receive(decodePayload<MessageEvent>(raw).message));
+        channel.bind(event, (raw: unknown) => keeper.receive(decodeEvent<MessageEvent>(raw).message));
       }
       live.client.connection.bind("connected", () => void keeper.catchUp());
       sims.push({ id: playerId, session, acked: new Map(), pending: [], keeper, client: live.client });
@@ -241,12 +242,12 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       const live = liveClient(session, realtimePort, key);
       const channel = live.subscribe(STAFF_CHANNEL, () => void reload());
       const onRequest = (raw: unknown) => {
-        view.queue = upsertRequest(view.queue, decodePayload<RequestEvent>(raw).request) ?? view.queue;
+        view.queue = upsertRequest(view.queue, decodeEvent<RequestEvent>(raw).request) ?? view.queue;
       };
       channel.bind(EVENTS.newChatRequest, onRequest);
       channel.bind(EVENTS.chatRequestUpdated, onRequest);
       channel.bind(EVENTS.chatMessageReceived, (raw: unknown) => {
-        const { message, request } = decodePayload<MessageEvent>(raw);
+        const { message, request } = decodeEvent<MessageEvent>(raw);
         view.queue = applyMessage(view.queue, message, request) ?? view.queue;
       });
       view.client = live.client;

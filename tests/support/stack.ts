@@ -1,6 +1,6 @@
 /**
  * The whole app as real processes on loopback, each one stoppable on its own: a private Postgres
- * (never the shared one), our realtime server, and the production web server (`next start`, so
+ * (never the shared one), our realtime server, and the production web server (server/http/serve.ts, so
  * `next build` must have run). The fault tests and `npm run soak` kill and restart these.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
@@ -21,9 +21,18 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: n
   throw new Error(`${what} was not ready within ${timeoutMs} ms`);
 }
 
+/** Whatever is still running when this process exits (a test timed out, Ctrl-C) goes with it. */
+const cleanups = new Set<() => void>();
+process.once("exit", () => {
+  for (const cleanup of cleanups) cleanup();
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.once(signal, () => process.exit(130));
+}
+
 const answers = (url: string) => async () => (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
 
-/** A child process in its own process group (tsx and next start children of their own): kill takes all. */
+/** A child process in its own process group (tsx starts children of its own): kill takes all. */
 export class Managed {
   private child: ChildProcess | null = null;
   readonly logs: string[] = [];
@@ -49,6 +58,12 @@ export class Managed {
       stdio: ["ignore", "pipe", "pipe"],
     });
     this.child = child;
+    const killGroup = () => {
+      try {
+        if (child.pid) process.kill(-child.pid, "SIGKILL");
+      } catch {}
+    };
+    cleanups.add(killGroup);
     const keep = (chunk: Buffer) => {
       this.logs.push(...chunk.toString().split("\n").filter(Boolean));
       if (this.logs.length > 500) this.logs.splice(0, this.logs.length - 500);
@@ -56,6 +71,7 @@ export class Managed {
     child.stdout?.on("data", keep);
     child.stderr?.on("data", keep);
     child.on("exit", () => {
+      cleanups.delete(killGroup);
       if (this.child === child) this.child = null;
     });
     await waitFor(
@@ -94,8 +110,16 @@ export class PrivatePostgres {
       const gid = Number(execFileSync("id", ["-g", "postgres"]).toString());
       fs.chownSync(this.dir, uid, gid);
     }
+    cleanups.add(this.cleanup);
     this.pg("initdb", ["-D", this.data, "-A", "trust", "-U", "postgres", "--no-sync"]);
   }
+
+  private readonly cleanup = () => {
+    try {
+      this.stop();
+    } catch {}
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  };
 
   private get data() {
     return path.join(this.dir, "data");
@@ -118,10 +142,8 @@ export class PrivatePostgres {
   }
 
   destroy() {
-    try {
-      this.stop();
-    } catch {}
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    cleanups.delete(this.cleanup);
+    this.cleanup();
   }
 }
 
@@ -148,9 +170,8 @@ export type Stack = {
 };
 
 /** Postgres on `basePort`, realtime on +1, web on +2; everything started and the demo accounts seeded. */
-export async function startStack(basePort: number): Promise<Stack> {
+export async function startStack(basePort: number, webEnv: Record<string, string> = {}): Promise<Stack> {
   const postgres = new PrivatePostgres(basePort);
-  postgres.start();
   const realtimePort = basePort + 1;
   const webPort = basePort + 2;
   const url = `http://localhost:${webPort}`;
@@ -170,10 +191,11 @@ export async function startStack(basePort: number): Promise<Stack> {
     shared,
     `http://127.0.0.1:${realtimePort}/health`,
   );
+  // The way `npm start` runs it: Next.js behind our front door (server/http/serve.ts).
   const web = new Managed(
     "web",
-    bin("next"),
-    ["start", "-p", String(webPort)],
+    process.execPath,
+    ["--import", "tsx", "server/http/serve.ts"],
     {
       ...shared,
       NODE_ENV: "production",
@@ -187,6 +209,7 @@ export async function startStack(basePort: number): Promise<Stack> {
       AUTO_ASSIGN_CHATS: "false",
       NEXT_PUBLIC_ONESIGNAL_APP_ID: "",
       ONESIGNAL_REST_API_KEY: "",
+      ...webEnv,
     },
     `${url}/sign-in`,
     120_000,
@@ -196,6 +219,7 @@ export async function startStack(basePort: number): Promise<Stack> {
     postgres.destroy();
   };
   try {
+    postgres.start();
     await realtime.start();
     await web.start();
   } catch (err) {

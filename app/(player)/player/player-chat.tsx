@@ -3,21 +3,26 @@
 import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 import type { ChatMessage } from "@/db/schema";
-import { EVENTS } from "@/protocol/channels";
+import { EVENTS, playerChannel, viewingChannel } from "@/protocol/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
+import { SlowDownNotice } from "../../_chat/slow-down";
 import { mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
 import { useOutbox } from "../../_chat/use-outbox";
 import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
-import { ConnectionBanner, useEvent } from "../../_realtime/provider";
+import { ConnectionBanner, useBrowserOnline, useChannel, useConnection, useEvent } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
+
+const PLAYER_THREAD_EVENTS = [EVENTS.chatMessageReceived, EVENTS.newGreMessage, EVENTS.playerConfirmation];
 
 export function PlayerChat({ userId, signOut }: { userId: string; signOut: React.ReactNode }) {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const queryClient = useQueryClient();
   const me = useQuery(trpc.chat.me.queryOptions());
+  const browserOnline = useBrowserOnline();
+  const connection = useConnection();
   const player = me.data;
   const historyOptions = trpc.chat.history.infiniteQueryOptions({ limit: 50 }, { getNextPageParam: olderPage });
   const history = useInfiniteQuery(historyOptions);
@@ -25,7 +30,9 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   const status = useQuery({
     ...statusOptions,
     // Staff coming on duty sends no event to players: look again now and then while waiting.
-    refetchInterval: (q) => (q.state.data?.request?.status === "waiting" ? 15_000 : false),
+    // Sooner while nobody is on duty: the player should learn at once that someone is back.
+    refetchInterval: (q) =>
+      q.state.data?.request?.status === "in_progress" ? false : q.state.data?.staffOnDuty === 0 ? 5_000 : 15_000,
   });
   const refreshStatus = useCallback(
     () => queryClient.invalidateQueries({ queryKey: statusOptions.queryKey }),
@@ -36,6 +43,9 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
     queryKey: historyOptions.queryKey,
     data: history.data,
     playerId: player?.id ?? null,
+    channelName: player ? playerChannel(player.id) : null,
+    // Staff replies, and the player's own messages from another tab.
+    messageEvents: PLAYER_THREAD_EVENTS,
     fetchSince: (sinceSeq) => client.chat.since.query({ sinceSeq }),
     mine: "player",
     markRead: (upToSeq) => client.chat.markRead.mutate({ upToSeq }),
@@ -45,7 +55,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
     },
     onCatchUp: () => void refreshStatus(),
   });
-  const typing = useTyping(channel, { side: "player", name: player?.displayName ?? "Player" });
+  const typing = useTyping(useChannel(player ? viewingChannel(player.id) : null), { side: "player" });
   useEvent(channel, EVENTS.chatRequestUpdated, () => void refreshStatus());
 
   const onStored = useCallback(
@@ -82,7 +92,10 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
       <ConnectionBanner />
       <main className="chat-main">
         <h1 className="visually-hidden">Chat with the floor team</h1>
-        <p className="status-line">{describeStatus(status.data)}</p>
+        <p className="status-line" role="status">
+          {/* While disconnected the last known state may be stale: claim nothing. */}
+          {browserOnline && connection.state === "connected" ? describeStatus(status.data, messages) : ""}
+        </p>
         <MessageList
           label="Conversation with the floor team"
           messages={messages}
@@ -98,7 +111,9 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
           emptyText="Ask the floor team anything: deposits, withdrawals, table bookings. A staff member will answer here."
         />
         <TypingIndicator name={typing.typingName} />
+        <SlowDownNotice until={outbox.slowDownUntil} />
         <Composer
+          draftKey={`player-${userId}`}
           onSend={(text) => {
             outbox.enqueue(text);
             typing.sent();
@@ -110,12 +125,25 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   );
 }
 
-type WaitingStatus = { request: { status: string } | null; queuePosition: number | null; staffOnline: number | null };
+type PlayerStatus = {
+  request: { id: string; status: string } | null;
+  queuePosition: number | null;
+  staffName: string | null;
+  staffOnDuty: number | null;
+};
 
-function describeStatus(s: WaitingStatus | undefined) {
-  if (!s?.request) return "";
-  if (s.request.status === "in_progress") return "A staff member is with you.";
-  const online =
-    s.staffOnline === null ? "" : s.staffOnline === 1 ? " · 1 staff member online" : ` · ${s.staffOnline} staff online`;
-  return s.queuePosition ? `Waiting for staff: you are number ${s.queuePosition} in the queue${online}` : "";
+/** One sentence that never contradicts the thread: who is with the player, or what happens next. */
+function describeStatus(s: PlayerStatus | undefined, messages: readonly ChatMessage[]) {
+  if (!s) return "";
+  if (s.request?.status === "in_progress") return `${s.staffName ?? "A staff member"} is with you.`;
+  const nobody =
+    "Nobody from the floor team is on duty right now: leave a message — we answer as soon as someone is back.";
+  if (s.staffOnDuty === 0) return nobody;
+  const onDuty =
+    s.staffOnDuty === null ? "" : s.staffOnDuty === 1 ? "1 staff member on duty" : `${s.staffOnDuty} staff on duty`;
+  if (!s.request) return onDuty ? `${onDuty}. Write and we will answer here.` : "";
+  const requestId = s.request.id;
+  const seen = messages.some((m) => m.requestId === requestId && m.sender === "player" && m.status === "read");
+  const place = s.queuePosition ? `you are number ${s.queuePosition} in the queue` : "you are in the queue";
+  return `${seen ? "Staff have seen your message; " : "Waiting for staff: "}${place}${onDuty ? ` · ${onDuty}` : ""}`;
 }

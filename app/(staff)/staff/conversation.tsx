@@ -1,11 +1,11 @@
 "use client";
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { ChatRequest } from "@/db/schema";
-import { viewingChannel } from "@/protocol/channels";
+import { useEffect, useRef, useState } from "react";
+import { EVENTS, STAFF_CHANNEL, viewingChannel } from "@/protocol/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
-import { isNewer, markPlayerRead } from "../../_chat/queue-cache";
+import { markPlayerRead, mergeFetchedConversation } from "../../_chat/queue-cache";
 import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
 import { useChannel } from "../../_realtime/provider";
@@ -16,9 +16,21 @@ import { useStaffOutbox } from "./staff-outbox";
 import type { StaffMe } from "./staff-portal";
 import { usePageVisible } from "./use-page-visible";
 
+const STAFF_THREAD_EVENTS = [EVENTS.chatMessageReceived];
+
 const rupees = new Intl.NumberFormat("en-IN", { style: "currency", currency: "INR" });
 
-export function Conversation({ requestId, me, onClose }: { requestId: string; me: StaffMe; onClose: () => void }) {
+export function Conversation({
+  requestId,
+  me,
+  onClose,
+  onOpen,
+}: {
+  requestId: string;
+  me: StaffMe;
+  onClose: () => void;
+  onOpen: (requestId: string) => void;
+}) {
   const trpc = useTRPC();
   const client = useTRPCClient();
   const queryClient = useQueryClient();
@@ -27,11 +39,7 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   const conversation = useQuery({
     ...trpc.staff.conversation.queryOptions({ requestId }),
     // A refetch that read the row before an event we applied must not take us back.
-    structuralSharing: (held, fetched) => {
-      const h = held as { request: ChatRequest } | undefined;
-      const f = fetched as { request: ChatRequest } | undefined;
-      return h && f && !isNewer(f.request, h.request) ? { ...f, request: h.request } : f;
-    },
+    structuralSharing: mergeFetchedConversation,
   });
   const request = conversation.data?.request;
   const player = conversation.data?.player;
@@ -39,10 +47,13 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   const playerId = request?.playerId ?? 0;
   const threadOptions = caches.threadOptions(playerId, !!request);
   const thread = useInfiniteQuery(threadOptions);
-  const { channel, messages } = useThreadSync({
+  const { messages } = useThreadSync({
     queryKey: threadOptions.queryKey,
     data: thread.data,
     playerId: request?.playerId ?? null,
+    // Full rows for staff: the player's channel carries the player's view of them.
+    channelName: STAFF_CHANNEL,
+    messageEvents: STAFF_THREAD_EVENTS,
     fetchSince: (sinceSeq) => client.staff.threadSince.query({ playerId, sinceSeq }),
     mine: "staff",
     // Opening the conversation on a visible screen is what "read" means for the player.
@@ -55,16 +66,23 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
       if (message.sender === "player") typing.clearTyping();
     },
   });
-  const typing = useTyping(channel, { side: "staff", name: me.name });
   // While this conversation is on a visible screen, the server sends its holder no push about it.
   const visible = usePageVisible();
-  useChannel(request && visible ? viewingChannel(request.playerId) : null);
+  const viewing = useChannel(request && visible ? viewingChannel(request.playerId) : null);
+  const typing = useTyping(viewing, { side: "staff" });
 
   // Our own changes come back in the mutation's answer (the fan-out skips this tab): write them in.
-  const action = { onSuccess: (changed: NonNullable<typeof request>) => caches.applyRequest(changed) };
-  const claim = useMutation(trpc.staff.claim.mutationOptions(action));
-  const resolve = useMutation(trpc.staff.resolve.mutationOptions(action));
-  const reopen = useMutation(trpc.staff.reopen.mutationOptions(action));
+  const root = useRef<HTMLDivElement>(null);
+  const { told, done } = useActionResult(root);
+  const action = (told: string, focus: FocusTarget) => ({
+    onSuccess: (changed: NonNullable<typeof request>) => {
+      caches.applyRequest(changed);
+      done(told, focus);
+    },
+  });
+  const claim = useMutation(trpc.staff.claim.mutationOptions(action("You took this chat", "composer")));
+  const resolve = useMutation(trpc.staff.resolve.mutationOptions(action("Chat resolved", "heading")));
+  const reopen = useMutation(trpc.staff.reopen.mutationOptions(action("Chat reopened", "composer")));
   const canned = useQuery(trpc.staff.cannedReplies.queryOptions());
   const actionError = claim.error ?? resolve.error ?? reopen.error;
 
@@ -85,15 +103,19 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
   const stored = new Set(messages.map((m) => m.id));
   const mine = request.status === "in_progress" && request.assignedStaffId === me.id;
   const canReply = request.status === "waiting" || mine;
+  // The player wrote again after this chat closed: their new chat is where the conversation goes on,
+  // and reopening this one would be refused.
+  const newest = messages.at(-1);
+  const newerChat = request.status === "resolved" && newest && newest.requestId !== requestId ? newest.requestId : null;
 
   return (
-    <div className="conversation">
+    <div className="conversation" ref={root}>
       <div className="conversation-head">
         <button type="button" className="link-button back" onClick={onClose}>
           ← Queue
         </button>
         <section className="player-card" aria-label="Player">
-          <h2>
+          <h2 tabIndex={-1}>
             {player.displayName} <span className="muted">· Player ID {player.id}</span>
           </h2>
           <dl>
@@ -132,7 +154,7 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
               Resolve
             </button>
           )}
-          {request.status === "resolved" && (
+          {request.status === "resolved" && !newerChat && (
             <button type="button" onClick={() => reopen.mutate({ requestId })} disabled={reopen.isPending}>
               Reopen
             </button>
@@ -140,6 +162,16 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
           <HoldActions request={request} meId={me.id} />
         </div>
       </div>
+      <p role="status" className="visually-hidden">
+        {told}
+      </p>
+      {newerChat && (
+        <p className="notice">
+          <button type="button" onClick={() => onOpen(newerChat)}>
+            {player.displayName} started a new chat — open it
+          </button>
+        </p>
+      )}
       {actionError && (
         <p role="alert" className="error">
           {actionError.message}
@@ -163,6 +195,7 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
       <TypingIndicator name={typing.typingName} />
       {canReply ? (
         <Composer
+          draftKey={`staff-${me.id}-${requestId}`}
           onSend={(text) => {
             outbox.enqueue(text, { requestId });
             typing.sent();
@@ -180,4 +213,29 @@ export function Conversation({ requestId, me, onClose }: { requestId: string; me
       )}
     </div>
   );
+}
+
+type FocusTarget = "composer" | "heading";
+
+/**
+ * After Take / Resolve / Reopen the pressed button is gone: say what happened in the pane's live
+ * region and move focus where the next step is (the reply box, or the player's name). Focus moves
+ * once the new state has rendered, so the reply box exists when the chat has just become ours.
+ */
+function useActionResult(root: React.RefObject<HTMLDivElement | null>) {
+  const [result, setResult] = useState<{ told: string; focus: FocusTarget; at: number } | null>(null);
+  const focused = useRef(0);
+  useEffect(() => {
+    const pane = root.current;
+    if (!result || !pane || focused.current === result.at) return;
+    const target =
+      result.focus === "composer" ? pane.querySelector<HTMLElement>("textarea") : pane.querySelector<HTMLElement>("h2");
+    if (!target) return;
+    target.focus();
+    focused.current = result.at;
+  });
+  return {
+    told: result?.told ?? "",
+    done: (told: string, focus: FocusTarget) => setResult({ told, focus, at: Date.now() }),
+  };
 }

@@ -1,5 +1,6 @@
 import { realtimeEndpoints } from "@/env";
 import { oneSignalConfigFromEnv } from "@/server/notify/config";
+import { staffPublicId } from "@/server/notify/push-identity";
 import { requireRole } from "../../_auth/guards";
 import { SignOutButton } from "../../_auth/sign-out-button";
 import { RealtimeProvider } from "../../_realtime/provider";
@@ -16,7 +17,7 @@ export default async function StaffPage() {
       <RealtimeProvider config={realtimeEndpoints().browser}>
         <div className="portal staff-portal">
           <StaffPortal
-            me={{ id: user.id, name: user.name }}
+            me={{ id: user.id, name: user.name, pushId: staffPublicId(user.id) }}
             signOut={<SignOutButton />}
             oneSignalAppId={oneSignalConfigFromEnv().appId}
           />

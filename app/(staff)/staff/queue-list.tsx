@@ -29,25 +29,31 @@ export function QueueSection(props: {
         <ul className="queue-list">
           {props.items.map((item) => (
             <li key={item.id}>
+              {/* Named by who it is (and unread count) only: the preview and the ticking age are its
+                  description, so the name a screen reader hears stays short and stable. */}
               <button
                 type="button"
                 className="queue-item"
+                aria-labelledby={`${headingId}-${item.id}-name ${headingId}-${item.id}-unread`}
+                aria-describedby={`${headingId}-${item.id}-preview`}
                 aria-current={item.id === props.selectedId ? "true" : undefined}
                 onClick={() => props.onOpen(item.id)}
               >
-                <span className="queue-name">
+                <span className="queue-name" id={`${headingId}-${item.id}-name`}>
                   {item.playerName} <span className="muted">· Player ID {item.playerId}</span>
                 </span>
-                <span className="queue-preview">
+                <span className="queue-preview" id={`${headingId}-${item.id}-preview`}>
                   {item.lastMessage
-                    ? `${item.lastMessage.sender === "player" ? "" : "Staff: "}${item.lastMessage.messageText}`
+                    ? `${item.lastMessage.sender === "staff" ? "Staff: " : ""}${item.lastMessage.messageText}`
                     : item.initialMessage}
                 </span>
                 <span className="queue-meta">
                   <span suppressHydrationWarning>
                     {props.agePrefix} {formatAge(props.ageOf(item), now)}
                   </span>
-                  {item.unreadCount > 0 && <span className="badge">{item.unreadCount} unread</span>}
+                  <span id={`${headingId}-${item.id}-unread`}>
+                    {item.unreadCount > 0 && <span className="badge">{item.unreadCount} unread</span>}
+                  </span>
                 </span>
               </button>
             </li>

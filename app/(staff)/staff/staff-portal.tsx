@@ -13,7 +13,8 @@ import { QueueSection } from "./queue-list";
 import { StaffOutboxProvider } from "./staff-outbox";
 import { useStaffLive } from "./use-staff-live";
 
-export type StaffMe = { id: string; name: string };
+/** `pushId`: the opaque OneSignal external id (never the user id). */
+export type StaffMe = { id: string; name: string; pushId: string };
 
 export function StaffPortal({
   me,
@@ -33,8 +34,9 @@ export function StaffPortal({
   const queue = useQuery({ ...trpc.staff.queue.queryOptions(), structuralSharing: mergeFetchedQueue });
   const items = queue.data ?? [];
 
-  // The open conversation lives in the URL: reload-safe, and push notifications can deep-link.
-  const open = (id: string | null) => router.replace(id ? `${pathname}?request=${id}` : pathname, { scroll: false });
+  // The open conversation lives in the URL: reload-safe, push notifications can deep-link, and
+  // each chat opened is a history entry so Back and Forward move between chats.
+  const open = (id: string | null) => router.push(id ? `${pathname}?request=${id}` : pathname, { scroll: false });
 
   useStaffLive(me);
   useStaffAlerts({ me, queue: queue.data, viewingRequestId: selectedId });
@@ -54,7 +56,7 @@ export function StaffPortal({
         </div>
       </header>
       <ConnectionBanner />
-      <div className={selectedId ? "staff-layout has-selection" : "staff-layout"}>
+      <main className={selectedId ? "staff-layout has-selection" : "staff-layout"}>
         <nav className="queue" aria-label="Chat queue">
           <h1 className="visually-hidden">Chat queue</h1>
           {queue.isError && (
@@ -102,12 +104,12 @@ export function StaffPortal({
         </nav>
         <section className="conversation-pane" aria-label="Conversation">
           {selectedId ? (
-            <Conversation key={selectedId} requestId={selectedId} me={me} onClose={() => open(null)} />
+            <Conversation key={selectedId} requestId={selectedId} me={me} onClose={() => open(null)} onOpen={open} />
           ) : (
             <p className="muted centered">Choose a chat from the queue.</p>
           )}
         </section>
-      </div>
+      </main>
     </StaffOutboxProvider>
   );
 }

@@ -2,7 +2,7 @@
 
 import { useQueryClient } from "@tanstack/react-query";
 import { EVENTS, STAFF_CHANNEL, STAFF_PRESENCE } from "@/protocol/channels";
-import { decodePayload, type MessageEvent, type RequestEvent, type StatusEvent } from "@/protocol/events";
+import { decodeEvent, type MessageEvent, type RequestEvent, type StatusEvent } from "@/protocol/events";
 import { markPlayerRead } from "../../_chat/queue-cache";
 import { useCatchUp } from "../../_chat/use-catch-up";
 import { useChannel, useEvent } from "../../_realtime/provider";
@@ -23,12 +23,12 @@ export function useStaffLive(me: { id: string }) {
   const queueKey = trpc.staff.queue.queryKey();
   const caches = useStaffCaches();
 
-  const applyRequestEvent = (raw: unknown) => caches.applyRequest(decodePayload<RequestEvent>(raw).request);
+  const applyRequestEvent = (raw: unknown) => caches.applyRequest(decodeEvent<RequestEvent>(raw).request);
   useEvent(channel, EVENTS.newChatRequest, applyRequestEvent);
   useEvent(channel, EVENTS.chatRequestUpdated, applyRequestEvent);
 
   useEvent(channel, EVENTS.chatMessageReceived, (raw) => {
-    const { message, request } = decodePayload<MessageEvent>(raw);
+    const { message, request } = decodeEvent<MessageEvent>(raw);
     caches.applyRequest(request, message);
     const forMe = request.status === "waiting" || request.assignedStaffId === me.id;
     if (message.sender === "player" && message.status === "sent" && forMe) {
@@ -39,7 +39,7 @@ export function useStaffLive(me: { id: string }) {
   });
 
   useEvent(channel, EVENTS.messageStatus, (raw) => {
-    const change = decodePayload<StatusEvent>(raw);
+    const change = decodeEvent<StatusEvent>(raw);
     if (change.sender === "player" && change.status === "read") {
       queryClient.setQueryData(queueKey, (items) => markPlayerRead(items, change.playerId));
     }

@@ -4,7 +4,8 @@ import { players } from "@/db/schema";
 import { sendMessageInput, sinceInput, threadPageInput } from "@/protocol/inputs";
 import { markStaffMessagesRead, sendAsPlayer, waitingStatus } from "../../chat/actions";
 import { messagesSince, threadPage } from "../../chat/messages";
-import { createTRPCRouter, playerProcedure } from "../init";
+import { forPlayer } from "../../chat/player-view";
+import { createTRPCRouter, inThread, playerProcedure } from "../init";
 
 /** The player portal's API: always the signed-in player's own thread, never another's. */
 export const chatRouter = createTRPCRouter({
@@ -16,19 +17,23 @@ export const chatRouter = createTRPCRouter({
     return me ?? null;
   }),
 
-  status: playerProcedure.query(({ ctx }) => waitingStatus(ctx, ctx.player)),
+  status: playerProcedure.query(async ({ ctx }) => forPlayer(await waitingStatus(ctx, ctx.player))),
 
   send: playerProcedure
     .input(sendMessageInput)
-    .mutation(({ ctx, input }) => sendAsPlayer(ctx, { ...input, player: ctx.player })),
+    .mutation(async ({ ctx, input }) => forPlayer(await sendAsPlayer(ctx, { ...input, player: ctx.player }))),
 
   history: playerProcedure
     .input(threadPageInput)
-    .query(({ ctx, input }) => threadPage(ctx.db, { ...input, playerId: ctx.player.id })),
+    .query(async ({ ctx, input }) =>
+      forPlayer(await threadPage(ctx.db, inThread(ctx, { ...input, playerId: ctx.player.id }))),
+    ),
 
   since: playerProcedure
     .input(sinceInput)
-    .query(({ ctx, input }) => messagesSince(ctx.db, { ...input, playerId: ctx.player.id })),
+    .query(async ({ ctx, input }) =>
+      forPlayer(await messagesSince(ctx.db, inThread(ctx, { ...input, playerId: ctx.player.id }))),
+    ),
 
   markRead: playerProcedure
     .input(z.strictObject({ upToSeq: z.number().int().positive() }))

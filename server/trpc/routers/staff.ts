@@ -27,7 +27,7 @@ import { floorMetrics } from "../../chat/metrics";
 import { addNote, listNotes, listTimeline } from "../../chat/notes";
 import { searchChats } from "../../chat/search";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
-import { adminProcedure, createTRPCRouter, staffProcedure } from "../init";
+import { adminProcedure, createTRPCRouter, inThread, staffProcedure } from "../init";
 
 const playerThread = { playerId };
 
@@ -50,11 +50,11 @@ export const staffRouter = createTRPCRouter({
 
   thread: staffProcedure
     .input(threadPageInput.extend(playerThread))
-    .query(({ ctx, input }) => threadPage(ctx.db, input)),
+    .query(({ ctx, input }) => threadPage(ctx.db, inThread(ctx, input))),
 
   threadSince: staffProcedure
     .input(sinceInput.extend(playerThread))
-    .query(({ ctx, input }) => messagesSince(ctx.db, input)),
+    .query(({ ctx, input }) => messagesSince(ctx.db, inThread(ctx, input))),
 
   reply: staffProcedure
     .input(replyInput)
@@ -95,5 +95,5 @@ export const staffRouter = createTRPCRouter({
         upToSeq: z.number().int().positive(),
       }),
     )
-    .mutation(({ ctx, input }) => markPlayerMessages(ctx, input)),
+    .mutation(({ ctx, input }) => markPlayerMessages(ctx, inThread(ctx, input))),
 });

@@ -80,7 +80,7 @@ let loggedIn: { externalId: string; promise: Promise<void> } | null = null;
 
 /**
  * Initialises OneSignal (without any permission prompt) and logs this staff member in by their
- * user id, so the server can target them by external id. Rejects on failure or timeout.
+ * opaque push id (server/notify/push-identity.ts), so the server can target them by external id. Rejects on failure or timeout.
  */
 export async function connectOneSignal(
   appId: string,
@@ -116,6 +116,22 @@ export async function connectOneSignal(
   }
   await loggedIn?.promise;
   return OneSignal;
+}
+
+/**
+ * Sign-out: this browser stops being the staff member's push device (a shared club PC must not
+ * keep getting their pushes). Only if OneSignal was started on this page; bounded in time, and
+ * a failure never holds up the sign-out.
+ */
+export async function logOutOfOneSignal(timeoutMs = 3000) {
+  if (!initialised) return;
+  try {
+    const OneSignal = await withTimeout(initialised.promise, timeoutMs, "Starting OneSignal");
+    await withTimeout(OneSignal.logout(), timeoutMs, "Signing out of OneSignal");
+  } catch {
+    // Offline or blocked: the sign-out itself matters more.
+  }
+  loggedIn = null;
 }
 
 export function pushStateOf(OneSignal: OneSignalApi): PushState {

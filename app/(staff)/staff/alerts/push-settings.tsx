@@ -112,10 +112,10 @@ function describePush(push: PushState) {
  * The staff member's alert switches, in a small popover in the header: alert sound, browser
  * notifications (while the portal is open) and OneSignal push (also when it is closed).
  */
-export function StaffAlertSettings({ appId, me }: { appId: string | undefined; me: { id: string; name: string } }) {
+export function StaffAlertSettings({ appId, me }: { appId: string | undefined; me: { pushId: string } }) {
   const muted = useMuted();
   const [permission, refreshPermission] = useNotificationPermission();
-  const [push, setPush] = usePushState(appId, me.id);
+  const [push, setPush] = usePushState(appId, me.pushId);
   const [busy, setBusy] = useState(false);
   const panel = useRef<HTMLDetailsElement>(null);
 
@@ -149,7 +149,7 @@ export function StaffAlertSettings({ appId, me }: { appId: string | undefined; m
     if (!appId) return;
     setBusy(true);
     try {
-      setPush(await action(appId, me.id));
+      setPush(await action(appId, me.pushId));
     } finally {
       setBusy(false);
       refreshPermission(); // opting in may just have asked for (and set) the browser permission

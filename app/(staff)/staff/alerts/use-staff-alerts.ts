@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import { useEffect, useRef } from "react";
 import { EVENTS, STAFF_CHANNEL } from "@/protocol/channels";
 import type { QueueItem } from "@/protocol/events";
-import { decodePayload, type MessageEvent, type RequestEvent } from "@/protocol/events";
+import { decodeEvent, type MessageEvent, type RequestEvent } from "@/protocol/events";
 import { useChannel, useEvent } from "../../../_realtime/provider";
 import { useTRPC } from "../../../_trpc/client";
 import { usePageVisible } from "../use-page-visible";
@@ -69,13 +69,13 @@ export function useStaffAlerts({ me, queue, viewingRequestId }: StaffAlertsOptio
   };
 
   useEvent(channel, EVENTS.newChatRequest, (raw) =>
-    raise({ kind: "new-request", request: decodePayload<RequestEvent>(raw).request }),
+    raise({ kind: "new-request", request: decodeEvent<RequestEvent>(raw).request }),
   );
   useEvent(channel, EVENTS.chatRequestEscalated, (raw) =>
-    raise({ kind: "escalated", request: decodePayload<RequestEvent>(raw).request }),
+    raise({ kind: "escalated", request: decodeEvent<RequestEvent>(raw).request }),
   );
   useEvent(channel, EVENTS.newPlayerMessage, (raw) => {
-    const { request, message } = decodePayload<MessageEvent>(raw);
+    const { request, message } = decodeEvent<MessageEvent>(raw);
     raise({ kind: "player-message", request, message });
   });
 

@@ -1,5 +1,6 @@
 import { getAuth } from "@/server/auth";
+import { authRoute } from "@/server/http/guarded-routes";
 
-const handler = async (req: Request) => (await getAuth()).handler(req);
+const handler = async (request: Request) => authRoute(await getAuth(), request);
 
 export { handler as GET, handler as POST };

@@ -1,16 +1,5 @@
-import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
-import { createTRPCContext } from "@/server/trpc/init";
-import { appRouter } from "@/server/trpc/root";
+import { trpcRoute } from "@/server/http/guarded-routes";
 
-const handler = (req: Request) =>
-  fetchRequestHandler({
-    endpoint: "/api/trpc",
-    req,
-    router: appRouter,
-    createContext: () => createTRPCContext({ headers: req.headers }),
-    onError({ error, path }) {
-      if (error.code === "INTERNAL_SERVER_ERROR") console.error(`[trpc] ${path ?? "?"}:`, error.cause ?? error);
-    },
-  });
+const handler = (request: Request) => trpcRoute(request);
 
 export { handler as GET, handler as POST };

@@ -1,0 +1,2 @@
+CREATE INDEX "chat_messages_unread_idx" ON "chat_messages" USING btree ("request_id") WHERE "chat_messages"."sender" = 'player' and "chat_messages"."status" <> 'read';--> statement-breakpoint
+CREATE INDEX "chat_requests_resolved_idx" ON "chat_requests" USING btree ("resolved_at") WHERE "chat_requests"."status" = 'resolved';

@@ -1,0 +1,100 @@
+import AxeBuilder from "@axe-core/playwright";
+import { expect, type Page, test } from "@playwright/test";
+import { composer, openAs, PLAYER_30, PLAYER_31, queueItem, STAFF_ASHA, send, signIn, thread, unique } from "./helpers";
+
+/** Every page and state: no serious or critical axe-core violation. */
+async function expectNoSeriousViolations(page: Page, state: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(bad, `axe on ${state}`).toEqual([]);
+}
+
+test("sign-in and not-allowed pages pass axe", async ({ page }) => {
+  await page.goto("/sign-in");
+  await expect(page.getByRole("button", { name: "Sign in" })).toBeVisible();
+  await expectNoSeriousViolations(page, "sign-in");
+  await signIn(page, PLAYER_30.email, /\/player/);
+  await page.goto("/staff");
+  await expect(page.getByRole("heading", { name: "Not allowed" })).toBeVisible();
+  await expectNoSeriousViolations(page, "not allowed");
+});
+
+test("player portal passes axe with messages, offline and with a failed send", async ({ browser }) => {
+  const { context, page } = await openAs(browser, PLAYER_31.email, /\/player/);
+  await expect(page.getByRole("main")).toHaveCount(1);
+  await expectNoSeriousViolations(page, "player portal");
+
+  const text = unique("a11y message");
+  await send(page, text);
+  await expect(thread(page).getByText(text)).toBeVisible();
+  await expect(thread(page).getByText("Sending…")).toHaveCount(0);
+  await expectNoSeriousViolations(page, "player with messages");
+
+  await context.setOffline(true);
+  await send(page, unique("queued while offline"));
+  await expect(thread(page).getByText("Waiting for connection")).toBeVisible();
+  await expectNoSeriousViolations(page, "player offline");
+  await context.setOffline(false);
+  await expect(thread(page).getByText("Waiting for connection")).toHaveCount(0);
+
+  // A refusal the player must act on: the message stays, failed, with Retry and Discard.
+  await page.route("**/api/trpc/chat.send**", (route) =>
+    route.fulfill({
+      status: 400,
+      contentType: "application/json",
+      body: JSON.stringify([
+        {
+          error: {
+            json: { message: "Refused for this test", code: -32600, data: { code: "BAD_REQUEST", httpStatus: 400 } },
+          },
+        },
+      ]),
+    }),
+  );
+  await send(page, unique("refused"));
+  const retry = page.getByRole("button", { name: "Retry" });
+  await expect(retry).toBeVisible();
+  await expectNoSeriousViolations(page, "player failed send");
+  await page.unroute("**/api/trpc/chat.send**");
+  await page.getByRole("button", { name: "Discard" }).click();
+  await context.close();
+});
+
+test("staff portal passes axe: queue, open conversation, resolved", async ({ browser }) => {
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  await send(player.page, unique("staff a11y"));
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  const page = staff.page;
+  await expect(queueItem(page, PLAYER_30.name).first()).toBeVisible();
+  await expect(page.getByRole("main")).toHaveCount(1);
+  await expectNoSeriousViolations(page, "staff queue");
+
+  await queueItem(page, PLAYER_30.name).first().click();
+  await expect(thread(page)).toBeVisible();
+  await expectNoSeriousViolations(page, "staff conversation");
+  const resolve = page.getByRole("button", { name: "Resolve" });
+  await resolve.click();
+  await expect(page.getByRole("button", { name: "Reopen" })).toBeVisible();
+  await expectNoSeriousViolations(page, "staff resolved conversation");
+  await staff.context.close();
+  await player.context.close();
+});
+
+test("player page at 320 px: targets are at least 44 px and the thread scrolls by keyboard @phone", async ({
+  browser,
+}) => {
+  const context = await browser.newContext({ viewport: { width: 320, height: 640 }, hasTouch: true, isMobile: true });
+  const page = await context.newPage();
+  await signIn(page, PLAYER_31.email, /\/player/);
+  await composer(page).fill("hello");
+  await expectNoSeriousViolations(page, "player at 320 px");
+  for (const button of await page.getByRole("button").all()) {
+    if (!(await button.isVisible())) continue;
+    const box = await button.boundingBox();
+    expect(box?.height, (await button.textContent()) ?? "").toBeGreaterThanOrEqual(44);
+    expect(box?.width, (await button.textContent()) ?? "").toBeGreaterThanOrEqual(44);
+  }
+  await context.close();
+});

@@ -1,0 +1,29 @@
+import { expect, test } from "@playwright/test";
+import { formatTable, runBench } from "../bench/path";
+
+/**
+ * `npm run bench` at toy size, so the harness cannot rot: every scenario runs against the
+ * production build on a private stack and reports. Timings are printed, never asserted; what is
+ * asserted is that each scenario produced a number and that nothing was lost, duplicated or gapped.
+ */
+test("bench harness: every scenario runs at toy size with nothing lost", async () => {
+  test.setTimeout(240_000);
+  const result = await runBench({
+    basePort: Number(process.env.E2E_BENCH_PORT_BASE ?? 6271),
+    clients: 30,
+    staff: 2,
+    senders: 4,
+    seconds: 3,
+    warmSeconds: 1,
+    throughput: [2],
+    throughputSeconds: 2,
+    baselineSeconds: 1,
+    roundTrips: 5,
+    historyMessages: 2000,
+    historyPlayers: 50,
+  });
+  console.log(formatTable(result));
+  expect(result.integrity).toMatchObject({ lost: 0, duplicated: 0, seqGaps: 0 });
+  expect(result.integrity.sent).toBeGreaterThan(0);
+  for (const row of result.rows) expect(row.value, row.scenario).toMatch(/^\d+(\.\d+)?( ms|\/s)?$/);
+});

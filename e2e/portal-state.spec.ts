@@ -1,0 +1,114 @@
+import type { Page } from "@playwright/test";
+import { expect, test } from "@playwright/test";
+import { openAs, PLAYER_30, PLAYER_31, queueItem, STAFF_ASHA, send, thread, unique } from "./helpers";
+
+/** Earlier specs may leave this player's chat open with Asha, or Asha not accepting: start from neither. */
+async function closeOpenChat(staff: Page, playerName: string) {
+  await expect(staff.getByRole("heading", { name: /^Waiting/ })).toBeVisible();
+  const accepting = staff.getByRole("checkbox", { name: "Accepting chats" });
+  await expect(accepting).toBeEnabled();
+  if (!(await accepting.isChecked())) {
+    await accepting.click();
+    await expect(accepting).toBeChecked();
+  }
+  const held = queueItem(staff.getByRole("region", { name: /^(Waiting|In progress)/ }), playerName);
+  if ((await held.count()) === 0) return;
+  await held.first().click();
+  await expect(staff.getByRole("region", { name: "Player" })).toContainText(playerName);
+  const resolve = staff.getByRole("button", { name: "Resolve", exact: true });
+  if ((await resolve.count()) === 0) return;
+  await resolve.click();
+  await expect(staff.getByRole("status").filter({ hasText: "Chat resolved" })).toBeVisible();
+  await staff.goto("/staff");
+}
+
+test("state is told in the thread, the status line and to the staff member who acted", async ({ browser }) => {
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  const page = staff.page;
+  await closeOpenChat(page, PLAYER_30.name);
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  const status = player.page.getByRole("status").filter({ hasText: /on duty/ });
+  // Before the first message the player already knows someone is there.
+  await expect(status).toContainText("1 staff member on duty");
+  await send(player.page, unique("state told"));
+  await expect(status).toContainText("in the queue");
+
+  await queueItem(page, PLAYER_30.name).first().click();
+  const heading = page.getByRole("heading", { name: new RegExp(PLAYER_30.name) });
+  await page.getByRole("button", { name: "Take" }).click();
+  await expect(page.getByRole("textbox", { name: "Message" })).toBeFocused();
+  await expect(page.getByRole("status").filter({ hasText: "You took this chat" })).toBeVisible();
+  await expect(thread(player.page).getByText(`${STAFF_ASHA.name} is with you`).last()).toBeVisible();
+  await expect(player.page.getByRole("status").filter({ hasText: `${STAFF_ASHA.name} is with you` })).toBeVisible();
+
+  await page.getByRole("button", { name: "Resolve" }).click();
+  await expect(heading).toBeFocused();
+  await expect(page.getByRole("status").filter({ hasText: "Chat resolved" })).toBeVisible();
+  await expect(
+    thread(player.page).getByText(`Chat closed by ${STAFF_ASHA.name} — write any time to start again`).last(),
+  ).toBeVisible();
+
+  await page.getByRole("button", { name: "Reopen" }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Chat reopened" })).toBeVisible();
+  await expect(thread(player.page).getByText(`${STAFF_ASHA.name} reopened the chat`).last()).toBeVisible();
+
+  // Resolved again, pane left open; the player writes again: the pane says so, Reopen is not offered.
+  await page.getByRole("button", { name: "Resolve" }).click();
+  await expect(page.getByRole("button", { name: "Reopen" })).toBeVisible();
+  await send(player.page, unique("new chat"));
+  const follow = page.getByRole("button", { name: `${PLAYER_30.name} started a new chat — open it` });
+  await expect(follow).toBeVisible();
+  await expect(page.getByRole("button", { name: "Reopen" })).toHaveCount(0);
+  const before = page.url();
+  await follow.click();
+  await expect(page).not.toHaveURL(before);
+  await expect(page.getByRole("button", { name: "Take" })).toBeVisible();
+  await page.getByRole("button", { name: "Resolve" }).click();
+  await staff.context.close();
+  await player.context.close();
+});
+
+test("the open chat is in the URL: Back, Forward and reload move between chats", async ({ browser }) => {
+  const a = await openAs(browser, PLAYER_30.email, /\/player/);
+  await send(a.page, unique("nav a"));
+  const b = await openAs(browser, PLAYER_31.email, /\/player/);
+  await send(b.page, unique("nav b"));
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  const page = staff.page;
+  const paneHeading = (name: string) => page.getByRole("heading", { level: 2, name: new RegExp(name) });
+  await queueItem(page, PLAYER_30.name).first().click();
+  await expect(paneHeading(PLAYER_30.name)).toBeVisible();
+  await queueItem(page, PLAYER_31.name).first().click();
+  await expect(paneHeading(PLAYER_31.name)).toBeVisible();
+  await page.goBack();
+  await expect(paneHeading(PLAYER_30.name)).toBeVisible();
+  await page.goForward();
+  await expect(paneHeading(PLAYER_31.name)).toBeVisible();
+  await page.reload();
+  await expect(paneHeading(PLAYER_31.name)).toBeVisible();
+  await staff.context.close();
+  await a.context.close();
+  await b.context.close();
+});
+
+test("staff on duty counts only staff accepting chats; with nobody on duty the player reads what happens", async ({
+  browser,
+}) => {
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await closeOpenChat(staff.page, PLAYER_31.name);
+  const player = await openAs(browser, PLAYER_31.email, /\/player/);
+  const status = player.page.getByRole("status").filter({ hasText: /on duty/ });
+  await expect(status).toContainText("1 staff member on duty");
+  const accepting = staff.page.getByRole("checkbox", { name: "Accepting chats" });
+  await accepting.uncheck();
+  await expect(accepting).not.toBeChecked();
+  await expect(async () => {
+    await player.page.reload();
+    await expect(status).toContainText("Nobody from the floor team is on duty", { timeout: 2_000 });
+  }).toPass();
+  await expect(status).toContainText("leave a message — we answer as soon as someone is back");
+  await accepting.click();
+  await expect(accepting).toBeChecked();
+  await staff.context.close();
+  await player.context.close();
+});

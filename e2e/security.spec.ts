@@ -1,0 +1,49 @@
+import { expect, test } from "@playwright/test";
+import { composer, openAs, PLAYER_29, PLAYER_30, send, thread, unique } from "./helpers";
+
+test("signing out in one tab closes the other tab's live connection and sends it to sign-in", async ({ browser }) => {
+  const { context, page: first } = await openAs(browser, PLAYER_29.email, /\/player/);
+  const second = await context.newPage();
+  // The second tab's realtime connection signs in as the session (pusher:signin).
+  const signedIn = second.waitForResponse((r) => r.url().includes("/api/realtime/user-auth") && r.ok());
+  await second.goto("/player");
+  await signedIn;
+
+  // Live before: a message sent from the first tab appears in the second without a reload.
+  const text = unique("from the first tab");
+  await send(first, text);
+  await expect(thread(second)).toContainText(text);
+
+  await first.getByRole("button", { name: "Sign out" }).click();
+  await expect(first).toHaveURL(/\/sign-in/);
+  // The server ended the session's connections; the second tab finds the session gone.
+  await expect(second).toHaveURL(/\/sign-in/);
+  await expect(second.getByRole("status").filter({ hasText: "You were signed out" })).toBeVisible();
+  await context.close();
+});
+
+test("a player over the send limit is told to slow down, and the message is sent afterwards", async ({ browser }) => {
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  // Use up the allowance through the club's REST endpoint with the player's own session.
+  for (let i = 0; ; i++) {
+    const res = await player.page.request.post("/api/unified-chat/send", {
+      data: { id: crypto.randomUUID(), text: `${unique("burst")} #${i}` },
+    });
+    if (res.status() === 429) break;
+    expect(res.status()).toBe(201);
+    expect(i).toBeLessThan(500);
+  }
+
+  const text = unique("after the burst");
+  await send(player.page, text);
+  await expect(composer(player.page)).toHaveValue("");
+  await expect(player.page.getByRole("status").filter({ hasText: /Slow down — sending again in \d+ s/ })).toBeVisible();
+  const mine = thread(player.page).getByRole("listitem").filter({ hasText: text });
+  await expect(mine).toContainText(/Sent|Delivered|Read/);
+  await expect(player.page.getByText(/Slow down/)).toHaveCount(0);
+
+  // Stored once: it survives a reload.
+  await player.page.reload();
+  await expect(thread(player.page).getByRole("listitem").filter({ hasText: text })).toHaveCount(1);
+  await player.context.close();
+});

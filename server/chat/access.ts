@@ -1,0 +1,28 @@
+import type { PlayerActor, StaffActor } from "./actors";
+import { parseChannel } from "./channels";
+
+/**
+ * Who may do what, in one place: the REST routes, the tRPC procedures and channel authorization
+ * all ask these functions instead of writing the rule again.
+ */
+export type Viewer = { player: Pick<PlayerActor, "id"> | null; staff: Pick<StaffActor, "userId"> | null };
+
+/** Player N's thread (reading it, hearing it live): that player, and any staff member. */
+export function mayReadThread(viewer: Viewer, playerId: number): boolean {
+  return viewer.staff !== null || (viewer.player !== null && viewer.player.id === playerId);
+}
+
+/** Writing into player N's thread: staff, or player N as themselves. */
+export const mayWriteThread = mayReadThread;
+
+/**
+ * Channel subscriptions. Staff channels: staff. `private-player-{id}` and
+ * `presence-viewing-{id}` (who has the conversation on screen; typing): whoever may read that
+ * thread. Any other name, or a non-canonical id, is refused.
+ */
+export function maySubscribe(viewer: Viewer, channel: string): boolean {
+  const target = parseChannel(channel);
+  if (!target) return false;
+  if (target.kind === "staff") return viewer.staff !== null;
+  return mayReadThread(viewer, target.playerId);
+}

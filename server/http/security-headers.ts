@@ -1,0 +1,55 @@
+import { type BrowserRealtimeConfig, env, realtimeEndpoints } from "@/env";
+import { oneSignalConfigFromEnv } from "../notify/config";
+
+/**
+ * Headers on every response. The CSP lets pages load and connect only to the app's own origin
+ * and the realtime server (plus OneSignal's SDK when push is configured). The realtime host
+ * defaults to the host the page was loaded from, so the policy is built per request.
+ */
+export function securityHeaders(opts: { host: string | undefined; dev: boolean }): Record<string, string> {
+  const realtime = realtimeSource(realtimeEndpoints(env).browser, pageHostname(opts.host));
+  const push = oneSignalConfigFromEnv().appId
+    ? ["https://cdn.onesignal.com", "https://onesignal.com", "https://api.onesignal.com"]
+    : [];
+  const sources = (...list: string[]) => [...list, ...push].join(" ");
+  const csp = [
+    "default-src 'self'",
+    // Next.js inlines its bootstrap scripts; the dev server also evaluates code.
+    `script-src ${sources("'self'", "'unsafe-inline'", ...(opts.dev ? ["'unsafe-eval'"] : []))}`,
+    `style-src ${sources("'self'", "'unsafe-inline'")}`,
+    `img-src ${sources("'self'", "data:", "blob:")}`,
+    "font-src 'self'",
+    `connect-src ${sources("'self'", ...(realtime ? [realtime] : []))}`,
+    "worker-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join("; ");
+  return {
+    "content-security-policy": csp,
+    "x-frame-options": "DENY",
+    "referrer-policy": "same-origin",
+    "x-content-type-options": "nosniff",
+    "permissions-policy": "camera=(), microphone=(), geolocation=(), payment=()",
+    "cross-origin-opener-policy": "same-origin",
+  };
+}
+
+/** Where pusher-js opens its WebSocket, as a CSP source. */
+export function realtimeSource(browser: BrowserRealtimeConfig, pageHost: string | null): string | null {
+  const scheme = browser.forceTLS ? "wss" : "ws";
+  if (browser.wsHost === undefined) return `wss://ws-${browser.cluster}.pusher.com`;
+  const host = browser.wsHost ?? pageHost;
+  if (!host) return null;
+  return `${scheme}://${host}${browser.wsPort ? `:${browser.wsPort}` : ""}`;
+}
+
+function pageHostname(host: string | undefined): string | null {
+  if (!host) return null;
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,34 @@
+/**
+ * The web server `npm start` / `npm run dev` run: Next.js behind our front door (front-door.ts:
+ * the client address from TRUSTED_PROXIES, security headers). `tsx server/http/serve.ts [--dev]`.
+ */
+import http from "node:http";
+
+const dev = process.argv.includes("--dev");
+// Before Next.js and the settings load: `next start` / `next dev` set it the same way.
+(process.env as Record<string, string>).NODE_ENV ??= dev ? "development" : "production";
+
+const { default: next } = await import("next");
+const { env } = await import("@/env");
+const { frontDoor } = await import("./front-door");
+
+const app = next({ dev, dir: process.cwd(), port: env.PORT });
+const handle = app.getRequestHandler();
+await app.prepare();
+const door = frontDoor({ proxies: env.TRUSTED_PROXIES, dev });
+
+const server = http.createServer((req, res) => {
+  door(req, res);
+  void handle(req, res);
+});
+// The dev server's hot reload (and nothing else) upgrades to a WebSocket here.
+const upgrade = app.getUpgradeHandler();
+server.on("upgrade", (req, socket, head) => void upgrade(req, socket, head));
+server.listen(env.PORT, () => console.log(`[floorline] web app on http://localhost:${env.PORT}`));
+
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    server.close();
+    void app.close().finally(() => process.exit(0));
+  });
+}

@@ -1,0 +1,402 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import type { Adapter, Broadcast, CachedEvent, ChannelCounts, LocalChange, LocalNode, Transitions } from "./adapter";
+import type { RealtimeConfig } from "./config";
+import type { Metrics } from "./metrics";
+import { channelKind } from "./protocol";
+
+/*
+ * Keys, under the prefix (`{p}`), for every node of one app:
+ *   {p}nodes                  zset  node id → when it counts as dead (ms, Redis' clock)
+ *   {p}subs                   hash  channel → subscriptions on all nodes
+ *   {p}members:{channel}      hash  user id → that user's connections on all nodes
+ *   {p}info:{channel}         hash  user id → user_info JSON
+ *   {p}node:{id}:subs         hash  channel → this node's share of {p}subs
+ *   {p}node:{id}:members      hash  "{channel}\n{user id}" → this node's share of members
+ *   {p}cache:{channel}        string last event of a cache- channel (expires by itself)
+ *   {p}cache-index            zset  channel → written at, to keep at most maxCacheChannels
+ *   {p}bus                    pub/sub: every frame and terminate order, for every node
+ * Each change is one Lua script, so the counts of the whole cluster and the node's own share
+ * move together, and "first member" / "last member" is decided once, in Redis. A node's share
+ * is what the others subtract when it dies ("reaping"). Channel names never hold "\n".
+ */
+
+const JOIN = `
+local p, node, ch, user, info = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local first = redis.call('HINCRBY', p..'subs', ch, 1) == 1 and 1 or 0
+redis.call('HINCRBY', p..'node:'..node..':subs', ch, 1)
+local added = 0
+if user ~= '' then
+  if redis.call('HINCRBY', p..'members:'..ch, user, 1) == 1 then
+    added = 1
+    redis.call('HSET', p..'info:'..ch, user, info)
+  end
+  redis.call('HINCRBY', p..'node:'..node..':members', ch..'\\n'..user, 1)
+end
+return {first, added}`;
+
+// Only what this node still holds is taken away: after it was reaped (an outage, a stop) a late
+// leave must not take another node's subscription out of the counts.
+const LEAVE = `
+local p, node, ch, user = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local function down(key, field)
+  if redis.call('HINCRBY', key, field, -1) <= 0 then redis.call('HDEL', key, field) return 1 end
+  return 0
+end
+local vacated, removed = 0, 0
+local nodeSubs, nodeMembers = p..'node:'..node..':subs', p..'node:'..node..':members'
+if redis.call('HEXISTS', nodeSubs, ch) == 1 then
+  down(nodeSubs, ch)
+  vacated = down(p..'subs', ch)
+end
+if user ~= '' and redis.call('HEXISTS', nodeMembers, ch..'\\n'..user) == 1 then
+  down(nodeMembers, ch..'\\n'..user)
+  removed = down(p..'members:'..ch, user)
+  if removed == 1 then redis.call('HDEL', p..'info:'..ch, user) end
+end
+return {vacated, removed}`;
+
+/** Takes a node's share out of the cluster's counts; returns what that emptied: {kind, channel, user}… */
+const REAP = `
+local p, node = ARGV[1], ARGV[2]
+local out = {}
+local nodeSubs, nodeMembers = p..'node:'..node..':subs', p..'node:'..node..':members'
+local subs = redis.call('HGETALL', nodeSubs)
+for i = 1, #subs, 2 do
+  local ch = subs[i]
+  if redis.call('HINCRBY', p..'subs', ch, -tonumber(subs[i + 1])) <= 0 then
+    redis.call('HDEL', p..'subs', ch)
+    table.insert(out, 'v') table.insert(out, ch) table.insert(out, '')
+  end
+end
+local members = redis.call('HGETALL', nodeMembers)
+for i = 1, #members, 2 do
+  local field = members[i]
+  local cut = string.find(field, '\\n', 1, true)
+  local ch, user = string.sub(field, 1, cut - 1), string.sub(field, cut + 1)
+  if redis.call('HINCRBY', p..'members:'..ch, user, -tonumber(members[i + 1])) <= 0 then
+    redis.call('HDEL', p..'members:'..ch, user)
+    redis.call('HDEL', p..'info:'..ch, user)
+    table.insert(out, 'm') table.insert(out, ch) table.insert(out, user)
+  end
+end
+redis.call('DEL', nodeSubs, nodeMembers)
+redis.call('ZREM', p..'nodes', node)
+return out`;
+
+/** Marks this node alive until now + ARGV[3] ms and returns the nodes whose time has passed. */
+const HEARTBEAT = `
+local p, node, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('ZADD', p..'nodes', now + ttl, node)
+return redis.call('ZRANGEBYSCORE', p..'nodes', '-inf', now)`;
+
+const REMEMBER = `
+local p, ch, value, ttl, max = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+redis.call('SET', p..'cache:'..ch, value, 'PX', ttl)
+redis.call('ZADD', p..'cache-index', now, ch)
+redis.call('ZREMRANGEBYSCORE', p..'cache-index', '-inf', now - ttl)
+local extra = redis.call('ZCARD', p..'cache-index') - max
+if extra > 0 then
+  for _, old in ipairs(redis.call('ZPOPMIN', p..'cache-index', extra)) do
+    if old ~= ch then redis.call('DEL', p..'cache:'..old) end
+  end
+end
+return redis.call('ZCARD', p..'cache-index')`;
+
+type BusMessage = { t: "e"; c: string; f: string; x?: string } | { t: "k"; u: string };
+
+type Commands = Redis & {
+  rtJoin(...args: string[]): Promise<[number, number]>;
+  rtLeave(...args: string[]): Promise<[number, number]>;
+  rtReap(...args: string[]): Promise<string[]>;
+  rtHeartbeat(...args: string[]): Promise<string[]>;
+  rtRemember(...args: (string | number)[]): Promise<number>;
+};
+
+/**
+ * Several nodes on one Redis behave as one server (soketi's redis adapter is the model). Every
+ * frame goes through one pub/sub channel and each node delivers what it receives, its own
+ * publishes included: Redis orders them, so subscribers everywhere see a channel's events in
+ * publish order, once. Counts and presence live in Redis (scripts above). Each node renews a
+ * heartbeat; the others reap one that misses it for `nodeTtlSeconds`.
+ *
+ * Redis unreachable: the node answers for itself (delivery to its own sockets, its own counts),
+ * logs it once, reports it on /ready, and when Redis returns re-registers what it holds.
+ *
+ * Client: ioredis — soketi's choice; it reconnects with back-off, re-subscribes pub/sub on its
+ * own, and `defineCommand` runs the scripts by SHA (EVALSHA, EVAL once on NOSCRIPT).
+ */
+export class RedisAdapter implements Adapter {
+  readonly kind = "redis";
+  readonly nodeId = randomUUID();
+  private readonly prefix: string;
+  private readonly redis: Commands;
+  private readonly sub: Redis;
+  private heartbeat: ReturnType<typeof setInterval> | null = null;
+  /** Whether we said Redis is gone (said once, until it is back). */
+  private down = false;
+  /** This node's share must be written again (after an outage, or at start). */
+  private dirty = true;
+  private lastCacheSize = 0;
+  private stopped = false;
+
+  constructor(
+    private readonly node: LocalNode,
+    private readonly config: RealtimeConfig,
+    private readonly log: (msg: string) => void,
+    private readonly metrics: Metrics,
+  ) {
+    this.prefix = `${config.redisPrefix}realtime:${config.appId}:`;
+    const options = {
+      // Fail fast while Redis is away: the node then answers for itself instead of waiting.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: (times: number) => Math.min(times * 100, 2000),
+      lazyConnect: true,
+    };
+    this.redis = new Redis(config.redisUrl, options) as Commands;
+    // The subscriber (re)subscribes each time it is ready, below.
+    this.sub = new Redis(config.redisUrl, { ...options, autoResubscribe: false });
+    const scripts = { rtJoin: JOIN, rtLeave: LEAVE, rtReap: REAP, rtHeartbeat: HEARTBEAT, rtRemember: REMEMBER };
+    for (const [name, lua] of Object.entries(scripts)) this.redis.defineCommand(name, { numberOfKeys: 0, lua });
+    for (const client of [this.redis, this.sub]) {
+      client.on("error", (err: Error) => this.lost(err));
+      client.on("close", () => this.lost(new Error("connection closed")));
+    }
+    this.redis.on("ready", () => void this.back());
+    this.sub.on("ready", () => void this.listen().then(() => this.back()));
+    this.sub.on("message", (_channel: string, raw: string) => this.received(raw));
+  }
+
+  async start() {
+    // Not reachable at start is an outage like any other: serve our own sockets, rejoin later.
+    await Promise.allSettled([this.redis.connect(), this.sub.connect()]);
+    await this.listen();
+    await this.back();
+    const every = (this.config.nodeTtlSeconds * 1000) / 4;
+    this.heartbeat = setInterval(() => void this.beat(), every);
+    this.heartbeat.unref();
+  }
+
+  async stop() {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    // A clean stop takes this node's share out at once instead of after the TTL.
+    if (this.shared()) await this.reap(this.nodeId).catch(() => {});
+    this.stopped = true;
+    this.redis.disconnect();
+    this.sub.disconnect();
+  }
+
+  shared() {
+    return this.redis.status === "ready" && this.sub.status === "ready";
+  }
+
+  private async listen() {
+    if (this.sub.status === "ready") await this.sub.subscribe(`${this.prefix}bus`).catch(() => {});
+  }
+
+  private lost(err: Error) {
+    if (this.stopped || this.down) return;
+    this.down = true;
+    this.dirty = true;
+    this.log(
+      `[realtime] Redis unreachable (${err.message}): serving this node's sockets alone until it returns (REDIS_URL)`,
+    );
+  }
+
+  /** (Re)joins the cluster: this node's old share out, its current subscriptions in. */
+  private async back() {
+    if (this.stopped || !this.shared() || !this.dirty) return;
+    this.dirty = false;
+    try {
+      const removed = new Set((await this.reap(this.nodeId, false)).map((r) => `${r.name}\n${r.userId ?? ""}`));
+      await this.beat();
+      for (const sub of this.node.localSubscriptions()) {
+        const t = await this.script("rtJoin", sub.name, sub.userId ?? "", JSON.stringify(sub.info ?? null));
+        const key = `${sub.name}\n${sub.userId ?? ""}`;
+        // Members others saw leave while we were away are news again; the rest never left.
+        if (!removed.delete(key) && (t.member || t.channel)) this.node.announce(sub, t, true);
+      }
+      // Members that left this node during the outage: the others still had them.
+      for (const key of removed) {
+        const [name = "", userId = ""] = key.split("\n");
+        if (userId) this.node.announce({ name, userId }, { channel: false, member: true }, false);
+      }
+      if (this.down) this.log("[realtime] Redis is back: this node rejoined the cluster");
+      this.down = false;
+    } catch (err) {
+      this.dirty = true;
+      this.lost(err as Error);
+    }
+  }
+
+  /** Renews this node's heartbeat and reaps the nodes that stopped renewing theirs. */
+  private async beat() {
+    if (!this.shared()) return;
+    // A command that failed while the connection stayed up (a timeout) brings no "ready" event.
+    if (this.dirty) return this.back();
+    try {
+      const ttlMs = Math.round(this.config.nodeTtlSeconds * 750);
+      const dead = await this.redis.rtHeartbeat(this.prefix, this.nodeId, String(ttlMs));
+      for (const id of dead) if (id !== this.nodeId) await this.reap(id);
+    } catch (err) {
+      this.lost(err as Error);
+    }
+  }
+
+  /**
+   * Takes a node's share out of the cluster. The script is atomic, so when two nodes reap the
+   * same dead one, the second finds nothing left and announces nothing.
+   */
+  private async reap(nodeId: string, announce = true) {
+    const out = await this.redis.rtReap(this.prefix, nodeId);
+    const removed: Array<{ name: string; userId: string | null }> = [];
+    for (let i = 0; i < out.length; i += 3) {
+      const [kind, name = "", user = ""] = out.slice(i, i + 3);
+      const change = { name, userId: kind === "m" ? user : null };
+      if (kind === "m") removed.push(change);
+      if (announce) this.node.announce(change, { channel: kind === "v", member: kind === "m" }, false);
+    }
+    return removed;
+  }
+
+  private async script(name: "rtJoin" | "rtLeave", ...args: string[]): Promise<Transitions> {
+    const [channel, member] = await this.redis[name](this.prefix, this.nodeId, ...args);
+    return { channel: channel === 1, member: member === 1 };
+  }
+
+  /** Runs a shared operation, or answers for this node alone while Redis is away. */
+  private async orLocal<T>(shared: () => Promise<T>, local: () => T): Promise<T> {
+    if (this.stopped || !this.shared()) return local();
+    try {
+      return await shared();
+    } catch (err) {
+      this.lost(err as Error);
+      return local();
+    }
+  }
+
+  async broadcast(message: Broadcast) {
+    const bus: BusMessage = { t: "e", c: message.channel, f: message.frame, x: message.exceptSocketId };
+    await this.orLocal(
+      async () => void (await this.redis.publish(`${this.prefix}bus`, JSON.stringify(bus))),
+      () => this.node.deliver(message),
+    );
+  }
+
+  private received(raw: string) {
+    try {
+      const message = JSON.parse(raw) as BusMessage;
+      if (message.t === "e") this.node.deliver({ channel: message.c, frame: message.f, exceptSocketId: message.x });
+      else if (message.t === "k") this.node.terminateLocal(message.u);
+    } catch (err) {
+      this.metrics.internalErrors++;
+      this.log(`[realtime] bus message failed: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  joined(change: LocalChange) {
+    return this.orLocal(
+      () => this.script("rtJoin", change.name, change.userId ?? "", JSON.stringify(change.info ?? null)),
+      () => {
+        this.dirty = true;
+        return change.local;
+      },
+    );
+  }
+
+  left(change: LocalChange) {
+    return this.orLocal(
+      () => this.script("rtLeave", change.name, change.userId ?? ""),
+      () => {
+        this.dirty = true;
+        return change.local;
+      },
+    );
+  }
+
+  members(name: string) {
+    return this.orLocal(
+      async () => {
+        const all = await this.redis.hgetall(`${this.prefix}info:${name}`);
+        return new Map(Object.entries(all).map(([id, info]) => [id, JSON.parse(info) as unknown]));
+      },
+      () => this.node.localMembers(name),
+    );
+  }
+
+  counts(name: string) {
+    return this.orLocal(
+      async (): Promise<ChannelCounts> => {
+        const [subs, users] = await this.redis
+          .multi()
+          .hget(`${this.prefix}subs`, name)
+          .hlen(`${this.prefix}members:${name}`)
+          .exec()
+          .then((r) => (r ?? []).map(([err, v]) => (err ? 0 : Number(v ?? 0))));
+        return { subscription_count: subs ?? 0, user_count: users ?? 0 };
+      },
+      () => this.node.localCounts(name),
+    );
+  }
+
+  channels() {
+    return this.orLocal(
+      async () => {
+        const subs = Object.entries(await this.redis.hgetall(`${this.prefix}subs`)).filter(([, n]) => Number(n) > 0);
+        const presence = subs.filter(([name]) => channelKind(name) === "presence");
+        const pipeline = this.redis.pipeline();
+        for (const [name] of presence) pipeline.hlen(`${this.prefix}members:${name}`);
+        const users = new Map(((await pipeline.exec()) ?? []).map(([, n], i) => [presence[i]?.[0], Number(n)]));
+        return new Map(
+          subs.map(([name, n]) => [name, { subscription_count: Number(n), user_count: users.get(name) ?? 0 }] as const),
+        );
+      },
+      () => this.node.localChannels(),
+    );
+  }
+
+  async terminate(userId: string) {
+    const bus: BusMessage = { t: "k", u: userId };
+    await this.orLocal(
+      async () => void (await this.redis.publish(`${this.prefix}bus`, JSON.stringify(bus))),
+      () => this.node.terminateLocal(userId),
+    );
+  }
+
+  async remember(name: string, event: CachedEvent) {
+    await this.orLocal(
+      async () => {
+        const ttl = Math.max(1, Math.round(this.config.cacheTtlSeconds * 1000));
+        this.lastCacheSize = await this.redis.rtRemember(
+          this.prefix,
+          name,
+          JSON.stringify(event),
+          ttl,
+          this.config.maxCacheChannels,
+        );
+      },
+      () => {},
+    );
+  }
+
+  cached(name: string) {
+    return this.orLocal(
+      async () => {
+        const raw = await this.redis.get(`${this.prefix}cache:${name}`);
+        return raw ? (JSON.parse(raw) as CachedEvent) : undefined;
+      },
+      () => undefined,
+    );
+  }
+
+  cacheSize() {
+    return this.lastCacheSize;
+  }
+
+  expireCache() {}
+}

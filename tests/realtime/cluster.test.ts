@@ -1,0 +1,239 @@
+import type PusherClient from "pusher-js";
+import type { Channel } from "pusher-js";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import type { RealtimeConfig } from "@/server/realtime/config";
+import {
+  type ClientOpts,
+  clusterNode,
+  connectClient,
+  connected,
+  dropRedisPrefix,
+  nextEvent,
+  type Running,
+  rawConnected,
+  startRealtime,
+  subscribed,
+  TEST_REDIS_URL,
+  testRedisPrefix,
+} from "../support/realtime";
+import { tcpProxy } from "../support/tcp-proxy";
+import { type RealtimeProcess, spawnRealtime } from "./process";
+
+/**
+ * Several realtime nodes on one Redis behave as one server. Real nodes, the real Redis (each
+ * test under a key prefix of its own), the official SDK and pusher-js.
+ */
+let prefix: string;
+const nodes: Running[] = [];
+const processes: RealtimeProcess[] = [];
+const clients: PusherClient[] = [];
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeEach(() => {
+  prefix = testRedisPrefix();
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.disconnect();
+  await Promise.all(nodes.splice(0).map((n) => n.close()));
+  await Promise.all(processes.splice(0).map((p) => p.stop()));
+  for (const cleanup of cleanups.splice(0)) await cleanup();
+  await dropRedisPrefix(prefix);
+});
+
+async function node(overrides: Partial<RealtimeConfig> = {}) {
+  const rt = await startRealtime(clusterNode(prefix, overrides));
+  nodes.push(rt);
+  return rt;
+}
+
+function client(rt: Pick<Running, "port">, opts?: ClientOpts) {
+  const c = connectClient(rt, opts);
+  clients.push(c);
+  return c;
+}
+
+const member = (id: string) => ({ presence: { user_id: id, user_info: { name: id } } });
+const membersOf = (channel: Channel) =>
+  (channel as unknown as { members: { count: number; members: Record<string, unknown> } }).members;
+
+async function usersOf(rt: Pick<Running, "sdk">, name: string) {
+  const res = await rt.sdk.get({ path: `/channels/${name}/users` });
+  return ((await res.json()) as { users: Array<{ id: string }> }).users.map((u) => u.id).sort();
+}
+
+describe("two nodes on one Redis", () => {
+  it("share presence: members on both nodes see each other once, and either node's HTTP API counts both", async () => {
+    const [a, b] = [await node(), await node()];
+    const asha = await subscribed(client(a, member("asha")), "presence-staff");
+    const added = nextEvent<{ id: string }>(asha, "pusher:member_added");
+    const vikramClient = client(b, member("vikram"));
+    const vikram = await subscribed(vikramClient, "presence-staff");
+    expect((await added).id).toBe("vikram");
+    expect(Object.keys(membersOf(vikram).members).sort()).toEqual(["asha", "vikram"]);
+
+    // A second tab of asha on node B is not news.
+    await subscribed(client(b, member("asha")), "presence-staff");
+    for (const rt of [a, b]) {
+      expect(await usersOf(rt, "presence-staff")).toEqual(["asha", "vikram"]);
+      const info = await rt.sdk.get({
+        path: "/channels/presence-staff",
+        params: { info: "user_count,subscription_count" },
+      });
+      expect(await info.json()).toEqual({ occupied: true, user_count: 2, subscription_count: 3 });
+      const list = await rt.sdk.get({
+        path: "/channels",
+        params: { filter_by_prefix: "presence-", info: "user_count" },
+      });
+      expect(await list.json()).toEqual({ channels: { "presence-staff": { user_count: 2 } } });
+    }
+    expect(membersOf(asha).count).toBe(2);
+
+    const removed = nextEvent<{ id: string }>(asha, "pusher:member_removed");
+    vikramClient.disconnect();
+    expect((await removed).id).toBe("vikram");
+    expect(await usersOf(a, "presence-staff")).toEqual(["asha"]);
+  });
+
+  it("delivers each event once, in publish order, whichever node it was published on", async () => {
+    const [a, b] = [await node(), await node()];
+    const onA = await subscribed(client(a), "lobby");
+    const onB = await subscribed(client(b), "lobby");
+    const seen = { a: [] as number[], b: [] as number[] };
+    const done = Promise.all(
+      (["a", "b"] as const).map(
+        (k) =>
+          new Promise<void>((resolve) =>
+            (k === "a" ? onA : onB).bind("n", (d: { i: number }) => {
+              seen[k].push(d.i);
+              if (d.i === 99) resolve();
+            }),
+          ),
+      ),
+    );
+    for (let i = 0; i < 100; i++) await (i % 2 ? b : a).sdk.trigger("lobby", "n", { i });
+    await done;
+    // A marker after the last: anything duplicated or late would have arrived before it.
+    const marker = Promise.all([nextEvent(onA, "marker"), nextEvent(onB, "marker")]);
+    await a.sdk.trigger("lobby", "marker", {});
+    await marker;
+    const all = Array.from({ length: 100 }, (_, i) => i);
+    expect(seen).toEqual({ a: all, b: all });
+  });
+
+  it("relays client events, terminate_connections and cache- channels across nodes", async () => {
+    const [a, b] = [await node(), await node()];
+    const x = await subscribed(client(a, member("x")), "presence-room");
+    const y = await subscribed(client(b, member("y")), "presence-room");
+    const typed = new Promise((resolve) =>
+      y.bind("client-typing", (data: unknown, meta: { user_id: string }) => resolve({ data, from: meta.user_id })),
+    );
+    x.trigger("client-typing", { on: true });
+    expect(await typed).toEqual({ data: { on: true }, from: "x" });
+
+    const staff = client(b, { user: { id: "staff-1" } });
+    await connected(staff);
+    staff.signin();
+    await (staff.user as unknown as { signinDonePromise: Promise<void> }).signinDonePromise;
+    const gone = new Promise((resolve) =>
+      staff.connection.bind("state_change", (s: { current: string }) => s.current !== "connected" && resolve(s)),
+    );
+    await a.sdk.terminateUserConnections("staff-1");
+    await gone;
+
+    await a.sdk.trigger("cache-scores", "score", { home: 2 });
+    const late = await rawConnected(b);
+    late.send("pusher:subscribe", { channel: "cache-scores" });
+    expect((await late.next((f) => f.event === "score")).data).toEqual({ home: 2 });
+  });
+});
+
+describe("a node that dies", () => {
+  it("is removed by the others within the node TTL; its clients reconnect to the survivor and catch up", async () => {
+    const ttl = 2;
+    const dying = await spawnRealtime({
+      REALTIME_ADAPTER: "redis",
+      REDIS_URL: TEST_REDIS_URL,
+      REDIS_PREFIX: prefix,
+      REALTIME_NODE_TTL_SECONDS: String(ttl),
+    });
+    processes.push(dying);
+    const survivor = await node({ nodeTtlSeconds: ttl });
+    // Clients reach the nodes through one address, as behind a load balancer.
+    const balancer = await tcpProxy(dying.port);
+    cleanups.push(balancer.close);
+
+    const watcher = await subscribed(client(survivor, member("watcher")), "presence-floor");
+    const joined = nextEvent<{ id: string }>(watcher, "pusher:member_added");
+    const phone = client({ port: balancer.port }, member("phone"));
+    const feed = await subscribed(phone, "presence-floor");
+    expect((await joined).id).toBe("phone");
+    // One member only the dying node knows (no balancer in front of it, so it cannot come back).
+    await subscribed(client(dying, member("gone")), "presence-floor");
+    expect(await usersOf(survivor, "presence-floor")).toEqual(["gone", "phone", "watcher"]);
+
+    // The app's pattern: events carry a sequence number; on reconnect the client fetches what it
+    // missed from the store (here, the publisher's log) and drops what it already has.
+    const log: number[] = [];
+    const received: number[] = [];
+    feed.bind("n", (d: { seq: number }) => received.push(d.seq));
+    const publish = async (seq: number) => {
+      log.push(seq);
+      await survivor.sdk.trigger("presence-floor", "n", { seq });
+    };
+    await publish(1);
+    await expect.poll(() => received).toEqual([1]);
+
+    const removed = nextEvent<{ id: string }>(watcher, "pusher:member_removed");
+    const reconnected = new Promise<void>((resolve) =>
+      phone.connection.bind("state_change", (s: { current: string }) => s.current === "connected" && resolve()),
+    );
+    const resubscribed = new Promise((resolve) => feed.bind("pusher:subscription_succeeded", resolve));
+    balancer.retarget(survivor.port);
+    process.kill(dying.serverPid(), "SIGKILL");
+    const killedAt = Date.now();
+    await publish(2); // in the gap: only the store has it for the phone
+    expect((await removed).id).toBe("gone");
+    expect(Date.now() - killedAt).toBeLessThan(ttl * 1000 + 500);
+
+    await reconnected;
+    await resubscribed;
+    for (const seq of log) if (!received.includes(seq)) received.push(seq); // catch-up from the store
+    await publish(3);
+    await expect.poll(() => received).toEqual([1, 2, 3]);
+    expect(await usersOf(survivor, "presence-floor")).toEqual(["phone", "watcher"]);
+  });
+});
+
+describe("Redis unreachable", () => {
+  it("keeps serving the node's own sockets, says so once and on /ready, and rejoins when Redis is back", async () => {
+    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
+    cleanups.push(redis.close);
+    const cut = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 1 });
+    const other = await node({ nodeTtlSeconds: 1 });
+    const local = await subscribed(client(cut, member("on-cut-node")), "presence-floor");
+    const watcher = await subscribed(client(other, member("watcher")), "presence-floor");
+    expect(await usersOf(other, "presence-floor")).toEqual(["on-cut-node", "watcher"]);
+
+    redis.cut();
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 5000 }).toBe(503);
+    expect(await (await fetch(`${cut.url}/ready`)).json()).toEqual({ ready: false, redis: "down" });
+    // Its own sockets still get what is published on it.
+    const got = nextEvent(local, "alone");
+    await cut.sdk.trigger("presence-floor", "alone", { ok: 1 });
+    expect(await got).toEqual({ ok: 1 });
+    // The others give up on it after the TTL.
+    const removed = nextEvent<{ id: string }>(watcher, "pusher:member_removed");
+    expect((await removed).id).toBe("on-cut-node");
+
+    const back = nextEvent<{ id: string }>(watcher, "pusher:member_added");
+    redis.restore();
+    expect((await back).id).toBe("on-cut-node");
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 5000 }).toBe(200);
+    expect(await usersOf(other, "presence-floor")).toEqual(["on-cut-node", "watcher"]);
+    const crossed = nextEvent(local, "together");
+    await other.sdk.trigger("presence-floor", "together", {});
+    await crossed;
+    expect(cut.logs.filter((l) => l.includes("Redis unreachable"))).toHaveLength(1);
+    expect(cut.logs.filter((l) => l.includes("Redis is back"))).toHaveLength(1);
+  });
+});

@@ -1,0 +1,46 @@
+import { describe, expect, it, vi } from "vitest";
+
+// Settings are read when env.ts is first imported: set them before importing anything that does.
+vi.stubEnv("APP_URL", "https://floor.example");
+vi.stubEnv("PUSHER_PUBLIC_PORT", "443");
+vi.stubEnv("PUSHER_USE_TLS", "true");
+vi.stubEnv("NEXT_PUBLIC_ONESIGNAL_APP_ID", "4b9a6b5e-2f3c-4d1a-9e8f-7a6b5c4d3e2f");
+
+describe("security headers and cookies", () => {
+  it("allow only the app's origin, the realtime server and OneSignal's SDK; no framing", async () => {
+    const { securityHeaders } = await import("@/server/http/security-headers");
+    const headers = securityHeaders({ host: "floor.example", dev: false });
+    const csp = headers["content-security-policy"] ?? "";
+    expect(csp).toContain("default-src 'self'");
+    expect(csp).toMatch(/connect-src 'self' wss:\/\/floor\.example:443 https:\/\/cdn\.onesignal\.com/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain("unsafe-eval");
+    expect(headers).toMatchObject({
+      "x-frame-options": "DENY",
+      "referrer-policy": "same-origin",
+      "x-content-type-options": "nosniff",
+    });
+  });
+
+  it("marks the session cookie Secure when the app is served over https", async () => {
+    const { openPglite } = await import("@/db/client");
+    const { migrate } = await import("@/db/migrate");
+    const { seedDemoData, DEMO_PASSWORD } = await import("@/db/seed");
+    const { createAuth } = await import("@/server/auth");
+    const handle = openPglite();
+    await migrate(handle);
+    await seedDemoData(handle.db);
+    const response = await createAuth(handle.db).handler(
+      new Request("https://floor.example/api/auth/sign-in/email", {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: "https://floor.example" },
+        body: JSON.stringify({ email: "player29@floorline.test", password: DEMO_PASSWORD }),
+      }),
+    );
+    expect(response.status).toBe(200);
+    const session = response.headers.getSetCookie().find((c) => c.includes("session_token"));
+    expect(session).toMatch(/; Secure/i);
+    expect(session).toMatch(/; HttpOnly/i);
+    await handle.close();
+  });
+});
