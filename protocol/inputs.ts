@@ -96,6 +96,10 @@ export const capacityInput = z.strictObject({
   userId: z.string().min(1).max(128),
   maxConcurrentChats: z.number().int().min(0, "Capacity is 0 or more").max(50, "Capacity is at most 50"),
 });
+export const deactivationInput = z.strictObject({
+  userId: z.string().min(1).max(128),
+  deactivated: z.boolean(),
+});
 export const changePasswordInput = z.strictObject({
   currentPassword: z.string().min(1, "Enter your current password").max(128),
   newPassword: newPasswordSchema,

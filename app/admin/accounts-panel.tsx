@@ -18,6 +18,9 @@ export function AccountsPanel() {
   const capacity = useMutation(
     trpc.admin.setCapacity.mutationOptions({ onSuccess: refresh, onError: (e) => setError(e.message) }),
   );
+  const deactivation = useMutation(
+    trpc.admin.setDeactivated.mutationOptions({ onSuccess: refresh, onError: (e) => setError(e.message) }),
+  );
 
   function onCreate(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -89,6 +92,7 @@ export function AccountsPanel() {
             <th scope="col">Role</th>
             <th scope="col">Player ID</th>
             <th scope="col">Capacity</th>
+            <th scope="col">Access</th>
           </tr>
         </thead>
         <tbody>
@@ -113,6 +117,21 @@ export function AccountsPanel() {
                     }}
                   />
                 )}
+              </td>
+              <td>
+                {a.deactivatedAt ? "Deactivated " : ""}
+                <button
+                  type="button"
+                  className="link-button"
+                  disabled={deactivation.isPending}
+                  onClick={() => {
+                    const deactivated = !a.deactivatedAt;
+                    if (deactivated && !window.confirm(`Deactivate ${a.email}? Their sessions end now.`)) return;
+                    deactivation.mutate({ userId: a.userId, deactivated });
+                  }}
+                >
+                  {a.deactivatedAt ? `Reactivate ${a.name}` : `Deactivate ${a.name}`}
+                </button>
               </td>
             </tr>
           ))}

@@ -4,7 +4,9 @@ import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { account, players, staff, user } from "@/db/schema";
 import type { CreateAccountInput } from "@/protocol/inputs";
+import type { Auth } from "../auth";
 import { ChatError } from "../chat/errors";
+import { deactivateUser, reactivateUser } from "../revocation";
 
 /**
  * Accounts without SQL: the admin page and `npm run admin` both call these. Sign-up stays off;
@@ -93,6 +95,7 @@ export async function listAccounts(db: Db) {
       name: user.name,
       role: user.role,
       mustChangePassword: user.mustChangePassword,
+      deactivatedAt: user.deactivatedAt,
       playerId: players.id,
       maxConcurrentChats: staff.maxConcurrentChats,
       acceptingChats: staff.acceptingChats,
@@ -141,4 +144,32 @@ export async function changeOwnPassword(
 export async function mustChangePassword(db: Db, userId: string) {
   const [row] = await db.select({ must: user.mustChangePassword }).from(user).where(eq(user.id, userId));
   return row?.must ?? false;
+}
+
+/**
+ * Deactivation through main's revocation (server/revocation.ts): the account cannot sign in and
+ * every session it has ends now, with its live connections. Reactivation lets it sign in again.
+ * An admin cannot deactivate themselves (the page would lock its only admin out).
+ */
+export async function setDeactivated(
+  deps: { db: Db; auth: Auth },
+  input: { userId: string; deactivated: boolean; byUserId?: string },
+) {
+  if (input.deactivated && input.byUserId === input.userId) {
+    throw new ChatError("BAD_REQUEST", "You cannot deactivate your own account");
+  }
+  const [row] = await deps.db.select({ id: user.id }).from(user).where(eq(user.id, input.userId));
+  if (!row) throw new ChatError("NOT_FOUND", "No such account");
+  if (input.deactivated) await deactivateUser(deps, input.userId);
+  else await reactivateUser(deps.db, input.userId);
+  const [after] = await deps.db
+    .select({ userId: user.id, email: user.email, deactivatedAt: user.deactivatedAt })
+    .from(user)
+    .where(eq(user.id, input.userId));
+  return after;
+}
+
+export async function userIdByEmail(db: Db, email: string) {
+  const [row] = await db.select({ id: user.id }).from(user).where(eq(user.email, email.toLowerCase()));
+  return row?.id ?? null;
 }

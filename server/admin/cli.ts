@@ -1,14 +1,17 @@
 import { parseArgs } from "node:util";
 import type { Db } from "@/db/client";
 import { createAccountInput } from "@/protocol/inputs";
+import type { Auth } from "../auth";
 import { ChatError } from "../chat/errors";
-import { createAccount } from "./accounts";
+import { createAccount, setDeactivated, userIdByEmail } from "./accounts";
 
 export const ADMIN_USAGE = `usage: npm run admin -- <command> <email> [options]
 
   create-admin  <email> [--name N] [--password P]
   create-staff  <email> [--name N] [--password P]
   create-player <email> [--name N] [--password P] [--id PLAYER_ID]
+  deactivate    <email>   the account cannot sign in; its sessions end now
+  reactivate    <email>
 
 Without --password a temporary one is printed; it must be changed at first sign-in.`;
 
@@ -22,6 +25,8 @@ export async function runAdminCommand(
   db: Db,
   argv: string[],
   io: { out: (line: string) => void; err: (line: string) => void },
+  /** For deactivate (ending sessions); default: made from `db` when needed. */
+  auth?: () => Promise<Auth>,
 ): Promise<number> {
   let parsed: ReturnType<typeof parse>;
   try {
@@ -31,6 +36,18 @@ export async function runAdminCommand(
     return 2;
   }
   const { command, values, email } = parsed;
+  if (command === "deactivate" || command === "reactivate") {
+    const userId = await userIdByEmail(db, email);
+    if (!userId) {
+      io.err(`No account with the email ${email}`);
+      return 1;
+    }
+    const deactivated = command === "deactivate";
+    const authFor = auth ?? (async () => (await import("../auth")).createAuth(db));
+    await setDeactivated({ db, auth: await authFor() }, { userId, deactivated });
+    io.out(deactivated ? `Deactivated ${email}; its sessions were ended.` : `Reactivated ${email}.`);
+    return 0;
+  }
   const role = commands[command as keyof typeof commands];
   if (!role) {
     io.err(`Unknown command "${command ?? ""}".\n\n${ADMIN_USAGE}`);

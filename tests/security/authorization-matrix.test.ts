@@ -66,6 +66,7 @@ const procedureRows: Record<string, ProcedureRow> = {
     allowed: ["admin"],
     input: () => ({ role: "player", email: `matrix-${randomUUID()}@floorline.test`, name: "Matrix" }),
   },
+  "admin.setDeactivated": { allowed: ["admin"], input: () => ({ userId: "nobody", deactivated: true }) },
   "admin.setCapacity": { allowed: ["admin"], input: () => ({ userId: "nobody", maxConcurrentChats: 3 }) },
   "admin.createCannedReply": { allowed: ["admin"], input: () => ({ title: `matrix ${randomUUID()}`, body: "matrix" }) },
   "admin.updateCannedReply": {

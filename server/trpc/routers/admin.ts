@@ -1,5 +1,12 @@
-import { cannedReplyIdInput, cannedReplyInput, capacityInput, createAccountInput } from "@/protocol/inputs";
-import { createAccount, listAccounts } from "../../admin/accounts";
+import {
+  cannedReplyIdInput,
+  cannedReplyInput,
+  capacityInput,
+  createAccountInput,
+  deactivationInput,
+} from "@/protocol/inputs";
+import { createAccount, listAccounts, setDeactivated } from "../../admin/accounts";
+import { getAuth } from "../../auth";
 import { changeCapacity } from "../../chat/actions";
 import { createCannedReply, deleteCannedReply, updateCannedReply } from "../../chat/canned";
 import { adminProcedure, createTRPCRouter } from "../init";
@@ -7,6 +14,11 @@ import { adminProcedure, createTRPCRouter } from "../init";
 export const adminRouter = createTRPCRouter({
   accounts: adminProcedure.query(({ ctx }) => listAccounts(ctx.db)),
   createAccount: adminProcedure.input(createAccountInput).mutation(({ ctx, input }) => createAccount(ctx.db, input)),
+  setDeactivated: adminProcedure
+    .input(deactivationInput)
+    .mutation(async ({ ctx, input }) =>
+      setDeactivated({ db: ctx.db, auth: ctx.auth ?? (await getAuth()) }, { ...input, byUserId: ctx.user.id }),
+    ),
   setCapacity: adminProcedure.input(capacityInput).mutation(({ ctx, input }) => changeCapacity(ctx, input)),
 
   createCannedReply: adminProcedure
