@@ -77,7 +77,9 @@ describe("npm run admin", () => {
       code: 2,
       err: "email: Enter a valid email address",
     });
-    expect((await run("create-player", "x@club.test", "--id", "abc")).err).toBe("playerId: Player ID must be a number");
+    expect((await run("create-player", "x@club.test", "--id", "abc")).err).toBe(
+      "playerId: Player ID must be a number written like 29",
+    );
     expect((await run("create-staff", "y@club.test", "--id", "5")).err).toBe("--id is for create-player only");
     expect((await run("make-coffee", "z@club.test")).err).toContain('Unknown command "make-coffee"');
     expect((await run("create-staff")).err).toContain("usage: npm run admin");

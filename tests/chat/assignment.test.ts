@@ -89,7 +89,8 @@ describe.each(testDbKinds)("who holds a chat, on %s", (kind) => {
     ).toBe("Only the staff member holding this chat can transfer it");
 
     const moved = await transferRequest(handle.db, { requestId: request.id, staff: asha, toUserId: free.userId });
-    expect(moved).toMatchObject({ status: "in_progress", assignedStaffId: free.userId, version: request.version + 2 });
+    // claim and transfer, each with its system line ("… is with you"): four version bumps.
+    expect(moved).toMatchObject({ status: "in_progress", assignedStaffId: free.userId, version: request.version + 4 });
     // The same transfer retried (its answer lost) returns the row, not a conflict.
     expect(
       (await transferRequest(handle.db, { requestId: request.id, staff: asha, toUserId: free.userId })).version,
