@@ -53,8 +53,7 @@ export async function closeOpenChat(staff: Page, playerName: string) {
   }
   const held = queueItem(staff.getByRole("region", { name: /^(Waiting|In progress)/ }), playerName);
   if ((await held.count()) === 0) return;
-  await held.first().click();
-  await expect(staff.getByRole("region", { name: "Player" })).toContainText(playerName);
+  await openFromQueue(staff, playerName);
   // A waiting chat is taken first: only its holder may resolve it.
   const take = staff.getByRole("button", { name: "Take", exact: true });
   const resolve = staff.getByRole("button", { name: "Resolve", exact: true });
@@ -66,4 +65,15 @@ export async function closeOpenChat(staff: Page, playerName: string) {
   await resolve.click();
   await expect(staff.getByRole("status").filter({ hasText: "Chat resolved" })).toBeVisible();
   await staff.goto("/staff");
+}
+
+/**
+ * Opens a player's chat from the staff queue. A click that lands before the page has hydrated
+ * does nothing (the queue is server-rendered), so it clicks again until the conversation shows.
+ */
+export async function openFromQueue(staff: Page, playerName: string) {
+  await expect(async () => {
+    await queueItem(staff, playerName).first().click();
+    await expect(staff.getByRole("region", { name: "Player" })).toContainText(playerName, { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
 }
