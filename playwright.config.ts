@@ -65,6 +65,9 @@ export default defineConfig({
       AUTO_ASSIGN_CHATS: "false",
       // Room for the specs that post many messages at once; security.spec.ts uses it up on purpose.
       PLAYER_SEND_BURST: "100",
+      // A slow refill, so the send-limit spec's next send is refused however long the browser takes to
+      // make it (at 1/s a busy machine sometimes waited out the allowance first).
+      PLAYER_SEND_PER_SECOND: "0.2",
       // Push is configured but OneSignal is unreachable from here: the portal must not care.
       NEXT_PUBLIC_ONESIGNAL_APP_ID: "4b9a6b5e-2f3c-4d1a-9e8f-7a6b5c4d3e2f",
     },

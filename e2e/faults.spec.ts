@@ -120,18 +120,19 @@ async function expectConsistent(opts: { player: Page; staff: Page; playerId: num
   await expect(section(/^Waiting/)).toHaveText(String(count("waiting")), { timeout: 30_000 });
   await expect(section(/^In progress/)).toHaveText(String(count("in_progress")), { timeout: 30_000 });
   const [open] = (
-    await db.query<{ status: string; position: number }>(
-      `select r.status::text, (select count(*)::int from chat_requests w
+    await db.query<{ status: string; position: number; holder: string | null }>(
+      `select r.status::text, s.display_name as holder, (select count(*)::int from chat_requests w
          where w.status = 'waiting' and w.created_at <= r.created_at) as position
-       from chat_requests r where r.player_id = $1 and r.status <> 'resolved'`,
+       from chat_requests r left join staff s on s.user_id = r.assigned_staff_id
+       where r.player_id = $1 and r.status <> 'resolved'`,
       [playerId],
     )
   ).rows;
   // The queue status line (the slow-down notice below the thread shares its style).
   const statusLine = player.locator(".status-line").first();
-  if (open?.status === "in_progress") await expect(statusLine).toHaveText("A staff member is with you.");
+  if (open?.status === "in_progress") await expect(statusLine).toHaveText(`${open.holder} is with you.`);
   else if (open?.status === "waiting") await expect(statusLine).toContainText(`you are number ${open.position} in`);
-  else await expect(statusLine).toHaveText("");
+  else await expect(statusLine).not.toContainText(/is with you|in the queue/);
   // And live again: no banner on either page.
   for (const page of [player, staff]) await expect(banner(page)).toHaveCount(0, { timeout: 30_000 });
 }

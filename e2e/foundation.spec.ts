@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { composer, openAs, PLAYER_30, queueItem, STAFF_ASHA, send, signIn, thread, unique } from "./helpers";
+import { composer, openAs, openFromQueue, PLAYER_30, STAFF_ASHA, send, signIn, thread, unique } from "./helpers";
 
 test("anonymous visitors are sent to sign-in; a player may not open the staff portal", async ({ page }) => {
   await page.goto("/staff");
@@ -30,7 +30,7 @@ test("a player sends; staff in another browser reads it", async ({ browser }) =>
   await expect(thread(player.page)).toContainText(text);
 
   const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
-  await queueItem(staff.page, PLAYER_30.name).first().click();
+  await openFromQueue(staff.page, PLAYER_30.name);
   await expect(thread(staff.page)).toContainText(text);
   await expect(staff.page.getByRole("region", { name: "Player" })).toContainText(`Player ID ${PLAYER_30.id}`);
 

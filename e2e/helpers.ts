@@ -41,3 +41,39 @@ export async function send(page: Page, text: string) {
 export function queueItem(page: Pick<Page, "getByRole">, playerName: string) {
   return page.getByRole("button", { name: new RegExp(`^${playerName}`) });
 }
+
+/** Earlier specs may leave this player's chat open with Asha, or Asha not accepting: start from neither. */
+export async function closeOpenChat(staff: Page, playerName: string) {
+  await expect(staff.getByRole("heading", { name: /^Waiting/ })).toBeVisible();
+  const accepting = staff.getByRole("checkbox", { name: "Accepting chats" });
+  await expect(accepting).toBeEnabled();
+  if (!(await accepting.isChecked())) {
+    await accepting.click();
+    await expect(accepting).toBeChecked();
+  }
+  const held = queueItem(staff.getByRole("region", { name: /^(Waiting|In progress)/ }), playerName);
+  if ((await held.count()) === 0) return;
+  await openFromQueue(staff, playerName);
+  // A waiting chat is taken first: only its holder may resolve it.
+  const take = staff.getByRole("button", { name: "Take", exact: true });
+  const resolve = staff.getByRole("button", { name: "Resolve", exact: true });
+  if ((await take.count()) > 0) {
+    await take.click();
+    await expect(resolve).toBeVisible();
+  }
+  if ((await resolve.count()) === 0) return;
+  await resolve.click();
+  await expect(staff.getByRole("status").filter({ hasText: "Chat resolved" })).toBeVisible();
+  await staff.goto("/staff");
+}
+
+/**
+ * Opens a player's chat from the staff queue. A click that lands before the page has hydrated
+ * does nothing (the queue is server-rendered), so it clicks again until the conversation shows.
+ */
+export async function openFromQueue(staff: Page, playerName: string) {
+  await expect(async () => {
+    await queueItem(staff, playerName).first().click();
+    await expect(staff.getByRole("region", { name: "Player" })).toContainText(playerName, { timeout: 1000 });
+  }).toPass({ timeout: 15_000 });
+}

@@ -1,26 +1,5 @@
-import type { Page } from "@playwright/test";
 import { expect, test } from "@playwright/test";
-import { openAs, PLAYER_30, PLAYER_31, queueItem, STAFF_ASHA, send, thread, unique } from "./helpers";
-
-/** Earlier specs may leave this player's chat open with Asha, or Asha not accepting: start from neither. */
-async function closeOpenChat(staff: Page, playerName: string) {
-  await expect(staff.getByRole("heading", { name: /^Waiting/ })).toBeVisible();
-  const accepting = staff.getByRole("checkbox", { name: "Accepting chats" });
-  await expect(accepting).toBeEnabled();
-  if (!(await accepting.isChecked())) {
-    await accepting.click();
-    await expect(accepting).toBeChecked();
-  }
-  const held = queueItem(staff.getByRole("region", { name: /^(Waiting|In progress)/ }), playerName);
-  if ((await held.count()) === 0) return;
-  await held.first().click();
-  await expect(staff.getByRole("region", { name: "Player" })).toContainText(playerName);
-  const resolve = staff.getByRole("button", { name: "Resolve", exact: true });
-  if ((await resolve.count()) === 0) return;
-  await resolve.click();
-  await expect(staff.getByRole("status").filter({ hasText: "Chat resolved" })).toBeVisible();
-  await staff.goto("/staff");
-}
+import { closeOpenChat, openAs, PLAYER_30, PLAYER_31, queueItem, STAFF_ASHA, send, thread, unique } from "./helpers";
 
 test("state is told in the thread, the status line and to the staff member who acted", async ({ browser }) => {
   const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
