@@ -1,5 +1,6 @@
 import { expect, type Page, test } from "@playwright/test";
 import {
+  closeOpenChat,
   composer,
   openAs,
   PLAYER_29,
@@ -165,4 +166,40 @@ test("a transfer moves the chat live; a note reaches other staff live, never the
   await expect(todayCaption).toContainText(`${resolvedBefore + 1} resolved`);
   for (const c of [admin.context, player.context, asha.context, vikram.context]) await c.close();
   await metrics.close();
+});
+
+test("staff search past chats by words, name and Player ID; a hit opens its conversation", async ({ browser }) => {
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  const word = unique("jackpot").replace(" ", "");
+  await send(player.page, `Did my ${word} win pay out?`);
+  await expect(thread(player.page)).toContainText(word);
+
+  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await asha.page.getByRole("navigation", { name: "Staff pages" }).getByRole("link", { name: "Search" }).click();
+  const box = asha.page.getByRole("searchbox", { name: "Search past chats" });
+  const results = asha.page.getByRole("list", { name: "Search results" });
+  await box.fill(word);
+  await box.press("Enter");
+  await expect(results.getByRole("link")).toHaveCount(1);
+  await expect(results.getByRole("link")).toContainText(`${PLAYER_30.name} · Player ID ${PLAYER_30.id}`);
+  await expect(asha.page).toHaveURL(new RegExp(`q=${word}`));
+
+  // By Player ID and by name: the same message is among the hits.
+  for (const q of [String(PLAYER_30.id), PLAYER_30.name]) {
+    await box.fill(q);
+    await box.press("Enter");
+    await expect(results.getByRole("link", { name: new RegExp(word) })).toBeVisible();
+  }
+  await box.fill(unique("nothingmatches").replace(" ", ""));
+  await box.press("Enter");
+  await expect(asha.page.getByRole("status").filter({ hasText: "Nothing found" })).toBeVisible();
+
+  await box.fill(word);
+  await box.press("Enter");
+  await results.getByRole("link", { name: new RegExp(word) }).click();
+  await expect(asha.page).toHaveURL(/\/staff\?request=/);
+  await expect(card(asha.page)).toContainText(PLAYER_30.name);
+  await expect(thread(asha.page)).toContainText(word);
+  await closeOpenChat(asha.page, PLAYER_30.name);
+  for (const c of [player.context, asha.context]) await c.close();
 });

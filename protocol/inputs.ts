@@ -144,5 +144,7 @@ export const searchInput = z.strictObject({
     })
     .optional(),
   limit: z.number().int().min(1).max(50).default(20),
+  /** Sent by tRPC's infinite queries; search pages only go back in time. */
+  direction: z.enum(["forward", "backward"]).optional(),
 });
 export type SearchInput = z.infer<typeof searchInput>;

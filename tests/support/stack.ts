@@ -166,6 +166,8 @@ export type Stack = {
   realtime: Managed;
   web: Managed;
   url: string;
+  /** The web process's environment: a command run with it (`npm run admin`) acts on this stack. */
+  env: NodeJS.ProcessEnv;
   stop: () => Promise<void>;
 };
 
@@ -192,25 +194,26 @@ export async function startStack(basePort: number, webEnv: Record<string, string
     `http://127.0.0.1:${realtimePort}/health`,
   );
   // The way `npm start` runs it: Next.js behind our front door (server/http/serve.ts).
+  const webProcessEnv: NodeJS.ProcessEnv = {
+    ...shared,
+    NODE_ENV: "production",
+    PORT: String(webPort),
+    APP_URL: url,
+    DATABASE_URL: postgres.url,
+    SEED_DEMO_DATA: "true",
+    BETTER_AUTH_SECRET: secret(),
+    AUTH_SIGN_IN_LIMIT_PER_MINUTE: "100000",
+    // Simulated staff take chats by hand, as in the e2e server.
+    AUTO_ASSIGN_CHATS: "false",
+    NEXT_PUBLIC_ONESIGNAL_APP_ID: "",
+    ONESIGNAL_REST_API_KEY: "",
+    ...webEnv,
+  };
   const web = new Managed(
     "web",
     process.execPath,
     ["--import", "tsx", "server/http/serve.ts"],
-    {
-      ...shared,
-      NODE_ENV: "production",
-      PORT: String(webPort),
-      APP_URL: url,
-      DATABASE_URL: postgres.url,
-      SEED_DEMO_DATA: "true",
-      BETTER_AUTH_SECRET: secret(),
-      AUTH_SIGN_IN_LIMIT_PER_MINUTE: "100000",
-      // Simulated staff take chats by hand, as in the e2e server.
-      AUTO_ASSIGN_CHATS: "false",
-      NEXT_PUBLIC_ONESIGNAL_APP_ID: "",
-      ONESIGNAL_REST_API_KEY: "",
-      ...webEnv,
-    },
+    webProcessEnv,
     `${url}/sign-in`,
     120_000,
   );
@@ -226,5 +229,5 @@ export async function startStack(basePort: number, webEnv: Record<string, string
     await stop();
     throw err;
   }
-  return { postgres, realtime, web, url, stop };
+  return { postgres, realtime, web, url, env: webProcessEnv, stop };
 }

@@ -1,6 +1,7 @@
 "use client";
 
 import { useQuery } from "@tanstack/react-query";
+import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
 import { mergeFetchedQueue, splitQueue } from "../../_chat/queue-cache";
@@ -50,6 +51,10 @@ export function StaffPortal({
           <strong>Floorline</strong> <span className="muted">· Staff · {me.name}</span>
         </div>
         <div className="row">
+          <nav aria-label="Staff pages" className="row">
+            <Link href="/staff/search">Search</Link>
+            <Link href="/staff/metrics">Metrics</Link>
+          </nav>
           <AcceptingToggle />
           <StaffAlertSettings appId={oneSignalAppId} me={me} />
           {signOut}
