@@ -1,10 +1,8 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import {
-  type ChatEventType,
   type ChatMessage,
   type ChatRequest,
-  chatEvents,
   chatMessages,
   chatRequests,
   players,
@@ -13,6 +11,7 @@ import {
 import type { QueueItem } from "@/protocol/events";
 import type { ReplyInput } from "@/protocol/inputs";
 import type { StaffActor } from "./actors";
+import { recordEvent } from "./assignment";
 import { ChatError } from "./errors";
 import { appendMessage, findExisting, lockChat, lockPlayer, nextVersion } from "./messages";
 
@@ -211,14 +210,4 @@ async function replyInLockedRequest(tx: Tx, request: ChatRequest, input: ReplyIn
     text: input.text,
   });
   return { ...appended, duplicate: false };
-}
-
-type Executor = Pick<Db, "insert">;
-export async function recordEvent(tx: Executor, requestId: string, type: ChatEventType, actor: StaffActor | null) {
-  await tx.insert(chatEvents).values({
-    requestId,
-    type,
-    actorUserId: actor?.userId ?? null,
-    actorName: actor?.displayName ?? null,
-  });
 }

@@ -205,6 +205,8 @@ export async function startStack(basePort: number, webEnv: Record<string, string
       SEED_DEMO_DATA: "true",
       BETTER_AUTH_SECRET: secret(),
       AUTH_SIGN_IN_LIMIT_PER_MINUTE: "100000",
+      // Simulated staff take chats by hand, as in the e2e server.
+      AUTO_ASSIGN_CHATS: "false",
       NEXT_PUBLIC_ONESIGNAL_APP_ID: "",
       ONESIGNAL_REST_API_KEY: "",
       ...webEnv,
