@@ -90,7 +90,7 @@ test("two staff press Take at once: one wins, the other is told who did", async 
   for (const c of [player, asha, vikram]) await c.context.close();
 });
 
-test("a transfer moves the chat live; a note stays with staff; / inserts a canned reply; metrics count the resolved chat", async ({
+test("a transfer moves the chat live; a note reaches other staff live, never the player; / inserts a canned reply; a release tells the player the usual wait; metrics count the resolved chat", async ({
   browser,
 }) => {
   const admin = await openAs(browser, ADMIN.email, /\/admin/);
@@ -116,6 +116,11 @@ test("a transfer moves the chat live; a note stays with staff; / inserts a canne
   await asha.page.getByRole("button", { name: "Take", exact: true }).click();
   await expect(card(asha.page)).toContainText("With you");
 
+  // Vikram watches the chat Asha holds, notes open: her note appears on his screen live.
+  await queueItem(vikram.page.getByRole("region", { name: /^In progress/ }), PLAYER_29.name).click();
+  await expect(card(vikram.page)).toContainText("With another staff member");
+  await vikram.page.getByText("Notes and timeline").click();
+
   // Note: staff see it, the player never does.
   const note = unique("VIP, be gentle");
   await asha.page.getByText("Notes and timeline").click();
@@ -123,6 +128,7 @@ test("a transfer moves the chat live; a note stays with staff; / inserts a canne
   await asha.page.getByRole("button", { name: "Add note" }).click();
   await expect(asha.page.getByRole("region", { name: "Internal notes" })).toContainText(note);
   await expect(asha.page.getByRole("region", { name: "Timeline" })).toContainText("Asha (floor) added a note");
+  await expect(vikram.page.getByRole("region", { name: "Internal notes" })).toContainText(note);
 
   // Canned reply: "/" then part of the title, Enter puts the reply in the box.
   await composer(asha.page).pressSequentially(`/${title.split(" ")[1]}`);
@@ -134,16 +140,24 @@ test("a transfer moves the chat live; a note stays with staff; / inserts a canne
   await expect(player.page.getByText(note)).toHaveCount(0);
 
   // Transfer to Vikram: his portal shows it with him, live.
-  await queueItem(vikram.page.getByRole("region", { name: /^In progress/ }), PLAYER_29.name).click();
-  await expect(card(vikram.page)).toContainText("With another staff member");
   const select = asha.page.getByRole("combobox", { name: "Transfer to" });
   const option = ((await select.locator("option", { hasText: "Vikram" }).textContent()) ?? "").trim();
   await select.selectOption({ label: option });
   await asha.page.getByRole("button", { name: "Transfer", exact: true }).click();
   await expect(card(asha.page)).toContainText("With another staff member");
   await expect(card(vikram.page)).toContainText("With you");
-  await vikram.page.getByText("Notes and timeline").click();
-  await expect(vikram.page.getByRole("region", { name: "Internal notes" })).toContainText(note);
+
+  // Release: the player reads that they are back in the queue, with the usual wait (chats were taken
+  // in the last two hours); Vikram takes it again to resolve it.
+  await vikram.page.getByRole("button", { name: "Release", exact: true }).click();
+  await expect(thread(player.page)).toContainText(
+    `${STAFF_VIKRAM.name} put your chat back in the queue — the next free staff member will answer`,
+  );
+  await expect(player.page.getByRole("status").filter({ hasText: /in the queue/ })).toContainText(
+    /usual wait (under a minute|about \d+ min)$/,
+  );
+  await vikram.page.getByRole("button", { name: "Take", exact: true }).click();
+  await expect(card(vikram.page)).toContainText("With you");
   await vikram.page.getByRole("button", { name: "Resolve", exact: true }).click();
   await expect(card(vikram.page)).toContainText("Resolved");
 

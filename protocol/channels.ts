@@ -21,6 +21,8 @@ export const EVENTS = {
   messageStatus: "message-status",
   /** Ours, not the club's: a request has waited longer than the escalation time. */
   chatRequestEscalated: "chat-request-escalated",
+  /** Ours: a staff-only note was added to a request (staff channel only; carries no text). */
+  chatNoteAdded: "chat-note-added",
   typing: "client-typing",
 } as const;
 

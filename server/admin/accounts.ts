@@ -2,6 +2,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { hashPassword, verifyPassword } from "better-auth/crypto";
 import { and, asc, eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { uniqueViolation } from "@/db/errors";
 import { account, players, staff, user } from "@/db/schema";
 import type { CreateAccountInput } from "@/protocol/inputs";
 import type { Auth } from "../auth";
@@ -38,37 +39,51 @@ export async function createAccount(
   }
   const generated = input.password ? null : temporaryPassword();
   const passwordHash = await hashPassword(input.password ?? (generated as string));
-  const created = await db.transaction(async (tx) => {
-    const [taken] = await tx.select({ id: user.id }).from(user).where(eq(user.email, input.email));
-    if (taken) throw new ChatError("CONFLICT", `An account with email ${input.email} already exists`);
-    if (input.playerId !== undefined) {
-      const [holder] = await tx.select({ id: players.id }).from(players).where(eq(players.id, input.playerId));
-      if (holder) throw new ChatError("CONFLICT", `Player ID ${input.playerId} is taken`);
-    }
-    const userId = randomUUID();
-    await tx.insert(user).values({
-      id: userId,
-      name: input.name,
-      email: input.email,
-      emailVerified: true,
-      role: input.role,
-      mustChangePassword: input.mustChangePassword ?? true,
+  const created = await db
+    .transaction(async (tx) => {
+      const [taken] = await tx.select({ id: user.id }).from(user).where(eq(user.email, input.email));
+      if (taken) throw new ChatError("CONFLICT", `An account with email ${input.email} already exists`);
+      if (input.playerId !== undefined) {
+        const [holder] = await tx.select({ id: players.id }).from(players).where(eq(players.id, input.playerId));
+        if (holder) throw new ChatError("CONFLICT", `Player ID ${input.playerId} is taken`);
+      }
+      const userId = randomUUID();
+      await tx.insert(user).values({
+        id: userId,
+        name: input.name,
+        email: input.email,
+        emailVerified: true,
+        role: input.role,
+        mustChangePassword: input.mustChangePassword ?? true,
+      });
+      await tx
+        .insert(account)
+        .values({ id: randomUUID(), accountId: userId, providerId: "credential", userId, password: passwordHash });
+      let playerId: number | null = null;
+      if (input.role === "player") {
+        const [row] = await tx
+          .insert(players)
+          .values({ ...(input.playerId !== undefined ? { id: input.playerId } : {}), userId, displayName: input.name })
+          .returning({ id: players.id });
+        playerId = row?.id ?? null;
+      } else {
+        await tx.insert(staff).values({ userId, displayName: input.name });
+      }
+      return { userId, playerId };
+    })
+    .catch((err: unknown) => {
+      // Two admins (or a double click) creating the same account at once: the unique index decides.
+      const constraint = uniqueViolation(err);
+      if (constraint === null) throw err;
+      if (constraint.includes("email")) {
+        throw new ChatError("CONFLICT", `An account with email ${input.email} already exists`);
+      }
+      // The next free Player ID was taken by an explicit one at the same moment: a retry gets another.
+      throw new ChatError(
+        "CONFLICT",
+        input.playerId !== undefined ? `Player ID ${input.playerId} is taken` : "Player IDs moved meanwhile; try again",
+      );
     });
-    await tx
-      .insert(account)
-      .values({ id: randomUUID(), accountId: userId, providerId: "credential", userId, password: passwordHash });
-    let playerId: number | null = null;
-    if (input.role === "player") {
-      const [row] = await tx
-        .insert(players)
-        .values({ ...(input.playerId !== undefined ? { id: input.playerId } : {}), userId, displayName: input.name })
-        .returning({ id: players.id });
-      playerId = row?.id ?? null;
-    } else {
-      await tx.insert(staff).values({ userId, displayName: input.name });
-    }
-    return { userId, playerId };
-  });
   if (input.playerId !== undefined) await movePlayerSerialPast(db);
   return {
     userId: created.userId,

@@ -8,6 +8,7 @@ import { staffPublicId } from "../notify/push-identity";
 import type { PlayerActor, StaffActor } from "./actors";
 import {
   escalationEvents,
+  noteAddedEvents,
   playerMessageEvents,
   requestUpdatedEvents,
   staffReplyEvents,
@@ -19,6 +20,7 @@ import { escalateLongWaits } from "./escalation";
 import type { RealtimeGateway } from "./gateway";
 import { type RequestChanged, reopenRequest, resolveRequest } from "./lifecycle";
 import { expectedWaitSeconds } from "./metrics";
+import { insertNote } from "./notes";
 import { setAcceptingChats, staffAcceptingChats } from "./push-targets";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
@@ -119,6 +121,13 @@ export const takeOver = (deps: ChatDeps, input: { requestId: string; staff: Staf
   changeRequest(deps, takeOverRequest, input);
 export const reopen = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
   changeRequest(deps, reopenRequest, input);
+
+/** A staff-only note; other staff screens showing the chat refetch its notes. */
+export async function addNote(deps: ChatDeps, input: { requestId: string; text: string; staff: StaffActor }) {
+  const note = await insertNote(deps.db, input);
+  await deps.realtime.publish(noteAddedEvents(input.requestId), { socketId: deps.socketId });
+  return note;
+}
 
 /** On or off duty; coming on duty may let waiting chats be assigned. */
 export async function setAccepting(deps: ChatDeps, input: { staffUserId: string; accepting: boolean }) {

@@ -1,6 +1,6 @@
 import type { ChatRequest } from "@/db/schema";
 import { EVENTS, playerChannel, STAFF_CHANNEL } from "@/protocol/channels";
-import type { MessageEvent, RequestEvent, StatusEvent } from "@/protocol/events";
+import type { MessageEvent, NoteEvent, RequestEvent, StatusEvent } from "@/protocol/events";
 import { forPlayer } from "./player-view";
 import type { StatusChange } from "./receipts";
 
@@ -53,6 +53,11 @@ export function requestUpdatedEvents(request: ChatRequest): OutgoingEvent[] {
 
 export function escalationEvents(request: ChatRequest): OutgoingEvent[] {
   return [{ channel: STAFF_CHANNEL, name: EVENTS.chatRequestEscalated, data: { request } satisfies RequestEvent }];
+}
+
+/** Notes are staff-only: never on a player's channel, and the event names the request, not the words. */
+export function noteAddedEvents(requestId: string): OutgoingEvent[] {
+  return [{ channel: STAFF_CHANNEL, name: EVENTS.chatNoteAdded, data: { requestId } satisfies NoteEvent }];
 }
 
 export function statusEvents(change: StatusChange): OutgoingEvent[] {

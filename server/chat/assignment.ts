@@ -107,6 +107,17 @@ export async function claimRequest(db: Db, input: { requestId: string; staff: St
   });
 }
 
+/**
+ * A staff reply to a waiting chat takes it, under the same rule as Take: inside the reply's
+ * transaction (the caller holds the chat's locks), so at the limit the reply is refused and
+ * nothing is stored.
+ */
+export async function claimForReply(tx: Tx, request: ChatRequest, by: StaffActor) {
+  const claimed = await assignIfRoom(tx, { requestId: request.id, to: by.userId, expect: "waiting" });
+  if (!claimed) throw await refusal(tx, request, by.userId, true);
+  await recordEvent(tx, request.id, "claimed", by);
+}
+
 /** Hands a chat the caller holds to a colleague who is accepting and has room. */
 export async function transferRequest(db: Db, input: { requestId: string; staff: StaffActor; toUserId: string }) {
   if (input.toUserId === input.staff.userId) throw new ChatError("BAD_REQUEST", "Choose a colleague, not yourself");
@@ -131,7 +142,7 @@ export async function transferRequest(db: Db, input: { requestId: string; staff:
 }
 
 /** Puts a chat the caller holds back in the queue. */
-export async function releaseRequest(db: Db, input: { requestId: string; staff: StaffActor }) {
+export async function releaseRequest(db: Db, input: { requestId: string; staff: StaffActor }): Promise<RequestChanged> {
   return db.transaction(async (tx) => {
     const current = await lockChat(tx, input.requestId);
     if (current.status === "waiting" && (await lastChangeWas(tx, current.id, "released", input.staff))) return current;
@@ -145,7 +156,8 @@ export async function releaseRequest(db: Db, input: { requestId: string; staff: 
       .returning();
     if (!released) throw new Error(`request ${current.id} vanished`);
     await recordEvent(tx, released.id, "released", input.staff);
-    return released;
+    const line = await appendSystemLine(tx, released, "released", input.staff);
+    return { ...line.request, systemLine: line.message };
   });
 }
 

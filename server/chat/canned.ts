@@ -1,5 +1,6 @@
 import { asc, eq } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { uniqueViolation } from "@/db/errors";
 import { cannedReplies } from "@/db/schema";
 import type { CannedReplyInput } from "@/protocol/inputs";
 import { ChatError } from "./errors";
@@ -16,17 +17,16 @@ export async function createCannedReply(db: Db, input: CannedReplyInput) {
 }
 
 export async function updateCannedReply(db: Db, input: CannedReplyInput & { id: string }) {
-  const [clash] = await db
-    .select({ id: cannedReplies.id })
-    .from(cannedReplies)
-    .where(eq(cannedReplies.title, input.title));
-  if (clash && clash.id !== input.id)
-    throw new ChatError("CONFLICT", `A canned reply titled "${input.title}" already exists`);
+  // The title's unique index decides (two admins renaming at once), not a look beforehand.
   const [row] = await db
     .update(cannedReplies)
     .set({ title: input.title, body: input.body, updatedAt: new Date() })
     .where(eq(cannedReplies.id, input.id))
-    .returning();
+    .returning()
+    .catch((err: unknown) => {
+      if (uniqueViolation(err) === null) throw err;
+      throw new ChatError("CONFLICT", `A canned reply titled "${input.title}" already exists`);
+    });
   if (!row) throw new ChatError("NOT_FOUND", "Canned reply not found");
   return row;
 }

@@ -7,9 +7,10 @@ import { getRequest } from "./staff";
 
 /**
  * Internal notes: staff only. They live in their own table, are read only by staff procedures,
- * and are never published — no player procedure, route or channel can reach them.
+ * and are never published (other staff screens get only "a note was added to request X") — no
+ * player procedure, route or channel can reach them.
  */
-export async function addNote(db: Db, input: { requestId: string; text: string; staff: StaffActor }) {
+export async function insertNote(db: Db, input: { requestId: string; text: string; staff: StaffActor }) {
   await getRequest(db, input.requestId);
   return db.transaction(async (tx) => {
     const [note] = await tx

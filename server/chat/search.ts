@@ -6,9 +6,12 @@ import type { SearchInput } from "@/protocol/inputs";
 /**
  * Past chats by Player ID (digits only), player name or message text. Text uses Postgres full-text
  * search with the 'simple' configuration; the expressions match the GIN indexes in migration
- * 0004_search_index exactly, so the planner uses them (on PGlite too). Newest first, paged by
+ * 0007_search_index exactly, so the planner uses them (on PGlite too). Newest first, paged by
  * (timestamp, id) so pages stay stable while new messages arrive.
  */
+/** SEARCH_CURSOR_AT's shape (protocol/inputs.ts), from the stored timestamptz in UTC. */
+const AT_FORMAT = 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"';
+
 /** A name shared by more chats than this finds the first ones; type more of the name to narrow. */
 const MAX_NAMED_REQUESTS = 2000;
 
@@ -41,12 +44,15 @@ export async function searchChats(db: Db, input: SearchInput) {
               ]
             : []),
         ];
-  const after = input.cursor
-    ? or(
-        lt(chatMessages.timestamp, input.cursor.timestamp),
-        and(eq(chatMessages.timestamp, input.cursor.timestamp), lt(chatMessages.id, input.cursor.id)),
-      )
-    : undefined;
+  // Compared in the database at full precision (see searchInput's cursor).
+  const cursorAt = input.cursor ? sql`${input.cursor.at}::timestamptz` : null;
+  const after =
+    input.cursor && cursorAt
+      ? or(
+          sql`${chatMessages.timestamp} < ${cursorAt}`,
+          and(sql`${chatMessages.timestamp} = ${cursorAt}`, lt(chatMessages.id, input.cursor.id)),
+        )
+      : undefined;
   const pages = await Promise.all(
     sources.map((matches) =>
       db
@@ -59,6 +65,7 @@ export async function searchChats(db: Db, input: SearchInput) {
           senderName: chatMessages.senderName,
           messageText: chatMessages.messageText,
           timestamp: chatMessages.timestamp,
+          at: sql<string>`to_char(${chatMessages.timestamp} at time zone 'UTC', ${AT_FORMAT})`,
         })
         .from(chatMessages)
         .innerJoin(chatRequests, eq(chatRequests.id, chatMessages.requestId))
@@ -71,11 +78,12 @@ export async function searchChats(db: Db, input: SearchInput) {
   const rows = pages
     .flat()
     .filter((r) => !seen.has(r.id) && seen.add(r.id))
-    .sort((a, b) => b.timestamp.getTime() - a.timestamp.getTime() || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-  const hits = rows.slice(0, input.limit);
-  const last = hits.at(-1);
+    // `at` is fixed-width text, so comparing strings orders by the full-precision instant.
+    .sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+  const hits = rows.slice(0, input.limit).map(({ at: _, ...hit }) => hit);
+  const last = rows[input.limit - 1];
   return {
     hits,
-    next: rows.length > input.limit && last ? { timestamp: last.timestamp, id: last.id } : undefined,
+    next: rows.length > input.limit && last ? { at: last.at, id: last.id } : undefined,
   };
 }

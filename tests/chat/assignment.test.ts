@@ -1,13 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { and, eq, ne } from "drizzle-orm";
+import { and, desc, eq, ne } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { chatEvents, chatRequests, staff } from "@/db/schema";
+import { chatEvents, chatMessages, chatRequests, staff } from "@/db/schema";
 import { assignWaiting } from "@/server/chat/actions";
 import { autoAssign, claimRequest, releaseRequest, takeOverRequest, transferRequest } from "@/server/chat/assignment";
 import { ChatError } from "@/server/chat/errors";
 import { silentGateway } from "@/server/chat/gateway";
 import { sendPlayerMessage } from "@/server/chat/send";
+import { replyAsStaff } from "@/server/chat/staff";
 import { openTestDb, testDbKinds } from "../support/db";
 import { makePlayer, makeStaff } from "../support/fixtures";
 
@@ -121,6 +122,48 @@ describe.each(testDbKinds)("who holds a chat, on %s", (kind) => {
       "taken_over",
     ]);
     expect((await timeline(request.id)).at(-1)).toEqual(["taken_over", "Admin", "Asha R"]);
+  });
+
+  it("a release tells the player they are back in the queue, in the thread", async () => {
+    const asha = await member("Asha L");
+    const request = await waitingChat();
+    await claimRequest(handle.db, { requestId: request.id, staff: asha });
+    const released = await releaseRequest(handle.db, { requestId: request.id, staff: asha });
+    expect(released.systemLine).toMatchObject({
+      sender: "system",
+      messageText: "Asha L put your chat back in the queue — the next free staff member will answer",
+    });
+    const [last] = await handle.db
+      .select()
+      .from(chatMessages)
+      .where(eq(chatMessages.requestId, request.id))
+      .orderBy(desc(chatMessages.seq))
+      .limit(1);
+    expect(last?.id).toBe(released.systemLine?.id);
+    // A retry adds no second line.
+    const again = await releaseRequest(handle.db, { requestId: request.id, staff: asha });
+    expect(again.systemLine).toBeUndefined();
+    expect(again.version).toBe(released.version);
+  });
+
+  it("a reply to a waiting chat takes it only within capacity; at the limit it is refused and nothing is stored", async () => {
+    const asha = await member("Asha C", 1);
+    const first = await waitingChat();
+    const answered = await replyAsStaff(handle.db, { requestId: first.id, id: randomUUID(), text: "hi", staff: asha });
+    expect(answered.request).toMatchObject({ status: "in_progress", assignedStaffId: asha.userId });
+    const second = await waitingChat();
+    const id = randomUUID();
+    const err = await refused(replyAsStaff(handle.db, { requestId: second.id, id, text: "me too", staff: asha }));
+    expect(err).toMatchObject({ code: "CONFLICT", message: "You are at your limit of 1" });
+    const [after] = await handle.db.select().from(chatRequests).where(eq(chatRequests.id, second.id));
+    expect(after).toMatchObject({ status: "waiting", assignedStaffId: null, version: second.version });
+    expect(await handle.db.select().from(chatMessages).where(eq(chatMessages.id, id))).toEqual([]);
+    // Off duty counts the same way as a full hand.
+    const offDuty = await member("Off Duty", 3);
+    await handle.db.update(staff).set({ acceptingChats: false }).where(eq(staff.userId, offDuty.userId));
+    expect(
+      (await refused(replyAsStaff(handle.db, { requestId: second.id, id, text: "me", staff: offDuty }))).message,
+    ).toBe("You are not accepting chats");
   });
 
   it("auto-assignment gives the longest-waiting chat to the accepting staff member with the fewest open chats", async () => {

@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { user } from "@/db/schema";
+import { EVENTS, STAFF_CHANNEL } from "@/protocol/channels";
 import type { OutgoingEvent } from "@/server/chat/announce";
 import { type RealtimeGateway, silentGateway } from "@/server/chat/gateway";
 import { openTestDb, testDbKinds } from "../support/db";
@@ -60,6 +61,10 @@ describe.each(testDbKinds)("notes, canned replies, timeline, admin procedures on
     ]);
     expect(seen).toContain("On it");
     expect(seen).not.toContain(secret);
+    // Other staff screens are told a note was added (to refetch it), on the staff channel only.
+    expect(published.filter((e) => e.name === EVENTS.chatNoteAdded)).toEqual([
+      { channel: STAFF_CHANNEL, name: EVENTS.chatNoteAdded, data: { requestId: sent.request.id } },
+    ]);
     // Staff procedures with notes refuse players outright.
     expect((await refusal(player.caller.staff.notes({ requestId: sent.request.id }))).code).toBe("FORBIDDEN");
     expect((await refusal(player.caller.staff.timeline({ requestId: sent.request.id }))).code).toBe("FORBIDDEN");

@@ -10,6 +10,7 @@ import {
   transferInput,
 } from "@/protocol/inputs";
 import {
+  addNote,
   claim,
   markPlayerMessages,
   release,
@@ -24,7 +25,7 @@ import { listStaffLoad } from "../../chat/assignment";
 import { listCannedReplies } from "../../chat/canned";
 import { messagesSince, threadPage } from "../../chat/messages";
 import { floorMetrics } from "../../chat/metrics";
-import { addNote, listNotes, listTimeline } from "../../chat/notes";
+import { listNotes, listTimeline } from "../../chat/notes";
 import { searchChats } from "../../chat/search";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
 import { adminProcedure, createTRPCRouter, inThread, staffProcedure } from "../init";
@@ -78,9 +79,7 @@ export const staffRouter = createTRPCRouter({
     .mutation(({ ctx, input }) => takeOver(ctx, { ...input, staff: ctx.staff })),
 
   notes: staffProcedure.input(requestIdInput).query(({ ctx, input }) => listNotes(ctx.db, input.requestId)),
-  addNote: staffProcedure
-    .input(noteInput)
-    .mutation(({ ctx, input }) => addNote(ctx.db, { ...input, staff: ctx.staff })),
+  addNote: staffProcedure.input(noteInput).mutation(({ ctx, input }) => addNote(ctx, { ...input, staff: ctx.staff })),
   timeline: staffProcedure.input(requestIdInput).query(({ ctx, input }) => listTimeline(ctx.db, input.requestId)),
   cannedReplies: staffProcedure.query(({ ctx }) => listCannedReplies(ctx.db)),
   metrics: staffProcedure.query(({ ctx }) => floorMetrics(ctx.db)),
