@@ -49,6 +49,11 @@ export class Managed {
     return this.child !== null;
   }
 
+  /** The process id while running (the bench reads its CPU and memory). */
+  get pid() {
+    return this.child?.pid;
+  }
+
   async start() {
     if (this.child) throw new Error(`${this.name} is already running`);
     const child = spawn(this.command, this.args, {
