@@ -15,16 +15,17 @@ import { startStack } from "../tests/support/stack";
 import { request, type Session } from "./path";
 
 const seconds = Number(process.argv[2] ?? 15);
+const startedAt = Date.now();
 const dir = path.join(import.meta.dirname, "results", "profiles");
 fs.mkdirSync(dir, { recursive: true });
 const scratch = fs.mkdtempSync("/var/tmp/floorline-profile-");
 fs.chmodSync(scratch, 0o755);
 process.env.TMPDIR = scratch;
-const stack = await startStack(Number(process.env.BENCH_PORT_BASE ?? 6261), {
-  PLAYER_SEND_PER_SECOND: "100000",
-  PLAYER_SEND_BURST: "100000",
-  NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${dir}`,
-});
+const stack = await startStack(
+  Number(process.env.BENCH_PORT_BASE ?? 6261),
+  { PLAYER_SEND_PER_SECOND: "100000", PLAYER_SEND_BURST: "100000" },
+  ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+);
 const handle = connectPostgres(stack.postgres.url, 4);
 try {
   const hash = await hashPassword("floorline-profile-password");
@@ -66,15 +67,22 @@ try {
   fs.rmSync(scratch, { recursive: true, force: true });
 }
 
-// The newest profile is the web process's (the only one started with --cpu-prof).
-const file = fs
-  .readdirSync(dir)
-  .filter((f) => f.endsWith(".cpuprofile"))
-  .map((f) => path.join(dir, f))
-  .sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
-if (!file) throw new Error("no profile written");
+// The web process writes one profile per thread (tsx's loader has one): the busiest is the server's.
 type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number };
-const profile = JSON.parse(fs.readFileSync(file, "utf8")) as { nodes: Node[] };
+const busy = (nodes: Node[]) =>
+  nodes.filter((n) => n.callFrame.functionName !== "(idle)").reduce((sum, n) => sum + (n.hitCount ?? 0), 0);
+const written = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith(".cpuprofile") && fs.statSync(path.join(dir, f)).mtimeMs >= startedAt)
+  .map((f) => ({
+    file: path.join(dir, f),
+    nodes: (JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { nodes: Node[] }).nodes,
+  }))
+  .sort((a, b) => busy(b.nodes) - busy(a.nodes));
+const picked = written[0];
+if (!picked) throw new Error("no profile written");
+const file = picked.file;
+const profile = { nodes: picked.nodes };
 const total = profile.nodes.reduce((n, x) => n + (x.hitCount ?? 0), 0);
 const byFrame = new Map<string, number>();
 for (const n of profile.nodes) {
