@@ -237,6 +237,23 @@ function startFloor(databaseUrl: string): Promise<{ child: ChildProcess; port: n
 }
 
 const ms = (x: number) => `${x} ms`;
+
+/** The p50 and p99 rows of a latency scenario, each next to the floor's in the same run. */
+function againstFloor(scenario: string, when: string, measured: Stats, floor: Stats): Row[] {
+  return [
+    { quantile: "p50", target: "≤ 3×" },
+    { quantile: "p99", target: "≤ 25 ms" },
+  ].map(({ quantile, target }) => {
+    const q = quantile as "p50" | "p99";
+    return {
+      scenario: `${scenario}, ${q} (${when})`,
+      value: ms(measured[q]),
+      baseline: `floor ${ms(floor[q])}`,
+      ratio: ratio(measured[q], floor[q]),
+      target,
+    };
+  });
+}
 const ratio = (a: number, b: number) => +(a / b).toFixed(2);
 
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
@@ -412,34 +429,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const warm = raw.latencyWarm as Stats;
     const steady = raw.latencySteady as Stats;
     rows.push(
-      {
-        scenario: `send → ${opts.staff} staff sockets, p50 (first ${opts.warmSeconds} s)`,
-        value: ms(warm.p50),
-        baseline: `floor ${ms(floorLatency.p50)}`,
-        ratio: ratio(warm.p50, floorLatency.p50),
-        target: "≤ 3×",
-      },
-      {
-        scenario: `send → ${opts.staff} staff sockets, p99 (first ${opts.warmSeconds} s)`,
-        value: ms(warm.p99),
-        baseline: `floor ${ms(floorLatency.p99)}`,
-        ratio: ratio(warm.p99, floorLatency.p99),
-        target: "≤ 25 ms",
-      },
-      {
-        scenario: "send → staff sockets, p50 (after)",
-        value: ms(steady.p50),
-        baseline: `floor ${ms(floorLatency.p50)}`,
-        ratio: ratio(steady.p50, floorLatency.p50),
-        target: "≤ 3×",
-      },
-      {
-        scenario: "send → staff sockets, p99 (after)",
-        value: ms(steady.p99),
-        baseline: `floor ${ms(floorLatency.p99)}`,
-        ratio: ratio(steady.p99, floorLatency.p99),
-        target: "≤ 25 ms",
-      },
+      ...againstFloor(`send → ${opts.staff} staff sockets`, `first ${opts.warmSeconds} s`, warm, floorLatency),
+      ...againstFloor("send → staff sockets", "after", steady, floorLatency),
     );
 
     const staticFile = await closedLoop(32, opts.baselineSeconds, async () => {
@@ -526,22 +517,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       seconds: Math.min(opts.seconds, 30),
     });
     raw.staffToPlayer = back;
-    rows.push(
-      {
-        scenario: `staff → player socket, p50 (${opts.senders} players at 1/s)`,
-        value: ms(back.p50),
-        baseline: `floor ${ms(floorLatency.p50)}`,
-        ratio: ratio(back.p50, floorLatency.p50),
-        target: "≤ 3×",
-      },
-      {
-        scenario: "staff → player socket, p99",
-        value: ms(back.p99),
-        baseline: `floor ${ms(floorLatency.p99)}`,
-        ratio: ratio(back.p99, floorLatency.p99),
-        target: "≤ 25 ms",
-      },
-    );
+    rows.push(...againstFloor("staff → player socket", `${opts.senders} players at 1/s`, back, floorLatency));
     log(`staff → player: ${JSON.stringify(back)}`);
 
     // 6. Many sockets through the app's authorizer, then one event fanned out to all of them,
