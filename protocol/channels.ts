@@ -14,7 +14,6 @@ export const viewingChannel = (playerId: number) => `presence-viewing-${playerId
 export const EVENTS = {
   newChatRequest: "new-chat-request",
   chatMessageReceived: "chat-message-received",
-  newPlayerMessage: "new-player-message",
   newGreMessage: "new-gre-message",
   playerConfirmation: "player-confirmation",
   chatRequestUpdated: "chat-request-updated",

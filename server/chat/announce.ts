@@ -14,8 +14,8 @@ export function playerMessageEvents(r: MessageEvent & { openedRequest: boolean }
   const payload: MessageEvent = { message: r.message, request: r.request };
   return [
     ...(r.openedRequest ? [{ channel: STAFF_CHANNEL, name: EVENTS.newChatRequest, data: { request: r.request } }] : []),
+    // One message event per message on the staff channel: alerts read it too (sender "player").
     { channel: STAFF_CHANNEL, name: EVENTS.chatMessageReceived, data: payload },
-    { channel: STAFF_CHANNEL, name: EVENTS.newPlayerMessage, data: payload },
     // The player's other tabs: the message is stored.
     { channel: playerChannel(r.message.playerId), name: EVENTS.playerConfirmation, data: forPlayer(payload) },
   ];

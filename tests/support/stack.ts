@@ -49,6 +49,11 @@ export class Managed {
     return this.child !== null;
   }
 
+  /** The process id while running (the bench reads its CPU and memory). */
+  get pid() {
+    return this.child?.pid;
+  }
+
   async start() {
     if (this.child) throw new Error(`${this.name} is already running`);
     const child = spawn(this.command, this.args, {
@@ -172,7 +177,12 @@ export type Stack = {
 };
 
 /** Postgres on `basePort`, realtime on +1, web on +2; everything started and the demo accounts seeded. */
-export async function startStack(basePort: number, webEnv: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  basePort: number,
+  webEnv: Record<string, string> = {},
+  /** Extra node flags for the web process (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  webNodeArgs: string[] = [],
+): Promise<Stack> {
   const postgres = new PrivatePostgres(basePort);
   const realtimePort = basePort + 1;
   const webPort = basePort + 2;
@@ -212,7 +222,7 @@ export async function startStack(basePort: number, webEnv: Record<string, string
   const web = new Managed(
     "web",
     process.execPath,
-    ["--import", "tsx", "server/http/serve.ts"],
+    [...webNodeArgs, "--import", "tsx", "server/http/serve.ts"],
     webProcessEnv,
     `${url}/sign-in`,
     120_000,
