@@ -98,3 +98,19 @@ test("player page at 320 px: targets are at least 44 px and the thread scrolls b
   }
   await context.close();
 });
+
+test("the floor's pages pass axe: admin, metrics, search with results, password change", async ({ browser }) => {
+  const admin = await openAs(browser, "admin@floorline.test", /\/admin/);
+  await expect(admin.page.getByRole("form", { name: "Create account" })).toBeVisible();
+  await expectNoSeriousViolations(admin.page, "admin");
+  await admin.page.goto("/staff/metrics");
+  await expect(admin.page.getByRole("heading", { name: "Floor metrics" })).toBeVisible();
+  await expectNoSeriousViolations(admin.page, "metrics");
+  await admin.page.goto("/staff/search?q=a11y");
+  await expect(admin.page.getByRole("status").filter({ hasText: /a11y/ })).toBeVisible();
+  await expectNoSeriousViolations(admin.page, "search with results");
+  await admin.page.goto("/account/password");
+  await expect(admin.page.getByRole("button", { name: "Save password" })).toBeVisible();
+  await expectNoSeriousViolations(admin.page, "password change");
+  await admin.context.close();
+});
