@@ -163,7 +163,8 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     expect(onStaffChannel).toEqual(["new-chat-request", "chat-message-received", "marker"]);
 
     // Staff replies reach the player as chat-message-received and new-gre-message; receipts follow.
-    const asha = await deps.db.query.staff.findFirst();
+    // Asha, who takes chats (the demo admin does not, and a reply to a waiting chat takes it).
+    const asha = await deps.db.query.staff.findFirst({ where: (s, { eq }) => eq(s.displayName, "Asha (floor)") });
     if (!asha) throw new Error("demo staff missing");
     const staffCaller = createCaller(
       createContextInner({

@@ -113,8 +113,7 @@ describe("sending while the realtime server is down", () => {
   it("never hands an event to sockets twice when the server took the publish but answered after the timeout", async () => {
     rt = await startRealtime();
     // Between the app and the server: requests pass at once, answers come back after the timeout.
-    const proxy = await tcpProxy(rt.port);
-    proxy.delayReplies(PUBLISH_TIMEOUT_MS + 300);
+    const proxy = await tcpProxy(rt.port, 0, { replyDelayMs: PUBLISH_TIMEOUT_MS + 300 });
     const staff = connectClient(rt);
     try {
       const channel = await subscribed(staff, STAFF_CHANNEL);

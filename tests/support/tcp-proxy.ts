@@ -1,13 +1,18 @@
 import net from "node:net";
+import { Transform } from "node:stream";
 
 /**
  * A TCP proxy a test can cut, restore and point elsewhere: what a load balancer in front of
  * realtime nodes does when one dies, or a network that drops Redis.
  */
-export async function tcpProxy(targetPort: number, listenPort = 0) {
+export async function tcpProxy(
+  targetPort: number,
+  listenPort = 0,
+  /** Hold every reply from the target this long (a server that took the request but answers late). */
+  opts: { replyDelayMs?: number } = {},
+) {
   let target = targetPort;
   let open = true;
-  let replyDelayMs = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     if (!open) return void client.destroy();
@@ -22,11 +27,15 @@ export async function tcpProxy(targetPort: number, listenPort = 0) {
       });
     }
     client.pipe(upstream);
-    // Replies pass through at once, or late (a server that took the request but answers slowly).
-    upstream.on("data", (chunk) => {
-      if (replyDelayMs === 0) client.write(chunk);
-      else setTimeout(() => client.writable && client.write(chunk), replyDelayMs);
-    });
+    const replyDelayMs = opts.replyDelayMs ?? 0;
+    if (replyDelayMs === 0) upstream.pipe(client);
+    else {
+      const late = new Transform({
+        transform: (chunk, _encoding, done) => void setTimeout(() => done(null, chunk), replyDelayMs),
+      });
+      late.on("error", () => {});
+      upstream.pipe(late).pipe(client);
+    }
   });
   await new Promise<void>((resolve) => server.listen(listenPort, "127.0.0.1", resolve));
   const dropAll = () => {
@@ -41,10 +50,6 @@ export async function tcpProxy(targetPort: number, listenPort = 0) {
     },
     restore() {
       open = true;
-    },
-    /** Holds every reply from the target this long before passing it on (0 = none). */
-    delayReplies(ms: number) {
-      replyDelayMs = ms;
     },
     /** New connections go to another port (the old ones are left as they are). */
     retarget(port: number) {
