@@ -22,7 +22,7 @@ import {
  * `npm start` runs it) with auto-assignment ON — the suite's usual server has it off so the other
  * specs can take chats by hand — and accounts this spec may deactivate without disturbing them.
  */
-const BASE_PORT = Number(process.env.E2E_FLOOR_PORT_BASE ?? 6271);
+const BASE_PORT = Number(process.env.E2E_FLOOR_PORT_BASE ?? 6281);
 const ADMIN = { email: "admin@floorline.test", name: "Priya (admin)" };
 
 test.describe.configure({ mode: "serial", timeout: 180_000 });
