@@ -1,5 +1,5 @@
 import { eq, sql } from "drizzle-orm";
-import type { Tx } from "@/db/client";
+import type { Db, Tx } from "@/db/client";
 import { players } from "@/db/schema";
 import { ChatError } from "./errors";
 
@@ -13,8 +13,24 @@ export type SendLimit = { burst: number; perSecond: number };
  * database's clock, so every web instance applies one limit.
  */
 export async function takeSendAllowance(tx: Tx, playerId: number, limit: SendLimit | undefined) {
-  if (!limit || limit.perSecond <= 0) return;
-  const [row] = await tx
+  const next = await allowanceAfterOneMore(tx, playerId, limit);
+  if (next === null) return;
+  await tx.update(players).set({ sendAllowanceAt: next }).where(eq(players.id, playerId));
+}
+
+/**
+ * Refuses like `takeSendAllowance` would, without taking anything and without the lock: a photo
+ * over the limit is turned away before the server spends a second of CPU re-encoding it. The
+ * send itself still takes the allowance under the lock.
+ */
+export async function checkSendAllowance(db: Db, playerId: number, limit: SendLimit | undefined) {
+  await allowanceAfterOneMore(db, playerId, limit);
+}
+
+/** When the allowance would be full again after one more send; over the limit → TOO_MANY_REQUESTS. */
+async function allowanceAfterOneMore(db: Db | Tx, playerId: number, limit: SendLimit | undefined) {
+  if (!limit || limit.perSecond <= 0) return null;
+  const [row] = await db
     .select({
       allowanceAt: players.sendAllowanceAt,
       now: sql<Date>`clock_timestamp()`.mapWith(players.sendAllowanceAt),
@@ -32,8 +48,5 @@ export async function takeSendAllowance(tx: Tx, playerId: number, limit: SendLim
       retryAfterSeconds: seconds,
     });
   }
-  await tx
-    .update(players)
-    .set({ sendAllowanceAt: new Date(next) })
-    .where(eq(players.id, playerId));
+  return new Date(next);
 }
