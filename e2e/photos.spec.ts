@@ -3,6 +3,7 @@ import sharp from "sharp";
 import {
   closeOpenChat,
   composer,
+  expectNoSeriousViolations,
   openAs,
   openFromQueue,
   PLAYER_29,
@@ -54,6 +55,7 @@ test("a player sends a payment screenshot; staff see it live, open it full size,
   const mine = player.page.getByRole("button", { name: `Open photo: ${description}` });
   await expect(bubble(player.page, description)).toContainText(/Sent|Delivered|Read/);
   await expectLoaded(mine.getByRole("img"), 320);
+  await expectNoSeriousViolations(player.page, "player with a photo");
 
   // Staff: the queue hears it without a reload, and the conversation shows the thumbnail.
   await expect(queueItem(staff.page, PLAYER_29.name).first()).toContainText(description);
@@ -67,6 +69,7 @@ test("a player sends a payment screenshot; staff see it live, open it full size,
   const dialog = staff.page.getByRole("dialog", { name: description });
   await expect(dialog).toBeVisible();
   await expectLoaded(dialog.getByRole("img", { name: description }), 1200);
+  await expectNoSeriousViolations(staff.page, "staff with a photo open");
   await staff.page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
   await expect(theirs).toBeFocused();
@@ -102,6 +105,7 @@ test("what is not a JPEG, PNG or WebP photo is refused with a sentence", async (
   await composer(player.page).fill(note);
   await player.page.getByRole("button", { name: "Send" }).click();
   await expect(bubble(player.page, note)).toContainText("Not sent: Only JPEG, PNG or WebP photos can be sent");
+  await expectNoSeriousViolations(player.page, "player with a refused photo");
   await bubble(player.page, note).getByRole("button", { name: "Discard" }).click();
   await expect(bubble(player.page, note)).toHaveCount(0);
 
