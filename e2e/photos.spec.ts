@@ -7,6 +7,7 @@ import {
   openAs,
   openFromQueue,
   PLAYER_29,
+  PLAYER_30,
   PLAYER_31,
   queueItem,
   STAFF_ASHA,
@@ -25,11 +26,16 @@ const jpeg = () =>
     .jpeg()
     .toBuffer();
 
-/** Picks a file through the composer's "Attach a photo" button, as a person does. */
+/**
+ * Picks a file through the composer's "Attach a photo" button, as a person does. A click that
+ * lands before the page has hydrated opens nothing, so it clicks again until the picker opens.
+ */
 async function attach(page: Page, file: { name: string; mimeType: string; buffer: Buffer }) {
-  const chooser = page.waitForEvent("filechooser");
-  await page.getByRole("button", { name: "Attach a photo" }).click();
-  await (await chooser).setFiles(file);
+  await expect(async () => {
+    const chooser = page.waitForEvent("filechooser", { timeout: 2000 });
+    await page.getByRole("button", { name: "Attach a photo" }).click();
+    await (await chooser).setFiles(file);
+  }).toPass({ timeout: 15_000 });
 }
 
 /** The image really loaded (the browser decoded it), at this natural width. */
@@ -73,6 +79,23 @@ test("a player sends a payment screenshot; staff see it live, open it full size,
   await staff.page.keyboard.press("Escape");
   await expect(dialog).toBeHidden();
   await expect(theirs).toBeFocused();
+
+  // The stored file is served as what sharp wrote, never as something a browser would render as a page…
+  const src = await theirs.getByRole("img").getAttribute("src");
+  if (!src) throw new Error("the thumbnail has no src");
+  const full = src.replace("?size=thumb", "");
+  const served = await staff.page.request.get(full);
+  expect(served.status()).toBe(200);
+  expect(served.headers()).toMatchObject({ "content-type": "image/png", "x-content-type-options": "nosniff" });
+  expect(served.headers()["content-security-policy"]).toContain("sandbox");
+  // …and only to the thread's player and staff: another player's session, or none, gets nothing.
+  const other = await openAs(browser, PLAYER_30.email, /\/player/);
+  expect((await other.page.request.get(full)).status()).toBe(403);
+  expect((await other.page.request.get(src)).status()).toBe(403);
+  await other.context.close();
+  const anonymous = await browser.newContext();
+  expect((await anonymous.request.get(full)).status()).toBe(401);
+  await anonymous.close();
 
   // Staff answer with a photo and no description: the player sees it live, named by its sender.
   await staff.page.getByRole("button", { name: "Take", exact: true }).click();

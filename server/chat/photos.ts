@@ -5,8 +5,12 @@ import { chatPhotos } from "@/db/schema";
 import { MAX_PHOTO_BYTES } from "@/protocol/limits";
 import { ChatError } from "./errors";
 
-/** Wider or taller photos are scaled down to this (a payment screenshot stays legible). */
-export const MAX_PHOTO_EDGE = 2048;
+/**
+ * Wider or taller photos are scaled down to this. High enough that a phone's screenshot (the usual
+ * payment proof; 1290 × 2796 on the largest iPhone) is stored at its own size: scaling one would
+ * blur its text and, as PNG, store it many times larger than it came.
+ */
+export const MAX_PHOTO_EDGE = 2800;
 /** The thumbnail shown in the thread. */
 export const THUMB_EDGE = 320;
 /**

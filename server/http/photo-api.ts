@@ -7,6 +7,7 @@ import { forPlayer } from "../chat/player-view";
 import type { HttpDeps } from "./deps";
 import { caller, HttpError, parse, respond } from "./handler";
 import { assertBytesFromOwnOrigin } from "./same-origin";
+import { PHOTO_CSP } from "./security-headers";
 
 /**
  * POST /api/photos?id=…&text=…[&requestId=…] with the image as the body: a photo message from a
@@ -52,7 +53,7 @@ export function servePhoto(deps: HttpDeps, request: Request, params: { id: strin
         "content-type": photo.contentType,
         "content-length": String(photo.bytes.length),
         "x-content-type-options": "nosniff",
-        "content-security-policy": "default-src 'none'; sandbox",
+        "content-security-policy": PHOTO_CSP,
         "content-disposition": "inline",
         // Not for other sites' pages either: an <img> elsewhere would carry the viewer's cookie.
         "cross-origin-resource-policy": "same-origin",

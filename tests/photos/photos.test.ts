@@ -87,10 +87,10 @@ describe.each(testDbKinds)("photos on %s", (kind) => {
     });
   });
 
-  it("a JPEG is stored re-encoded: EXIF and GPS gone, at most 2048 px, with a WebP thumbnail", async () => {
+  it("a JPEG is stored re-encoded: EXIF and GPS gone, at most 2800 px, with a WebP thumbnail", async () => {
     const original = await noiseJpeg({
-      width: 3000,
-      height: 1500,
+      width: 3200,
+      height: 1600,
       exif: {
         IFD0: { ImageDescription: "secret-description", Make: "SpyCam" },
         IFD3: { GPSLatitudeRef: "N", GPSLatitude: "19/1 4/1 0/1" },
@@ -104,13 +104,13 @@ describe.each(testDbKinds)("photos on %s", (kind) => {
     expect(message).toMatchObject({
       messageText: "Payment receipt",
       sender: "player",
-      photo: { type: "image/jpeg", width: 2048, height: 1024, thumbWidth: 320, thumbHeight: 160 },
+      photo: { type: "image/jpeg", width: 2800, height: 1400, thumbWidth: 320, thumbHeight: 160 },
     });
 
     const [stored] = await handle.db.select().from(chatPhotos).where(eq(chatPhotos.messageId, message.id));
     if (!stored) throw new Error("no photo row");
     const meta = await sharp(stored.image).metadata();
-    expect(meta).toMatchObject({ format: "jpeg", width: 2048, height: 1024 });
+    expect(meta).toMatchObject({ format: "jpeg", width: 2800, height: 1400 });
     expect(meta.exif).toBeUndefined();
     expect(stored.image.includes("secret-description")).toBe(false);
     expect(stored.image.includes("SpyCam")).toBe(false);
