@@ -122,6 +122,12 @@ test("what is not a JPEG, PNG or WebP photo is refused with a sentence", async (
     player.page.getByRole("alert").filter({ hasText: "Only JPEG, PNG or WebP photos can be sent" }),
   ).toBeVisible();
 
+  // Over 5 MB: refused in the browser before anything is sent.
+  await attach(player.page, { name: "huge.jpg", mimeType: "image/jpeg", buffer: Buffer.alloc(5 * 1024 * 1024 + 1) });
+  await expect(
+    player.page.getByRole("alert").filter({ hasText: "The photo is too large: at most 5 MB" }),
+  ).toBeVisible();
+
   // A text file named .jpg passes the browser's look at its name; the server reads its bytes.
   const note = unique("not a photo");
   await attach(player.page, { name: "receipt.jpg", mimeType: "image/jpeg", buffer: Buffer.from(`${note}\n`) });
