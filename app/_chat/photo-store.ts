@@ -10,25 +10,31 @@ import { createStore, del, get, set } from "idb-keyval";
  */
 const memory = new Map<string, Blob>();
 let store: ReturnType<typeof createStore> | null = null;
-const db = () => {
-  store ??= createStore("floorline", "outbox-photos");
-  return store;
-};
+
+/** Any IndexedDB failure (none at all, blocked, quota) leaves the memory copy to do the work. */
+async function inDb<T>(work: (s: ReturnType<typeof createStore>) => Promise<T>): Promise<T | undefined> {
+  try {
+    store ??= createStore("floorline", "outbox-photos");
+    return await work(store);
+  } catch {
+    return undefined;
+  }
+}
 
 export async function keepPhoto(id: string, blob: Blob) {
   memory.set(id, blob);
-  await set(id, blob, db()).catch(() => {});
+  await inDb((s) => set(id, blob, s));
 }
 
 export async function loadPhoto(id: string): Promise<Blob | null> {
   const held = memory.get(id);
   if (held) return held;
-  const stored = await get<Blob>(id, db()).catch(() => undefined);
+  const stored = await inDb((s) => get<Blob>(id, s));
   if (stored) memory.set(id, stored);
   return stored ?? null;
 }
 
 export function forgetPhoto(id: string) {
   memory.delete(id);
-  void del(id, db()).catch(() => {});
+  void inDb((s) => del(id, s));
 }
