@@ -2,8 +2,10 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
+  customType,
   index,
   integer,
+  jsonb,
   numeric,
   pgEnum,
   pgTable,
@@ -190,6 +192,9 @@ export const chatMessages = pgTable(
     messageText: text("message_text").notNull(),
     timestamp: timestamp("timestamp", { withTimezone: true }).notNull().defaultNow(),
     status: messageStatus("status").notNull().default("sent"),
+    // Set when the message is a photo (its bytes are in chat_photos): what a client needs to lay
+    // it out before the image loads. The text is then its description (alt text).
+    photo: jsonb("photo").$type<PhotoMeta>(),
   },
   (t) => [
     uniqueIndex("chat_messages_player_seq_idx").on(t.playerId, t.seq),
@@ -198,6 +203,35 @@ export const chatMessages = pgTable(
     index("chat_messages_unread_idx").on(t.requestId).where(sql`${t.sender} = 'player' and ${t.status} <> 'read'`),
   ],
 );
+
+/** A photo message's shape, on the message row and in its events (made by server/chat/photos.ts). */
+export type PhotoMeta = { type: string; width: number; height: number; thumbWidth: number; thumbHeight: number };
+
+const bytea = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => "bytea",
+  // node-postgres returns a Buffer, PGlite a Uint8Array: one type for the rest of the code.
+  fromDriver: (value) => (Buffer.isBuffer(value) ? value : Buffer.from(value)),
+});
+
+/**
+ * The bytes of photo messages, kept in the database itself so that PGlite and a backup need
+ * nothing else. Only ever what sharp re-encoded (never the upload as sent): a bounded image and
+ * its thumbnail, without metadata. One row per message, removed with it.
+ */
+export const chatPhotos = pgTable("chat_photos", {
+  messageId: uuid("message_id")
+    .primaryKey()
+    .references(() => chatMessages.id, { onDelete: "cascade" }),
+  // The thread it belongs to, for the access check without a join.
+  playerId: integer("player_id")
+    .notNull()
+    .references(() => players.id, { onDelete: "cascade" }),
+  contentType: text("content_type").notNull(),
+  image: bytea("image").notNull(),
+  thumbContentType: text("thumb_content_type").notNull(),
+  thumb: bytea("thumb").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});
 
 export const chatEventTypes = [
   "created",
@@ -262,5 +296,6 @@ export type Staff = typeof staff.$inferSelect;
 export type ChatRequest = typeof chatRequests.$inferSelect;
 export type ChatMessage = typeof chatMessages.$inferSelect;
 export type ChatEvent = typeof chatEvents.$inferSelect;
+export type ChatPhoto = typeof chatPhotos.$inferSelect;
 export type ChatNote = typeof chatNotes.$inferSelect;
 export type CannedReply = typeof cannedReplies.$inferSelect;

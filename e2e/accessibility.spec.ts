@@ -1,15 +1,17 @@
-import AxeBuilder from "@axe-core/playwright";
-import { expect, type Page, test } from "@playwright/test";
-import { composer, openAs, PLAYER_30, PLAYER_31, queueItem, STAFF_ASHA, send, signIn, thread, unique } from "./helpers";
-
-/** Every page and state: no serious or critical axe-core violation. */
-async function expectNoSeriousViolations(page: Page, state: string) {
-  const results = await new AxeBuilder({ page }).analyze();
-  const bad = results.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  expect(bad, `axe on ${state}`).toEqual([]);
-}
+import { expect, test } from "@playwright/test";
+import {
+  composer,
+  expectNoSeriousViolations,
+  openAs,
+  PLAYER_30,
+  PLAYER_31,
+  queueItem,
+  STAFF_ASHA,
+  send,
+  signIn,
+  thread,
+  unique,
+} from "./helpers";
 
 test("sign-in and not-allowed pages pass axe", async ({ page }) => {
   await page.goto("/sign-in");

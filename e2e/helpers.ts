@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import AxeBuilder from "@axe-core/playwright";
 import { type Browser, expect, type Page } from "@playwright/test";
 
 export const DEMO_PASSWORD = "floorline-demo";
@@ -76,4 +77,13 @@ export async function openFromQueue(staff: Page, playerName: string) {
     await queueItem(staff, playerName).first().click();
     await expect(staff.getByRole("region", { name: "Player" })).toContainText(playerName, { timeout: 1000 });
   }).toPass({ timeout: 15_000 });
+}
+
+/** Every page and state: no serious or critical axe-core violation. */
+export async function expectNoSeriousViolations(page: Page, state: string) {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  expect(bad, `axe on ${state}`).toEqual([]);
 }

@@ -60,7 +60,7 @@ export function encodeEvent(data: unknown): string {
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 
 /** Date fields (`…At`, `timestamp`) back to Dates; everything else as it came. */
-function reviveDates<T>(row: Record<string, unknown>): T {
+export function reviveDates<T>(row: Record<string, unknown>): T {
   const out: Record<string, unknown> = { ...row };
   for (const [key, value] of Object.entries(out)) {
     if ((key.endsWith("At") || key === "timestamp") && typeof value === "string" && ISO_DATE.test(value)) {

@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-import { MAX_MESSAGE_LENGTH } from "./limits";
+import { DEFAULT_PHOTO_TEXT, MAX_MESSAGE_LENGTH } from "./limits";
 
 export { MAX_MESSAGE_LENGTH };
 
@@ -148,3 +148,20 @@ export const searchInput = z.strictObject({
   direction: z.enum(["forward", "backward"]).optional(),
 });
 export type SearchInput = z.infer<typeof searchInput>;
+/**
+ * A photo message's fields (POST /api/photos query string; the bytes are the body). The text
+ * describes the photo — its alt text — and may be left out: then it reads "Photo".
+ */
+export const photoMessageInput = z.strictObject({
+  id: messageId,
+  text: z.preprocess(
+    (value) => (typeof value === "string" && value.trim() === "" ? undefined : value),
+    messageText.default(DEFAULT_PHOTO_TEXT),
+  ),
+  /** Staff only: the chat to answer. */
+  requestId: z.uuid({ error: "Request id must be a UUID" }).optional(),
+});
+export type PhotoMessageInput = z.infer<typeof photoMessageInput>;
+
+/** GET /api/photos/:id — the photo as stored, or `?size=thumb` for the thread's thumbnail. */
+export const photoQuery = z.strictObject({ size: z.enum(["full", "thumb"]).default("full") });

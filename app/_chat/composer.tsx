@@ -2,6 +2,7 @@
 
 import { useEffect, useId, useRef, useState } from "react";
 import { MAX_MESSAGE_LENGTH } from "@/protocol/limits";
+import { AttachedPhoto, AttachPhoto, usePhotoAttachment } from "./attach-photo";
 import { type CannedReply, useCannedPicker } from "./canned-picker";
 
 const SHOW_COUNT_FROM = MAX_MESSAGE_LENGTH - 200;
@@ -17,7 +18,8 @@ const draftKey = (key: string) => `floorline.draft.${key}`;
  * is kept per thread (`draftKey`) in localStorage, so a reload or a sign-in round trip keeps it.
  */
 export function Composer(props: {
-  onSend: (text: string) => void;
+  /** With a photo attached, the text is its description (may be empty). */
+  onSend: (text: string, photo?: File) => void;
   onTyping?: () => void;
   disabled?: boolean;
   placeholder?: string;
@@ -29,8 +31,10 @@ export function Composer(props: {
   const box = useRef<HTMLTextAreaElement>(null);
   const [length, setLength] = useState(0);
   const counterId = useId();
+  const attachment = usePhotoAttachment();
+  const { photo } = attachment;
   const tooLong = length > MAX_MESSAGE_LENGTH;
-  const canSend = length > 0 && !tooLong && !props.disabled;
+  const canSend = (length > 0 || photo !== null) && !tooLong && !props.disabled;
   const picker = useCannedPicker(box, props.cannedReplies);
 
   const { draftKey: key } = props;
@@ -44,8 +48,11 @@ export function Composer(props: {
 
   function send() {
     const text = box.current?.value.trim() ?? "";
-    if (!text || text.length > MAX_MESSAGE_LENGTH || props.disabled || !box.current) return;
-    props.onSend(text);
+    if ((!text && !photo) || text.length > MAX_MESSAGE_LENGTH || props.disabled || !box.current) return;
+    if (photo) {
+      props.onSend(text, photo.file);
+      attachment.clear();
+    } else props.onSend(text);
     box.current.value = "";
     setLength(0);
     grow(box.current);
@@ -61,6 +68,8 @@ export function Composer(props: {
       }}
     >
       {picker.list}
+      <AttachedPhoto attachment={attachment} />
+      <AttachPhoto attachment={attachment} />
       <textarea
         ref={box}
         {...(props.cannedReplies ? picker.comboboxProps : {})}
@@ -68,7 +77,7 @@ export function Composer(props: {
         aria-describedby={counterId}
         aria-invalid={tooLong}
         rows={1}
-        placeholder={props.placeholder ?? "Write a message"}
+        placeholder={photo ? "Describe the photo (optional)" : (props.placeholder ?? "Write a message")}
         onInput={(e) => {
           setLength(e.currentTarget.value.trim().length);
           picker.onInput(e.currentTarget.value);

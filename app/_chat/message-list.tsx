@@ -2,6 +2,8 @@
 
 import { Fragment, useEffect, useLayoutEffect, useRef } from "react";
 import type { ChatMessage } from "@/db/schema";
+import { DEFAULT_PHOTO_TEXT } from "@/protocol/limits";
+import { MessagePhoto, PendingPhoto, photoCaption } from "./message-photo";
 import { dividerBefore, MessageText, MessageTime } from "./message-text";
 import type { OutboxEntry } from "./outbox";
 
@@ -93,7 +95,8 @@ export function MessageList(props: {
               ) : (
                 <li className={`message ${m.sender === props.mine ? "mine" : m.sender}`} data-seq={m.seq}>
                   <span className="who">{m.senderUserId === props.viewerUserId ? "You" : m.senderName}</span>
-                  <MessageText text={m.messageText} />
+                  {m.photo && <MessagePhoto message={m} photo={m.photo} />}
+                  {(!m.photo || photoCaption(m)) && <MessageText text={m.messageText} />}
                   <span className="meta">
                     <MessageTime at={m.timestamp} />
                     {m.sender === props.mine && <span className="receipt"> · {statusLabel[m.status]}</span>}
@@ -106,7 +109,10 @@ export function MessageList(props: {
         {props.pending.map((p) => (
           <li key={p.id} className={`message mine pending ${p.state}`}>
             <span className="who">You</span>
-            <MessageText text={p.text} />
+            {p.photo && <PendingPhoto id={p.id} />}
+            {p.photo && !photoCaption({ messageText: p.text || DEFAULT_PHOTO_TEXT }) ? null : (
+              <MessageText text={p.text} />
+            )}
             <span className="meta">
               {p.signedOut ? (
                 // Kept in the outbox: after signing in, this page comes back and sends it.

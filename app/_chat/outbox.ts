@@ -14,6 +14,8 @@ export type OutboxEntry = {
   signedOut?: boolean;
   /** Staff replies: the chat request it answers. */
   requestId?: string;
+  /** A photo message: its bytes wait in the photo store (photo-store.ts) under the entry's id. */
+  photo?: { name: string; type: string; size: number };
 };
 
 const keyFor = (owner: string) => `floorline.outbox.${owner}`;

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { isFinalError } from "../_trpc/query-client";
 import { type OutboxEntry, outboxStorageKey, readOutbox, writeOutbox } from "./outbox";
+import { forgetPhoto, keepPhoto } from "./photo-store";
 import { sendLimitWaitMs } from "./slow-down";
 
 const MAX_BACKOFF_MS = 15_000;
@@ -56,6 +57,7 @@ export function useOutbox(opts: {
           setSlowDownUntil(null);
           latest.current.onStored(stored);
           update((all) => all.filter((e) => e.id !== next.id));
+          if (next.photo) forgetPhoto(next.id);
         } catch (err) {
           if (err instanceof TRPCClientError && err.data?.code === "UNAUTHORIZED") {
             // Not the message's fault: it waits here (localStorage) while the user signs in again.
@@ -114,8 +116,14 @@ export function useOutbox(opts: {
   }, [owner, update, flush]);
 
   const enqueue = useCallback(
-    (text: string, about: Pick<OutboxEntry, "requestId"> = {}) => {
-      const entry: OutboxEntry = { id: crypto.randomUUID(), text, createdAt: Date.now(), state: "queued", ...about };
+    (text: string, about: Pick<OutboxEntry, "requestId"> & { photo?: File } = {}) => {
+      const { photo, ...rest } = about;
+      const entry: OutboxEntry = { id: crypto.randomUUID(), text, createdAt: Date.now(), state: "queued", ...rest };
+      if (photo) {
+        // Held in memory at once (a send can start now) and written to IndexedDB for a reload.
+        void keepPhoto(entry.id, photo);
+        entry.photo = { name: photo.name, type: photo.type, size: photo.size };
+      }
       update((all) => [...all, entry]);
       void flush();
       return entry;
@@ -132,7 +140,13 @@ export function useOutbox(opts: {
     [update, flush],
   );
 
-  const discard = useCallback((id: string) => update((all) => all.filter((e) => e.id !== id)), [update]);
+  const discard = useCallback(
+    (id: string) => {
+      update((all) => all.filter((e) => e.id !== id));
+      forgetPhoto(id);
+    },
+    [update],
+  );
 
   /** Called when the connection comes back: try now rather than at the next back-off tick. */
   const kick = useCallback(() => {

@@ -3,7 +3,16 @@ import { TRPCClientError } from "@trpc/client";
 import superjson from "superjson";
 
 /** Errors that another try cannot fix: retrying them only delays the message the user needs. */
-const FINAL_CODES = new Set(["UNAUTHORIZED", "FORBIDDEN", "BAD_REQUEST", "NOT_FOUND", "CONFLICT"]);
+const FINAL_CODES = new Set([
+  "UNAUTHORIZED",
+  "FORBIDDEN",
+  "BAD_REQUEST",
+  "NOT_FOUND",
+  "CONFLICT",
+  // Photos (app/_chat/photo-upload.ts): too large, or not an image we take.
+  "PAYLOAD_TOO_LARGE",
+  "UNSUPPORTED_MEDIA_TYPE",
+]);
 
 export function isFinalError(error: unknown) {
   return error instanceof TRPCClientError && FINAL_CODES.has(error.data?.code);

@@ -19,13 +19,15 @@ import { autoAssign, claimRequest, releaseRequest, takeOverRequest, transferRequ
 import { escalateLongWaits } from "./escalation";
 import type { RealtimeGateway } from "./gateway";
 import { type RequestChanged, reopenRequest, resolveRequest } from "./lifecycle";
+import { findExisting } from "./messages";
 import { expectedWaitSeconds } from "./metrics";
 import { insertNote } from "./notes";
+import { type PreparedPhoto, preparePhoto } from "./photos";
 import { setAcceptingChats, staffAcceptingChats } from "./push-targets";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
-import type { SendLimit } from "./send-limit";
-import { messagePlayer, replyAsStaff } from "./staff";
+import { checkSendAllowance, type SendLimit } from "./send-limit";
+import { getRequest, messagePlayer, replyAsStaff } from "./staff";
 
 /** Told after a commit; must return at once and never throw (server/notify queues the work). */
 export type ChatNotifications = {
@@ -70,7 +72,10 @@ export async function assignWaiting(deps: ChatDeps) {
   }
 }
 
-export async function sendAsPlayer(deps: ChatDeps, input: SendMessageInput & { player: PlayerActor }) {
+export async function sendAsPlayer(
+  deps: ChatDeps,
+  input: SendMessageInput & { player: PlayerActor; photo?: PreparedPhoto },
+) {
   const result = await sendPlayerMessage(deps.db, { ...input, sendLimit: deps.sendLimit });
   // Published on retries too: if the first attempt's publish was lost, this heals it (clients dedupe).
   await deps.realtime.publish(playerMessageEvents(result), { socketId: deps.socketId });
@@ -79,10 +84,38 @@ export async function sendAsPlayer(deps: ChatDeps, input: SendMessageInput & { p
   return result;
 }
 
-export async function replyAsStaffMember(deps: ChatDeps, input: ReplyInput & { staff: StaffActor }) {
+export async function replyAsStaffMember(
+  deps: ChatDeps,
+  input: ReplyInput & { staff: StaffActor; photo?: PreparedPhoto },
+) {
   const result = await replyAsStaff(deps.db, input);
   await deps.realtime.publish(staffReplyEvents(result), { socketId: deps.socketId });
   return result;
+}
+
+/**
+ * A photo from a player: a message like any other (same send limit, same seq, same events) whose
+ * bytes sharp re-encoded first. A retry of a stored id answers with the stored row without
+ * decoding anything again; a player over the send limit is refused before the decoding.
+ */
+export async function sendPhotoAsPlayer(
+  deps: ChatDeps,
+  input: SendMessageInput & { player: PlayerActor; bytes: Buffer },
+) {
+  const { bytes, ...message } = input;
+  if (await findExisting(deps.db, input.id, { playerId: input.player.id, sender: "player" })) {
+    return sendAsPlayer(deps, message);
+  }
+  await checkSendAllowance(deps.db, input.player.id, deps.sendLimit);
+  return sendAsPlayer(deps, { ...message, photo: await preparePhoto(bytes) });
+}
+
+/** A photo from staff into a chat, as `replyAsStaffMember`; a retry of a stored id is not decoded again. */
+export async function replyWithPhotoAsStaff(deps: ChatDeps, input: ReplyInput & { staff: StaffActor; bytes: Buffer }) {
+  const { bytes, ...reply } = input;
+  const { playerId } = await getRequest(deps.db, input.requestId);
+  const stored = await findExisting(deps.db, input.id, { playerId, sender: "staff" });
+  return replyAsStaffMember(deps, stored ? reply : { ...reply, photo: await preparePhoto(bytes) });
 }
 
 /** A staff message by Player ID: into the open chat, or a new one the staff member holds. */

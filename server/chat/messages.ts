@@ -1,7 +1,16 @@
 import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
-import { type ChatMessage, type ChatRequest, chatMessages, chatRequests, players, type Sender } from "@/db/schema";
+import {
+  type ChatMessage,
+  type ChatRequest,
+  chatMessages,
+  chatPhotos,
+  chatRequests,
+  players,
+  type Sender,
+} from "@/db/schema";
 import { ChatError } from "./errors";
+import type { PreparedPhoto } from "./photos";
 
 type NewMessage = {
   id: string;
@@ -13,6 +22,8 @@ type NewMessage = {
   text: string;
   /** The sender's send allowance after this message (send-limit.ts), written with the seq bump. */
   sendAllowanceAt?: Date;
+  /** A photo message: the re-encoded image, stored beside the row in the same transaction. */
+  photo?: PreparedPhoto;
 };
 
 /** Set in every UPDATE of a chat request: the version clients compare events by. */
@@ -46,9 +57,24 @@ export async function appendMessage(tx: Tx, msg: NewMessage): Promise<{ message:
       senderName: msg.senderName,
       senderUserId: msg.senderUserId,
       messageText: msg.text,
+      photo: msg.photo
+        ? {
+            type: msg.photo.contentType,
+            width: msg.photo.width,
+            height: msg.photo.height,
+            thumbWidth: msg.photo.thumbWidth,
+            thumbHeight: msg.photo.thumbHeight,
+          }
+        : null,
     })
     .returning();
   if (!row) throw new Error("insert returned no row");
+  if (msg.photo) {
+    const { contentType, image, thumbContentType, thumb } = msg.photo;
+    await tx
+      .insert(chatPhotos)
+      .values({ messageId: row.id, playerId: msg.playerId, contentType, image, thumbContentType, thumb });
+  }
 
   const [request] = await tx
     .update(chatRequests)

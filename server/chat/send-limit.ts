@@ -1,3 +1,6 @@
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { players } from "@/db/schema";
 import { ChatError } from "./errors";
 
 /** A burst of `burst` messages, then `perSecond` a second. `perSecond: 0` → no limit (the bench). */
@@ -26,4 +29,22 @@ export function nextSendAllowance(
     });
   }
   return new Date(next);
+}
+
+/**
+ * Refuses as the send would, without taking anything and without the lock: a photo over the
+ * limit is turned away before the server spends a second of CPU re-encoding it. The send itself
+ * still takes the allowance under the lock.
+ */
+export async function checkSendAllowance(db: Db, playerId: number, limit: SendLimit | undefined) {
+  if (!limit || limit.perSecond <= 0) return;
+  const [held] = await db
+    .select({
+      allowanceAt: players.sendAllowanceAt,
+      now: sql<Date>`clock_timestamp()`.mapWith(players.sendAllowanceAt),
+    })
+    .from(players)
+    .where(eq(players.id, playerId));
+  if (!held) throw new ChatError("NOT_FOUND", `Player ${playerId} not found`);
+  nextSendAllowance(held, limit);
 }

@@ -4,6 +4,7 @@ import { type ChatMessage, type ChatRequest, chatEvents, chatRequests } from "@/
 import type { SendMessageInput } from "@/protocol/inputs";
 import type { PlayerActor } from "./actors";
 import { appendMessage, findExisting, lockPlayerForSend } from "./messages";
+import type { PreparedPhoto } from "./photos";
 import { nextSendAllowance, type SendLimit } from "./send-limit";
 
 export type SendResult = {
@@ -21,7 +22,7 @@ export type SendResult = {
  */
 export async function sendPlayerMessage(
   db: Db,
-  input: SendMessageInput & { player: PlayerActor; sendLimit?: SendLimit },
+  input: SendMessageInput & { player: PlayerActor; sendLimit?: SendLimit; photo?: PreparedPhoto },
 ): Promise<SendResult> {
   const { player } = input;
   return db.transaction(async (tx) => {
@@ -60,6 +61,7 @@ export async function sendPlayerMessage(
       senderUserId: player.userId,
       text: input.text,
       sendAllowanceAt,
+      photo: input.photo,
     });
     return { ...appended, openedRequest, duplicate: false };
   });

@@ -14,6 +14,7 @@ import type { StaffActor } from "./actors";
 import { claimForReply, recordEvent } from "./assignment";
 import { ChatError } from "./errors";
 import { appendMessage, findExisting, lockChat, lockPlayer, nextVersion } from "./messages";
+import type { PreparedPhoto } from "./photos";
 
 export type { QueueItem };
 
@@ -132,7 +133,7 @@ export async function getPlayerCard(db: Db, playerId: number) {
 }
 
 /** A staff reply in a request's thread. Idempotent on `input.id`, like the player's send. */
-export async function replyAsStaff(db: Db, input: ReplyInput & { staff: StaffActor }) {
+export async function replyAsStaff(db: Db, input: ReplyInput & { staff: StaffActor; photo?: PreparedPhoto }) {
   return db.transaction(async (tx) => replyInLockedRequest(tx, await lockChat(tx, input.requestId), input));
 }
 
@@ -176,7 +177,11 @@ export async function messagePlayer(db: Db, input: { playerId: number; id: strin
   });
 }
 
-async function replyInLockedRequest(tx: Tx, request: ChatRequest, input: ReplyInput & { staff: StaffActor }) {
+async function replyInLockedRequest(
+  tx: Tx,
+  request: ChatRequest,
+  input: ReplyInput & { staff: StaffActor; photo?: PreparedPhoto },
+) {
   const existing = await findExisting(tx, input.id, { playerId: request.playerId, sender: "staff" });
   if (existing) return { message: existing, request, duplicate: true };
   if (request.status === "resolved") {
@@ -201,6 +206,7 @@ async function replyInLockedRequest(tx: Tx, request: ChatRequest, input: ReplyIn
     senderName: input.staff.displayName,
     senderUserId: input.staff.userId,
     text: input.text,
+    photo: input.photo,
   });
   return { ...appended, duplicate: false };
 }

@@ -21,7 +21,9 @@ export function frontDoor(opts: { proxies: ProxyList; dev: boolean }) {
       for (const name of PROXY_HEADERS) delete req.headers[name];
     }
     req.headers["x-forwarded-for"] = ip;
-    for (const [name, value] of Object.entries(securityHeaders({ host: req.headers.host, dev: opts.dev }))) {
+    for (const [name, value] of Object.entries(
+      securityHeaders({ host: req.headers.host, dev: opts.dev, path: req.url }),
+    )) {
       res.setHeader(name, value);
     }
   };

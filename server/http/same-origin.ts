@@ -47,3 +47,14 @@ function hasBody(request: Request) {
   const length = request.headers.get("content-length");
   return request.headers.has("transfer-encoding") || (length !== null && length !== "0");
 }
+
+/**
+ * A photo upload: the app's own origin, and the raw bytes as `application/octet-stream`. Like
+ * JSON, that media type is not one a cross-site page may send without a CORS preflight (which
+ * this app never grants), so the rule above holds for uploads too.
+ */
+export function assertBytesFromOwnOrigin(request: Request) {
+  assertSameOrigin(request);
+  if (mediaTypeOf(request.headers.get("content-type")) === "application/octet-stream") return;
+  throw new HttpError(415, "Send the photo's bytes with Content-Type: application/octet-stream");
+}

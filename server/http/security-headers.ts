@@ -6,7 +6,12 @@ import { oneSignalConfigFromEnv } from "../notify/config";
  * and the realtime server (plus OneSignal's SDK when push is configured). The realtime host
  * defaults to the host the page was loaded from, so the policy is built per request.
  */
-export function securityHeaders(opts: { host: string | undefined; dev: boolean }): Record<string, string> {
+export function securityHeaders(opts: {
+  host: string | undefined;
+  dev: boolean;
+  /** The request's path: stored photos get a policy of their own. */
+  path?: string;
+}): Record<string, string> {
   const realtime = realtimeSource(realtimeEndpoints(env).browser, pageHostname(opts.host));
   const push = oneSignalConfigFromEnv().appId
     ? ["https://cdn.onesignal.com", "https://onesignal.com", "https://api.onesignal.com"]
@@ -27,7 +32,7 @@ export function securityHeaders(opts: { host: string | undefined; dev: boolean }
     "frame-ancestors 'none'",
   ].join("; ");
   return {
-    "content-security-policy": csp,
+    "content-security-policy": opts.path?.startsWith(PHOTOS_PATH) ? PHOTO_CSP : csp,
     "x-frame-options": "DENY",
     "referrer-policy": "same-origin",
     "x-content-type-options": "nosniff",
@@ -35,6 +40,14 @@ export function securityHeaders(opts: { host: string | undefined; dev: boolean }
     "cross-origin-opener-policy": "same-origin",
   };
 }
+
+const PHOTOS_PATH = "/api/photos/";
+/**
+ * A stored photo (GET /api/photos/:id) may load nothing and run nothing, even if a browser were
+ * ever made to treat it as a document. Set here because Next.js keeps a header the front door
+ * already set rather than the route's own.
+ */
+export const PHOTO_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'";
 
 /** Where pusher-js opens its WebSocket, as a CSP source. */
 export function realtimeSource(browser: BrowserRealtimeConfig, pageHost: string | null): string | null {

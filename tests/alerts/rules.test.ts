@@ -41,6 +41,7 @@ const message = (over: Partial<ChatMessage> = {}): ChatMessage => ({
   messageText: "are you there?",
   timestamp: new Date(0),
   status: "sent",
+  photo: null,
   ...over,
 });
 const ctx: AlertContext = { meId: "me", acceptingChats: true, onScreen: [null], anyTabVisible: true };

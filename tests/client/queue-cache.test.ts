@@ -38,6 +38,7 @@ const message = (seq: number, over: Partial<ChatMessage> = {}): ChatMessage => (
   messageText: `text ${seq}`,
   timestamp: new Date(1000 + seq),
   status: "sent",
+  photo: null,
   ...over,
 });
 

@@ -21,6 +21,7 @@ const msg = (seq: number, over: Partial<ChatMessage> = {}): ChatMessage => ({
   messageText: `m${seq}`,
   timestamp: new Date(1_700_000_000_000 + seq),
   status: "sent",
+  photo: null,
   ...over,
 });
 

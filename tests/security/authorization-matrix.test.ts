@@ -9,10 +9,12 @@ import { parseChannel } from "@/server/chat/channels";
 import { integrationSend, playerMessages, unifiedSend } from "@/server/http/club-api";
 import type { HttpDeps } from "@/server/http/deps";
 import { trpcRoute } from "@/server/http/guarded-routes";
+import { servePhoto, uploadPhoto } from "@/server/http/photo-api";
 import { authenticateUser, authorizeChannel } from "@/server/realtime-auth";
 import { appRouter } from "@/server/trpc/root";
 import { openTestDb, testDbKinds } from "../support/db";
 import { APP, httpTestDeps, jsonRequest, signInCookie, trpcRequest } from "../support/http";
+import { photoGet, photoUpload, smallPng } from "../support/photos";
 
 /**
  * Who may call what, for every tRPC procedure, every REST route and channel authorization,
@@ -28,7 +30,14 @@ type Role = (typeof ROLES)[number];
 const PLAYERS: Role[] = ["playerA", "playerB"];
 const STAFF: Role[] = ["staff", "admin"];
 
-type Fixture = { requestA: string; requestB: string; messageB: string; cookies: Record<Role, string | null> };
+type Fixture = {
+  requestA: string;
+  requestB: string;
+  messageB: string;
+  /** A photo in player A's thread. */
+  photoA: string;
+  cookies: Record<Role, string | null>;
+};
 type ProcedureRow = { allowed: Role[]; input?: (f: Fixture) => unknown };
 
 const procedureRows: Record<string, ProcedureRow> = {
@@ -121,6 +130,21 @@ const routeRows: Record<string, RouteRow> = {
         }),
       ),
   },
+  "POST /api/photos": {
+    allowed: [...PLAYERS, ...STAFF],
+    call: async (deps, f, role) =>
+      uploadPhoto(
+        deps,
+        photoUpload(await smallPng(), {
+          cookie: cookie(f, role),
+          query: STAFF.includes(role) ? { requestId: f.requestA } : {},
+        }),
+      ),
+  },
+  "GET /api/photos/[id]": {
+    allowed: ["playerA", ...STAFF],
+    call: (deps, f, role) => servePhoto(deps, photoGet(f.photoA, { cookie: cookie(f, role) }), { id: f.photoA }),
+  },
   "POST /api/realtime/auth": {
     allowed: [...PLAYERS, ...STAFF],
     call: (deps, f, role) => authorizeChannel(deps, formRequest("/api/realtime/auth", f, role, ownChannel(role))),
@@ -181,6 +205,8 @@ describe.each(testDbKinds)("authorization matrix on %s", (kind) => {
     const b = await first("playerB", "B's secret");
     f.requestB = b.request.id;
     f.messageB = b.message.id;
+    const photo = await uploadPhoto(deps, photoUpload(await smallPng(), { cookie: cookie(f, "playerA") }));
+    f.photoA = ((await photo.json()) as { message: { id: string } }).message.id;
   });
   afterAll(async () => {
     await handle?.close();

@@ -22,6 +22,19 @@ describe("security headers and cookies", () => {
     });
   });
 
+  it("give a stored photo a policy that loads and runs nothing", async () => {
+    const { securityHeaders } = await import("@/server/http/security-headers");
+    const photo = securityHeaders({
+      host: "floor.example",
+      dev: false,
+      path: "/api/photos/0b7a3c1e-5d2f-4a8b-9c6d-1e2f3a4b5c6d?size=thumb",
+    });
+    expect(photo["content-security-policy"]).toBe("default-src 'none'; sandbox; frame-ancestors 'none'");
+    expect(photo["x-content-type-options"]).toBe("nosniff");
+    const page = securityHeaders({ host: "floor.example", dev: false, path: "/player" });
+    expect(page["content-security-policy"]).toContain("default-src 'self'");
+  });
+
   // An embedded database of its own: PGlite's start-up alone takes 6–12 s on a busy 2-core machine.
   it("marks the session cookie Secure when the app is served over https", { timeout: 90_000 }, async () => {
     const { openPglite } = await import("@/db/client");

@@ -6,6 +6,7 @@ import type { ChatMessage } from "@/db/schema";
 import { EVENTS, playerChannel, viewingChannel } from "@/protocol/channels";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
+import { sendPhoto } from "../../_chat/photo-upload";
 import { SlowDownNotice } from "../../_chat/slow-down";
 import { mergeIntoHistory, olderPage } from "../../_chat/thread-cache";
 import { useOutbox } from "../../_chat/use-outbox";
@@ -67,7 +68,9 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   );
   const outbox = useOutbox({
     owner: `player-${userId}`,
-    send: async (entry) => (await client.chat.send.mutate({ id: entry.id, text: entry.text })).message,
+    send: async (entry) =>
+      (entry.photo ? await sendPhoto(entry) : await client.chat.send.mutate({ id: entry.id, text: entry.text }))
+        .message,
     onStored,
   });
 
@@ -114,8 +117,8 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
         <SlowDownNotice until={outbox.slowDownUntil} />
         <Composer
           draftKey={`player-${userId}`}
-          onSend={(text) => {
-            outbox.enqueue(text);
+          onSend={(text, photo) => {
+            outbox.enqueue(text, { photo });
             typing.sent();
           }}
           onTyping={typing.notifyTyping}

@@ -196,8 +196,8 @@ export function Conversation({
       {canReply ? (
         <Composer
           draftKey={`staff-${me.id}-${requestId}`}
-          onSend={(text) => {
-            outbox.enqueue(text, { requestId });
+          onSend={(text, photo) => {
+            outbox.enqueue(text, { requestId, photo });
             typing.sent();
           }}
           onTyping={typing.notifyTyping}

@@ -2,6 +2,7 @@
 
 import { createContext, useContext, useState } from "react";
 import { adoptLegacyOutboxes } from "../../_chat/outbox";
+import { sendPhoto } from "../../_chat/photo-upload";
 import { useOutbox } from "../../_chat/use-outbox";
 import { useTRPCClient } from "../../_trpc/client";
 import { useStaffCaches } from "./staff-caches";
@@ -23,11 +24,8 @@ export function StaffOutboxProvider({ staffId, children }: { staffId: string; ch
     owner,
     send: async (entry) => {
       // No chat (cannot happen from this portal): the server's BAD_REQUEST marks it failed.
-      const result = await client.staff.reply.mutate({
-        requestId: entry.requestId ?? "",
-        id: entry.id,
-        text: entry.text,
-      });
+      const reply = { requestId: entry.requestId ?? "", id: entry.id, text: entry.text };
+      const result = entry.photo ? await sendPhoto(reply) : await client.staff.reply.mutate(reply);
       caches.applyRequest(result.request, result.message);
       return result.message;
     },
