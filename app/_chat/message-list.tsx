@@ -2,6 +2,7 @@
 
 import { Fragment, useEffect, useLayoutEffect, useRef } from "react";
 import type { ChatMessage } from "@/db/schema";
+import { useSignedOut } from "../_auth/signed-out";
 import { dividerBefore, MessageText, MessageTime } from "./message-text";
 import type { OutboxEntry } from "./outbox";
 
@@ -27,6 +28,7 @@ export function MessageList(props: {
   onLoadOlder: () => void;
   emptyText: string;
 }) {
+  const signedOut = useSignedOut();
   const scroller = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
@@ -108,14 +110,9 @@ export function MessageList(props: {
             <span className="who">You</span>
             <MessageText text={p.text} />
             <span className="meta">
-              {p.signedOut ? (
-                // Kept in the outbox: after signing in, this page comes back and sends it.
-                <a
-                  className="error"
-                  href={`/sign-in?next=${encodeURIComponent(window.location.pathname + window.location.search)}`}
-                >
-                  Signed out — sign in again
-                </a>
+              {signedOut && p.state !== "failed" ? (
+                // Kept in the outbox: the header's link signs in and comes back here to send it.
+                <span className="receipt">Waiting for you to sign in</span>
               ) : p.state === "failed" ? (
                 <>
                   <span className="error">Not sent: {p.error}</span>{" "}

@@ -3,6 +3,7 @@
 import { TRPCClientError } from "@trpc/client";
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "@/db/schema";
+import { isSignedOut } from "../_auth/signed-out";
 import { isFinalError } from "../_trpc/query-client";
 import { type OutboxEntry, outboxStorageKey, readOutbox, writeOutbox } from "./outbox";
 import { sendLimitWaitMs } from "./slow-down";
@@ -47,6 +48,8 @@ export function useOutbox(opts: {
     try {
       for (;;) {
         if (typeof navigator !== "undefined" && !navigator.onLine) return;
+        // Nothing can be stored until the user signs in again; this page reloads then and sends.
+        if (isSignedOut()) return;
         const next = readOutbox(owner).find((e) => e.state !== "failed");
         if (!next) return;
         update((all) => all.map((e) => (e.id === next.id ? { ...e, state: "sending" } : e)));
@@ -59,10 +62,8 @@ export function useOutbox(opts: {
         } catch (err) {
           if (err instanceof TRPCClientError && err.data?.code === "UNAUTHORIZED") {
             // Not the message's fault: it waits here (localStorage) while the user signs in again.
-            update((all) =>
-              all.map((e) => (e.id === next.id ? { ...e, state: "failed", error: "Signed out", signedOut: true } : e)),
-            );
-            continue;
+            update((all) => all.map((e) => (e.id === next.id ? { ...e, state: "queued" } : e)));
+            return;
           }
           if (isFinalError(err)) {
             const reason = err instanceof TRPCClientError ? err.message : "The server refused this message";
@@ -84,13 +85,8 @@ export function useOutbox(opts: {
   }, [owner, update]);
 
   useEffect(() => {
-    // A tab that closed mid-send left entries marked "sending": they are simply queued again; so
-    // are those refused for an ended session (this page load may be the user signed in again).
-    update((all) =>
-      all.map((e) =>
-        e.state === "sending" || e.signedOut ? { ...e, state: "queued", error: undefined, signedOut: undefined } : e,
-      ),
-    );
+    // A tab that closed mid-send left entries marked "sending": they are simply queued again.
+    update((all) => all.map((e) => (e.state === "sending" ? { ...e, state: "queued" } : e)));
     setOnline(navigator.onLine);
     void flush();
     const onOnline = () => {

@@ -4,6 +4,7 @@ import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-quer
 import { useCallback } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { EVENTS, playerChannel, viewingChannel } from "@/protocol/channels";
+import { useSignedOut } from "../../_auth/signed-out";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
 import { SlowDownNotice } from "../../_chat/slow-down";
@@ -23,6 +24,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   const me = useQuery(trpc.chat.me.queryOptions());
   const browserOnline = useBrowserOnline();
   const connection = useConnection();
+  const signedOut = useSignedOut();
   const player = me.data;
   const historyOptions = trpc.chat.history.infiniteQueryOptions({ limit: 50 }, { getNextPageParam: olderPage });
   const history = useInfiniteQuery(historyOptions);
@@ -80,7 +82,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
       <header className="topbar">
         <div>
           <strong>Floorline</strong>
-          {player && (
+          {player && !signedOut && (
             <span className="muted">
               {" "}
               · {player.displayName} · Player ID {player.id}
@@ -93,8 +95,8 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
       <main className="chat-main">
         <h1 className="visually-hidden">Chat with the floor team</h1>
         <p className="status-line" role="status">
-          {/* While disconnected the last known state may be stale: claim nothing. */}
-          {browserOnline && connection.state === "connected" ? describeStatus(status.data, messages) : ""}
+          {/* While disconnected (or signed out) the last known state may be stale: claim nothing. */}
+          {browserOnline && connection.state === "connected" && !signedOut ? describeStatus(status.data, messages) : ""}
         </p>
         <MessageList
           label="Conversation with the floor team"

@@ -3,6 +3,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
+import { useSignedOut } from "../../_auth/signed-out";
 import { mergeFetchedQueue, splitQueue } from "../../_chat/queue-cache";
 import { ConnectionBanner } from "../../_realtime/provider";
 import { useTRPC } from "../../_trpc/client";
@@ -31,6 +32,7 @@ export function StaffPortal({
   const params = useSearchParams();
   const selectedId = params.get("request");
   const [onlyMine, setOnlyMine] = useState(false);
+  const signedOut = useSignedOut();
   const queue = useQuery({ ...trpc.staff.queue.queryOptions(), structuralSharing: mergeFetchedQueue });
   const items = queue.data ?? [];
 
@@ -47,7 +49,7 @@ export function StaffPortal({
     <StaffOutboxProvider staffId={me.id}>
       <header className="topbar">
         <div>
-          <strong>Floorline</strong> <span className="muted">· Staff · {me.name}</span>
+          <strong>Floorline</strong> <span className="muted">· Staff{signedOut ? "" : ` · ${me.name}`}</span>
         </div>
         <div className="row">
           <AcceptingToggle />
