@@ -1,5 +1,16 @@
 import { expect, test } from "@playwright/test";
-import { openAs, PLAYER_31, queueItem, STAFF_ASHA, STAFF_VIKRAM, send, thread, unique } from "./helpers";
+import {
+  closeOpenChat,
+  openAs,
+  PLAYER_30,
+  PLAYER_31,
+  queueItem,
+  STAFF_ASHA,
+  STAFF_VIKRAM,
+  send,
+  thread,
+  unique,
+} from "./helpers";
 
 test("Take, Resolve and Reopen, with a second staff member watching live", async ({ browser }) => {
   // One staff portal open (and no other: earlier specs closed theirs), so exactly one on duty.
@@ -41,4 +52,26 @@ test("Take, Resolve and Reopen, with a second staff member watching live", async
   await expect(ashaCard).toContainText("Resolved");
 
   for (const c of [player, asha, vikram]) await c.context.close();
+});
+
+test("queue items are links: a click opens the chat even before the page's scripts have run", async ({ browser }) => {
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  const text = unique("opened before hydration");
+  await send(player.page, text);
+  await expect(thread(player.page).getByRole("listitem").filter({ hasText: text })).toContainText(/Sent|Delivered/);
+  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+
+  // The same session with scripts off: what a click meets before the page has hydrated.
+  const bare = await browser.newContext({ javaScriptEnabled: false, storageState: await asha.context.storageState() });
+  const page = await bare.newPage();
+  await page.goto("/staff");
+  await queueItem(page, PLAYER_30.name).first().click();
+  await expect(page).toHaveURL(/\/staff\?request=[0-9a-f-]{36}$/);
+
+  // That address, with scripts, is the chat.
+  await asha.page.goto(page.url());
+  await expect(asha.page.getByRole("region", { name: "Player" })).toContainText(PLAYER_30.name);
+  await expect(thread(asha.page)).toContainText(text);
+  await closeOpenChat(asha.page, PLAYER_30.name);
+  for (const c of [player, asha, { context: bare }]) await c.context.close();
 });

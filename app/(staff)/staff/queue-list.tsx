@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import type { QueueItem } from "@/protocol/events";
 import { formatAge, useNow } from "./use-now";
 
@@ -7,7 +8,8 @@ export function QueueSection(props: {
   title: string;
   items: QueueItem[];
   selectedId: string | null;
-  onOpen: (id: string) => void;
+  /** Where an item leads: the chat is in the URL, so an item is a plain link. */
+  hrefOf: (id: string) => string;
   ageOf: (item: QueueItem) => Date;
   agePrefix: string;
   empty: string;
@@ -30,14 +32,17 @@ export function QueueSection(props: {
           {props.items.map((item) => (
             <li key={item.id}>
               {/* Named by who it is (and unread count) only: the preview and the ticking age are its
-                  description, so the name a screen reader hears stays short and stable. */}
-              <button
-                type="button"
+                  description, so the name a screen reader hears stays short and stable. A link, not
+                  a button: a click before the page has hydrated still opens the chat. No prefetch:
+                  each item would render the whole portal on the server. */}
+              <Link
+                href={props.hrefOf(item.id)}
+                prefetch={false}
+                scroll={false}
                 className="queue-item"
                 aria-labelledby={`${headingId}-${item.id}-name ${headingId}-${item.id}-unread`}
                 aria-describedby={`${headingId}-${item.id}-preview`}
                 aria-current={item.id === props.selectedId ? "true" : undefined}
-                onClick={() => props.onOpen(item.id)}
               >
                 <span className="queue-name" id={`${headingId}-${item.id}-name`}>
                   {item.playerName} <span className="muted">· Player ID {item.playerId}</span>
@@ -55,7 +60,7 @@ export function QueueSection(props: {
                     {item.unreadCount > 0 && <span className="badge">{item.unreadCount} unread</span>}
                   </span>
                 </span>
-              </button>
+              </Link>
             </li>
           ))}
         </ul>

@@ -38,7 +38,8 @@ export function StaffPortal({
 
   // The open conversation lives in the URL: reload-safe, push notifications can deep-link, and
   // each chat opened is a history entry so Back and Forward move between chats.
-  const open = (id: string | null) => router.push(id ? `${pathname}?request=${id}` : pathname, { scroll: false });
+  const hrefOf = (id: string) => `${pathname}?request=${id}`;
+  const open = (id: string | null) => router.push(id ? hrefOf(id) : pathname, { scroll: false });
 
   useStaffLive(me);
   useStaffAlerts({ me, queue: queue.data, viewingRequestId: selectedId });
@@ -70,7 +71,7 @@ export function StaffPortal({
             title="Waiting"
             items={waiting}
             selectedId={selectedId}
-            onOpen={open}
+            hrefOf={hrefOf}
             ageOf={(i) => i.createdAt}
             agePrefix="waiting"
             empty="Nobody is waiting."
@@ -79,7 +80,7 @@ export function StaffPortal({
             title="In progress"
             items={inProgress}
             selectedId={selectedId}
-            onOpen={open}
+            hrefOf={hrefOf}
             ageOf={(i) => i.lastMessageAt}
             agePrefix="last message"
             empty={onlyMine ? "No chats assigned to you." : "No chats in progress."}
@@ -98,7 +99,7 @@ export function StaffPortal({
             title="Resolved"
             items={resolved}
             selectedId={selectedId}
-            onOpen={open}
+            hrefOf={hrefOf}
             ageOf={(i) => i.resolvedAt ?? i.lastMessageAt}
             agePrefix="resolved"
             empty="Nothing resolved recently."
