@@ -199,6 +199,10 @@ test("older messages load when the player scrolls up, in order and once", async 
 
   await thread(player.page).evaluate((log) => log.scrollTo({ top: 0 }));
   await expect(ours.filter({ hasText: `${batch} #01` })).toHaveCount(1);
+  // The view stays where the reader was: the message that was at the top is still in sight, the
+  // ones loaded above it are not.
+  await expect(ours.filter({ hasText: `${batch} #11` })).toBeInViewport();
+  await expect(ours.filter({ hasText: `${batch} #01` })).not.toBeInViewport();
   const texts = await ours.allInnerTexts();
   const numbers = texts.map((t) => Number(/#(\d\d)/.exec(t)?.[1]));
   expect(numbers).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
