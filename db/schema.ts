@@ -2,12 +2,14 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
+  check,
   index,
   integer,
   numeric,
   pgEnum,
   pgTable,
   serial,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -215,6 +217,22 @@ export const chatEvents = pgTable(
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index("chat_events_request_idx").on(t.requestId, t.at)],
+);
+
+// A player's rating of one closed chat, given at most once (the primary key): 1 to 5.
+export const chatRatings = pgTable(
+  "chat_ratings",
+  {
+    requestId: uuid("request_id")
+      .primaryKey()
+      .references(() => chatRequests.id, { onDelete: "cascade" }),
+    playerId: integer("player_id")
+      .notNull()
+      .references(() => players.id, { onDelete: "cascade" }),
+    rating: smallint("rating").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check("chat_ratings_rating_range", sql`${t.rating} between 1 and 5`)],
 );
 
 export type Player = typeof players.$inferSelect;

@@ -16,6 +16,7 @@ import {
 import { escalateLongWaits } from "./escalation";
 import type { RealtimeGateway } from "./gateway";
 import { claimRequest, reopenRequest, resolveRequest } from "./lifecycle";
+import { lastResolvedOf } from "./ratings";
 import { staffAcceptingChats } from "./push-targets";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
@@ -104,7 +105,10 @@ export async function markStaffMessagesRead(deps: ChatDeps, input: { player: Pla
   return change;
 }
 
-/** What a player sees above the thread: their place in the queue, who is with them, how many staff are on duty. */
+/**
+ * What a player sees above the thread: their place in the queue, who is with them, how many staff
+ * are on duty; with no chat open, the last closed one and its rating.
+ */
 export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
   const request = await openRequestOf(deps.db, player.id);
   let queuePosition: number | null = null;
@@ -116,7 +120,16 @@ export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
     queuePosition = (ahead?.n ?? 0) + 1;
   }
   const staffName = request?.assignedStaffId ? await staffNameOf(deps.db, request.assignedStaffId) : null;
-  return { request, queuePosition, staffName, staffOnDuty: await staffOnDuty(deps) };
+  return { request, queuePosition, staffName, staffOnDuty: await staffOnDuty(deps), lastResolved: await closed() };
+
+  /** With no chat open, the last closed one: the player may rate it (once). */
+  async function closed() {
+    if (request) return null;
+    const last = await lastResolvedOf(deps.db, player.id);
+    if (!last) return null;
+    const name = last.staffId ? await staffNameOf(deps.db, last.staffId) : null;
+    return { id: last.id, staffName: name, rating: last.rating };
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { playerId, replyInput, requestIdInput, sinceInput, threadPageInput } from "@/protocol/inputs";
 import { claim, markPlayerMessages, reopen, replyAsStaffMember, resolve } from "../../chat/actions";
 import { messagesSince, threadPage } from "../../chat/messages";
+import { ratingOf } from "../../chat/ratings";
 import { setAcceptingChats } from "../../chat/push-targets";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
 import { createTRPCRouter, inThread, staffProcedure } from "../init";
@@ -22,7 +23,11 @@ export const staffRouter = createTRPCRouter({
 
   conversation: staffProcedure.input(requestIdInput).query(async ({ ctx, input }) => {
     const request = await getRequest(ctx.db, input.requestId);
-    return { request, player: await getPlayerCard(ctx.db, request.playerId) };
+    return {
+      request,
+      player: await getPlayerCard(ctx.db, request.playerId),
+      rating: await ratingOf(ctx.db, request.id),
+    };
   }),
 
   thread: staffProcedure
