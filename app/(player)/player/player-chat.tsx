@@ -1,6 +1,6 @@
 "use client";
 
-import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { EVENTS, playerChannel, viewingChannel } from "@/protocol/channels";
@@ -112,6 +112,16 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
           onLoadOlder={() => void history.fetchNextPage()}
           emptyText="Ask the floor team anything: deposits, withdrawals, table bookings. A staff member will answer here."
         />
+        {status.data?.lastResolved && !signedOut && (
+          <RateChat
+            chat={status.data.lastResolved}
+            onRated={(rating) =>
+              queryClient.setQueryData(statusOptions.queryKey, (s) =>
+                s?.lastResolved ? { ...s, lastResolved: { ...s.lastResolved, rating } } : s,
+              )
+            }
+          />
+        )}
         <TypingIndicator name={typing.typingName} />
         <SlowDownNotice until={outbox.slowDownUntil} />
         <Composer
@@ -124,6 +134,48 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
         />
       </main>
     </>
+  );
+}
+
+/** After a chat is closed: five buttons, one press, stored once (the server refuses a second). */
+function RateChat({
+  chat,
+  onRated,
+}: {
+  chat: { id: string; staffName: string | null; rating: number | null };
+  onRated: (rating: number) => void;
+}) {
+  const trpc = useTRPC();
+  const rate = useMutation(trpc.chat.rate.mutationOptions({ onSuccess: (r) => onRated(r.rating) }));
+  if (chat.rating !== null) {
+    return (
+      <p role="status" className="rating done">
+        You rated this chat {chat.rating} of 5 — thank you.
+      </p>
+    );
+  }
+  return (
+    <fieldset className="rating" disabled={rate.isPending}>
+      <legend>How was your chat{chat.staffName ? ` with ${chat.staffName}` : ""}?</legend>
+      <div className="rating-buttons">
+        {[1, 2, 3, 4, 5].map((n) => (
+          <button
+            key={n}
+            type="button"
+            aria-label={`${n} of 5`}
+            onClick={() => rate.mutate({ requestId: chat.id, rating: n })}
+          >
+            {n} ★
+          </button>
+        ))}
+      </div>
+      <span className="small muted">1 is poor, 5 is excellent.</span>
+      {rate.error && (
+        <p role="alert" className="error">
+          {rate.error.message}
+        </p>
+      )}
+    </fieldset>
   );
 }
 

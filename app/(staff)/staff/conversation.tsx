@@ -139,6 +139,12 @@ export function Conversation({
                     : "Resolved"}
               </dd>
             </div>
+            {conversation.data?.rating != null && (
+              <div>
+                <dt>Rating</dt>
+                <dd>Rated {conversation.data.rating} of 5 by the player</dd>
+              </div>
+            )}
           </dl>
         </section>
         <div className="actions">
