@@ -129,3 +129,20 @@ test("after a chat is closed the player may rate it once, and staff see the rati
   await expect(staff.page.getByRole("region", { name: "Player" })).toContainText("Rated 4 of 5 by the player");
   for (const c of [staff, player]) await c.context.close();
 });
+
+test("a chat waiting too long is marked overdue for staff, and the player is told", async ({ browser }) => {
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await closeOpenChat(staff.page, PLAYER_30.name);
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  await send(player.page, unique("still waiting"));
+  const item = queueItem(staff.page.getByRole("region", { name: /^Waiting/ }), PLAYER_30.name);
+  await expect(item).toBeVisible();
+  // Past ESCALATE_AFTER_SECONDS (15 s for the e2e server) it escalates; both pages change live.
+  await expect(item).toHaveAccessibleDescription(/Overdue/, { timeout: 30_000 });
+  await expect(item).toHaveClass(/overdue/);
+  await expect(player.page.getByRole("status").filter({ hasText: "This is taking longer than usual" })).toContainText(
+    "the floor team has been alerted again",
+  );
+  await closeOpenChat(staff.page, PLAYER_30.name);
+  for (const c of [staff, player]) await c.context.close();
+});

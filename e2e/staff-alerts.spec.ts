@@ -44,3 +44,20 @@ test("with OneSignal configured but unreachable the staff page works, and the ti
   await player.context.close();
   await context.close();
 });
+
+test("until the browser allows sound, the staff page says so and one click turns it on", async ({ browser }) => {
+  const staff = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);
+  const notice = staff.page.getByRole("button", { name: "Click to turn on sound" });
+  await expect(notice).toBeVisible();
+  await notice.click();
+  await expect(notice).toHaveCount(0);
+  // Not for someone who muted the tone: there is nothing to turn on.
+  await staff.page.getByText("Alerts", { exact: true }).click();
+  await staff.page.getByRole("checkbox", { name: "Mute alert sound" }).check();
+  const second = await staff.context.newPage();
+  await second.goto("/staff");
+  await expect(second.getByRole("heading", { name: /^Waiting/ })).toBeVisible();
+  await expect(second.getByRole("button", { name: "Click to turn on sound" })).toHaveCount(0);
+  await staff.page.getByRole("checkbox", { name: "Mute alert sound" }).uncheck();
+  await staff.context.close();
+});

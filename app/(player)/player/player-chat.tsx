@@ -98,6 +98,11 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
           {/* While disconnected (or signed out) the last known state may be stale: claim nothing. */}
           {browserOnline && connection.state === "connected" && !signedOut ? describeStatus(status.data, messages) : ""}
         </p>
+        <p className="status-note" role="status">
+          {browserOnline && connection.state === "connected" && !signedOut && overdue(status.data)
+            ? "This is taking longer than usual: the floor team has been alerted again."
+            : ""}
+        </p>
         <MessageList
           label="Conversation with the floor team"
           messages={messages}
@@ -180,11 +185,16 @@ function RateChat({
 }
 
 type PlayerStatus = {
-  request: { id: string; status: string } | null;
+  request: { id: string; status: string; escalatedAt: Date | null } | null;
   queuePosition: number | null;
   staffName: string | null;
   staffOnDuty: number | null;
 };
+
+/** Still waiting past the escalation time (staff were alerted again). */
+function overdue(s: PlayerStatus | undefined) {
+  return s?.request?.status === "waiting" && s.request.escalatedAt !== null;
+}
 
 /** One sentence that never contradicts the thread: who is with the player, or what happens next. */
 function describeStatus(s: PlayerStatus | undefined, messages: readonly ChatMessage[]) {
