@@ -8,7 +8,7 @@ import { mergeFetchedQueue, splitQueue } from "../../_chat/queue-cache";
 import { ConnectionBanner } from "../../_realtime/provider";
 import { useTRPC } from "../../_trpc/client";
 import { AcceptingToggle } from "./accepting-toggle";
-import { StaffAlertSettings, useStaffAlerts } from "./alerts";
+import { SoundLockedNotice, StaffAlertSettings, useStaffAlerts } from "./alerts";
 import { Conversation } from "./conversation";
 import { QueueSection } from "./queue-list";
 import { StaffOutboxProvider } from "./staff-outbox";
@@ -53,6 +53,7 @@ export function StaffPortal({
           <strong>Floorline</strong> <span className="muted">· Staff{signedOut ? "" : ` · ${me.name}`}</span>
         </div>
         <div className="row">
+          <SoundLockedNotice />
           <AcceptingToggle />
           <StaffAlertSettings appId={oneSignalAppId} me={me} />
           {signOut}
