@@ -75,3 +75,30 @@ test("queue items are links: a click opens the chat even before the page's scrip
   await closeOpenChat(asha.page, PLAYER_30.name);
   for (const c of [player, asha, { context: bare }]) await c.context.close();
 });
+
+test("errors are told in plain words: a broken chat link, and a Take that cannot reach the server", async ({
+  browser,
+}) => {
+  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  const page = asha.page;
+  const paneAlert = page.getByRole("region", { name: "Conversation" }).getByRole("alert");
+  await page.goto("/staff?request=not-a-chat");
+  await expect(paneAlert).toHaveText("This chat could not be found. The link may be broken.");
+
+  await page.goto("/staff");
+  await closeOpenChat(page, PLAYER_30.name);
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  await send(player.page, unique("take me"));
+  const waiting = queueItem(page.getByRole("region", { name: /^Waiting/ }), PLAYER_30.name);
+  await expect(waiting).toBeVisible();
+  await waiting.click();
+  // The Take never reaches the server (retried, then given up): the words say what happened.
+  await page.route("**/api/trpc/staff.claim**", (route) => route.abort());
+  await page.getByRole("button", { name: "Take", exact: true }).click();
+  await expect(paneAlert).toHaveText("Could not reach Floorline. Check the connection and try again.", {
+    timeout: 20_000,
+  });
+  await page.unroute("**/api/trpc/staff.claim**");
+  await closeOpenChat(page, PLAYER_30.name);
+  for (const c of [asha, player]) await c.context.close();
+});

@@ -4,6 +4,7 @@ import { TRPCClientError } from "@trpc/client";
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { isSignedOut } from "../_auth/signed-out";
+import { plainError } from "../_trpc/plain-error";
 import { isFinalError } from "../_trpc/query-client";
 import { type OutboxEntry, outboxStorageKey, readOutbox, writeOutbox } from "./outbox";
 import { sendLimitWaitMs } from "./slow-down";
@@ -66,7 +67,7 @@ export function useOutbox(opts: {
             return;
           }
           if (isFinalError(err)) {
-            const reason = err instanceof TRPCClientError ? err.message : "The server refused this message";
+            const reason = plainError(err);
             update((all) => all.map((e) => (e.id === next.id ? { ...e, state: "failed", error: reason } : e)));
             continue;
           }

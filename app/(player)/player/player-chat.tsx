@@ -14,6 +14,7 @@ import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
 import { ConnectionBanner, useBrowserOnline, useChannel, useConnection, useEvent } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
+import { plainError } from "../../_trpc/plain-error";
 
 const PLAYER_THREAD_EVENTS = [EVENTS.chatMessageReceived, EVENTS.newGreMessage, EVENTS.playerConfirmation];
 
@@ -177,7 +178,7 @@ function RateChat({
       <span className="small muted">1 is poor, 5 is excellent.</span>
       {rate.error && (
         <p role="alert" className="error">
-          {rate.error.message}
+          {plainError(rate.error)}
         </p>
       )}
     </fieldset>

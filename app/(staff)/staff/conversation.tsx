@@ -10,6 +10,7 @@ import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
 import { useChannel } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
+import { plainError } from "../../_trpc/plain-error";
 import { useStaffCaches } from "./staff-caches";
 import { useStaffOutbox } from "./staff-outbox";
 import type { StaffMe } from "./staff-portal";
@@ -88,7 +89,7 @@ export function Conversation({
     return (
       <div className="conversation">
         <p role="alert" className="error">
-          {conversation.error.message}
+          {plainError(conversation.error, { notFound: "This chat could not be found. The link may be broken." })}
         </p>
         <button type="button" onClick={onClose}>
           Back to queue
@@ -177,7 +178,7 @@ export function Conversation({
       )}
       {actionError && (
         <p role="alert" className="error">
-          {actionError.message}
+          {plainError(actionError)}
         </p>
       )}
       <MessageList

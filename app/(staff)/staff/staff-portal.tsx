@@ -7,6 +7,7 @@ import { useSignedOut } from "../../_auth/signed-out";
 import { mergeFetchedQueue, splitQueue } from "../../_chat/queue-cache";
 import { ConnectionBanner } from "../../_realtime/provider";
 import { useTRPC } from "../../_trpc/client";
+import { plainError } from "../../_trpc/plain-error";
 import { AcceptingToggle } from "./accepting-toggle";
 import { SoundLockedNotice, StaffAlertSettings, useStaffAlerts } from "./alerts";
 import { Conversation } from "./conversation";
@@ -65,7 +66,7 @@ export function StaffPortal({
           <h1 className="visually-hidden">Chat queue</h1>
           {queue.isError && (
             <p role="alert" className="error">
-              Could not load the queue: {queue.error.message}
+              Could not load the queue. {plainError(queue.error)}
             </p>
           )}
           <QueueSection
