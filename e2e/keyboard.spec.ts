@@ -13,6 +13,9 @@ async function tabTo(page: Page, target: Locator, opts: { back?: boolean; max?: 
 test("the whole staff flow by keyboard only: sign in, open a chat from the queue, take, reply, resolve", async ({
   browser,
 }) => {
+  // Hundreds of single key presses, each a round trip to the browser: on a busy 2-core machine
+  // that alone can take most of the default minute.
+  test.setTimeout(120_000);
   // Setting the scene with the mouse is fine; the staff member below uses only Tab, Enter and Space.
   const setup = await openAs(browser, STAFF_ASHA.email, /\/staff/);
   await closeOpenChat(setup.page, PLAYER_31.name);
@@ -56,5 +59,24 @@ test("the whole staff flow by keyboard only: sign in, open a chat from the queue
   await expect(
     thread(player.page).getByText(`Chat closed by ${STAFF_ASHA.name} — write any time to start again`).last(),
   ).toBeVisible();
+
+  // Reopen lands in the reply box again; Resolve once more; then switch to another chat and back.
+  await tabTo(page, page.getByRole("button", { name: "Reopen", exact: true }));
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("status").filter({ hasText: "Chat reopened" })).toBeVisible();
+  await expect(box).toBeFocused();
+  await tabTo(page, page.getByRole("button", { name: "Resolve", exact: true }), { back: true });
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("status").filter({ hasText: "Chat resolved" })).toBeVisible();
+  const chatUrl = page.url();
+  const other = page
+    .getByRole("region", { name: /^Resolved/ })
+    .getByRole("link")
+    .filter({ hasNotText: PLAYER_31.name })
+    .first();
+  await tabTo(page, other, { back: true });
+  await page.keyboard.press("Enter");
+  await expect(page).not.toHaveURL(chatUrl);
+  await expect(page.getByRole("region", { name: "Player" })).not.toContainText(PLAYER_31.name);
   for (const c of [player.context, context]) await c.close();
 });

@@ -26,6 +26,12 @@ test("thread structure: safe links, dir=auto, day divider, full date on hover, g
   await time.focus();
   await expect(page.getByRole("tooltip").filter({ hasText: year })).toBeVisible();
   await expect(time).toHaveAccessibleDescription(new RegExp(year));
+  // The times are one tab stop: Up moves to the one before.
+  const times = thread(page).locator("time");
+  const count = await times.count();
+  await expect(thread(page).locator('time[tabindex="0"]')).toHaveCount(1);
+  await page.keyboard.press("ArrowUp");
+  await expect(times.nth(count - 2)).toBeFocused();
 
   const box = composer(page);
   const before = (await box.boundingBox())?.height ?? 0;

@@ -86,6 +86,24 @@ export function MessageList(props: {
     return () => observer.disconnect();
   }, [hasOlder, loadingOlder, onLoadOlder]);
 
+  // The message times form one tab stop (the latest, or the one last focused); Up and Down move
+  // between them, so a long thread costs a keyboard user one Tab, not one per message.
+  const [timeSeq, setTimeSeq] = useState<number | null>(null);
+  const timed = props.messages.filter((m) => m.sender !== "system");
+  const tabbableSeq = timed.some((m) => m.seq === timeSeq) ? timeSeq : (timed.at(-1)?.seq ?? null);
+  const onTimeKey = (e: React.KeyboardEvent<HTMLOListElement>) => {
+    if (!(e.target instanceof HTMLTimeElement) || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
+    const times = [...e.currentTarget.querySelectorAll("time")];
+    const next = times[times.indexOf(e.target) + (e.key === "ArrowUp" ? -1 : 1)];
+    if (!next) return;
+    e.preventDefault();
+    next.focus();
+  };
+  const onTimeFocus = (e: React.FocusEvent<HTMLOListElement>) => {
+    const row = e.target instanceof HTMLTimeElement ? e.target.closest<HTMLElement>("li[data-seq]") : null;
+    if (row) setTimeSeq(Number(row.dataset.seq));
+  };
+
   const toBottom = () => {
     const el = scroller.current;
     if (!el) return;
@@ -118,7 +136,8 @@ export function MessageList(props: {
             </button>
           </div>
         )}
-        <ol className="messages">
+        {/* Arrow keys move between the message times inside (see onTimeKey). */}
+        <ol className="messages" onKeyDown={onTimeKey} onFocus={onTimeFocus}>
           {props.messages.length === 0 && props.pending.length === 0 && <li className="empty">{props.emptyText}</li>}
           {props.messages.map((m, i) => {
             const divider = dividerBefore(m, props.messages[i - 1]);
@@ -135,7 +154,7 @@ export function MessageList(props: {
                     <span className="who">{m.senderUserId === props.viewerUserId ? "You" : m.senderName}</span>
                     <MessageText text={m.messageText} />
                     <span className="meta">
-                      <MessageTime at={m.timestamp} />
+                      <MessageTime at={m.timestamp} tabbable={m.seq === tabbableSeq} />
                       {m.sender === props.mine && <span className="receipt"> · {statusLabel[m.status]}</span>}
                     </span>
                   </li>
