@@ -38,6 +38,14 @@ export async function send(page: Page, text: string) {
   await page.getByRole("button", { name: "Send" }).click();
 }
 
+/** A staff message to a player by Player ID through the club's REST endpoint, with the staff page's session. */
+export async function staffSays(staff: Page, playerId: number, text: string) {
+  const res = await staff.request.post("/api/player-chat-integration/send", {
+    data: { playerId, id: randomUUID(), text },
+  });
+  expect(res.ok()).toBe(true);
+}
+
 export function queueItem(page: Pick<Page, "getByRole">, playerName: string) {
   return page.getByRole("link", { name: new RegExp(`^${playerName}`) });
 }

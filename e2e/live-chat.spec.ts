@@ -9,6 +9,7 @@ import {
   queueItem,
   STAFF_ASHA,
   send,
+  staffSays,
   thread,
   unique,
 } from "./helpers";
@@ -245,12 +246,6 @@ test("after an offline spell the thread is in seq order: a reply sent meanwhile,
   const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
   await closeOpenChat(asha.page, PLAYER_29.name);
   const player = await openAs(browser, PLAYER_29.email, /\/player/);
-  const staffSays = async (text: string) => {
-    const res = await asha.page.request.post("/api/player-chat-integration/send", {
-      data: { playerId: PLAYER_29.id, id: crypto.randomUUID(), text },
-    });
-    expect(res.ok()).toBe(true);
-  };
   const opening = unique("before the lift");
   await send(player.page, opening);
   await expect(bubble(player.page, opening)).toContainText(/Sent|Delivered|Read/);
@@ -264,7 +259,7 @@ test("after an offline spell the thread is in seq order: a reply sent meanwhile,
   }
   // Stored while the player is away: its seq comes before the queued messages'.
   const meanwhile = unique("reply during the outage");
-  await staffSays(meanwhile);
+  await staffSays(asha.page, PLAYER_29.id, meanwhile);
   await player.context.setOffline(false);
 
   for (const text of queued) await expect(bubble(player.page, text)).toContainText(/Sent|Delivered|Read/);

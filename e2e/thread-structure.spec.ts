@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { closeOpenChat, composer, openAs, PLAYER_29, STAFF_ASHA, send, thread, unique } from "./helpers";
+import { closeOpenChat, composer, openAs, PLAYER_29, STAFF_ASHA, send, staffSays, thread, unique } from "./helpers";
 
 test("thread structure: safe links, dir=auto, day divider, full date on hover, growing composer, drafts kept", async ({
   browser,
@@ -78,18 +78,12 @@ test("a 'New messages' separator marks what arrived unseen, and 'N new messages 
     });
     expect(res.status()).toBe(201);
   }
-  const staffSays = async (text: string) => {
-    const res = await asha.page.request.post("/api/player-chat-integration/send", {
-      data: { playerId: PLAYER_29.id, id: crypto.randomUUID(), text },
-    });
-    expect(res.ok()).toBe(true);
-  };
 
   // Two replies while the player is away: the thread opens with a separator before the first.
   await player.page.close();
   const first = unique("first unseen reply");
-  await staffSays(first);
-  await staffSays(unique("second unseen reply"));
+  await staffSays(asha.page, PLAYER_29.id, first);
+  await staffSays(asha.page, PLAYER_29.id, unique("second unseen reply"));
   const page = await player.context.newPage();
   await page.goto("/player");
   const separator = thread(page).getByRole("separator", { name: "New messages" });
@@ -105,8 +99,8 @@ test("a 'New messages' separator marks what arrived unseen, and 'N new messages 
   await expect(thread(page).getByRole("listitem").last()).toBeInViewport();
   await thread(page).evaluate((log) => log.scrollTo({ top: 0 }));
   const newest = unique("third reply");
-  await staffSays(unique("another reply"));
-  await staffSays(newest);
+  await staffSays(asha.page, PLAYER_29.id, unique("another reply"));
+  await staffSays(asha.page, PLAYER_29.id, newest);
   const below = page.getByRole("button", { name: /^2 new messages/ });
   await expect(below).toBeVisible();
   await expect(thread(page).getByRole("listitem").filter({ hasText: newest })).not.toBeInViewport();

@@ -16,8 +16,8 @@ import {
 import { escalateLongWaits } from "./escalation";
 import type { RealtimeGateway } from "./gateway";
 import { claimRequest, reopenRequest, resolveRequest } from "./lifecycle";
-import { lastResolvedOf } from "./ratings";
 import { staffAcceptingChats } from "./push-targets";
+import { lastResolvedOf } from "./ratings";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
 import type { SendLimit } from "./send-limit";

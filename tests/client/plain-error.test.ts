@@ -1,7 +1,7 @@
 import { TRPCClientError } from "@trpc/client";
 import { describe, expect, it } from "vitest";
-import type { AppRouter } from "@/server/trpc/root";
 import { plainError } from "@/app/_trpc/plain-error";
+import type { AppRouter } from "@/server/trpc/root";
 
 /** A refusal as the tRPC client receives it from our server. */
 const refused = (code: string, httpStatus: number, message: string) =>

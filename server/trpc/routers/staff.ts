@@ -2,8 +2,8 @@ import { z } from "zod";
 import { playerId, replyInput, requestIdInput, sinceInput, threadPageInput } from "@/protocol/inputs";
 import { claim, markPlayerMessages, reopen, replyAsStaffMember, resolve } from "../../chat/actions";
 import { messagesSince, threadPage } from "../../chat/messages";
-import { ratingOf } from "../../chat/ratings";
 import { setAcceptingChats } from "../../chat/push-targets";
+import { ratingOf } from "../../chat/ratings";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
 import { createTRPCRouter, inThread, staffProcedure } from "../init";
 
