@@ -50,6 +50,11 @@ export const webSettings = {
     "60",
   ),
   ESCALATION_CHECK_SECONDS: setting(z.coerce.number().int().min(1), "how often waiting requests are checked", "5"),
+  AUTO_ASSIGN_CHATS: setting(
+    flag,
+    "give the longest-waiting chat to the accepting staff member with the fewest open chats",
+    "true",
+  ),
 
   ...realtimeShared,
   PUSHER_HOST: setting(z.string().min(1).optional(), "use another Pusher-protocol server; ours is then not started"),

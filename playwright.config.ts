@@ -61,6 +61,8 @@ export default defineConfig({
       APP_URL: baseURL,
       REALTIME_PORT: String(realtimePort),
       AUTH_SIGN_IN_LIMIT_PER_MINUTE: "1000",
+      // The specs take chats by hand (Take, races between two staff); auto-assignment has its own tests.
+      AUTO_ASSIGN_CHATS: "false",
       // Room for the specs that post many messages at once; security.spec.ts uses it up on purpose.
       PLAYER_SEND_BURST: "100",
       // A slow refill, so the send-limit spec's next send is refused however long the browser takes to

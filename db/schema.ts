@@ -30,6 +30,8 @@ export const user = pgTable("user", {
   emailVerified: boolean("email_verified").notNull().default(false),
   image: text("image"),
   role: text("role", { enum: roles }).notNull().default("player"),
+  // Accounts an admin creates get a temporary password; the first sign-in must replace it.
+  mustChangePassword: boolean("must_change_password").notNull().default(false),
   // Set → the account may not sign in; its sessions and live connections were ended when it was set.
   deactivatedAt: timestamp("deactivated_at", { withTimezone: true }),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
@@ -199,11 +201,22 @@ export const chatMessages = pgTable(
   ],
 );
 
-export const chatEventTypes = ["created", "claimed", "transferred", "released", "resolved", "reopened"] as const;
+export const chatEventTypes = [
+  "created",
+  "claimed",
+  "auto_assigned",
+  "transferred",
+  "released",
+  "taken_over",
+  "resolved",
+  "reopened",
+  "note_added",
+] as const;
 export type ChatEventType = (typeof chatEventTypes)[number];
 export const chatEventType = pgEnum("chat_event_type", chatEventTypes);
 
-// Append-only audit trail; wait / first-response / resolution metrics derive from it.
+// Append-only audit trail (the conversation's timeline); server/chat/metrics.ts derives wait and
+// resolution times from it.
 export const chatEvents = pgTable(
   "chat_events",
   {
@@ -214,10 +227,37 @@ export const chatEvents = pgTable(
     type: chatEventType("type").notNull(),
     actorUserId: text("actor_user_id"),
     actorName: text("actor_name"),
+    // Who a chat was transferred or assigned to, when that is not the actor.
+    targetUserId: text("target_user_id"),
+    targetName: text("target_name"),
     at: timestamp("at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index("chat_events_request_idx").on(t.requestId, t.at)],
+  (t) => [index("chat_events_request_idx").on(t.requestId, t.at), index("chat_events_type_at_idx").on(t.type, t.at)],
 );
+
+// Staff-only notes on a request. Kept out of chat_messages so that no player path (thread,
+// catch-up, channel events) can ever select one.
+export const chatNotes = pgTable(
+  "chat_notes",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    requestId: uuid("request_id")
+      .notNull()
+      .references(() => chatRequests.id, { onDelete: "cascade" }),
+    authorUserId: text("author_user_id").notNull(),
+    authorName: text("author_name").notNull(),
+    text: text("text").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("chat_notes_request_idx").on(t.requestId, t.createdAt)],
+);
+
+export const cannedReplies = pgTable("canned_replies", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  title: text("title").notNull().unique(),
+  body: text("body").notNull(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
 
 // A player's rating of one closed chat, given at most once (the primary key): 1 to 5.
 export const chatRatings = pgTable(
@@ -240,3 +280,5 @@ export type Staff = typeof staff.$inferSelect;
 export type ChatRequest = typeof chatRequests.$inferSelect;
 export type ChatMessage = typeof chatMessages.$inferSelect;
 export type ChatEvent = typeof chatEvents.$inferSelect;
+export type ChatNote = typeof chatNotes.$inferSelect;
+export type CannedReply = typeof cannedReplies.$inferSelect;

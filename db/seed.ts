@@ -6,10 +6,11 @@ import { account, players, staff, user } from "./schema";
 export const DEMO_PASSWORD = "floorline-demo";
 
 type DemoAccount =
-  | { role: "staff"; email: string; name: string }
+  | { role: "staff" | "admin"; email: string; name: string }
   | { role: "player"; email: string; name: string; playerId: number; balance: string; creditLimit: string };
 
 export const demoAccounts: DemoAccount[] = [
+  { role: "admin", email: "admin@floorline.test", name: "Priya (admin)" },
   { role: "staff", email: "asha@floorline.test", name: "Asha (floor)" },
   { role: "staff", email: "vikram@floorline.test", name: "Vikram (floor)" },
   {
@@ -39,7 +40,7 @@ export const demoAccounts: DemoAccount[] = [
 ];
 
 /**
- * Two staff and three players (Player ID 29 has ₹2,000). Safe to run again: accounts that
+ * An admin, two staff and three players (Player ID 29 has ₹2,000). Safe to run again: accounts that
  * exist are left as they are. Returns how many accounts it created.
  */
 export async function seedDemoData(db: Db): Promise<number> {
@@ -60,8 +61,9 @@ export async function seedDemoData(db: Db): Promise<number> {
         userId,
         password: passwordHash,
       });
-      if (demo.role === "staff") {
-        await tx.insert(staff).values({ userId, displayName: demo.name });
+      if (demo.role !== "player") {
+        // The admin takes over stuck chats but is not handed new ones.
+        await tx.insert(staff).values({ userId, displayName: demo.name, acceptingChats: demo.role === "staff" });
       } else {
         await tx.insert(players).values({
           id: demo.playerId,

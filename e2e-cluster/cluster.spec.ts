@@ -30,7 +30,7 @@ test("player on web A + node A and staff on web B + node B talk live both ways",
 
   // Queue change B → A: taking the chat tells the player.
   await staff.page.getByRole("button", { name: "Take", exact: true }).click();
-  await expect(player.page.getByText("A staff member is with you.")).toBeVisible();
+  await expect(player.page.getByRole("status").filter({ hasText: `${STAFF_ASHA.name} is with you.` })).toBeVisible();
 
   const answer = unique("Yes, from node B");
   await send(staff.page, answer);

@@ -45,6 +45,52 @@ test("with OneSignal configured but unreachable the staff page works, and the ti
   await context.close();
 });
 
+test("a player's message in my chat shows one notification while no staff tab is on screen", async ({ browser }) => {
+  const context = await browser.newContext();
+  await context.route(/onesignal\.com/, (route) => route.abort());
+  // A recording Notification with permission granted, and a tab we can hide (headless tabs are always "visible").
+  await context.addInitScript(() => {
+    const w = window as unknown as { __shown: string[]; __hidden: boolean; Notification: unknown };
+    w.__shown = [];
+    w.__hidden = false;
+    w.Notification = class {
+      static permission = "granted";
+      static requestPermission = async () => "granted";
+      onclick: unknown = null;
+      constructor(title: string, options?: { body?: string }) {
+        w.__shown.push(`${title} | ${options?.body ?? ""}`);
+      }
+      close() {}
+    };
+    Object.defineProperty(document, "visibilityState", { get: () => (w.__hidden ? "hidden" : "visible") });
+  });
+  const page = await context.newPage();
+  await signIn(page, STAFF_VIKRAM.email, /\/staff/);
+  await closeOpenChat(page, PLAYER_31.name);
+
+  // Player 31's chat, taken by this staff member.
+  const player = await openAs(browser, PLAYER_31.email, /\/player/);
+  await send(player.page, unique("Could I get a towel"));
+  const waiting = page.getByRole("region", { name: /^Waiting/ });
+  await queueItem(waiting, PLAYER_31.name).click();
+  await page.getByRole("button", { name: "Take" }).click();
+  await expect(player.page.getByRole("status").first()).toContainText("Vikram");
+
+  // The staff member walks away from the screen; the player writes again.
+  await page.evaluate(() => {
+    (window as unknown as { __hidden: boolean }).__hidden = true;
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+  const text = unique("Still waiting on that towel");
+  await send(player.page, text);
+  const shown = () =>
+    page.evaluate((t) => (window as unknown as { __shown: string[] }).__shown.filter((s) => s.includes(t)), text);
+  await expect.poll(shown).toEqual([`Message from ${PLAYER_31.name} | ${text}`]);
+
+  await player.context.close();
+  await context.close();
+});
+
 test("until the browser allows sound, the staff page says so and one click turns it on", async ({ browser }) => {
   const staff = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);
   const notice = staff.page.getByRole("button", { name: "Click to turn on sound" });

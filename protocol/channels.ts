@@ -14,13 +14,14 @@ export const viewingChannel = (playerId: number) => `presence-viewing-${playerId
 export const EVENTS = {
   newChatRequest: "new-chat-request",
   chatMessageReceived: "chat-message-received",
-  newPlayerMessage: "new-player-message",
   newGreMessage: "new-gre-message",
   playerConfirmation: "player-confirmation",
   chatRequestUpdated: "chat-request-updated",
   messageStatus: "message-status",
   /** Ours, not the club's: a request has waited longer than the escalation time. */
   chatRequestEscalated: "chat-request-escalated",
+  /** Ours: a staff-only note was added to a request (staff channel only; carries no text). */
+  chatNoteAdded: "chat-note-added",
   typing: "client-typing",
 } as const;
 

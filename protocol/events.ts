@@ -16,6 +16,8 @@ export type StatusEvent = {
   status: Exclude<MessageStatus, "sent">;
   upToSeq: number;
 };
+/** Staff screens showing this request refetch its notes and timeline; the note itself stays in the database. */
+export type NoteEvent = { requestId: string };
 export type TypingEvent = { who: "player" | "staff"; name: string };
 
 /** A row of the staff queue (staff.queue), kept live from the events above. */

@@ -50,6 +50,7 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
     user: {
       additionalFields: {
         role: { type: ["player", "staff", "admin"], required: false, defaultValue: "player", input: false },
+        mustChangePassword: { type: "boolean", required: false, defaultValue: false, input: false },
       },
     },
     // No cookie cache: every request checks the session row, so sign-out and deactivation end

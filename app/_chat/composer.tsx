@@ -2,6 +2,7 @@
 
 import { useEffect, useId, useRef, useState } from "react";
 import { MAX_MESSAGE_LENGTH } from "@/protocol/limits";
+import { type CannedReply, useCannedPicker } from "./canned-picker";
 
 const SHOW_COUNT_FROM = MAX_MESSAGE_LENGTH - 200;
 const format = (n: number) => n.toLocaleString("en-IN");
@@ -20,6 +21,8 @@ export function Composer(props: {
   onTyping?: () => void;
   disabled?: boolean;
   placeholder?: string;
+  /** Staff: `/` opens these (canned-picker.tsx). */
+  cannedReplies?: CannedReply[];
   /** Which thread's draft this is ("player-…", "staff-…-request"); no key, no draft kept. */
   draftKey?: string;
 }) {
@@ -28,6 +31,7 @@ export function Composer(props: {
   const counterId = useId();
   const tooLong = length > MAX_MESSAGE_LENGTH;
   const canSend = length > 0 && !tooLong && !props.disabled;
+  const picker = useCannedPicker(box, props.cannedReplies);
 
   const { draftKey: key } = props;
   useEffect(() => {
@@ -56,8 +60,10 @@ export function Composer(props: {
         send();
       }}
     >
+      {picker.list}
       <textarea
         ref={box}
+        {...(props.cannedReplies ? picker.comboboxProps : {})}
         aria-label="Message"
         aria-describedby={counterId}
         aria-invalid={tooLong}
@@ -65,11 +71,13 @@ export function Composer(props: {
         placeholder={props.placeholder ?? "Write a message"}
         onInput={(e) => {
           setLength(e.currentTarget.value.trim().length);
+          picker.onInput(e.currentTarget.value);
           grow(e.currentTarget);
           if (key) writeDraft(key, e.currentTarget.value);
           props.onTyping?.();
         }}
         onKeyDown={(e) => {
+          if (picker.onKeyDown(e)) return;
           if (e.key === "Enter" && !e.shiftKey && !e.nativeEvent.isComposing) {
             e.preventDefault();
             send();

@@ -3,20 +3,25 @@ import type { Db } from "@/db/client";
 import { type ChatRequest, chatRequests, staff } from "@/db/schema";
 import { STAFF_PRESENCE } from "@/protocol/channels";
 import type { ReplyInput, SendMessageInput } from "@/protocol/inputs";
+import { setCapacity } from "../admin/accounts";
 import { staffPublicId } from "../notify/push-identity";
 import type { PlayerActor, StaffActor } from "./actors";
 import {
   escalationEvents,
+  noteAddedEvents,
   playerMessageEvents,
   requestUpdatedEvents,
   staffReplyEvents,
   statusEvents,
   systemLineEvents,
 } from "./announce";
+import { autoAssign, claimRequest, releaseRequest, takeOverRequest, transferRequest } from "./assignment";
 import { escalateLongWaits } from "./escalation";
 import type { RealtimeGateway } from "./gateway";
-import { claimRequest, reopenRequest, resolveRequest } from "./lifecycle";
-import { staffAcceptingChats } from "./push-targets";
+import { type RequestChanged, reopenRequest, resolveRequest } from "./lifecycle";
+import { expectedWaitSeconds } from "./metrics";
+import { insertNote } from "./notes";
+import { setAcceptingChats, staffAcceptingChats } from "./push-targets";
 import { lastResolvedOf } from "./ratings";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
@@ -39,15 +44,39 @@ export type ChatDeps = {
   realtime: RealtimeGateway;
   notifications?: ChatNotifications;
   socketId?: string;
+  /** AUTO_ASSIGN_CHATS: hand waiting chats to staff with room after each change that can allow it. */
+  autoAssign?: boolean;
   /** Per-player send limit (PLAYER_SEND_*); absent → none. */
   sendLimit?: SendLimit;
 };
+
+/**
+ * Auto-assignment after a change that may make one possible. Event-driven, not polled; the
+ * change that triggered it has already succeeded, so a failure here is logged, never thrown.
+ */
+export async function assignWaiting(deps: ChatDeps) {
+  if (!deps.autoAssign) return [];
+  try {
+    const assigned = await autoAssign(deps.db);
+    const requests: ChatRequest[] = [];
+    for (const { systemLine, ...request } of assigned) {
+      await deps.realtime.publish(requestUpdatedEvents(request));
+      if (systemLine) await deps.realtime.publish(systemLineEvents({ message: systemLine, request }));
+      requests.push(request);
+    }
+    return requests;
+  } catch (err) {
+    console.error("[chat] auto-assignment failed:", err);
+    return [];
+  }
+}
 
 export async function sendAsPlayer(deps: ChatDeps, input: SendMessageInput & { player: PlayerActor }) {
   const result = await sendPlayerMessage(deps.db, { ...input, sendLimit: deps.sendLimit });
   // Published on retries too: if the first attempt's publish was lost, this heals it (clients dedupe).
   await deps.realtime.publish(playerMessageEvents(result), { socketId: deps.socketId });
   if (!result.duplicate) deps.notifications?.playerMessage(result);
+  if (result.openedRequest) await assignWaiting(deps);
   return result;
 }
 
@@ -67,21 +96,53 @@ export async function messagePlayerAsStaff(
   return result;
 }
 
-type RequestChange = typeof claimRequest;
-async function changeRequest(deps: ChatDeps, change: RequestChange, input: Parameters<RequestChange>[1]) {
+async function changeRequest<I>(
+  deps: ChatDeps,
+  change: (db: ChatDeps["db"], input: I) => Promise<RequestChanged>,
+  input: I,
+  opts: { thenAssign?: boolean } = {},
+): Promise<ChatRequest> {
   const { systemLine, ...request } = await change(deps.db, input);
   await deps.realtime.publish(requestUpdatedEvents(request), { socketId: deps.socketId });
   // The answer carries the request, not the line: the acting tab gets the line like everyone else.
   if (systemLine) await deps.realtime.publish(systemLineEvents({ message: systemLine, request }));
+  if (opts.thenAssign) await assignWaiting(deps);
   return request;
 }
 
 export const claim = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
   changeRequest(deps, claimRequest, input);
 export const resolve = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
-  changeRequest(deps, resolveRequest, input);
+  changeRequest(deps, resolveRequest, input, { thenAssign: true });
+export const transfer = (deps: ChatDeps, input: { requestId: string; staff: StaffActor; toUserId: string }) =>
+  changeRequest(deps, transferRequest, input);
+export const release = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
+  changeRequest(deps, releaseRequest, input, { thenAssign: true });
+export const takeOver = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
+  changeRequest(deps, takeOverRequest, input);
 export const reopen = (deps: ChatDeps, input: { requestId: string; staff: StaffActor }) =>
   changeRequest(deps, reopenRequest, input);
+
+/** A staff-only note; other staff screens showing the chat refetch its notes. */
+export async function addNote(deps: ChatDeps, input: { requestId: string; text: string; staff: StaffActor }) {
+  const note = await insertNote(deps.db, input);
+  await deps.realtime.publish(noteAddedEvents(input.requestId), { socketId: deps.socketId });
+  return note;
+}
+
+/** On or off duty; coming on duty may let waiting chats be assigned. */
+export async function setAccepting(deps: ChatDeps, input: { staffUserId: string; accepting: boolean }) {
+  const row = await setAcceptingChats(deps.db, input);
+  if (input.accepting) await assignWaiting(deps);
+  return row;
+}
+
+/** An admin changed someone's capacity; more room may let waiting chats be assigned. */
+export async function changeCapacity(deps: ChatDeps, input: { userId: string; maxConcurrentChats: number }) {
+  const row = await setCapacity(deps.db, input);
+  await assignWaiting(deps);
+  return row;
+}
 
 /** Staff saw (received) or opened (read) a player's messages up to a seq. */
 export async function markPlayerMessages(
@@ -107,7 +168,8 @@ export async function markStaffMessagesRead(deps: ChatDeps, input: { player: Pla
 
 /**
  * What a player sees above the thread: their place in the queue, who is with them, how many staff
- * are on duty; with no chat open, the last closed one and its rating.
+ * are on duty, while waiting the recent median wait, and with no chat open the last closed one
+ * and its rating.
  */
 export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
   const request = await openRequestOf(deps.db, player.id);
@@ -119,8 +181,16 @@ export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
       .where(and(eq(chatRequests.status, "waiting"), lt(chatRequests.createdAt, request.createdAt)));
     queuePosition = (ahead?.n ?? 0) + 1;
   }
+  const expectedWait = request?.status === "waiting" ? await expectedWaitSeconds(deps.db) : null;
   const staffName = request?.assignedStaffId ? await staffNameOf(deps.db, request.assignedStaffId) : null;
-  return { request, queuePosition, staffName, staffOnDuty: await staffOnDuty(deps), lastResolved: await closed() };
+  return {
+    request,
+    queuePosition,
+    staffName,
+    staffOnDuty: await staffOnDuty(deps),
+    expectedWaitSeconds: expectedWait,
+    lastResolved: await closed(),
+  };
 
   /** With no chat open, the last closed one: the player may rate it (once). */
   async function closed() {

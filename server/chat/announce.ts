@@ -1,6 +1,6 @@
 import type { ChatRequest } from "@/db/schema";
 import { EVENTS, playerChannel, STAFF_CHANNEL } from "@/protocol/channels";
-import type { MessageEvent, RequestEvent, StatusEvent } from "@/protocol/events";
+import type { MessageEvent, NoteEvent, RequestEvent, StatusEvent } from "@/protocol/events";
 import { forPlayer } from "./player-view";
 import type { StatusChange } from "./receipts";
 
@@ -14,8 +14,8 @@ export function playerMessageEvents(r: MessageEvent & { openedRequest: boolean }
   const payload: MessageEvent = { message: r.message, request: r.request };
   return [
     ...(r.openedRequest ? [{ channel: STAFF_CHANNEL, name: EVENTS.newChatRequest, data: { request: r.request } }] : []),
+    // One message event per message on the staff channel: alerts read it too (sender "player").
     { channel: STAFF_CHANNEL, name: EVENTS.chatMessageReceived, data: payload },
-    { channel: STAFF_CHANNEL, name: EVENTS.newPlayerMessage, data: payload },
     // The player's other tabs: the message is stored.
     { channel: playerChannel(r.message.playerId), name: EVENTS.playerConfirmation, data: forPlayer(payload) },
   ];
@@ -58,6 +58,11 @@ export function escalationEvents(request: ChatRequest): OutgoingEvent[] {
     { channel: STAFF_CHANNEL, name: EVENTS.chatRequestEscalated, data },
     { channel: playerChannel(request.playerId), name: EVENTS.chatRequestUpdated, data: forPlayer(data) },
   ];
+}
+
+/** Notes are staff-only: never on a player's channel, and the event names the request, not the words. */
+export function noteAddedEvents(requestId: string): OutgoingEvent[] {
+  return [{ channel: STAFF_CHANNEL, name: EVENTS.chatNoteAdded, data: { requestId } satisfies NoteEvent }];
 }
 
 export function statusEvents(change: StatusChange): OutgoingEvent[] {

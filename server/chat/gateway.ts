@@ -7,7 +7,8 @@ import type { OutgoingEvent } from "./announce";
 export type RealtimeGateway = {
   /**
    * Never throws and never holds the caller for long: one attempt bounded by the SDK's timeout;
-   * a batch that fails is retried in the background (clients also heal by catching up).
+   * a batch the server cannot have taken (connection refused, an error answer) is retried in the
+   * background; one that went unanswered is not (it may have been delivered). Clients heal by catching up.
    */
   publish(events: OutgoingEvent[], opts?: { socketId?: string }): Promise<void>;
   /** Staff on duty (members of presence-staff), or null when the server cannot say. */
@@ -39,15 +40,18 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   const maxHeld = opts.maxHeld ?? 1000;
   const held: Array<{ batch: Batch; tries: number }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** The last attempt went unanswered: until one is answered, sends leave publishing to the background. */
+  let unanswered = false;
   const waiters: Array<() => void> = [];
 
   const names = (batch: Batch) => batch.map((b) => b.name).join(", ");
-  const trySend = async (batch: Batch) => {
+  /** True when sent; otherwise why not, and whether sending it again could deliver it twice. */
+  const trySend = async (batch: Batch): Promise<true | { why: string; mayHaveArrived: boolean }> => {
     try {
       await pusher.triggerBatch(batch);
       return true;
     } catch (err) {
-      return describeError(err);
+      return { why: describeError(err), mayHaveArrived: mayHaveArrived(err) };
     }
   };
 
@@ -74,14 +78,20 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
         const next = held[0];
         if (!next) break;
         const result = await trySend(next.batch);
+        unanswered = result !== true && result.mayHaveArrived;
         if (result === true) {
           held.shift();
+          continue;
+        }
+        if (result.mayHaveArrived) {
+          held.shift();
+          log(`[realtime] publish unanswered (${names(next.batch)}): ${result.why}; not sent again`);
           continue;
         }
         next.tries++;
         if (next.tries > attempts) {
           held.shift();
-          log(`[realtime] gave up publishing (${names(next.batch)}) after ${next.tries} attempts: ${result}`);
+          log(`[realtime] gave up publishing (${names(next.batch)}) after ${next.tries} attempts: ${result.why}`);
           continue;
         }
         break;
@@ -118,13 +128,19 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
           ...(opts.socketId ? { socket_id: opts.socketId } : {}),
         }));
         // Behind batches still held, this one waits its turn: events leave in the order they were made.
-        if (held.length) {
+        // While the server leaves publishes unanswered, no send waits out another timeout for it.
+        if (held.length || unanswered) {
           hold(batch);
           continue;
         }
         const result = await trySend(batch);
         if (result === true) continue;
-        log(`[realtime] publish failed (${names(batch)}): ${result}; retrying in the background`);
+        if (result.mayHaveArrived) {
+          unanswered = true;
+          log(`[realtime] publish unanswered (${names(batch)}): ${result.why}; not sent again`);
+          continue;
+        }
+        log(`[realtime] publish failed (${names(batch)}): ${result.why}; retrying in the background`);
         hold(batch);
       }
     },
@@ -159,6 +175,24 @@ export const silentGateway: RealtimeGateway = {
   staffOnline: async () => null,
   presenceUserIds: async () => null,
 };
+
+/** Connection errors that mean the request never reached the server. */
+const NOT_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+/**
+ * Whether the server may have taken a failed publish (and handed it to sockets): a timeout or a
+ * connection lost after the request went out. Sending such a batch again would deliver it twice,
+ * so it is not retried; clients that missed it catch up (seq holes, resubscription). A server
+ * that answered with an error, or a connection that was never made, took nothing: retry.
+ */
+function mayHaveArrived(err: unknown) {
+  if (typeof (err as { status?: unknown } | null)?.status === "number") return false;
+  const cause = (err as { error?: unknown } | null)?.error as
+    | { code?: unknown; cause?: { code?: unknown } }
+    | undefined;
+  const code = cause?.code ?? cause?.cause?.code;
+  return !(typeof code === "string" && NOT_CONNECTED.has(code));
+}
 
 function describeError(err: unknown) {
   const status = (err as { status?: unknown } | null)?.status;

@@ -1,43 +1,24 @@
-import { and, desc, eq, ne } from "drizzle-orm";
+import { and, eq, ne } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
-import { type ChatEventType, type ChatMessage, type ChatRequest, chatEvents, chatRequests } from "@/db/schema";
+import type { ChatMessage, ChatRequest } from "@/db/schema";
+import { chatRequests } from "@/db/schema";
 import type { StaffActor } from "./actors";
+import { lastChangeWas, recordEvent } from "./assignment";
 import { ChatError } from "./errors";
 import { lockChat, nextVersion } from "./messages";
-import { recordEvent } from "./staff";
 import { appendSystemLine } from "./system-lines";
 
 /** The changed request, and the system line that tells the thread (absent on a harmless repeat). */
 export type RequestChanged = ChatRequest & { systemLine?: ChatMessage };
 
 /**
- * Claim / resolve / reopen. Each takes the chat's locks (`lockChat`: player, then request), so
- * it is serialised with every message and every other change to that player's chat: when two
- * staff press the same button at once exactly one wins and the other gets a CONFLICT saying why.
- * Repeating an action that already took effect for the same staff member (a retried request
- * whose answer was lost) returns the current row instead of a false CONFLICT.
+ * Resolve / reopen (claim, transfer, release and take-over live in assignment.ts). Each takes the
+ * chat's locks (`lockChat`: player, then request), so it is serialised with every message and
+ * every other change to that player's chat: when two staff press the same button at once exactly
+ * one wins and the other gets a CONFLICT saying why. Repeating an action that already took effect
+ * for the same staff member (a retried request whose answer was lost) returns the current row
+ * instead of a false CONFLICT.
  */
-export async function claimRequest(db: Db, input: { requestId: string; staff: StaffActor }): Promise<RequestChanged> {
-  return db.transaction(async (tx) => {
-    const current = await lockChat(tx, input.requestId);
-    if (current.status === "waiting") {
-      const claimed = await update(tx, current.id, {
-        status: "in_progress",
-        assignedStaffId: input.staff.userId,
-        claimedAt: new Date(),
-      });
-      await recordEvent(tx, claimed.id, "claimed", input.staff);
-      const line = await appendSystemLine(tx, claimed, "claimed", input.staff);
-      return { ...line.request, systemLine: line.message };
-    }
-    if (current.status === "in_progress" && current.assignedStaffId === input.staff.userId) return current;
-    throw new ChatError(
-      "CONFLICT",
-      current.status === "resolved" ? "This chat is already resolved" : "Another staff member already took this chat",
-    );
-  });
-}
-
 export async function resolveRequest(db: Db, input: { requestId: string; staff: StaffActor }): Promise<RequestChanged> {
   return db.transaction(async (tx) => {
     const current = await lockChat(tx, input.requestId);
@@ -93,15 +74,4 @@ async function update(tx: Tx, id: string, change: Partial<ChatRequest>): Promise
     .returning();
   if (!row) throw new Error(`request ${id} vanished`);
   return row;
-}
-
-/** True when the request's latest audit event is `type` by this staff member: a repeat of their own action. */
-async function lastChangeWas(tx: Tx, requestId: string, type: ChatEventType, staff: StaffActor) {
-  const [last] = await tx
-    .select({ type: chatEvents.type, actor: chatEvents.actorUserId })
-    .from(chatEvents)
-    .where(eq(chatEvents.requestId, requestId))
-    .orderBy(desc(chatEvents.id))
-    .limit(1);
-  return last?.type === type && last.actor === staff.userId;
 }

@@ -11,6 +11,8 @@ type NewMessage = {
   senderName: string;
   senderUserId: string | null;
   text: string;
+  /** The sender's send allowance after this message (send-limit.ts), written with the seq bump. */
+  sendAllowanceAt?: Date;
 };
 
 /** Set in every UPDATE of a chat request: the version clients compare events by. */
@@ -25,7 +27,10 @@ export const nextVersion = sql`${chatRequests.version} + 1`;
 export async function appendMessage(tx: Tx, msg: NewMessage): Promise<{ message: ChatMessage; request: ChatRequest }> {
   const [bumped] = await tx
     .update(players)
-    .set({ lastSeq: sql`${players.lastSeq} + 1` })
+    .set({
+      lastSeq: sql`${players.lastSeq} + 1`,
+      ...(msg.sendAllowanceAt ? { sendAllowanceAt: msg.sendAllowanceAt } : {}),
+    })
     .where(eq(players.id, msg.playerId))
     .returning({ seq: players.lastSeq });
   if (!bumped) throw new ChatError("NOT_FOUND", `Player ${msg.playerId} not found`);
@@ -57,6 +62,26 @@ export async function appendMessage(tx: Tx, msg: NewMessage): Promise<{ message:
 /** Takes the per-player write lock for the rest of the transaction. */
 export async function lockPlayer(tx: Tx, playerId: number) {
   const [row] = await tx.select().from(players).where(eq(players.id, playerId)).for("update");
+  if (!row) throw new ChatError("NOT_FOUND", `Player ${playerId} not found`);
+  return row;
+}
+
+/**
+ * `lockPlayer` for a player's send, reading in the same round trip what the send limit needs:
+ * the player's allowance and the database's clock (the limit is the database's, under this lock;
+ * after a lock wait the clock may read a moment early, which can only make a send wait that much more).
+ * Whether the message id is already stored is NOT read here: a statement that waited for the lock
+ * still joins other tables as of its start, so a concurrent retry's insert would be missed.
+ */
+export async function lockPlayerForSend(tx: Tx, playerId: number) {
+  const [row] = await tx
+    .select({
+      allowanceAt: players.sendAllowanceAt,
+      now: sql<Date>`clock_timestamp()`.mapWith(players.sendAllowanceAt),
+    })
+    .from(players)
+    .where(eq(players.id, playerId))
+    .for("update");
   if (!row) throw new ChatError("NOT_FOUND", `Player ${playerId} not found`);
   return row;
 }

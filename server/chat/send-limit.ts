@@ -1,30 +1,23 @@
-import { eq, sql } from "drizzle-orm";
-import type { Tx } from "@/db/client";
-import { players } from "@/db/schema";
 import { ChatError } from "./errors";
 
 /** A burst of `burst` messages, then `perSecond` a second. `perSecond: 0` → no limit (the bench). */
 export type SendLimit = { burst: number; perSecond: number };
 
 /**
- * Takes one send from the player's allowance, or refuses with TOO_MANY_REQUESTS and the wait.
+ * The player's allowance after one more send, or a refusal with TOO_MANY_REQUESTS and the wait.
  * GCRA (a token bucket kept as one timestamp): `players.send_allowance_at` is when the
- * allowance would be full again. The caller holds the player row lock, and time is the
- * database's clock, so every web instance applies one limit.
+ * allowance would be full again. The caller read it under the player row lock, with the
+ * database's clock (`now`), so every web instance applies one limit; it writes the answer back
+ * in the same transaction. Undefined = no limit, nothing to write.
  */
-export async function takeSendAllowance(tx: Tx, playerId: number, limit: SendLimit | undefined) {
-  if (!limit || limit.perSecond <= 0) return;
-  const [row] = await tx
-    .select({
-      allowanceAt: players.sendAllowanceAt,
-      now: sql<Date>`clock_timestamp()`.mapWith(players.sendAllowanceAt),
-    })
-    .from(players)
-    .where(eq(players.id, playerId));
-  if (!row) throw new ChatError("NOT_FOUND", `Player ${playerId} not found`);
-  const now = row.now.getTime();
+export function nextSendAllowance(
+  held: { allowanceAt: Date | null; now: Date },
+  limit: SendLimit | undefined,
+): Date | undefined {
+  if (!limit || limit.perSecond <= 0) return undefined;
+  const now = held.now.getTime();
   const interval = 1000 / limit.perSecond;
-  const next = Math.max(row.allowanceAt?.getTime() ?? now, now) + interval;
+  const next = Math.max(held.allowanceAt?.getTime() ?? now, now) + interval;
   const over = next - now - limit.burst * interval;
   if (over > 0) {
     const seconds = Math.ceil(over / 1000);
@@ -32,8 +25,5 @@ export async function takeSendAllowance(tx: Tx, playerId: number, limit: SendLim
       retryAfterSeconds: seconds,
     });
   }
-  await tx
-    .update(players)
-    .set({ sendAllowanceAt: new Date(next) })
-    .where(eq(players.id, playerId));
+  return new Date(next);
 }

@@ -3,8 +3,8 @@ import type { Db, Tx } from "@/db/client";
 import { type ChatMessage, type ChatRequest, chatEvents, chatRequests } from "@/db/schema";
 import type { SendMessageInput } from "@/protocol/inputs";
 import type { PlayerActor } from "./actors";
-import { appendMessage, findExisting, lockPlayer } from "./messages";
-import { type SendLimit, takeSendAllowance } from "./send-limit";
+import { appendMessage, findExisting, lockPlayerForSend } from "./messages";
+import { nextSendAllowance, type SendLimit } from "./send-limit";
 
 export type SendResult = {
   message: ChatMessage;
@@ -25,14 +25,14 @@ export async function sendPlayerMessage(
 ): Promise<SendResult> {
   const { player } = input;
   return db.transaction(async (tx) => {
-    await lockPlayer(tx, player.id);
-
+    const held = await lockPlayerForSend(tx, player.id);
     const existing = await findExisting(tx, input.id, { playerId: player.id, sender: "player" });
     if (existing) {
       const request = await requestById(tx, existing.requestId);
       return { message: existing, request, openedRequest: false, duplicate: true };
     }
-    await takeSendAllowance(tx, player.id, input.sendLimit); // a retry above is never limited
+    // A retry above is never limited. The new allowance is written with the seq bump below.
+    const sendAllowanceAt = nextSendAllowance(held, input.sendLimit);
 
     // Under the player lock, and locked itself: a Claim or Resolve waits for this send or went first.
     let request: ChatRequest | null | undefined = await openRequestOf(tx, player.id, { lock: true });
@@ -59,6 +59,7 @@ export async function sendPlayerMessage(
       senderName: player.displayName,
       senderUserId: player.userId,
       text: input.text,
+      sendAllowanceAt,
     });
     return { ...appended, openedRequest, duplicate: false };
   });

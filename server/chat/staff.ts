@@ -1,10 +1,8 @@
 import { and, desc, eq, inArray, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import {
-  type ChatEventType,
   type ChatMessage,
   type ChatRequest,
-  chatEvents,
   chatMessages,
   chatRequests,
   players,
@@ -13,6 +11,7 @@ import {
 import type { QueueItem } from "@/protocol/events";
 import type { ReplyInput } from "@/protocol/inputs";
 import type { StaffActor } from "./actors";
+import { claimForReply, recordEvent } from "./assignment";
 import { ChatError } from "./errors";
 import { appendMessage, findExisting, lockChat, lockPlayer, nextVersion } from "./messages";
 
@@ -187,18 +186,11 @@ async function replyInLockedRequest(tx: Tx, request: ChatRequest, input: ReplyIn
     throw new ChatError("CONFLICT", "Another staff member is handling this chat");
   }
 
-  const now = new Date();
-  // Replying to a waiting chat takes it: two staff must never answer the same player.
-  const updated = {
-    status: "in_progress" as const,
-    assignedStaffId: input.staff.userId,
-    claimedAt: request.claimedAt ?? now,
-    firstResponseAt: request.firstResponseAt ?? now,
-  };
-  if (request.status === "waiting") await recordEvent(tx, request.id, "claimed", input.staff);
+  // Replying to a waiting chat takes it (within capacity): two staff must never answer the same player.
+  if (request.status === "waiting") await claimForReply(tx, request, input.staff);
   await tx
     .update(chatRequests)
-    .set({ ...updated, version: nextVersion })
+    .set({ firstResponseAt: request.firstResponseAt ?? new Date(), version: nextVersion })
     .where(eq(chatRequests.id, request.id));
 
   const appended = await appendMessage(tx, {
@@ -211,14 +203,4 @@ async function replyInLockedRequest(tx: Tx, request: ChatRequest, input: ReplyIn
     text: input.text,
   });
   return { ...appended, duplicate: false };
-}
-
-type Executor = Pick<Db, "insert">;
-export async function recordEvent(tx: Executor, requestId: string, type: ChatEventType, actor: StaffActor | null) {
-  await tx.insert(chatEvents).values({
-    requestId,
-    type,
-    actorUserId: actor?.userId ?? null,
-    actorName: actor?.displayName ?? null,
-  });
 }

@@ -9,6 +9,7 @@ const lines = {
   claimed: (staff: string) => `${staff} is with you`,
   resolved: (staff: string) => `Chat closed by ${staff} — write any time to start again`,
   reopened: (staff: string) => `${staff} reopened the chat`,
+  released: (staff: string) => `${staff} put your chat back in the queue — the next free staff member will answer`,
 } as const;
 export type SystemLineKind = keyof typeof lines;
 

@@ -18,6 +18,7 @@ export async function httpDeps(): Promise<HttpDeps> {
     publisher: getPublisher(),
     realtime: getRealtimeGateway(),
     notifications: getChatNotifications(db),
+    autoAssign: env.AUTO_ASSIGN_CHATS,
     sendLimit: { burst: env.PLAYER_SEND_BURST, perSecond: env.PLAYER_SEND_PER_SECOND },
   };
 }

@@ -143,6 +143,8 @@ export class RedisAdapter implements Adapter {
   private dirty = true;
   private lastCacheSize = 0;
   private stopped = false;
+  /** This node's writes to its share (joins, leaves, rejoins), one at a time in the hub's order. */
+  private writes: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly node: LocalNode,
@@ -184,9 +186,11 @@ export class RedisAdapter implements Adapter {
 
   async stop() {
     if (this.heartbeat) clearInterval(this.heartbeat);
-    // A clean stop takes this node's share out at once instead of after the TTL.
-    if (this.shared()) await this.reap(this.nodeId).catch(() => {});
+    // A clean stop takes this node's share out at once instead of after the TTL, after the
+    // writes already queued; the ones queued later find the node stopped and write nothing.
+    const out = this.shared() ? this.inOrder(() => this.reap(this.nodeId)) : null;
     this.stopped = true;
+    await out?.catch(() => {});
     this.redis.disconnect();
     this.sub.disconnect();
   }
@@ -208,14 +212,35 @@ export class RedisAdapter implements Adapter {
     );
   }
 
-  /** (Re)joins the cluster: this node's old share out, its current subscriptions in. */
-  private async back() {
-    if (this.stopped || !this.shared() || !this.dirty) return;
+  /**
+   * Runs writes to this node's share one after another, in the order they were asked for. The
+   * hub changes its own state at once and asks for the write after; were a rejoin's writes to
+   * interleave with a join's or a leave's, a leave could land before the join it undoes and
+   * leave a member behind in the cluster for good.
+   */
+  private inOrder<T>(write: () => Promise<T>): Promise<T> {
+    const done = this.writes.then(write, write);
+    this.writes = done.catch(() => {});
+    return done;
+  }
+
+  /**
+   * (Re)joins the cluster: this node's old share out, its current subscriptions in. The
+   * subscriptions are read now, when the rejoin is queued: the writes queued before it are
+   * replaced by it, and the ones queued after apply on top of it.
+   */
+  private back() {
+    if (this.stopped || !this.shared() || !this.dirty) return Promise.resolve();
     this.dirty = false;
+    const subscriptions = this.node.localSubscriptions();
+    return this.inOrder(() => this.rejoin(subscriptions));
+  }
+
+  private async rejoin(subscriptions: ReturnType<LocalNode["localSubscriptions"]>) {
     try {
       const removed = new Set((await this.reap(this.nodeId, false)).map((r) => `${r.name}\n${r.userId ?? ""}`));
-      await this.beat();
-      for (const sub of this.node.localSubscriptions()) {
+      await this.renew();
+      for (const sub of subscriptions) {
         const t = await this.script("rtJoin", sub.name, sub.userId ?? "", JSON.stringify(sub.info ?? null));
         const key = `${sub.name}\n${sub.userId ?? ""}`;
         // Members others saw leave while we were away are news again; the rest never left.
@@ -234,11 +259,15 @@ export class RedisAdapter implements Adapter {
     }
   }
 
-  /** Renews this node's heartbeat and reaps the nodes that stopped renewing theirs. */
   private async beat() {
     if (!this.shared()) return;
     // A command that failed while the connection stayed up (a timeout) brings no "ready" event.
     if (this.dirty) return this.back();
+    await this.renew();
+  }
+
+  /** Renews this node's heartbeat and reaps the nodes that stopped renewing theirs. */
+  private async renew() {
     try {
       const ttlMs = Math.round(this.config.nodeTtlSeconds * 750);
       const dead = await this.redis.rtHeartbeat(this.prefix, this.nodeId, String(ttlMs));
@@ -300,22 +329,26 @@ export class RedisAdapter implements Adapter {
   }
 
   joined(change: LocalChange) {
-    return this.orLocal(
-      () => this.script("rtJoin", change.name, change.userId ?? "", JSON.stringify(change.info ?? null)),
-      () => {
-        this.dirty = true;
-        return change.local;
-      },
+    return this.inOrder(() =>
+      this.orLocal(
+        () => this.script("rtJoin", change.name, change.userId ?? "", JSON.stringify(change.info ?? null)),
+        () => {
+          this.dirty = true;
+          return change.local;
+        },
+      ),
     );
   }
 
   left(change: LocalChange) {
-    return this.orLocal(
-      () => this.script("rtLeave", change.name, change.userId ?? ""),
-      () => {
-        this.dirty = true;
-        return change.local;
-      },
+    return this.inOrder(() =>
+      this.orLocal(
+        () => this.script("rtLeave", change.name, change.userId ?? ""),
+        () => {
+          this.dirty = true;
+          return change.local;
+        },
+      ),
     );
   }
 

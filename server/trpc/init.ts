@@ -3,6 +3,7 @@ import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Db } from "@/db/client";
 import type { Role } from "@/db/schema";
+import type { Auth } from "../auth";
 import { mayReadThread, type Viewer } from "../chat/access";
 import type { ChatDeps } from "../chat/actions";
 import { findPlayer, findStaff } from "../chat/actors";
@@ -19,14 +20,16 @@ export type ContextUser = { id: string; name: string; email: string; role: Role 
  * What every procedure sees: the chat dependencies plus who is calling. Tests build it directly
  * (`createContextInner`) with their own db and, when they test delivery, a real realtime server.
  */
-export type Context = ChatDeps & { user: ContextUser | null };
+export type Context = ChatDeps & { user: ContextUser | null; auth?: Auth };
 
-export function createContextInner(ctx: { db: Db; user: ContextUser | null } & Partial<ChatDeps>): Context {
+export function createContextInner(
+  ctx: { db: Db; user: ContextUser | null; auth?: Auth } & Partial<ChatDeps>,
+): Context {
   return { realtime: silentGateway, ...ctx };
 }
 
 export async function createTRPCContext(opts: { headers: Headers; deps?: HttpDeps }): Promise<Context> {
-  const { auth, db, realtime, notifications, sendLimit } = opts.deps ?? (await httpDeps());
+  const { auth, db, realtime, notifications, sendLimit, autoAssign } = opts.deps ?? (await httpDeps());
   const session = await cachedSession(auth, opts.headers);
   const user = session?.user;
   const socketId = opts.headers.get(SOCKET_ID_HEADER);
@@ -36,6 +39,8 @@ export async function createTRPCContext(opts: { headers: Headers; deps?: HttpDep
     realtime,
     notifications,
     sendLimit,
+    autoAssign,
+    auth,
     socketId: socketId && /^\d+\.\d+$/.test(socketId) ? socketId : undefined,
   });
 }
@@ -95,6 +100,11 @@ export const staffProcedure = authedProcedure.use(async ({ ctx, next }) => {
   return next({ ctx: { staff: member } });
 });
 
+/** Admins: accounts, capacities, canned replies, and taking over any chat. */
+export const adminProcedure = staffProcedure.use(({ ctx, next }) => {
+  if (ctx.user.role !== "admin") throw new TRPCError({ code: "FORBIDDEN", message: "Only admins can do this" });
+  return next();
+});
 /**
  * The thread a procedure reads or writes, checked by the one rule (server/chat/access.ts) that
  * the REST routes and channel authorization use too. Returns the input for chaining.

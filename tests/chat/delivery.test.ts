@@ -106,10 +106,14 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     const otherChannel = await subscribed(otherTab, "private-player-30");
     let echoed = 0;
     sendingChannel.bind("player-confirmation", () => echoed++);
+    // Every event the staff channel carries for this send, by name.
+    const onStaffChannel: string[] = [];
+    staffChannel.bind_global((name: string) => {
+      if (!name.startsWith("pusher")) onStaffChannel.push(name);
+    });
 
     const newRequest = nextEvent(staffChannel, "new-chat-request");
     const received = nextEvent(staffChannel, "chat-message-received");
-    const newPlayerMessage = nextEvent(staffChannel, "new-player-message");
     const confirmation = nextEvent(otherChannel, "player-confirmation");
 
     const player = await deps.db.query.players.findFirst({ where: (p, { eq }) => eq(p.id, 30) });
@@ -139,7 +143,7 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
       playerId: 30,
       request: { id: sent.request.id, version: sent.request.version },
     });
-    for (const raw of [await received, await newPlayerMessage, await confirmation]) {
+    for (const raw of [await received, await confirmation]) {
       expect(decodeEvent<MessageEvent>(raw).message).toEqual(sent.message);
       expect(decodeEvent<MessageEvent>(raw).message).toMatchObject({
         id,
@@ -152,6 +156,11 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     await rt.sdk.trigger("private-player-30", "marker", {});
     await later;
     expect(echoed).toBe(0);
+    // One message event per message on the staff channel: staff alerts read chat-message-received too (issue 11).
+    const staffMarker = nextEvent(staffChannel, "marker");
+    await rt.sdk.trigger("private-staff-portal", "marker", {});
+    await staffMarker;
+    expect(onStaffChannel).toEqual(["new-chat-request", "chat-message-received", "marker"]);
 
     // Staff replies reach the player as chat-message-received and new-gre-message; receipts follow.
     const asha = await deps.db.query.staff.findFirst();

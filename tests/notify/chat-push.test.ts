@@ -165,7 +165,7 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
     const staffSocket = connectClient(rt);
     clients.push(staffSocket);
     const staffChannel = await subscribed(staffSocket, "private-staff-portal");
-    const delivered = nextEvent(staffChannel, "new-player-message");
+    const delivered = nextEvent(staffChannel, "chat-message-received");
 
     const started = performance.now();
     const sent = await player.caller.chat.send({ id: randomUUID(), text: "is the bar open?" });

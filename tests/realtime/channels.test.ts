@@ -164,7 +164,7 @@ describe("message order per connection", () => {
     await raw.next((f) => f.event === "pusher_internal:subscription_succeeded");
     expect(rt.server.hub.info(name).subscription_count).toBe(0);
     // Through the HTTP API (another node in the cluster run), once the leave has reached it.
-    // On a cluster the leave reaches the other node through Redis: on a busy machine, not within 1 s.
+    // On a cluster the leave reaches the other node through Redis, after the node's start-up rejoin.
     await expect
       .poll(async () => (await rt.sdk.get({ path: `/channels/${name}/users` })).json(), { timeout: 10_000 })
       .toEqual({ users: [] });

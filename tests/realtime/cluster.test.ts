@@ -1,3 +1,4 @@
+import Redis from "ioredis";
 import type PusherClient from "pusher-js";
 import type { Channel } from "pusher-js";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -11,6 +12,7 @@ import {
   nextEvent,
   type Running,
   rawConnected,
+  signChannel,
   startRealtime,
   subscribed,
   TEST_REDIS_URL,
@@ -235,5 +237,50 @@ describe("Redis unreachable", () => {
     await crossed;
     expect(cut.logs.filter((l) => l.includes("Redis unreachable"))).toHaveLength(1);
     expect(cut.logs.filter((l) => l.includes("Redis is back"))).toHaveLength(1);
+  });
+
+  it("leaves nothing behind when clients leave while the node is rejoining", async () => {
+    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
+    cleanups.push(redis.close);
+    const cut = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 1 });
+    const other = await node({ nodeTtlSeconds: 1 });
+    redis.cut();
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 5000 }).toBe(503);
+    // Subscribed while Redis is away: the node must write all of these when it rejoins.
+    const names = Array.from({ length: 100 }, (_, i) => `presence-rejoin-${i}`);
+    const sockets = await Promise.all(Array.from({ length: 4 }, () => rawConnected(cut)));
+    for (const [i, raw] of sockets.entries()) {
+      for (const name of names) {
+        const channelData = JSON.stringify({ user_id: `u${i}` });
+        raw.send("pusher:subscribe", {
+          channel: name,
+          auth: signChannel(raw.socketId, name, channelData),
+          channel_data: channelData,
+        });
+      }
+    }
+    await expect.poll(() => cut.server.hub.info(names[99] ?? "").subscription_count).toBe(4);
+
+    // Leave while the rejoin is under way: as soon as Redis shows the first of them.
+    const watch = new Redis(TEST_REDIS_URL);
+    cleanups.push(async () => void watch.disconnect());
+    redis.restore();
+    await expect
+      .poll(() => watch.hlen(`${prefix}realtime:${cut.config.appId}:subs`), { interval: 1 })
+      .toBeGreaterThan(0);
+    for (const raw of sockets) for (const name of names) raw.send("pusher:unsubscribe", { channel: name });
+    await expect.poll(() => cut.server.hub.info(names[99] ?? "").subscription_count).toBe(0);
+
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 5000 }).toBe(200);
+    const occupied = async () =>
+      (
+        (await (
+          await other.sdk.get({ path: "/channels", params: { filter_by_prefix: "presence-rejoin-" } })
+        ).json()) as {
+          channels: Record<string, unknown>;
+        }
+      ).channels;
+    await expect.poll(occupied, { timeout: 5000 }).toEqual({});
+    expect(await usersOf(other, names[99] ?? "")).toEqual([]);
   });
 });

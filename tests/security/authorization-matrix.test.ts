@@ -51,6 +51,38 @@ const procedureRows: Record<string, ProcedureRow> = {
   "staff.resolve": { allowed: STAFF, input: (f) => ({ requestId: f.requestB }) },
   "staff.reopen": { allowed: STAFF, input: (f) => ({ requestId: f.requestB }) },
   "staff.markMessages": { allowed: STAFF, input: () => ({ playerId: 30, status: "received", upToSeq: 1 }) },
+  // Running the floor (issue 9): staff tools; players refused all of it.
+  "staff.colleagues": { allowed: STAFF },
+  "staff.transfer": { allowed: STAFF, input: (f) => ({ requestId: f.requestB, toUserId: "nobody" }) },
+  "staff.release": { allowed: STAFF, input: (f) => ({ requestId: f.requestB }) },
+  "staff.takeOver": { allowed: ["admin"], input: (f) => ({ requestId: f.requestB }) },
+  "staff.notes": { allowed: STAFF, input: (f) => ({ requestId: f.requestB }) },
+  "staff.addNote": { allowed: STAFF, input: (f) => ({ requestId: f.requestA, text: "matrix note" }) },
+  "staff.timeline": { allowed: STAFF, input: (f) => ({ requestId: f.requestB }) },
+  "staff.cannedReplies": { allowed: STAFF },
+  "staff.metrics": { allowed: STAFF },
+  "staff.search": { allowed: STAFF, input: () => ({ q: "secret" }) },
+  // Only admins manage accounts, capacities and canned replies.
+  "admin.accounts": { allowed: ["admin"] },
+  "admin.createAccount": {
+    allowed: ["admin"],
+    input: () => ({ role: "player", email: `matrix-${randomUUID()}@floorline.test`, name: "Matrix" }),
+  },
+  "admin.setDeactivated": { allowed: ["admin"], input: () => ({ userId: "nobody", deactivated: true }) },
+  "admin.setCapacity": { allowed: ["admin"], input: () => ({ userId: "nobody", maxConcurrentChats: 3 }) },
+  "admin.createCannedReply": { allowed: ["admin"], input: () => ({ title: `matrix ${randomUUID()}`, body: "matrix" }) },
+  "admin.updateCannedReply": {
+    allowed: ["admin"],
+    input: () => ({ id: randomUUID(), title: "matrix", body: "matrix" }),
+  },
+  "admin.deleteCannedReply": { allowed: ["admin"], input: () => ({ id: randomUUID() }) },
+  // Everyone signed in, about their own account only (no user id is taken).
+  "account.mustChangePassword": { allowed: [...PLAYERS, ...STAFF] },
+  "account.changePassword": {
+    allowed: [...PLAYERS, ...STAFF],
+    // A new password too short: past authorization, refused by validation (400), nothing changes.
+    input: () => ({ currentPassword: "wrong", newPassword: "short" }),
+  },
 };
 
 type RouteRow =

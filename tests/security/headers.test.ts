@@ -22,7 +22,8 @@ describe("security headers and cookies", () => {
     });
   });
 
-  it("marks the session cookie Secure when the app is served over https", async () => {
+  // An embedded database of its own: PGlite's start-up alone takes 6–12 s on a busy 2-core machine.
+  it("marks the session cookie Secure when the app is served over https", { timeout: 90_000 }, async () => {
     const { openPglite } = await import("@/db/client");
     const { migrate } = await import("@/db/migrate");
     const { seedDemoData, DEMO_PASSWORD } = await import("@/db/seed");

@@ -168,14 +168,56 @@ function threadKeeper(fetchSince: (since: number) => Promise<{ messages: ChatMes
   return { thread, catchUp, receive };
 }
 
+type Outgoing = { id: string; text: string; started: number; requestId?: string };
+
 type PlayerSim = {
   id: number;
   session: Session;
   acked: Map<string, string>;
-  pending: Array<{ id: string; text: string; started: number }>;
+  pending: Outgoing[];
   keeper: ReturnType<typeof threadKeeper>;
   client: PusherClient;
 };
+
+type StaffView = {
+  client: PusherClient;
+  session: Session;
+  queue: QueueItem[];
+  /** Every soak player's thread as this staff client holds it: rows from the staff channel, holes fetched. */
+  threads: Map<number, ReturnType<typeof threadKeeper>>;
+  /** Replies acknowledged by the server, and the portal's outbox: unacknowledged replies retried with their id. */
+  acked: Map<string, string>;
+  pending: Outgoing[];
+};
+
+/**
+ * Sends the oldest entry of an outbox until it is stored, as the portals' outboxes do: the same id
+ * again after a network error or a 5xx; a 4xx other than 429 is a refusal for good (not acknowledged).
+ */
+async function flushOutbox(
+  session: Session,
+  outbox: { pending: Outgoing[]; acked: Map<string, string> },
+  opts: { sendMs?: number[]; log: (line: string) => void },
+) {
+  while (outbox.pending.length) {
+    const next = outbox.pending[0];
+    if (!next) return;
+    try {
+      await call(session, "/api/unified-chat/send", {
+        body: { id: next.id, text: next.text, ...(next.requestId ? { requestId: next.requestId } : {}) },
+      });
+      outbox.acked.set(next.id, next.text);
+      opts.sendMs?.push(performance.now() - next.started);
+      outbox.pending.shift();
+    } catch (err) {
+      const status = (err as { status?: number }).status;
+      if (status && status >= 400 && status < 500 && status !== 429) {
+        outbox.pending.shift();
+        opts.log(`[soak] send refused (${status}): ${next.text}`);
+      } else await sleep(500);
+    }
+  }
+}
 
 export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const log = opts.log ?? (() => {});
@@ -186,7 +228,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
   const faults: string[] = [];
   const sendMs: number[] = [];
   const sims: PlayerSim[] = [];
-  const staffViews: Array<{ client: PusherClient; queue: QueueItem[]; session: Session }> = [];
+  const staffViews: StaffView[] = [];
   let running = true;
   try {
     // Soak accounts, made the way the demo seed makes its own.
@@ -229,7 +271,24 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     for (let i = 0; i < staffCount; i++) {
       const { email } = await make("staff", i);
       const session = await signIn(stack, email);
-      const view = { client: null as unknown as PusherClient, queue: [] as QueueItem[], session };
+      const view: StaffView = {
+        client: null as unknown as PusherClient,
+        queue: [],
+        session,
+        threads: new Map(),
+        acked: new Map(),
+        pending: [],
+      };
+      // The staff portal's thread sync: full rows from the staff channel, holes fetched by staff.threadSince.
+      for (const sim of sims) {
+        view.threads.set(
+          sim.id,
+          threadKeeper((sinceSeq) => trpc(session, "staff.threadSince", { playerId: sim.id, sinceSeq, limit: 200 })),
+        );
+      }
+      const catchUpThreads = () => {
+        for (const keeper of view.threads.values()) void keeper.catchUp();
+      };
       const reload = async () => {
         try {
           const fresh = await trpc<QueueItem[]>(session, "staff.queue");
@@ -240,7 +299,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         } catch {}
       };
       const live = liveClient(session, realtimePort, key);
-      const channel = live.subscribe(STAFF_CHANNEL, () => void reload());
+      // Each (re)subscription: whatever was published before it was live was missed.
+      const channel = live.subscribe(STAFF_CHANNEL, () => {
+        void reload();
+        catchUpThreads();
+      });
       const onRequest = (raw: unknown) => {
         view.queue = upsertRequest(view.queue, decodeEvent<RequestEvent>(raw).request) ?? view.queue;
       };
@@ -249,7 +312,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       channel.bind(EVENTS.chatMessageReceived, (raw: unknown) => {
         const { message, request } = decodeEvent<MessageEvent>(raw);
         view.queue = applyMessage(view.queue, message, request) ?? view.queue;
+        view.threads.get(message.playerId)?.receive(message);
       });
+      live.client.connection.bind("connected", catchUpThreads);
       view.client = live.client;
       staffViews.push(view);
     }
@@ -264,26 +329,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         await flush(sim);
       }
     };
-    const flush = async (sim: PlayerSim) => {
-      while (sim.pending.length) {
-        const next = sim.pending[0];
-        if (!next) return;
-        try {
-          await call(sim.session, "/api/unified-chat/send", { body: { id: next.id, text: next.text } });
-          sim.acked.set(next.id, next.text);
-          sendMs.push(performance.now() - next.started);
-          sim.pending.shift();
-        } catch (err) {
-          const status = (err as { status?: number }).status;
-          if (status && status >= 400 && status < 500 && status !== 429) {
-            sim.pending.shift(); // refused for good: not acknowledged, so not expected anywhere
-            log(`[soak] send refused (${status}): ${next.text}`);
-          } else await sleep(500);
-        }
-      }
-    };
+    const flush = (sim: PlayerSim) => flushOutbox(sim.session, sim, { sendMs, log });
+    const flushStaff = (view: StaffView) => flushOutbox(view.session, view, { log });
     // Staff: take, answer and resolve what they see; conflicts with each other are expected.
-    const staffLoop = async (view: (typeof staffViews)[number]) => {
+    const staffLoop = async (view: StaffView) => {
       while (running) {
         await sleep(jitter(400, 1200));
         const open = view.queue.filter((q) => q.status !== "resolved");
@@ -292,11 +341,11 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
         const roll = Math.random();
         try {
           if (roll < 0.3) await trpc<ChatRequest>(view.session, "staff.claim", { requestId: target.id }, true);
-          else if (roll < 0.8)
-            await call(view.session, "/api/unified-chat/send", {
-              body: { id: randomUUID(), text: `staff says hi to ${target.playerId}`, requestId: target.id },
-            });
-          else await trpc<ChatRequest>(view.session, "staff.resolve", { requestId: target.id }, true);
+          else if (roll < 0.8) {
+            const text = `staff ${staffViews.indexOf(view)} says hi to ${target.playerId}`;
+            view.pending.push({ id: randomUUID(), text, started: performance.now(), requestId: target.id });
+            await flushStaff(view);
+          } else await trpc<ChatRequest>(view.session, "staff.resolve", { requestId: target.id }, true);
         } catch {}
       }
     };
@@ -342,8 +391,8 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
     // Drain: every outbox empties. Then no forced catch-up: clients must converge by themselves
     // (events, heal on resubscription, gap fetches), within half a minute.
     const drainUntil = Date.now() + 60_000;
-    while (sims.some((s) => s.pending.length) && Date.now() < drainUntil) {
-      await Promise.all(sims.map(flush));
+    while ([...sims, ...staffViews].some((s) => s.pending.length) && Date.now() < drainUntil) {
+      await Promise.all([...sims.map(flush), ...staffViews.map(flushStaff)]);
     }
     const settleUntil = Date.now() + 30_000;
     let report = await check({ handle, sims, staffViews, faults, sendMs });
@@ -364,7 +413,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
 async function check(input: {
   handle: ReturnType<typeof connectPostgres>;
   sims: PlayerSim[];
-  staffViews: Array<{ queue: QueueItem[] }>;
+  staffViews: StaffView[];
   faults: string[];
   sendMs: number[];
 }): Promise<SoakReport> {
@@ -382,11 +431,12 @@ async function check(input: {
   )) as unknown as { rows: Array<{ id: string; player_id: number; seq: string; message_text: string }> };
   const all = rows.rows;
   const byId = new Map(all.map((r) => [r.id, r]));
-  const acknowledged = sims.reduce((n, s) => n + s.acked.size, 0);
+  const senders = [...sims, ...staffViews];
+  const acknowledged = senders.reduce((n, s) => n + s.acked.size, 0);
 
   add(
-    "every acknowledged message is stored once, with its text",
-    sims.flatMap((s) =>
+    "every acknowledged message (players' and staff replies) is stored once, with its text",
+    senders.flatMap((s) =>
       [...s.acked].filter(([id, text]) => byId.get(id)?.message_text !== text).map(([id]) => `missing ${id}`),
     ),
     `${acknowledged} acknowledged, all stored`,
@@ -409,6 +459,19 @@ async function check(input: {
         : [`player ${s.id}: ${shown.length}/${stored.length}`];
     }),
     "all threads match",
+  );
+  add(
+    "each staff client's view of every thread shows it once, in order, exactly as stored",
+    staffViews.flatMap((v, i) =>
+      sims.flatMap((s) => {
+        const stored = all.filter((r) => r.player_id === s.id).map((r) => r.id);
+        const shown = v.threads.get(s.id)?.thread.messages.map((m) => m.id) ?? [];
+        if (JSON.stringify(stored) === JSON.stringify(shown)) return [];
+        const missing = stored.filter((id) => !shown.includes(id)).length;
+        return [`staff ${i}, player ${s.id}: shows ${shown.length}/${stored.length} (${missing} missing)`];
+      }),
+    ),
+    `${staffViews.length} staff × ${sims.length} threads match`,
   );
   const open = (await handle.db.execute(
     "select id, player_id, status::text as status, version from chat_requests",

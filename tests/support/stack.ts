@@ -49,6 +49,11 @@ export class Managed {
     return this.child !== null;
   }
 
+  /** The process id while running (the bench reads its CPU and memory). */
+  get pid() {
+    return this.child?.pid;
+  }
+
   async start() {
     if (this.child) throw new Error(`${this.name} is already running`);
     const child = spawn(this.command, this.args, {
@@ -170,7 +175,12 @@ export type Stack = {
 };
 
 /** Postgres on `basePort`, realtime on +1, web on +2; everything started and the demo accounts seeded. */
-export async function startStack(basePort: number, webEnv: Record<string, string> = {}): Promise<Stack> {
+export async function startStack(
+  basePort: number,
+  webEnv: Record<string, string> = {},
+  /** Extra node flags for the web process (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
+  webNodeArgs: string[] = [],
+): Promise<Stack> {
   const postgres = new PrivatePostgres(basePort);
   const realtimePort = basePort + 1;
   const webPort = basePort + 2;
@@ -195,7 +205,7 @@ export async function startStack(basePort: number, webEnv: Record<string, string
   const web = new Managed(
     "web",
     process.execPath,
-    ["--import", "tsx", "server/http/serve.ts"],
+    [...webNodeArgs, "--import", "tsx", "server/http/serve.ts"],
     {
       ...shared,
       NODE_ENV: "production",
@@ -205,6 +215,8 @@ export async function startStack(basePort: number, webEnv: Record<string, string
       SEED_DEMO_DATA: "true",
       BETTER_AUTH_SECRET: secret(),
       AUTH_SIGN_IN_LIMIT_PER_MINUTE: "100000",
+      // Simulated staff take chats by hand, as in the e2e server.
+      AUTO_ASSIGN_CHATS: "false",
       NEXT_PUBLIC_ONESIGNAL_APP_ID: "",
       ONESIGNAL_REST_API_KEY: "",
       ...webEnv,

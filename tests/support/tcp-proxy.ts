@@ -7,6 +7,7 @@ import net from "node:net";
 export async function tcpProxy(targetPort: number, listenPort = 0) {
   let target = targetPort;
   let open = true;
+  let replyDelayMs = 0;
   const sockets = new Set<net.Socket>();
   const server = net.createServer((client) => {
     if (!open) return void client.destroy();
@@ -21,7 +22,11 @@ export async function tcpProxy(targetPort: number, listenPort = 0) {
       });
     }
     client.pipe(upstream);
-    upstream.pipe(client);
+    // Replies pass through at once, or late (a server that took the request but answers slowly).
+    upstream.on("data", (chunk) => {
+      if (replyDelayMs === 0) client.write(chunk);
+      else setTimeout(() => client.writable && client.write(chunk), replyDelayMs);
+    });
   });
   await new Promise<void>((resolve) => server.listen(listenPort, "127.0.0.1", resolve));
   const dropAll = () => {
@@ -36,6 +41,10 @@ export async function tcpProxy(targetPort: number, listenPort = 0) {
     },
     restore() {
       open = true;
+    },
+    /** Holds every reply from the target this long before passing it on (0 = none). */
+    delayReplies(ms: number) {
+      replyDelayMs = ms;
     },
     /** New connections go to another port (the old ones are left as they are). */
     retarget(port: number) {

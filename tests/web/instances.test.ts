@@ -71,6 +71,8 @@ describe.skipIf(!postgres).each([
       AUTH_SIGN_IN_LIMIT_PER_MINUTE: "4",
       ESCALATE_AFTER_SECONDS: "1",
       ESCALATION_CHECK_SECONDS: "1",
+      // Staff take chats by hand here (claim races, escalation of a waiting chat), as in the e2e server.
+      AUTO_ASSIGN_CHATS: "false",
       PUSHER_APP_ID: APP.appId,
       PUSHER_KEY: APP.key,
       PUSHER_SECRET,

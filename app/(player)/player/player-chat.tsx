@@ -190,11 +190,19 @@ type PlayerStatus = {
   queuePosition: number | null;
   staffName: string | null;
   staffOnDuty: number | null;
+  /** Median wait of the chats taken recently (server/chat/metrics.ts); null when there are none. */
+  expectedWaitSeconds: number | null;
 };
 
 /** Still waiting past the escalation time (staff were alerted again). */
 function overdue(s: PlayerStatus | undefined) {
   return s?.request?.status === "waiting" && s.request.escalatedAt !== null;
+}
+
+/** "about 3 min", rounded to what a player can act on; nothing when there is no recent history. */
+function expectedWait(seconds: number | null) {
+  if (seconds === null) return "";
+  return seconds < 60 ? " · usual wait under a minute" : ` · usual wait about ${Math.round(seconds / 60)} min`;
 }
 
 /** One sentence that never contradicts the thread: who is with the player, or what happens next. */
@@ -210,5 +218,5 @@ function describeStatus(s: PlayerStatus | undefined, messages: readonly ChatMess
   const requestId = s.request.id;
   const seen = messages.some((m) => m.requestId === requestId && m.sender === "player" && m.status === "read");
   const place = s.queuePosition ? `you are number ${s.queuePosition} in the queue` : "you are in the queue";
-  return `${seen ? "Staff have seen your message; " : "Waiting for staff: "}${place}${onDuty ? ` · ${onDuty}` : ""}`;
+  return `${seen ? "Staff have seen your message; " : "Waiting for staff: "}${place}${onDuty ? ` · ${onDuty}` : ""}${expectedWait(s.expectedWaitSeconds)}`;
 }

@@ -11,6 +11,7 @@ import { TypingIndicator, useTyping } from "../../_chat/use-typing";
 import { useChannel } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
 import { plainError } from "../../_trpc/plain-error";
+import { HoldActions, NotesAndTimeline } from "./floor-tools";
 import { useStaffCaches } from "./staff-caches";
 import { useStaffOutbox } from "./staff-outbox";
 import type { StaffMe } from "./staff-portal";
@@ -83,6 +84,7 @@ export function Conversation({
   const claim = useMutation(trpc.staff.claim.mutationOptions(action("You took this chat", "composer")));
   const resolve = useMutation(trpc.staff.resolve.mutationOptions(action("Chat resolved", "heading")));
   const reopen = useMutation(trpc.staff.reopen.mutationOptions(action("Chat reopened", "composer")));
+  const canned = useQuery(trpc.staff.cannedReplies.queryOptions());
   const actionError = claim.error ?? resolve.error ?? reopen.error;
 
   if (conversation.isError) {
@@ -164,6 +166,7 @@ export function Conversation({
               Reopen
             </button>
           )}
+          <HoldActions request={request} meId={me.id} />
         </div>
       </div>
       <p role="status" className="visually-hidden">
@@ -181,6 +184,7 @@ export function Conversation({
           {plainError(actionError)}
         </p>
       )}
+      <NotesAndTimeline request={request} />
       <MessageList
         label={`Conversation with ${player.displayName}`}
         messages={messages}
@@ -204,7 +208,8 @@ export function Conversation({
             typing.sent();
           }}
           onTyping={typing.notifyTyping}
-          placeholder={`Reply to ${player.displayName}`}
+          placeholder={`Reply to ${player.displayName} (/ for canned replies)`}
+          cannedReplies={canned.data}
         />
       ) : (
         <p className="muted composer-note">

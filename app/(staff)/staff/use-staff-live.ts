@@ -2,7 +2,7 @@
 
 import { useQueryClient } from "@tanstack/react-query";
 import { EVENTS, STAFF_CHANNEL, STAFF_PRESENCE } from "@/protocol/channels";
-import { decodeEvent, type MessageEvent, type RequestEvent, type StatusEvent } from "@/protocol/events";
+import { decodeEvent, type MessageEvent, type NoteEvent, type RequestEvent, type StatusEvent } from "@/protocol/events";
 import { markPlayerRead } from "../../_chat/queue-cache";
 import { useCatchUp } from "../../_chat/use-catch-up";
 import { useChannel, useEvent } from "../../_realtime/provider";
@@ -45,6 +45,13 @@ export function useStaffLive(me: { id: string }) {
     if (change.sender === "player" && change.status === "read") {
       queryClient.setQueryData(queueKey, (items) => markPlayerRead(items, change.playerId));
     }
+  });
+
+  // A colleague added a note: a conversation showing that chat loads its notes and timeline again.
+  useEvent(channel, EVENTS.chatNoteAdded, (raw) => {
+    const ids = { requestId: decodeEvent<NoteEvent>(raw).requestId };
+    void queryClient.invalidateQueries({ queryKey: trpc.staff.notes.queryKey(ids) });
+    void queryClient.invalidateQueries({ queryKey: trpc.staff.timeline.queryKey(ids) });
   });
 
   // After a drop, or before the subscription was live, the queue may have missed events: load it again.

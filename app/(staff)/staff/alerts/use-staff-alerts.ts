@@ -74,9 +74,10 @@ export function useStaffAlerts({ me, queue, viewingRequestId }: StaffAlertsOptio
   useEvent(channel, EVENTS.chatRequestEscalated, (raw) =>
     raise({ kind: "escalated", request: decodeEvent<RequestEvent>(raw).request }),
   );
-  useEvent(channel, EVENTS.newPlayerMessage, (raw) => {
+  // Every message on the staff channel comes as chat-message-received; the player's ones alert.
+  useEvent(channel, EVENTS.chatMessageReceived, (raw) => {
     const { request, message } = decodeEvent<MessageEvent>(raw);
-    raise({ kind: "player-message", request, message });
+    if (message.sender === "player") raise({ kind: "player-message", request, message });
   });
 
   useTitleCount(attentionCount(queue, me.id));

@@ -1,0 +1,96 @@
+/**
+ * `npx tsx bench/profile-send.ts [seconds]`: a V8 CPU profile of the web process while signed-in
+ * players send `chat.send` in a closed loop (32 at once) on the private stack, then the functions
+ * with the most self time. The profile is written to bench/results/profiles/ (open it in Chrome
+ * DevTools or speedscope). Server bundles are minified: for readable frames build with
+ * `experimental.serverMinification: false` first. Ports: BENCH_PORT_BASE (default 6261).
+ */
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { hashPassword } from "better-auth/crypto";
+import { connectPostgres } from "@/db/client";
+import { account, players, user } from "@/db/schema";
+import { startStack } from "../tests/support/stack";
+import { request, type Session } from "./path";
+
+const seconds = Number(process.argv[2] ?? 15);
+const startedAt = Date.now();
+const dir = path.join(import.meta.dirname, "results", "profiles");
+fs.mkdirSync(dir, { recursive: true });
+const scratch = fs.mkdtempSync("/var/tmp/floorline-profile-");
+fs.chmodSync(scratch, 0o755);
+process.env.TMPDIR = scratch;
+const stack = await startStack(
+  Number(process.env.BENCH_PORT_BASE ?? 6261),
+  { PLAYER_SEND_PER_SECOND: "100000", PLAYER_SEND_BURST: "100000" },
+  ["--cpu-prof", `--cpu-prof-dir=${dir}`],
+);
+const handle = connectPostgres(stack.postgres.url, 4);
+try {
+  const hash = await hashPassword("floorline-profile-password");
+  const sessions: Session[] = [];
+  for (let i = 0; i < 32; i++) {
+    const id = randomUUID();
+    const email = `profile-${i}@floorline.test`;
+    await handle.db.insert(user).values({ id, name: `P ${i}`, email, emailVerified: true, role: "player" });
+    await handle.db
+      .insert(account)
+      .values({ id: randomUUID(), accountId: id, providerId: "credential", userId: id, password: hash });
+    await handle.db.insert(players).values({ userId: id, displayName: `P ${i}` });
+    const res = await request(`${stack.url}/api/auth/sign-in/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: stack.url },
+      body: JSON.stringify({ email, password: "floorline-profile-password" }),
+    });
+    const cookies = ([] as string[]).concat(res.headers["set-cookie"] ?? []);
+    sessions.push({ cookie: cookies.map((c) => c.split(";")[0]).join("; ") });
+  }
+  let sent = 0;
+  const until = Date.now() + seconds * 1000;
+  await Promise.all(
+    sessions.map(async (s) => {
+      while (Date.now() < until) {
+        const res = await request(`${stack.url}/api/trpc/chat.send`, {
+          method: "POST",
+          headers: { cookie: s.cookie, "content-type": "application/json", origin: stack.url },
+          body: JSON.stringify({ json: { id: randomUUID(), text: "profiled" } }),
+        });
+        if (res.status === 200) sent++;
+      }
+    }),
+  );
+  console.log(`${sent} sends in ${seconds} s (${Math.round(sent / seconds)}/s)`);
+} finally {
+  await handle.close();
+  await stack.stop();
+  fs.rmSync(scratch, { recursive: true, force: true });
+}
+
+// The web process writes one profile per thread (tsx's loader has one): the busiest is the server's.
+type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number };
+const busy = (nodes: Node[]) =>
+  nodes.filter((n) => n.callFrame.functionName !== "(idle)").reduce((sum, n) => sum + (n.hitCount ?? 0), 0);
+const written = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith(".cpuprofile") && fs.statSync(path.join(dir, f)).mtimeMs >= startedAt)
+  .map((f) => ({
+    file: path.join(dir, f),
+    nodes: (JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { nodes: Node[] }).nodes,
+  }))
+  .sort((a, b) => busy(b.nodes) - busy(a.nodes));
+const picked = written[0];
+if (!picked) throw new Error("no profile written");
+const file = picked.file;
+const profile = { nodes: picked.nodes };
+const total = profile.nodes.reduce((n, x) => n + (x.hitCount ?? 0), 0);
+const byFrame = new Map<string, number>();
+for (const n of profile.nodes) {
+  const where = n.callFrame.url.replace(/^.*node_modules\//, "").replace(/^.*\.next\//, ".next/");
+  const key = `${n.callFrame.functionName || "(anonymous)"} ${where}:${n.callFrame.lineNumber + 1}`;
+  byFrame.set(key, (byFrame.get(key) ?? 0) + (n.hitCount ?? 0));
+}
+console.log(`profile: ${path.relative(process.cwd(), file)} (${total} samples); self time, top 25:`);
+for (const [key, hits] of [...byFrame].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
+  console.log(`${((100 * hits) / total).toFixed(1).padStart(5)} %  ${key}`);
+}

@@ -1,0 +1,311 @@
+/**
+ * The scenarios of issue 11 beyond latency and throughput, on the stack bench/path.ts started:
+ * staff → player latency, many sockets authorized by the app, fan-out against a bare `ws`
+ * broadcast, and a reconnect storm. Each returns raw numbers; path.ts puts them in the table.
+ */
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import { performance } from "node:perf_hooks";
+import WebSocket from "ws";
+import { STAFF_CHANNEL } from "@/protocol/channels";
+import type { Stack } from "../tests/support/stack";
+import { messageOf, pusherSocket, request, type Session, sleep, stats } from "./path";
+
+type Authorize = (s: Session, channel: string) => (socketId: string) => Promise<string>;
+
+/**
+ * Staff → player: one staff member messages each player by Player ID (REST, as the club's
+ * integration does) at 1 message/s per player; timed until that player's socket has it.
+ */
+export async function staffToPlayer(opts: {
+  base: string;
+  wsUrl: string;
+  staff: Session;
+  players: Session[];
+  authorize: Authorize;
+  seconds: number;
+}) {
+  const pending = new Map<string, { start: number; done: (ms: number) => void }>();
+  const sockets: WebSocket[] = [];
+  for (const p of opts.players) {
+    const channel = `private-player-${p.playerId}`;
+    sockets.push(
+      await pusherSocket(opts.wsUrl, channel, opts.authorize(p, channel), (event, data) => {
+        if (event !== "chat-message-received") return;
+        const m = messageOf(data);
+        const entry = m && pending.get(m.id);
+        if (!entry) return;
+        pending.delete(m.id);
+        entry.done(performance.now() - entry.start);
+      }),
+    );
+  }
+  const times: number[] = [];
+  let failed = 0;
+  const until = performance.now() + opts.seconds * 1000;
+  await Promise.all(
+    opts.players.map(async (p, i) => {
+      await sleep((i * 1000) / opts.players.length);
+      for (let next = performance.now(); next < until; next += 1000) {
+        const id = randomUUID();
+        pending.set(id, { start: performance.now(), done: (ms) => times.push(ms) });
+        const res = await request(`${opts.base}/api/player-chat-integration/send`, {
+          method: "POST",
+          headers: { cookie: opts.staff.cookie, "content-type": "application/json", origin: opts.base },
+          body: JSON.stringify({ playerId: p.playerId, id, text: "from the floor" }),
+        }).catch(() => null);
+        if (res?.status !== 201 && res?.status !== 200) {
+          pending.delete(id);
+          failed++;
+        }
+        await sleep(Math.max(0, next + 1000 - performance.now()));
+      }
+    }),
+  );
+  await waitFor(() => pending.size === 0, 5000);
+  const lost = pending.size;
+  for (const ws of sockets) ws.terminate();
+  return { ...stats(times), failed, lost };
+}
+
+/**
+ * `count` sockets, each subscribed to the staff channel through the app's /api/realtime/auth
+ * (staff cookies, `concurrency` authorizations in flight): how many made it, how fast, and what
+ * the realtime process holds per socket. The sockets stay open for the fan-out.
+ */
+export async function manySockets(opts: {
+  wsUrl: string;
+  staff: Session[];
+  authorize: Authorize;
+  count: number;
+  concurrency: number;
+  realtimePid: number | undefined;
+  onEvent: (socket: number, event: string, data: string) => void;
+}) {
+  const rssBefore = rssKb(opts.realtimePid);
+  const sockets: WebSocket[] = [];
+  let failed = 0;
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: opts.concurrency }, async () => {
+      while (next < opts.count) {
+        const i = next++;
+        const s = opts.staff[i % opts.staff.length] as Session;
+        try {
+          sockets.push(
+            await pusherSocket(opts.wsUrl, STAFF_CHANNEL, opts.authorize(s, STAFF_CHANNEL), (event, data) =>
+              opts.onEvent(i, event, data),
+            ),
+          );
+        } catch {
+          failed++;
+        }
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  await sleep(1000);
+  const rssAfter = rssKb(opts.realtimePid);
+  return {
+    sockets,
+    subscribed: sockets.length,
+    failed,
+    seconds: +seconds.toFixed(1),
+    authPerSecond: Math.round(sockets.length / seconds),
+    kbPerSocket: rssBefore && rssAfter ? +((rssAfter - rssBefore) / Math.max(1, sockets.length)).toFixed(1) : null,
+  };
+}
+
+/**
+ * One event to every subscriber: from the first socket that has it to the last (the fan-out
+ * itself), `rounds` times. `publish` sends one event and returns its id.
+ */
+export async function fanOut(opts: {
+  subscribers: number;
+  rounds: number;
+  publish: () => Promise<string>;
+  arrivals: Map<string, { first: number; last: number; count: number }>;
+}) {
+  const spread: number[] = [];
+  const total: number[] = [];
+  for (let r = 0; r < opts.rounds; r++) {
+    const start = performance.now();
+    const id = await opts.publish();
+    const ok = await waitFor(() => (opts.arrivals.get(id)?.count ?? 0) >= opts.subscribers, 30_000);
+    const a = opts.arrivals.get(id);
+    if (ok && a) {
+      spread.push(a.last - a.first);
+      total.push(a.last - start);
+    }
+    opts.arrivals.delete(id);
+    await sleep(200);
+  }
+  return { spread: stats(spread), total: stats(total) };
+}
+
+/** Records when each event id reaches a socket: first, last, how many. */
+export function arrivalLog() {
+  const arrivals = new Map<string, { first: number; last: number; count: number }>();
+  const record = (id: string) => {
+    const now = performance.now();
+    const a = arrivals.get(id);
+    if (a) {
+      a.last = now;
+      a.count++;
+    } else arrivals.set(id, { first: now, last: now, count: 1 });
+  };
+  return { arrivals, record };
+}
+
+/** `count` bare `ws` clients of the floor server, counted into `record` by the frame's id. */
+export async function floorSockets(port: number, count: number, record: (id: string) => void) {
+  const sockets: WebSocket[] = [];
+  for (let i = 0; i < count; i++) {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}`);
+    await new Promise((r, j) => ws.once("open", r).once("error", j));
+    ws.on("message", (frame) => record(JSON.parse(JSON.parse(String(frame)).data).id));
+    sockets.push(ws);
+  }
+  return sockets;
+}
+
+/**
+ * Reconnect storm: `clients` sockets (players on their own channels, staff on the staff channel),
+ * each behaving as the portals do — when the connection drops, reconnect after pusher-js's 1 s,
+ * authorize again through the app, and on subscription catch up from the database (players:
+ * their thread since the last seq held; staff: the queue). The realtime server is killed and
+ * restarted while every player gets a message. Timed from the kill until every client has
+ * resubscribed and holds its player's new message; the web process's CPU over that time.
+ */
+export async function reconnectStorm(opts: {
+  base: string;
+  wsUrl: string;
+  stack: Stack;
+  players: Session[];
+  staff: Session[];
+  clients: number;
+  authorize: Authorize;
+  sendAsPlayer: (s: Session) => Promise<{ seq: number } | null>;
+}) {
+  type Client = { session: Session; staff: boolean; lastSeq: number; wanted: number; done: boolean; ws?: WebSocket };
+  const clients: Client[] = Array.from({ length: opts.clients }, (_, i) => {
+    const staff = i % 100 === 0 && opts.staff.length > 0; // about one staff tab in a hundred
+    const session = (staff ? opts.staff[i % opts.staff.length] : opts.players[i % opts.players.length]) as Session;
+    return { session, staff, lastSeq: 0, wanted: 0, done: false };
+  });
+  let running = true;
+  let requests = 0;
+  const catchUp = async (c: Client) => {
+    for (let attempt = 0; running; attempt++) {
+      requests++;
+      const res = c.staff
+        ? await request(`${opts.base}/api/trpc/staff.queue`, { headers: { cookie: c.session.cookie } }).catch(
+            () => null,
+          )
+        : await request(
+            `${opts.base}/api/player-chat-integration/messages/${c.session.playerId}?sinceSeq=${c.lastSeq}&limit=200`,
+            { headers: { cookie: c.session.cookie } },
+          ).catch(() => null);
+      if (res?.status === 200) {
+        if (!c.staff) {
+          const body = JSON.parse(res.body) as { messages: Array<{ seq: number }> };
+          c.lastSeq = Math.max(c.lastSeq, ...body.messages.map((m) => m.seq));
+        }
+        c.done = c.staff || c.lastSeq >= c.wanted;
+        return;
+      }
+      await sleep(Math.min(5000, 250 * 2 ** attempt));
+    }
+  };
+  const connect = (c: Client): Promise<void> =>
+    new Promise((resolve) => {
+      const channel = c.staff ? STAFF_CHANNEL : `private-player-${c.session.playerId}`;
+      const retry = () => {
+        if (!running) return;
+        setTimeout(() => void connect(c).then(resolve), 1000 + Math.random() * 500);
+      };
+      pusherSocket(opts.wsUrl, channel, opts.authorize(c.session, channel)).then(
+        (ws) => {
+          c.ws = ws;
+          ws.once("close", () => {
+            c.done = false;
+            retry();
+          });
+          void catchUp(c).then(resolve);
+        },
+        () => retry(),
+      );
+    });
+  // Everyone connected and caught up first (not timed).
+  for (let i = 0; i < clients.length; i += 50) await Promise.all(clients.slice(i, i + 50).map(connect));
+
+  const cpuBefore = cpuSeconds(opts.stack.web.pid);
+  const started = performance.now();
+  await opts.stack.realtime.kill("SIGKILL");
+  // While it is down every player gets a message: catching up must bring it.
+  const sent = await Promise.all(opts.players.map((p) => opts.sendAsPlayer(p)));
+  opts.players.forEach((p, i) => {
+    const seq = sent[i]?.seq ?? 0;
+    for (const c of clients) if (!c.staff && c.session === p) c.wanted = seq;
+  });
+  await opts.stack.realtime.start();
+  const requestsBefore = requests;
+  const ok = await waitFor(() => clients.every((c) => c.done), 120_000, 50);
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuSeconds(opts.stack.web.pid);
+  running = false;
+  for (const c of clients) {
+    c.ws?.removeAllListeners("close");
+    c.ws?.terminate();
+  }
+  return {
+    clients: clients.length,
+    caughtUp: clients.filter((c) => c.done).length,
+    complete: ok,
+    seconds: +seconds.toFixed(2),
+    catchUpRequests: requests - requestsBefore,
+    webCpuSeconds: cpu !== null && cpuBefore !== null ? +(cpu - cpuBefore).toFixed(2) : null,
+  };
+}
+
+async function waitFor(check: () => boolean, ms: number, every = 20) {
+  const until = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > until) return false;
+    await sleep(every);
+  }
+  return true;
+}
+
+/** Resident memory of a process and its children (tsx runs the server in a child), Linux /proc; or null. */
+function rssKb(pid: number | undefined): number | null {
+  if (!pid) return null;
+  try {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"));
+    let total = m ? Number(m[1]) : 0;
+    for (const dir of fs.readdirSync("/proc")) {
+      if (!/^\d+$/.test(dir)) continue;
+      let parent = 0;
+      try {
+        parent = Number(fs.readFileSync(`/proc/${dir}/stat`, "utf8").split(") ")[1]?.split(" ")[1]);
+      } catch {} // gone meanwhile
+      if (parent === pid) total += rssKb(Number(dir)) ?? 0;
+    }
+    return total;
+  } catch {
+    return null;
+  }
+}
+
+/** User + system CPU seconds a process has used (Linux /proc), or null. */
+function cpuSeconds(pid: number | undefined) {
+  if (!pid) return null;
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+    // utime and stime are fields 14 and 15 of stat; here counted from field 3 (state).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,168 @@
+import { expect, type Page, test } from "@playwright/test";
+import {
+  composer,
+  openAs,
+  PLAYER_29,
+  PLAYER_30,
+  queueItem,
+  STAFF_ASHA,
+  STAFF_VIKRAM,
+  send,
+  thread,
+  unique,
+} from "./helpers";
+
+const ADMIN = { email: "admin@floorline.test", name: "Priya (admin)" };
+const waiting = (page: Page) => page.getByRole("region", { name: /^Waiting/ });
+const card = (page: Page) => page.getByRole("region", { name: "Player" });
+
+async function openWaitingChat(page: Page, playerName: string, text: string) {
+  await queueItem(waiting(page), playerName).click();
+  await expect(thread(page)).toContainText(text);
+}
+
+test("an admin creates a staff account; the new person signs in with the temporary password, changes it, and takes a chat", async ({
+  browser,
+}) => {
+  const admin = await openAs(browser, ADMIN.email, /\/admin/);
+  const email = `${unique("new").replace(" ", "-")}@floorline.test`;
+  const create = admin.page.getByRole("form", { name: "Create account" });
+  await create.getByRole("combobox", { name: "Role" }).selectOption("staff");
+  await create.getByRole("textbox", { name: "Name" }).fill("Neha (new)");
+  await create.getByRole("textbox", { name: "Email" }).fill(email);
+  await create.getByRole("button", { name: "Create account" }).click();
+  const status = admin.page.getByRole("status").filter({ hasText: `Created ${email}` });
+  await expect(status).toBeVisible();
+  const temporary = ((await status.textContent()) ?? "").match(/Temporary password: (\S+)/)?.[1] ?? "";
+  expect(temporary).toMatch(/^[a-z2-9]{14}$/);
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/sign-in");
+  await page.getByRole("textbox", { name: "Email" }).fill(email);
+  await page.getByLabel("Password").fill(temporary);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await expect(page).toHaveURL(/\/account\/password/);
+  await page.getByLabel("Temporary password").fill(temporary);
+  await page.getByLabel("New password", { exact: true }).fill("neha-new-password");
+  await page.getByLabel("Repeat new password").fill("neha-new-password");
+  await page.getByRole("button", { name: "Save password" }).click();
+  await expect(page).toHaveURL(/\/staff$/);
+
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  const text = unique("New staff, hello");
+  await send(player.page, text);
+  await openWaitingChat(page, PLAYER_30.name, text);
+  await page.getByRole("button", { name: "Take", exact: true }).click();
+  await expect(card(page)).toContainText("With you");
+  await page.getByRole("button", { name: "Resolve", exact: true }).click();
+  await expect(card(page)).toContainText("Resolved");
+  for (const c of [admin.context, context, player.context]) await c.close();
+});
+
+test("two staff press Take at once: one wins, the other is told who did", async ({ browser }) => {
+  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  const vikram = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);
+  const text = unique("Both of you?");
+  await send(player.page, text);
+  await openWaitingChat(asha.page, PLAYER_29.name, text);
+  await openWaitingChat(vikram.page, PLAYER_29.name, text);
+  await Promise.all([
+    asha.page.getByRole("button", { name: "Take", exact: true }).click(),
+    vikram.page.getByRole("button", { name: "Take", exact: true }).click(),
+  ]);
+  const outcomes = await Promise.all(
+    [asha.page, vikram.page].map(async (page) => {
+      await expect(card(page)).toContainText(/With you|With another staff member/);
+      return (await card(page).textContent())?.includes("With you") ? "won" : "lost";
+    }),
+  );
+  expect([...outcomes].sort()).toEqual(["lost", "won"]);
+  const winner = outcomes[0] === "won" ? asha : vikram;
+  const loser = winner === asha ? vikram : asha;
+  const winnerName = winner === asha ? STAFF_ASHA.name : STAFF_VIKRAM.name;
+  // Told who won: by the refused Take's answer, or — when the winner's event arrived first and the
+  // button was gone before the click landed — by the conversation naming the holder.
+  await expect(loser.page.getByText(`With ${winnerName}`, { exact: true })).toBeVisible();
+  await winner.page.getByRole("button", { name: "Resolve", exact: true }).click();
+  await expect(card(winner.page)).toContainText("Resolved");
+  for (const c of [player, asha, vikram]) await c.context.close();
+});
+
+test("a transfer moves the chat live; a note reaches other staff live, never the player; / inserts a canned reply; a release tells the player the usual wait; metrics count the resolved chat", async ({
+  browser,
+}) => {
+  const admin = await openAs(browser, ADMIN.email, /\/admin/);
+  const title = unique("Locker");
+  const body = unique("Your locker key is at the front desk.");
+  const form = admin.page.getByRole("form", { name: "New canned reply" });
+  await form.getByRole("textbox", { name: "Title" }).fill(title);
+  await form.getByRole("textbox", { name: "Reply" }).fill(body);
+  await form.getByRole("button", { name: "Add canned reply" }).click();
+  await expect(admin.page.getByRole("form", { name: `Canned reply ${title}` })).toBeVisible();
+
+  const metrics = await browser.newPage({ storageState: await admin.context.storageState() });
+  await metrics.goto("/staff/metrics");
+  const todayCaption = metrics.getByText(/^Today: \d+ chats, \d+ resolved$/);
+  const resolvedBefore = Number(/(\d+) resolved/.exec((await todayCaption.textContent()) ?? "")?.[1]);
+
+  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  const vikram = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);
+  const text = unique("Where is my locker key");
+  await send(player.page, text);
+  await openWaitingChat(asha.page, PLAYER_29.name, text);
+  await asha.page.getByRole("button", { name: "Take", exact: true }).click();
+  await expect(card(asha.page)).toContainText("With you");
+
+  // Vikram watches the chat Asha holds, notes open: her note appears on his screen live.
+  await queueItem(vikram.page.getByRole("region", { name: /^In progress/ }), PLAYER_29.name).click();
+  await expect(card(vikram.page)).toContainText("With another staff member");
+  await vikram.page.getByText("Notes and timeline").click();
+
+  // Note: staff see it, the player never does.
+  const note = unique("VIP, be gentle");
+  await asha.page.getByText("Notes and timeline").click();
+  await asha.page.getByRole("textbox", { name: "Internal note (staff only)" }).fill(note);
+  await asha.page.getByRole("button", { name: "Add note" }).click();
+  await expect(asha.page.getByRole("region", { name: "Internal notes" })).toContainText(note);
+  await expect(asha.page.getByRole("region", { name: "Timeline" })).toContainText("Asha (floor) added a note");
+  await expect(vikram.page.getByRole("region", { name: "Internal notes" })).toContainText(note);
+
+  // Canned reply: "/" then part of the title, Enter puts the reply in the box.
+  await composer(asha.page).pressSequentially(`/${title.split(" ")[1]}`);
+  await expect(asha.page.getByRole("option", { name: new RegExp(title) })).toBeVisible();
+  await composer(asha.page).press("Enter");
+  await expect(composer(asha.page)).toHaveValue(body);
+  await asha.page.getByRole("button", { name: "Send" }).click();
+  await expect(thread(player.page)).toContainText(body);
+  await expect(player.page.getByText(note)).toHaveCount(0);
+
+  // Transfer to Vikram: his portal shows it with him, live.
+  const select = asha.page.getByRole("combobox", { name: "Transfer to" });
+  const option = ((await select.locator("option", { hasText: "Vikram" }).textContent()) ?? "").trim();
+  await select.selectOption({ label: option });
+  await asha.page.getByRole("button", { name: "Transfer", exact: true }).click();
+  await expect(card(asha.page)).toContainText("With another staff member");
+  await expect(card(vikram.page)).toContainText("With you");
+
+  // Release: the player reads that they are back in the queue, with the usual wait (chats were taken
+  // in the last two hours); Vikram takes it again to resolve it.
+  await vikram.page.getByRole("button", { name: "Release", exact: true }).click();
+  await expect(thread(player.page)).toContainText(
+    `${STAFF_VIKRAM.name} put your chat back in the queue — the next free staff member will answer`,
+  );
+  await expect(player.page.getByRole("status").filter({ hasText: /in the queue/ })).toContainText(
+    /usual wait (under a minute|about \d+ min)$/,
+  );
+  await vikram.page.getByRole("button", { name: "Take", exact: true }).click();
+  await expect(card(vikram.page)).toContainText("With you");
+  await vikram.page.getByRole("button", { name: "Resolve", exact: true }).click();
+  await expect(card(vikram.page)).toContainText("Resolved");
+
+  await metrics.reload();
+  await expect(todayCaption).toContainText(`${resolvedBefore + 1} resolved`);
+  for (const c of [admin.context, player.context, asha.context, vikram.context]) await c.close();
+  await metrics.close();
+});
