@@ -68,6 +68,9 @@ export default defineConfig({
       // A slow refill, so the send-limit spec's next send is refused however long the browser takes to
       // make it (at 1/s a busy machine sometimes waited out the allowance first).
       PLAYER_SEND_PER_SECOND: "0.2",
+      // A chat escalates within a test's time (portal-state.spec.ts); the default is 60 s.
+      ESCALATE_AFTER_SECONDS: "15",
+      ESCALATION_CHECK_SECONDS: "1",
       // Push is configured but OneSignal is unreachable from here: the portal must not care.
       NEXT_PUBLIC_ONESIGNAL_APP_ID: "4b9a6b5e-2f3c-4d1a-9e8f-7a6b5c4d3e2f",
     },

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import {
   bigint,
   boolean,
+  check,
   customType,
   index,
   integer,
@@ -10,6 +11,7 @@ import {
   pgEnum,
   pgTable,
   serial,
+  smallint,
   text,
   timestamp,
   uniqueIndex,
@@ -290,6 +292,22 @@ export const cannedReplies = pgTable("canned_replies", {
   body: text("body").notNull(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });
+
+// A player's rating of one closed chat, given at most once (the primary key): 1 to 5.
+export const chatRatings = pgTable(
+  "chat_ratings",
+  {
+    requestId: uuid("request_id")
+      .primaryKey()
+      .references(() => chatRequests.id, { onDelete: "cascade" }),
+    playerId: integer("player_id")
+      .notNull()
+      .references(() => players.id, { onDelete: "cascade" }),
+    rating: smallint("rating").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [check("chat_ratings_rating_range", sql`${t.rating} between 1 and 5`)],
+);
 
 export type Player = typeof players.$inferSelect;
 export type Staff = typeof staff.$inferSelect;

@@ -1,8 +1,10 @@
 import { expect, test } from "@playwright/test";
 import {
+  closeOpenChat,
   composer,
   expectNoSeriousViolations,
   openAs,
+  openFromQueue,
   PLAYER_30,
   PLAYER_31,
   queueItem,
@@ -115,4 +117,32 @@ test("the floor's pages pass axe: admin, metrics, search with results, password 
   await expect(admin.page.getByRole("button", { name: "Save password" })).toBeVisible();
   await expectNoSeriousViolations(admin.page, "password change");
   await admin.context.close();
+});
+
+test("the later states pass axe: overdue chat, rating offer and thanks, signed out", async ({ browser }) => {
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await closeOpenChat(staff.page, PLAYER_30.name);
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  await send(player.page, unique("a11y overdue"));
+  const item = queueItem(staff.page.getByRole("region", { name: /^Waiting/ }), PLAYER_30.name);
+  await expect(item).toHaveAccessibleDescription(/Overdue/, { timeout: 30_000 });
+  await expect(player.page.getByRole("status").filter({ hasText: "taking longer than usual" })).toBeVisible();
+  await expectNoSeriousViolations(staff.page, "staff queue with an overdue chat");
+  await expectNoSeriousViolations(player.page, "player told the chat is overdue");
+
+  await openFromQueue(staff.page, PLAYER_30.name);
+  await staff.page.getByRole("button", { name: "Take", exact: true }).click();
+  await staff.page.getByRole("button", { name: "Resolve", exact: true }).click();
+  const rating = player.page.getByRole("group", { name: /^How was your chat/ });
+  await expect(rating).toBeVisible();
+  await expectNoSeriousViolations(player.page, "player rating offer");
+  await rating.getByRole("button", { name: "5 of 5" }).click();
+  await expect(player.page.getByText("You rated this chat 5 of 5 — thank you.")).toBeVisible();
+  await expectNoSeriousViolations(player.page, "player rating thanks");
+
+  await player.context.clearCookies();
+  await send(player.page, unique("after the session ended"));
+  await expect(player.page.getByRole("link", { name: "Signed out — sign in again" })).toBeVisible();
+  await expectNoSeriousViolations(player.page, "player signed out");
+  for (const c of [staff, player]) await c.context.close();
 });

@@ -1,5 +1,6 @@
 import { expect, type Page, test } from "@playwright/test";
 import {
+  closeOpenChat,
   composer,
   openAs,
   PLAYER_29,
@@ -8,6 +9,7 @@ import {
   queueItem,
   STAFF_ASHA,
   send,
+  staffSays,
   thread,
   unique,
 } from "./helpers";
@@ -199,6 +201,10 @@ test("older messages load when the player scrolls up, in order and once", async 
 
   await thread(player.page).evaluate((log) => log.scrollTo({ top: 0 }));
   await expect(ours.filter({ hasText: `${batch} #01` })).toHaveCount(1);
+  // The view stays where the reader was: the message that was at the top is still in sight, the
+  // ones loaded above it are not.
+  await expect(ours.filter({ hasText: `${batch} #11` })).toBeInViewport();
+  await expect(ours.filter({ hasText: `${batch} #01` })).not.toBeInViewport();
   const texts = await ours.allInnerTexts();
   const numbers = texts.map((t) => Number(/#(\d\d)/.exec(t)?.[1]));
   expect(numbers).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
@@ -232,4 +238,40 @@ test("a staff reply queued in one chat keeps retrying while another chat is open
   await expect(bubble(staff.page, reply)).toHaveCount(1);
   await expect(bubble(staff.page, reply)).toContainText(/Sent|Delivered|Read/);
   for (const c of [staff, first, second]) await c.context.close();
+});
+
+test("after an offline spell the thread is in seq order: a reply sent meanwhile, then the player's queued messages", async ({
+  browser,
+}) => {
+  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await closeOpenChat(asha.page, PLAYER_29.name);
+  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  const opening = unique("before the lift");
+  await send(player.page, opening);
+  await expect(bubble(player.page, opening)).toContainText(/Sent|Delivered|Read/);
+
+  await player.context.setOffline(true);
+  await expect(player.page.getByRole("status").filter({ hasText: "You are offline" })).toBeVisible();
+  const queued = [unique("queued one"), unique("queued two")];
+  for (const text of queued) {
+    await send(player.page, text);
+    await expect(bubble(player.page, text)).toContainText("Waiting for connection");
+  }
+  // Stored while the player is away: its seq comes before the queued messages'.
+  const meanwhile = unique("reply during the outage");
+  await staffSays(asha.page, PLAYER_29.id, meanwhile);
+  await player.context.setOffline(false);
+
+  for (const text of queued) await expect(bubble(player.page, text)).toContainText(/Sent|Delivered|Read/);
+  await expect(bubble(player.page, meanwhile)).toHaveCount(1);
+  const rows = thread(player.page).locator("li[data-seq]");
+  const seqs = await rows.evaluateAll((items) => items.map((li) => Number((li as HTMLElement).dataset.seq)));
+  expect(seqs.length).toBeGreaterThan(3);
+  expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
+  const texts = await rows.allInnerTexts();
+  const order = [opening, meanwhile, ...queued].map((t) => texts.findIndex((row) => row.includes(t)));
+  expect(order.every((i) => i >= 0)).toBe(true);
+  expect(order).toEqual([...order].sort((a, b) => a - b));
+  await closeOpenChat(asha.page, PLAYER_29.name);
+  for (const c of [player, asha]) await c.context.close();
 });

@@ -1,5 +1,16 @@
 import { expect, test } from "@playwright/test";
-import { closeOpenChat, openAs, PLAYER_30, PLAYER_31, queueItem, STAFF_ASHA, send, thread, unique } from "./helpers";
+import {
+  closeOpenChat,
+  openAs,
+  openFromQueue,
+  PLAYER_30,
+  PLAYER_31,
+  queueItem,
+  STAFF_ASHA,
+  send,
+  thread,
+  unique,
+} from "./helpers";
 
 test("state is told in the thread, the status line and to the staff member who acted", async ({ browser }) => {
   const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
@@ -90,4 +101,48 @@ test("staff on duty counts only staff accepting chats; with nobody on duty the p
   await expect(accepting).toBeChecked();
   await staff.context.close();
   await player.context.close();
+});
+
+test("after a chat is closed the player may rate it once, and staff see the rating", async ({ browser }) => {
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await closeOpenChat(staff.page, PLAYER_30.name);
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  await send(player.page, unique("to be rated"));
+  await expect(queueItem(staff.page.getByRole("region", { name: /^Waiting/ }), PLAYER_30.name)).toBeVisible();
+  await openFromQueue(staff.page, PLAYER_30.name);
+  await staff.page.getByRole("button", { name: "Take", exact: true }).click();
+  await staff.page.getByRole("button", { name: "Resolve", exact: true }).click();
+
+  const rating = player.page.getByRole("group", { name: `How was your chat with ${STAFF_ASHA.name}?` });
+  await expect(rating).toBeVisible();
+  await rating.getByRole("button", { name: "4 of 5" }).click();
+  const thanks = player.page.getByRole("status").filter({ hasText: "You rated this chat 4 of 5 — thank you." });
+  await expect(thanks).toBeVisible();
+  await expect(rating).toHaveCount(0);
+  // Once: a reload does not offer it again.
+  await player.page.reload();
+  await expect(thanks).toBeVisible();
+  await expect(rating).toHaveCount(0);
+
+  // Staff see it with the chat.
+  await staff.page.reload();
+  await expect(staff.page.getByRole("region", { name: "Player" })).toContainText("Rated 4 of 5 by the player");
+  for (const c of [staff, player]) await c.context.close();
+});
+
+test("a chat waiting too long is marked overdue for staff, and the player is told", async ({ browser }) => {
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await closeOpenChat(staff.page, PLAYER_30.name);
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  await send(player.page, unique("still waiting"));
+  const item = queueItem(staff.page.getByRole("region", { name: /^Waiting/ }), PLAYER_30.name);
+  await expect(item).toBeVisible();
+  // Past ESCALATE_AFTER_SECONDS (15 s for the e2e server) it escalates; both pages change live.
+  await expect(item).toHaveAccessibleDescription(/Overdue/, { timeout: 30_000 });
+  await expect(item).toHaveClass(/overdue/);
+  await expect(player.page.getByRole("status").filter({ hasText: "This is taking longer than usual" })).toContainText(
+    "the floor team has been alerted again",
+  );
+  await closeOpenChat(staff.page, PLAYER_30.name);
+  for (const c of [staff, player]) await c.context.close();
 });

@@ -1,5 +1,16 @@
 import { expect, test } from "@playwright/test";
-import { openAs, PLAYER_31, queueItem, STAFF_ASHA, STAFF_VIKRAM, send, thread, unique } from "./helpers";
+import {
+  closeOpenChat,
+  openAs,
+  PLAYER_30,
+  PLAYER_31,
+  queueItem,
+  STAFF_ASHA,
+  STAFF_VIKRAM,
+  send,
+  thread,
+  unique,
+} from "./helpers";
 
 test("Take, Resolve and Reopen, with a second staff member watching live", async ({ browser }) => {
   // One staff portal open (and no other: earlier specs closed theirs), so exactly one on duty.
@@ -44,4 +55,53 @@ test("Take, Resolve and Reopen, with a second staff member watching live", async
   await expect(ashaCard).toContainText("Resolved");
 
   for (const c of [player, asha, vikram]) await c.context.close();
+});
+
+test("queue items are links: a click opens the chat even before the page's scripts have run", async ({ browser }) => {
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  const text = unique("opened before hydration");
+  await send(player.page, text);
+  await expect(thread(player.page).getByRole("listitem").filter({ hasText: text })).toContainText(/Sent|Delivered/);
+  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+
+  // The same session with scripts off: what a click meets before the page has hydrated.
+  const bare = await browser.newContext({ javaScriptEnabled: false, storageState: await asha.context.storageState() });
+  const page = await bare.newPage();
+  await page.goto("/staff");
+  await queueItem(page, PLAYER_30.name).first().click();
+  await expect(page).toHaveURL(/\/staff\?request=[0-9a-f-]{36}$/);
+
+  // That address, with scripts, is the chat.
+  await asha.page.goto(page.url());
+  await expect(asha.page.getByRole("region", { name: "Player" })).toContainText(PLAYER_30.name);
+  await expect(thread(asha.page)).toContainText(text);
+  await closeOpenChat(asha.page, PLAYER_30.name);
+  for (const c of [player, asha, { context: bare }]) await c.context.close();
+});
+
+test("errors are told in plain words: a broken chat link, and a Take that cannot reach the server", async ({
+  browser,
+}) => {
+  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  const page = asha.page;
+  const paneAlert = page.getByRole("region", { name: "Conversation" }).getByRole("alert");
+  await page.goto("/staff?request=not-a-chat");
+  await expect(paneAlert).toHaveText("This chat could not be found. The link may be broken.");
+
+  await page.goto("/staff");
+  await closeOpenChat(page, PLAYER_30.name);
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  await send(player.page, unique("take me"));
+  const waiting = queueItem(page.getByRole("region", { name: /^Waiting/ }), PLAYER_30.name);
+  await expect(waiting).toBeVisible();
+  await waiting.click();
+  // The Take never reaches the server (retried, then given up): the words say what happened.
+  await page.route("**/api/trpc/staff.claim**", (route) => route.abort());
+  await page.getByRole("button", { name: "Take", exact: true }).click();
+  await expect(paneAlert).toHaveText("Could not reach Floorline. Check the connection and try again.", {
+    timeout: 20_000,
+  });
+  await page.unroute("**/api/trpc/staff.claim**");
+  await closeOpenChat(page, PLAYER_30.name);
+  for (const c of [asha, player]) await c.context.close();
 });

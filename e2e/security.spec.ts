@@ -1,7 +1,7 @@
 import { expect, test } from "@playwright/test";
 import { composer, openAs, PLAYER_29, PLAYER_30, send, thread, unique } from "./helpers";
 
-test("signing out in one tab closes the other tab's live connection and sends it to sign-in", async ({ browser }) => {
+test("signing out in one tab closes the other tab's live connection and shows it signed out", async ({ browser }) => {
   const { context, page: first } = await openAs(browser, PLAYER_29.email, /\/player/);
   const second = await context.newPage();
   // The second tab's realtime connection signs in as the session (pusher:signin).
@@ -16,8 +16,12 @@ test("signing out in one tab closes the other tab's live connection and sends it
 
   await first.getByRole("button", { name: "Sign out" }).click();
   await expect(first).toHaveURL(/\/sign-in/);
-  // The server ended the session's connections; the second tab finds the session gone.
-  await expect(second).toHaveURL(/\/sign-in/);
+  // The server ended the session's connections; the second tab finds the session gone and says so
+  // where it is (signed-out.ts), its link leading through sign-in back to this page.
+  const again = second.getByRole("link", { name: "Signed out — sign in again" });
+  await expect(again).toBeVisible();
+  await expect(second.getByRole("banner")).not.toContainText(`Player ID ${PLAYER_29.id}`);
+  await again.click();
   await expect(second.getByRole("status").filter({ hasText: "You were signed out" })).toBeVisible();
   await context.close();
 });

@@ -36,6 +36,9 @@ test("with OneSignal configured but unreachable the staff page works, and the ti
   await page.getByRole("button", { name: "Take" }).click();
   await send(page, "On my way");
   await expect(player.page.getByRole("log")).toContainText("On my way");
+  // Closed again, so no later spec finds Player 31 held by Vikram (only he could close it).
+  await page.getByRole("button", { name: "Resolve", exact: true }).click();
+  await expect(page.getByRole("status").filter({ hasText: "Chat resolved" })).toBeVisible();
   expect(errors).toEqual([]);
 
   await player.context.close();
@@ -86,4 +89,21 @@ test("a player's message in my chat shows one notification while no staff tab is
 
   await player.context.close();
   await context.close();
+});
+
+test("until the browser allows sound, the staff page says so and one click turns it on", async ({ browser }) => {
+  const staff = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);
+  const notice = staff.page.getByRole("button", { name: "Click to turn on sound" });
+  await expect(notice).toBeVisible();
+  await notice.click();
+  await expect(notice).toHaveCount(0);
+  // Not for someone who muted the tone: there is nothing to turn on.
+  await staff.page.getByText("Alerts", { exact: true }).click();
+  await staff.page.getByRole("checkbox", { name: "Mute alert sound" }).check();
+  const second = await staff.context.newPage();
+  await second.goto("/staff");
+  await expect(second.getByRole("heading", { name: /^Waiting/ })).toBeVisible();
+  await expect(second.getByRole("button", { name: "Click to turn on sound" })).toHaveCount(0);
+  await staff.page.getByRole("checkbox", { name: "Mute alert sound" }).uncheck();
+  await staff.context.close();
 });

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { composer, openAs, PLAYER_29, send, thread, unique } from "./helpers";
+import { closeOpenChat, composer, openAs, PLAYER_29, STAFF_ASHA, send, staffSays, thread, unique } from "./helpers";
 
 test("thread structure: safe links, dir=auto, day divider, full date on hover, growing composer, drafts kept", async ({
   browser,
@@ -18,7 +18,20 @@ test("thread structure: safe links, dir=auto, day divider, full date on hover, g
   await expect(thread(page).getByRole("separator", { name: "Today" })).toBeVisible();
   // The full date is there for whoever hovers or focuses the time.
   const year = String(new Date().getFullYear());
-  await expect(bubble.locator("time")).toHaveAttribute("title", new RegExp(year));
+  const time = bubble.locator("time");
+  await time.hover();
+  await expect(page.getByRole("tooltip").filter({ hasText: year })).toBeVisible();
+  await page.mouse.move(0, 0);
+  await expect(page.getByRole("tooltip")).toHaveCount(0);
+  await time.focus();
+  await expect(page.getByRole("tooltip").filter({ hasText: year })).toBeVisible();
+  await expect(time).toHaveAccessibleDescription(new RegExp(year));
+  // The times are one tab stop: Up moves to the one before.
+  const times = thread(page).locator("time");
+  const count = await times.count();
+  await expect(thread(page).locator('time[tabindex="0"]')).toHaveCount(1);
+  await page.keyboard.press("ArrowUp");
+  await expect(times.nth(count - 2)).toBeFocused();
 
   const box = composer(page);
   const before = (await box.boundingBox())?.height ?? 0;
@@ -49,4 +62,51 @@ test("offline is shown at once and the status line claims nothing while disconne
   await expect(page.getByRole("status").filter({ hasText: "You are offline" })).toHaveCount(0);
   await expect(statusLine).toBeVisible();
   await player.context.close();
+});
+
+test("a 'New messages' separator marks what arrived unseen, and 'N new messages ↓' shows while scrolled up", async ({
+  browser,
+}) => {
+  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await closeOpenChat(asha.page, PLAYER_29.name);
+  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  // Enough of a thread to scroll, sent through the club's REST endpoint with the player's session.
+  const batch = unique("filler");
+  for (let i = 1; i <= 30; i++) {
+    const res = await player.page.request.post("/api/unified-chat/send", {
+      data: { id: crypto.randomUUID(), text: `${batch} #${i}` },
+    });
+    expect(res.status()).toBe(201);
+  }
+
+  // Two replies while the player is away: the thread opens with a separator before the first.
+  await player.page.close();
+  const first = unique("first unseen reply");
+  await staffSays(asha.page, PLAYER_29.id, first);
+  await staffSays(asha.page, PLAYER_29.id, unique("second unseen reply"));
+  const page = await player.context.newPage();
+  await page.goto("/player");
+  const separator = thread(page).getByRole("separator", { name: "New messages" });
+  await expect(separator).toBeVisible();
+  await expect(
+    thread(page)
+      .getByRole("listitem")
+      .filter({ has: page.getByRole("separator", { name: "New messages" }) })
+      .locator("xpath=following-sibling::li[1]"),
+  ).toContainText(first);
+
+  // Scrolled up, new replies do not pull the view down: a control says how many wait below.
+  await expect(thread(page).getByRole("listitem").last()).toBeInViewport();
+  await thread(page).evaluate((log) => log.scrollTo({ top: 0 }));
+  const newest = unique("third reply");
+  await staffSays(asha.page, PLAYER_29.id, unique("another reply"));
+  await staffSays(asha.page, PLAYER_29.id, newest);
+  const below = page.getByRole("button", { name: /^2 new messages/ });
+  await expect(below).toBeVisible();
+  await expect(thread(page).getByRole("listitem").filter({ hasText: newest })).not.toBeInViewport();
+  await below.click();
+  await expect(thread(page).getByRole("listitem").filter({ hasText: newest })).toBeInViewport();
+  await expect(below).toHaveCount(0);
+  await closeOpenChat(asha.page, PLAYER_29.name);
+  for (const c of [player, asha]) await c.context.close();
 });

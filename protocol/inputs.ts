@@ -165,3 +165,14 @@ export type PhotoMessageInput = z.infer<typeof photoMessageInput>;
 
 /** GET /api/photos/:id — the photo as stored, or `?size=thumb` for the thread's thumbnail. */
 export const photoQuery = z.strictObject({ size: z.enum(["full", "thumb"]).default("full") });
+
+/** A player's rating of a closed chat: 1 (poor) to 5 (excellent). */
+export const rateChatInput = z.strictObject({
+  requestId: z.uuid({ error: "Request id must be a UUID" }),
+  rating: z
+    .number({ error: "Rating must be a whole number from 1 to 5" })
+    .int({ error: "Rating must be a whole number from 1 to 5" })
+    .min(1, { error: "Rating must be a whole number from 1 to 5" })
+    .max(5, { error: "Rating must be a whole number from 1 to 5" }),
+});
+export type RateChatInput = z.infer<typeof rateChatInput>;

@@ -3,9 +3,18 @@
 import { useState } from "react";
 import { logOutOfOneSignal } from "../(staff)/staff/alerts/onesignal";
 import { signOut } from "./session-api";
+import { signInAgainHref, useSignedOut } from "./signed-out";
 
+/** The header's account control: "Sign out", or once the session is gone, the way back in. */
 export function SignOutButton() {
   const [busy, setBusy] = useState(false);
+  if (useSignedOut()) {
+    return (
+      <a className="error signed-out" href={signInAgainHref()}>
+        Signed out — sign in again
+      </a>
+    );
+  }
   return (
     <button
       type="button"

@@ -1,8 +1,9 @@
 "use client";
 
-import { Fragment, useEffect, useLayoutEffect, useRef } from "react";
+import { Fragment, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { DEFAULT_PHOTO_TEXT } from "@/protocol/limits";
+import { useSignedOut } from "../_auth/signed-out";
 import { MessagePhoto, PendingPhoto, photoCaption } from "./message-photo";
 import { dividerBefore, MessageText, MessageTime } from "./message-text";
 import type { OutboxEntry } from "./outbox";
@@ -29,10 +30,31 @@ export function MessageList(props: {
   onLoadOlder: () => void;
   emptyText: string;
 }) {
+  const signedOut = useSignedOut();
   const scroller = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
   const stickToBottom = useRef(true);
   const lastId = props.pending.at(-1)?.id ?? props.messages.at(-1)?.id;
+  const lastSeq = props.messages.at(-1)?.seq ?? 0;
+  const firstId = props.messages[0]?.id;
+
+  // Where the reader is: at the bottom the thread follows new messages; scrolled up it stays put,
+  // and what arrives meanwhile is counted for the "N new messages ↓" control.
+  const [atBottom, setAtBottom] = useState(true);
+  const [seenSeq, setSeenSeq] = useState(lastSeq);
+  if (atBottom && seenSeq !== lastSeq) setSeenSeq(lastSeq);
+  const unseen = props.messages.filter((m) => m.seq > seenSeq && isFromOtherSide(m, props.mine));
+  // The "New messages" separator: before the first message from the other side that was unread
+  // when the thread opened, or that arrived while the reader was scrolled up. It stays put
+  // (reading them does not move it) for as long as this thread is on screen.
+  const [unreadFrom, setUnreadFrom] = useState<number | null | undefined>(undefined);
+  if (unreadFrom === undefined && props.messages.length > 0) {
+    setUnreadFrom(props.messages.find((m) => isFromOtherSide(m, props.mine) && m.status !== "read")?.seq ?? null);
+  } else if (unreadFrom === null && !atBottom && unseen[0]) {
+    setUnreadFrom(unseen[0].seq);
+  }
+  const separatorSeq =
+    unreadFrom == null ? null : props.messages.find((m) => m.seq >= unreadFrom && isFromOtherSide(m, props.mine))?.seq;
 
   // Follow new messages only when the reader is already at the bottom.
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the newest message changes
@@ -40,6 +62,20 @@ export function MessageList(props: {
     const el = scroller.current;
     if (el && stickToBottom.current) el.scrollTop = el.scrollHeight;
   }, [lastId]);
+
+  // Older messages go in above what the reader is looking at: keep that where it was on screen
+  // (at the very top the browser's own scroll anchoring does not, and the view would jump).
+  const heightBefore = useRef(0);
+  const firstBefore = useRef(firstId);
+  useLayoutEffect(() => {
+    const el = scroller.current;
+    if (!el) return;
+    if (firstBefore.current !== undefined && firstId !== firstBefore.current) {
+      el.scrollTop += el.scrollHeight - heightBefore.current;
+    }
+    firstBefore.current = firstId;
+    heightBefore.current = el.scrollHeight;
+  });
 
   const { hasOlder, loadingOlder, onLoadOlder } = props;
   useEffect(() => {
@@ -52,93 +88,133 @@ export function MessageList(props: {
     return () => observer.disconnect();
   }, [hasOlder, loadingOlder, onLoadOlder]);
 
+  // The message times form one tab stop (the latest, or the one last focused); Up and Down move
+  // between them, so a long thread costs a keyboard user one Tab, not one per message.
+  const [timeSeq, setTimeSeq] = useState<number | null>(null);
+  const timed = props.messages.filter((m) => m.sender !== "system");
+  const tabbableSeq = timed.some((m) => m.seq === timeSeq) ? timeSeq : (timed.at(-1)?.seq ?? null);
+  const onTimeKey = (e: React.KeyboardEvent<HTMLOListElement>) => {
+    if (!(e.target instanceof HTMLTimeElement) || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
+    const times = [...e.currentTarget.querySelectorAll("time")];
+    const next = times[times.indexOf(e.target) + (e.key === "ArrowUp" ? -1 : 1)];
+    if (!next) return;
+    e.preventDefault();
+    next.focus();
+  };
+  const onTimeFocus = (e: React.FocusEvent<HTMLOListElement>) => {
+    const row = e.target instanceof HTMLTimeElement ? e.target.closest<HTMLElement>("li[data-seq]") : null;
+    if (row) setTimeSeq(Number(row.dataset.seq));
+  };
+
+  const toBottom = () => {
+    const el = scroller.current;
+    if (!el) return;
+    el.scrollTop = el.scrollHeight;
+    // The control goes away with the click: the thread itself takes the focus.
+    el.focus();
+  };
+
   return (
-    // The scroll container is the log: focusable so keyboard users can scroll it, and named.
-    <div
-      ref={scroller}
-      className="thread"
-      role="log"
-      aria-live="polite"
-      aria-label={props.label}
-      // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
-      tabIndex={0}
-      onScroll={(e) => {
-        const el = e.currentTarget;
-        stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-      }}
-    >
-      {props.hasOlder && (
-        <div ref={sentinel} className="older">
-          <button type="button" className="link-button" onClick={props.onLoadOlder} disabled={props.loadingOlder}>
-            {props.loadingOlder ? "Loading earlier messages…" : "Load earlier messages"}
-          </button>
-        </div>
+    <div className="thread-frame">
+      {/* The scroll container is the log: focusable so keyboard users can scroll it, and named. */}
+      <div
+        ref={scroller}
+        className="thread"
+        role="log"
+        aria-live="polite"
+        aria-label={props.label}
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
+        tabIndex={0}
+        onScroll={(e) => {
+          const el = e.currentTarget;
+          stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
+          setAtBottom(stickToBottom.current);
+        }}
+      >
+        {props.hasOlder && (
+          <div ref={sentinel} className="older">
+            <button type="button" className="link-button" onClick={props.onLoadOlder} disabled={props.loadingOlder}>
+              {props.loadingOlder ? "Loading earlier messages…" : "Load earlier messages"}
+            </button>
+          </div>
+        )}
+        {/* Arrow keys move between the message times inside (see onTimeKey). */}
+        <ol className="messages" onKeyDown={onTimeKey} onFocus={onTimeFocus}>
+          {props.messages.length === 0 && props.pending.length === 0 && <li className="empty">{props.emptyText}</li>}
+          {props.messages.map((m, i) => {
+            const divider = dividerBefore(m, props.messages[i - 1]);
+            return (
+              <Fragment key={m.id}>
+                {divider && <Divider label={divider} />}
+                {m.seq === separatorSeq && <Divider label="New messages" className="unread" />}
+                {m.sender === "system" ? (
+                  <li className="message system" data-seq={m.seq}>
+                    <MessageText text={m.messageText} />
+                  </li>
+                ) : (
+                  <li className={`message ${m.sender === props.mine ? "mine" : m.sender}`} data-seq={m.seq}>
+                    <span className="who">{m.senderUserId === props.viewerUserId ? "You" : m.senderName}</span>
+                    {m.photo && <MessagePhoto message={m} photo={m.photo} />}
+                    {(!m.photo || photoCaption(m)) && <MessageText text={m.messageText} />}
+                    <span className="meta">
+                      <MessageTime at={m.timestamp} tabbable={m.seq === tabbableSeq} />
+                      {m.sender === props.mine && <span className="receipt"> · {statusLabel[m.status]}</span>}
+                    </span>
+                  </li>
+                )}
+              </Fragment>
+            );
+          })}
+          {props.pending.map((p) => (
+            <li key={p.id} className={`message mine pending ${p.state}`}>
+              <span className="who">You</span>
+              {p.photo && <PendingPhoto id={p.id} />}
+              {p.photo && !photoCaption({ messageText: p.text || DEFAULT_PHOTO_TEXT }) ? null : (
+                <MessageText text={p.text} />
+              )}
+              <span className="meta">
+                {signedOut && p.state !== "failed" ? (
+                  // Kept in the outbox: the header's link signs in and comes back here to send it.
+                  <span className="receipt">Waiting for you to sign in</span>
+                ) : p.state === "failed" ? (
+                  <>
+                    <span className="error">Not sent: {p.error}</span>{" "}
+                    <button type="button" className="link-button" onClick={() => props.onRetry(p.id)}>
+                      Retry
+                    </button>{" "}
+                    <button type="button" className="link-button" onClick={() => props.onDiscard(p.id)}>
+                      Discard
+                    </button>
+                  </>
+                ) : (
+                  <span className="receipt">{props.online ? "Sending…" : "Waiting for connection"}</span>
+                )}
+              </span>
+            </li>
+          ))}
+        </ol>
+      </div>
+      {!atBottom && unseen.length > 0 && (
+        <button type="button" className="new-messages" onClick={toBottom}>
+          {unseen.length === 1 ? "1 new message" : `${unseen.length} new messages`} ↓
+        </button>
       )}
-      <ol className="messages">
-        {props.messages.length === 0 && props.pending.length === 0 && <li className="empty">{props.emptyText}</li>}
-        {props.messages.map((m, i) => {
-          const divider = dividerBefore(m, props.messages[i - 1]);
-          return (
-            <Fragment key={m.id}>
-              {divider && (
-                <li className="divider">
-                  {/* biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show the day it divides */}
-                  <span role="separator" aria-label={divider}>
-                    {divider}
-                  </span>
-                </li>
-              )}
-              {m.sender === "system" ? (
-                <li className="message system" data-seq={m.seq}>
-                  <MessageText text={m.messageText} />
-                </li>
-              ) : (
-                <li className={`message ${m.sender === props.mine ? "mine" : m.sender}`} data-seq={m.seq}>
-                  <span className="who">{m.senderUserId === props.viewerUserId ? "You" : m.senderName}</span>
-                  {m.photo && <MessagePhoto message={m} photo={m.photo} />}
-                  {(!m.photo || photoCaption(m)) && <MessageText text={m.messageText} />}
-                  <span className="meta">
-                    <MessageTime at={m.timestamp} />
-                    {m.sender === props.mine && <span className="receipt"> · {statusLabel[m.status]}</span>}
-                  </span>
-                </li>
-              )}
-            </Fragment>
-          );
-        })}
-        {props.pending.map((p) => (
-          <li key={p.id} className={`message mine pending ${p.state}`}>
-            <span className="who">You</span>
-            {p.photo && <PendingPhoto id={p.id} />}
-            {p.photo && !photoCaption({ messageText: p.text || DEFAULT_PHOTO_TEXT }) ? null : (
-              <MessageText text={p.text} />
-            )}
-            <span className="meta">
-              {p.signedOut ? (
-                // Kept in the outbox: after signing in, this page comes back and sends it.
-                <a
-                  className="error"
-                  href={`/sign-in?next=${encodeURIComponent(window.location.pathname + window.location.search)}`}
-                >
-                  Signed out — sign in again
-                </a>
-              ) : p.state === "failed" ? (
-                <>
-                  <span className="error">Not sent: {p.error}</span>{" "}
-                  <button type="button" className="link-button" onClick={() => props.onRetry(p.id)}>
-                    Retry
-                  </button>{" "}
-                  <button type="button" className="link-button" onClick={() => props.onDiscard(p.id)}>
-                    Discard
-                  </button>
-                </>
-              ) : (
-                <span className="receipt">{props.online ? "Sending…" : "Waiting for connection"}</span>
-              )}
-            </span>
-          </li>
-        ))}
-      </ol>
     </div>
+  );
+}
+
+/** Another person's words (or theirs as sent from elsewhere): not "mine", not a system line. */
+function isFromOtherSide(m: ChatMessage, mine: ChatMessage["sender"]) {
+  return m.sender !== mine && m.sender !== "system";
+}
+
+function Divider({ label, className }: { label: string; className?: string }) {
+  return (
+    <li className={className ? `divider ${className}` : "divider"}>
+      {/* biome-ignore lint/a11y/useSemanticElements: an <hr> cannot show the day it divides */}
+      <span role="separator" aria-label={label}>
+        {label}
+      </span>
+    </li>
   );
 }

@@ -1,3 +1,4 @@
+import { useId } from "react";
 import type { ChatMessage } from "@/db/schema";
 
 // http(s) only: a "javascript:" or "data:" URL typed into a message stays text.
@@ -22,17 +23,24 @@ export function MessageText({ text }: { text: string }) {
   );
 }
 
-/** Time as read in the thread ("07:05 pm"); the full date and time on hover. */
-export function MessageTime({ at }: { at: Date | string }) {
+/**
+ * Time as read in the thread ("07:05 pm"); the full date and time in a tooltip on hover and on
+ * keyboard focus (a `title` shows to neither a keyboard nor a phone), and as its description.
+ * One time of a thread is `tabbable`; the list moves focus between them with the arrow keys.
+ */
+export function MessageTime({ at, tabbable = true }: { at: Date | string; tabbable?: boolean }) {
   const d = new Date(at);
+  const tipId = useId();
   return (
-    <time
-      dateTime={d.toISOString()}
-      title={d.toLocaleString("en-IN", { dateStyle: "full", timeStyle: "short" })}
-      suppressHydrationWarning
-    >
-      {d.toLocaleTimeString("en-IN", { hour: "2-digit", minute: "2-digit" })}
-    </time>
+    <span className="time-tip">
+      {/* Focusable: focus is how a keyboard reaches the full date. */}
+      <time dateTime={d.toISOString()} tabIndex={tabbable ? 0 : -1} aria-describedby={tipId} suppressHydrationWarning>
+        {d.toLocaleTimeString("en-IN", { hour: "2-digit", minute: "2-digit" })}
+      </time>
+      <span role="tooltip" id={tipId} suppressHydrationWarning>
+        {d.toLocaleString("en-IN", { dateStyle: "full", timeStyle: "short" })}
+      </span>
+    </span>
   );
 }
 

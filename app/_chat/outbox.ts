@@ -10,8 +10,6 @@ export type OutboxEntry = {
   createdAt: number;
   state: OutboxState;
   error?: string;
-  /** Refused because the session had ended: sent again once the user has signed in. */
-  signedOut?: boolean;
   /** Staff replies: the chat request it answers. */
   requestId?: string;
   /** A photo message: its bytes wait in the photo store (photo-store.ts) under the entry's id. */

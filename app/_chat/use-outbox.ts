@@ -3,6 +3,8 @@
 import { TRPCClientError } from "@trpc/client";
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "@/db/schema";
+import { isSignedOut } from "../_auth/signed-out";
+import { plainError } from "../_trpc/plain-error";
 import { isFinalError } from "../_trpc/query-client";
 import { type OutboxEntry, outboxStorageKey, readOutbox, writeOutbox } from "./outbox";
 import { forgetPhoto, keepPhoto } from "./photo-store";
@@ -48,6 +50,8 @@ export function useOutbox(opts: {
     try {
       for (;;) {
         if (typeof navigator !== "undefined" && !navigator.onLine) return;
+        // Nothing can be stored until the user signs in again; this page reloads then and sends.
+        if (isSignedOut()) return;
         const next = readOutbox(owner).find((e) => e.state !== "failed");
         if (!next) return;
         update((all) => all.map((e) => (e.id === next.id ? { ...e, state: "sending" } : e)));
@@ -61,13 +65,11 @@ export function useOutbox(opts: {
         } catch (err) {
           if (err instanceof TRPCClientError && err.data?.code === "UNAUTHORIZED") {
             // Not the message's fault: it waits here (localStorage) while the user signs in again.
-            update((all) =>
-              all.map((e) => (e.id === next.id ? { ...e, state: "failed", error: "Signed out", signedOut: true } : e)),
-            );
-            continue;
+            update((all) => all.map((e) => (e.id === next.id ? { ...e, state: "queued" } : e)));
+            return;
           }
           if (isFinalError(err)) {
-            const reason = err instanceof TRPCClientError ? err.message : "The server refused this message";
+            const reason = plainError(err);
             update((all) => all.map((e) => (e.id === next.id ? { ...e, state: "failed", error: reason } : e)));
             continue;
           }
@@ -86,13 +88,8 @@ export function useOutbox(opts: {
   }, [owner, update]);
 
   useEffect(() => {
-    // A tab that closed mid-send left entries marked "sending": they are simply queued again; so
-    // are those refused for an ended session (this page load may be the user signed in again).
-    update((all) =>
-      all.map((e) =>
-        e.state === "sending" || e.signedOut ? { ...e, state: "queued", error: undefined, signedOut: undefined } : e,
-      ),
-    );
+    // A tab that closed mid-send left entries marked "sending": they are simply queued again.
+    update((all) => all.map((e) => (e.state === "sending" ? { ...e, state: "queued" } : e)));
     setOnline(navigator.onLine);
     void flush();
     const onOnline = () => {

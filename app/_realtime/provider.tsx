@@ -5,6 +5,7 @@ import Pusher, { type Channel } from "pusher-js";
 import { createContext, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { BrowserRealtimeConfig } from "@/env";
 import { watchSession } from "../_auth/session-watch";
+import { onSignedOut, reportSignedOut, useSignedOut } from "../_auth/signed-out";
 import { isFinalError } from "../_trpc/query-client";
 import { setCurrentSocketId } from "./socket-id";
 
@@ -38,7 +39,8 @@ type SubscriptionError = { type?: string; error?: string; status?: number };
  * pusher-js retries a failed subscription only after a reconnect: a 5xx from the authorizer (the
  * database was down) would leave the page deaf for good. Here every failed subscription is
  * retried with back-off until it succeeds (each success makes the page catch up), except a
- * 401/403: the session is gone, so the user is sent to sign in.
+ * 401 (the session is gone: the tab shows it is signed out, see signed-out.ts, and the connection
+ * is closed) or a 403 (this user may not hear it: the "not allowed" page).
  */
 export function RealtimeProvider({ config, children }: { config: BrowserRealtimeConfig; children: React.ReactNode }) {
   const [pusher, setPusher] = useState<Pusher | null>(null);
@@ -72,6 +74,8 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
       userAuthentication: { endpoint: "/api/realtime/user-auth", transport: "ajax" },
     });
     const stopWatchingSession = watchSession(client);
+    // Signed out: nothing more will be authorized, so stop asking (and stop hearing).
+    const stopOnSignOut = onSignedOut(() => client.disconnect());
     let wasConnected = false;
     client.connection.bind("state_change", ({ current }: { current: ConnectionState }) => {
       setState(current);
@@ -88,6 +92,7 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
     const pending = retries.current;
     return () => {
       stopWatchingSession();
+      stopOnSignOut();
       for (const r of pending.values()) clearTimeout(r.timer);
       pending.clear();
       setCurrentSocketId(null);
@@ -109,8 +114,9 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
         setChannelState(name, "live");
       });
       channel.bind("pusher:subscription_error", (err: SubscriptionError) => {
-        if (err?.status === 401 || err?.status === 403) {
-          window.location.assign(`/sign-in?next=${encodeURIComponent(window.location.pathname)}`);
+        if (err?.status === 401) return reportSignedOut();
+        if (err?.status === 403) {
+          window.location.assign(`/not-allowed?from=${encodeURIComponent(window.location.pathname)}`);
           return;
         }
         setChannelState(name, "retrying");
@@ -260,6 +266,7 @@ export function ConnectionBanner() {
   const { state, channels } = useConnection();
   const dataFailing = useDataFailing();
   const online = useBrowserOnline();
+  const signedOut = useSignedOut();
   const [starting, setStarting] = useState(true);
   useEffect(() => {
     const timer = setTimeout(() => setStarting(false), 2500);
@@ -267,9 +274,11 @@ export function ConnectionBanner() {
   }, []);
   return (
     <div role="status" className="banner" aria-live="polite">
-      {online
-        ? bannerMessage(state, channels, starting, dataFailing)
-        : "You are offline — what you write will be sent when you are back."}
+      {signedOut
+        ? "You are signed out — what you write is kept and sent once you sign in again."
+        : online
+          ? bannerMessage(state, channels, starting, dataFailing)
+          : "You are offline — what you write will be sent when you are back."}
     </div>
   );
 }

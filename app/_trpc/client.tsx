@@ -1,12 +1,14 @@
 "use client";
 
 import { type QueryClient, QueryClientProvider } from "@tanstack/react-query";
-import { createTRPCClient, httpBatchLink, loggerLink } from "@trpc/client";
+import { createTRPCClient, httpBatchLink, loggerLink, type TRPCLink } from "@trpc/client";
+import { observable } from "@trpc/server/observable";
 import { createTRPCContext } from "@trpc/tanstack-react-query";
 import { useState } from "react";
 import superjson from "superjson";
 import { SOCKET_ID_HEADER } from "@/protocol/channels";
 import type { AppRouter } from "@/server/trpc/root";
+import { reportSignedOut } from "../_auth/signed-out";
 import { getCurrentSocketId } from "../_realtime/socket-id";
 import { createQueryClient } from "./query-client";
 
@@ -20,6 +22,21 @@ function getQueryClient() {
   return browserQueryClient;
 }
 
+/** Every call passes here: a refusal for want of a session puts the tab in the signed-out state. */
+const sessionLink: TRPCLink<AppRouter> =
+  () =>
+  ({ next, op }) =>
+    observable((observer) =>
+      next(op).subscribe({
+        next: (value) => observer.next(value),
+        error: (err) => {
+          if (err.data?.code === "UNAUTHORIZED") reportSignedOut();
+          observer.error(err);
+        },
+        complete: () => observer.complete(),
+      }),
+    );
+
 export function TRPCReactProvider({ children }: { children: React.ReactNode }) {
   const queryClient = getQueryClient();
   const [trpcClient] = useState(() =>
@@ -29,6 +46,7 @@ export function TRPCReactProvider({ children }: { children: React.ReactNode }) {
           enabled: (op) =>
             process.env.NODE_ENV === "development" && op.direction === "down" && op.result instanceof Error,
         }),
+        sessionLink,
         httpBatchLink({
           url: "/api/trpc",
           transformer: superjson,

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { accountRoles, createAccountInput } from "@/protocol/inputs";
 import { useTRPC } from "../_trpc/client";
+import { plainError } from "../_trpc/plain-error";
 
 /** Create staff and player accounts (temporary password shown once) and set staff capacity. */
 export function AccountsPanel() {
@@ -13,13 +14,13 @@ export function AccountsPanel() {
   const [error, setError] = useState<string | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.admin.accounts.queryKey() });
   const create = useMutation(
-    trpc.admin.createAccount.mutationOptions({ onSuccess: refresh, onError: (e) => setError(e.message) }),
+    trpc.admin.createAccount.mutationOptions({ onSuccess: refresh, onError: (e) => setError(plainError(e)) }),
   );
   const capacity = useMutation(
-    trpc.admin.setCapacity.mutationOptions({ onSuccess: refresh, onError: (e) => setError(e.message) }),
+    trpc.admin.setCapacity.mutationOptions({ onSuccess: refresh, onError: (e) => setError(plainError(e)) }),
   );
   const deactivation = useMutation(
-    trpc.admin.setDeactivated.mutationOptions({ onSuccess: refresh, onError: (e) => setError(e.message) }),
+    trpc.admin.setDeactivated.mutationOptions({ onSuccess: refresh, onError: (e) => setError(plainError(e)) }),
   );
 
   function onCreate(event: React.FormEvent<HTMLFormElement>) {

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useState } from "react";
 import { cannedReplyInput } from "@/protocol/inputs";
 import { useTRPC } from "../_trpc/client";
+import { plainError } from "../_trpc/plain-error";
 
 /** Admins write the canned replies staff insert with `/` in the composer. */
 export function CannedRepliesPanel() {
@@ -13,7 +14,7 @@ export function CannedRepliesPanel() {
   const [error, setError] = useState<string | null>(null);
   const options = {
     onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.staff.cannedReplies.queryKey() }),
-    onError: (e: { message: string }) => setError(e.message),
+    onError: (e: unknown) => setError(plainError(e)),
   };
   const create = useMutation(trpc.admin.createCannedReply.mutationOptions(options));
   const update = useMutation(trpc.admin.updateCannedReply.mutationOptions(options));

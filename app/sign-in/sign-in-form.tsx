@@ -31,7 +31,8 @@ export function SignInForm({ next }: { next?: string }) {
           ? "Too many attempts. Wait a minute and try again."
           : result.error.status === 401
             ? "Wrong email or password."
-            : (result.error.message ?? "Sign-in failed. Try again."),
+            : // better-auth's other answers are for developers: say it plainly.
+              "Sign-in failed. Try again in a moment.",
       );
       return;
     }

@@ -24,6 +24,7 @@ import { expectedWaitSeconds } from "./metrics";
 import { insertNote } from "./notes";
 import { type PreparedPhoto, preparePhoto } from "./photos";
 import { setAcceptingChats, staffAcceptingChats } from "./push-targets";
+import { lastResolvedOf } from "./ratings";
 import { advanceReceipts } from "./receipts";
 import { openRequestOf, type SendResult, sendPlayerMessage } from "./send";
 import { checkSendAllowance, type SendLimit } from "./send-limit";
@@ -200,7 +201,8 @@ export async function markStaffMessagesRead(deps: ChatDeps, input: { player: Pla
 
 /**
  * What a player sees above the thread: their place in the queue, who is with them, how many staff
- * are on duty, and while waiting the recent median wait.
+ * are on duty, while waiting the recent median wait, and with no chat open the last closed one
+ * and its rating.
  */
 export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
   const request = await openRequestOf(deps.db, player.id);
@@ -220,7 +222,17 @@ export async function waitingStatus(deps: ChatDeps, player: PlayerActor) {
     staffName,
     staffOnDuty: await staffOnDuty(deps),
     expectedWaitSeconds: expectedWait,
+    lastResolved: await closed(),
   };
+
+  /** With no chat open, the last closed one: the player may rate it (once). */
+  async function closed() {
+    if (request) return null;
+    const last = await lastResolvedOf(deps.db, player.id);
+    if (!last) return null;
+    const name = last.staffId ? await staffNameOf(deps.db, last.staffId) : null;
+    return { id: last.id, staffName: name, rating: last.rating };
+  }
 }
 
 /**

@@ -51,8 +51,13 @@ export function requestUpdatedEvents(request: ChatRequest): OutgoingEvent[] {
   ];
 }
 
+/** Staff are alerted again; the player's page learns it at once that staff were (its status says so). */
 export function escalationEvents(request: ChatRequest): OutgoingEvent[] {
-  return [{ channel: STAFF_CHANNEL, name: EVENTS.chatRequestEscalated, data: { request } satisfies RequestEvent }];
+  const data: RequestEvent = { request };
+  return [
+    { channel: STAFF_CHANNEL, name: EVENTS.chatRequestEscalated, data },
+    { channel: playerChannel(request.playerId), name: EVENTS.chatRequestUpdated, data: forPlayer(data) },
+  ];
 }
 
 /** Notes are staff-only: never on a player's channel, and the event names the request, not the words. */

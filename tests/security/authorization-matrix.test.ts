@@ -47,6 +47,8 @@ const procedureRows: Record<string, ProcedureRow> = {
   "chat.history": { allowed: PLAYERS, input: () => ({ limit: 5 }) },
   "chat.since": { allowed: PLAYERS, input: () => ({ sinceSeq: 0 }) },
   "chat.markRead": { allowed: PLAYERS, input: () => ({ upToSeq: 1 }) },
+  // Player A's open chat: allowed past authorization (then a 409, still "allowed").
+  "chat.rate": { allowed: PLAYERS, input: (f) => ({ requestId: f.requestA, rating: 5 }) },
   "staff.me": { allowed: STAFF },
   "staff.setAccepting": { allowed: STAFF, input: () => ({ accepting: true }) },
   "staff.queue": { allowed: STAFF },

@@ -1,9 +1,10 @@
 "use client";
 
-import { useInfiniteQuery, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useCallback } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { EVENTS, playerChannel, viewingChannel } from "@/protocol/channels";
+import { useSignedOut } from "../../_auth/signed-out";
 import { Composer } from "../../_chat/composer";
 import { MessageList } from "../../_chat/message-list";
 import { sendPhoto } from "../../_chat/photo-upload";
@@ -14,6 +15,7 @@ import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
 import { ConnectionBanner, useBrowserOnline, useChannel, useConnection, useEvent } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
+import { plainError } from "../../_trpc/plain-error";
 
 const PLAYER_THREAD_EVENTS = [EVENTS.chatMessageReceived, EVENTS.newGreMessage, EVENTS.playerConfirmation];
 
@@ -24,6 +26,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   const me = useQuery(trpc.chat.me.queryOptions());
   const browserOnline = useBrowserOnline();
   const connection = useConnection();
+  const signedOut = useSignedOut();
   const player = me.data;
   const historyOptions = trpc.chat.history.infiniteQueryOptions({ limit: 50 }, { getNextPageParam: olderPage });
   const history = useInfiniteQuery(historyOptions);
@@ -83,7 +86,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
       <header className="topbar">
         <div>
           <strong>Floorline</strong>
-          {player && (
+          {player && !signedOut && (
             <span className="muted">
               {" "}
               · {player.displayName} · Player ID {player.id}
@@ -96,8 +99,13 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
       <main className="chat-main">
         <h1 className="visually-hidden">Chat with the floor team</h1>
         <p className="status-line" role="status">
-          {/* While disconnected the last known state may be stale: claim nothing. */}
-          {browserOnline && connection.state === "connected" ? describeStatus(status.data, messages) : ""}
+          {/* While disconnected (or signed out) the last known state may be stale: claim nothing. */}
+          {browserOnline && connection.state === "connected" && !signedOut ? describeStatus(status.data, messages) : ""}
+        </p>
+        <p className="status-note" role="status">
+          {browserOnline && connection.state === "connected" && !signedOut && overdue(status.data)
+            ? "This is taking longer than usual: the floor team has been alerted again."
+            : ""}
         </p>
         <MessageList
           label="Conversation with the floor team"
@@ -113,6 +121,16 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
           onLoadOlder={() => void history.fetchNextPage()}
           emptyText="Ask the floor team anything: deposits, withdrawals, table bookings. A staff member will answer here."
         />
+        {status.data?.lastResolved && !signedOut && (
+          <RateChat
+            chat={status.data.lastResolved}
+            onRated={(rating) =>
+              queryClient.setQueryData(statusOptions.queryKey, (s) =>
+                s?.lastResolved ? { ...s, lastResolved: { ...s.lastResolved, rating } } : s,
+              )
+            }
+          />
+        )}
         <TypingIndicator name={typing.typingName} />
         <SlowDownNotice until={outbox.slowDownUntil} />
         <Composer
@@ -128,14 +146,61 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
   );
 }
 
+/** After a chat is closed: five buttons, one press, stored once (the server refuses a second). */
+function RateChat({
+  chat,
+  onRated,
+}: {
+  chat: { id: string; staffName: string | null; rating: number | null };
+  onRated: (rating: number) => void;
+}) {
+  const trpc = useTRPC();
+  const rate = useMutation(trpc.chat.rate.mutationOptions({ onSuccess: (r) => onRated(r.rating) }));
+  if (chat.rating !== null) {
+    return (
+      <p role="status" className="rating done">
+        You rated this chat {chat.rating} of 5 — thank you.
+      </p>
+    );
+  }
+  return (
+    <fieldset className="rating" disabled={rate.isPending}>
+      <legend>How was your chat{chat.staffName ? ` with ${chat.staffName}` : ""}?</legend>
+      <div className="rating-buttons">
+        {[1, 2, 3, 4, 5].map((n) => (
+          <button
+            key={n}
+            type="button"
+            aria-label={`${n} of 5`}
+            onClick={() => rate.mutate({ requestId: chat.id, rating: n })}
+          >
+            {n} ★
+          </button>
+        ))}
+      </div>
+      <span className="small muted">1 is poor, 5 is excellent.</span>
+      {rate.error && (
+        <p role="alert" className="error">
+          {plainError(rate.error)}
+        </p>
+      )}
+    </fieldset>
+  );
+}
+
 type PlayerStatus = {
-  request: { id: string; status: string } | null;
+  request: { id: string; status: string; escalatedAt: Date | null } | null;
   queuePosition: number | null;
   staffName: string | null;
   staffOnDuty: number | null;
   /** Median wait of the chats taken recently (server/chat/metrics.ts); null when there are none. */
   expectedWaitSeconds: number | null;
 };
+
+/** Still waiting past the escalation time (staff were alerted again). */
+function overdue(s: PlayerStatus | undefined) {
+  return s?.request?.status === "waiting" && s.request.escalatedAt !== null;
+}
 
 /** "about 3 min", rounded to what a player can act on; nothing when there is no recent history. */
 function expectedWait(seconds: number | null) {

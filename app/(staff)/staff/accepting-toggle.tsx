@@ -2,6 +2,7 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useTRPC } from "../../_trpc/client";
+import { plainError } from "../../_trpc/plain-error";
 
 /** On duty or not: only staff accepting chats are pushed new and escalated chats. */
 export function AcceptingToggle() {
@@ -23,6 +24,12 @@ export function AcceptingToggle() {
         onChange={(e) => set.mutate({ accepting: e.target.checked })}
       />
       Accepting chats
+      {set.isError && (
+        <span role="alert" className="error small">
+          {" "}
+          Not changed: {plainError(set.error)}
+        </span>
+      )}
     </label>
   );
 }

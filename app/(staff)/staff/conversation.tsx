@@ -10,6 +10,7 @@ import { useThreadSync } from "../../_chat/use-thread-sync";
 import { TypingIndicator, useTyping } from "../../_chat/use-typing";
 import { useChannel } from "../../_realtime/provider";
 import { useTRPC, useTRPCClient } from "../../_trpc/client";
+import { plainError } from "../../_trpc/plain-error";
 import { HoldActions, NotesAndTimeline } from "./floor-tools";
 import { useStaffCaches } from "./staff-caches";
 import { useStaffOutbox } from "./staff-outbox";
@@ -90,7 +91,7 @@ export function Conversation({
     return (
       <div className="conversation">
         <p role="alert" className="error">
-          {conversation.error.message}
+          {plainError(conversation.error, { notFound: "This chat could not be found. The link may be broken." })}
         </p>
         <button type="button" onClick={onClose}>
           Back to queue
@@ -141,6 +142,12 @@ export function Conversation({
                     : "Resolved"}
               </dd>
             </div>
+            {conversation.data?.rating != null && (
+              <div>
+                <dt>Rating</dt>
+                <dd>Rated {conversation.data.rating} of 5 by the player</dd>
+              </div>
+            )}
           </dl>
         </section>
         <div className="actions">
@@ -174,7 +181,7 @@ export function Conversation({
       )}
       {actionError && (
         <p role="alert" className="error">
-          {actionError.message}
+          {plainError(actionError)}
         </p>
       )}
       <NotesAndTimeline request={request} />

@@ -4,6 +4,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useEffect, useState } from "react";
 import type { ChatRequest } from "@/db/schema";
 import { useTRPC } from "../../_trpc/client";
+import { plainError } from "../../_trpc/plain-error";
 import { useStaffCaches } from "./staff-caches";
 
 const time = new Intl.DateTimeFormat("en-IN", { hour: "2-digit", minute: "2-digit" });
@@ -67,7 +68,7 @@ export function HoldActions({ request, meId }: { request: ChatRequest; meId: str
       )}
       {error && (
         <p role="alert" className="error">
-          {error.message}
+          {plainError(error)}
         </p>
       )}
     </>
@@ -130,7 +131,7 @@ export function NotesAndTimeline({ request }: { request: ChatRequest }) {
         </form>
         {add.error && (
           <p role="alert" className="error">
-            {add.error.message}
+            {plainError(add.error)}
           </p>
         )}
       </section>

@@ -1,5 +1,6 @@
 "use client";
 
+import Link from "next/link";
 import type { QueueItem } from "@/protocol/events";
 import { formatAge, useNow } from "./use-now";
 
@@ -7,7 +8,8 @@ export function QueueSection(props: {
   title: string;
   items: QueueItem[];
   selectedId: string | null;
-  onOpen: (id: string) => void;
+  /** Where an item leads: the chat is in the URL, so an item is a plain link. */
+  hrefOf: (id: string) => string;
   ageOf: (item: QueueItem) => Date;
   agePrefix: string;
   empty: string;
@@ -27,37 +29,49 @@ export function QueueSection(props: {
         <p className="muted small">{props.empty}</p>
       ) : (
         <ul className="queue-list">
-          {props.items.map((item) => (
-            <li key={item.id}>
-              {/* Named by who it is (and unread count) only: the preview and the ticking age are its
-                  description, so the name a screen reader hears stays short and stable. */}
-              <button
-                type="button"
-                className="queue-item"
-                aria-labelledby={`${headingId}-${item.id}-name ${headingId}-${item.id}-unread`}
-                aria-describedby={`${headingId}-${item.id}-preview`}
-                aria-current={item.id === props.selectedId ? "true" : undefined}
-                onClick={() => props.onOpen(item.id)}
-              >
-                <span className="queue-name" id={`${headingId}-${item.id}-name`}>
-                  {item.playerName} <span className="muted">· Player ID {item.playerId}</span>
-                </span>
-                <span className="queue-preview" id={`${headingId}-${item.id}-preview`}>
-                  {item.lastMessage
-                    ? `${item.lastMessage.sender === "staff" ? "Staff: " : ""}${item.lastMessage.messageText}`
-                    : item.initialMessage}
-                </span>
-                <span className="queue-meta">
-                  <span suppressHydrationWarning>
-                    {props.agePrefix} {formatAge(props.ageOf(item), now)}
+          {props.items.map((item) => {
+            // Waited past the escalation time and still waits: colour, icon and words, not colour alone.
+            const overdue = item.status === "waiting" && item.escalatedAt !== null;
+            return (
+              <li key={item.id}>
+                {/* Named by who it is (and unread count) only: the preview and the ticking age are its
+                  description, so the name a screen reader hears stays short and stable. A link, not
+                  a button: a click before the page has hydrated still opens the chat. No prefetch:
+                  each item would render the whole portal on the server. */}
+                <Link
+                  href={props.hrefOf(item.id)}
+                  prefetch={false}
+                  scroll={false}
+                  className={overdue ? "queue-item overdue" : "queue-item"}
+                  aria-labelledby={`${headingId}-${item.id}-name ${headingId}-${item.id}-unread`}
+                  aria-describedby={`${headingId}-${item.id}-overdue ${headingId}-${item.id}-preview`}
+                  aria-current={item.id === props.selectedId ? "true" : undefined}
+                >
+                  <span className="queue-name" id={`${headingId}-${item.id}-name`}>
+                    {item.playerName} <span className="muted">· Player ID {item.playerId}</span>
                   </span>
-                  <span id={`${headingId}-${item.id}-unread`}>
-                    {item.unreadCount > 0 && <span className="badge">{item.unreadCount} unread</span>}
+                  {overdue && (
+                    <span className="queue-overdue" id={`${headingId}-${item.id}-overdue`}>
+                      <span aria-hidden="true">⚠ </span>Overdue — waiting too long
+                    </span>
+                  )}
+                  <span className="queue-preview" id={`${headingId}-${item.id}-preview`}>
+                    {item.lastMessage
+                      ? `${item.lastMessage.sender === "staff" ? "Staff: " : ""}${item.lastMessage.messageText}`
+                      : item.initialMessage}
                   </span>
-                </span>
-              </button>
-            </li>
-          ))}
+                  <span className="queue-meta">
+                    <span suppressHydrationWarning>
+                      {props.agePrefix} {formatAge(props.ageOf(item), now)}
+                    </span>
+                    <span id={`${headingId}-${item.id}-unread`}>
+                      {item.unreadCount > 0 && <span className="badge">{item.unreadCount} unread</span>}
+                    </span>
+                  </span>
+                </Link>
+              </li>
+            );
+          })}
         </ul>
       )}
     </section>

@@ -4,11 +4,13 @@ import { useQuery } from "@tanstack/react-query";
 import Link from "next/link";
 import { usePathname, useRouter, useSearchParams } from "next/navigation";
 import { useState } from "react";
+import { useSignedOut } from "../../_auth/signed-out";
 import { mergeFetchedQueue, splitQueue } from "../../_chat/queue-cache";
 import { ConnectionBanner } from "../../_realtime/provider";
 import { useTRPC } from "../../_trpc/client";
+import { plainError } from "../../_trpc/plain-error";
 import { AcceptingToggle } from "./accepting-toggle";
-import { StaffAlertSettings, useStaffAlerts } from "./alerts";
+import { SoundLockedNotice, StaffAlertSettings, useStaffAlerts } from "./alerts";
 import { Conversation } from "./conversation";
 import { QueueSection } from "./queue-list";
 import { StaffOutboxProvider } from "./staff-outbox";
@@ -32,12 +34,14 @@ export function StaffPortal({
   const params = useSearchParams();
   const selectedId = params.get("request");
   const [onlyMine, setOnlyMine] = useState(false);
+  const signedOut = useSignedOut();
   const queue = useQuery({ ...trpc.staff.queue.queryOptions(), structuralSharing: mergeFetchedQueue });
   const items = queue.data ?? [];
 
   // The open conversation lives in the URL: reload-safe, push notifications can deep-link, and
   // each chat opened is a history entry so Back and Forward move between chats.
-  const open = (id: string | null) => router.push(id ? `${pathname}?request=${id}` : pathname, { scroll: false });
+  const hrefOf = (id: string) => `${pathname}?request=${id}`;
+  const open = (id: string | null) => router.push(id ? hrefOf(id) : pathname, { scroll: false });
 
   useStaffLive(me);
   useStaffAlerts({ me, queue: queue.data, viewingRequestId: selectedId });
@@ -48,13 +52,14 @@ export function StaffPortal({
     <StaffOutboxProvider staffId={me.id}>
       <header className="topbar">
         <div>
-          <strong>Floorline</strong> <span className="muted">· Staff · {me.name}</span>
+          <strong>Floorline</strong> <span className="muted">· Staff{signedOut ? "" : ` · ${me.name}`}</span>
         </div>
         <div className="row">
           <nav aria-label="Staff pages" className="row">
             <Link href="/staff/search">Search</Link>
             <Link href="/staff/metrics">Metrics</Link>
           </nav>
+          <SoundLockedNotice />
           <AcceptingToggle />
           <StaffAlertSettings appId={oneSignalAppId} me={me} />
           {signOut}
@@ -66,14 +71,14 @@ export function StaffPortal({
           <h1 className="visually-hidden">Chat queue</h1>
           {queue.isError && (
             <p role="alert" className="error">
-              Could not load the queue: {queue.error.message}
+              Could not load the queue. {plainError(queue.error)}
             </p>
           )}
           <QueueSection
             title="Waiting"
             items={waiting}
             selectedId={selectedId}
-            onOpen={open}
+            hrefOf={hrefOf}
             ageOf={(i) => i.createdAt}
             agePrefix="waiting"
             empty="Nobody is waiting."
@@ -82,7 +87,7 @@ export function StaffPortal({
             title="In progress"
             items={inProgress}
             selectedId={selectedId}
-            onOpen={open}
+            hrefOf={hrefOf}
             ageOf={(i) => i.lastMessageAt}
             agePrefix="last message"
             empty={onlyMine ? "No chats assigned to you." : "No chats in progress."}
@@ -101,7 +106,7 @@ export function StaffPortal({
             title="Resolved"
             items={resolved}
             selectedId={selectedId}
-            onOpen={open}
+            hrefOf={hrefOf}
             ageOf={(i) => i.resolvedAt ?? i.lastMessageAt}
             agePrefix="resolved"
             empty="Nothing resolved recently."

@@ -26,6 +26,8 @@ export function useStaffLive(me: { id: string }) {
   const applyRequestEvent = (raw: unknown) => caches.applyRequest(decodeEvent<RequestEvent>(raw).request);
   useEvent(channel, EVENTS.newChatRequest, applyRequestEvent);
   useEvent(channel, EVENTS.chatRequestUpdated, applyRequestEvent);
+  // The row carries escalatedAt: the queue marks the chat overdue.
+  useEvent(channel, EVENTS.chatRequestEscalated, applyRequestEvent);
 
   useEvent(channel, EVENTS.chatMessageReceived, (raw) => {
     const { message, request } = decodeEvent<MessageEvent>(raw);

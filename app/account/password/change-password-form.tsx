@@ -4,6 +4,7 @@ import { useMutation } from "@tanstack/react-query";
 import { useState } from "react";
 import { changePasswordInput } from "@/protocol/inputs";
 import { useTRPC } from "../../_trpc/client";
+import { plainError } from "../../_trpc/plain-error";
 
 export function ChangePasswordForm({ next }: { next: string }) {
   const trpc = useTRPC();
@@ -11,7 +12,7 @@ export function ChangePasswordForm({ next }: { next: string }) {
   const change = useMutation(
     trpc.account.changePassword.mutationOptions({
       onSuccess: () => window.location.assign(next),
-      onError: (e) => setError(e.message),
+      onError: (e) => setError(plainError(e)),
     }),
   );
 

@@ -1,10 +1,11 @@
 import { eq } from "drizzle-orm";
 import { z } from "zod";
 import { players } from "@/db/schema";
-import { sendMessageInput, sinceInput, threadPageInput } from "@/protocol/inputs";
+import { rateChatInput, sendMessageInput, sinceInput, threadPageInput } from "@/protocol/inputs";
 import { markStaffMessagesRead, sendAsPlayer, waitingStatus } from "../../chat/actions";
 import { messagesSince, threadPage } from "../../chat/messages";
 import { forPlayer } from "../../chat/player-view";
+import { rateChat } from "../../chat/ratings";
 import { createTRPCRouter, inThread, playerProcedure } from "../init";
 
 /** The player portal's API: always the signed-in player's own thread, never another's. */
@@ -38,4 +39,9 @@ export const chatRouter = createTRPCRouter({
   markRead: playerProcedure
     .input(z.strictObject({ upToSeq: z.number().int().positive() }))
     .mutation(({ ctx, input }) => markStaffMessagesRead(ctx, { player: ctx.player, upToSeq: input.upToSeq })),
+
+  /** After a chat is closed: 1–5, once. */
+  rate: playerProcedure
+    .input(rateChatInput)
+    .mutation(({ ctx, input }) => rateChat(ctx.db, { ...input, player: ctx.player })),
 });

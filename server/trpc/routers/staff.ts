@@ -26,6 +26,7 @@ import { listCannedReplies } from "../../chat/canned";
 import { messagesSince, threadPage } from "../../chat/messages";
 import { floorMetrics } from "../../chat/metrics";
 import { listNotes, listTimeline } from "../../chat/notes";
+import { ratingOf } from "../../chat/ratings";
 import { searchChats } from "../../chat/search";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
 import { adminProcedure, createTRPCRouter, inThread, staffProcedure } from "../init";
@@ -46,7 +47,11 @@ export const staffRouter = createTRPCRouter({
 
   conversation: staffProcedure.input(requestIdInput).query(async ({ ctx, input }) => {
     const request = await getRequest(ctx.db, input.requestId);
-    return { request, player: await getPlayerCard(ctx.db, request.playerId) };
+    return {
+      request,
+      player: await getPlayerCard(ctx.db, request.playerId),
+      rating: await ratingOf(ctx.db, request.id),
+    };
   }),
 
   thread: staffProcedure

@@ -1,0 +1,82 @@
+import { expect, type Locator, type Page, test } from "@playwright/test";
+import { closeOpenChat, DEMO_PASSWORD, openAs, PLAYER_31, STAFF_ASHA, send, thread, unique } from "./helpers";
+
+/** Presses Tab (or Shift+Tab) until `target` has the focus; fails if it never does. */
+async function tabTo(page: Page, target: Locator, opts: { back?: boolean; max?: number } = {}) {
+  for (let i = 0; i < (opts.max ?? 250); i++) {
+    if (await target.evaluate((el) => el === document.activeElement).catch(() => false)) return;
+    await page.keyboard.press(opts.back ? "Shift+Tab" : "Tab");
+  }
+  await expect(target).toBeFocused();
+}
+
+test("the whole staff flow by keyboard only: sign in, open a chat from the queue, take, reply, resolve", async ({
+  browser,
+}) => {
+  // Hundreds of single key presses, each a round trip to the browser: on a busy 2-core machine
+  // that alone can take most of the default minute.
+  test.setTimeout(120_000);
+  // Setting the scene with the mouse is fine; the staff member below uses only Tab, Enter and Space.
+  const setup = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await closeOpenChat(setup.page, PLAYER_31.name);
+  await setup.context.close();
+  const player = await openAs(browser, PLAYER_31.email, /\/player/);
+  const question = unique("keyboard question");
+  await send(player.page, question);
+
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto("/sign-in");
+  await tabTo(page, page.getByRole("textbox", { name: "Email" }));
+  await page.keyboard.type(STAFF_ASHA.email);
+  await tabTo(page, page.getByLabel("Password"));
+  await page.keyboard.type(DEMO_PASSWORD);
+  await page.keyboard.press("Enter");
+  await expect(page).toHaveURL(/\/staff/);
+
+  const item = page
+    .getByRole("region", { name: /^Waiting/ })
+    .getByRole("link", { name: new RegExp(`^${PLAYER_31.name}`) });
+  await expect(item).toContainText(question);
+  await tabTo(page, item);
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("region", { name: "Player" })).toContainText(PLAYER_31.name);
+
+  await tabTo(page, page.getByRole("button", { name: "Take", exact: true }));
+  await page.keyboard.press("Space");
+  // Focus lands in the reply box: type and send with Enter.
+  const box = page.getByRole("textbox", { name: "Message" });
+  await expect(box).toBeFocused();
+  const reply = unique("answered by keyboard");
+  await page.keyboard.type(reply);
+  await page.keyboard.press("Enter");
+  await expect(thread(player.page)).toContainText(reply);
+
+  await tabTo(page, page.getByRole("button", { name: "Resolve", exact: true }), { back: true });
+  await page.keyboard.press("Space");
+  await expect(page.getByRole("status").filter({ hasText: "Chat resolved" })).toBeVisible();
+  await expect(page.getByRole("heading", { name: new RegExp(PLAYER_31.name) })).toBeFocused();
+  await expect(
+    thread(player.page).getByText(`Chat closed by ${STAFF_ASHA.name} — write any time to start again`).last(),
+  ).toBeVisible();
+
+  // Reopen lands in the reply box again; Resolve once more; then switch to another chat and back.
+  await tabTo(page, page.getByRole("button", { name: "Reopen", exact: true }));
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("status").filter({ hasText: "Chat reopened" })).toBeVisible();
+  await expect(box).toBeFocused();
+  await tabTo(page, page.getByRole("button", { name: "Resolve", exact: true }), { back: true });
+  await page.keyboard.press("Enter");
+  await expect(page.getByRole("status").filter({ hasText: "Chat resolved" })).toBeVisible();
+  const chatUrl = page.url();
+  const other = page
+    .getByRole("region", { name: /^Resolved/ })
+    .getByRole("link")
+    .filter({ hasNotText: PLAYER_31.name })
+    .first();
+  await tabTo(page, other, { back: true });
+  await page.keyboard.press("Enter");
+  await expect(page).not.toHaveURL(chatUrl);
+  await expect(page.getByRole("region", { name: "Player" })).not.toContainText(PLAYER_31.name);
+  for (const c of [player.context, context]) await c.close();
+});
