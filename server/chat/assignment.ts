@@ -16,6 +16,7 @@ import { appendSystemLine } from "./system-lines";
  * assignments to the same person — from two claims, two web instances' auto-assigners, a transfer
  * — run one after the other, and the second one's fresh READ COMMITTED snapshot counts the first.
  * Lock order everywhere: player → request → staff (lockChat, then lockStaff), so nothing deadlocks.
+ * One exception to "accepting", none to capacity: a chat a staff member starts (`holdStartedChat`).
  */
 
 type Executor = Pick<Db, "insert">;
@@ -46,16 +47,21 @@ async function lockStaff(tx: Tx, userId: string) {
 const openCount = (userId: string | AnyColumn) =>
   sql`(select count(*) from ${chatRequests} o where o.assigned_staff_id = ${userId} and o.status = 'in_progress')`;
 
-/** The one conditional statement: set the holder only if the request is as expected and `to` has room. */
+/**
+ * The one conditional statement: set the holder only if the request is as expected and `to` has
+ * room. `offDutyToo` drops only the "accepting" half, for a chat the staff member starts themselves
+ * (see `holdStartedChat`); capacity always applies.
+ */
 async function assignIfRoom(
   tx: Tx,
-  input: { requestId: string; to: string; expect: "waiting" | { holder: string } },
+  input: { requestId: string; to: string; expect: "waiting" | { holder: string }; offDutyToo?: boolean },
 ): Promise<ChatRequest | null> {
   await lockStaff(tx, input.to);
   const state =
     input.expect === "waiting"
       ? eq(chatRequests.status, "waiting")
       : and(eq(chatRequests.status, "in_progress"), eq(chatRequests.assignedStaffId, input.expect.holder));
+  const accepting = input.offDutyToo ? sql`true` : sql`s.accepting_chats`;
   const [row] = await tx
     .update(chatRequests)
     .set({ status: "in_progress", assignedStaffId: input.to, claimedAt: new Date(), version: nextVersion })
@@ -63,7 +69,7 @@ async function assignIfRoom(
       and(
         eq(chatRequests.id, input.requestId),
         state,
-        sql`exists (select 1 from ${staff} s where s.user_id = ${input.to} and s.accepting_chats
+        sql`exists (select 1 from ${staff} s where s.user_id = ${input.to} and ${accepting}
               and ${openCount(input.to)} < s.max_concurrent_chats)`,
       ),
     )
@@ -72,7 +78,13 @@ async function assignIfRoom(
 }
 
 /** Why an assignment to `to` was refused, in the words the person sees. */
-async function refusal(tx: Tx, request: ChatRequest, to: string, self: boolean): Promise<ChatError> {
+async function refusal(
+  tx: Tx,
+  request: ChatRequest,
+  to: string,
+  self: boolean,
+  opts: { offDutyToo?: boolean } = {},
+): Promise<ChatError> {
   if (request.status === "resolved") return new ChatError("CONFLICT", "This chat is already resolved");
   if (request.status === "in_progress" && request.assignedStaffId !== null && self) {
     const [holder] = await tx
@@ -83,7 +95,9 @@ async function refusal(tx: Tx, request: ChatRequest, to: string, self: boolean):
   }
   const [member] = await tx.select().from(staff).where(eq(staff.userId, to));
   const who = self ? "You are" : `${member?.displayName ?? "They"} is`;
-  if (!member?.acceptingChats) return new ChatError("CONFLICT", `${who} not accepting chats`);
+  if (!member || (!member.acceptingChats && !opts.offDutyToo)) {
+    return new ChatError("CONFLICT", `${who} not accepting chats`);
+  }
   return new ChatError(
     "CONFLICT",
     self
@@ -116,6 +130,21 @@ export async function claimForReply(tx: Tx, request: ChatRequest, by: StaffActor
   const claimed = await assignIfRoom(tx, { requestId: request.id, to: by.userId, expect: "waiting" });
   if (!claimed) throw await refusal(tx, request, by.userId, true);
   await recordEvent(tx, request.id, "claimed", by);
+}
+
+/**
+ * A chat a staff member starts (a message to a player with no open chat, `messagePlayer`) counts
+ * toward their capacity like any chat they hold: the caller inserts it as waiting inside its
+ * transaction, and this takes it by the same statement as Take, so at the limit it is refused with
+ * the same words and the rollback leaves nothing stored. Being off duty does not stop it:
+ * "accepting" says whether the queue may hand you chats; starting one is your own act, and the
+ * issue's rule is only that capacity is never exceeded.
+ */
+export async function holdStartedChat(tx: Tx, request: ChatRequest, by: StaffActor): Promise<ChatRequest> {
+  const held = await assignIfRoom(tx, { requestId: request.id, to: by.userId, expect: "waiting", offDutyToo: true });
+  if (!held) throw await refusal(tx, request, by.userId, true, { offDutyToo: true });
+  await recordEvent(tx, request.id, "claimed", by);
+  return held;
 }
 
 /** Hands a chat the caller holds to a colleague who is accepting and has room. */

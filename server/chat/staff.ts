@@ -11,7 +11,7 @@ import {
 import type { QueueItem } from "@/protocol/events";
 import type { ReplyInput } from "@/protocol/inputs";
 import type { StaffActor } from "./actors";
-import { claimForReply, recordEvent } from "./assignment";
+import { claimForReply, holdStartedChat, recordEvent } from "./assignment";
 import { ChatError } from "./errors";
 import { appendMessage, findExisting, lockChat, lockPlayer, nextVersion } from "./messages";
 import type { PreparedPhoto } from "./photos";
@@ -139,7 +139,8 @@ export async function replyAsStaff(db: Db, input: ReplyInput & { staff: StaffAct
 
 /**
  * A staff message to a player by Player ID (the club's integration API): into the player's open
- * chat, or a new one that this staff member starts and holds.
+ * chat, or a new one that this staff member starts and holds — within their capacity, off duty or
+ * not (`holdStartedChat`).
  */
 export async function messagePlayer(db: Db, input: { playerId: number; id: string; text: string; staff: StaffActor }) {
   return db.transaction(async (tx) => {
@@ -157,21 +158,20 @@ export async function messagePlayer(db: Db, input: { playerId: number; id: strin
         if (own) return { message: existing, request: own, duplicate: true };
       }
       const card = await tx.select({ name: players.displayName }).from(players).where(eq(players.id, input.playerId));
-      const now = new Date();
-      [request] = await tx
+      // Inserted waiting (unseen by anyone until commit), then taken within the sender's capacity
+      // by the one capacity rule; a refusal rolls the insert back, so nothing is stored.
+      const [created] = await tx
         .insert(chatRequests)
         .values({
           playerId: input.playerId,
           playerName: card[0]?.name ?? `Player ${input.playerId}`,
           initialMessage: input.text,
-          status: "in_progress",
-          assignedStaffId: input.staff.userId,
-          claimedAt: now,
+          status: "waiting",
         })
         .returning();
-      if (!request) throw new Error("insert returned no row");
-      await recordEvent(tx, request.id, "created", input.staff);
-      await recordEvent(tx, request.id, "claimed", input.staff);
+      if (!created) throw new Error("insert returned no row");
+      await recordEvent(tx, created.id, "created", input.staff);
+      request = await holdStartedChat(tx, created, input.staff);
     }
     return replyInLockedRequest(tx, request, { ...input, requestId: request.id });
   });

@@ -8,7 +8,7 @@ import { autoAssign, claimRequest, releaseRequest, takeOverRequest, transferRequ
 import { ChatError } from "@/server/chat/errors";
 import { silentGateway } from "@/server/chat/gateway";
 import { sendPlayerMessage } from "@/server/chat/send";
-import { replyAsStaff } from "@/server/chat/staff";
+import { messagePlayer, replyAsStaff } from "@/server/chat/staff";
 import { openTestDb, testDbKinds } from "../support/db";
 import { makePlayer, makeStaff } from "../support/fixtures";
 
@@ -166,6 +166,58 @@ describe.each(testDbKinds)("who holds a chat, on %s", (kind) => {
     ).toBe("You are not accepting chats");
   });
 
+  it("a chat a staff member starts by Player ID counts toward their capacity: at the limit it is refused and nothing is stored", async () => {
+    const asha = await member("Asha S", 1);
+    const first = await makePlayer(handle.db);
+    const started = await messagePlayer(handle.db, {
+      playerId: first.player.id,
+      id: randomUUID(),
+      text: "Your table is ready",
+      staff: asha,
+    });
+    expect(started.request).toMatchObject({ status: "in_progress", assignedStaffId: asha.userId });
+    expect(await timeline(started.request.id)).toEqual([
+      ["created", "Asha S", null],
+      ["claimed", "Asha S", null],
+    ]);
+
+    const second = await makePlayer(handle.db);
+    const id = randomUUID();
+    const err = await refused(
+      messagePlayer(handle.db, { playerId: second.player.id, id, text: "And yours", staff: asha }),
+    );
+    expect(err).toMatchObject({ code: "CONFLICT", message: "You are at your limit of 1" });
+    expect(await handle.db.select().from(chatRequests).where(eq(chatRequests.playerId, second.player.id))).toEqual([]);
+    expect(await handle.db.select().from(chatMessages).where(eq(chatMessages.id, id))).toEqual([]);
+
+    // Into the chat she already holds is not a new chat: still allowed at the limit.
+    const more = await messagePlayer(handle.db, {
+      playerId: first.player.id,
+      id: randomUUID(),
+      text: "Table 4",
+      staff: asha,
+    });
+    expect(more.request.id).toBe(started.request.id);
+  });
+
+  it("off duty does not stop a staff member starting a chat they will hold (within capacity)", async () => {
+    const offDuty = await member("Off Duty S", 1);
+    await handle.db.update(staff).set({ acceptingChats: false }).where(eq(staff.userId, offDuty.userId));
+    const { player } = await makePlayer(handle.db);
+    const started = await messagePlayer(handle.db, {
+      playerId: player.id,
+      id: randomUUID(),
+      text: "Hi",
+      staff: offDuty,
+    });
+    expect(started.request).toMatchObject({ status: "in_progress", assignedStaffId: offDuty.userId });
+    const other = await makePlayer(handle.db);
+    const err = await refused(
+      messagePlayer(handle.db, { playerId: other.player.id, id: randomUUID(), text: "Hi", staff: offDuty }),
+    );
+    expect(err).toMatchObject({ code: "CONFLICT", message: "You are at your limit of 1" });
+  });
+
   it("auto-assignment gives the longest-waiting chat to the accepting staff member with the fewest open chats", async () => {
     await handle.db.update(staff).set({ acceptingChats: false });
     await handle.db.update(chatRequests).set({ status: "resolved" }).where(ne(chatRequests.status, "resolved"));
@@ -237,6 +289,34 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)("assignment races on Postgres", 
       );
       expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(2);
       await handle.db.update(chatRequests).set({ status: "resolved" }).where(ne(chatRequests.status, "resolved"));
+    }
+  });
+
+  it("two chats started at once by one staff member with one slot left: exactly one opens", {
+    timeout: 120_000,
+  }, async () => {
+    for (let round = 0; round < 20; round++) {
+      const made = await makeStaff(handle.db, `One slot ${round}`);
+      await handle.db.update(staff).set({ maxConcurrentChats: 1 }).where(eq(staff.userId, made.user.id));
+      const players = [(await makePlayer(handle.db)).player, (await makePlayer(handle.db)).player];
+      const results = await Promise.allSettled(
+        players.map((p) =>
+          messagePlayer(handle.db, { playerId: p.id, id: randomUUID(), text: "hi", staff: actorOf(made.staff) }),
+        ),
+      );
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      const lost = results.find((r) => r.status === "rejected");
+      expect(lost?.reason).toMatchObject({ code: "CONFLICT", message: "You are at your limit of 1" });
+      const open = await handle.db
+        .select()
+        .from(chatRequests)
+        .where(and(eq(chatRequests.assignedStaffId, made.user.id), ne(chatRequests.status, "resolved")));
+      expect(open).toHaveLength(1);
+      // The refused one left nothing behind: exactly one of the two players has a chat at all.
+      const rows = await Promise.all(
+        players.map((p) => handle.db.select().from(chatRequests).where(eq(chatRequests.playerId, p.id))),
+      );
+      expect(rows.flat()).toHaveLength(1);
     }
   });
 

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { and, count, eq, ne } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { chatMessages, chatRequests } from "@/db/schema";
+import { chatMessages, chatRequests, staff as staffTable } from "@/db/schema";
 import { integrationSend, playerMessages, unifiedSend } from "@/server/http/club-api";
 import type { HttpDeps } from "@/server/http/deps";
 import { openTestDb, testDbKinds } from "../support/db";
@@ -133,6 +133,54 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
     const body = await res.json();
     expect(body.request).toMatchObject({ playerId: 31, status: "in_progress" });
     expect(body.message).toMatchObject({ id, sender: "staff" });
+  });
+
+  it("refuses a staff member at their limit a new chat by Player ID with 409, storing nothing", async () => {
+    await resetPlayer29();
+    const open = (await player29Writes("Anyone there?")).request;
+    const took = await unifiedSend(
+      deps,
+      jsonRequest("/api/unified-chat/send", {
+        cookie: staff,
+        body: { id: randomUUID(), text: "Asha here", requestId: open.id },
+      }),
+    );
+    expect(took.status).toBe(201);
+    const [asha] = await handle.db.select().from(staffTable).where(eq(staffTable.displayName, "Asha (floor)"));
+    if (!asha) throw new Error("seeded Asha missing");
+    const [held] = await handle.db
+      .select({ n: count() })
+      .from(chatRequests)
+      .where(and(eq(chatRequests.assignedStaffId, asha.userId), eq(chatRequests.status, "in_progress")));
+    const limit = held?.n ?? 0;
+    await handle.db
+      .update(chatRequests)
+      .set({ status: "resolved", resolvedAt: new Date() })
+      .where(and(eq(chatRequests.playerId, 30), ne(chatRequests.status, "resolved")));
+    const before = await rows(30);
+    await handle.db.update(staffTable).set({ maxConcurrentChats: limit }).where(eq(staffTable.userId, asha.userId));
+    try {
+      const res = await integrationSend(
+        deps,
+        jsonRequest("/api/player-chat-integration/send", {
+          cookie: staff,
+          body: { playerId: 30, id: randomUUID(), text: "Your table is ready" },
+        }),
+      );
+      expect(res.status).toBe(409);
+      expect((await res.json()).error.message).toBe(`You are at your limit of ${limit}`);
+      expect(await rows(30)).toBe(before);
+      const opened = await handle.db
+        .select()
+        .from(chatRequests)
+        .where(and(eq(chatRequests.playerId, 30), ne(chatRequests.status, "resolved")));
+      expect(opened).toEqual([]);
+    } finally {
+      await handle.db
+        .update(staffTable)
+        .set({ maxConcurrentChats: asha.maxConcurrentChats })
+        .where(eq(staffTable.userId, asha.userId));
+    }
   });
 
   it("refuses anonymous callers with 401 and other players' threads with 403", async () => {
