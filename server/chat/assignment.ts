@@ -16,7 +16,8 @@ import { appendSystemLine } from "./system-lines";
  * assignments to the same person — from two claims, two web instances' auto-assigners, a transfer
  * — run one after the other, and the second one's fresh READ COMMITTED snapshot counts the first.
  * Lock order everywhere: player → request → staff (lockChat, then lockStaff), so nothing deadlocks.
- * One exception to "accepting", none to capacity: a chat a staff member starts (`holdStartedChat`).
+ * One exception to "accepting", none to capacity: a chat a staff member starts (`holdStartedChat`)
+ * or reopens (`requireRoomToReopen`) themselves.
  */
 
 type Executor = Pick<Db, "insert">;
@@ -47,6 +48,11 @@ async function lockStaff(tx: Tx, userId: string) {
 const openCount = (userId: string | AnyColumn) =>
   sql`(select count(*) from ${chatRequests} o where o.assigned_staff_id = ${userId} and o.status = 'in_progress')`;
 
+/** The capacity rule itself: `userId` is accepting (unless `offDutyToo`) and holds fewer than their limit. */
+const hasRoom = (userId: string, offDutyToo = false) =>
+  sql`exists (select 1 from ${staff} s where s.user_id = ${userId} and ${offDutyToo ? sql`true` : sql`s.accepting_chats`}
+        and ${openCount(userId)} < s.max_concurrent_chats)`;
+
 /**
  * The one conditional statement: set the holder only if the request is as expected and `to` has
  * room. `offDutyToo` drops only the "accepting" half, for a chat the staff member starts themselves
@@ -61,18 +67,10 @@ async function assignIfRoom(
     input.expect === "waiting"
       ? eq(chatRequests.status, "waiting")
       : and(eq(chatRequests.status, "in_progress"), eq(chatRequests.assignedStaffId, input.expect.holder));
-  const accepting = input.offDutyToo ? sql`true` : sql`s.accepting_chats`;
   const [row] = await tx
     .update(chatRequests)
     .set({ status: "in_progress", assignedStaffId: input.to, claimedAt: new Date(), version: nextVersion })
-    .where(
-      and(
-        eq(chatRequests.id, input.requestId),
-        state,
-        sql`exists (select 1 from ${staff} s where s.user_id = ${input.to} and ${accepting}
-              and ${openCount(input.to)} < s.max_concurrent_chats)`,
-      ),
-    )
+    .where(and(eq(chatRequests.id, input.requestId), state, hasRoom(input.to, input.offDutyToo)))
     .returning();
   return row ?? null;
 }
@@ -93,6 +91,11 @@ async function refusal(
       .where(eq(staff.userId, request.assignedStaffId));
     return new ChatError("CONFLICT", `Already taken by ${holder?.name ?? "another staff member"}`);
   }
+  return limitRefusal(tx, to, self, opts);
+}
+
+/** The refusal for a staff member without room: off duty, or at their limit. */
+async function limitRefusal(tx: Tx, to: string, self: boolean, opts: { offDutyToo?: boolean }): Promise<ChatError> {
   const [member] = await tx.select().from(staff).where(eq(staff.userId, to));
   const who = self ? "You are" : `${member?.displayName ?? "They"} is`;
   if (!member || (!member.acceptingChats && !opts.offDutyToo)) {
@@ -145,6 +148,21 @@ export async function holdStartedChat(tx: Tx, request: ChatRequest, by: StaffAct
   if (!held) throw await refusal(tx, request, by.userId, true, { offDutyToo: true });
   await recordEvent(tx, request.id, "claimed", by);
   return held;
+}
+
+/**
+ * Reopen makes the reopener hold the chat without a Take, so it is checked by the same rule: the
+ * caller holds the chat's locks, this locks the staff row (player → request → staff), and the
+ * count sees every assignment committed before it. Off duty does not stop it, as for
+ * `holdStartedChat`: reopening is the staff member's own act.
+ */
+export async function requireRoomToReopen(tx: Tx, by: StaffActor) {
+  await lockStaff(tx, by.userId);
+  const [row] = await tx
+    .select({ ok: sql<boolean>`${hasRoom(by.userId, true)}` })
+    .from(staff)
+    .where(eq(staff.userId, by.userId));
+  if (!row?.ok) throw await limitRefusal(tx, by.userId, true, { offDutyToo: true });
 }
 
 /** Hands a chat the caller holds to a colleague who is accepting and has room. */

@@ -3,7 +3,7 @@ import type { Db, Tx } from "@/db/client";
 import type { ChatMessage, ChatRequest } from "@/db/schema";
 import { chatRequests } from "@/db/schema";
 import type { StaffActor } from "./actors";
-import { lastChangeWas, recordEvent } from "./assignment";
+import { lastChangeWas, recordEvent, requireRoomToReopen } from "./assignment";
 import { ChatError } from "./errors";
 import { lockChat, nextVersion } from "./messages";
 import { appendSystemLine } from "./system-lines";
@@ -55,6 +55,7 @@ export async function reopenRequest(db: Db, input: { requestId: string; staff: S
       .from(chatRequests)
       .where(and(eq(chatRequests.playerId, target.playerId), ne(chatRequests.status, "resolved")));
     if (otherOpen) throw new ChatError("CONFLICT", "The player already has an open chat");
+    await requireRoomToReopen(tx, input.staff);
     const reopened = await update(tx, target.id, {
       status: "in_progress",
       assignedStaffId: input.staff.userId,

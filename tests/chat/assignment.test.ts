@@ -7,6 +7,7 @@ import { assignWaiting } from "@/server/chat/actions";
 import { autoAssign, claimRequest, releaseRequest, takeOverRequest, transferRequest } from "@/server/chat/assignment";
 import { ChatError } from "@/server/chat/errors";
 import { silentGateway } from "@/server/chat/gateway";
+import { reopenRequest, resolveRequest } from "@/server/chat/lifecycle";
 import { sendPlayerMessage } from "@/server/chat/send";
 import { messagePlayer, replyAsStaff } from "@/server/chat/staff";
 import { openTestDb, testDbKinds } from "../support/db";
@@ -218,6 +219,24 @@ describe.each(testDbKinds)("who holds a chat, on %s", (kind) => {
     expect(err).toMatchObject({ code: "CONFLICT", message: "You are at your limit of 1" });
   });
 
+  it("a reopen makes the reopener hold the chat, so it counts toward their capacity: at the limit it is refused and the chat stays resolved", async () => {
+    const asha = await member("Asha R", 1);
+    const done = await waitingChat();
+    await claimRequest(handle.db, { requestId: done.id, staff: asha });
+    const resolved = await resolveRequest(handle.db, { requestId: done.id, staff: asha });
+    await claimRequest(handle.db, { requestId: (await waitingChat()).id, staff: asha });
+    const err = await refused(reopenRequest(handle.db, { requestId: done.id, staff: asha }));
+    expect(err).toMatchObject({ code: "CONFLICT", message: "You are at your limit of 1" });
+    const [after] = await handle.db.select().from(chatRequests).where(eq(chatRequests.id, done.id));
+    expect(after).toMatchObject({ status: "resolved", version: resolved.version });
+    expect((await timeline(done.id)).at(-1)?.[0]).toBe("resolved");
+    // Off duty, with room, a reopen still works: like starting a chat, it is the staff member's own act.
+    const offDuty = await member("Off Duty R", 1);
+    await handle.db.update(staff).set({ acceptingChats: false }).where(eq(staff.userId, offDuty.userId));
+    const reopened = await reopenRequest(handle.db, { requestId: done.id, staff: offDuty });
+    expect(reopened).toMatchObject({ status: "in_progress", assignedStaffId: offDuty.userId, resolvedAt: null });
+  });
+
   it("auto-assignment gives the longest-waiting chat to the accepting staff member with the fewest open chats", async () => {
     await handle.db.update(staff).set({ acceptingChats: false });
     await handle.db.update(chatRequests).set({ status: "resolved" }).where(ne(chatRequests.status, "resolved"));
@@ -317,6 +336,38 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)("assignment races on Postgres", 
         players.map((p) => handle.db.select().from(chatRequests).where(eq(chatRequests.playerId, p.id))),
       );
       expect(rows.flat()).toHaveLength(1);
+    }
+  });
+
+  it("two reopens at once by one staff member with one slot left: exactly one reopens", {
+    timeout: 120_000,
+  }, async () => {
+    for (let round = 0; round < 20; round++) {
+      const made = await makeStaff(handle.db, `Reopen slot ${round}`);
+      const me = actorOf(made.staff);
+      await handle.db.update(staff).set({ maxConcurrentChats: 1 }).where(eq(staff.userId, made.user.id));
+      const done = [];
+      for (let i = 0; i < 2; i++) {
+        const { player } = await makePlayer(handle.db);
+        const p = { id: player.id, userId: player.userId, displayName: player.displayName };
+        const { request } = await sendPlayerMessage(handle.db, { id: randomUUID(), text: "hi", player: p });
+        await claimRequest(handle.db, { requestId: request.id, staff: me });
+        await resolveRequest(handle.db, { requestId: request.id, staff: me });
+        done.push(request.id);
+      }
+      const results = await Promise.allSettled(
+        done.map((requestId) => reopenRequest(handle.db, { requestId, staff: me })),
+      );
+      expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
+      expect(results.find((r) => r.status === "rejected")?.reason).toMatchObject({
+        code: "CONFLICT",
+        message: "You are at your limit of 1",
+      });
+      const open = await handle.db
+        .select()
+        .from(chatRequests)
+        .where(and(eq(chatRequests.assignedStaffId, made.user.id), ne(chatRequests.status, "resolved")));
+      expect(open).toHaveLength(1);
     }
   });
 
