@@ -86,8 +86,22 @@ export function isAudioUnlocked() {
 export function installAudioUnlock(): () => void {
   if (typeof window === "undefined" || isAudioUnlocked()) return () => {};
   const events = ["pointerdown", "pointerup", "touchend", "keydown"] as const;
+  const presses = ["pointerdown", "pointerup", "pointercancel"] as const;
+  let held = false;
+  const track = (e: Event) => {
+    held = e.type === "pointerdown";
+  };
   const cleanup = () => {
     for (const type of events) window.removeEventListener(type, unlock, true);
+  };
+  // The page hears of it once the press is over, after its click: the "turn on sound" notice
+  // leaving reflows the header, and a link that moved between pointerdown and pointerup would
+  // never get its click.
+  const tell = () => {
+    if (held)
+      return void window.addEventListener("pointerup", () => setTimeout(tell, 0), { once: true, capture: true });
+    for (const type of presses) window.removeEventListener(type, track, true);
+    for (const listener of [...unlockListeners]) listener();
   };
   const unlock = () => {
     const Ctor =
@@ -102,13 +116,17 @@ export function installAudioUnlock(): () => void {
       () => {
         if (!isAudioUnlocked()) return;
         cleanup();
-        for (const listener of [...unlockListeners]) listener();
+        tell();
       },
       () => {}, // not an activating event: wait for the next one
     );
   };
+  for (const type of presses) window.addEventListener(type, track, true);
   for (const type of events) window.addEventListener(type, unlock, true);
-  return cleanup;
+  return () => {
+    cleanup();
+    for (const type of presses) window.removeEventListener(type, track, true);
+  };
 }
 
 function subscribeUnlocked(onChange: () => void) {
