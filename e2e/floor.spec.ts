@@ -107,6 +107,21 @@ test("a transfer moves the chat live; a note reaches other staff live, never the
   await metrics.goto("/staff/metrics");
   const todayCaption = metrics.getByText(/^Today: \d+ chats, \d+ resolved$/);
   const resolvedBefore = Number(/(\d+) resolved/.exec((await todayCaption.textContent()) ?? "")?.[1]);
+  // Players' ratings: today's row and Vikram's cell in the per-staff table ("No ratings" is 0).
+  const todayRating = metrics
+    .getByRole("table", { name: /^Today:/ })
+    .getByRole("row", { name: /^Player rating/ })
+    .getByRole("cell");
+  const vikramRating = metrics
+    .getByRole("table", { name: "This week per staff member" })
+    .getByRole("row")
+    .filter({ has: metrics.getByRole("rowheader", { name: STAFF_VIKRAM.name, exact: true }) })
+    .getByRole("cell")
+    .last();
+  const ratedIn = async (cell: typeof todayRating) =>
+    Number(/\((\d+) rated\)/.exec((await cell.textContent()) ?? "")?.[1] ?? 0);
+  const todayRatedBefore = await ratedIn(todayRating);
+  const vikramRatedBefore = (await vikramRating.count()) ? await ratedIn(vikramRating) : 0;
 
   const player = await openAs(browser, PLAYER_29.email, /\/player/);
   const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
@@ -161,9 +176,16 @@ test("a transfer moves the chat live; a note reaches other staff live, never the
   await expect(card(vikram.page)).toContainText("With you");
   await vikram.page.getByRole("button", { name: "Resolve", exact: true }).click();
   await expect(card(vikram.page)).toContainText("Resolved");
+  await player.page
+    .getByRole("group", { name: `How was your chat with ${STAFF_VIKRAM.name}?` })
+    .getByRole("button", { name: "5 of 5" })
+    .click();
+  await expect(player.page.getByText("You rated this chat 5 of 5 — thank you.")).toBeVisible();
 
   await metrics.reload();
   await expect(todayCaption).toContainText(`${resolvedBefore + 1} resolved`);
+  await expect(todayRating).toContainText(`(${todayRatedBefore + 1} rated)`);
+  await expect(vikramRating).toContainText(`(${vikramRatedBefore + 1} rated)`);
   for (const c of [admin.context, player.context, asha.context, vikram.context]) await c.close();
   await metrics.close();
 });

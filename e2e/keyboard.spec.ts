@@ -1,5 +1,17 @@
 import { expect, type Locator, type Page, test } from "@playwright/test";
-import { closeOpenChat, DEMO_PASSWORD, openAs, PLAYER_31, STAFF_ASHA, send, thread, unique } from "./helpers";
+import {
+  closeOpenChat,
+  DEMO_PASSWORD,
+  openAs,
+  PLAYER_31,
+  STAFF_ASHA,
+  STAFF_VIKRAM,
+  send,
+  thread,
+  unique,
+} from "./helpers";
+
+const card = (page: Page) => page.getByRole("region", { name: "Player" });
 
 /** Presses Tab (or Shift+Tab) until `target` has the focus; fails if it never does. */
 async function tabTo(page: Page, target: Locator, opts: { back?: boolean; max?: number } = {}) {
@@ -10,7 +22,7 @@ async function tabTo(page: Page, target: Locator, opts: { back?: boolean; max?: 
   await expect(target).toBeFocused();
 }
 
-test("the whole staff flow by keyboard only: sign in, open a chat from the queue, take, reply, resolve", async ({
+test("the whole staff flow by keyboard only: sign in, open a chat from the queue, take, reply, resolve, reopen, transfer, switch chats", async ({
   browser,
 }) => {
   // Hundreds of single key presses, each a round trip to the browser: on a busy 2-core machine
@@ -60,15 +72,33 @@ test("the whole staff flow by keyboard only: sign in, open a chat from the queue
     thread(player.page).getByText(`Chat closed by ${STAFF_ASHA.name} — write any time to start again`).last(),
   ).toBeVisible();
 
-  // Reopen lands in the reply box again; Resolve once more; then switch to another chat and back.
+  // Reopen lands in the reply box again; then transfer to Vikram; then switch to another chat.
   await tabTo(page, page.getByRole("button", { name: "Reopen", exact: true }));
   await page.keyboard.press("Enter");
   await expect(page.getByRole("status").filter({ hasText: "Chat reopened" })).toBeVisible();
   await expect(box).toBeFocused();
-  await tabTo(page, page.getByRole("button", { name: "Resolve", exact: true }), { back: true });
+
+  // Transfer: arrows pick Vikram in the list, Tab to Transfer, Enter. The form goes away with the
+  // chat, so the result is announced and focus moves to the player's name.
+  const transferTo = page.getByRole("combobox", { name: "Transfer to" });
+  await tabTo(page, transferTo);
+  const picked = async () => (await transferTo.locator("option:checked").textContent()) ?? "";
+  for (let i = 0; i < 20 && !(await picked()).includes(STAFF_VIKRAM.name); i++) await page.keyboard.press("ArrowDown");
+  await expect(transferTo.locator("option:checked")).toContainText(STAFF_VIKRAM.name);
+  await tabTo(page, page.getByRole("button", { name: "Transfer", exact: true }));
   await page.keyboard.press("Enter");
-  await expect(page.getByRole("status").filter({ hasText: "Chat resolved" })).toBeVisible();
+  await expect(page.getByRole("status").filter({ hasText: `Chat transferred to ${STAFF_VIKRAM.name}` })).toBeVisible();
+  await expect(card(page)).toContainText("With another staff member");
+  await expect(page.getByRole("heading", { name: new RegExp(PLAYER_31.name) })).toBeFocused();
   const chatUrl = page.url();
+
+  // Vikram (by mouse: not the flow under test) closes it, so the next run starts clean.
+  const vikram = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);
+  await vikram.page.goto(chatUrl);
+  await expect(card(vikram.page)).toContainText("With you");
+  await vikram.page.getByRole("button", { name: "Resolve", exact: true }).click();
+  await expect(card(vikram.page)).toContainText("Resolved");
+
   const other = page
     .getByRole("region", { name: /^Resolved/ })
     .getByRole("link")
@@ -78,5 +108,5 @@ test("the whole staff flow by keyboard only: sign in, open a chat from the queue
   await page.keyboard.press("Enter");
   await expect(page).not.toHaveURL(chatUrl);
   await expect(page.getByRole("region", { name: "Player" })).not.toContainText(PLAYER_31.name);
-  for (const c of [player.context, context]) await c.close();
+  for (const c of [player.context, vikram.context, context]) await c.close();
 });

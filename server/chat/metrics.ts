@@ -5,6 +5,7 @@ import type { Db } from "@/db/client";
  * Floor metrics, all derived from the timeline (chat_events) plus the request's first staff reply:
  * wait = created → first time a staff member had it (claimed, auto-assigned, taken over);
  * first response = created → first staff message; resolution = created → last resolve.
+ * Ratings (chat_ratings, 1–5) are averaged in the database to one decimal; null when none.
  * Windows start at midnight and at Monday 00:00 in the database's time zone.
  */
 export type Summary = {
@@ -16,6 +17,9 @@ export type Summary = {
   firstResponseP90: number | null;
   resolutionMedian: number | null;
   resolutionP90: number | null;
+  /** Chats of the period the player rated, and their average rating. */
+  rated: number;
+  ratingAverage: number | null;
 };
 
 const perRequest = (since: ReturnType<typeof sql>) => sql`
@@ -36,8 +40,11 @@ const perRequest = (since: ReturnType<typeof sql>) => sql`
     percentile_cont(0.5) within group (order by extract(epoch from q.first_response_at - r.created)) as "firstResponseMedian",
     percentile_cont(0.9) within group (order by extract(epoch from q.first_response_at - r.created)) as "firstResponseP90",
     percentile_cont(0.5) within group (order by extract(epoch from r.resolved - r.created)) as "resolutionMedian",
-    percentile_cont(0.9) within group (order by extract(epoch from r.resolved - r.created)) as "resolutionP90"
-  from r join chat_requests q on q.id = r.request_id`;
+    percentile_cont(0.9) within group (order by extract(epoch from r.resolved - r.created)) as "resolutionP90",
+    count(rt.rating)::int as rated,
+    round(avg(rt.rating), 1) as "ratingAverage"
+  from r join chat_requests q on q.id = r.request_id
+  left join chat_ratings rt on rt.request_id = r.request_id`;
 
 /** Raw rows from either driver (node-postgres and PGlite both answer `{ rows }`). */
 async function select<T>(db: Db, query: SQL): Promise<T[]> {
@@ -46,6 +53,9 @@ async function select<T>(db: Db, query: SQL): Promise<T[]> {
 
 const today = sql`date_trunc('day', now())`;
 const thisWeek = sql`date_trunc('week', now())`;
+
+/** A numeric column (drivers answer strings for `numeric`) as a number, or null. */
+const decimal = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 async function summary(db: Db, since: ReturnType<typeof sql>): Promise<Summary> {
   const [row = {}] = await select<Record<string, unknown>>(db, perRequest(since));
@@ -59,25 +69,55 @@ async function summary(db: Db, since: ReturnType<typeof sql>): Promise<Summary> 
     firstResponseP90: n(row.firstResponseP90),
     resolutionMedian: n(row.resolutionMedian),
     resolutionP90: n(row.resolutionP90),
+    rated: Number(row.rated ?? 0),
+    ratingAverage: decimal(row.ratingAverage),
   };
 }
 
-/** This week, per staff member: chats they took (any way) and chats they resolved. */
+/**
+ * This week, per staff member: chats they took (any way) and chats they resolved, from the
+ * timeline; and the ratings players gave this week to chats that member closed (the holder when
+ * it was resolved), with their average.
+ */
 async function perStaff(db: Db) {
-  return select<{ userId: string; name: string; taken: number; resolved: number }>(
+  const rows = await select<{
+    userId: string;
+    name: string;
+    taken: number;
+    resolved: number;
+    rated: number;
+    ratingAverage: unknown;
+  }>(
     db,
     sql`
-    select coalesce(e.target_user_id, e.actor_user_id) as "userId",
-      min(coalesce(e.target_name, e.actor_name)) as name,
-      (count(*) filter (where e.type in ('claimed', 'auto_assigned', 'taken_over', 'transferred')))::int as taken,
-      (count(*) filter (where e.type = 'resolved'))::int as resolved
-    from chat_events e
-    where e.at >= ${thisWeek}
-      and e.type in ('claimed', 'auto_assigned', 'taken_over', 'transferred', 'resolved')
-      and coalesce(e.target_user_id, e.actor_user_id) is not null
-    group by 1
+    with ev as (
+      select coalesce(e.target_user_id, e.actor_user_id) as user_id,
+        min(coalesce(e.target_name, e.actor_name)) as name,
+        (count(*) filter (where e.type in ('claimed', 'auto_assigned', 'taken_over', 'transferred')))::int as taken,
+        (count(*) filter (where e.type = 'resolved'))::int as resolved
+      from chat_events e
+      where e.at >= ${thisWeek}
+        and e.type in ('claimed', 'auto_assigned', 'taken_over', 'transferred', 'resolved')
+        and coalesce(e.target_user_id, e.actor_user_id) is not null
+      group by 1
+    ), rt as (
+      select q.assigned_staff_id as user_id, count(*)::int as rated, round(avg(g.rating), 1) as average
+      from chat_ratings g join chat_requests q on q.id = g.request_id
+      where g.created_at >= ${thisWeek} and q.assigned_staff_id is not null
+      group by 1
+    )
+    select coalesce(ev.user_id, rt.user_id) as "userId",
+      coalesce(ev.name, s.display_name) as name,
+      coalesce(ev.taken, 0) as taken,
+      coalesce(ev.resolved, 0) as resolved,
+      coalesce(rt.rated, 0) as rated,
+      rt.average as "ratingAverage"
+    from ev
+    full join rt on rt.user_id = ev.user_id
+    left join staff s on s.user_id = coalesce(ev.user_id, rt.user_id)
     order by resolved desc, taken desc`,
   );
+  return rows.map((r) => ({ ...r, ratingAverage: decimal(r.ratingAverage) }));
 }
 
 /**

@@ -41,6 +41,8 @@ describe.each(testDbKinds)("metrics from the timeline on %s", (kind) => {
   it("median and p90 of wait, first response and resolution; per-staff counts; waiting over the day", async () => {
     const asha = await makeStaff(handle.db, "Asha M");
     const waits = [10, 20, 30, 40, 100];
+    // Three of the five players rate the chat: 5, 4 and 2 average 3.7 (one decimal).
+    const ratings = [5, 4, 2];
     for (const wait of waits) {
       const player = await makePlayer(handle.db);
       const sent = await player.caller.chat.send({ id: randomUUID(), text: "hi" });
@@ -49,14 +51,23 @@ describe.each(testDbKinds)("metrics from the timeline on %s", (kind) => {
       await asha.caller.staff.resolve({ requestId: sent.request.id });
       // All inside today even just after midnight: at most 300 s ago.
       await age(sent.request.id, 300, 300 - wait, 100);
+      const rating = ratings.shift();
+      if (rating) await player.caller.chat.rate({ requestId: sent.request.id, rating });
     }
     const m = await asha.caller.staff.metrics();
     expect(m.today).toMatchObject({ requests: 5, resolved: 5, waitMedian: 30, firstResponseMedian: 30 });
     // percentile_cont interpolates: p90 of 10,20,30,40,100 = 40 + 0.6 × 60.
     expect(m.today.waitP90).toBe(76);
     expect(m.today.resolutionMedian).toBe(200);
+    expect(m.today).toMatchObject({ rated: 3, ratingAverage: 3.7 });
     expect(m.week.requests).toBeGreaterThanOrEqual(5);
-    expect(m.staff.find((s) => s.userId === asha.user.id)).toMatchObject({ name: "Asha M", taken: 5, resolved: 5 });
+    expect(m.staff.find((s) => s.userId === asha.user.id)).toMatchObject({
+      name: "Asha M",
+      taken: 5,
+      resolved: 5,
+      rated: 3,
+      ratingAverage: 3.7,
+    });
     expect(m.waiting.length).toBeGreaterThan(0);
     expect(m.waiting.every((p) => p.waiting >= 0)).toBe(true);
     expect(await expectedWaitSeconds(handle.db)).toBe(30);

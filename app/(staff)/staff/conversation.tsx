@@ -166,7 +166,7 @@ export function Conversation({
               Reopen
             </button>
           )}
-          <HoldActions request={request} meId={me.id} />
+          <HoldActions request={request} meId={me.id} onDone={done} />
         </div>
       </div>
       <p role="status" className="visually-hidden">
@@ -225,7 +225,7 @@ export function Conversation({
 type FocusTarget = "composer" | "heading";
 
 /**
- * After Take / Resolve / Reopen the pressed button is gone: say what happened in the pane's live
+ * After Take / Resolve / Reopen / Transfer the pressed button is gone: say what happened in the pane's live
  * region and move focus where the next step is (the reply box, or the player's name). Focus moves
  * once the new state has rendered, so the reply box exists when the chat has just become ours.
  */

@@ -9,8 +9,20 @@ import { useStaffCaches } from "./staff-caches";
 
 const time = new Intl.DateTimeFormat("en-IN", { hour: "2-digit", minute: "2-digit" });
 
-/** Transfer to a colleague, Release to the queue, and (admins) Take over: the holder's moves. */
-export function HoldActions({ request, meId }: { request: ChatRequest; meId: string }) {
+/**
+ * Transfer to a colleague, Release to the queue, and (admins) Take over: the holder's moves.
+ * `onDone` is the conversation's "say what happened and move focus" (a transfer removes the form
+ * that had the focus).
+ */
+export function HoldActions({
+  request,
+  meId,
+  onDone,
+}: {
+  request: ChatRequest;
+  meId: string;
+  onDone: (told: string, focus: "composer" | "heading") => void;
+}) {
   const trpc = useTRPC();
   const caches = useStaffCaches();
   const me = useQuery(trpc.staff.me.queryOptions());
@@ -22,7 +34,15 @@ export function HoldActions({ request, meId }: { request: ChatRequest; meId: str
   useEffect(() => void colleagues.refetch(), [request.assignedStaffId]);
   const holder = held && !mine ? colleagues.data?.find((c) => c.userId === request.assignedStaffId) : undefined;
   const action = { onSuccess: (changed: ChatRequest) => caches.applyRequest(changed) };
-  const transfer = useMutation(trpc.staff.transfer.mutationOptions(action));
+  const transfer = useMutation(
+    trpc.staff.transfer.mutationOptions({
+      onSuccess: (changed: ChatRequest, input) => {
+        caches.applyRequest(changed);
+        const to = colleagues.data?.find((c) => c.userId === input.toUserId)?.displayName ?? "a colleague";
+        onDone(`Chat transferred to ${to}`, "heading");
+      },
+    }),
+  );
   const release = useMutation(trpc.staff.release.mutationOptions(action));
   const takeOver = useMutation(trpc.staff.takeOver.mutationOptions(action));
   const [to, setTo] = useState("");

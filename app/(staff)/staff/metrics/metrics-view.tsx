@@ -14,6 +14,11 @@ function duration(seconds: number | null) {
   return `${Math.floor(seconds / 3600)} h ${Math.floor((seconds % 3600) / 60)} min`;
 }
 
+/** "4.2 of 5 (3 rated)", or "No ratings" — the average is already rounded by the database. */
+function rating(average: number | null, rated: number) {
+  return average === null ? "No ratings" : `${average} of 5 (${rated} rated)`;
+}
+
 function SummaryTable({ caption, s }: { caption: string; s: Summary }) {
   return (
     <table>
@@ -44,11 +49,20 @@ function SummaryTable({ caption, s }: { caption: string; s: Summary }) {
           <td>{duration(s.resolutionP90)}</td>
         </tr>
       </tbody>
+      <tfoot>
+        <tr>
+          <th scope="row">Player rating</th>
+          <td colSpan={2}>{rating(s.ratingAverage, s.rated)}</td>
+        </tr>
+      </tfoot>
     </table>
   );
 }
 
-/** Today's and this week's times from the timeline, per-staff counts, and waiting chats over today. */
+/**
+ * Today's and this week's times from the timeline and players' ratings, per-staff counts and
+ * ratings, and waiting chats over today.
+ */
 export function MetricsView() {
   const trpc = useTRPC();
   const metrics = useQuery({ ...trpc.staff.metrics.queryOptions(), refetchOnWindowFocus: true });
@@ -83,6 +97,7 @@ export function MetricsView() {
               <th scope="col">Staff</th>
               <th scope="col">Chats taken</th>
               <th scope="col">Resolved</th>
+              <th scope="col">Player rating</th>
             </tr>
           </thead>
           <tbody>
@@ -91,6 +106,7 @@ export function MetricsView() {
                 <th scope="row">{s.name}</th>
                 <td>{s.taken}</td>
                 <td>{s.resolved}</td>
+                <td>{rating(s.ratingAverage, s.rated)}</td>
               </tr>
             ))}
           </tbody>
