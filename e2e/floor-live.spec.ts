@@ -94,13 +94,13 @@ test("auto-assignment: a new chat goes to the accepting staff member with fewer 
   expect(await mostHeld()).toBe(1);
 
   // Asha resolves hers: the waiting chat is handed to her, live on both sides.
-  const mine = asha.page.getByRole("region", { name: /^In progress/ }).getByRole("button", { name: /^Ravi Kumar/ });
+  const mine = asha.page.getByRole("region", { name: /^In progress/ }).getByRole("link", { name: /^Ravi Kumar/ });
   await mine.click();
   await asha.page.getByRole("button", { name: "Resolve", exact: true }).click();
   await expect(status(arjun.page)).toHaveText(`${STAFF_ASHA.name} is with you.`);
   await expect(thread(arjun.page)).toContainText(`${STAFF_ASHA.name} is with you`);
   await expect(
-    asha.page.getByRole("region", { name: /^In progress/ }).getByRole("button", { name: /^Arjun Rao/ }),
+    asha.page.getByRole("region", { name: /^In progress/ }).getByRole("link", { name: /^Arjun Rao/ }),
   ).toBeVisible();
   expect(await mostHeld()).toBe(1);
   for (const c of [admin, asha, vikram, ravi, meera, arjun]) await c.context.close();

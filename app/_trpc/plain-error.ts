@@ -1,7 +1,18 @@
 import { TRPCClientError } from "@trpc/client";
 
-/** Codes whose server message is already a sentence written for people (ChatError, limits, faults). */
-const SPOKEN = new Set(["CONFLICT", "TOO_MANY_REQUESTS", "INTERNAL_SERVER_ERROR", "BAD_REQUEST", "NOT_FOUND"]);
+/**
+ * Codes whose server message is already a sentence written for people (ChatError, limits, faults;
+ * a photo's refusals: "Only JPEG, PNG or WebP photos can be sent", the size limit).
+ */
+const SPOKEN = new Set([
+  "CONFLICT",
+  "TOO_MANY_REQUESTS",
+  "INTERNAL_SERVER_ERROR",
+  "BAD_REQUEST",
+  "NOT_FOUND",
+  "UNSUPPORTED_MEDIA_TYPE",
+  "PAYLOAD_TOO_LARGE",
+]);
 const CODE_WORD = /^[A-Z_]+$/;
 
 /**

@@ -27,6 +27,13 @@ describe("errors as people read them", () => {
     );
   });
 
+  it("keeps a photo's refusals, which the upload route writes for people", () => {
+    expect(plainError(refused("UNSUPPORTED_MEDIA_TYPE", 415, "Only JPEG, PNG or WebP photos can be sent"))).toBe(
+      "Only JPEG, PNG or WebP photos can be sent",
+    );
+    expect(plainError(refused("PAYLOAD_TOO_LARGE", 413, "Photos are at most 5 MB"))).toBe("Photos are at most 5 MB");
+  });
+
   it("never shows a code name, a bare status or an empty string", () => {
     const cases = [
       refused("UNAUTHORIZED", 401, "UNAUTHORIZED"),
