@@ -90,7 +90,8 @@ test("staff on duty counts only staff accepting chats; with nobody on duty the p
   const status = player.page.getByRole("status").filter({ hasText: /on duty/ });
   await expect(status).toContainText("1 staff member on duty");
   const accepting = staff.page.getByRole("checkbox", { name: "Accepting chats" });
-  await accepting.uncheck();
+  // A click, then wait: the box shows the pending change a task after the click (uncheck() checks at once).
+  await accepting.click();
   await expect(accepting).not.toBeChecked();
   await expect(async () => {
     await player.page.reload();
