@@ -100,14 +100,29 @@ export async function lockPlayer(tx: Tx, playerId: number) {
  * still joins other tables as of its start, so a concurrent retry's insert would be missed.
  */
 export async function lockPlayerForSend(tx: Tx, playerId: number) {
-  const [row] = await tx
+  return foundPlayer(await sendAllowanceOf(tx, playerId).for("update"), playerId);
+}
+
+/**
+ * The same read without the lock, for refusing before work that needs no lock (decoding a photo);
+ * the send itself still decides under `lockPlayerForSend`.
+ */
+export async function readSendAllowance(db: Db, playerId: number) {
+  return foundPlayer(await sendAllowanceOf(db, playerId), playerId);
+}
+
+/** What the send limit needs: the player's allowance and the database's clock. */
+function sendAllowanceOf(db: Db | Tx, playerId: number) {
+  return db
     .select({
       allowanceAt: players.sendAllowanceAt,
       now: sql<Date>`clock_timestamp()`.mapWith(players.sendAllowanceAt),
     })
     .from(players)
-    .where(eq(players.id, playerId))
-    .for("update");
+    .where(eq(players.id, playerId));
+}
+
+function foundPlayer<T>([row]: T[], playerId: number): T {
   if (!row) throw new ChatError("NOT_FOUND", `Player ${playerId} not found`);
   return row;
 }

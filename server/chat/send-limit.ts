@@ -1,7 +1,6 @@
-import { eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
-import { players } from "@/db/schema";
 import { ChatError } from "./errors";
+import { readSendAllowance } from "./messages";
 
 /** A burst of `burst` messages, then `perSecond` a second. `perSecond: 0` → no limit (the bench). */
 export type SendLimit = { burst: number; perSecond: number };
@@ -38,13 +37,5 @@ export function nextSendAllowance(
  */
 export async function checkSendAllowance(db: Db, playerId: number, limit: SendLimit | undefined) {
   if (!limit || limit.perSecond <= 0) return;
-  const [held] = await db
-    .select({
-      allowanceAt: players.sendAllowanceAt,
-      now: sql<Date>`clock_timestamp()`.mapWith(players.sendAllowanceAt),
-    })
-    .from(players)
-    .where(eq(players.id, playerId));
-  if (!held) throw new ChatError("NOT_FOUND", `Player ${playerId} not found`);
-  nextSendAllowance(held, limit);
+  nextSendAllowance(await readSendAllowance(db, playerId), limit);
 }
