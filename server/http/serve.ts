@@ -1,6 +1,7 @@
 /**
- * The web server `npm start` / `npm run dev` run: Next.js behind our front door (front-door.ts:
- * the client address from TRUSTED_PROXIES, security headers). `tsx server/http/serve.ts [--dev]`.
+ * The web server `npm start` / `npm run dev` run: our front door (front-door.ts: the client
+ * address from TRUSTED_PROXIES, security headers), then the API routes answered here
+ * (api-routes.ts, node-bridge.ts) and every other path by Next.js. `tsx server/http/serve.ts [--dev]`.
  */
 import http from "node:http";
 
@@ -11,6 +12,8 @@ const dev = process.argv.includes("--dev");
 const { default: next } = await import("next");
 const { env } = await import("@/env");
 const { frontDoor } = await import("./front-door");
+const { serveApi, pathOf } = await import("./node-bridge");
+const { httpDeps } = await import("./deps");
 
 const app = next({ dev, dir: process.cwd(), port: env.PORT });
 const handle = app.getRequestHandler();
@@ -19,7 +22,8 @@ const door = frontDoor({ proxies: env.TRUSTED_PROXIES, dev });
 
 const server = http.createServer((req, res) => {
   door(req, res);
-  void handle(req, res);
+  if (pathOf(req.url).startsWith("/api/")) void serveApi(req, res, httpDeps);
+  else void handle(req, res);
 });
 // The dev server's hot reload (and nothing else) upgrades to a WebSocket here.
 const upgrade = app.getUpgradeHandler();

@@ -1,11 +1,10 @@
 import { randomUUID } from "node:crypto";
-import fs from "node:fs";
-import path from "node:path";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { chatRequests, user } from "@/db/schema";
 import { parseChannel } from "@/server/chat/channels";
+import { apiRoutes } from "@/server/http/api-routes";
 import { integrationSend, playerMessages, unifiedSend } from "@/server/http/club-api";
 import type { HttpDeps } from "@/server/http/deps";
 import { trpcRoute } from "@/server/http/guarded-routes";
@@ -19,7 +18,7 @@ import { photoGet, photoUpload, smallPng } from "../support/photos";
 /**
  * Who may call what, for every tRPC procedure, every REST route and channel authorization,
  * as anonymous, player A (29), player B (30), staff and admin. The procedure and route lists
- * are read from the router and from app/api, so a new one without a row here fails.
+ * are read from the router and from the API route table, so a new one without a row here fails.
  *
  * "allowed" means the call gets past authorization (any answer below 500 other than 401/403:
  * a 409 for a chat another staff member holds is still "allowed"); "refused" means exactly
@@ -99,11 +98,11 @@ type RouteRow =
   | { allowed: Role[]; call: (deps: HttpDeps, f: Fixture, role: Role) => Promise<Response> };
 
 const routeRows: Record<string, RouteRow> = {
-  "GET /api/auth/[...all]": { coveredBy: "better-auth; every other row checks the sessions it issues" },
-  "POST /api/auth/[...all]": { coveredBy: "better-auth; the same-origin door is in findings.test.ts" },
-  "GET /api/trpc/[trpc]": { coveredBy: "the procedure rows" },
-  "POST /api/trpc/[trpc]": { coveredBy: "the procedure rows" },
-  "GET /api/player-chat-integration/messages/[playerId]": {
+  "GET /api/auth/*": { coveredBy: "better-auth; every other row checks the sessions it issues" },
+  "POST /api/auth/*": { coveredBy: "better-auth; the same-origin door is in findings.test.ts" },
+  "GET /api/trpc/*": { coveredBy: "the procedure rows" },
+  "POST /api/trpc/*": { coveredBy: "the procedure rows" },
+  "GET /api/player-chat-integration/messages/:playerId": {
     allowed: ["playerA", ...STAFF],
     call: (deps, f, role) =>
       playerMessages(deps, jsonRequest("/api/player-chat-integration/messages/29", { cookie: cookie(f, role) }), {
@@ -143,7 +142,7 @@ const routeRows: Record<string, RouteRow> = {
         }),
       ),
   },
-  "GET /api/photos/[id]": {
+  "GET /api/photos/:id": {
     allowed: ["playerA", ...STAFF],
     call: (deps, f, role) => servePhoto(deps, photoGet(f.photoA, { cookie: cookie(f, role) }), { id: f.photoA }),
   },
@@ -245,7 +244,7 @@ describe.each(testDbKinds)("authorization matrix on %s", (kind) => {
     });
   });
 
-  describe("REST routes (every route file in app/api)", () => {
+  describe("REST routes (every route in server/http/api-routes.ts)", () => {
     const routes = discoverRoutes();
     const cases = routes.flatMap((route) => ROLES.map((role) => [route, role] as const));
 
@@ -401,25 +400,7 @@ function formRequest(pathname: string, f: Fixture, role: Role, channel?: string)
   return new Request(`${APP}${pathname}`, { method: "POST", headers, body: form.toString() });
 }
 
-/** "METHOD /api/…" for every exported handler of every route file under app/api. */
+/** "METHOD /api/…" for every route the web server answers (server/http/api-routes.ts). */
 function discoverRoutes(): string[] {
-  const root = path.join(process.cwd(), "app", "api");
-  const found: string[] = [];
-  const walk = (dir: string) => {
-    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) walk(full);
-      else if (entry.name === "route.ts") {
-        const source = fs.readFileSync(full, "utf8");
-        const methods = new Set([
-          ...[...source.matchAll(/export (?:async )?function (GET|POST|PUT|PATCH|DELETE)\b/g)].map((m) => m[1]),
-          ...[...source.matchAll(/\bas (GET|POST|PUT|PATCH|DELETE)\b/g)].map((m) => m[1]),
-        ]);
-        const route = `/${path.relative(path.join(process.cwd(), "app"), path.dirname(full)).split(path.sep).join("/")}`;
-        for (const method of methods) found.push(`${method} ${route}`);
-      }
-    }
-  };
-  walk(root);
-  return found;
+  return apiRoutes.map((route) => `${route.method} ${route.path}`);
 }

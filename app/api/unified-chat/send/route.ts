@@ -1,6 +1,0 @@
-import { unifiedSend } from "@/server/http/club-api";
-import { httpDeps } from "@/server/http/deps";
-
-export async function POST(request: Request) {
-  return unifiedSend(await httpDeps(), request);
-}

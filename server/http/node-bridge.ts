@@ -1,0 +1,117 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { type ApiMatch, matchApiRoute } from "./api-routes";
+import type { HttpDeps } from "./deps";
+import { faultMessage, reportFault } from "./faults";
+import { jsonError } from "./handler";
+
+/**
+ * Node's request and response on one side, the web `Request` / `Response` our route handlers
+ * take and give on the other: how serve.ts answers the API routes (api-routes.ts) without
+ * Next.js, and how the tests' web instances do the same.
+ */
+
+/**
+ * The largest body an API route reads into memory: far above any real request (a batch of
+ * tRPC calls with 2,000-character messages is a few KB) and far below what would hurt the
+ * process. Uploads stream and keep their own limit (photo-api.ts).
+ */
+export const MAX_API_BODY_BYTES = 1024 * 1024;
+
+/** Answers one API request; a path that is not an API route is left to the caller (false). */
+export async function serveApi(
+  req: IncomingMessage,
+  res: ServerResponse,
+  deps: () => Promise<HttpDeps>,
+  match: ApiMatch = matchApiRoute(req.method ?? "GET", pathOf(req.url)),
+): Promise<void> {
+  try {
+    if (!match.route) {
+      if (match.allowed.length) res.setHeader("allow", match.allowed.join(", "));
+      const status = match.allowed.length ? 405 : 404;
+      return await sendResponse(res, jsonError(status, status === 405 ? "Method not allowed" : "No such API route"));
+    }
+    const request = await toRequest(req, { streamBody: match.route.streamsBody === true });
+    if (request instanceof Response) return await sendResponse(res, request, { close: true });
+    const response = await match.route.handle(await deps(), request, match.params);
+    await sendResponse(res, response);
+  } catch (err) {
+    // A client that went away mid-request (its body cut short) needs no answer and is no fault.
+    if (res.headersSent || req.socket.destroyed) res.destroy();
+    else await sendResponse(res, jsonError(500, faultMessage(reportFault("http", err))));
+  }
+}
+
+/** The path of a request target, without its query ("/api/x?y" → "/api/x"); "" when it has none. */
+export function pathOf(target: string | undefined): string {
+  if (!target?.startsWith("/")) return "";
+  const end = target.search(/[?#]/);
+  return end === -1 ? target : target.slice(0, end);
+}
+
+/**
+ * The web Request for a Node request: its URL from the Host header (as Next.js builds it, and
+ * what the same-origin check compares Origin with), its headers, and its body either buffered
+ * (refused with 413 past MAX_API_BODY_BYTES) or as a stream. A Response means "answer this".
+ */
+export async function toRequest(req: IncomingMessage, opts: { streamBody: boolean }): Promise<Request | Response> {
+  let url: URL;
+  try {
+    // X-Forwarded-Proto is only still here when a trusted proxy sent it (front-door.ts).
+    const proto = req.headers["x-forwarded-proto"] === "https" ? "https" : "http";
+    url = new URL(req.url ?? "/", `${proto}://${req.headers.host ?? "localhost"}`);
+  } catch {
+    return jsonError(400, "The request's Host header or target is not valid");
+  }
+  const headers = new Headers();
+  const raw = req.rawHeaders;
+  try {
+    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+  } catch {
+    return jsonError(400, "A request header is not valid");
+  }
+  // HEAD is answered by the GET handler, its body dropped when written (as Next.js did).
+  const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
+  if (method === "GET") return new Request(url, { method, headers });
+  if (opts.streamBody) {
+    return new Request(url, {
+      method,
+      headers,
+      body: Readable.toWeb(req) as ReadableStream<Uint8Array>,
+      duplex: "half",
+    } as RequestInit);
+  }
+  const body = await readBuffered(req);
+  if (body === null) return jsonError(413, `The body is too large: at most ${MAX_API_BODY_BYTES} bytes`);
+  return new Request(url, { method, headers, body: body.length ? new Uint8Array(body) : undefined });
+}
+
+/** The whole body, or null as soon as it passes the limit (the rest is not read). */
+async function readBuffered(req: IncomingMessage): Promise<Buffer | null> {
+  if (Number(req.headers["content-length"]) > MAX_API_BODY_BYTES) return null;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_API_BODY_BYTES) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+}
+
+/**
+ * Writes a web Response to Node's response: status, headers (each Set-Cookie kept apart) and
+ * body. `close` ends the connection after it, for a request whose body was not read to its end.
+ */
+export async function sendResponse(res: ServerResponse, response: Response, opts: { close?: boolean } = {}) {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((value, name) => {
+    if (name !== "set-cookie") headers[name] = value;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length) headers["set-cookie"] = cookies;
+  if (opts.close) headers.connection = "close";
+  const body = response.body && res.req.method !== "HEAD" ? Buffer.from(await response.arrayBuffer()) : null;
+  res.writeHead(response.status, headers);
+  res.end(body);
+}

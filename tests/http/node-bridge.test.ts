@@ -1,0 +1,159 @@
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import net from "node:net";
+import { count, eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DbHandle } from "@/db/client";
+import { chatMessages } from "@/db/schema";
+import type { HttpDeps } from "@/server/http/deps";
+import { MAX_API_BODY_BYTES, serveApi } from "@/server/http/node-bridge";
+import { openTestDb } from "../support/db";
+import { httpTestDeps } from "../support/http";
+
+/**
+ * The web server answers the API routes itself (serve.ts → node-bridge.ts), so what Next.js
+ * used to do at this door is ours: a real HTTP server over the bridge, attacked from outside.
+ */
+describe("the API door (node-bridge.ts) over real HTTP", () => {
+  let handle: DbHandle;
+  let deps: HttpDeps;
+  let server: http.Server;
+  let base: string;
+  beforeAll(async () => {
+    handle = await openTestDb("pglite");
+    deps = await httpTestDeps(handle);
+    server = http.createServer((req, res) => void serveApi(req, res, async () => deps));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    await handle?.close();
+  });
+
+  const json = { "content-type": "application/json" };
+  const signIn = async (email: string) => {
+    const res = await fetch(`${base}/api/auth/sign-in/email`, {
+      method: "POST",
+      headers: { ...json, origin: base },
+      body: JSON.stringify({ email, password: "floorline-demo" }),
+    });
+    expect(res.status).toBe(200);
+    return res.headers
+      .getSetCookie()
+      .map((c) => c.split(";")[0])
+      .join("; ");
+  };
+  const stored = async (playerId: number) =>
+    (await handle.db.select({ n: count() }).from(chatMessages).where(eq(chatMessages.playerId, playerId)))[0]?.n;
+
+  /** Writes raw bytes on a socket and returns everything the server answers before it closes. */
+  const raw = (bytes: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = net.connect(Number(new URL(base).port), "127.0.0.1");
+      let answer = "";
+      socket.on("data", (d) => {
+        answer += d.toString();
+      });
+      socket.on("end", () => resolve(answer));
+      socket.on("error", reject);
+      socket.write(bytes);
+    });
+
+  it("signs in and carries the session through tRPC, the cookie kept whole", async () => {
+    const cookie = await signIn("player29@floorline.test");
+    expect(cookie).toMatch(/better-auth\.session_token=/);
+    const res = await fetch(`${base}/api/trpc/chat.me`, { headers: { cookie } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { result: { data: { json: { id: number } } } };
+    expect(body.result.data.json.id).toBe(29);
+  });
+
+  it("sends a message through tRPC from the app's own origin, stored once", async () => {
+    const cookie = await signIn("player30@floorline.test");
+    const before = await stored(30);
+    const id = randomUUID();
+    for (let i = 0; i < 2; i++) {
+      const res = await fetch(`${base}/api/trpc/chat.send`, {
+        method: "POST",
+        headers: { ...json, cookie, origin: base },
+        body: JSON.stringify({ json: { id, text: "through the door" } }),
+      });
+      expect(res.status).toBe(200);
+    }
+    expect(await stored(30)).toBe((before ?? 0) + 1);
+  });
+
+  it("refuses a body over the limit with 413 and stores nothing, then serves the next request", async () => {
+    const cookie = await signIn("player31@floorline.test");
+    const before = await stored(31);
+    const big = JSON.stringify({ json: { id: randomUUID(), text: "x".repeat(MAX_API_BODY_BYTES) } });
+    const res = await fetch(`${base}/api/trpc/chat.send`, {
+      method: "POST",
+      headers: { ...json, cookie, origin: base },
+      body: big,
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/too large/);
+    expect(await stored(31)).toBe(before);
+    expect((await fetch(`${base}/api/trpc/chat.me`, { headers: { cookie } })).status).toBe(200);
+  });
+
+  it("refuses a chunked body over the limit without reading it all", async () => {
+    const answer = await raw(
+      `POST /api/unified-chat/send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${`100000\r\n${"a".repeat(0x100000)}\r\n`.repeat(2)}`,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 413 /);
+  });
+
+  it("answers a malformed Host header with 400, and keeps serving", async () => {
+    const answer = await raw("GET /api/trpc/chat.me HTTP/1.1\r\nHost: bad host[\r\nConnection: close\r\n\r\n");
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+    expect((await fetch(`${base}/api/trpc/chat.me`)).status).toBe(401);
+  });
+
+  it("answers an unknown API path with a JSON 404 and a wrong method with 405 and Allow", async () => {
+    const missing = await fetch(`${base}/api/nothing-here`);
+    expect(missing.status).toBe(404);
+    expect(((await missing.json()) as { error: { status: number } }).error.status).toBe(404);
+    const wrong = await fetch(`${base}/api/realtime/auth`);
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get("allow")).toBe("POST");
+    const photoId = await fetch(`${base}/api/photos/%E0%A4%A`);
+    expect(photoId.status).toBe(404);
+  });
+
+  it("answers HEAD on a GET route without a body", async () => {
+    const res = await fetch(`${base}/api/trpc/chat.me`, { method: "HEAD" });
+    expect(res.status).toBe(401);
+    expect(await res.text()).toBe("");
+  });
+
+  it("lives through a client that sends half a body and goes away", async () => {
+    await new Promise<void>((resolve) => {
+      const socket = net.connect(Number(new URL(base).port), "127.0.0.1", () => {
+        socket.write(
+          'POST /api/unified-chat/send HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"id":',
+          () => {
+            socket.destroy();
+            resolve();
+          },
+        );
+      });
+    });
+    expect((await fetch(`${base}/api/trpc/chat.me`)).status).toBe(401);
+  });
+
+  it("streams an upload to its route, which keeps its own limit", async () => {
+    const cookie = await signIn("player29@floorline.test");
+    const res = await fetch(`${base}/api/photos?id=${randomUUID()}`, {
+      method: "POST",
+      headers: { cookie, origin: base, "content-type": "application/octet-stream" },
+      body: new Uint8Array(6 * 1024 * 1024),
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/at most 5 MB/);
+  });
+});
