@@ -12,6 +12,22 @@ export function securityHeaders(opts: {
   /** The request's path: stored photos get a policy of their own. */
   path?: string;
 }): Record<string, string> {
+  // Every response carries these, and building them reads the settings and parses the host
+  // (tens of µs): kept per host. Hosts come from clients, so the memory is bounded.
+  const key = `${opts.dev}|${opts.path?.startsWith(PHOTOS_PATH) ?? false}|${opts.host ?? ""}`;
+  let headers = built.get(key);
+  if (!headers) {
+    if (built.size >= MAX_BUILT) built.clear();
+    headers = buildHeaders(opts);
+    built.set(key, headers);
+  }
+  return headers;
+}
+
+const built = new Map<string, Record<string, string>>();
+const MAX_BUILT = 64;
+
+function buildHeaders(opts: { host: string | undefined; dev: boolean; path?: string }): Record<string, string> {
   const realtime = realtimeSource(realtimeEndpoints(env).browser, pageHostname(opts.host));
   const push = oneSignalConfigFromEnv().appId
     ? ["https://cdn.onesignal.com", "https://onesignal.com", "https://api.onesignal.com"]
