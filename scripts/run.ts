@@ -79,12 +79,24 @@ try {
   }
 
   const port = process.env.PORT || "3000";
-  // Next.js behind our front door (server/http/serve.ts: client address from TRUSTED_PROXIES,
-  // security headers), as one node process like the realtime server.
+  // Our front door, the API routes and Next.js's pages (server/http/serve.ts), as one node
+  // process like the realtime server.
   await supervisor.start({
     name: "web app",
     command: process.execPath,
-    args: ["--import", "tsx", "server/http/serve.ts", ...(mode === "dev" ? ["--dev"] : [])],
+    // In dev, Next reloads pages itself, but the API routes are ours (serve.ts answers them from
+    // the sources through tsx), so a change to the server's code restarts the process. (Node 20
+    // mishandles repeated `--watch-path=x`: each copy starts one more watcher; `--watch-path x` does not.)
+    args:
+      mode === "dev"
+        ? [
+            ...["server", "protocol", "db", "env.ts"].flatMap((p) => ["--watch-path", p]),
+            "--import",
+            "tsx",
+            "server/http/serve.ts",
+            "--dev",
+          ]
+        : ["--import", "tsx", "server/http/serve.ts"],
     env: { ...process.env, PORT: port },
     listens: { host: "127.0.0.1", port: Number(port) },
   });
