@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, getTableColumns, gt, lt, type SQL, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
-import type { Db, Tx } from "@/db/client";
+import { type Db, rowsOf, type Tx } from "@/db/client";
 import {
   type ChatMessage,
   type ChatRequest,
@@ -69,11 +69,6 @@ export async function insertPhoto(tx: Tx, message: ChatMessage, photo: PreparedP
   await tx
     .insert(chatPhotos)
     .values({ messageId: message.id, playerId: message.playerId, contentType, image, thumbContentType, thumb });
-}
-
-/** Rows of a raw statement; both drivers (node-postgres, PGlite) answer with `rows`. */
-export async function rowsOf<T>(db: Db | Tx, query: SQL): Promise<T[]> {
-  return ((await db.execute(query)) as unknown as { rows: T[] }).rows;
 }
 
 /**

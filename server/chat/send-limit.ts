@@ -1,7 +1,6 @@
 import { sql } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import { type Db, rowsOf } from "@/db/client";
 import { ChatError } from "./errors";
-import { rowsOf } from "./messages";
 
 /** A burst of `burst` messages, then `perSecond` a second. `perSecond: 0` → no limit (the bench). */
 export type SendLimit = { burst: number; perSecond: number };

@@ -1,10 +1,10 @@
 import { and, eq, ne, sql } from "drizzle-orm";
-import type { Db, Tx } from "@/db/client";
+import { type Db, rowsOf, type Tx } from "@/db/client";
 import { type ChatMessage, type ChatRequest, chatRequests } from "@/db/schema";
 import type { SendMessageInput } from "@/protocol/inputs";
 import type { PlayerActor } from "./actors";
 import { ChatError } from "./errors";
-import { idTaken, insertPhoto, messageFromJson, photoMeta, requestFromJson, rowsOf } from "./messages";
+import { idTaken, insertPhoto, messageFromJson, photoMeta, requestFromJson } from "./messages";
 import type { PreparedPhoto } from "./photos";
 import { type SendLimit, tooManyRequests } from "./send-limit";
 
