@@ -73,9 +73,10 @@ export async function assignWaiting(deps: ChatDeps) {
   }
 }
 
+/** `player` needs only the user id: the send finds the player record in its own statement. */
 export async function sendAsPlayer(
   deps: ChatDeps,
-  input: SendMessageInput & { player: PlayerActor; photo?: PreparedPhoto },
+  input: SendMessageInput & { player: Pick<PlayerActor, "userId">; photo?: PreparedPhoto },
 ) {
   const result = await sendPlayerMessage(deps.db, { ...input, sendLimit: deps.sendLimit });
   // Published on retries too: if the first attempt's publish was lost, this heals it (clients dedupe).

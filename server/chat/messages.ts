@@ -1,11 +1,13 @@
-import { and, asc, desc, eq, gt, lt, sql } from "drizzle-orm";
-import type { Db, Tx } from "@/db/client";
+import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from "drizzle-orm";
+import type { PgTable } from "drizzle-orm/pg-core";
+import { type Db, rowsOf, type Tx } from "@/db/client";
 import {
   type ChatMessage,
   type ChatRequest,
   chatMessages,
   chatPhotos,
   chatRequests,
+  type PhotoMeta,
   players,
   type Sender,
 } from "@/db/schema";
@@ -20,8 +22,6 @@ type NewMessage = {
   senderName: string;
   senderUserId: string | null;
   text: string;
-  /** The sender's send allowance after this message (send-limit.ts), written with the seq bump. */
-  sendAllowanceAt?: Date;
   /** A photo message: the re-encoded image, stored beside the row in the same transaction. */
   photo?: PreparedPhoto;
 };
@@ -34,95 +34,65 @@ export const nextVersion = sql`${chatRequests.version} + 1`;
  * its request as changed. The caller must already hold the player row lock (`lockPlayer`),
  * which serialises every writer of this thread: seq is then strictly increasing with no gaps,
  * and a retry of the same id sees the committed first attempt instead of racing it.
+ * The seq bump, the insert and the request's new version are one statement, `chat_append_message`
+ * (db/migrations/0010): the player's send runs the same function inside its own.
  */
 export async function appendMessage(tx: Tx, msg: NewMessage): Promise<{ message: ChatMessage; request: ChatRequest }> {
-  const [bumped] = await tx
-    .update(players)
-    .set({
-      lastSeq: sql`${players.lastSeq} + 1`,
-      ...(msg.sendAllowanceAt ? { sendAllowanceAt: msg.sendAllowanceAt } : {}),
-    })
-    .where(eq(players.id, msg.playerId))
-    .returning({ seq: players.lastSeq });
-  if (!bumped) throw new ChatError("NOT_FOUND", `Player ${msg.playerId} not found`);
-
-  const [row] = await tx
-    .insert(chatMessages)
-    .values({
-      id: msg.id,
-      requestId: msg.requestId,
-      playerId: msg.playerId,
-      seq: bumped.seq,
-      sender: msg.sender,
-      senderName: msg.senderName,
-      senderUserId: msg.senderUserId,
-      messageText: msg.text,
-      photo: msg.photo
-        ? {
-            type: msg.photo.contentType,
-            width: msg.photo.width,
-            height: msg.photo.height,
-            thumbWidth: msg.photo.thumbWidth,
-            thumbHeight: msg.photo.thumbHeight,
-          }
-        : null,
-    })
-    .returning();
-  if (!row) throw new Error("insert returned no row");
-  if (msg.photo) {
-    const { contentType, image, thumbContentType, thumb } = msg.photo;
-    await tx
-      .insert(chatPhotos)
-      .values({ messageId: row.id, playerId: msg.playerId, contentType, image, thumbContentType, thumb });
-  }
-
-  const [request] = await tx
-    .update(chatRequests)
-    .set({ lastMessageAt: row.timestamp, version: nextVersion })
-    .where(eq(chatRequests.id, msg.requestId))
-    .returning();
-  if (!request) throw new Error(`request ${msg.requestId} vanished`);
-  return { message: row, request };
+  const [row] = await rowsOf<{ message: unknown; request: unknown }>(
+    tx,
+    sql`select message, request from chat_append_message(${msg.id}::uuid, ${msg.requestId}::uuid,
+      ${msg.playerId}::integer, ${msg.sender}::chat_message_sender, ${msg.senderName}::text,
+      ${msg.senderUserId}::text, ${msg.text}::text, ${photoMeta(msg.photo)}::jsonb, null)`,
+  );
+  if (!row) throw new Error("chat_append_message returned no row");
+  const appended = { message: messageFromJson(row.message), request: requestFromJson(row.request) };
+  if (msg.photo) await insertPhoto(tx, appended.message, msg.photo);
+  return appended;
 }
+
+/** The photo's shape as stored on its message row (JSON for the statement), or null. */
+export function photoMeta(photo: PreparedPhoto | undefined): string | null {
+  if (!photo) return null;
+  const meta: PhotoMeta = {
+    type: photo.contentType,
+    width: photo.width,
+    height: photo.height,
+    thumbWidth: photo.thumbWidth,
+    thumbHeight: photo.thumbHeight,
+  };
+  return JSON.stringify(meta);
+}
+
+/** A photo message's bytes, beside its row, in the transaction that stored the row. */
+export async function insertPhoto(tx: Tx, message: ChatMessage, photo: PreparedPhoto) {
+  const { contentType, image, thumbContentType, thumb } = photo;
+  await tx
+    .insert(chatPhotos)
+    .values({ messageId: message.id, playerId: message.playerId, contentType, image, thumbContentType, thumb });
+}
+
+/**
+ * A row a function returned as `to_jsonb(row)`, decoded column by column as drizzle decodes that
+ * table (timestamps to Date, bigint to number), so callers get the same shape as from a select.
+ */
+function fromJson<T extends PgTable>(table: T) {
+  const columns = Object.entries(getTableColumns(table));
+  return (json: unknown): T["$inferSelect"] => {
+    const source = json as Record<string, unknown>;
+    const row: Record<string, unknown> = {};
+    for (const [key, column] of columns) {
+      const value = source[column.name];
+      row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+    }
+    return row as T["$inferSelect"];
+  };
+}
+export const messageFromJson = fromJson(chatMessages);
+export const requestFromJson = fromJson(chatRequests);
 
 /** Takes the per-player write lock for the rest of the transaction. */
 export async function lockPlayer(tx: Tx, playerId: number) {
   const [row] = await tx.select().from(players).where(eq(players.id, playerId)).for("update");
-  if (!row) throw new ChatError("NOT_FOUND", `Player ${playerId} not found`);
-  return row;
-}
-
-/**
- * `lockPlayer` for a player's send, reading in the same round trip what the send limit needs:
- * the player's allowance and the database's clock (the limit is the database's, under this lock;
- * after a lock wait the clock may read a moment early, which can only make a send wait that much more).
- * Whether the message id is already stored is NOT read here: a statement that waited for the lock
- * still joins other tables as of its start, so a concurrent retry's insert would be missed.
- */
-export async function lockPlayerForSend(tx: Tx, playerId: number) {
-  return foundPlayer(await sendAllowanceOf(tx, playerId).for("update"), playerId);
-}
-
-/**
- * The same read without the lock, for refusing before work that needs no lock (decoding a photo);
- * the send itself still decides under `lockPlayerForSend`.
- */
-export async function readSendAllowance(db: Db, playerId: number) {
-  return foundPlayer(await sendAllowanceOf(db, playerId), playerId);
-}
-
-/** What the send limit needs: the player's allowance and the database's clock. */
-function sendAllowanceOf(db: Db | Tx, playerId: number) {
-  return db
-    .select({
-      allowanceAt: players.sendAllowanceAt,
-      now: sql<Date>`clock_timestamp()`.mapWith(players.sendAllowanceAt),
-    })
-    .from(players)
-    .where(eq(players.id, playerId));
-}
-
-function foundPlayer<T>([row]: T[], playerId: number): T {
   if (!row) throw new ChatError("NOT_FOUND", `Player ${playerId} not found`);
   return row;
 }
@@ -156,11 +126,12 @@ export async function findExisting(
 ): Promise<ChatMessage | null> {
   const [existing] = await tx.select().from(chatMessages).where(eq(chatMessages.id, id));
   if (!existing) return null;
-  if (existing.playerId !== owner.playerId || existing.sender !== owner.sender) {
-    throw new ChatError("CONFLICT", "This message id is already used; send with a new id");
-  }
+  if (existing.playerId !== owner.playerId || existing.sender !== owner.sender) throw idTaken();
   return existing;
 }
+
+/** Someone else's message id: refused without saying what the stored message holds. */
+export const idTaken = () => new ChatError("CONFLICT", "This message id is already used; send with a new id");
 
 /** Newest page first from the database, returned oldest → newest for display. */
 export async function threadPage(db: Db, input: { playerId: number; cursor?: number | null; limit: number }) {

@@ -1,5 +1,5 @@
-import { type SQL, sql } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import { sql } from "drizzle-orm";
+import { type Db, rowsOf } from "@/db/client";
 
 /**
  * Floor metrics, all derived from the timeline (chat_events) plus the request's first staff reply:
@@ -46,11 +46,6 @@ const perRequest = (since: ReturnType<typeof sql>) => sql`
   from r join chat_requests q on q.id = r.request_id
   left join chat_ratings rt on rt.request_id = r.request_id`;
 
-/** Raw rows from either driver (node-postgres and PGlite both answer `{ rows }`). */
-async function select<T>(db: Db, query: SQL): Promise<T[]> {
-  return ((await db.execute(query)) as unknown as { rows: T[] }).rows;
-}
-
 const today = sql`date_trunc('day', now())`;
 const thisWeek = sql`date_trunc('week', now())`;
 
@@ -58,7 +53,7 @@ const thisWeek = sql`date_trunc('week', now())`;
 const decimal = (v: unknown) => (v === null || v === undefined ? null : Number(v));
 
 async function summary(db: Db, since: ReturnType<typeof sql>): Promise<Summary> {
-  const [row = {}] = await select<Record<string, unknown>>(db, perRequest(since));
+  const [row = {}] = await rowsOf<Record<string, unknown>>(db, perRequest(since));
   const n = (v: unknown) => (v === null || v === undefined ? null : Math.round(Number(v)));
   return {
     requests: Number(row.requests ?? 0),
@@ -80,7 +75,7 @@ async function summary(db: Db, since: ReturnType<typeof sql>): Promise<Summary> 
  * it was resolved), with their average.
  */
 async function perStaff(db: Db) {
-  const rows = await select<{
+  const rows = await rowsOf<{
     userId: string;
     name: string;
     taken: number;
@@ -125,7 +120,7 @@ async function perStaff(db: Db) {
  * resolved. A chat released back to the queue counts from its first wait only.
  */
 async function waitingOverToday(db: Db) {
-  const rows = await select<{ at: Date | string; waiting: number }>(
+  const rows = await rowsOf<{ at: Date | string; waiting: number }>(
     db,
     sql`
     with r as (
@@ -160,7 +155,7 @@ export async function floorMetrics(db: Db) {
 
 /** What a waiting player is told: the median wait of the last 20 chats taken in the past 2 hours. */
 export async function expectedWaitSeconds(db: Db): Promise<number | null> {
-  const [row] = await select<{ median: unknown }>(
+  const [row] = await rowsOf<{ median: unknown }>(
     db,
     sql`
     with recent as (

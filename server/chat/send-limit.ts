@@ -1,33 +1,23 @@
-import type { Db } from "@/db/client";
+import { sql } from "drizzle-orm";
+import { type Db, rowsOf } from "@/db/client";
 import { ChatError } from "./errors";
-import { readSendAllowance } from "./messages";
 
 /** A burst of `burst` messages, then `perSecond` a second. `perSecond: 0` → no limit (the bench). */
 export type SendLimit = { burst: number; perSecond: number };
 
-/**
- * The player's allowance after one more send, or a refusal with TOO_MANY_REQUESTS and the wait.
- * GCRA (a token bucket kept as one timestamp): `players.send_allowance_at` is when the
- * allowance would be full again. The caller read it under the player row lock, with the
- * database's clock (`now`), so every web instance applies one limit; it writes the answer back
- * in the same transaction. Undefined = no limit, nothing to write.
+/*
+ * The rule itself is GCRA (a token bucket kept as one timestamp), in the database as
+ * `chat_send_allowance` (db/migrations/0010): `players.send_allowance_at` is when the allowance
+ * would be full again. The send reads it under the player row lock, with the database's clock, so
+ * every web instance applies one limit, and writes the new allowance with the seq bump in the same
+ * statement (`chat_send_player_message`).
  */
-export function nextSendAllowance(
-  held: { allowanceAt: Date | null; now: Date },
-  limit: SendLimit | undefined,
-): Date | undefined {
-  if (!limit || limit.perSecond <= 0) return undefined;
-  const now = held.now.getTime();
-  const interval = 1000 / limit.perSecond;
-  const next = Math.max(held.allowanceAt?.getTime() ?? now, now) + interval;
-  const over = next - now - limit.burst * interval;
-  if (over > 0) {
-    const seconds = Math.ceil(over / 1000);
-    throw new ChatError("TOO_MANY_REQUESTS", `Slow down — sending again in ${seconds} s`, {
-      retryAfterSeconds: seconds,
-    });
-  }
-  return new Date(next);
+
+/** A send over the limit: TOO_MANY_REQUESTS with the wait, so the outbox holds the message that long. */
+export function tooManyRequests(seconds: number) {
+  return new ChatError("TOO_MANY_REQUESTS", `Slow down — sending again in ${seconds} s`, {
+    retryAfterSeconds: seconds,
+  });
 }
 
 /**
@@ -37,5 +27,12 @@ export function nextSendAllowance(
  */
 export async function checkSendAllowance(db: Db, playerId: number, limit: SendLimit | undefined) {
   if (!limit || limit.perSecond <= 0) return;
-  nextSendAllowance(await readSendAllowance(db, playerId), limit);
+  const [row] = await rowsOf<{ wait_seconds: number | null }>(
+    db,
+    sql`select a.wait_seconds from players p,
+      chat_send_allowance(p.send_allowance_at, clock_timestamp(), ${limit.burst}::integer, ${limit.perSecond}::float8) a
+      where p.id = ${playerId}`,
+  );
+  if (!row) throw new ChatError("NOT_FOUND", `Player ${playerId} not found`);
+  if (row.wait_seconds !== null) throw tooManyRequests(row.wait_seconds);
 }

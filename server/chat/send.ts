@@ -1,11 +1,12 @@
-import { and, eq, ne } from "drizzle-orm";
-import type { Db, Tx } from "@/db/client";
-import { type ChatMessage, type ChatRequest, chatEvents, chatRequests } from "@/db/schema";
+import { and, eq, ne, sql } from "drizzle-orm";
+import { type Db, rowsOf, type Tx } from "@/db/client";
+import { type ChatMessage, type ChatRequest, chatRequests } from "@/db/schema";
 import type { SendMessageInput } from "@/protocol/inputs";
 import type { PlayerActor } from "./actors";
-import { appendMessage, findExisting, lockPlayerForSend } from "./messages";
+import { ChatError } from "./errors";
+import { idTaken, insertPhoto, messageFromJson, photoMeta, requestFromJson } from "./messages";
 import type { PreparedPhoto } from "./photos";
-import { nextSendAllowance, type SendLimit } from "./send-limit";
+import { type SendLimit, tooManyRequests } from "./send-limit";
 
 export type SendResult = {
   message: ChatMessage;
@@ -16,68 +17,68 @@ export type SendResult = {
   duplicate: boolean;
 };
 
+/** What a signed-in user without a player record hears (tRPC's playerProcedure says the same). */
+export const ONLY_PLAYERS = "Only players can do this";
+
+type SendRow = {
+  outcome: "sent" | "duplicate" | "limited" | "conflict" | "no_player";
+  wait_seconds: number | null;
+  opened_request: boolean;
+  message: unknown;
+  request: unknown;
+};
+
 /**
  * A player's message: joins their open request or opens one, stores the message once.
  * Idempotent on `input.id`, so a client may retry as often as the network makes it.
+ *
+ * One statement, `chat_send_player_message` (db/migrations/0010): it finds the player by user id
+ * and locks their row, returns a stored id as a retry (never limited), takes the send allowance
+ * (send-limit.ts), locks or opens the request and appends the message (`chat_append_message`).
+ * Alone it is its own transaction: one round trip, no BEGIN/COMMIT. A photo's bytes are written
+ * beside the row in the same transaction.
  */
 export async function sendPlayerMessage(
   db: Db,
-  input: SendMessageInput & { player: PlayerActor; sendLimit?: SendLimit; photo?: PreparedPhoto },
+  input: SendMessageInput & { player: Pick<PlayerActor, "userId">; sendLimit?: SendLimit; photo?: PreparedPhoto },
 ): Promise<SendResult> {
-  const { player } = input;
+  const limited = input.sendLimit && input.sendLimit.perSecond > 0 ? input.sendLimit : null;
+  const send = async (tx: Db | Tx) => {
+    const [row] = await rowsOf<SendRow>(
+      tx,
+      sql`select * from chat_send_player_message(${input.player.userId}::text, ${input.id}::uuid, ${input.text}::text,
+        ${photoMeta(input.photo)}::jsonb, ${limited?.burst ?? null}::integer, ${limited?.perSecond ?? null}::float8)`,
+    );
+    if (!row) throw new Error("chat_send_player_message returned no row");
+    switch (row.outcome) {
+      case "no_player":
+        throw new ChatError("FORBIDDEN", ONLY_PLAYERS);
+      case "conflict":
+        throw idTaken();
+      case "limited":
+        throw tooManyRequests(row.wait_seconds ?? 1);
+    }
+    const result: SendResult = {
+      message: messageFromJson(row.message),
+      request: requestFromJson(row.request),
+      openedRequest: row.opened_request,
+      duplicate: row.outcome === "duplicate",
+    };
+    return result;
+  };
+  const { photo } = input;
+  if (!photo) return send(db);
   return db.transaction(async (tx) => {
-    const held = await lockPlayerForSend(tx, player.id);
-    const existing = await findExisting(tx, input.id, { playerId: player.id, sender: "player" });
-    if (existing) {
-      const request = await requestById(tx, existing.requestId);
-      return { message: existing, request, openedRequest: false, duplicate: true };
-    }
-    // A retry above is never limited. The new allowance is written with the seq bump below.
-    const sendAllowanceAt = nextSendAllowance(held, input.sendLimit);
-
-    // Under the player lock, and locked itself: a Claim or Resolve waits for this send or went first.
-    let request: ChatRequest | null | undefined = await openRequestOf(tx, player.id, { lock: true });
-    const openedRequest = !request;
-    if (!request) {
-      [request] = await tx
-        .insert(chatRequests)
-        .values({ playerId: player.id, playerName: player.displayName, initialMessage: input.text })
-        .returning();
-      if (!request) throw new Error("insert returned no row");
-      await tx.insert(chatEvents).values({
-        requestId: request.id,
-        type: "created",
-        actorUserId: player.userId,
-        actorName: player.displayName,
-      });
-    }
-
-    const appended = await appendMessage(tx, {
-      id: input.id,
-      requestId: request.id,
-      playerId: player.id,
-      sender: "player",
-      senderName: player.displayName,
-      senderUserId: player.userId,
-      text: input.text,
-      sendAllowanceAt,
-      photo: input.photo,
-    });
-    return { ...appended, openedRequest, duplicate: false };
+    const result = await send(tx);
+    if (!result.duplicate) await insertPhoto(tx, result.message, photo);
+    return result;
   });
 }
 
-export async function openRequestOf(tx: Tx | Db, playerId: number, opts: { lock?: boolean } = {}) {
-  const query = tx
+export async function openRequestOf(db: Db, playerId: number) {
+  const [open] = await db
     .select()
     .from(chatRequests)
     .where(and(eq(chatRequests.playerId, playerId), ne(chatRequests.status, "resolved")));
-  const [open] = opts.lock ? await query.for("update") : await query;
   return open ?? null;
-}
-
-async function requestById(tx: Tx, id: string) {
-  const [request] = await tx.select().from(chatRequests).where(eq(chatRequests.id, id));
-  if (!request) throw new Error(`request ${id} vanished`);
-  return request;
 }

@@ -40,7 +40,7 @@ describe.each(testDbKinds)("who holds a chat, on %s", (kind) => {
     const sent = await sendPlayerMessage(handle.db, {
       id: randomUUID(),
       text: "help",
-      player: { id: player.id, userId: player.userId, displayName: player.displayName },
+      player: { userId: player.userId },
     });
     return sent.request;
   }

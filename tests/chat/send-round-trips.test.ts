@@ -2,7 +2,6 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { sendPlayerMessage } from "@/server/chat/send";
 import { openTestDb } from "../support/db";
 import { makePlayer } from "../support/fixtures";
 
@@ -39,24 +38,21 @@ describe.runIf(onPostgres)("a player's send in few round trips (Postgres: counte
     await handle?.close();
   });
 
-  it("reads the send limit with the player lock and writes it with the seq bump: 8 statements for a message in an open chat", async () => {
-    const { player } = await makePlayer(handle.db);
-    const actor = { id: player.id, userId: player.userId, displayName: player.displayName };
+  it("sends in one statement, the player found by it: chat.send through tRPC, a new message and a retry", async () => {
     const sendLimit = { burst: 10, perSecond: 1 };
-    await sendPlayerMessage(handle.db, { id: randomUUID(), text: "first", player: actor, sendLimit });
+    const { caller } = await makePlayer(handle.db, "Counted", { sendLimit });
+    await caller.chat.send({ id: randomUUID(), text: "first" }); // opens the chat
 
     const id = randomUUID();
-    const statements = await statementsOf(() =>
-      sendPlayerMessage(handle.db, { id, text: "second", player: actor, sendLimit }),
-    );
-    // begin; lock player (+ allowance, clock); is the id stored?; lock the open request;
-    // bump seq (+ the allowance); insert the message; touch the request; commit.
-    expect(statements).toHaveLength(8);
+    // chat_send_player_message: the player row locked (found by user id) with the allowance and
+    // the clock, the id checked, the request locked, seq + allowance, insert, request touched;
+    // alone it is its own transaction, so no BEGIN / COMMIT.
+    const statements = await statementsOf(() => caller.chat.send({ id, text: "second" }));
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/chat_send_player_message/);
 
-    // A retry of the stored id: found after the lock; nothing is written, no allowance taken.
-    const retry = await statementsOf(() =>
-      sendPlayerMessage(handle.db, { id, text: "second", player: actor, sendLimit }),
-    );
-    expect(retry).toHaveLength(5);
+    // A retry of the stored id: the stored row, nothing written, no allowance taken.
+    const retry = await statementsOf(() => caller.chat.send({ id, text: "second" }));
+    expect(retry).toHaveLength(1);
   });
 });

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { chatEvents, chatMessages, chatRequests } from "@/db/schema";
+import { chatEvents, chatMessages, chatRequests, user } from "@/db/schema";
 import { openTestDb, testDbKinds } from "../support/db";
 import { callerFor, makePlayer, makeStaff } from "../support/fixtures";
 import { refusal } from "../support/trpc";
@@ -121,6 +121,16 @@ describe.each(testDbKinds)("chat send and history on %s", (kind) => {
     expect((await refusal(anonymous.staff.queue())).code).toBe("UNAUTHORIZED");
     const { caller: staffCaller } = await makeStaff(handle.db);
     expect((await refusal(staffCaller.chat.send({ id: randomUUID(), text: "hi" }))).code).toBe("FORBIDDEN");
+  });
+
+  it("refuses a signed-in player without a player record, writing nothing", async () => {
+    const id = randomUUID();
+    await handle.db.insert(user).values({ id, name: "No record", email: `${id}@test.floorline`, role: "player" });
+    const orphan = callerFor(handle.db, { id, name: "No record", email: `${id}@test.floorline`, role: "player" });
+    const err = await refusal(orphan.chat.send({ id: randomUUID(), text: "hi" }));
+    expect(err.code).toBe("FORBIDDEN");
+    expect(err.message).toBe("Only players can do this");
+    expect((await refusal(orphan.chat.history({}))).code).toBe("FORBIDDEN");
   });
 
   it.each([

@@ -6,7 +6,7 @@ import { markStaffMessagesRead, sendAsPlayer, waitingStatus } from "../../chat/a
 import { messagesSince, threadPage } from "../../chat/messages";
 import { forPlayer } from "../../chat/player-view";
 import { rateChat } from "../../chat/ratings";
-import { createTRPCRouter, inThread, playerProcedure } from "../init";
+import { createTRPCRouter, inThread, playerProcedure, playerUserProcedure } from "../init";
 
 /** The player portal's API: always the signed-in player's own thread, never another's. */
 export const chatRouter = createTRPCRouter({
@@ -20,9 +20,11 @@ export const chatRouter = createTRPCRouter({
 
   status: playerProcedure.query(async ({ ctx }) => forPlayer(await waitingStatus(ctx, ctx.player))),
 
-  send: playerProcedure
+  send: playerUserProcedure
     .input(sendMessageInput)
-    .mutation(async ({ ctx, input }) => forPlayer(await sendAsPlayer(ctx, { ...input, player: ctx.player }))),
+    .mutation(async ({ ctx, input }) =>
+      forPlayer(await sendAsPlayer(ctx, { ...input, player: { userId: ctx.user.id } })),
+    ),
 
   history: playerProcedure
     .input(threadPageInput)
