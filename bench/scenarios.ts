@@ -14,13 +14,16 @@ import { messageOf, pusherSocket, request, type Session, sleep, stats } from "./
 type Authorize = (s: Session, channel: string) => (socketId: string) => Promise<string>;
 
 /**
- * Staff → player: one staff member messages each player by Player ID (REST, as the club's
- * integration does) at 1 message/s per player; timed until that player's socket has it.
+ * Staff → player: the staff message players by Player ID (REST, as the club's integration does),
+ * each player once a second, each player by one staff member (player i by staff i mod n, so every
+ * staff member holds a share within their capacity: a staff member may hold only so many chats,
+ * and one who messages more players than that is refused with 409). Timed until that player's
+ * socket has the message. Refused sends are counted by status and reason in `failures`.
  */
 export async function staffToPlayer(opts: {
   base: string;
   wsUrl: string;
-  staff: Session;
+  staff: Session[];
   players: Session[];
   authorize: Authorize;
   seconds: number;
@@ -42,21 +45,25 @@ export async function staffToPlayer(opts: {
   }
   const times: number[] = [];
   let failed = 0;
+  const failures: Record<string, number> = {};
   const until = performance.now() + opts.seconds * 1000;
   await Promise.all(
     opts.players.map(async (p, i) => {
+      const staff = opts.staff[i % opts.staff.length] as Session;
       await sleep((i * 1000) / opts.players.length);
       for (let next = performance.now(); next < until; next += 1000) {
         const id = randomUUID();
         pending.set(id, { start: performance.now(), done: (ms) => times.push(ms) });
         const res = await request(`${opts.base}/api/player-chat-integration/send`, {
           method: "POST",
-          headers: { cookie: opts.staff.cookie, "content-type": "application/json", origin: opts.base },
+          headers: { cookie: staff.cookie, "content-type": "application/json", origin: opts.base },
           body: JSON.stringify({ playerId: p.playerId, id, text: "from the floor" }),
-        }).catch(() => null);
-        if (res?.status !== 201 && res?.status !== 200) {
+        }).catch((err: Error) => err);
+        if (res instanceof Error || (res.status !== 201 && res.status !== 200)) {
           pending.delete(id);
           failed++;
+          const why = res instanceof Error ? `no answer: ${res.message}` : `${res.status} ${refusal(res.body)}`;
+          failures[why] = (failures[why] ?? 0) + 1;
         }
         await sleep(Math.max(0, next + 1000 - performance.now()));
       }
@@ -65,7 +72,16 @@ export async function staffToPlayer(opts: {
   await waitFor(() => pending.size === 0, 5000);
   const lost = pending.size;
   for (const ws of sockets) ws.terminate();
-  return { ...stats(times), failed, lost };
+  return { ...stats(times), failed, failures, lost };
+}
+
+/** The message of a REST error answer (`{ error: { message } }`), else the start of the body. */
+function refusal(body: string) {
+  try {
+    const message = (JSON.parse(body) as { error?: { message?: unknown } }).error?.message;
+    if (typeof message === "string") return message;
+  } catch {} // not JSON: show it as it came
+  return body.slice(0, 120);
 }
 
 /**
