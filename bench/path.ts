@@ -629,6 +629,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         scenario: "reconnect storm: catch-up requests / web CPU",
         value: `${storm.catchUpRequests} / ${storm.webCpuSeconds ?? "n/a"} s`,
       },
+      {
+        scenario: "reconnect storm: s after the kill until realtime up / all connected / authorized / caught up",
+        value: `${storm.phases.realtimeUp} / ${storm.phases.connected} / ${storm.phases.authorized} / ${storm.phases.caughtUp} s`,
+      },
+      {
+        scenario: "reconnect storm: realtime CPU from up until all caught up",
+        value: `${storm.realtimeCpuSeconds ?? "n/a"} s`,
+      },
     );
     log(`reconnect storm: ${JSON.stringify(storm)}`);
 
