@@ -32,7 +32,8 @@ test("bench harness: every scenario runs at toy size with nothing lost", async (
   // Every row is a measurement (memory per socket can be negative at toy size: it is noise there).
   for (const row of result.rows) expect(row.value, row.scenario).toMatch(/^-?\d/);
   // The scenarios beyond latency: all their clients served, nothing lost.
-  expect(result.raw.staffToPlayer).toMatchObject({ lost: 0, failed: 0, failures: {} });
+  // A refusal shows here with its status and reason (`failures`).
+  expect(result.raw.staffToPlayer).toMatchObject({ lost: 0, failed: 0 });
   expect(result.raw.manySockets).toMatchObject({ subscribed: 20, failed: 0 });
   expect(result.raw.reconnectStorm).toMatchObject({ clients: 10, caughtUp: 10, complete: true });
 });
