@@ -20,7 +20,7 @@ const IDLE_SECONDS = num("IDLE_SECONDS", 10);
 const PORT = num("BENCH_REALTIME_PORT", 6801);
 const CONCURRENCY = 200;
 /** One channel for every socket, or (unset) a channel of its own each. */
-const CHANNEL = process.env.CHANNEL;
+const CHANNEL = process.env.CHANNEL || undefined;
 
 /** The server is `tsx` → node; the node process holding the port is its only child. */
 function serverPid(tsx: ChildProcess): number {
