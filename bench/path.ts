@@ -300,7 +300,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       await handle.db
         .insert(account)
         .values({ id: randomUUID(), accountId: id, providerId: "credential", userId: id, password: hash });
-      await handle.db.insert(staff).values({ userId: id, displayName: `Bench staff ${i}` });
+      // Room for their share of the staff → player scenario (each player held by one of them).
+      const maxConcurrentChats = Math.max(5, Math.ceil(opts.senders / opts.staff));
+      await handle.db.insert(staff).values({ userId: id, displayName: `Bench staff ${i}`, maxConcurrentChats });
       staffSessions.push(await signIn(base, email));
     }
     log(`signed in ${playerSessions.length} players and ${staffSessions.length} staff`);
@@ -507,17 +509,27 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     }
     const integrity = { sent, lost: pending.size, duplicated, seqGaps };
 
-    // 5. Staff → player at the latency scenario's load: one staff member, every player once a second.
+    // 5. Staff → player at the latency scenario's load: every player once a second, by the staff.
     const back = await staffToPlayer({
       base,
       wsUrl,
-      staff: staffSessions[0] as Session,
+      staff: staffSessions,
       players: playerSessions.slice(0, opts.senders),
       authorize,
       seconds: Math.min(opts.seconds, 30),
     });
     raw.staffToPlayer = back;
-    rows.push(...againstFloor("staff → player socket", `${opts.senders} players at 1/s`, back, floorLatency));
+    rows.push(...againstFloor("staff → player socket", `${opts.senders} players at 1/s`, back, floorLatency), {
+      scenario: "staff → player sends refused",
+      value: `${back.failed} of ${back.n + back.lost + back.failed}${
+        back.failed
+          ? ` (${Object.entries(back.failures)
+              .map(([why, n]) => `${n}× ${why}`)
+              .join("; ")})`
+          : ""
+      }`,
+      target: "0",
+    });
     log(`staff → player: ${JSON.stringify(back)}`);
 
     // 6. Many sockets through the app's authorizer, then one event fanned out to all of them,
@@ -616,6 +628,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       {
         scenario: "reconnect storm: catch-up requests / web CPU",
         value: `${storm.catchUpRequests} / ${storm.webCpuSeconds ?? "n/a"} s`,
+      },
+      {
+        scenario: "reconnect storm: s after the kill until realtime up / all connected / authorized / caught up",
+        value: `${storm.phases.realtimeUp} / ${storm.phases.connected} / ${storm.phases.authorized} / ${storm.phases.caughtUp} s`,
+      },
+      {
+        scenario: "reconnect storm: realtime CPU from up until all caught up",
+        value: `${storm.realtimeCpuSeconds ?? "n/a"} s`,
       },
     );
     log(`reconnect storm: ${JSON.stringify(storm)}`);

@@ -14,13 +14,16 @@ import { messageOf, pusherSocket, request, type Session, sleep, stats } from "./
 type Authorize = (s: Session, channel: string) => (socketId: string) => Promise<string>;
 
 /**
- * Staff → player: one staff member messages each player by Player ID (REST, as the club's
- * integration does) at 1 message/s per player; timed until that player's socket has it.
+ * Staff → player: the staff message players by Player ID (REST, as the club's integration does),
+ * each player once a second, each player by one staff member (player i by staff i mod n, so every
+ * staff member holds a share within their capacity: a staff member may hold only so many chats,
+ * and one who messages more players than that is refused with 409). Timed until that player's
+ * socket has the message. Refused sends are counted by status and reason in `failures`.
  */
 export async function staffToPlayer(opts: {
   base: string;
   wsUrl: string;
-  staff: Session;
+  staff: Session[];
   players: Session[];
   authorize: Authorize;
   seconds: number;
@@ -42,21 +45,25 @@ export async function staffToPlayer(opts: {
   }
   const times: number[] = [];
   let failed = 0;
+  const failures: Record<string, number> = {};
   const until = performance.now() + opts.seconds * 1000;
   await Promise.all(
     opts.players.map(async (p, i) => {
+      const staff = opts.staff[i % opts.staff.length] as Session;
       await sleep((i * 1000) / opts.players.length);
       for (let next = performance.now(); next < until; next += 1000) {
         const id = randomUUID();
         pending.set(id, { start: performance.now(), done: (ms) => times.push(ms) });
         const res = await request(`${opts.base}/api/player-chat-integration/send`, {
           method: "POST",
-          headers: { cookie: opts.staff.cookie, "content-type": "application/json", origin: opts.base },
+          headers: { cookie: staff.cookie, "content-type": "application/json", origin: opts.base },
           body: JSON.stringify({ playerId: p.playerId, id, text: "from the floor" }),
-        }).catch(() => null);
-        if (res?.status !== 201 && res?.status !== 200) {
+        }).catch((err: Error) => err);
+        if (res instanceof Error || (res.status !== 201 && res.status !== 200)) {
           pending.delete(id);
           failed++;
+          const why = res instanceof Error ? `no answer: ${res.message}` : `${res.status} ${refusal(res.body)}`;
+          failures[why] = (failures[why] ?? 0) + 1;
         }
         await sleep(Math.max(0, next + 1000 - performance.now()));
       }
@@ -65,7 +72,16 @@ export async function staffToPlayer(opts: {
   await waitFor(() => pending.size === 0, 5000);
   const lost = pending.size;
   for (const ws of sockets) ws.terminate();
-  return { ...stats(times), failed, lost };
+  return { ...stats(times), failed, failures, lost };
+}
+
+/** The message of a REST error answer (`{ error: { message } }`), else the start of the body. */
+function refusal(body: string) {
+  try {
+    const message = (JSON.parse(body) as { error?: { message?: unknown } }).error?.message;
+    if (typeof message === "string") return message;
+  } catch {} // not JSON: show it as it came
+  return body.slice(0, 120);
 }
 
 /**
@@ -188,11 +204,25 @@ export async function reconnectStorm(opts: {
   authorize: Authorize;
   sendAsPlayer: (s: Session) => Promise<{ seq: number } | null>;
 }) {
-  type Client = { session: Session; staff: boolean; lastSeq: number; wanted: number; done: boolean; ws?: WebSocket };
+  type Client = {
+    session: Session;
+    staff: boolean;
+    lastSeq: number;
+    wanted: number;
+    done: boolean;
+    ws?: WebSocket;
+    /** When, after the kill, its socket was accepted, its channel authorized, subscribed, caught up. */
+    phases: Partial<Record<Phase, number>>;
+  };
+  type Phase = "connected" | "authorized" | "subscribed" | "caughtUp";
+  let started = 0;
+  const mark = (c: Client, phase: Phase) => {
+    if (started) c.phases[phase] = performance.now() - started;
+  };
   const clients: Client[] = Array.from({ length: opts.clients }, (_, i) => {
     const staff = i % 100 === 0 && opts.staff.length > 0; // about one staff tab in a hundred
     const session = (staff ? opts.staff[i % opts.staff.length] : opts.players[i % opts.players.length]) as Session;
-    return { session, staff, lastSeq: 0, wanted: 0, done: false };
+    return { session, staff, lastSeq: 0, wanted: 0, done: false, phases: {} };
   });
   let running = true;
   let requests = 0;
@@ -213,6 +243,7 @@ export async function reconnectStorm(opts: {
           c.lastSeq = Math.max(c.lastSeq, ...body.messages.map((m) => m.seq));
         }
         c.done = c.staff || c.lastSeq >= c.wanted;
+        if (c.done) mark(c, "caughtUp");
         return;
       }
       await sleep(Math.min(5000, 250 * 2 ** attempt));
@@ -225,8 +256,17 @@ export async function reconnectStorm(opts: {
         if (!running) return;
         setTimeout(() => void connect(c).then(resolve), 1000 + Math.random() * 500);
       };
-      pusherSocket(opts.wsUrl, channel, opts.authorize(c.session, channel)).then(
+      const authorize = opts.authorize(c.session, channel);
+      const timedAuthorize = (socketId: string) => {
+        mark(c, "connected");
+        return authorize(socketId).then((auth) => {
+          mark(c, "authorized");
+          return auth;
+        });
+      };
+      pusherSocket(opts.wsUrl, channel, timedAuthorize).then(
         (ws) => {
+          mark(c, "subscribed");
           c.ws = ws;
           ws.once("close", () => {
             c.done = false;
@@ -241,7 +281,7 @@ export async function reconnectStorm(opts: {
   for (let i = 0; i < clients.length; i += 50) await Promise.all(clients.slice(i, i + 50).map(connect));
 
   const cpuBefore = cpuSeconds(opts.stack.web.pid);
-  const started = performance.now();
+  started = performance.now();
   await opts.stack.realtime.kill("SIGKILL");
   // While it is down every player gets a message: catching up must bring it.
   const sent = await Promise.all(opts.players.map((p) => opts.sendAsPlayer(p)));
@@ -249,11 +289,17 @@ export async function reconnectStorm(opts: {
     const seq = sent[i]?.seq ?? 0;
     for (const c of clients) if (!c.staff && c.session === p) c.wanted = seq;
   });
+  const sentAt = performance.now() - started;
   await opts.stack.realtime.start();
+  const realtimeUpAt = performance.now() - started;
+  const realtimeCpuBefore = cpuSecondsWithChildren(opts.stack.realtime.pid);
   const requestsBefore = requests;
   const ok = await waitFor(() => clients.every((c) => c.done), 120_000, 50);
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(opts.stack.web.pid);
+  const realtimeCpu = cpuSecondsWithChildren(opts.stack.realtime.pid);
+  /** Seconds after the kill until every client (that got there) had reached `phase`. */
+  const allBy = (phase: Phase) => +(Math.max(0, ...clients.map((c) => c.phases[phase] ?? 0)) / 1000).toFixed(2);
   running = false;
   for (const c of clients) {
     c.ws?.removeAllListeners("close");
@@ -266,6 +312,17 @@ export async function reconnectStorm(opts: {
     seconds: +seconds.toFixed(2),
     catchUpRequests: requests - requestsBefore,
     webCpuSeconds: cpu !== null && cpuBefore !== null ? +(cpu - cpuBefore).toFixed(2) : null,
+    /** Seconds from the kill: messages sent, realtime answering again, then every client through each phase. */
+    phases: {
+      sent: +(sentAt / 1000).toFixed(2),
+      realtimeUp: +(realtimeUpAt / 1000).toFixed(2),
+      connected: allBy("connected"),
+      authorized: allBy("authorized"),
+      subscribed: allBy("subscribed"),
+      caughtUp: allBy("caughtUp"),
+    },
+    realtimeCpuSeconds:
+      realtimeCpu !== null && realtimeCpuBefore !== null ? +(realtimeCpu - realtimeCpuBefore).toFixed(2) : null,
   };
 }
 
@@ -295,6 +352,18 @@ function rssKb(pid: number | undefined): number | null {
     return total;
   } catch {
     return null;
+  }
+}
+
+/** The CPU seconds of a process and its children (tsx runs the realtime server in a child), or null. */
+function cpuSecondsWithChildren(pid: number | undefined): number | null {
+  const own = cpuSeconds(pid);
+  if (own === null || !pid) return own;
+  try {
+    const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+    return children.reduce((sum, child) => sum + (cpuSecondsWithChildren(Number(child)) ?? 0), own);
+  } catch {
+    return own;
   }
 }
 

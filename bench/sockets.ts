@@ -1,11 +1,12 @@
 /**
  * What an idle subscribed socket costs our realtime server: SOCKETS raw WebSocket clients, each
- * subscribed to its own private channel (a player's), against `server/realtime/main.ts` in its
- * own process. Reports the server's resident memory before and after (per socket), the time to
+ * subscribed to its own private channel (a player's), or all to one channel named by CHANNEL (as
+ * staff share `private-staff-portal`), against `server/realtime/main.ts` in its own process. Reports the server's resident memory before and after (per socket), the time to
  * connect them all, and its CPU while they sit idle for IDLE_SECONDS.
  *
  *   npx tsx bench/sockets.ts
  *   SOCKETS=10000 IDLE_SECONDS=10 BENCH_REALTIME_PORT=6801 npx tsx bench/sockets.ts
+ *   CHANNEL=private-staff-portal npx tsx bench/sockets.ts
  */
 import type { ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -18,6 +19,8 @@ const SOCKETS = num("SOCKETS", 10_000);
 const IDLE_SECONDS = num("IDLE_SECONDS", 10);
 const PORT = num("BENCH_REALTIME_PORT", 6801);
 const CONCURRENCY = 200;
+/** One channel for every socket, or (unset) a channel of its own each. */
+const CHANNEL = process.env.CHANNEL || undefined;
 
 /** The server is `tsx` → node; the node process holding the port is its only child. */
 function serverPid(tsx: ChildProcess): number {
@@ -46,7 +49,8 @@ async function main() {
   const started = performance.now();
   for (let i = 0; i < SOCKETS; i += CONCURRENCY) {
     const batch = [];
-    for (let j = i; j < Math.min(SOCKETS, i + CONCURRENCY); j++) batch.push(socket(PORT, `private-player-${j}`));
+    for (let j = i; j < Math.min(SOCKETS, i + CONCURRENCY); j++)
+      batch.push(socket(PORT, CHANNEL ?? `private-player-${j}`));
     sockets.push(...(await Promise.all(batch)));
   }
   const connectSeconds = (performance.now() - started) / 1000;
@@ -61,6 +65,7 @@ async function main() {
     JSON.stringify(
       {
         sockets: sockets.length,
+        channels: CHANNEL ?? "one private channel each",
         connectSeconds: +connectSeconds.toFixed(2),
         rssBeforeMB: +(rssBefore / 2 ** 20).toFixed(1),
         rssAfterMB: +(rssAfter / 2 ** 20).toFixed(1),

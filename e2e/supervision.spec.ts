@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { expect, type Page, test } from "@playwright/test";
-import { openAs, PLAYER_31, queueItem, STAFF_VIKRAM, send, thread, unique } from "./helpers";
+import { openAs, PLAYER_30, PLAYER_31, queueItem, STAFF_VIKRAM, send, thread, unique } from "./helpers";
 
 /**
  * `npm start` (the Playwright web server) supervises the realtime server: killed with -9, it is
@@ -66,6 +66,50 @@ test("a killed realtime server comes back by itself and a message sent meanwhile
   await expect(bubble(staff.page, during)).toHaveCount(1);
   // Only meaningful if the send really fell in the gap; the 0.5 s back-off makes it so.
   expect(sentInGap).toBe(true);
+
+  await player.context.close();
+  await staff.context.close();
+});
+
+/** tRPC procedures a page calls, counted by name (a batched request counts each of its calls). */
+function countCalls(page: Page) {
+  const calls = new Map<string, number>();
+  page.on("request", (req) => {
+    const { pathname } = new URL(req.url());
+    if (!pathname.startsWith("/api/trpc/")) return;
+    for (const name of decodeURIComponent(pathname.slice("/api/trpc/".length)).split(",")) {
+      calls.set(name, (calls.get(name) ?? 0) + 1);
+    }
+  });
+  return calls;
+}
+
+const banner = (page: Page) => page.getByRole("status").filter({ hasText: /Reconnecting…|Live updates paused/ });
+
+test("after a realtime restart each page catches up once: one queue load and one thread fetch per screen", async ({
+  browser,
+}) => {
+  const staff = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  const first = unique("before the restart");
+  await send(player.page, first);
+  await queueItem(staff.page, PLAYER_30.name).first().click();
+  await expect(bubble(staff.page, first)).toBeVisible();
+  const staffCalls = countCalls(staff.page);
+  const playerCalls = countCalls(player.page);
+
+  process.kill(realtimePid(), "SIGKILL");
+  await expect.poll(realtimeUp, { timeout: 20_000, intervals: [50] }).toBe(false);
+  await expect.poll(realtimeUp, { timeout: 20_000, intervals: [50] }).toBe(true);
+  // Both pages reconnected and every channel they hold is subscribed again.
+  for (const page of [player.page, staff.page]) await expect(banner(page)).toHaveCount(0, { timeout: 30_000 });
+  // A message after that arrives live: whatever the resubscriptions set off has been asked for by now.
+  const after = unique("after the restart");
+  await send(player.page, after);
+  await expect(bubble(staff.page, after)).toHaveCount(1);
+
+  expect(Object.fromEntries(staffCalls)).toMatchObject({ "staff.queue": 1, "staff.threadSince": 1 });
+  expect(Object.fromEntries(playerCalls)).toMatchObject({ "chat.since": 1 });
 
   await player.context.close();
   await staff.context.close();

@@ -1,20 +1,23 @@
 "use client";
 
+import type { Channel } from "pusher-js";
 import { useEffect, useRef } from "react";
-import { useConnection } from "../_realtime/provider";
+import { useEvent } from "../_realtime/provider";
 
 /**
- * Runs `catchUp` when this tab may have missed events: after the realtime connection comes
- * back, and when the tab becomes visible again (phones freeze hidden tabs).
+ * Runs `catchUp` when this tab may have missed events on `channel`: each time the channel is
+ * (re)subscribed, and when the tab becomes visible again (phones freeze hidden tabs).
+ *
+ * Not also when the connection comes back: pusher-js renews every subscription after a
+ * reconnect, and only once that succeeds is nothing more missed. A catch-up at the reconnect
+ * itself was a second fetch per page (a second `staff.queue` per staff screen in a reconnect
+ * storm) that could still miss what was published before the subscription was live.
  */
-export function useCatchUp(catchUp: () => void) {
-  const { reconnects } = useConnection();
+export function useCatchUp(channel: Channel | null, catchUp: () => void) {
   const latest = useRef(catchUp);
   latest.current = catchUp;
 
-  useEffect(() => {
-    if (reconnects > 0) latest.current();
-  }, [reconnects]);
+  useEvent(channel, "pusher:subscription_succeeded", () => latest.current());
 
   useEffect(() => {
     const onVisible = () => {

@@ -39,7 +39,7 @@ export type ThreadSyncOptions = {
 /**
  * How a thread stays whole, for both portals: rows from events go straight into the cache; any
  * hole in the seqs held (whoever wrote the row that revealed it, our own send included), a
- * (re)subscription, a reconnect or a tab coming back fetches `since` from the database.
+ * (re)subscription (so once per reconnect) or a tab coming back fetches `since` from the database.
  */
 export function useThreadSync(opts: ThreadSyncOptions): {
   channel: Channel | null;
@@ -140,8 +140,7 @@ export function useThreadSync(opts: ThreadSyncOptions): {
     if (change.playerId === latest.current.playerId) setStatus(change);
   });
   // Each (re)subscription: whatever was published before it was live was missed.
-  useEvent(channel, "pusher:subscription_succeeded", resync);
-  useCatchUp(resync);
+  useCatchUp(channel, resync);
 
   useEffect(() => {
     if (!opts.data) return;

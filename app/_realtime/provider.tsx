@@ -16,8 +16,6 @@ export type ChannelState = "pending" | "live" | "retrying";
 
 type RealtimeContextValue = {
   state: ConnectionState;
-  /** Increments each time the connection comes back after a drop: caches may have missed events. */
-  reconnects: number;
   /** Every channel the page holds, by name. */
   channels: ReadonlyMap<string, ChannelState>;
   acquire: (channelName: string) => Channel | null;
@@ -45,7 +43,6 @@ type SubscriptionError = { type?: string; error?: string; status?: number };
 export function RealtimeProvider({ config, children }: { config: BrowserRealtimeConfig; children: React.ReactNode }) {
   const [pusher, setPusher] = useState<Pusher | null>(null);
   const [state, setState] = useState<ConnectionState>("initialized");
-  const [reconnects, setReconnects] = useState(0);
   const [channels, setChannels] = useState<ReadonlyMap<string, ChannelState>>(new Map());
   const refCounts = useRef(new Map<string, number>());
   const retries = useRef(new Map<string, { timer?: ReturnType<typeof setTimeout>; attempt: number }>());
@@ -76,15 +73,12 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
     const stopWatchingSession = watchSession(client);
     // Signed out: nothing more will be authorized, so stop asking (and stop hearing).
     const stopOnSignOut = onSignedOut(() => client.disconnect());
-    let wasConnected = false;
     client.connection.bind("state_change", ({ current }: { current: ConnectionState }) => {
       setState(current);
       setCurrentSocketId(current === "connected" ? client.connection.socket_id : null);
-      if (current === "connected") {
-        if (wasConnected) setReconnects((n) => n + 1);
-        wasConnected = true;
-      } else {
-        // A dropped connection drops every subscription; pusher-js renews them on reconnect.
+      // A dropped connection drops every subscription; pusher-js renews them on reconnect (and
+      // each renewal makes the page catch up, see use-catch-up.ts).
+      if (current !== "connected") {
         setChannels((m) => new Map([...m.keys()].map((name) => [name, "pending" as const])));
       }
     });
@@ -148,11 +142,7 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
     [pusher, setChannelState],
   );
 
-  return (
-    <RealtimeContext.Provider value={{ state, reconnects, channels, acquire, release }}>
-      {children}
-    </RealtimeContext.Provider>
-  );
+  return <RealtimeContext.Provider value={{ state, channels, acquire, release }}>{children}</RealtimeContext.Provider>;
 }
 
 function useRealtime() {
@@ -162,8 +152,8 @@ function useRealtime() {
 }
 
 export function useConnection() {
-  const { state, reconnects, channels } = useRealtime();
-  return { state, reconnects, channels };
+  const { state, channels } = useRealtime();
+  return { state, channels };
 }
 
 /** The subscribed channel (null until the connection exists), held for the component's life. */

@@ -54,8 +54,7 @@ export function useStaffLive(me: { id: string }) {
     void queryClient.invalidateQueries({ queryKey: trpc.staff.timeline.queryKey(ids) });
   });
 
-  // After a drop, or before the subscription was live, the queue may have missed events: load it again.
-  const reload = () => void queryClient.invalidateQueries({ queryKey: queueKey });
-  useEvent(channel, "pusher:subscription_succeeded", reload);
-  useCatchUp(reload);
+  // After a drop, or before the subscription was live, the queue may have missed events: load it
+  // again, once per (re)subscription.
+  useCatchUp(channel, () => void queryClient.invalidateQueries({ queryKey: queueKey }));
 }
