@@ -1,12 +1,12 @@
 import { randomUUID } from "node:crypto";
 import { eq, inArray, sql } from "drizzle-orm";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { chatRequests } from "@/db/schema";
 import { listQueue } from "@/server/chat/staff";
 import { openTestDb, testDbKinds } from "../support/db";
 import { makePlayer, makeStaff } from "../support/fixtures";
+import { statementsOf } from "../support/statements";
 
 /**
  * Issue 11: the staff queue and a thread page are read on every portal load and reconnect. What
@@ -75,23 +75,6 @@ describe.each(testDbKinds)("the staff queue on %s", (kind) => {
 });
 
 const onPostgres = !!process.env.TEST_DATABASE_URL;
-
-/** Statements node-postgres sends while `fn` runs. */
-async function statementsOf(fn: () => Promise<unknown>) {
-  const original = pg.Client.prototype.query;
-  const seen: string[] = [];
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const first = args[0] as string | { text?: string };
-    seen.push(typeof first === "string" ? first : (first?.text ?? "?"));
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  try {
-    await fn();
-  } finally {
-    pg.Client.prototype.query = original;
-  }
-  return seen;
-}
 
 describe.runIf(onPostgres)("the staff queue in one round trip (Postgres: counted at the driver)", () => {
   let handle: DbHandle;
