@@ -1,5 +1,6 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
+import { preparedOnce } from "@/db/prepared";
 import { type ChatRequest, chatMessages, chatRequests, players } from "@/db/schema";
 import type { QueueItem } from "@/protocol/events";
 import type { ReplyInput } from "@/protocol/inputs";
@@ -17,12 +18,7 @@ export type { QueueItem };
  * every reconnect of every staff portal at once, so each extra round trip is paid many times.
  */
 export async function listQueue(db: Db): Promise<QueueItem[]> {
-  let query = preparedQueues.get(db);
-  if (!query) {
-    query = queueQuery(db);
-    preparedQueues.set(db, query);
-  }
-  const rows = await query.execute();
+  const rows = await queueQuery(db).execute();
   return rows.map((row) => ({
     ...row.picked,
     lastMessage: row.last_message,
@@ -31,16 +27,12 @@ export async function listQueue(db: Db): Promise<QueueItem[]> {
 }
 
 /**
- * Built once per database handle and prepared: the query is the same on every call, so neither
- * drizzle's builder nor Postgres's parser and planner see it again. It has no parameters on
- * purpose: Postgres may give a prepared statement with parameters a generic plan, and a generic
- * plan can neither use the partial indexes below (their predicates name these very values) nor
- * know that a LIMIT is small — measured at 1,000,000 messages, it hash-joined every request
- * and took 130–970 ms instead of 2–6.
+ * Prepared once (db/prepared.ts), and without parameters on purpose: Postgres may give a prepared
+ * statement with parameters a generic plan, and a generic plan can neither use the partial
+ * indexes below (their predicates name these very values) nor know that a LIMIT is small —
+ * measured at 1,000,000 messages, it hash-joined every request and took 130–970 ms instead of 2–6.
  */
-const preparedQueues = new WeakMap<Db, ReturnType<typeof queueQuery>>();
-
-function queueQuery(db: Db) {
+const queueQuery = preparedOnce((db: Db) => {
   // The requests first (an index each: the open ones by the partial unique index, the resolved by
   // chat_requests_resolved_idx), so the lookups below run for those ~120 rows only, never for
   // every chat the club ever had.
@@ -96,7 +88,7 @@ function queueQuery(db: Db) {
       desc(picked.resolvedAt),
     )
     .prepare("staff_queue");
-}
+});
 
 const RECENTLY_RESOLVED = 20;
 
