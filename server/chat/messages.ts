@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import { type Db, rowsOf, type Tx } from "@/db/client";
+import { preparedOnce } from "@/db/prepared";
 import {
   type ChatMessage,
   type ChatRequest,
@@ -135,18 +136,27 @@ export const idTaken = () => new ChatError("CONFLICT", "This message id is alrea
 
 /** Newest page first from the database, returned oldest → newest for display. */
 export async function threadPage(db: Db, input: { playerId: number; cursor?: number | null; limit: number }) {
-  const rows = await db
-    .select()
-    .from(chatMessages)
-    .where(
-      and(eq(chatMessages.playerId, input.playerId), input.cursor ? lt(chatMessages.seq, input.cursor) : undefined),
-    )
-    .orderBy(desc(chatMessages.seq))
-    .limit(input.limit + 1);
+  const rows = await pageQuery(db).execute({
+    playerId: input.playerId,
+    before: input.cursor || Number.MAX_SAFE_INTEGER,
+    limit: input.limit + 1,
+  });
   const hasOlder = rows.length > input.limit;
   const page = rows.slice(0, input.limit).reverse();
   return { messages: page, olderCursor: hasOlder ? page[0]?.seq : undefined };
 }
+
+// Every portal reads it on each open of a chat. A generic plan is the right one for any values:
+// a backward scan of chat_messages_player_seq_idx from `before`.
+const pageQuery = preparedOnce((db: Db) =>
+  db
+    .select()
+    .from(chatMessages)
+    .where(and(eq(chatMessages.playerId, sql.placeholder("playerId")), lt(chatMessages.seq, sql.placeholder("before"))))
+    .orderBy(desc(chatMessages.seq))
+    .limit(sql.placeholder("limit"))
+    .prepare("thread_page"),
+);
 
 /** Everything after `sinceSeq`, oldest first: what a client missed while away. */
 export async function messagesSince(db: Db, input: { playerId: number; sinceSeq: number; limit: number }) {

@@ -1,9 +1,9 @@
 import { randomUUID } from "node:crypto";
-import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { openTestDb } from "../support/db";
 import { makePlayer } from "../support/fixtures";
+import { statementsOf } from "../support/statements";
 
 /**
  * Issue 11: each statement of a send is a round trip to Postgres and CPU in the web process. What
@@ -11,23 +11,6 @@ import { makePlayer } from "../support/fixtures";
  * same code runs on PGlite in every other send test.
  */
 const onPostgres = !!process.env.TEST_DATABASE_URL;
-
-/** Statements node-postgres sends while `fn` runs (BEGIN and COMMIT included). */
-async function statementsOf(fn: () => Promise<unknown>) {
-  const original = pg.Client.prototype.query;
-  const seen: string[] = [];
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    const first = args[0] as string | { text?: string };
-    seen.push(typeof first === "string" ? first : (first?.text ?? "?"));
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
-  try {
-    await fn();
-  } finally {
-    pg.Client.prototype.query = original;
-  }
-  return seen;
-}
 
 describe.runIf(onPostgres)("a player's send in few round trips (Postgres: counted at the driver)", () => {
   let handle: DbHandle;

@@ -1,0 +1,94 @@
+import { randomUUID } from "node:crypto";
+import { eq, inArray, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DbHandle } from "@/db/client";
+import { chatRequests } from "@/db/schema";
+import { listQueue } from "@/server/chat/staff";
+import { openTestDb, testDbKinds } from "../support/db";
+import { makePlayer, makeStaff } from "../support/fixtures";
+import { statementsOf } from "../support/statements";
+
+/**
+ * Issue 11: the staff queue and a thread page are read on every portal load and reconnect. What
+ * the queue shows is checked on both databases; how many statements it costs is counted at the
+ * driver (node-postgres), so that part runs on Postgres only.
+ */
+describe.each(testDbKinds)("the staff queue on %s", (kind) => {
+  let handle: DbHandle;
+  beforeAll(async () => {
+    handle = await openTestDb(kind);
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  it("lists open chats oldest first, then the 20 most recently resolved, each with its last message and unread count", async () => {
+    const staff = await makeStaff(handle.db, "Queue Staff");
+    const opened: string[] = [];
+    for (let i = 0; i < 24; i++) {
+      const player = await makePlayer(handle.db);
+      const sent = await player.caller.chat.send({ id: randomUUID(), text: `hello ${i}` });
+      await player.caller.chat.send({ id: randomUUID(), text: `still there ${i}?` });
+      opened.push(sent.request.id);
+    }
+    // Spread the times so that each order is decided by the data, not by insertion.
+    const base = Date.parse("2026-11-01T10:00:00Z");
+    for (const [i, id] of opened.entries()) {
+      await handle.db
+        .update(chatRequests)
+        .set({ createdAt: new Date(base + i * 60_000) })
+        .where(eq(chatRequests.id, id));
+    }
+    // The last three stay open (one answered, so in progress); 21 are resolved, newest last.
+    const resolved = opened.slice(0, 21);
+    await handle.db
+      .update(chatRequests)
+      .set({ status: "resolved", resolvedAt: sql`${chatRequests.createdAt} + interval '1 hour'` })
+      .where(inArray(chatRequests.id, resolved));
+    const answered = opened[22] as string;
+    await staff.caller.staff.reply({ requestId: answered, id: randomUUID(), text: "On it" });
+
+    const queue = await listQueue(handle.db);
+    expect(queue.map((i) => i.id)).toEqual([...opened.slice(21), ...resolved.slice(1).reverse()]);
+    expect(queue.map((i) => i.status)).toEqual(["waiting", "in_progress", "waiting", ...Array(20).fill("resolved")]);
+    expect(queue[0]).toMatchObject({
+      playerName: expect.any(String),
+      initialMessage: "hello 21",
+      unreadCount: 2,
+      lastMessage: { messageText: "still there 21?", sender: "player", seq: 2 },
+    });
+    expect(queue[0]?.lastMessage?.timestamp).toBeInstanceOf(Date);
+    expect(queue[0]?.createdAt).toEqual(new Date(base + 21 * 60_000));
+    expect(queue[1]).toMatchObject({ unreadCount: 2, lastMessage: { messageText: "On it", sender: "staff", seq: 3 } });
+    expect(queue[3]?.resolvedAt).toEqual(new Date(base + 20 * 60_000 + 3_600_000));
+  });
+
+  it("shows a chat with no messages yet with no last message and nothing unread", async () => {
+    const player = await makePlayer(handle.db);
+    const [request] = await handle.db
+      .insert(chatRequests)
+      .values({ playerId: player.player.id, playerName: "Quiet", initialMessage: "(none)", status: "waiting" })
+      .returning();
+    const item = (await listQueue(handle.db)).find((i) => i.id === request?.id);
+    expect(item).toMatchObject({ lastMessage: null, unreadCount: 0, initialMessage: "(none)" });
+  });
+});
+
+const onPostgres = !!process.env.TEST_DATABASE_URL;
+
+describe.runIf(onPostgres)("the staff queue in one round trip (Postgres: counted at the driver)", () => {
+  let handle: DbHandle;
+  beforeAll(async () => {
+    handle = await openTestDb("postgres");
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  it("reads the open chats, the recently resolved and each one's last message and unread count in one statement", async () => {
+    const player = await makePlayer(handle.db);
+    await player.caller.chat.send({ id: randomUUID(), text: "hello" });
+    const statements = await statementsOf(() => listQueue(handle.db));
+    expect(statements).toHaveLength(1);
+  });
+});
