@@ -28,14 +28,18 @@ test("signing out in one tab closes the other tab's live connection and shows it
 
 test("a player over the send limit is told to slow down, and the message is sent afterwards", async ({ browser }) => {
   const player = await openAs(browser, PLAYER_30.email, /\/player/);
-  // Use up the allowance through the club's REST endpoint with the player's own session.
+  // Use up the allowance through the club's REST endpoint with the player's own session, until
+  // a refusal says the next send is at least 4 s away. The first refusal may come just before the
+  // next allowance (anywhere within 1 / PLAYER_SEND_PER_SECOND), and then the page's send below
+  // would go through: it failed that way in CI. Refused sends take nothing, so sending on until
+  // the allowance comes back and is used again leaves the page a full interval to be refused in.
   for (let i = 0; ; i++) {
     const res = await player.page.request.post("/api/unified-chat/send", {
       data: { id: crypto.randomUUID(), text: `${unique("burst")} #${i}` },
     });
-    if (res.status() === 429) break;
-    expect(res.status()).toBe(201);
-    expect(i).toBeLessThan(500);
+    if (res.status() === 429 && Number(res.headers()["retry-after"]) >= 4) break;
+    expect([201, 429]).toContain(res.status());
+    expect(i).toBeLessThan(2000);
   }
 
   const text = unique("after the burst");
