@@ -23,10 +23,6 @@ export type Conn = {
   pingSentAt: number | null;
   eventTokens: number;
   tokensAt: number;
-  /** The message being handled while it waits on the adapter; the ones after it wait for it (server.ts). */
-  pending: Promise<void> | null;
-  /** How many messages wait behind `pending`. */
-  queued: number;
 };
 
 type Member = { info: unknown; connections: number };

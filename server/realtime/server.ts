@@ -1,8 +1,7 @@
 import { randomInt } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import type { Duplex } from "node:stream";
-import { type RawData, type WebSocket, WebSocketServer } from "ws";
+import { WebSocketServer } from "ws";
 import type { RealtimeConfig } from "./config";
 import { handleMessage } from "./connection";
 import { handleApi } from "./http-api";
@@ -98,15 +97,13 @@ export function createRealtimeServer(
   const hardFrameLimit = Math.max(4 * config.maxFrameBytes, WS_HARD_LIMIT);
   const wss = new WebSocketServer({ noServer: true, maxPayload: hardFrameLimit });
   httpServer.on("upgrade", (req, socket, head) => {
-    // Until `ws` takes the socket over (and handles its errors), an error ends it.
-    socket.on("error", destroyOnError);
+    socket.on("error", () => socket.destroy());
     try {
       const url = parseUrl(req.url);
       if (!url) return void socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
       const match = /^\/app\/([^/]+)$/.exec(url.pathname);
       if (!match || stopping) return void socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
       wss.handleUpgrade(req, socket, head, (ws) => {
-        socket.removeListener("error", destroyOnError);
         // Refusals are sent over the socket (pusher:error + close code) so clients know why;
         // the text is ours, never the key or version the client sent.
         const refuse = (code: number, message: string) => {
@@ -134,15 +131,7 @@ export function createRealtimeServer(
     return total;
   };
 
-  /**
-   * The socket each connection is on, for the listeners below. Those are shared functions that
-   * find their connection here, not closures made per socket: with its context a closure costs
-   * about a hundred bytes (more under tsx, whose name helper puts a property table on each),
-   * and five of them per socket were a fifth of what an idle connection held.
-   */
-  const connOf = new WeakMap<WebSocket, Conn>();
-
-  function accept(ws: WebSocket) {
+  function accept(ws: Conn["ws"]) {
     const conn: Conn = {
       socketId: `${randomInt(1, 2 ** 31)}.${randomInt(1, 2 ** 31)}`,
       ws,
@@ -152,83 +141,67 @@ export function createRealtimeServer(
       pingSentAt: null,
       eventTokens: config.clientEventsPerSecond,
       tokensAt: Date.now(),
-      pending: null,
-      queued: 0,
     };
     hub.conns.set(conn.socketId, conn);
-    connOf.set(ws, conn);
     metrics.connectionsTotal++;
-    ws.on("message", onMessage);
-    ws.on("pong", onPong);
-    ws.on("close", onGone);
-    ws.on("error", onGone);
+    const failed = (err: unknown) => {
+      internalError("message handling", err);
+      hub.disconnect(conn);
+      closeWith(ws, CODES.genericReconnect, "Internal server error");
+    };
+    // A message that waits on the adapter holds the ones after it (bounded), so each connection's
+    // messages are handled in the order sent: an unsubscribe never overtakes its subscribe.
+    let pending: Promise<void> | null = null;
+    let queued = 0;
+    const handle = (data: Parameters<typeof handleMessage>[2], isBinary: boolean) => {
+      // A connection already dropped (4100, an error) may still have frames in flight: ignore
+      // them, or a subscribe among them would put it back into channels it can never leave.
+      if (hub.conns.get(conn.socketId) !== conn) return;
+      const result = handleMessage(hub, conn, data, isBinary);
+      if (!result) return;
+      const settled: Promise<void> = result.catch(failed).finally(() => {
+        if (pending === settled) pending = null;
+      });
+      pending = settled;
+      return settled;
+    };
+    ws.on("message", (data, isBinary) => {
+      if (pending) {
+        if (queued >= MAX_QUEUED_MESSAGES) return hub.send(conn, errorFrame(null, "Too many messages at once"));
+        queued++;
+        const after: Promise<void> = pending
+          .then(() => handle(data, isBinary))
+          .catch(failed)
+          .finally(() => {
+            queued--;
+            if (pending === after) pending = null;
+          });
+        pending = after;
+        return;
+      }
+      try {
+        handle(data, isBinary);
+      } catch (err) {
+        failed(err);
+      }
+    });
+    ws.on("pong", () => {
+      conn.lastSeen = Date.now();
+      conn.pingSentAt = null;
+    });
+    const drop = () => {
+      try {
+        hub.disconnect(conn);
+      } catch (err) {
+        internalError("disconnect", err);
+      }
+    };
+    ws.on("close", drop);
+    ws.on("error", drop);
     hub.send(
       conn,
       frame("pusher:connection_established", { socket_id: conn.socketId, activity_timeout: config.activityTimeout }),
     );
-  }
-
-  function failed(conn: Conn, err: unknown) {
-    internalError("message handling", err);
-    hub.disconnect(conn);
-    closeWith(conn.ws, CODES.genericReconnect, "Internal server error");
-  }
-
-  function handle(conn: Conn, data: RawData, isBinary: boolean) {
-    // A connection already dropped (4100, an error) may still have frames in flight: ignore
-    // them, or a subscribe among them would put it back into channels it can never leave.
-    if (hub.conns.get(conn.socketId) !== conn) return;
-    const result = handleMessage(hub, conn, data, isBinary);
-    if (!result) return;
-    const settled: Promise<void> = result
-      .catch((err) => failed(conn, err))
-      .finally(() => {
-        if (conn.pending === settled) conn.pending = null;
-      });
-    conn.pending = settled;
-    return settled;
-  }
-
-  // A message that waits on the adapter holds the ones after it (bounded), so each connection's
-  // messages are handled in the order sent: an unsubscribe never overtakes its subscribe.
-  function onMessage(this: WebSocket, data: RawData, isBinary: boolean) {
-    const conn = connOf.get(this);
-    if (!conn) return;
-    if (conn.pending) {
-      if (conn.queued >= MAX_QUEUED_MESSAGES) return hub.send(conn, errorFrame(null, "Too many messages at once"));
-      conn.queued++;
-      const after: Promise<void> = conn.pending
-        .then(() => handle(conn, data, isBinary))
-        .catch((err) => failed(conn, err))
-        .finally(() => {
-          conn.queued--;
-          if (conn.pending === after) conn.pending = null;
-        });
-      conn.pending = after;
-      return;
-    }
-    try {
-      handle(conn, data, isBinary);
-    } catch (err) {
-      failed(conn, err);
-    }
-  }
-
-  function onPong(this: WebSocket) {
-    const conn = connOf.get(this);
-    if (!conn) return;
-    conn.lastSeen = Date.now();
-    conn.pingSentAt = null;
-  }
-
-  function onGone(this: WebSocket) {
-    const conn = connOf.get(this);
-    if (!conn) return;
-    try {
-      hub.disconnect(conn);
-    } catch (err) {
-      internalError("disconnect", err);
-    }
   }
 
   /** Idle clients get a ping (protocol and RFC 6455); no answer within the pong timeout → 4201. */
@@ -287,10 +260,6 @@ export function createRealtimeServer(
       await hub.adapter.stop();
     },
   };
-}
-
-function destroyOnError(this: Duplex) {
-  this.destroy();
 }
 
 /** The request target as a URL, or null when it is not one (`//:99999`). */
