@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
-import { type ApiMatch, matchApiRoute } from "./api-routes";
+import { matchApiRoute } from "./api-routes";
 import type { HttpDeps } from "./deps";
 import { faultMessage, reportFault } from "./faults";
 import { jsonError } from "./handler";
@@ -18,14 +18,14 @@ import { jsonError } from "./handler";
  */
 export const MAX_API_BODY_BYTES = 1024 * 1024;
 
-/** Answers one API request; a path that is not an API route is left to the caller (false). */
+/** Answers one API request: its route's answer, or a JSON 404 / 405 for a path or method it has not. */
 export async function serveApi(
   req: IncomingMessage,
   res: ServerResponse,
   deps: () => Promise<HttpDeps>,
-  match: ApiMatch = matchApiRoute(req.method ?? "GET", pathOf(req.url)),
 ): Promise<void> {
   try {
+    const match = matchApiRoute(req.method ?? "GET", pathOf(req.url));
     if (!match.route) {
       if (match.allowed.length) res.setHeader("allow", match.allowed.join(", "));
       const status = match.allowed.length ? 405 : 404;
