@@ -51,9 +51,19 @@ describe("sending while the realtime server is down", () => {
     await handle?.close();
   });
 
-  async function timeSends(port: number) {
+  /**
+   * SENDS sends through a gateway on `port`, counting the publish requests made while they ran.
+   * The durations are printed, not asserted: what a send waits for is what the count shows.
+   */
+  async function timeSends(port: number, opts: { retryBaseMs: number }) {
     const publisher = createPublisher({ ...APP, host: "127.0.0.1", port, useTLS: false });
-    const realtime = pusherGateway(publisher, { log: (m) => logs.push(m), retryBaseMs: 100 });
+    let requests = 0;
+    const triggerBatch = publisher.triggerBatch.bind(publisher);
+    publisher.triggerBatch = (batch) => {
+      requests++;
+      return triggerBatch(batch);
+    };
+    const realtime = pusherGateway(publisher, { log: (m) => logs.push(m), retryBaseMs: opts.retryBaseMs });
     const { player } = await makePlayer(handle.db);
     const times: number[] = [];
     const ids: string[] = [];
@@ -64,37 +74,36 @@ describe("sending while the realtime server is down", () => {
       await sendAsPlayer({ db: handle.db, realtime }, { id, text: `while down ${i}`, player });
       times.push(performance.now() - started);
     }
-    return { times, ids, player, realtime };
+    const [p50, p99] = [quantile(times, 0.5), quantile(times, 0.99)];
+    return {
+      ids,
+      realtime,
+      requests,
+      summary: `send p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (${SENDS} sends)`,
+    };
   }
 
-  it(`answers each send within the publish timeout when the server hangs (p99 of ${SENDS})`, async () => {
+  it(`waits out the publish timeout once, not once per send, while the server hangs (${SENDS} sends)`, async () => {
     const hanging = await hangingServer();
     try {
-      const { times } = await timeSends(hanging.port);
-      const [p50, p99] = [quantile(times, 0.5), quantile(times, 0.99)];
-      console.log(
-        `[publish-outage] hanging realtime: send p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (${SENDS} sends)`,
-      );
-      // One send waits out the 500 ms publish timeout; the rest queue behind it at once (it was 5 s each).
-      // Bounded by the timeout, not by a speed target: the figures above are the measurement.
-      expect(p99).toBeLessThan(2 * PUBLISH_TIMEOUT_MS);
-      expect(p50).toBeLessThan(PUBLISH_TIMEOUT_MS);
+      // No background retry within the test: every request counted was made by a send itself.
+      const { requests, summary } = await timeSends(hanging.port, { retryBaseMs: 10 * 60_000 });
+      console.log(`[publish-outage] hanging realtime: ${summary}`);
+      // The first send waits out the publish timeout; after that unanswered request the rest leave
+      // publishing to the background at once (before, each waited out its own: 5 s apiece).
+      expect(requests).toBe(1);
     } finally {
       await hanging.close();
     }
   });
 
-  it("answers in milliseconds when the server is gone, and delivers the events once it is back", async () => {
+  it("sends on when the server is gone, and delivers the events once it is back", async () => {
     // Find a free port, then leave it closed: connections are refused, as after a crash.
     const probe = await hangingServer();
     const port = probe.port;
     await probe.close();
-    const { times, ids, realtime } = await timeSends(port);
-    const [p50, p99] = [quantile(times, 0.5), quantile(times, 0.99)];
-    console.log(
-      `[publish-outage] refused realtime: send p50 ${p50.toFixed(1)} ms, p99 ${p99.toFixed(1)} ms (${SENDS} sends)`,
-    );
-    expect(p99).toBeLessThan(PUBLISH_TIMEOUT_MS);
+    const { ids, realtime, summary } = await timeSends(port, { retryBaseMs: 100 });
+    console.log(`[publish-outage] refused realtime: ${summary}`);
 
     // The server comes back on the same port; the background retry hands it what was held.
     rt = await startRealtime({ port });
