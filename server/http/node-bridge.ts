@@ -63,10 +63,15 @@ export async function toRequest(req: IncomingMessage, opts: { streamBody: boolea
   } catch {
     return jsonError(400, "The request's Host header or target is not valid");
   }
+  // From req.headers, not req.rawHeaders: the front door (front-door.ts) rewrites X-Forwarded-For
+  // and drops proxy headers there, and the sign-in limit must count the address it chose.
   const headers = new Headers();
-  const raw = req.rawHeaders;
   try {
-    for (let i = 0; i < raw.length; i += 2) headers.append(raw[i] as string, raw[i + 1] as string);
+    for (const name in req.headers) {
+      const value = req.headers[name];
+      if (typeof value === "string") headers.set(name, value);
+      else if (value) for (const v of value) headers.append(name, v);
+    }
   } catch {
     return jsonError(400, "A request header is not valid");
   }
