@@ -38,7 +38,8 @@ export async function serveApi(
   } catch (err) {
     // A client that went away mid-request (its body cut short) needs no answer and is no fault.
     if (res.headersSent || req.socket.destroyed) res.destroy();
-    else await sendResponse(res, jsonError(500, faultMessage(reportFault("http", err))));
+    // Nobody awaits serveApi (serve.ts): a throw from here would end the process, so none leaves.
+    else await sendResponse(res, jsonError(500, faultMessage(reportFault("http", err)))).catch(() => res.destroy());
   }
 }
 

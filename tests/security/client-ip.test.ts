@@ -49,7 +49,12 @@ describe("the sign-in limit behind the front door", () => {
     await migrate(handle);
     await seedDemoData(handle.db);
     const auth = createAuth(handle.db, { signInLimitPerMinute: 10 });
-    const deps: HttpDeps = { db: handle.db, auth, publisher: new Pusher(APP), realtime: silentGateway };
+    const deps: HttpDeps = {
+      db: handle.db,
+      auth,
+      publisher: new Pusher({ ...APP, host: "127.0.0.1", port: "1" }),
+      realtime: silentGateway,
+    };
     const door = frontDoor({ proxies: parseProxyList(trusted), dev: false });
     // What serve.ts does: the front door, then the API door (node-bridge.ts) builds the Request.
     const server = http.createServer((req, res) => {
