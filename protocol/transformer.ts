@@ -16,14 +16,15 @@ export const transformer = {
     const walk = new Walk(values);
     const json = walk.value(value, "");
     if (json === GIVE_UP) return superjson.serialize(value);
-    return walk.annotated
-      ? { json: json as SuperJSONResult["json"], meta: { values, v: 1 } }
-      : { json: json as SuperJSONResult["json"] };
+    const out = { json: json as SuperJSONResult["json"] };
+    // superjson's flat form of its annotation tree: "path.to.field" → [type]
+    return walk.annotated ? { ...out, meta: { values: values as Annotations, v: 1 } } : out;
   },
   deserialize: superjson.deserialize,
 };
 
 const GIVE_UP = Symbol("give up");
+type Annotations = NonNullable<SuperJSONResult["meta"]>["values"];
 
 function isPlain(value: object) {
   return Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype;
