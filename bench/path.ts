@@ -688,15 +688,13 @@ export async function runHistory(opts: BenchOptions): Promise<BenchResult> {
     const id = randomUUID();
     const email = "bench-staff-0@floorline.test";
     await handle.db.insert(user).values({ id, name: "Bench staff 0", email, emailVerified: true, role: "staff" });
-    await handle.db
-      .insert(account)
-      .values({
-        id: randomUUID(),
-        accountId: id,
-        providerId: "credential",
-        userId: id,
-        password: await hashPassword(PASSWORD),
-      });
+    await handle.db.insert(account).values({
+      id: randomUUID(),
+      accountId: id,
+      providerId: "credential",
+      userId: id,
+      password: await hashPassword(PASSWORD),
+    });
     await handle.db.insert(staff).values({ userId: id, displayName: "Bench staff 0" });
     const raw: Record<string, unknown> = {};
     const rows = await historyScenario(stack, handle, await signIn(stack.url, email), opts, raw);
