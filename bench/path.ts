@@ -809,6 +809,8 @@ export function formatTable(result: BenchResult) {
   for (const r of result.rows)
     lines.push(`| ${r.scenario} | ${r.value} | ${r.baseline ?? ""} | ${r.ratio ?? ""} | ${r.target ?? ""} |`);
   const i = result.integrity;
+  // `--only history` sends nothing: no integrity to report.
+  if (i.sent === 0) return lines.join("\n");
   lines.push(
     `| messages sent / lost / duplicated / seq gaps | ${i.sent} / ${i.lost} / ${i.duplicated} / ${i.seqGaps} | | | 0 lost, 0 dup, 0 gaps |`,
     `| copies of sends the bench itself made twice (connection reset; the id keeps them stored once) | ${i.resentCopies} | | | |`,
