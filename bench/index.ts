@@ -7,16 +7,23 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { FULL, formatTable, machine, QUICK, runBench } from "./path";
+import { FULL, formatTable, machine, QUICK, runBench, runHistory } from "./path";
 
 const quick = process.argv.includes("--quick");
+// `--only history`: the history reads alone (scenario 4), at the same sizes.
+const onlyAt = process.argv.indexOf("--only");
+const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
+if (only !== undefined && only !== "history") {
+  console.error(`--only: the one scenario that runs alone is "history", not ${JSON.stringify(only)}`);
+  process.exit(2);
+}
 // The private Postgres cluster lives in a directory of this run's own, away from /tmp/floorline-pg-*
 // that other suites create and clean up on this shared machine.
 const scratch = fs.mkdtempSync("/var/tmp/floorline-bench-");
 fs.chmodSync(scratch, 0o755); // Postgres runs as its own user when we are root
 process.env.TMPDIR = scratch;
 const started = Date.now();
-const result = await runBench({
+const result = await (only === "history" ? runHistory : runBench)({
   ...(quick ? QUICK : FULL),
   basePort: Number(process.env.BENCH_PORT_BASE ?? 6261),
   log: (line) => console.error(`[bench] ${line}`),
@@ -35,10 +42,13 @@ const postgres = execFileSync("psql", ["--version"]).toString().trim();
 const date = new Date().toISOString().slice(0, 10);
 const dir = path.join(import.meta.dirname, "results");
 fs.mkdirSync(dir, { recursive: true });
-const file = path.join(dir, `${date}-${commit}${dirty ? "-dirty" : ""}${quick ? "-quick" : ""}.json`);
+const file = path.join(
+  dir,
+  `${date}-${commit}${dirty ? "-dirty" : ""}${quick ? "-quick" : ""}${only ? `-${only}` : ""}.json`,
+);
 fs.writeFileSync(
   file,
-  `${JSON.stringify({ date: new Date().toISOString(), commit, dirty, quick, machine: { ...machine(), loadAverage: (await import("node:os")).loadavg(), postgres }, seconds: Math.round((Date.now() - started) / 1000), table, ...result }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), commit, dirty, quick, only, machine: { ...machine(), loadAverage: (await import("node:os")).loadavg(), postgres }, seconds: Math.round((Date.now() - started) / 1000), table, ...result }, null, 2)}\n`,
 );
 console.error(`[bench] wrote ${path.relative(process.cwd(), file)} in ${Math.round((Date.now() - started) / 1000)} s`);
 fs.rmSync(scratch, { recursive: true, force: true });

@@ -368,7 +368,7 @@ function cpuSecondsWithChildren(pid: number | undefined): number | null {
 }
 
 /** User + system CPU seconds a process has used (Linux /proc), or null. */
-function cpuSeconds(pid: number | undefined) {
+export function cpuSeconds(pid: number | undefined) {
   if (!pid) return null;
   try {
     const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { formatTable, runBench } from "../bench/path";
+import { formatTable, runBench, runHistory } from "../bench/path";
 
 /**
  * `npm run bench` at toy size, so the harness cannot rot: every scenario runs against the
@@ -36,4 +36,33 @@ test("bench harness: every scenario runs at toy size with nothing lost", async (
   expect(result.raw.staffToPlayer).toMatchObject({ lost: 0, failed: 0 });
   expect(result.raw.manySockets).toMatchObject({ subscribed: 20, failed: 0 });
   expect(result.raw.reconnectStorm).toMatchObject({ clients: 10, caughtUp: 10, complete: true });
+});
+
+test("bench harness: the history reads alone (--only history) at toy size", async () => {
+  test.setTimeout(240_000);
+  const result = await runHistory({
+    basePort: Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 10,
+    clients: 0,
+    staff: 1,
+    senders: 0,
+    seconds: 0,
+    warmSeconds: 0,
+    throughput: [],
+    throughputSeconds: 0,
+    baselineSeconds: 0,
+    roundTrips: 5,
+    manySockets: 0,
+    fanOutRounds: 0,
+    stormClients: 0,
+    historyMessages: 2000,
+    historyPlayers: 50,
+  });
+  console.log(formatTable(result));
+  expect(result.rows.map((row) => row.scenario)).toEqual([
+    expect.stringMatching(/^staff\.queue at 2,000 messages/),
+    expect.stringMatching(/^staff page at 2,000 messages/),
+    expect.stringMatching(/^thread latest page at 2,000 messages/),
+    expect.stringMatching(/^thread older page at 2,000 messages/),
+  ]);
+  for (const row of result.rows) expect(row.value, row.scenario).toMatch(/^\d[\d.]* ms \/ \d[\d.]* ms \(\d/);
 });

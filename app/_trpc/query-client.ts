@@ -1,6 +1,6 @@
 import { defaultShouldDehydrateQuery, QueryClient } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
-import superjson from "superjson";
+import { transformer } from "@/protocol/transformer";
 
 /** Errors that another try cannot fix: retrying them only delays the message the user needs. */
 const FINAL_CODES = new Set([
@@ -33,10 +33,10 @@ export function createQueryClient() {
         retry: (failureCount, error) => !isFinalError(error) && failureCount < 3,
       },
       dehydrate: {
-        serializeData: superjson.serialize,
+        serializeData: transformer.serialize,
         shouldDehydrateQuery: (query) => defaultShouldDehydrateQuery(query) || query.state.status === "pending",
       },
-      hydrate: { deserializeData: superjson.deserialize },
+      hydrate: { deserializeData: transformer.deserialize },
     },
   });
 }

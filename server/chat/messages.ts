@@ -77,15 +77,21 @@ export async function insertPhoto(tx: Tx, message: ChatMessage, photo: PreparedP
  * table (timestamps to Date, bigint to number), so callers get the same shape as from a select.
  */
 function fromJson<T extends PgTable>(table: T) {
-  const columns = Object.entries(getTableColumns(table));
-  return (json: unknown): T["$inferSelect"] => {
+  return pickFromJson(table, Object.keys(getTableColumns(table)) as (keyof T["$inferSelect"] & string)[]);
+}
+
+/** The same for some columns only: what a select of just those columns returns. */
+export function pickFromJson<T extends PgTable, K extends keyof T["$inferSelect"] & string>(table: T, keys: K[]) {
+  const all = getTableColumns(table);
+  const columns = keys.map((key) => [key, all[key] as (typeof all)[string]] as const);
+  return (json: unknown): Pick<T["$inferSelect"], K> => {
     const source = json as Record<string, unknown>;
     const row: Record<string, unknown> = {};
     for (const [key, column] of columns) {
       const value = source[column.name];
       row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
     }
-    return row as T["$inferSelect"];
+    return row as Pick<T["$inferSelect"], K>;
   };
 }
 export const messageFromJson = fromJson(chatMessages);

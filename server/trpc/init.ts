@@ -1,8 +1,8 @@
 import { initTRPC, TRPCError } from "@trpc/server";
-import superjson from "superjson";
 import { ZodError, z } from "zod";
 import type { Db } from "@/db/client";
 import type { Role } from "@/db/schema";
+import { transformer } from "@/protocol/transformer";
 import type { Auth } from "../auth";
 import { mayReadThread, type Viewer } from "../chat/access";
 import type { ChatDeps } from "../chat/actions";
@@ -47,7 +47,8 @@ export async function createTRPCContext(opts: { headers: Headers; deps?: HttpDep
 }
 
 const t = initTRPC.context<Context>().create({
-  transformer: superjson,
+  // superjson's wire format, serialised faster (protocol/transformer.ts); browsers read it with superjson.
+  transformer,
   errorFormatter({ shape, error, path }) {
     if (shape.data.httpStatus >= 500) {
       // Never the driver's words ("Failed query: select … params: …"): a reference to the log line.

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { eq, inArray, sql } from "drizzle-orm";
+import { desc, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { chatRequests } from "@/db/schema";
+import { chatMessages, chatRequests } from "@/db/schema";
 import { listQueue } from "@/server/chat/staff";
 import { openTestDb, testDbKinds } from "../support/db";
 import { makePlayer, makeStaff } from "../support/fixtures";
@@ -71,6 +71,29 @@ describe.each(testDbKinds)("the staff queue on %s", (kind) => {
       .returning();
     const item = (await listQueue(handle.db)).find((i) => i.id === request?.id);
     expect(item).toMatchObject({ lastMessage: null, unreadCount: 0, initialMessage: "(none)" });
+  });
+
+  it("gives each item exactly its request as a select reads it, its last message's four fields and the unread count", async () => {
+    const staff = await makeStaff(handle.db);
+    const player = await makePlayer(handle.db);
+    const sent = await player.caller.chat.send({ id: randomUUID(), text: "exact?" });
+    await staff.caller.staff.reply({ requestId: sent.request.id, id: randomUUID(), text: "Exactly" });
+    await player.caller.chat.send({ id: randomUUID(), text: "thanks" });
+    const [request] = await handle.db.select().from(chatRequests).where(eq(chatRequests.id, sent.request.id));
+    const [last] = await handle.db
+      .select({
+        messageText: chatMessages.messageText,
+        sender: chatMessages.sender,
+        seq: chatMessages.seq,
+        timestamp: chatMessages.timestamp,
+      })
+      .from(chatMessages)
+      .where(eq(chatMessages.requestId, sent.request.id))
+      .orderBy(desc(chatMessages.seq))
+      .limit(1);
+    const item = (await listQueue(handle.db)).find((i) => i.id === sent.request.id);
+    // A reply does not mark the player's messages read: both stay unread.
+    expect(item).toStrictEqual({ ...request, lastMessage: last, unreadCount: 2 });
   });
 });
 
