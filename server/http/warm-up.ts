@@ -38,9 +38,8 @@ export async function warmUp(
       ["/api/player-chat-integration/messages/1?sinceSeq=0"],
       ["/api/auth/get-session"],
     ];
-    for (let round = 0; round < 3; round++) {
-      for (const [target, init] of requests) await (await fetch(`${base}${target}`, init)).arrayBuffer();
-    }
+    // Once each: loading and first compiles are the cost; more rounds only delayed the start.
+    for (const [target, init] of requests) await (await fetch(`${base}${target}`, init)).arrayBuffer();
     server.close();
     console.log(`[floorline] warmed up in ${Math.round(performance.now() - started)} ms`);
   } catch (err) {
