@@ -335,7 +335,7 @@ async function waitFor(check: () => boolean, ms: number, every = 20) {
   return true;
 }
 
-/** Resident memory of a process and its children (tsx runs the server in a child), Linux /proc; or null. */
+/** Resident memory of a process and its children (the tsx wrapper runs a server in a child), Linux /proc; or null. */
 function rssKb(pid: number | undefined): number | null {
   if (!pid) return null;
   try {
@@ -355,7 +355,7 @@ function rssKb(pid: number | undefined): number | null {
   }
 }
 
-/** The CPU seconds of a process and its children (tsx runs the realtime server in a child), or null. */
+/** The CPU seconds of a process and its children (the tsx wrapper runs a server in a child; the stack now runs the bundle itself), or null. */
 function cpuSecondsWithChildren(pid: number | undefined): number | null {
   const own = cpuSeconds(pid);
   if (own === null || !pid) return own;

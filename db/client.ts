@@ -24,7 +24,10 @@ export type DbHandle = {
   close: () => Promise<void>;
 };
 
-export function connectPostgres(url: string, max = 10): DbHandle {
+/** Connections the web process's pool holds at most (the warm-up opens them all at start). */
+export const POOL_MAX = 10;
+
+export function connectPostgres(url: string, max = POOL_MAX): DbHandle {
   const pool = new Pool({ connectionString: url, max });
   // An idle client that errors (server restart) must not crash the process.
   pool.on("error", (err) => console.error(`[db] idle Postgres client error: ${err.message}`));

@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { secretsForChildren } from "../server/secrets";
+import { buildRealtime, REALTIME_BUNDLE } from "./build-realtime";
 import { createSupervisor } from "./supervise";
 
 const mode = process.argv[2] === "dev" ? "dev" : "start";
@@ -26,7 +27,7 @@ function newestSourceMtime(dir: string): number {
 
 function buildIsStale() {
   const buildId = path.join(root, ".next", "BUILD_ID");
-  if (!fs.existsSync(buildId)) return true;
+  if (!fs.existsSync(buildId) || !fs.existsSync(REALTIME_BUNDLE)) return true;
   const built = fs.statSync(buildId).mtimeMs;
   const sources = [
     "app",
@@ -61,6 +62,7 @@ if (mode === "start" && buildIsStale()) {
   console.log("[floorline] building the app (first start or sources changed)…");
   const built = spawnSync(bin("next"), ["build"], { stdio: "inherit" });
   if (built.status !== 0) process.exit(built.status ?? 1);
+  await buildRealtime();
 }
 
 try {
@@ -68,12 +70,13 @@ try {
   if (!process.env.PUSHER_HOST && !process.env.PUSHER_CLUSTER) {
     const host = process.env.REALTIME_HOST || "127.0.0.1";
     const port = process.env.REALTIME_PORT || "6001";
-    // One process (node with tsx's loader, not the tsx wrapper): the pid we supervise is the one
-    // holding the port, so a restart never races an orphan for it.
+    // One process (node itself, not the tsx wrapper): the pid we supervise is the one holding the
+    // port, so a restart never races an orphan for it. `start` runs the bundle `npm run build`
+    // made (scripts/build-realtime.ts): it answers again sooner after a restart.
     await supervisor.start({
       name: "realtime server",
       command: process.execPath,
-      args: ["--import", "tsx", "server/realtime/main.ts"],
+      args: mode === "dev" ? ["--import", "tsx", "server/realtime/main.ts"] : [REALTIME_BUNDLE],
       listens: { host, port: Number(port) },
     });
   }

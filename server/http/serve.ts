@@ -14,20 +14,26 @@ const { env } = await import("@/env");
 const { frontDoor } = await import("./front-door");
 const { serveApi, pathOf } = await import("./node-bridge");
 const { httpDeps } = await import("./deps");
+const { warmUp } = await import("./warm-up");
+const { POOL_MAX } = await import("@/db/client");
 
 const app = next({ dev, dir: process.cwd(), port: env.PORT });
 const handle = app.getRequestHandler();
 await app.prepare();
 const door = frontDoor({ proxies: env.TRUSTED_PROXIES, dev });
 
-const server = http.createServer((req, res) => {
+const answer: http.RequestListener = (req, res) => {
   door(req, res);
   if (pathOf(req.url).startsWith("/api/")) void serveApi(req, res, httpDeps);
   else void handle(req, res);
-});
+};
+const server = http.createServer(answer);
 // The dev server's hot reload (and nothing else) upgrades to a WebSocket here.
 const upgrade = app.getUpgradeHandler();
 server.on("upgrade", (req, socket, head) => void upgrade(req, socket, head));
+// Warm before listening, so whatever waits for this port (the supervisor, a load balancer) sends
+// traffic only to a warm process. Dev compiles pages on demand: warming there would only be slower.
+if (!dev) await warmUp(answer, httpDeps, { poolSize: POOL_MAX, pages: ["/sign-in"] });
 server.listen(env.PORT, () => console.log(`[floorline] web app on http://localhost:${env.PORT}`));
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -28,8 +28,12 @@ export type RealtimeProcess = {
 
 const tsx = path.join(process.cwd(), "node_modules", ".bin", "tsx");
 
-export async function spawnRealtime(env: Record<string, string> = {}): Promise<RealtimeProcess> {
-  const child = spawn(tsx, ["server/realtime/main.ts"], {
+/** `command` defaults to the sources through tsx; `[process.execPath, bundle]` runs a build's bundle. */
+export async function spawnRealtime(
+  env: Record<string, string> = {},
+  command: [string, ...string[]] = [tsx, "server/realtime/main.ts"],
+): Promise<RealtimeProcess> {
+  const child = spawn(command[0], command.slice(1), {
     env: {
       PATH: process.env.PATH ?? "",
       HOME: process.env.HOME ?? "",

@@ -8,9 +8,9 @@ import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { REALTIME_BUNDLE } from "../../scripts/build-realtime";
 
 const root = path.resolve(import.meta.dirname, "../..");
-const bin = (name: string) => path.join(root, "node_modules", ".bin", name);
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number) {
   const until = Date.now() + timeoutMs;
@@ -196,10 +196,11 @@ export async function startStack(
     REALTIME_HOST: "127.0.0.1",
     REALTIME_PORT: String(realtimePort),
   };
+  // The way `npm start` runs it: the bundle `npm run build` made (scripts/build-realtime.ts).
   const realtime = new Managed(
     "realtime",
-    bin("tsx"),
-    ["server/realtime/main.ts"],
+    process.execPath,
+    [REALTIME_BUNDLE],
     shared,
     `http://127.0.0.1:${realtimePort}/health`,
   );

@@ -1,0 +1,44 @@
+import type http from "node:http";
+import { describe, expect, it } from "vitest";
+import type { HttpDeps } from "@/server/http/deps";
+import { warmUp } from "@/server/http/warm-up";
+
+/** A stand-in for serve.ts's listener: records what it was asked and answers 401 like an anonymous caller. */
+function recordingHandler() {
+  const asked: string[] = [];
+  const handler: http.RequestListener = (req, res) => {
+    asked.push(`${req.method} ${req.url}`);
+    res.writeHead(401, { "content-type": "application/json" }).end("{}");
+  };
+  return { asked, handler };
+}
+
+describe("warm-up before the web server listens", () => {
+  it("opens every pool connection and answers each kind of request once through the real handler", async () => {
+    let queries = 0;
+    const deps = async () => ({ db: { execute: async () => void queries++ } }) as unknown as HttpDeps;
+    const { asked, handler } = recordingHandler();
+    await warmUp(handler, deps, { poolSize: 4, pages: ["/sign-in"] });
+    expect(queries).toBe(4);
+    expect(new Set(asked)).toEqual(
+      new Set([
+        "GET /sign-in",
+        "GET /api/trpc/chat.me",
+        "POST /api/trpc/chat.send",
+        "POST /api/realtime/auth",
+        "POST /api/realtime/user-auth",
+        "GET /api/player-chat-integration/messages/1?sinceSeq=0",
+        "GET /api/auth/get-session",
+      ]),
+    );
+  });
+
+  it("never stops a start: a database that fails here only makes the first minute slower", async () => {
+    const { asked, handler } = recordingHandler();
+    const deps = async () => {
+      throw new Error("database not there");
+    };
+    await expect(warmUp(handler, deps, { poolSize: 4, pages: ["/sign-in"] })).resolves.toBeUndefined();
+    expect(asked).toEqual([]);
+  });
+});
