@@ -40,6 +40,12 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   const maxHeld = opts.maxHeld ?? 1000;
   const held: Array<{ batch: Batch; tries: number }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * A drain is sending held[0]: no second drain may start meanwhile (a send held now would
+   * schedule one), or both would send the head, coalesced with newer batches, and shift twice:
+   * events delivered twice and others dropped.
+   */
+  let draining = false;
   /** The last attempt went unanswered: until one is answered, sends leave publishing to the background. */
   let unanswered = false;
   const waiters: Array<() => void> = [];
@@ -68,10 +74,11 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   };
 
   const schedule = () => {
-    if (timer || held.length === 0) return;
+    if (timer || draining || held.length === 0) return;
     const delay = baseMs * 2 ** Math.max(0, (held[0]?.tries ?? 1) - 1);
     timer = setTimeout(async () => {
       timer = undefined;
+      draining = true;
       // In order, stopping at the first failure: the server is probably still down.
       while (held.length) {
         coalesce();
@@ -96,6 +103,7 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
         }
         break;
       }
+      draining = false;
       if (held.length) schedule();
       else for (const w of waiters.splice(0)) w();
     }, delay);
@@ -104,7 +112,8 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
 
   const hold = (batch: Batch) => {
     if (held.length >= maxHeld) {
-      const dropped = held.shift();
+      // Never the head while a drain is sending it: the drain shifts it when its answer comes.
+      const [dropped] = held.splice(draining && held.length > 1 ? 1 : 0, 1);
       if (dropped) log(`[realtime] retry queue full: dropped (${names(dropped.batch)})`);
     }
     held.push({ batch, tries: 1 });

@@ -119,6 +119,47 @@ describe("sending while the realtime server is down", () => {
     expect(logs.some((l) => /gave up/.test(l))).toBe(false);
   });
 
+  it("sends a held batch once when a new send is held while the background retry is on the wire", async () => {
+    // Nothing listens on the port yet: the first send's publish is refused and held for retry.
+    const probe = await hangingServer();
+    const port = probe.port;
+    await probe.close();
+    const publisher = createPublisher({ ...APP, host: "127.0.0.1", port, useTLS: false, timeoutMs: 30_000 });
+    const realtime = pusherGateway(publisher, { log: (m) => logs.push(m), retryBaseMs: 50, retryAttempts: 30 });
+    const { player } = await makePlayer(handle.db);
+    const first = randomUUID();
+    await sendAsPlayer({ db: handle.db, realtime }, { id: first, text: "held, then retried", player });
+
+    rt = await startRealtime();
+    const staff = connectClient(rt);
+    // The server comes up behind a proxy that holds its answers 3 s: the retry stays on the wire.
+    let proxy: Awaited<ReturnType<typeof tcpProxy>> | undefined;
+    try {
+      const channel = await subscribed(staff, STAFF_CHANNEL);
+      const seen: string[] = [];
+      channel.bind(EVENTS.chatMessageReceived, (raw: unknown) => seen.push(decodeEvent<MessageEvent>(raw).message.id));
+      proxy = await tcpProxy(rt.port, port, { replyDelayMs: 3000 });
+      await expect.poll(() => seen, { timeout: 30_000 }).toEqual([first]);
+
+      // The retry was delivered and its answer is still held: this send queues behind it.
+      const second = randomUUID();
+      await sendAsPlayer({ db: handle.db, realtime }, { id: second, text: "sent during the retry", player });
+      await realtime.idle();
+
+      const marker = nextEvent(channel, "marker");
+      await createPublisher({ ...APP, host: "127.0.0.1", port: rt.port, useTLS: false }).trigger(
+        STAFF_CHANNEL,
+        "marker",
+        {},
+      );
+      await marker;
+      expect(seen).toEqual([first, second]);
+    } finally {
+      staff.disconnect();
+      await proxy?.close();
+    }
+  });
+
   it("never hands an event to sockets twice when the server took the publish but answered after the timeout", async () => {
     rt = await startRealtime();
     // Between the app and the server: requests pass at once, answers come back after the timeout.
