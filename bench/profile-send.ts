@@ -8,11 +8,10 @@
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { hashPassword } from "better-auth/crypto";
 import { connectPostgres } from "@/db/client";
-import { account, players, user } from "@/db/schema";
 import { startStack } from "../tests/support/stack";
-import { request, type Session } from "./path";
+import { request } from "./path";
+import { signedInPlayers } from "./signed-in-players";
 
 const seconds = Number(process.argv[2] ?? 15);
 const startedAt = Date.now();
@@ -28,24 +27,7 @@ const stack = await startStack(
 );
 const handle = connectPostgres(stack.postgres.url, 4);
 try {
-  const hash = await hashPassword("floorline-profile-password");
-  const sessions: Session[] = [];
-  for (let i = 0; i < 32; i++) {
-    const id = randomUUID();
-    const email = `profile-${i}@floorline.test`;
-    await handle.db.insert(user).values({ id, name: `P ${i}`, email, emailVerified: true, role: "player" });
-    await handle.db
-      .insert(account)
-      .values({ id: randomUUID(), accountId: id, providerId: "credential", userId: id, password: hash });
-    await handle.db.insert(players).values({ userId: id, displayName: `P ${i}` });
-    const res = await request(`${stack.url}/api/auth/sign-in/email`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: stack.url },
-      body: JSON.stringify({ email, password: "floorline-profile-password" }),
-    });
-    const cookies = ([] as string[]).concat(res.headers["set-cookie"] ?? []);
-    sessions.push({ cookie: cookies.map((c) => c.split(";")[0]).join("; ") });
-  }
+  const sessions = await signedInPlayers(stack, handle.db, 32, "profile");
   let sent = 0;
   const until = Date.now() + seconds * 1000;
   await Promise.all(

@@ -1,5 +1,6 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import { preparedOnce } from "@/db/prepared";
 import { type Player, players, type Role, type Staff, staff } from "@/db/schema";
 
 /** Who is acting, resolved from the session once by the transport layer. */
@@ -9,12 +10,29 @@ export type StaffActor = Pick<Staff, "userId" | "displayName">;
 /** The player or staff record behind a signed-in user (a role without its record counts as neither). */
 export async function findPlayer(db: Db, user: { id: string; role: Role }) {
   if (user.role !== "player") return null;
-  const [row] = await db.select().from(players).where(eq(players.userId, user.id));
+  const [row] = await playerByUser(db).execute({ userId: user.id });
   return row ?? null;
 }
 
 export async function findStaff(db: Db, user: { id: string; role: Role }) {
   if (user.role !== "staff" && user.role !== "admin") return null;
-  const [row] = await db.select().from(staff).where(eq(staff.userId, user.id));
+  const [row] = await staffByUser(db).execute({ userId: user.id });
   return row ?? null;
 }
+
+// Every player or staff call runs one of these first: prepared once, not rebuilt by drizzle and
+// parsed by Postgres on each request (issue 11).
+const playerByUser = preparedOnce((db: Db) =>
+  db
+    .select()
+    .from(players)
+    .where(eq(players.userId, sql.placeholder("userId")))
+    .prepare("player_by_user"),
+);
+const staffByUser = preparedOnce((db: Db) =>
+  db
+    .select()
+    .from(staff)
+    .where(eq(staff.userId, sql.placeholder("userId")))
+    .prepare("staff_by_user"),
+);

@@ -26,7 +26,7 @@ export function parseProxyList(entries: string[]): ProxyList {
 }
 
 /** `::ffff:10.0.0.1` (an IPv4 peer on a dual-stack socket) → `10.0.0.1`. */
-function plain(address: string) {
+export function plain(address: string) {
   const v4 = address.startsWith("::ffff:") ? address.slice(7) : null;
   return v4 && isIP(v4) === 4 ? v4 : address;
 }

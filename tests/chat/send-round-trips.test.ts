@@ -12,7 +12,7 @@ import { statementsOf } from "../support/statements";
  */
 const onPostgres = !!process.env.TEST_DATABASE_URL;
 
-describe.runIf(onPostgres)("a player's send in few round trips (Postgres: counted at the driver)", () => {
+describe.runIf(onPostgres)("a player's send and read in few round trips (Postgres: counted at the driver)", () => {
   let handle: DbHandle;
   beforeAll(async () => {
     handle = await openTestDb("postgres");
@@ -37,5 +37,12 @@ describe.runIf(onPostgres)("a player's send in few round trips (Postgres: counte
     // A retry of the stored id: the stored row, nothing written, no allowance taken.
     const retry = await statementsOf(() => caller.chat.send({ id, text: "second" }));
     expect(retry).toHaveLength(1);
+  });
+
+  it("answers chat.me in one statement: the player row the procedure finds is the answer", async () => {
+    const { caller } = await makePlayer(handle.db, "Reader");
+    const statements = await statementsOf(() => caller.chat.me());
+    expect(statements).toHaveLength(1);
+    expect(await caller.chat.me()).toMatchObject({ displayName: "Reader" });
   });
 });

@@ -1,6 +1,4 @@
-import { eq } from "drizzle-orm";
 import { z } from "zod";
-import { players } from "@/db/schema";
 import { rateChatInput, sendMessageInput, sinceInput, threadPageInput } from "@/protocol/inputs";
 import { markStaffMessagesRead, sendAsPlayer, waitingStatus } from "../../chat/actions";
 import { messagesSince, threadPage } from "../../chat/messages";
@@ -10,13 +8,12 @@ import { createTRPCRouter, inThread, playerProcedure, playerUserProcedure } from
 
 /** The player portal's API: always the signed-in player's own thread, never another's. */
 export const chatRouter = createTRPCRouter({
-  me: playerProcedure.query(async ({ ctx }) => {
-    const [me] = await ctx.db
-      .select({ id: players.id, displayName: players.displayName, balance: players.balance })
-      .from(players)
-      .where(eq(players.id, ctx.player.id));
-    return me ?? null;
-  }),
+  // The player row playerProcedure just read is the answer: one statement per call (issue 11).
+  me: playerProcedure.query(({ ctx }) => ({
+    id: ctx.player.id,
+    displayName: ctx.player.displayName,
+    balance: ctx.player.balance,
+  })),
 
   status: playerProcedure.query(async ({ ctx }) => forPlayer(await waitingStatus(ctx, ctx.player))),
 

@@ -1,0 +1,87 @@
+/**
+ * `npx tsx bench/cpu-per-request.ts`: the web process's CPU per request (utime + stime from
+ * /proc/<pid>/stat, Linux) for `chat.me` and `chat.send` on the private stack: 32 signed-in
+ * players in a closed loop after a warm-up of 2,000 requests, then one request at a time (round
+ * trips, and CPU per request again). A busy machine starves the web process, which then handles
+ * fewer requests per wake-up and spends more CPU on each: compare runs back to back at the same
+ * load (printed). Settings: BENCH_PORT_BASE (default 6261), REQUESTS per round (3000), ROUNDS
+ * (2), SEQUENTIAL (1000), ONLY=chat.me|chat.send.
+ */
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import { performance } from "node:perf_hooks";
+import { connectPostgres } from "@/db/client";
+import { startStack } from "../tests/support/stack";
+import { request, type Session, stats } from "./path";
+import { signedInPlayers } from "./signed-in-players";
+
+const requests = Number(process.env.REQUESTS ?? 3000);
+const rounds = Number(process.env.ROUNDS ?? 2);
+const sequential = Number(process.env.SEQUENTIAL ?? 1000);
+const stack = await startStack(Number(process.env.BENCH_PORT_BASE ?? 6261), {
+  PLAYER_SEND_PER_SECOND: "0",
+});
+const pid = stack.web.pid;
+if (!pid) throw new Error("the web process is not running");
+/** CPU milliseconds the web process has used: utime + stime, fields 14 and 15 (after the name). */
+const cpuMs = () => {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+};
+const handle = connectPostgres(stack.postgres.url, 4);
+type Call = (s: Session) => Promise<{ status: number }>;
+const calls: [string, Call][] = [
+  ["chat.me", (s) => request(`${stack.url}/api/trpc/chat.me`, { headers: { cookie: s.cookie } })],
+  [
+    "chat.send",
+    (s) =>
+      request(`${stack.url}/api/trpc/chat.send`, {
+        method: "POST",
+        headers: { cookie: s.cookie, "content-type": "application/json", origin: stack.url },
+        body: JSON.stringify({ json: { id: randomUUID(), text: "measured" } }),
+      }),
+  ],
+];
+try {
+  const sessions = await signedInPlayers(stack, handle.db, 32, "cpu");
+  const closedLoop = async (n: number, call: Call) => {
+    let left = n;
+    let failed = 0;
+    const cpu = cpuMs();
+    const started = performance.now();
+    await Promise.all(
+      sessions.map(async (s) => {
+        while (left-- > 0) if ((await call(s)).status !== 200) failed++;
+      }),
+    );
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      requests: n,
+      failed,
+      perSecond: Math.round(n / seconds),
+      cpuMsPerRequest: +((cpuMs() - cpu) / n).toFixed(3),
+      load: os.loadavg().map((x) => x.toFixed(2)),
+    };
+  };
+  for (const [name, call] of calls) {
+    if (process.env.ONLY && process.env.ONLY !== name) continue;
+    await closedLoop(2000, call); // warm-up: JIT, pool, prepared statements
+    for (let r = 0; r < rounds; r++)
+      console.log(name, "32 concurrent", JSON.stringify(await closedLoop(requests, call)));
+    // One at a time: each request's CPU alone, without the batching a busy process gets (a busy
+    // machine starves the loop above and so changes its CPU per request; this changes less).
+    const times: number[] = [];
+    const cpu = cpuMs();
+    for (let i = 0; i < sequential; i++) {
+      const started = performance.now();
+      await call(sessions[i % sessions.length] as Session);
+      times.push(performance.now() - started);
+    }
+    const cpuMsPerRequest = +((cpuMs() - cpu) / sequential).toFixed(3);
+    console.log(name, "sequential", JSON.stringify({ roundTripMs: stats(times), cpuMsPerRequest }));
+  }
+} finally {
+  await handle.close();
+  await stack.stop();
+}
