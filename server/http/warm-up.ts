@@ -9,19 +9,23 @@ import type { HttpDeps } from "./deps";
  * 8.9 / 106 ms after). The pool's connections are opened now rather than one by one under the
  * first burst, and each kind of request is answered once through the real handler — modules
  * loaded, schemas built, code compiled — as an anonymous caller on a private port, so nothing
- * is changed and nobody is signed in. A failure here is only a slower first minute.
+ * is changed and nobody is signed in. A failure here is only a slower first minute, and so is a
+ * request that is never answered: the warm-up gives up after `timeoutMs` rather than keep the
+ * server from ever listening. Its private port is closed however it ends.
  */
 export async function warmUp(
   handler: http.RequestListener,
   deps: () => Promise<HttpDeps>,
-  opts: { poolSize: number; pages: string[] },
+  opts: { poolSize: number; pages: string[]; timeoutMs?: number },
 ) {
   const started = performance.now();
+  let server: http.Server | undefined;
   try {
     const { db } = await deps();
     await Promise.all(Array.from({ length: opts.poolSize }, () => db.execute(sql`select 1`)));
-    const server = http.createServer(handler);
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    server = http.createServer(handler);
+    const listening = server;
+    await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
     const { port } = server.address() as AddressInfo;
     const base = `http://127.0.0.1:${port}`;
     const form = { "content-type": "application/x-www-form-urlencoded", origin: base };
@@ -39,10 +43,17 @@ export async function warmUp(
       ["/api/auth/get-session"],
     ];
     // Once each: loading and first compiles are the cost; more rounds only delayed the start.
-    for (const [target, init] of requests) await (await fetch(`${base}${target}`, init)).arrayBuffer();
-    server.close();
+    const signal = AbortSignal.timeout(opts.timeoutMs ?? WARM_UP_TIMEOUT_MS);
+    for (const [target, init] of requests) await (await fetch(`${base}${target}`, { ...init, signal })).arrayBuffer();
     console.log(`[floorline] warmed up in ${Math.round(performance.now() - started)} ms`);
   } catch (err) {
     console.error(`[floorline] warm-up skipped: ${err instanceof Error ? err.message : String(err)}`);
+  } finally {
+    // Also drops a connection still waiting for an answer, so nothing of the warm-up outlives it.
+    server?.close();
+    server?.closeAllConnections();
   }
 }
+
+/** Generous: a warm-up takes well under a second on this machine; this only bounds a hang. */
+const WARM_UP_TIMEOUT_MS = 20_000;

@@ -1,4 +1,5 @@
 import type http from "node:http";
+import net from "node:net";
 import { describe, expect, it } from "vitest";
 import type { HttpDeps } from "@/server/http/deps";
 import { warmUp } from "@/server/http/warm-up";
@@ -41,4 +42,40 @@ describe("warm-up before the web server listens", () => {
     await expect(warmUp(handler, deps, { poolSize: 4, pages: ["/sign-in"] })).resolves.toBeUndefined();
     expect(asked).toEqual([]);
   });
+
+  it("closes its private port when a request fails on the way (the handler drops the connection)", async () => {
+    let port = 0;
+    const handler: http.RequestListener = (req, res) => {
+      port = req.socket.localPort ?? 0;
+      if (req.url === "/api/trpc/chat.me") req.socket.destroy();
+      else res.writeHead(401).end();
+    };
+    await warmUp(handler, noDatabase, { poolSize: 0, pages: [] });
+    expect(port).not.toBe(0);
+    await expect(connects(port)).resolves.toBe(false);
+  });
+
+  it("never holds the start for a request that is never answered", async () => {
+    let port = 0;
+    const handler: http.RequestListener = (req, res) => {
+      port = req.socket.localPort ?? 0;
+      if (req.url !== "/api/auth/get-session") res.writeHead(401).end();
+    };
+    await expect(warmUp(handler, noDatabase, { poolSize: 0, pages: [], timeoutMs: 200 })).resolves.toBeUndefined();
+    await expect(connects(port)).resolves.toBe(false);
+  });
 });
+
+const noDatabase = async () => ({ db: { execute: async () => {} } }) as unknown as HttpDeps;
+
+/** Whether something still accepts connections on this loopback port. */
+function connects(port: number) {
+  return new Promise<boolean>((resolve) => {
+    const socket = net.connect(port, "127.0.0.1");
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
