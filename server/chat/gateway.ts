@@ -113,7 +113,13 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   const hold = (batch: Batch) => {
     if (held.length >= maxHeld) {
       // Never the head while a drain is sending it: the drain shifts it when its answer comes.
-      const [dropped] = held.splice(draining && held.length > 1 ? 1 : 0, 1);
+      // With only that head held, the oldest batch not yet sent is this one.
+      const first = draining ? 1 : 0;
+      if (first >= held.length) {
+        log(`[realtime] retry queue full: dropped (${names(batch)})`);
+        return;
+      }
+      const [dropped] = held.splice(first, 1);
       if (dropped) log(`[realtime] retry queue full: dropped (${names(dropped.batch)})`);
     }
     held.push({ batch, tries: 1 });
