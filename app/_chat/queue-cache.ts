@@ -48,7 +48,8 @@ export function mergeFetchedQueue(held: unknown, fetched: unknown): unknown {
   });
 }
 
-function pickRequest({ lastMessage: _l, unreadCount: _u, ...request }: QueueItem): ChatRequest {
+// The request row carries its own unreadCount (the server's summary); the item's, merged above, wins.
+function pickRequest({ lastMessage: _l, ...request }: QueueItem): ChatRequest {
   return request;
 }
 
