@@ -56,7 +56,22 @@ describe.each(testDbKinds)("the queue summary on %s", (kind) => {
     );
   });
 
-  it("is backfilled and kept by messages written straight to the table (bulk seeds, tools)", async () => {
+  it("counts every message when sends and receipts on one chat run at once", async () => {
+    const p = await makePlayer(handle.db);
+    const s = await makeStaff(handle.db);
+    await p.caller.chat.send({ id: randomUUID(), text: "first" });
+    // A receipt that recounted with its own snapshot would lose a send committed while it waited.
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) =>
+        i % 2 === 0
+          ? p.caller.chat.send({ id: randomUUID(), text: `burst ${i}` })
+          : s.caller.staff.markMessages({ playerId: p.player.id, status: "read", upToSeq: 1_000 }),
+      ),
+    );
+    await expectSummaryTrue(handle.db, p.player.id);
+  });
+
+  it("is kept by messages written straight to the table (bulk seeds, tools)", async () => {
     const p = await makePlayer(handle.db);
     const sent = await p.caller.chat.send({ id: randomUUID(), text: "first" });
     // Two rows in one statement, the later one read already: a statement-level change.
