@@ -131,6 +131,10 @@ export const staff = pgTable("staff", {
   maxConcurrentChats: integer("max_concurrent_chats").notNull().default(5),
 });
 
+export const senders = ["player", "staff", "system"] as const;
+export type Sender = (typeof senders)[number];
+export const messageSender = pgEnum("chat_message_sender", senders);
+
 export const requestStatuses = ["waiting", "in_progress", "resolved"] as const;
 export type RequestStatus = (typeof requestStatuses)[number];
 export const requestStatus = pgEnum("chat_request_status", requestStatuses);
@@ -157,6 +161,16 @@ export const chatRequests = pgTable(
     escalatedAt: timestamp("escalated_at", { withTimezone: true }),
     // Bumped by every change to the row and carried in every event: clients keep the newest.
     version: integer("version").notNull().default(1),
+    // What the staff queue shows of the chat, kept by triggers on chat_messages in the statement
+    // that inserts, updates or deletes messages (db/migrations/0012): the queue then reads ~120
+    // rows instead of looking up each one's last message and counting its unread messages.
+    // The last message (greatest seq) of this request; null while it has none.
+    lastMessageSeq: bigint("last_message_seq", { mode: "number" }),
+    lastMessageSender: messageSender("last_message_sender"),
+    lastMessageText: text("last_message_text"),
+    lastMessageSentAt: timestamp("last_message_sent_at", { withTimezone: true }),
+    // Player messages in this request that staff have not read (status <> 'read').
+    unreadCount: integer("unread_count").notNull().default(0),
   },
   (t) => [
     index("chat_requests_status_created_idx").on(t.status, t.createdAt),
@@ -167,10 +181,6 @@ export const chatRequests = pgTable(
     uniqueIndex("chat_requests_one_open_per_player").on(t.playerId).where(sql`${t.status} <> 'resolved'`),
   ],
 );
-
-export const senders = ["player", "staff", "system"] as const;
-export type Sender = (typeof senders)[number];
-export const messageSender = pgEnum("chat_message_sender", senders);
 
 export const messageStatuses = ["sent", "received", "read"] as const;
 export type MessageStatus = (typeof messageStatuses)[number];

@@ -20,12 +20,20 @@ export type StatusEvent = {
 export type NoteEvent = { requestId: string };
 export type TypingEvent = { who: "player" | "staff"; name: string };
 
-/** A row of the staff queue (staff.queue), kept live from the events above. */
-export type QueueItem = ChatRequest & {
+/**
+ * A row of the staff queue (staff.queue), kept live from the events above: the request without
+ * the columns the server keeps its last message in (db/migrations/0012) — those travel once, as
+ * `lastMessage`.
+ */
+export type QueueItem = QueueRequest & {
   lastMessage: Pick<ChatMessage, "messageText" | "sender" | "seq" | "timestamp"> | null;
   /** Player messages staff have not read yet. */
   unreadCount: number;
 };
+export type QueueRequest = Omit<
+  ChatRequest,
+  "lastMessageSeq" | "lastMessageSender" | "lastMessageText" | "lastMessageSentAt"
+>;
 
 /**
  * A message event as it travels: the seed's fields at the top level (`id`, `message` = the text,

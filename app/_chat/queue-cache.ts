@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatRequest } from "@/db/schema";
-import type { QueueItem } from "@/protocol/events";
+import type { QueueItem, QueueRequest } from "@/protocol/events";
 
 /**
  * Pure updates of the staff caches from realtime events and our own results. Events can arrive
@@ -10,7 +10,7 @@ import type { QueueItem } from "@/protocol/events";
 export const isNewer = (incoming: Pick<ChatRequest, "version">, held: Pick<ChatRequest, "version"> | undefined) =>
   !held || incoming.version > held.version;
 
-export function upsertRequest(items: QueueItem[] | undefined, request: ChatRequest): QueueItem[] | undefined {
+export function upsertRequest(items: QueueItem[] | undefined, request: QueueRequest): QueueItem[] | undefined {
   if (!items) return items;
   const known = items.find((i) => i.id === request.id);
   if (!known) return [...items, { ...request, lastMessage: null, unreadCount: 0 }];
@@ -48,7 +48,8 @@ export function mergeFetchedQueue(held: unknown, fetched: unknown): unknown {
   });
 }
 
-function pickRequest({ lastMessage: _l, unreadCount: _u, ...request }: QueueItem): ChatRequest {
+// The request row carries its own unreadCount (the server's summary); the item's, merged above, wins.
+function pickRequest({ lastMessage: _l, ...request }: QueueItem): QueueRequest {
   return request;
 }
 

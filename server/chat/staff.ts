@@ -1,21 +1,13 @@
 import { and, desc, eq, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { preparedOnce } from "@/db/prepared";
-import { type ChatRequest, chatMessages, chatRequests, players } from "@/db/schema";
+import { type ChatRequest, chatRequests, players } from "@/db/schema";
 import type { QueueItem } from "@/protocol/events";
 import type { ReplyInput } from "@/protocol/inputs";
 import type { StaffActor } from "./actors";
 import { claimForReply, holdStartedChat, recordEvent } from "./assignment";
 import { ChatError } from "./errors";
-import {
-  appendMessage,
-  findExisting,
-  lockChat,
-  lockPlayer,
-  nextVersion,
-  pickFromJson,
-  requestFromJson,
-} from "./messages";
+import { appendMessage, findExisting, lockChat, lockPlayer, nextVersion, requestFromJson } from "./messages";
 import type { PreparedPhoto } from "./photos";
 
 export type { QueueItem };
@@ -27,11 +19,29 @@ export type { QueueItem };
  */
 export async function listQueue(db: Db): Promise<QueueItem[]> {
   const rows = await queueQuery(db).execute();
-  return rows.map((row) => ({
-    ...requestFromJson(row.request),
-    lastMessage: row.lastMessage === null ? null : lastMessageFromJson(row.lastMessage),
-    unreadCount: row.unreadCount ?? 0,
-  }));
+  return rows.map((row) => {
+    const decoded = requestFromJson(row.request);
+    // Sent once, as lastMessage: the staff page ships every field of 120 rows twice (HTML and RSC).
+    const {
+      lastMessageSeq: _s,
+      lastMessageSender: _f,
+      lastMessageText: _t,
+      lastMessageSentAt: _a,
+      ...request
+    } = decoded;
+    return { ...request, lastMessage: lastMessageOf(decoded), unreadCount: request.unreadCount };
+  });
+}
+
+/**
+ * The last message as the request row keeps it: the columns are set together by the triggers of
+ * db/migrations/0012, so a seq means the other three are there too.
+ */
+function lastMessageOf(request: ChatRequest): QueueItem["lastMessage"] {
+  const { lastMessageSeq: seq, lastMessageSender: sender, lastMessageText: messageText } = request;
+  const timestamp = request.lastMessageSentAt;
+  if (seq === null || sender === null || messageText === null || timestamp === null) return null;
+  return { messageText, sender, seq, timestamp };
 }
 
 /**
@@ -41,9 +51,9 @@ export async function listQueue(db: Db): Promise<QueueItem[]> {
  * measured at 1,000,000 messages, it hash-joined every request and took 130–970 ms instead of 2–6.
  */
 const queueQuery = preparedOnce((db: Db) => {
-  // The requests first (an index each: the open ones by the partial unique index, the resolved by
-  // chat_requests_resolved_idx), so the lookups below run for those ~120 rows only, never for
-  // every chat the club ever had.
+  // The requests only (an index each: the open ones by the partial unique index, the resolved by
+  // chat_requests_resolved_idx): each row carries its last message and unread count (kept by
+  // triggers, db/migrations/0012), so the queue reads ~120 rows and never chat_messages.
   const picked = db.$with("picked").as(
     db
       .select()
@@ -58,47 +68,13 @@ const queueQuery = preparedOnce((db: Db) => {
           .limit(literal(RECENTLY_RESOLVED)),
       ),
   );
-  // Per request, not over the whole table: each lateral lookup is one probe of an index
-  // (chat_messages_request_idx for the last message, the partial chat_messages_unread_idx for the
-  // count), so the queue costs the same at a million messages as at a hundred.
-  const lastMessage = db
-    .select({
-      messageText: chatMessages.messageText,
-      sender: chatMessages.sender,
-      seq: chatMessages.seq,
-      timestamp: chatMessages.timestamp,
-    })
-    .from(chatMessages)
-    .where(eq(chatMessages.requestId, picked.id))
-    .orderBy(desc(chatMessages.seq))
-    .limit(literal(1))
-    .as("last_message");
-  const unread = db
-    .select({ count: sql<number>`count(*)::int`.as("count") })
-    .from(chatMessages)
-    .where(
-      and(
-        eq(chatMessages.requestId, picked.id),
-        sql`${chatMessages.sender} = 'player'`,
-        sql`${chatMessages.status} <> 'read'`,
-      ),
-    )
-    .as("unread");
-  // Three columns a row, the request and its last message each one jsonb value: drizzle maps a
-  // result column by column, with `is()` checks per field per row, which took more CPU than the
-  // query itself for ~120 rows × 18 columns; the JSON is decoded column by column as a select would.
+  // One jsonb value a row: drizzle maps a result column by column, with `is()` checks per field
+  // per row, which took more CPU than the query itself for ~120 rows × 18 columns; the JSON is
+  // decoded column by column as a select would.
   return db
     .with(picked)
-    .select({
-      request: sql<unknown>`to_jsonb(${sql.identifier("picked")})`,
-      lastMessage: sql<
-        unknown | null
-      >`case when ${lastMessage.seq} is null then null else to_jsonb(${sql.identifier("last_message")}) end`,
-      unreadCount: unread.count,
-    })
+    .select({ request: sql<unknown>`to_jsonb(${sql.identifier("picked")})` })
     .from(picked)
-    .leftJoinLateral(lastMessage, sql`true`)
-    .leftJoinLateral(unread, sql`true`)
     .orderBy(
       sql`${picked.status} = 'resolved'`,
       sql`case when ${picked.status} <> 'resolved' then ${picked.createdAt} end`,
@@ -108,8 +84,6 @@ const queueQuery = preparedOnce((db: Db) => {
 });
 
 const RECENTLY_RESOLVED = 20;
-
-const lastMessageFromJson = pickFromJson(chatMessages, ["messageText", "sender", "seq", "timestamp"]);
 
 /** A LIMIT written into the statement's text instead of sent as a parameter (see above). */
 const literal = (n: number) => sql.raw(String(Math.trunc(n))) as unknown as number;

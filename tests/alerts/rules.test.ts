@@ -28,6 +28,11 @@ const request = (over: Partial<ChatRequest> = {}): ChatRequest => ({
   lastMessageAt: new Date(0),
   escalatedAt: null,
   version: 1,
+  lastMessageSeq: null,
+  lastMessageSender: null,
+  lastMessageText: null,
+  lastMessageSentAt: null,
+  unreadCount: 0,
   ...over,
 });
 const message = (over: Partial<ChatMessage> = {}): ChatMessage => ({

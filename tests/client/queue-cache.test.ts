@@ -25,6 +25,11 @@ const request = (id: string, over: Partial<ChatRequest> = {}): ChatRequest => ({
   lastMessageAt: new Date(1000),
   escalatedAt: null,
   version: 1,
+  lastMessageSeq: null,
+  lastMessageSender: null,
+  lastMessageText: null,
+  lastMessageSentAt: null,
+  unreadCount: 0,
   ...over,
 });
 const message = (seq: number, over: Partial<ChatMessage> = {}): ChatMessage => ({
