@@ -51,6 +51,17 @@ describe("sending while the realtime server is down", () => {
     await handle?.close();
   });
 
+  /** Resolves once whatever the gateway handed `server` has reached `channel`: a marker published straight to it comes after. */
+  async function everythingArrived(channel: Parameters<typeof nextEvent>[0], server: Running) {
+    const marker = nextEvent(channel, "marker");
+    await createPublisher({ ...APP, host: "127.0.0.1", port: server.port, useTLS: false }).trigger(
+      STAFF_CHANNEL,
+      "marker",
+      {},
+    );
+    await marker;
+  }
+
   /**
    * SENDS sends through a gateway on `port`, counting the publish requests made while they ran.
    * The durations are printed, not asserted: what a send waits for is what the count shows.
@@ -146,13 +157,7 @@ describe("sending while the realtime server is down", () => {
       await sendAsPlayer({ db: handle.db, realtime }, { id: second, text: "sent during the retry", player });
       await realtime.idle();
 
-      const marker = nextEvent(channel, "marker");
-      await createPublisher({ ...APP, host: "127.0.0.1", port: rt.port, useTLS: false }).trigger(
-        STAFF_CHANNEL,
-        "marker",
-        {},
-      );
-      await marker;
+      await everythingArrived(channel, rt);
       expect(seen).toEqual([first, second]);
     } finally {
       staff.disconnect();
@@ -176,14 +181,7 @@ describe("sending while the realtime server is down", () => {
       await sendAsPlayer({ db: handle.db, realtime }, { id, text: "once only", player });
       await realtime.idle();
 
-      // Whatever the gateway sent reached the server before this marker, which comes straight after.
-      const marker = nextEvent(channel, "marker");
-      await createPublisher({ ...APP, host: "127.0.0.1", port: rt.port, useTLS: false }).trigger(
-        STAFF_CHANNEL,
-        "marker",
-        {},
-      );
-      await marker;
+      await everythingArrived(channel, rt);
       expect(seen).toEqual([id]);
     } finally {
       staff.disconnect();
