@@ -176,6 +176,8 @@ export async function pusherSocket(
   const ws = new WebSocket(url);
   await new Promise<void>((resolve, reject) => {
     ws.once("error", reject);
+    // Refused (an over-quota 4004, say) or dropped before it was ready: fail, never wait forever.
+    ws.once("close", (code) => reject(new Error(`socket closed (${code}) before it was ready`)));
     ws.on("message", (raw) => {
       const msg = JSON.parse(String(raw));
       if (msg.event === "pusher:connection_established") {
@@ -265,10 +267,14 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const raw: Record<string, unknown> = {};
   // The per-player send limit stays on (its cost is part of the path) but high enough for a
   // closed-loop sender, which sends far faster than a person.
-  const stack: Stack = await startStack(opts.basePort, {
-    PLAYER_SEND_PER_SECOND: "100000",
-    PLAYER_SEND_BURST: "100000",
-  });
+  const stack: Stack = await startStack(
+    opts.basePort,
+    { PLAYER_SEND_PER_SECOND: "100000", PLAYER_SEND_BURST: "100000" },
+    [],
+    // The many-sockets scenario opens its sockets beside the latency scenario's, which stay open:
+    // past the server's default 10,000 the rest were refused (4004) and the full run waited forever.
+    { REALTIME_MAX_CONNECTIONS: String(2 * (opts.clients + opts.manySockets)) },
+  );
   const handle = connectPostgres(stack.postgres.url, 8);
   const base = stack.url;
   const wsUrl = `ws://127.0.0.1:${opts.basePort + 1}/app/floorline-faults-key?protocol=7&client=bench&version=1`;

@@ -182,6 +182,8 @@ export async function startStack(
   webEnv: Record<string, string> = {},
   /** Extra node flags for the web process (e.g. `--cpu-prof`, which NODE_OPTIONS refuses). */
   webNodeArgs: string[] = [],
+  /** Settings for the realtime process only (e.g. REALTIME_MAX_CONNECTIONS for the bench's 10,000 sockets). */
+  realtimeEnv: Record<string, string> = {},
 ): Promise<Stack> {
   const postgres = new PrivatePostgres(basePort);
   const realtimePort = basePort + 1;
@@ -201,7 +203,7 @@ export async function startStack(
     "realtime",
     process.execPath,
     [REALTIME_BUNDLE],
-    shared,
+    { ...shared, ...realtimeEnv },
     `http://127.0.0.1:${realtimePort}/health`,
   );
   // The way `npm start` runs it: Next.js behind our front door (server/http/serve.ts).
