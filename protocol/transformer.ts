@@ -30,9 +30,17 @@ function isPlain(value: object) {
   return Array.isArray(value) || Object.getPrototypeOf(value) === Object.prototype;
 }
 
-/** Keys superjson escapes or refuses in annotation paths. */
+/**
+ * Keys superjson escapes or refuses in annotation paths, and "" (whose path would read as the
+ * parent's: `{ "": [date] }` is ".0" to superjson, "0" here; found by the property test).
+ */
 const awkwardKey = (key: string) =>
-  key.includes(".") || key.includes("\\") || key === "__proto__" || key === "constructor" || key === "prototype";
+  key === "" ||
+  key.includes(".") ||
+  key.includes("\\") ||
+  key === "__proto__" ||
+  key === "constructor" ||
+  key === "prototype";
 
 class Walk {
   annotated = false;

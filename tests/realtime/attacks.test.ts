@@ -62,9 +62,11 @@ describe("requests that used to stop the process", () => {
 });
 
 describe("what one client can make the server hold", () => {
-  // 100,000 frames through a real socket: seconds on a quiet machine, over 20 s at load 20.
+  // 100,000 frames through a real socket: seconds on a quiet machine, over 20 s at load 20, and
+  // bimodal for a reason not yet found (3.5–145 s seen; 153 s in a CI run on 2026-11-26): room to
+  // finish, since it asserts what is held afterwards, not how fast. The slow runs are open in issue 11.
   it("keeps nothing of 100,000 public and cache- subscriptions once the socket is gone", {
-    timeout: 90_000,
+    timeout: 300_000,
   }, async () => {
     const rt = await start();
     const before = rt.rss();

@@ -41,7 +41,8 @@ describe("wire transformer", () => {
       fc.property(value, (v) => {
         expect(outcome(transformer.serialize, v)).toStrictEqual(outcome(superjson.serialize, v));
       }),
-      { numRuns: 2000 },
+      // Counterexamples found in CI, kept so every run tries them.
+      { numRuns: 2000, examples: [[{ "": [new Date(0)] }]] },
     );
   });
 
