@@ -1,6 +1,9 @@
+import type http from "node:http";
+import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
+import { createPublisher } from "@/server/realtime/publisher";
 import { RecentKeys } from "@/server/realtime/recent-keys";
-import { connected, nextEvent, serverPerTest, signedFetch, subscribed } from "../support/realtime";
+import { APP, connected, nextEvent, serverPerTest, signedFetch, subscribed } from "../support/realtime";
 
 const server = serverPerTest();
 const client = server.client;
@@ -97,6 +100,23 @@ describe("signed HTTP API", () => {
     await rt.sdk.trigger("lobby", "last", {});
     await last;
     expect(seen).toEqual([1, 2, 2, 3, 4, 5, 6]);
+  });
+
+  it("has the app's publisher close an idle keep-alive socket before the server would", async () => {
+    const rt = await server.start();
+    // What the server tells keep-alive clients (Node sends it on every keep-alive answer).
+    const announced = (await fetch(`${rt.url}/health`)).headers.get("keep-alive") ?? "";
+    const serverIdleMs = Number(/timeout=(\d+)/.exec(announced)?.[1]) * 1000;
+    const publisher = createPublisher({ ...APP, host: "127.0.0.1", port: rt.port, useTLS: false });
+    await publisher.triggerBatch([{ channel: "lobby", name: "n", data: "{}" }]);
+    const agent = (publisher as unknown as { config: { agent: http.Agent } }).config.agent;
+    const pooled = () => Object.values(agent.freeSockets).flat() as Socket[];
+    await expect.poll(() => pooled().length).toBe(1);
+    // Otherwise a publish can be written on a socket the server is closing: reset, never read.
+    const idleMs = pooled()[0]?.timeout ?? 0;
+    expect(idleMs).toBeGreaterThan(0);
+    expect(idleMs).toBeLessThan(serverIdleMs);
+    agent.destroy();
   });
 
   it.each([
