@@ -1,5 +1,5 @@
 import type { Db } from "@/db/client";
-import { env } from "@/env";
+import { env, realtimeEndpoints } from "@/env";
 import type { ChatNotifications } from "./chat/actions";
 import { pusherGateway, type RealtimeGateway } from "./chat/gateway";
 import { createChatNotifications } from "./notify/chat-notifications";
@@ -13,7 +13,8 @@ const slot = globalThis as unknown as Record<symbol, unknown>;
 const gatewayKey = Symbol.for("floorline.realtime-gateway");
 
 export function getRealtimeGateway(): RealtimeGateway {
-  slot[gatewayKey] ??= pusherGateway(getPublisher());
+  // Keys for ours (and Soketi, which ignores fields it does not know); hosted Pusher documents none.
+  slot[gatewayKey] ??= pusherGateway(getPublisher(), { idempotencyKeys: realtimeEndpoints().mode !== "cluster" });
   return slot[gatewayKey] as RealtimeGateway;
 }
 

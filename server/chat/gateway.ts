@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import type Pusher from "pusher";
 import { STAFF_PRESENCE } from "@/protocol/channels";
 import { encodeEvent } from "@/protocol/events";
@@ -7,8 +8,10 @@ import type { OutgoingEvent } from "./announce";
 export type RealtimeGateway = {
   /**
    * Never throws and never holds the caller for long: one attempt bounded by the SDK's timeout;
-   * a batch the server cannot have taken (connection refused, an error answer) is retried in the
-   * background; one that went unanswered is not (it may have been delivered). Clients heal by catching up.
+   * a batch that failed or went unanswered is retried in the background, in order. An unanswered
+   * one may have been delivered already: its retry carries the same idempotency keys, so our
+   * realtime server hands it out once (hosted Pusher has no such keys: there sockets may get it
+   * twice, and clients drop the copy by id and seq). Clients that still missed it catch up.
    */
   publish(events: OutgoingEvent[], opts?: { socketId?: string }): Promise<void>;
   /** Staff on duty (members of presence-staff), or null when the server cannot say. */
@@ -29,15 +32,23 @@ export type GatewayOptions = {
   retryAttempts?: number;
   /** Batches held for retry at most; beyond it the oldest is dropped, so an outage cannot grow memory. */
   maxHeld?: number;
+  /**
+   * Give every event an `idempotency_key` (our realtime server drops a repeat within its window).
+   * Default on; off for hosted Pusher, whose batch API documents no such field.
+   */
+  idempotencyKeys?: boolean;
 };
 
-type Batch = Parameters<Pusher["triggerBatch"]>[0];
+type Batch = Array<Parameters<Pusher["triggerBatch"]>[0][number] & { idempotency_key?: string }>;
 
 export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): RealtimeGateway {
   const log = opts.log ?? console.error;
   const baseMs = opts.retryBaseMs ?? 500;
   const attempts = opts.retryAttempts ?? 6; // 0.5 + 1 + 2 + 4 + 8 + 16 s ≈ half a minute
   const maxHeld = opts.maxHeld ?? 1000;
+  // Unique per event across restarts and instances: a random prefix per gateway, then a counter.
+  const keyPrefix = (opts.idempotencyKeys ?? true) ? randomBytes(9).toString("base64url") : null;
+  let keyCount = 0;
   const held: Array<{ batch: Batch; tries: number }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   /**
@@ -90,11 +101,6 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
           held.shift();
           continue;
         }
-        if (result.mayHaveArrived) {
-          held.shift();
-          log(`[realtime] publish unanswered (${names(next.batch)}): ${result.why}; not sent again`);
-          continue;
-        }
         next.tries++;
         if (next.tries > attempts) {
           held.shift();
@@ -136,11 +142,12 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
         return text;
       };
       for (let i = 0; i < events.length; i += BATCH_LIMIT) {
-        const batch = events.slice(i, i + BATCH_LIMIT).map((e) => ({
+        const batch: Batch = events.slice(i, i + BATCH_LIMIT).map((e) => ({
           channel: e.channel,
           name: e.name,
           data: encode(e.data),
           ...(opts.socketId ? { socket_id: opts.socketId } : {}),
+          ...(keyPrefix ? { idempotency_key: `${keyPrefix}.${(keyCount++).toString(36)}` } : {}),
         }));
         // Behind batches still held, this one waits its turn: events leave in the order they were made.
         // While the server leaves publishes unanswered, no send waits out another timeout for it.
@@ -150,12 +157,10 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
         }
         const result = await trySend(batch);
         if (result === true) continue;
-        if (result.mayHaveArrived) {
-          unanswered = true;
-          log(`[realtime] publish unanswered (${names(batch)}): ${result.why}; not sent again`);
-          continue;
-        }
-        log(`[realtime] publish failed (${names(batch)}): ${result.why}; retrying in the background`);
+        unanswered = result.mayHaveArrived;
+        log(
+          `[realtime] publish ${result.mayHaveArrived ? "unanswered" : "failed"} (${names(batch)}): ${result.why}; retrying in the background`,
+        );
         hold(batch);
       }
     },
@@ -196,9 +201,9 @@ const NOT_CONNECTED = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTU
 
 /**
  * Whether the server may have taken a failed publish (and handed it to sockets): a timeout or a
- * connection lost after the request went out. Sending such a batch again would deliver it twice,
- * so it is not retried; clients that missed it catch up (seq holes, resubscription). A server
- * that answered with an error, or a connection that was never made, took nothing: retry.
+ * connection lost after the request went out. It is retried all the same (its idempotency keys
+ * let our server drop the repeat), but while such a server stays silent no send waits on it.
+ * A server that answered with an error, or a connection that was never made, took nothing.
  */
 function mayHaveArrived(err: unknown) {
   if (typeof (err as { status?: unknown } | null)?.status === "number") return false;

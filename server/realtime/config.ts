@@ -97,6 +97,12 @@ export type RealtimeConfig = {
   webhookBackoffMs: number;
   /** HTTP API requests older or newer than this are refused (replay protection). */
   timestampWindowSeconds: number;
+  /**
+   * Published events' idempotency keys kept (per node), and for how long: a retry within the
+   * window is not handed to sockets again. Longer than the web app's retries (about half a minute).
+   */
+  idempotencyKeysKept: number;
+  idempotencyKeyTtlSeconds: number;
   maxChannelsPerConnection: number;
   maxPresenceMembers: number;
   /** A connection with more unsent data than this is closed with 4100 (over capacity). */
@@ -141,6 +147,8 @@ export function realtimeConfigFromEnv(env: Record<string, string | undefined> = 
     webhookAttempts: 5,
     webhookBackoffMs: 500,
     timestampWindowSeconds: 600,
+    idempotencyKeysKept: 50_000,
+    idempotencyKeyTtlSeconds: 120,
     maxChannelsPerConnection: e.REALTIME_MAX_CHANNELS_PER_CONNECTION,
     maxPresenceMembers: e.REALTIME_MAX_PRESENCE_MEMBERS,
     maxBufferedBytes: e.REALTIME_MAX_BUFFERED_BYTES,

@@ -41,6 +41,8 @@ const eventBody = z.object({
     .regex(/^\d+\.\d+$/)
     .optional(),
   info: z.string().optional(),
+  /** Ours, not Pusher's: a publisher's retry carries the first attempt's key (see RecentKeys). */
+  idempotency_key: z.string().min(1).max(100).optional(),
 });
 type EventBody = z.infer<typeof eventBody>;
 const batchBody = z.object({
@@ -96,9 +98,13 @@ async function publishOne(hub: Hub, event: EventBody) {
   if (Buffer.byteLength(event.data) > hub.config.maxEventBytes) {
     throw new ApiError(413, `Event data too large: at most ${hub.config.maxEventBytes} bytes`);
   }
-  await Promise.all(
-    channels.map((name) => hub.publish(name, event.name, event.data, { exceptSocketId: event.socket_id })),
-  );
+  // A retry of an event already handed out is answered as published, and not handed out again.
+  const repeat = event.idempotency_key !== undefined && !hub.recentKeys.firstTime(event.idempotency_key);
+  if (!repeat) {
+    await Promise.all(
+      channels.map((name) => hub.publish(name, event.name, event.data, { exceptSocketId: event.socket_id })),
+    );
+  }
   if (!event.info) return {};
   const wanted = event.info.split(",");
   const counts = await Promise.all(channels.map((name) => hub.adapter.counts(name)));

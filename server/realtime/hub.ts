@@ -10,6 +10,7 @@ import {
 import type { RealtimeConfig } from "./config";
 import type { Metrics } from "./metrics";
 import { CODES, channelKind, closeWith, frame, isCacheChannel } from "./protocol";
+import { RecentKeys } from "./recent-keys";
 import type { Webhooks } from "./webhooks";
 
 export type Conn = {
@@ -41,6 +42,8 @@ export class Hub {
   readonly conns = new Map<string, Conn>();
   readonly channels = new Map<string, Channel>();
   readonly users = new Map<string, Set<Conn>>();
+  /** Keys of events published lately through the HTTP API (http-api.ts), so a retry is not sent twice. */
+  readonly recentKeys: RecentKeys;
   /** Local until `start` swaps in the Redis adapter (loaded only then: ioredis costs start-up time). */
   adapter: Adapter;
   private readonly node: LocalNode;
@@ -62,6 +65,7 @@ export class Hub {
         this.announce(change, t, joined),
     };
     this.adapter = new LocalAdapter(this.node, config);
+    this.recentKeys = new RecentKeys(config.idempotencyKeysKept, config.idempotencyKeyTtlSeconds * 1000);
   }
 
   /** Starts sharing state as configured (REALTIME_ADAPTER), before the first client connects. */

@@ -91,6 +91,9 @@ export function createRealtimeServer(
   // Slow or stalled requests must not hold sockets for Node's defaults (minutes).
   httpServer.headersTimeout = 10_000;
   httpServer.requestTimeout = 30_000;
+  // Publishers must close an idle keep-alive socket before we do (the web app's after 4 s,
+  // publisher.ts): a request written on a socket we are closing is reset and never read (issue 11).
+  httpServer.keepAliveTimeout = 10_000;
 
   // Frames past this are cut off by `ws` itself (1009) before they are buffered whole; frames
   // between `maxFrameBytes` and this get a pusher:error and the connection lives on.

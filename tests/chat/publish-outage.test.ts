@@ -165,26 +165,59 @@ describe("sending while the realtime server is down", () => {
     }
   });
 
-  it("never hands an event to sockets twice when the server took the publish but answered after the timeout", async () => {
-    rt = await startRealtime();
-    // Between the app and the server: requests pass at once, answers come back after the timeout.
-    const proxy = await tcpProxy(rt.port, 0, { replyDelayMs: PUBLISH_TIMEOUT_MS + 300 });
-    const staff = connectClient(rt);
+  /** One send through `proxy` to `rt`; what the staff socket saw once the gateway is idle. */
+  async function sendThrough(proxy: { port: number }, server: Running, retry = { retryBaseMs: 50, retryAttempts: 6 }) {
+    const staff = connectClient(server);
     try {
       const channel = await subscribed(staff, STAFF_CHANNEL);
       const seen: string[] = [];
       channel.bind(EVENTS.chatMessageReceived, (raw: unknown) => seen.push(decodeEvent<MessageEvent>(raw).message.id));
       const publisher = createPublisher({ ...APP, host: "127.0.0.1", port: proxy.port, useTLS: false });
-      const realtime = pusherGateway(publisher, { log: (m) => logs.push(m), retryBaseMs: 100, retryAttempts: 2 });
+      const realtime = pusherGateway(publisher, { log: (m) => logs.push(m), ...retry });
       const { player } = await makePlayer(handle.db);
       const id = randomUUID();
-      await sendAsPlayer({ db: handle.db, realtime }, { id, text: "once only", player });
+      await sendAsPlayer({ db: handle.db, realtime }, { id, text: "unanswered once", player });
       await realtime.idle();
-
-      await everythingArrived(channel, rt);
-      expect(seen).toEqual([id]);
+      await everythingArrived(channel, server);
+      return { id, seen };
     } finally {
       staff.disconnect();
+    }
+  }
+
+  it("never hands an event to sockets twice when the server took the publish but answered after the timeout", async () => {
+    rt = await startRealtime();
+    // Between the app and the server: requests pass at once, answers come back after the timeout.
+    const proxy = await tcpProxy(rt.port, 0, { replyDelayMs: PUBLISH_TIMEOUT_MS + 300 });
+    try {
+      // Every attempt is taken and answered late: the retries reach the server and are dropped there.
+      const { id, seen } = await sendThrough(proxy, rt, { retryBaseMs: 100, retryAttempts: 2 });
+      expect(seen).toEqual([id]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("delivers a publish that went unanswered because it never reached the server (issue 11)", async () => {
+    rt = await startRealtime();
+    // The first connection takes the request and passes nothing on: lost on the way, no answer.
+    const proxy = await tcpProxy(rt.port, 0, { swallowConnections: 1 });
+    try {
+      const { id, seen } = await sendThrough(proxy, rt);
+      expect(seen).toEqual([id]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it("delivers once when the server took a publish, answered it too late, and took its retry", async () => {
+    rt = await startRealtime();
+    // Only the first answer is late: the retry reaches the server and is answered at once.
+    const proxy = await tcpProxy(rt.port, 0, { replyDelayMs: PUBLISH_TIMEOUT_MS + 300, lateConnections: 1 });
+    try {
+      const { id, seen } = await sendThrough(proxy, rt);
+      expect(seen).toEqual([id]);
+    } finally {
       await proxy.close();
     }
   });

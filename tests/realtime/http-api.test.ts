@@ -1,5 +1,9 @@
+import type http from "node:http";
+import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
-import { connected, nextEvent, serverPerTest, signedFetch, subscribed } from "../support/realtime";
+import { createPublisher } from "@/server/realtime/publisher";
+import { RecentKeys } from "@/server/realtime/recent-keys";
+import { APP, connected, nextEvent, serverPerTest, signedFetch, subscribed } from "../support/realtime";
 
 const server = serverPerTest();
 const client = server.client;
@@ -65,6 +69,56 @@ describe("signed HTTP API", () => {
     expect(tooMany.status).toBe(400);
   });
 
+  it("hands sockets an event once per idempotency key, remembering a bounded number of keys", async () => {
+    const rt = await server.start({ idempotencyKeysKept: 3 });
+    const channel = await subscribed(client(), "lobby");
+    const seen: number[] = [];
+    channel.bind("n", (d: { i: number }) => seen.push(d.i));
+    const publish = (i: number, key?: string) =>
+      signedFetch(rt, "POST", "/batch_events", {
+        body: JSON.stringify({
+          batch: [
+            { channel: "lobby", name: "n", data: JSON.stringify({ i }), ...(key ? { idempotency_key: key } : {}) },
+          ],
+        }),
+      });
+    // A repeat is answered like the first (the publisher must hear "done"), and not handed out again.
+    expect((await publish(1, "a")).status).toBe(200);
+    expect((await publish(1, "a")).status).toBe(200);
+    // Without a key nothing is held back: a Pusher publisher may send the same event twice on purpose.
+    await publish(2);
+    await publish(2);
+    // Three newer keys push "a" out: what is kept stays bounded, and "a" counts as new again.
+    for (const [i, key] of [
+      [3, "b"],
+      [4, "c"],
+      [5, "d"],
+    ] as const)
+      await publish(i, key);
+    await publish(6, "a");
+    const last = nextEvent(channel, "last");
+    await rt.sdk.trigger("lobby", "last", {});
+    await last;
+    expect(seen).toEqual([1, 2, 2, 3, 4, 5, 6]);
+  });
+
+  it("has the app's publisher close an idle keep-alive socket before the server would", async () => {
+    const rt = await server.start();
+    // What the server tells keep-alive clients (Node sends it on every keep-alive answer).
+    const announced = (await fetch(`${rt.url}/health`)).headers.get("keep-alive") ?? "";
+    const serverIdleMs = Number(/timeout=(\d+)/.exec(announced)?.[1]) * 1000;
+    const publisher = createPublisher({ ...APP, host: "127.0.0.1", port: rt.port, useTLS: false });
+    await publisher.triggerBatch([{ channel: "lobby", name: "n", data: "{}" }]);
+    const agent = (publisher as unknown as { config: { agent: http.Agent } }).config.agent;
+    const pooled = () => Object.values(agent.freeSockets).flat() as Socket[];
+    await expect.poll(() => pooled().length).toBe(1);
+    // Otherwise a publish can be written on a socket the server is closing: reset, never read.
+    const idleMs = pooled()[0]?.timeout ?? 0;
+    expect(idleMs).toBeGreaterThan(0);
+    expect(idleMs).toBeLessThan(serverIdleMs);
+    agent.destroy();
+  });
+
   it.each([
     ["a wrong signature", { secret: "wrong" }, 401],
     ["an expired timestamp", { timestamp: Math.floor(Date.now() / 1000) - 601 }, 401],
@@ -109,5 +163,23 @@ describe("signed HTTP API", () => {
     const rt = await server.start();
     const res = await signedFetch(rt, "GET", "/channels", { query: { info: "user_count" } });
     expect(res.status).toBe(400);
+  });
+});
+
+describe("recent idempotency keys", () => {
+  it("forgets a key after its time, and never holds more than its limit", () => {
+    let now = 0;
+    const keys = new RecentKeys(2, 1000, () => now);
+    expect(keys.firstTime("a")).toBe(true);
+    expect(keys.firstTime("a")).toBe(false);
+    now = 999;
+    expect(keys.firstTime("a")).toBe(false);
+    now = 1000;
+    expect(keys.firstTime("a")).toBe(true);
+    expect(keys.firstTime("b")).toBe(true);
+    expect(keys.firstTime("c")).toBe(true);
+    expect(keys.size).toBe(2);
+    expect(keys.firstTime("b")).toBe(false);
+    expect(keys.firstTime("a")).toBe(true);
   });
 });

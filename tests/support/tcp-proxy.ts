@@ -8,14 +8,29 @@ import { Transform } from "node:stream";
 export async function tcpProxy(
   targetPort: number,
   listenPort = 0,
-  /** Hold every reply from the target this long (a server that took the request but answers late). */
-  opts: { replyDelayMs?: number } = {},
+  opts: {
+    /** Hold every reply from the target this long (a server that took the request but answers late). */
+    replyDelayMs?: number;
+    /** Only the first this many connections get `replyDelayMs`; later ones pass at once. */
+    lateConnections?: number;
+    /** The first this many connections are taken and never passed on: a request lost on the way, unanswered. */
+    swallowConnections?: number;
+  } = {},
 ) {
   let target = targetPort;
   let open = true;
   const sockets = new Set<net.Socket>();
+  let connections = 0;
   const server = net.createServer((client) => {
     if (!open) return void client.destroy();
+    const n = connections++;
+    if (n < (opts.swallowConnections ?? 0)) {
+      sockets.add(client);
+      client.on("error", () => {});
+      client.on("close", () => sockets.delete(client));
+      client.resume();
+      return;
+    }
     const upstream = net.connect(target, "127.0.0.1");
     for (const s of [client, upstream]) {
       sockets.add(s);
@@ -27,7 +42,7 @@ export async function tcpProxy(
       });
     }
     client.pipe(upstream);
-    const replyDelayMs = opts.replyDelayMs ?? 0;
+    const replyDelayMs = n < (opts.lateConnections ?? Infinity) ? (opts.replyDelayMs ?? 0) : 0;
     if (replyDelayMs === 0) upstream.pipe(client);
     else {
       const late = new Transform({
