@@ -160,7 +160,7 @@ describe("the API door (node-bridge.ts) over real HTTP", () => {
   it("hands tRPC the body it was sent: a BOM, a batch, and malformed JSON answered as before", async () => {
     const cookie = await signIn("player29@floorline.test");
     const before = await stored(29);
-    const send = (path: string, body: Uint8Array | string) =>
+    const send = (path: string, body: Uint8Array<ArrayBuffer> | string) =>
       fetch(`${base}/api/trpc/${path}`, { method: "POST", headers: { ...json, cookie, origin: base }, body });
     const bom = new Uint8Array([
       0xef,
@@ -193,11 +193,11 @@ describe("the API door (node-bridge.ts) over real HTTP", () => {
 describe("BufferedRequest", () => {
   const url = new URL("http://127.0.0.1/api/trpc/chat.send");
   /** What fetch's own Request makes of the same bytes: the behaviour BufferedRequest must keep. */
-  const both = (bytes: Uint8Array) => [
+  const both = (bytes: Uint8Array<ArrayBuffer>) => [
     new Request(url, { method: "POST", body: bytes.length ? bytes : undefined }),
     new BufferedRequest(url, { method: "POST" }, bytes),
   ];
-  const cases: [string, Uint8Array][] = [
+  const cases: [string, Uint8Array<ArrayBuffer>][] = [
     ["plain JSON", new TextEncoder().encode('{"json":{"text":"é"}}')],
     ["a leading BOM", new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d])],
     ["bytes that are not UTF-8", new Uint8Array([0x22, 0xff, 0xfe, 0x22])],
