@@ -7,11 +7,13 @@ import type { OutgoingEvent } from "./announce";
 /** How the chat domain reaches live clients. Tests use a real server; `silentGateway` = none. */
 export type RealtimeGateway = {
   /**
-   * Never throws and never holds the caller for long: one attempt bounded by the SDK's timeout;
-   * a batch that failed or went unanswered is retried in the background, in order. An unanswered
-   * one may have been delivered already: its retry carries the same idempotency keys, so our
-   * realtime server hands it out once (hosted Pusher has no such keys: there sockets may get it
-   * twice, and clients drop the copy by id and seq). Clients that still missed it catch up.
+   * Never throws and never holds the caller for long: one attempt bounded by the SDK's timeout
+   * (under concurrent sends, after waiting for a request on the wire to be answered, and shared
+   * with the batches that waited with it); a batch that failed or went unanswered is retried in
+   * the background, in order. An unanswered one may have been delivered already: its retry carries
+   * the same idempotency keys, so our realtime server hands it out once (hosted Pusher has no such
+   * keys: there sockets may get it twice, and clients drop the copy by id and seq). Clients that
+   * still missed it catch up.
    */
   publish(events: OutgoingEvent[], opts?: { socketId?: string }): Promise<void>;
   /** Staff on duty (members of presence-staff), or null when the server cannot say. */
@@ -37,6 +39,8 @@ export type GatewayOptions = {
    * Default on; off for hosted Pusher, whose batch API documents no such field.
    */
   idempotencyKeys?: boolean;
+  /** Publish requests on the wire at once; batches made meanwhile wait and leave packed together. */
+  maxInFlight?: number;
 };
 
 type Batch = Array<Parameters<Pusher["triggerBatch"]>[0][number] & { idempotency_key?: string }>;
@@ -49,6 +53,7 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   // Unique per event across restarts and instances: a random prefix per gateway, then a counter.
   const keyPrefix = (opts.idempotencyKeys ?? true) ? randomBytes(9).toString("base64url") : null;
   let keyCount = 0;
+  const maxInFlight = opts.maxInFlight ?? 2;
   const held: Array<{ batch: Batch; tries: number }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   /**
@@ -132,6 +137,65 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
     schedule();
   };
 
+  /** One attempt for a batch; what a failure means is decided here, once per request. */
+  const dispatch = async (batch: Batch) => {
+    const result = await trySend(batch);
+    if (result === true) return;
+    unanswered = result.mayHaveArrived;
+    log(
+      `[realtime] publish ${result.mayHaveArrived ? "unanswered" : "failed"} (${names(batch)}): ${result.why}; retrying in the background`,
+    );
+    hold(batch);
+  };
+
+  // At most maxInFlight publish requests at once; batches made meanwhile wait, packed together
+  // up to Pusher's batch limit, and leave as one request when one is answered. Under 32 concurrent
+  // senders that is several sends per request instead of one each: the SDK's fetch, signature and
+  // socket write in this process and a request's parsing in the realtime server are paid once
+  // (issue 11). A send made while nothing waits leaves at once, as before.
+  let inFlight = 0;
+  const waiting: Array<{ batch: Batch; sent: Promise<void>; release: () => void }> = [];
+  const send = async (batch: Batch): Promise<void> => {
+    if (inFlight < maxInFlight && waiting.length === 0) {
+      inFlight++;
+      try {
+        await dispatch(batch);
+      } finally {
+        inFlight--;
+        next();
+      }
+      return;
+    }
+    const last = waiting.at(-1);
+    if (last && last.batch.length + batch.length <= BATCH_LIMIT) {
+      last.batch.push(...batch);
+      return last.sent;
+    }
+    let release = () => {};
+    const sent = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    waiting.push({ batch: [...batch], sent, release });
+    return sent;
+  };
+  const next = () => {
+    const group = waiting.shift();
+    if (!group) return;
+    // The server stopped answering (or batches are held) while this group waited: behind them.
+    if (held.length || unanswered) {
+      hold(group.batch);
+      group.release();
+      next();
+      return;
+    }
+    inFlight++;
+    void dispatch(group.batch).finally(() => {
+      inFlight--;
+      group.release();
+      next();
+    });
+  };
+
   return {
     async publish(events, opts = {}) {
       // One serialisation per payload: announce.ts hands the same object to every channel it goes to.
@@ -151,17 +215,8 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
         }));
         // Behind batches still held, this one waits its turn: events leave in the order they were made.
         // While the server leaves publishes unanswered, no send waits out another timeout for it.
-        if (held.length || unanswered) {
-          hold(batch);
-          continue;
-        }
-        const result = await trySend(batch);
-        if (result === true) continue;
-        unanswered = result.mayHaveArrived;
-        log(
-          `[realtime] publish ${result.mayHaveArrived ? "unanswered" : "failed"} (${names(batch)}): ${result.why}; retrying in the background`,
-        );
-        hold(batch);
+        if (held.length || unanswered) hold(batch);
+        else await send(batch);
       }
     },
     async staffOnline() {

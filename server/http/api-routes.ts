@@ -15,16 +15,22 @@ import { servePhoto, uploadPhoto } from "./photo-api";
 export type ApiRoute = {
   method: "GET" | "POST";
   path: string;
-  /** The route reads its body as a stream with its own limit (uploads); others get it buffered. */
-  streamsBody?: boolean;
+  /**
+   * How the route gets its body: "buffered" (the default) in a Request, read up to
+   * MAX_API_BODY_BYTES; "stream" as a stream under the route's own limit (uploads); "json-only"
+   * buffered the same way but handed over behind json() / text() only, without a web body
+   * stream, for a route that reads it no other way (node-bridge.ts BufferedRequest).
+   */
+  body?: "buffered" | "stream" | "json-only";
   handle: (deps: HttpDeps, request: Request, params: Record<string, string>) => Promise<Response>;
 };
 
 export const apiRoutes: readonly ApiRoute[] = [
   { method: "GET", path: "/api/auth/*", handle: (deps, request) => authRoute(deps.auth, request) },
   { method: "POST", path: "/api/auth/*", handle: (deps, request) => authRoute(deps.auth, request) },
+  // tRPC reads a body only with json(), and a POST reaches it only as JSON (guarded-routes.ts).
   { method: "GET", path: "/api/trpc/*", handle: (deps, request) => trpcRoute(request, deps) },
-  { method: "POST", path: "/api/trpc/*", handle: (deps, request) => trpcRoute(request, deps) },
+  { method: "POST", path: "/api/trpc/*", body: "json-only", handle: (deps, request) => trpcRoute(request, deps) },
   { method: "POST", path: "/api/realtime/auth", handle: authorizeChannel },
   { method: "POST", path: "/api/realtime/user-auth", handle: authenticateUser },
   { method: "POST", path: "/api/unified-chat/send", handle: unifiedSend },
@@ -34,7 +40,7 @@ export const apiRoutes: readonly ApiRoute[] = [
     path: "/api/player-chat-integration/messages/:playerId",
     handle: (deps, request, params) => playerMessages(deps, request, { playerId: params.playerId ?? "" }),
   },
-  { method: "POST", path: "/api/photos", streamsBody: true, handle: uploadPhoto },
+  { method: "POST", path: "/api/photos", body: "stream", handle: uploadPhoto },
   {
     method: "GET",
     path: "/api/photos/:id",

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { chatMessages } from "@/db/schema";
 import type { HttpDeps } from "@/server/http/deps";
-import { MAX_API_BODY_BYTES, serveApi } from "@/server/http/node-bridge";
+import { BufferedRequest, MAX_API_BODY_BYTES, serveApi } from "@/server/http/node-bridge";
 import { openTestDb } from "../support/db";
 import { httpTestDeps } from "../support/http";
 
@@ -155,5 +155,78 @@ describe("the API door (node-bridge.ts) over real HTTP", () => {
     });
     expect(res.status).toBe(413);
     expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/at most 5 MB/);
+  });
+
+  it("hands tRPC the body it was sent: a BOM, a batch, and malformed JSON answered as before", async () => {
+    const cookie = await signIn("player29@floorline.test");
+    const before = await stored(29);
+    const send = (path: string, body: Uint8Array<ArrayBuffer> | string) =>
+      fetch(`${base}/api/trpc/${path}`, { method: "POST", headers: { ...json, cookie, origin: base }, body });
+    const bom = new Uint8Array([
+      0xef,
+      0xbb,
+      0xbf,
+      ...new TextEncoder().encode(JSON.stringify({ json: { id: randomUUID(), text: "après" } })),
+    ]);
+    const withBom = await send("chat.send", bom);
+    expect(withBom.status).toBe(200);
+    const sent = (await withBom.json()) as { result: { data: { json: { message: { messageText: string } } } } };
+    expect(sent.result.data.json.message.messageText).toBe("après");
+    const batch = await send(
+      "chat.send,chat.send?batch=1",
+      JSON.stringify({
+        0: { json: { id: randomUUID(), text: "one" } },
+        1: { json: { id: randomUUID(), text: "two" } },
+      }),
+    );
+    expect(batch.status).toBe(200);
+    expect(((await batch.json()) as unknown[]).length).toBe(2);
+    const malformed = await send("chat.send", '{"json":');
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { error: { json: { data: { code: string } } } }).error.json.data.code).toBe(
+      "BAD_REQUEST",
+    );
+    expect(await stored(29)).toBe((before ?? 0) + 3);
+  });
+});
+
+describe("BufferedRequest", () => {
+  const url = new URL("http://127.0.0.1/api/trpc/chat.send");
+  /** What fetch's own Request makes of the same bytes: the behaviour BufferedRequest must keep. */
+  const both = (bytes: Uint8Array<ArrayBuffer>) => [
+    new Request(url, { method: "POST", body: bytes.length ? bytes : undefined }),
+    new BufferedRequest(url, { method: "POST" }, bytes),
+  ];
+  const cases: [string, Uint8Array<ArrayBuffer>][] = [
+    ["plain JSON", new TextEncoder().encode('{"json":{"text":"é"}}')],
+    ["a leading BOM", new Uint8Array([0xef, 0xbb, 0xbf, 0x7b, 0x7d])],
+    ["bytes that are not UTF-8", new Uint8Array([0x22, 0xff, 0xfe, 0x22])],
+    ["nothing", new Uint8Array()],
+    ["malformed JSON", new TextEncoder().encode('{"json":')],
+  ];
+  it.each(cases)("reads %s as fetch does", async (_, bytes) => {
+    const settle = (p: Promise<unknown>) =>
+      p.then(
+        (value) => ({ value }),
+        (err: Error) => ({ error: err.constructor.name }),
+      );
+    const [real, buffered] = both(bytes) as [Request, Request];
+    expect(await settle(buffered.text())).toEqual(await settle(real.text()));
+    const [real2, buffered2] = both(bytes) as [Request, Request];
+    expect(await settle(buffered2.json())).toEqual(await settle(real2.json()));
+  });
+
+  it("keeps the method, URL and headers and has no body stream", () => {
+    const request = new BufferedRequest(
+      url,
+      { method: "POST", headers: { cookie: "a=b" } },
+      new Uint8Array([0x7b, 0x7d]),
+    );
+    expect([request.method, request.url, request.headers.get("cookie"), request.body]).toEqual([
+      "POST",
+      url.href,
+      "a=b",
+      null,
+    ]);
   });
 });
