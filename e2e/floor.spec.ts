@@ -61,6 +61,26 @@ test("an admin creates a staff account; the new person signs in with the tempora
   for (const c of [admin.context, context, player.context]) await c.close();
 });
 
+test("the admin page's controls are disabled until its scripts have run, so an early click is never silently lost", async ({
+  browser,
+}) => {
+  const admin = await openAs(browser, ADMIN.email, /\/admin/);
+  // The same session with scripts off: what a click meets before the page has hydrated. An enabled
+  // Deactivate there did nothing, no confirm and no request (floor-live.spec.ts, under load).
+  const bare = await browser.newContext({ javaScriptEnabled: false, storageState: await admin.context.storageState() });
+  const page = await bare.newPage();
+  await page.goto("/admin");
+  await expect(page.getByRole("button", { name: `Deactivate ${STAFF_VIKRAM.name}` })).toBeDisabled();
+  await expect(page.getByRole("spinbutton", { name: `Capacity of ${STAFF_VIKRAM.name}` })).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Create account" })).toBeDisabled();
+  await expect(page.getByRole("button", { name: "Add canned reply" })).toBeDisabled();
+
+  // With scripts, the same controls work.
+  await expect(admin.page.getByRole("button", { name: `Deactivate ${STAFF_VIKRAM.name}` })).toBeEnabled();
+  await expect(admin.page.getByRole("button", { name: "Add canned reply" })).toBeEnabled();
+  for (const c of [admin, { context: bare }]) await c.context.close();
+});
+
 test("two staff press Take at once: one wins, the other is told who did", async ({ browser }) => {
   const player = await openAs(browser, PLAYER_29.email, /\/player/);
   const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);

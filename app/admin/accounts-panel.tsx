@@ -5,10 +5,12 @@ import { useState } from "react";
 import { accountRoles, createAccountInput } from "@/protocol/inputs";
 import { useTRPC } from "../_trpc/client";
 import { plainError } from "../_trpc/plain-error";
+import { useHydrated } from "../_ui/use-hydrated";
 
 /** Create staff and player accounts (temporary password shown once) and set staff capacity. */
 export function AccountsPanel() {
   const trpc = useTRPC();
+  const hydrated = useHydrated();
   const queryClient = useQueryClient();
   const accounts = useQuery(trpc.admin.accounts.queryOptions());
   const [error, setError] = useState<string | null>(null);
@@ -67,7 +69,7 @@ export function AccountsPanel() {
           <span>Player ID (players; blank = next free)</span>
           <input name="playerId" inputMode="numeric" />
         </label>
-        <button type="submit" disabled={create.isPending}>
+        <button type="submit" disabled={!hydrated || create.isPending}>
           Create account
         </button>
       </form>
@@ -110,6 +112,7 @@ export function AccountsPanel() {
                     min={0}
                     max={50}
                     aria-label={`Capacity of ${a.name}`}
+                    disabled={!hydrated}
                     defaultValue={a.maxConcurrentChats}
                     onBlur={(e) => {
                       const value = Number(e.target.value);
@@ -124,7 +127,7 @@ export function AccountsPanel() {
                 <button
                   type="button"
                   className="link-button"
-                  disabled={deactivation.isPending}
+                  disabled={!hydrated || deactivation.isPending}
                   onClick={() => {
                     const deactivated = !a.deactivatedAt;
                     if (deactivated && !window.confirm(`Deactivate ${a.email}? Their sessions end now.`)) return;

@@ -5,10 +5,13 @@ import { useState } from "react";
 import { cannedReplyInput } from "@/protocol/inputs";
 import { useTRPC } from "../_trpc/client";
 import { plainError } from "../_trpc/plain-error";
+import { useHydrated } from "../_ui/use-hydrated";
 
 /** Admins write the canned replies staff insert with `/` in the composer. */
 export function CannedRepliesPanel() {
   const trpc = useTRPC();
+  // Before hydration a submit would be the browser's own (a GET to /admin with the text in the URL).
+  const hydrated = useHydrated();
   const queryClient = useQueryClient();
   const list = useQuery(trpc.staff.cannedReplies.queryOptions());
   const [error, setError] = useState<string | null>(null);
@@ -54,7 +57,9 @@ export function CannedRepliesPanel() {
           <span>Reply</span>
           <textarea name="body" rows={2} required />
         </label>
-        <button type="submit">Add canned reply</button>
+        <button type="submit" disabled={!hydrated}>
+          Add canned reply
+        </button>
       </form>
       <ul className="stack">
         {list.data?.map((c) => (
@@ -71,8 +76,10 @@ export function CannedRepliesPanel() {
             >
               <input name="title" aria-label="Title" defaultValue={c.title} />
               <textarea name="body" aria-label="Reply" rows={2} defaultValue={c.body} />
-              <button type="submit">Save</button>
-              <button type="button" onClick={() => remove.mutate({ id: c.id })}>
+              <button type="submit" disabled={!hydrated}>
+                Save
+              </button>
+              <button type="button" disabled={!hydrated} onClick={() => remove.mutate({ id: c.id })}>
                 Delete
               </button>
             </form>

@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useHydrated } from "../../../_ui/use-hydrated";
 import { useAudioUnlocked, useMuted } from "./sound";
 
 /**
@@ -12,8 +12,7 @@ import { useAudioUnlocked, useMuted } from "./sound";
 export function SoundLockedNotice() {
   const muted = useMuted();
   const unlocked = useAudioUnlocked();
-  const [hydrated, setHydrated] = useState(false);
-  useEffect(() => setHydrated(true), []);
+  const hydrated = useHydrated();
   if (!hydrated || muted || unlocked) return null;
   return (
     <button type="button" className="sound-notice">
