@@ -227,7 +227,8 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
         }));
         // Behind batches still held, this one waits its turn: events leave in the order they were made.
         // While the server leaves publishes unanswered, no send waits out another timeout for it.
-        if (held.length || unanswered) hold(batch);
+        // Batches still waiting are older: this one queues behind them, and next() holds them in order.
+        if ((held.length || unanswered) && waiting.length === 0) hold(batch);
         else await send(batch);
       }
     },
