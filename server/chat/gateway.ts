@@ -10,7 +10,7 @@ export type RealtimeGateway = {
    * Never throws and never holds the caller for long: one attempt bounded by the SDK's timeout
    * (under concurrent sends, after waiting for a request on the wire to be answered, and shared
    * with the batches that waited with it); a batch that failed or went unanswered is retried in
-   * the background, in order. An unanswered one may have been delivered already: its retry carries
+   * the background, in order (one refused with a 4xx is not: it would be refused again). An unanswered one may have been delivered already: its retry carries
    * the same idempotency keys, so our realtime server hands it out once (hosted Pusher has no such
    * keys: there sockets may get it twice, and clients drop the copy by id and seq). Clients that
    * still missed it catch up.
@@ -67,13 +67,16 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   const waiters: Array<() => void> = [];
 
   const names = (batch: Batch) => batch.map((b) => b.name).join(", ");
-  /** True when sent; otherwise why not, and whether sending it again could deliver it twice. */
-  const trySend = async (batch: Batch): Promise<true | { why: string; mayHaveArrived: boolean }> => {
+  /**
+   * True when sent; otherwise why not, whether sending it again could deliver it twice, and
+   * whether the server refused it for what it is (sending it again cannot help).
+   */
+  const trySend = async (batch: Batch): Promise<true | { why: string; mayHaveArrived: boolean; refused: boolean }> => {
     try {
       await pusher.triggerBatch(batch);
       return true;
     } catch (err) {
-      return { why: describeError(err), mayHaveArrived: mayHaveArrived(err) };
+      return { why: describeError(err), mayHaveArrived: mayHaveArrived(err), refused: refused(err) };
     }
   };
 
@@ -104,6 +107,11 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
         unanswered = result !== true && result.mayHaveArrived;
         if (result === true) {
           held.shift();
+          continue;
+        }
+        if (result.refused) {
+          held.shift();
+          log(`[realtime] publish refused (${names(next.batch)}): ${result.why}; not sent again`);
           continue;
         }
         next.tries++;
@@ -141,6 +149,10 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   const dispatch = async (batch: Batch) => {
     const result = await trySend(batch);
     if (result === true) return;
+    if (result.refused) {
+      log(`[realtime] publish refused (${names(batch)}): ${result.why}; not sent again`);
+      return;
+    }
     unanswered = result.mayHaveArrived;
     log(
       `[realtime] publish ${result.mayHaveArrived ? "unanswered" : "failed"} (${names(batch)}): ${result.why}; retrying in the background`,
@@ -215,7 +227,8 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
         }));
         // Behind batches still held, this one waits its turn: events leave in the order they were made.
         // While the server leaves publishes unanswered, no send waits out another timeout for it.
-        if (held.length || unanswered) hold(batch);
+        // Batches still waiting are older: this one queues behind them, and next() holds them in order.
+        if ((held.length || unanswered) && waiting.length === 0) hold(batch);
         else await send(batch);
       }
     },
@@ -267,6 +280,17 @@ function mayHaveArrived(err: unknown) {
     | undefined;
   const code = cause?.code ?? cause?.cause?.code;
   return !(typeof code === "string" && NOT_CONNECTED.has(code));
+}
+
+/**
+ * An answer that refuses the request itself (an event over the server's size limit, say, which
+ * any player can cause with a long enough message): it would be refused again on every retry,
+ * and held it would hold every other send behind it for the half minute of retries. Our server
+ * still publishes the other events of a batch it refuses one event of (http-api.ts).
+ */
+function refused(err: unknown) {
+  const status = (err as { status?: unknown } | null)?.status;
+  return typeof status === "number" && status >= 400 && status < 500 && status !== 408 && status !== 429;
 }
 
 function describeError(err: unknown) {

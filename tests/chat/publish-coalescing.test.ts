@@ -75,6 +75,29 @@ describe("publishing concurrent sends", () => {
     }
   });
 
+  it("drops an event the server refuses (over its size limit) at once, and holds no other player's send behind it", async () => {
+    const publisher = createPublisher({ ...APP, host: "127.0.0.1", port: rt.port, useTLS: false });
+    const logged: string[] = [];
+    // Retries an hour apart: a send held behind the refused batch would not arrive during this test.
+    const realtime = pusherGateway(publisher, { retryBaseMs: 3_600_000, log: (m) => logged.push(m) });
+    const { staff, seen } = await staffListener();
+    try {
+      const [mallory, other] = await Promise.all([makePlayer(handle.db), makePlayer(handle.db)]);
+      // 2,000 control characters pass the input schema, and JSON-escaped (\u0001) are 12,000 bytes of event data.
+      await sendAsPlayer(
+        { db: handle.db, realtime },
+        { id: randomUUID(), text: "\u0001".repeat(2000), player: mallory.player },
+      );
+      expect(logged.join("\n")).toMatch(/HTTP 413/);
+      const id = randomUUID();
+      await sendAsPlayer({ db: handle.db, realtime }, { id, text: "still here", player: other.player });
+      await expect.poll(() => seen.map((m) => m.id), { timeout: 10_000 }).toContain(id);
+      await realtime.idle();
+    } finally {
+      staff.disconnect();
+    }
+  });
+
   it("publishes a send made alone in a request of its own, at once", async () => {
     const { realtime, counted } = countedGateway();
     const { staff, seen } = await staffListener();
