@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { openTestDb } from "../support/db";
-import { makePlayer } from "../support/fixtures";
+import { makePlayer, makeStaff } from "../support/fixtures";
 import { statementsOf } from "../support/statements";
 
 /**
@@ -36,6 +36,26 @@ describe.runIf(onPostgres)("a player's send and read in few round trips (Postgre
 
     // A retry of the stored id: the stored row, nothing written, no allowance taken.
     const retry = await statementsOf(() => caller.chat.send({ id, text: "second" }));
+    expect(retry).toHaveLength(1);
+  });
+
+  it("stores a staff reply in one statement: staff.reply through tRPC, a new reply and a retry", async () => {
+    const { caller } = await makePlayer(handle.db, "Answered");
+    const staff = await makeStaff(handle.db, "Counting");
+    const sent = await caller.chat.send({ id: randomUUID(), text: "help" });
+    await staff.caller.staff.reply({ requestId: sent.request.id, id: randomUUID(), text: "first" }); // takes the chat
+
+    const id = randomUUID();
+    // chat_staff_reply: the player and request locked, the id checked, the holder rule, the first
+    // response and the append, alone its own transaction.
+    const statements = await statementsOf(() =>
+      staff.caller.staff.reply({ requestId: sent.request.id, id, text: "2" }),
+    );
+    expect(statements).toHaveLength(1);
+    expect(statements[0]).toMatch(/chat_staff_reply/);
+
+    // A retry of the stored id: the stored row, nothing written.
+    const retry = await statementsOf(() => staff.caller.staff.reply({ requestId: sent.request.id, id, text: "2" }));
     expect(retry).toHaveLength(1);
   });
 
