@@ -12,11 +12,16 @@
 --    server/chat/assignment.ts. This function answers 'waiting', writing nothing; the caller
 --    takes the chat in a transaction and calls this again inside it.
 --
+-- The chat is named by its request id (staff.reply, POST /api/unified-chat/send) or, with a null
+-- request id, by Player ID: the player's open chat (POST /api/player-chat-integration/send). With
+-- no open chat it answers 'no_open_chat', writing nothing: the caller opens one the sender holds
+-- (`messagePlayer`, within capacity) in a transaction and calls this inside it.
+--
 -- Outcomes: 'sent'; 'duplicate' (the id is stored already: the stored row, nothing written);
--- 'conflict' (the id is someone else's); 'no_staff'; 'not_found'; 'resolved'; 'held' (another
--- staff member holds the chat); 'waiting'. Nothing is written before every refusal is decided.
+-- 'conflict' (the id is someone else's); 'no_staff'; 'not_found'; 'no_player'; 'no_open_chat';
+-- 'resolved'; 'held' (another staff member holds the chat); 'waiting'. Nothing is written before every refusal is decided.
 CREATE FUNCTION chat_staff_reply(
-  p_user_id text, p_request_id uuid, p_id uuid, p_text text, p_photo jsonb,
+  p_user_id text, p_request_id uuid, p_player_id integer, p_id uuid, p_text text, p_photo jsonb,
   OUT outcome text, OUT staff_name text, OUT message jsonb, OUT request jsonb
 ) LANGUAGE plpgsql AS $$
 DECLARE
@@ -32,13 +37,29 @@ BEGIN
 
   -- The one lock order for every change to a player's chat: the player row, then the request.
   -- A request's player never changes, so this first read needs no lock.
-  SELECT r.player_id INTO v_player_id FROM chat_requests r WHERE r.id = p_request_id;
-  IF NOT FOUND THEN
-    outcome := 'not_found';
-    RETURN;
+  IF p_request_id IS NOT NULL THEN
+    SELECT r.player_id INTO v_player_id FROM chat_requests r WHERE r.id = p_request_id;
+    IF NOT FOUND THEN
+      outcome := 'not_found';
+      RETURN;
+    END IF;
+  ELSE
+    v_player_id := p_player_id;
   END IF;
   PERFORM 1 FROM players p WHERE p.id = v_player_id FOR UPDATE;
-  SELECT * INTO v_request FROM chat_requests r WHERE r.id = p_request_id FOR UPDATE;
+  IF NOT FOUND THEN
+    outcome := 'no_player';
+    RETURN;
+  END IF;
+  IF p_request_id IS NOT NULL THEN
+    SELECT * INTO v_request FROM chat_requests r WHERE r.id = p_request_id FOR UPDATE;
+  ELSE
+    SELECT * INTO v_request FROM chat_requests r WHERE r.player_id = v_player_id AND r.status <> 'resolved' FOR UPDATE;
+    IF NOT FOUND THEN
+      outcome := 'no_open_chat';
+      RETURN;
+    END IF;
+  END IF;
 
   -- A new statement after the locks: it sees a concurrent attempt of the same id that committed meanwhile.
   SELECT * INTO v_existing FROM chat_messages m WHERE m.id = p_id;
@@ -71,9 +92,9 @@ BEGIN
   -- The first response is this message: now() is also its timestamp (the same transaction).
   -- chat_append_message bumps the version and returns the request as changed.
   IF v_request.first_response_at IS NULL THEN
-    UPDATE chat_requests SET first_response_at = now() WHERE id = p_request_id;
+    UPDATE chat_requests SET first_response_at = now() WHERE id = v_request.id;
   END IF;
   SELECT a.message, a.request INTO message, request
-    FROM chat_append_message(p_id, p_request_id, v_player_id, 'staff', staff_name, p_user_id, p_text, p_photo, null) a;
+    FROM chat_append_message(p_id, v_request.id, v_player_id, 'staff', staff_name, p_user_id, p_text, p_photo, null) a;
   outcome := 'sent';
 END $$;

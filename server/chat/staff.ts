@@ -126,11 +126,27 @@ export type ReplyResult = {
 };
 
 type ReplyRow = {
-  outcome: "sent" | "duplicate" | "conflict" | "no_staff" | "not_found" | "resolved" | "held" | "waiting";
+  outcome:
+    | "sent"
+    | "duplicate"
+    | "conflict"
+    | "no_staff"
+    | "not_found"
+    | "no_player"
+    | "no_open_chat"
+    | "resolved"
+    | "held"
+    | "waiting";
   staff_name: string | null;
   message: unknown;
   request: unknown;
 };
+
+/** A reply's words and where they go: a chat by its request id, or a player's open chat by Player ID. */
+type ReplyTo = { id: string; text: string; staff: Pick<StaffActor, "userId">; photo?: PreparedPhoto } & (
+  | { requestId: string }
+  | { playerId: number }
+);
 
 /** What a signed-in user without a staff record hears (tRPC's staffProcedure says the same). */
 export const ONLY_STAFF = "Only staff can do this";
@@ -150,15 +166,12 @@ export async function replyAsStaff(
 ): Promise<ReplyResult> {
   if (!input.photo) {
     const row = await replyStatement(db, input);
-    if (row.outcome !== "waiting") return replyResult(row);
+    if (row.outcome !== "waiting") return replyResult(row, input);
   }
   return db.transaction((tx) => replyInTransaction(tx, input));
 }
 
-async function replyInTransaction(
-  tx: Tx,
-  input: ReplyInput & { staff: Pick<StaffActor, "userId">; photo?: PreparedPhoto },
-): Promise<ReplyResult> {
+async function replyInTransaction(tx: Tx, input: ReplyTo): Promise<ReplyResult> {
   let row = await replyStatement(tx, input);
   if (row.outcome === "waiting") {
     // The statement holds the chat's locks until commit; replying to a waiting chat takes it
@@ -167,16 +180,18 @@ async function replyInTransaction(
     await claimForReply(tx, requestFromJson(row.request), by);
     row = await replyStatement(tx, input);
   }
-  const result = replyResult(row);
+  const result = replyResult(row, input);
   if (input.photo && !result.duplicate) await insertPhoto(tx, result.message, input.photo);
   return result;
 }
 
-function replyStatement(tx: Db | Tx, input: ReplyInput & { staff: Pick<StaffActor, "userId">; photo?: PreparedPhoto }) {
+function replyStatement(tx: Db | Tx, input: ReplyTo) {
+  const requestId = "requestId" in input ? input.requestId : null;
+  const playerId = "playerId" in input ? input.playerId : null;
   return rowsOf<ReplyRow>(
     tx,
-    sql`select * from chat_staff_reply(${input.staff.userId}::text, ${input.requestId}::uuid, ${input.id}::uuid,
-      ${input.text}::text, ${photoMeta(input.photo)}::jsonb)`,
+    sql`select * from chat_staff_reply(${input.staff.userId}::text, ${requestId}::uuid, ${playerId}::integer,
+      ${input.id}::uuid, ${input.text}::text, ${photoMeta(input.photo)}::jsonb)`,
   ).then(([row]) => {
     if (!row) throw new Error("chat_staff_reply returned no row");
     return row;
@@ -184,7 +199,7 @@ function replyStatement(tx: Db | Tx, input: ReplyInput & { staff: Pick<StaffActo
 }
 
 /** The statement's outcome as a result, or as the refusal staff have always been given. */
-function replyResult(row: ReplyRow): ReplyResult {
+function replyResult(row: ReplyRow, to: ReplyTo): ReplyResult {
   switch (row.outcome) {
     case "sent":
     case "duplicate":
@@ -197,6 +212,10 @@ function replyResult(row: ReplyRow): ReplyResult {
       throw new ChatError("FORBIDDEN", ONLY_STAFF);
     case "not_found":
       throw new ChatError("NOT_FOUND", "Chat request not found");
+    case "no_player":
+    case "no_open_chat":
+      // By Player ID only (`messagePlayer`): no open chat is its caller's case, never an answer.
+      throw new ChatError("NOT_FOUND", `Player ${"playerId" in to ? to.playerId : "?"} not found`);
     case "conflict":
       throw idTaken();
     case "resolved":
@@ -213,7 +232,14 @@ function replyResult(row: ReplyRow): ReplyResult {
  * chat, or a new one that this staff member starts and holds — within their capacity, off duty or
  * not (`holdStartedChat`).
  */
-export async function messagePlayer(db: Db, input: { playerId: number; id: string; text: string; staff: StaffActor }) {
+export async function messagePlayer(
+  db: Db,
+  input: { playerId: number; id: string; text: string; staff: StaffActor },
+): Promise<ReplyResult> {
+  // Into the open chat the sender holds: one statement, as `replyAsStaff`. Refusals are final; a
+  // chat to take or to open goes on in a transaction.
+  const row = await replyStatement(db, input);
+  if (row.outcome !== "no_open_chat" && row.outcome !== "waiting") return replyResult(row, input);
   return db.transaction(async (tx) => {
     await lockPlayer(tx, input.playerId);
     const [open] = await tx

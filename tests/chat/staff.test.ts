@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { chatEvents, chatRequests } from "@/db/schema";
 import { escalateLongWaits } from "@/server/chat/escalation";
+import { messagePlayer } from "@/server/chat/staff";
 import { openTestDb, testDbKinds } from "../support/db";
 import { callerFor, makePlayer, makeStaff } from "../support/fixtures";
 import { refusal } from "../support/trpc";
@@ -76,6 +77,18 @@ describe.each(testDbKinds)("staff work on %s", (kind) => {
     const said = (await player.caller.chat.history({})).messages.filter((m) => m.sender !== "system");
     expect(said.map((m) => m.messageText)).toEqual(["help", "mine"]);
     expect(held.request).toMatchObject({ status: "in_progress", assignedStaffId: a.user.id });
+  });
+
+  it("keeps other staff from messaging, by Player ID, a player whose chat someone holds", async () => {
+    const player = await makePlayer(handle.db);
+    const [a, b] = [await makeStaff(handle.db), await makeStaff(handle.db)];
+    const sent = await player.caller.chat.send({ id: randomUUID(), text: "help" });
+    await a.caller.staff.claim({ requestId: sent.request.id });
+    const by = { playerId: player.player.id, text: "me too" };
+    const err = await messagePlayer(handle.db, { ...by, id: randomUUID(), staff: b.staff }).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: "CONFLICT", message: "Another staff member is handling this chat" });
+    const own = await messagePlayer(handle.db, { ...by, id: randomUUID(), staff: a.staff });
+    expect(own.request).toMatchObject({ id: sent.request.id, assignedStaffId: a.user.id });
   });
 
   it("refuses staff.reply to a staff sign-in without a staff record as every staff procedure does", async () => {
@@ -205,7 +218,6 @@ describe.each(testDbKinds)("staff work on %s", (kind) => {
   it("messages a player by Player ID, opening a chat the sender holds", async () => {
     const player = await makePlayer(handle.db, "Walk-in");
     const asha = await makeStaff(handle.db);
-    const { messagePlayer } = await import("@/server/chat/staff");
     const result = await messagePlayer(handle.db, {
       playerId: player.player.id,
       id: randomUUID(),
