@@ -20,6 +20,29 @@
 -- Outcomes: 'sent'; 'duplicate' (the id is stored already: the stored row, nothing written);
 -- 'conflict' (the id is someone else's); 'no_staff'; 'not_found'; 'no_player'; 'no_open_chat';
 -- 'resolved'; 'held' (another staff member holds the chat); 'waiting'. Nothing is written before every refusal is decided.
+-- A message id already stored, the idempotency rule of server/chat/messages.ts `findExisting`:
+-- 'duplicate' and the stored row when it is this sender's in this player's thread, 'conflict' when
+-- it is anyone else's (nothing said about what it holds), null when the id is new. The player's
+-- send (0010) checks the same inline; it should call this when that function is next replaced.
+CREATE FUNCTION chat_stored_message(
+  p_id uuid, p_player_id integer, p_sender chat_message_sender, OUT outcome text, OUT message jsonb
+) LANGUAGE plpgsql AS $$
+DECLARE
+  v_stored chat_messages;
+BEGIN
+  SELECT * INTO v_stored FROM chat_messages m WHERE m.id = p_id;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  IF v_stored.player_id <> p_player_id OR v_stored.sender <> p_sender THEN
+    outcome := 'conflict';
+    RETURN;
+  END IF;
+  outcome := 'duplicate';
+  message := to_jsonb(v_stored);
+END $$;
+--> statement-breakpoint
+
 CREATE FUNCTION chat_staff_reply(
   p_user_id text, p_request_id uuid, p_player_id integer, p_id uuid, p_text text, p_photo jsonb,
   OUT outcome text, OUT staff_name text, OUT message jsonb, OUT request jsonb
@@ -27,7 +50,6 @@ CREATE FUNCTION chat_staff_reply(
 DECLARE
   v_player_id integer;
   v_request chat_requests;
-  v_existing chat_messages;
 BEGIN
   SELECT s.display_name INTO staff_name FROM staff s WHERE s.user_id = p_user_id;
   IF NOT FOUND THEN
@@ -62,14 +84,8 @@ BEGIN
   END IF;
 
   -- A new statement after the locks: it sees a concurrent attempt of the same id that committed meanwhile.
-  SELECT * INTO v_existing FROM chat_messages m WHERE m.id = p_id;
-  IF FOUND THEN
-    IF v_existing.player_id <> v_player_id OR v_existing.sender <> 'staff' THEN
-      outcome := 'conflict';
-      RETURN;
-    END IF;
-    outcome := 'duplicate';
-    message := to_jsonb(v_existing);
+  SELECT s.outcome, s.message INTO outcome, message FROM chat_stored_message(p_id, v_player_id, 'staff') s;
+  IF outcome IS NOT NULL THEN
     request := to_jsonb(v_request);
     RETURN;
   END IF;
