@@ -1,20 +1,22 @@
 /**
  * `npx tsx bench/cpu-per-request.ts`: the web process's CPU per request (utime + stime from
- * /proc/<pid>/stat, Linux) for `chat.me` and `chat.send` on the private stack: 32 signed-in
- * players in a closed loop after a warm-up of 2,000 requests, then one request at a time (round
+ * /proc/<pid>/stat, Linux) for `chat.me`, `chat.send` and `staff.reply` on the private stack: 32
+ * signed-in players (and, for the replies, 32 staff members each holding one of their chats) in a closed loop after a warm-up of 2,000 requests, then one request at a time (round
  * trips, and CPU per request again). A busy machine starves the web process, which then handles
  * fewer requests per wake-up and spends more CPU on each: compare runs back to back at the same
  * load (printed). Settings: BENCH_PORT_BASE (default 6261), REQUESTS per round (3000), ROUNDS
- * (2), SEQUENTIAL (1000), ONLY=chat.me|chat.send.
+ * (2), SEQUENTIAL (1000), ONLY=chat.me|chat.send|staff.reply.
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { connectPostgres } from "@/db/client";
+import { claimRequest } from "@/server/chat/assignment";
+import { sendPlayerMessage } from "@/server/chat/send";
 import { startStack } from "../tests/support/stack";
 import { request, type Session, stats } from "./path";
-import { signedInPlayers } from "./signed-in-players";
+import { signedInPlayers, signedInStaff } from "./signed-in-players";
 
 const requests = Number(process.env.REQUESTS ?? 3000);
 const rounds = Number(process.env.ROUNDS ?? 2);
@@ -30,29 +32,41 @@ const cpuMs = () => {
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
 };
 const handle = connectPostgres(stack.postgres.url, 4);
-type Call = (s: Session) => Promise<{ status: number }>;
-const calls: [string, Call][] = [
-  ["chat.me", (s) => request(`${stack.url}/api/trpc/chat.me`, { headers: { cookie: s.cookie } })],
-  [
-    "chat.send",
-    (s) =>
-      request(`${stack.url}/api/trpc/chat.send`, {
-        method: "POST",
-        headers: { cookie: s.cookie, "content-type": "application/json", origin: stack.url },
-        body: JSON.stringify({ json: { id: randomUUID(), text: "measured" } }),
-      }),
-  ],
-];
+type Call = (i: number) => Promise<{ status: number }>;
+const post = (procedure: string, session: Session, json: unknown) =>
+  request(`${stack.url}/api/trpc/${procedure}`, {
+    method: "POST",
+    headers: { cookie: session.cookie, "content-type": "application/json", origin: stack.url },
+    body: JSON.stringify({ json }),
+  });
 try {
   const sessions = await signedInPlayers(stack, handle.db, 32, "cpu");
+  const staffSessions = await signedInStaff(stack, handle.db, 32, "cpu-staff");
+  const at = <T>(list: T[], i: number) => list[i % list.length] as T;
+  // Staff member i holds player i's chat: every measured reply is one its sender may make.
+  const chats: string[] = [];
+  for (const [i, member] of staffSessions.entries()) {
+    const player = { userId: at(sessions, i).userId };
+    const sent = await sendPlayerMessage(handle.db, { id: randomUUID(), text: "help", player });
+    await claimRequest(handle.db, { requestId: sent.request.id, staff: member });
+    chats.push(sent.request.id);
+  }
+  const calls: [string, Call][] = [
+    ["chat.me", (i) => request(`${stack.url}/api/trpc/chat.me`, { headers: { cookie: at(sessions, i).cookie } })],
+    ["chat.send", (i) => post("chat.send", at(sessions, i), { id: randomUUID(), text: "measured" })],
+    [
+      "staff.reply",
+      (i) => post("staff.reply", at(staffSessions, i), { requestId: at(chats, i), id: randomUUID(), text: "measured" }),
+    ],
+  ];
   const closedLoop = async (n: number, call: Call) => {
     let left = n;
     let failed = 0;
     const cpu = cpuMs();
     const started = performance.now();
     await Promise.all(
-      sessions.map(async (s) => {
-        while (left-- > 0) if ((await call(s)).status !== 200) failed++;
+      sessions.map(async (_, i) => {
+        while (left-- > 0) if ((await call(i)).status !== 200) failed++;
       }),
     );
     const seconds = (performance.now() - started) / 1000;
@@ -75,7 +89,7 @@ try {
     const cpu = cpuMs();
     for (let i = 0; i < sequential; i++) {
       const started = performance.now();
-      await call(sessions[i % sessions.length] as Session);
+      await call(i);
       times.push(performance.now() - started);
     }
     const cpuMsPerRequest = +((cpuMs() - cpu) / sequential).toFixed(3);

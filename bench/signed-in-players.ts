@@ -1,26 +1,55 @@
 import { randomUUID } from "node:crypto";
 import { hashPassword } from "better-auth/crypto";
 import type { Db } from "@/db/client";
-import { account, players, user } from "@/db/schema";
+import { account, players, staff, user } from "@/db/schema";
 import type { Stack } from "../tests/support/stack";
 import { request, type Session } from "./path";
+
+export type SignedIn = Session & { userId: string; displayName: string };
 
 /**
  * `count` new players on a private stack, each signed in through /api/auth/sign-in/email: the
  * cookies the profiling and CPU-per-request scripts send with.
  */
-export async function signedInPlayers(stack: Stack, db: Db, count: number, prefix: string): Promise<Session[]> {
+export function signedInPlayers(stack: Stack, db: Db, count: number, prefix: string): Promise<SignedIn[]> {
+  return signedIn(stack, db, count, prefix, "player", async (userId, name) => {
+    await db.insert(players).values({ userId, displayName: name });
+  });
+}
+
+/** The same for staff members (each with room for `maxConcurrentChats`). */
+export function signedInStaff(
+  stack: Stack,
+  db: Db,
+  count: number,
+  prefix: string,
+  maxConcurrentChats = 5,
+): Promise<SignedIn[]> {
+  return signedIn(stack, db, count, prefix, "staff", async (userId, name) => {
+    await db.insert(staff).values({ userId, displayName: name, maxConcurrentChats });
+  });
+}
+
+async function signedIn(
+  stack: Stack,
+  db: Db,
+  count: number,
+  prefix: string,
+  role: "player" | "staff",
+  record: (userId: string, name: string) => Promise<void>,
+) {
   const password = `${prefix}-password`;
   const hash = await hashPassword(password);
-  const sessions: Session[] = [];
+  const sessions: SignedIn[] = [];
   for (let i = 0; i < count; i++) {
     const id = randomUUID();
+    const name = `${role === "player" ? "P" : "S"} ${i}`;
     const email = `${prefix}-${i}@floorline.test`;
-    await db.insert(user).values({ id, name: `P ${i}`, email, emailVerified: true, role: "player" });
+    await db.insert(user).values({ id, name, email, emailVerified: true, role });
     await db
       .insert(account)
       .values({ id: randomUUID(), accountId: id, providerId: "credential", userId: id, password: hash });
-    await db.insert(players).values({ userId: id, displayName: `P ${i}` });
+    await record(id, name);
     const res = await request(`${stack.url}/api/auth/sign-in/email`, {
       method: "POST",
       headers: { "content-type": "application/json", origin: stack.url },
@@ -28,7 +57,7 @@ export async function signedInPlayers(stack: Stack, db: Db, count: number, prefi
     });
     if (res.status !== 200) throw new Error(`sign-in ${email}: HTTP ${res.status} ${res.body}`);
     const cookies = ([] as string[]).concat(res.headers["set-cookie"] ?? []);
-    sessions.push({ cookie: cookies.map((c) => c.split(";")[0]).join("; ") });
+    sessions.push({ cookie: cookies.map((c) => c.split(";")[0]).join("; "), userId: id, displayName: name });
   }
   return sessions;
 }

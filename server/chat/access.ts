@@ -12,7 +12,13 @@ export function mayReadThread(viewer: Viewer, playerId: number): boolean {
   return viewer.staff !== null || (viewer.player !== null && viewer.player.id === playerId);
 }
 
-/** Writing into player N's thread: staff, or player N as themselves. */
+/**
+ * Writing into player N's thread: staff, or player N as themselves. A staff reply narrows it in the
+ * database, in its one statement (`chat_staff_reply`, db/migrations/0013): the staff record is
+ * found by user id there, and only the chat's holder may answer (a waiting chat is taken first).
+ * That statement is the only place the holder rule is decided; tests/chat/staff.test.ts holds it
+ * to the refusals staff had before.
+ */
 export const mayWriteThread = mayReadThread;
 
 /**

@@ -86,9 +86,10 @@ export async function sendAsPlayer(
   return result;
 }
 
+/** `staff` needs only the user id: the reply finds the staff record in its own statement. */
 export async function replyAsStaffMember(
   deps: ChatDeps,
-  input: ReplyInput & { staff: StaffActor; photo?: PreparedPhoto },
+  input: ReplyInput & { staff: Pick<StaffActor, "userId">; photo?: PreparedPhoto },
 ) {
   const result = await replyAsStaff(deps.db, input);
   await deps.realtime.publish(staffReplyEvents(result), { socketId: deps.socketId });

@@ -14,8 +14,11 @@ export async function findPlayer(db: Db, user: { id: string; role: Role }) {
   return row ?? null;
 }
 
+/** The roles that act as staff (with a staff record): staff and admins. */
+export const isStaffRole = (role: Role) => role === "staff" || role === "admin";
+
 export async function findStaff(db: Db, user: { id: string; role: Role }) {
-  if (user.role !== "staff" && user.role !== "admin") return null;
+  if (!isStaffRole(user.role)) return null;
   const [row] = await staffByUser(db).execute({ userId: user.id });
   return row ?? null;
 }

@@ -1,13 +1,21 @@
 import { and, desc, eq, sql } from "drizzle-orm";
-import type { Db, Tx } from "@/db/client";
+import { type Db, rowsOf, type Tx } from "@/db/client";
 import { preparedOnce } from "@/db/prepared";
-import { type ChatRequest, chatRequests, players } from "@/db/schema";
+import { type ChatMessage, type ChatRequest, chatRequests, players } from "@/db/schema";
 import type { QueueItem } from "@/protocol/events";
 import type { ReplyInput } from "@/protocol/inputs";
 import type { StaffActor } from "./actors";
 import { claimForReply, holdStartedChat, recordEvent } from "./assignment";
 import { ChatError } from "./errors";
-import { appendMessage, findExisting, lockChat, lockPlayer, nextVersion, requestFromJson } from "./messages";
+import {
+  findExisting,
+  idTaken,
+  insertPhoto,
+  lockPlayer,
+  messageFromJson,
+  photoMeta,
+  requestFromJson,
+} from "./messages";
 import type { PreparedPhoto } from "./photos";
 
 export type { QueueItem };
@@ -110,9 +118,113 @@ export async function getPlayerCard(db: Db, playerId: number) {
   return player;
 }
 
-/** A staff reply in a request's thread. Idempotent on `input.id`, like the player's send. */
-export async function replyAsStaff(db: Db, input: ReplyInput & { staff: StaffActor; photo?: PreparedPhoto }) {
-  return db.transaction(async (tx) => replyInLockedRequest(tx, await lockChat(tx, input.requestId), input));
+export type ReplyResult = {
+  message: ChatMessage;
+  request: ChatRequest;
+  /** True when the id was already stored: a retry; nothing new was written. */
+  duplicate: boolean;
+};
+
+type ReplyRow = {
+  outcome:
+    | "sent"
+    | "duplicate"
+    | "conflict"
+    | "no_staff"
+    | "not_found"
+    | "no_player"
+    | "no_open_chat"
+    | "resolved"
+    | "held"
+    | "waiting";
+  staff_name: string | null;
+  message: unknown;
+  request: unknown;
+};
+
+/** A reply's words and where they go: a chat by its request id, or a player's open chat by Player ID. */
+type ReplyTo = { id: string; text: string; staff: Pick<StaffActor, "userId">; photo?: PreparedPhoto } & (
+  | { requestId: string }
+  | { playerId: number }
+);
+
+/** What a signed-in user without a staff record hears (tRPC's staffProcedure says the same). */
+export const ONLY_STAFF = "Only staff can do this";
+
+/**
+ * A staff reply in a request's thread. Idempotent on `input.id`, like the player's send.
+ *
+ * One statement, `chat_staff_reply` (db/migrations/0013): it finds the staff member by user id,
+ * locks the chat (player, then request), returns a stored id as a retry, refuses unless the
+ * caller holds the chat, sets the first response and appends the message. Alone it is its own
+ * transaction: one round trip. Two cases take a transaction: a photo (its bytes beside the row),
+ * and a waiting chat, which the reply takes under the capacity rule of assignment.ts first.
+ */
+export async function replyAsStaff(
+  db: Db,
+  input: ReplyInput & { staff: Pick<StaffActor, "userId">; photo?: PreparedPhoto },
+): Promise<ReplyResult> {
+  if (!input.photo) {
+    const row = await replyStatement(db, input);
+    if (row.outcome !== "waiting") return replyResult(row, input);
+  }
+  return db.transaction((tx) => replyInTransaction(tx, input));
+}
+
+async function replyInTransaction(tx: Tx, input: ReplyTo): Promise<ReplyResult> {
+  let row = await replyStatement(tx, input);
+  if (row.outcome === "waiting") {
+    // The statement holds the chat's locks until commit; replying to a waiting chat takes it
+    // (within capacity): two staff must never answer the same player.
+    const by = { userId: input.staff.userId, displayName: row.staff_name ?? "" };
+    await claimForReply(tx, requestFromJson(row.request), by);
+    row = await replyStatement(tx, input);
+  }
+  const result = replyResult(row, input);
+  if (input.photo && !result.duplicate) await insertPhoto(tx, result.message, input.photo);
+  return result;
+}
+
+function replyStatement(tx: Db | Tx, input: ReplyTo) {
+  const requestId = "requestId" in input ? input.requestId : null;
+  const playerId = "playerId" in input ? input.playerId : null;
+  return rowsOf<ReplyRow>(
+    tx,
+    sql`select * from chat_staff_reply(${input.staff.userId}::text, ${requestId}::uuid, ${playerId}::integer,
+      ${input.id}::uuid, ${input.text}::text, ${photoMeta(input.photo)}::jsonb)`,
+  ).then(([row]) => {
+    if (!row) throw new Error("chat_staff_reply returned no row");
+    return row;
+  });
+}
+
+/** The statement's outcome as a result, or as the refusal staff have always been given. */
+function replyResult(row: ReplyRow, to: ReplyTo): ReplyResult {
+  switch (row.outcome) {
+    case "sent":
+    case "duplicate":
+      return {
+        message: messageFromJson(row.message),
+        request: requestFromJson(row.request),
+        duplicate: row.outcome === "duplicate",
+      };
+    case "no_staff":
+      throw new ChatError("FORBIDDEN", ONLY_STAFF);
+    case "not_found":
+      throw new ChatError("NOT_FOUND", "Chat request not found");
+    case "no_player":
+    case "no_open_chat":
+      // By Player ID only (`messagePlayer`): no open chat is its caller's case, never an answer.
+      throw new ChatError("NOT_FOUND", `Player ${"playerId" in to ? to.playerId : "?"} not found`);
+    case "conflict":
+      throw idTaken();
+    case "resolved":
+      throw new ChatError("CONFLICT", "This chat is resolved; reopen it to reply");
+    case "held":
+      throw new ChatError("CONFLICT", "Another staff member is handling this chat");
+    case "waiting":
+      throw new Error("chat_staff_reply: the chat is still waiting after it was taken");
+  }
 }
 
 /**
@@ -120,7 +232,14 @@ export async function replyAsStaff(db: Db, input: ReplyInput & { staff: StaffAct
  * chat, or a new one that this staff member starts and holds — within their capacity, off duty or
  * not (`holdStartedChat`).
  */
-export async function messagePlayer(db: Db, input: { playerId: number; id: string; text: string; staff: StaffActor }) {
+export async function messagePlayer(
+  db: Db,
+  input: { playerId: number; id: string; text: string; staff: StaffActor },
+): Promise<ReplyResult> {
+  // Into the open chat the sender holds: one statement, as `replyAsStaff`. Refusals are final; a
+  // chat to take or to open goes on in a transaction.
+  const row = await replyStatement(db, input);
+  if (row.outcome !== "no_open_chat" && row.outcome !== "waiting") return replyResult(row, input);
   return db.transaction(async (tx) => {
     await lockPlayer(tx, input.playerId);
     const [open] = await tx
@@ -151,40 +270,6 @@ export async function messagePlayer(db: Db, input: { playerId: number; id: strin
       await recordEvent(tx, created.id, "created", input.staff);
       request = await holdStartedChat(tx, created, input.staff);
     }
-    return replyInLockedRequest(tx, request, { ...input, requestId: request.id });
+    return replyInTransaction(tx, { ...input, requestId: request.id });
   });
-}
-
-async function replyInLockedRequest(
-  tx: Tx,
-  request: ChatRequest,
-  input: ReplyInput & { staff: StaffActor; photo?: PreparedPhoto },
-) {
-  const existing = await findExisting(tx, input.id, { playerId: request.playerId, sender: "staff" });
-  if (existing) return { message: existing, request, duplicate: true };
-  if (request.status === "resolved") {
-    throw new ChatError("CONFLICT", "This chat is resolved; reopen it to reply");
-  }
-  if (request.status === "in_progress" && request.assignedStaffId !== input.staff.userId) {
-    throw new ChatError("CONFLICT", "Another staff member is handling this chat");
-  }
-
-  // Replying to a waiting chat takes it (within capacity): two staff must never answer the same player.
-  if (request.status === "waiting") await claimForReply(tx, request, input.staff);
-  await tx
-    .update(chatRequests)
-    .set({ firstResponseAt: request.firstResponseAt ?? new Date(), version: nextVersion })
-    .where(eq(chatRequests.id, request.id));
-
-  const appended = await appendMessage(tx, {
-    id: input.id,
-    requestId: request.id,
-    playerId: request.playerId,
-    sender: "staff",
-    senderName: input.staff.displayName,
-    senderUserId: input.staff.userId,
-    text: input.text,
-    photo: input.photo,
-  });
-  return { ...appended, duplicate: false };
 }

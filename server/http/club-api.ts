@@ -108,7 +108,7 @@ export function integrationSend(deps: HttpDeps, request: Request) {
     const body = parse(integrationSendBody, seedBody(await readJson(request)));
     const who = await caller(deps, request);
     if (who.staff) {
-      await getPlayerCard(deps.db, body.playerId); // 404 for an unknown player
+      // An unknown player is a 404 from the send itself (messagePlayer), without a lookup first.
       const result = await messagePlayerAsStaff(deps, { ...body, staff: who.staff });
       return sent(result);
     }

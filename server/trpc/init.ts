@@ -6,11 +6,12 @@ import { transformer } from "@/protocol/transformer";
 import type { Auth } from "../auth";
 import { mayReadThread, type Viewer } from "../chat/access";
 import type { ChatDeps } from "../chat/actions";
-import { findPlayer, findStaff } from "../chat/actors";
+import { findPlayer, findStaff, isStaffRole } from "../chat/actors";
 import { SOCKET_ID_HEADER } from "../chat/channels";
 import { ChatError } from "../chat/errors";
 import { silentGateway } from "../chat/gateway";
 import { ONLY_PLAYERS } from "../chat/send";
+import { ONLY_STAFF } from "../chat/staff";
 import { type HttpDeps, httpDeps } from "../http/deps";
 import { faultMessage, reportFault } from "../http/faults";
 import { cachedSession } from "../session-cache";
@@ -108,8 +109,18 @@ export const playerUserProcedure = authedProcedure.use(({ ctx, next }) => {
 
 export const staffProcedure = authedProcedure.use(async ({ ctx, next }) => {
   const member = await findStaff(ctx.db, ctx.user);
-  if (!member) throw new TRPCError({ code: "FORBIDDEN", message: "Only staff can do this" });
+  if (!member) throw new TRPCError({ code: "FORBIDDEN", message: ONLY_STAFF });
   return next({ ctx: { staff: member } });
+});
+
+/**
+ * A staff procedure that finds the staff record itself: the reply does it in its one statement
+ * (server/chat/staff.ts), which refuses a user without one with the same FORBIDDEN. Saves a round
+ * trip per reply (issue 11).
+ */
+export const staffUserProcedure = authedProcedure.use(({ ctx, next }) => {
+  if (!isStaffRole(ctx.user.role)) throw new TRPCError({ code: "FORBIDDEN", message: ONLY_STAFF });
+  return next();
 });
 
 /** Admins: accounts, capacities, canned replies, and taking over any chat. */

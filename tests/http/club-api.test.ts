@@ -133,6 +133,26 @@ describe.each(testDbKinds)("the club's REST endpoints on %s", (kind) => {
     const body = await res.json();
     expect(body.request).toMatchObject({ playerId: 31, status: "in_progress" });
     expect(body.message).toMatchObject({ id, sender: "staff" });
+
+    // Into the chat the sender now holds (one statement), then its retry, then an unknown player.
+    const byId = (playerId: number, messageId: string) =>
+      integrationSend(
+        deps,
+        jsonRequest("/api/player-chat-integration/send", {
+          cookie: staff,
+          body: { playerId, id: messageId, text: "Seat 4" },
+        }),
+      );
+    const next = randomUUID();
+    const more = await byId(31, next);
+    expect(more.status).toBe(201);
+    expect(await more.json()).toMatchObject({ id: next, request: { id: body.request.id } });
+    const retried = await byId(31, next);
+    expect(retried.status).toBe(200);
+    expect(await retried.json()).toMatchObject({ duplicate: true, message: { id: next, seq: body.message.seq + 1 } });
+    const unknown = await byId(9999, randomUUID());
+    expect(unknown.status).toBe(404);
+    expect((await unknown.json()).error.message).toBe("Player 9999 not found");
   });
 
   it("refuses a staff member at their limit a new chat by Player ID with 409, storing nothing", async () => {

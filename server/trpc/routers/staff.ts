@@ -29,7 +29,7 @@ import { listNotes, listTimeline } from "../../chat/notes";
 import { ratingOf } from "../../chat/ratings";
 import { searchChats } from "../../chat/search";
 import { getPlayerCard, getRequest, listQueue } from "../../chat/staff";
-import { adminProcedure, createTRPCRouter, inThread, staffProcedure } from "../init";
+import { adminProcedure, createTRPCRouter, inThread, staffProcedure, staffUserProcedure } from "../init";
 
 const playerThread = { playerId };
 
@@ -62,9 +62,9 @@ export const staffRouter = createTRPCRouter({
     .input(sinceInput.extend(playerThread))
     .query(({ ctx, input }) => messagesSince(ctx.db, inThread(ctx, input))),
 
-  reply: staffProcedure
+  reply: staffUserProcedure
     .input(replyInput)
-    .mutation(({ ctx, input }) => replyAsStaffMember(ctx, { ...input, staff: ctx.staff })),
+    .mutation(({ ctx, input }) => replyAsStaffMember(ctx, { ...input, staff: { userId: ctx.user.id } })),
 
   claim: staffProcedure.input(requestIdInput).mutation(({ ctx, input }) => claim(ctx, { ...input, staff: ctx.staff })),
   resolve: staffProcedure
