@@ -3,6 +3,7 @@ import { redirect } from "next/navigation";
 import type { Role } from "@/db/schema";
 import { getSession } from "@/server/auth";
 import { homeOf } from "../_auth/guards";
+import { sameSiteNext } from "../_auth/next-path";
 import { SignInForm } from "./sign-in-form";
 
 export default async function SignInPage({
@@ -14,7 +15,7 @@ export default async function SignInPage({
   const session = await getSession(await headers());
   if (session) redirect(homeOf(session.user.role as Role));
   // Only same-site paths: an open redirect would let a link send players anywhere.
-  const safeNext = next?.startsWith("/") && !next.startsWith("//") ? next : undefined;
+  const safeNext = sameSiteNext(next);
   return (
     <main className="centered-page">
       <h1>Floorline</h1>

@@ -1,4 +1,5 @@
 import { CHANGE_PASSWORD_PATH, requireRole } from "../../_auth/guards";
+import { sameSiteNext } from "../../_auth/next-path";
 import { ChangePasswordForm } from "./change-password-form";
 
 export const metadata = { title: "Choose a password · Floorline" };
@@ -7,7 +8,7 @@ export default async function ChangePasswordPage({ searchParams }: { searchParam
   await requireRole(["player", "staff", "admin"], CHANGE_PASSWORD_PATH);
   const { next } = await searchParams;
   // Only same-site paths: an open redirect would let a link send people anywhere.
-  const safeNext = next?.startsWith("/") && !next.startsWith("//") ? next : "/";
+  const safeNext = sameSiteNext(next) ?? "/";
   return (
     <main className="centered-page">
       <h1>Choose your password</h1>
