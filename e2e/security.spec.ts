@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { composer, openAs, PLAYER_29, PLAYER_30, send, thread, unique } from "./helpers";
+import { composer, openAs, PLAYER_29, PLAYER_30, STAFF_ASHA, send, thread, unique } from "./helpers";
 
 test("signing out in one tab closes the other tab's live connection and shows it signed out", async ({ browser }) => {
   const { context, page: first } = await openAs(browser, PLAYER_29.email, /\/player/);
@@ -54,4 +54,37 @@ test("a player over the send limit is told to slow down, and the message is sent
   await player.page.reload();
   await expect(thread(player.page).getByRole("listitem").filter({ hasText: text })).toHaveCount(1);
   await player.context.close();
+});
+
+test("before a page's scripts run, its buttons are disabled: no click is lost, no password put in a URL", async ({
+  browser,
+}) => {
+  // A phone on a bad connection shows the server's HTML before its scripts. A click then does
+  // nothing (Sign out stayed signed in: foundation.spec.ts under load), and a form submitted then is
+  // the browser's own GET, every named field in the address (history, logs, referrers): the
+  // password too. A disabled submit button also stops Enter (implicit submission clicks it).
+  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  const pages = [
+    ["/sign-in", undefined, ["Sign in"]],
+    ["/account/password", await player.context.storageState(), ["Save password"]],
+    ["/player", await player.context.storageState(), ["Sign out", "Attach a photo"]],
+    ["/staff", await staff.context.storageState(), ["Sign out", "Mine", "Everyone"]],
+  ] as const;
+  for (const [path, storageState, buttons] of pages) {
+    const bare = await browser.newContext({ javaScriptEnabled: false, storageState });
+    const page = await bare.newPage();
+    await page.goto(path);
+    for (const name of buttons)
+      await expect(page.getByRole("button", { name, exact: true }), `${path}: ${name}`).toBeDisabled();
+    await bare.close();
+  }
+  // With scripts, the same buttons work.
+  for (const name of ["Sign out", "Attach a photo"])
+    await expect(player.page.getByRole("button", { name, exact: true })).toBeEnabled();
+  for (const name of ["Sign out", "Mine", "Everyone"])
+    await expect(staff.page.getByRole("button", { name, exact: true })).toBeEnabled();
+  await player.page.goto("/account/password");
+  await expect(player.page.getByRole("button", { name: "Save password" })).toBeEnabled();
+  for (const c of [player, staff]) await c.context.close();
 });

@@ -1,6 +1,7 @@
 "use client";
 
 import { useState } from "react";
+import { useHydrated } from "../_ui/use-hydrated";
 import { logOutOfOneSignal } from "../(staff)/staff/alerts/onesignal";
 import { signOut } from "./session-api";
 import { signInAgainHref, useSignedOut } from "./signed-out";
@@ -8,6 +9,7 @@ import { signInAgainHref, useSignedOut } from "./signed-out";
 /** The header's account control: "Sign out", or once the session is gone, the way back in. */
 export function SignOutButton() {
   const [busy, setBusy] = useState(false);
+  const hydrated = useHydrated();
   if (useSignedOut()) {
     return (
       <a className="error signed-out" href={signInAgainHref()}>
@@ -19,7 +21,7 @@ export function SignOutButton() {
     <button
       type="button"
       className="link-button"
-      disabled={busy}
+      disabled={busy || !hydrated}
       onClick={async () => {
         setBusy(true);
         await logOutOfOneSignal();

@@ -2,6 +2,7 @@
 
 import { useEffect, useRef, useState } from "react";
 import { MAX_PHOTO_BYTES, PHOTO_TYPES } from "@/protocol/limits";
+import { useHydrated } from "../_ui/use-hydrated";
 
 type Attachment = ReturnType<typeof usePhotoAttachment>;
 
@@ -42,6 +43,7 @@ export function usePhotoAttachment() {
  */
 export function AttachPhoto({ attachment }: { attachment: Attachment }) {
   const input = useRef<HTMLInputElement>(null);
+  const hydrated = useHydrated();
   return (
     <>
       <button
@@ -49,6 +51,7 @@ export function AttachPhoto({ attachment }: { attachment: Attachment }) {
         className="attach"
         aria-label="Attach a photo"
         title="Attach a photo"
+        disabled={!hydrated}
         onClick={() => input.current?.click()}
       >
         <svg

@@ -3,6 +3,7 @@
 import { useState } from "react";
 import { z } from "zod";
 import { authClient } from "../_auth/auth-client";
+import { useHydrated } from "../_ui/use-hydrated";
 
 const credentials = z.object({
   email: z.email({ error: "Enter your email address" }),
@@ -12,6 +13,7 @@ const credentials = z.object({
 export function SignInForm({ next }: { next?: string }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const hydrated = useHydrated();
 
   async function onSubmit(event: React.FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -55,7 +57,7 @@ export function SignInForm({ next }: { next?: string }) {
           {error}
         </p>
       )}
-      <button type="submit" disabled={busy}>
+      <button type="submit" disabled={busy || !hydrated}>
         {busy ? "Signing in…" : "Sign in"}
       </button>
     </form>

@@ -9,6 +9,7 @@ import { mergeFetchedQueue, splitQueue } from "../../_chat/queue-cache";
 import { ConnectionBanner } from "../../_realtime/provider";
 import { useTRPC } from "../../_trpc/client";
 import { plainError } from "../../_trpc/plain-error";
+import { useHydrated } from "../../_ui/use-hydrated";
 import { AcceptingToggle } from "./accepting-toggle";
 import { SoundLockedNotice, StaffAlertSettings, useStaffAlerts } from "./alerts";
 import { Conversation } from "./conversation";
@@ -34,6 +35,7 @@ export function StaffPortal({
   const params = useSearchParams();
   const selectedId = params.get("request");
   const [onlyMine, setOnlyMine] = useState(false);
+  const hydrated = useHydrated();
   const signedOut = useSignedOut();
   const queue = useQuery({ ...trpc.staff.queue.queryOptions(), structuralSharing: mergeFetchedQueue });
   const items = queue.data ?? [];
@@ -93,10 +95,10 @@ export function StaffPortal({
             empty={onlyMine ? "No chats assigned to you." : "No chats in progress."}
             toolbar={
               <div className="segmented">
-                <button type="button" aria-pressed={onlyMine} onClick={() => setOnlyMine(true)}>
+                <button type="button" aria-pressed={onlyMine} disabled={!hydrated} onClick={() => setOnlyMine(true)}>
                   Mine
                 </button>
-                <button type="button" aria-pressed={!onlyMine} onClick={() => setOnlyMine(false)}>
+                <button type="button" aria-pressed={!onlyMine} disabled={!hydrated} onClick={() => setOnlyMine(false)}>
                   Everyone
                 </button>
               </div>

@@ -5,10 +5,12 @@ import { useState } from "react";
 import { changePasswordInput } from "@/protocol/inputs";
 import { useTRPC } from "../../_trpc/client";
 import { plainError } from "../../_trpc/plain-error";
+import { useHydrated } from "../../_ui/use-hydrated";
 
 export function ChangePasswordForm({ next }: { next: string }) {
   const trpc = useTRPC();
   const [error, setError] = useState<string | null>(null);
+  const hydrated = useHydrated();
   const change = useMutation(
     trpc.account.changePassword.mutationOptions({
       onSuccess: () => window.location.assign(next),
@@ -54,7 +56,7 @@ export function ChangePasswordForm({ next }: { next: string }) {
           {error}
         </p>
       )}
-      <button type="submit" disabled={change.isPending}>
+      <button type="submit" disabled={change.isPending || !hydrated}>
         {change.isPending ? "Saving…" : "Save password"}
       </button>
     </form>

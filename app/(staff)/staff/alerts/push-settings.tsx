@@ -1,6 +1,7 @@
 "use client";
 
 import { useEffect, useRef, useState } from "react";
+import { useHydrated } from "../../../_ui/use-hydrated";
 import {
   browserPushSupportProblem,
   connectOneSignal,
@@ -117,6 +118,7 @@ export function StaffAlertSettings({ appId, me }: { appId: string | undefined; m
   const [permission, refreshPermission] = useNotificationPermission();
   const [push, setPush] = usePushState(appId, me.pushId);
   const [busy, setBusy] = useState(false);
+  const hydrated = useHydrated();
   const panel = useRef<HTMLDetailsElement>(null);
 
   useEffect(() => {
@@ -167,7 +169,7 @@ export function StaffAlertSettings({ appId, me }: { appId: string | undefined; m
 
         <p className="small">Browser notifications: {describeBrowserPermission(permission)}</p>
         {permission === "default" && (
-          <button type="button" onClick={allowBrowserNotifications}>
+          <button type="button" disabled={!hydrated} onClick={allowBrowserNotifications}>
             Allow browser notifications
           </button>
         )}
