@@ -111,7 +111,19 @@ test("after a chat is closed the player may rate it once, and staff see the rati
   await send(player.page, unique("to be rated"));
   await expect(queueItem(staff.page.getByRole("region", { name: /^Waiting/ }), PLAYER_30.name)).toBeVisible();
   await openFromQueue(staff.page, PLAYER_30.name);
+  // Resolve waits for Take: clicked at once, it could reach the server first and close the chat
+  // untaken, with no one to name or rate (seen in CI: "How was your chat?").
+  let letTakeThrough = () => {};
+  const takeHeld = new Promise<void>((resolve) => {
+    letTakeThrough = resolve;
+  });
+  await staff.page.route(/\/api\/trpc\/[^?]*staff\.claim/, async (route) => {
+    await takeHeld;
+    await route.continue();
+  });
   await staff.page.getByRole("button", { name: "Take", exact: true }).click();
+  await expect(staff.page.getByRole("button", { name: "Resolve", exact: true })).toBeDisabled();
+  letTakeThrough();
   await staff.page.getByRole("button", { name: "Resolve", exact: true }).click();
 
   const rating = player.page.getByRole("group", { name: `How was your chat with ${STAFF_ASHA.name}?` });

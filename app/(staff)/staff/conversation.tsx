@@ -104,6 +104,9 @@ export function Conversation({
   const stored = new Set(messages.map((m) => m.id));
   const mine = request.status === "in_progress" && request.assignedStaffId === me.id;
   const canReply = request.status === "waiting" || mine;
+  // One change of state at a time: Resolve clicked while Take is on its way could reach the server
+  // first and close the chat untaken (no one named to the player, no one to rate).
+  const changing = claim.isPending || resolve.isPending || reopen.isPending;
   // The player wrote again after this chat closed: their new chat is where the conversation goes on,
   // and reopening this one would be refused.
   const newest = messages.at(-1);
@@ -152,17 +155,17 @@ export function Conversation({
         </section>
         <div className="actions">
           {request.status === "waiting" && (
-            <button type="button" onClick={() => claim.mutate({ requestId })} disabled={claim.isPending}>
+            <button type="button" onClick={() => claim.mutate({ requestId })} disabled={changing}>
               Take
             </button>
           )}
           {(request.status === "waiting" || mine) && (
-            <button type="button" onClick={() => resolve.mutate({ requestId })} disabled={resolve.isPending}>
+            <button type="button" onClick={() => resolve.mutate({ requestId })} disabled={changing}>
               Resolve
             </button>
           )}
           {request.status === "resolved" && !newerChat && (
-            <button type="button" onClick={() => reopen.mutate({ requestId })} disabled={reopen.isPending}>
+            <button type="button" onClick={() => reopen.mutate({ requestId })} disabled={changing}>
               Reopen
             </button>
           )}
