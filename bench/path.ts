@@ -714,8 +714,14 @@ export async function runHistory(opts: BenchOptions): Promise<BenchResult> {
 
 /**
  * History: `historyMessages` seeded, then `staff.queue`, the `/staff` page and a thread's latest
- * and older page (REST), sequential round trips after a few unmeasured ones (the first request of
- * a kind loads its code), each with the web process's CPU per request from /proc.
+ * and older page (REST), sequential round trips, each with the web process's CPU per request from
+ * /proc. Two passes over the four kinds: the first right after start (after three unmeasured
+ * requests, which load the code), then the same again. On 2026-11-26 the first pass cost the web
+ * process about 3× the CPU of the second for the queue and 2× for the page (V8 still compiling the
+ * path: its optimising tiers need tens of calls), and its slow samples were the early ones of each
+ * kind, not GC (pauses ≤ 14 ms) or autovacuum (none ran): see bench/README.md. A server that has
+ * run for a while is in the second state; a restarted one in the first, so both are reported.
+ * Every sample is kept in order in `raw.history` (p99 of 10–50 samples is their maximum).
  */
 async function historyScenario(
   stack: Stack,
@@ -729,36 +735,49 @@ async function historyScenario(
   log(`history: ${opts.historyMessages} messages seeded in ${history.seconds} s`);
   const get = (p: string) => async () =>
     (await request(`${stack.url}${p}`, { headers: { cookie: staffSession.cookie } })).status === 200;
-  const measure = async (n: number, fn: () => Promise<boolean>) => {
-    await roundTrips(3, fn);
+  const kinds = [
+    { name: "queue", n: 30, fn: get("/api/trpc/staff.queue") },
+    { name: "page", n: 10, fn: get("/staff") },
+    { name: "latest", n: 50, fn: get(`/api/player-chat-integration/messages/${history.playerId}`) },
+    {
+      name: "older",
+      n: 50,
+      fn: get(`/api/player-chat-integration/messages/${history.playerId}?before=${history.olderSeq}&limit=50`),
+    },
+  ] as const;
+  type Measured = Stats & { cpuMs: number | null; samples: number[] };
+  const measure = async (n: number, fn: () => Promise<boolean>): Promise<Measured> => {
     const cpuBefore = cpuSeconds(stack.web.pid);
-    const times = await roundTrips(n, fn);
+    const samples: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = performance.now();
+      if (!(await fn())) throw new Error("round trip failed");
+      samples.push(+(performance.now() - t).toFixed(2));
+    }
     const cpu = cpuSeconds(stack.web.pid);
     const cpuMs = cpu !== null && cpuBefore !== null ? +(((cpu - cpuBefore) * 1000) / n).toFixed(1) : null;
-    return { ...times, cpuMs };
+    return { ...stats(samples), cpuMs, samples };
   };
-  const queue = await measure(Math.min(30, opts.roundTrips), get("/api/trpc/staff.queue"));
-  const page = await measure(Math.min(10, opts.roundTrips), get("/staff"));
-  const latest = await measure(
-    Math.min(50, opts.roundTrips),
-    get(`/api/player-chat-integration/messages/${history.playerId}`),
-  );
-  const older = await measure(
-    Math.min(50, opts.roundTrips),
-    get(`/api/player-chat-integration/messages/${history.playerId}?before=${history.olderSeq}&limit=50`),
-  );
-  raw.history = { messages: opts.historyMessages, seedSeconds: history.seconds, queue, page, latest, older };
+  const first: Record<string, Measured> = {};
+  for (const k of kinds) {
+    await roundTrips(3, k.fn);
+    first[k.name] = await measure(Math.min(k.n, opts.roundTrips), k.fn);
+  }
+  const second: Record<string, Measured> = {};
+  for (const k of kinds) second[k.name] = await measure(Math.min(k.n, opts.roundTrips), k.fn);
+  raw.history = { messages: opts.historyMessages, seedSeconds: history.seconds, ...second, firstPass: first };
   const label = `${opts.historyMessages.toLocaleString("en")} messages`;
-  const row = (what: string, s: Stats & { cpuMs: number | null }, target: string): Row => ({
-    scenario: `${what} at ${label}, p50 / p99 (web CPU per request)`,
-    value: `${ms(s.p50)} / ${ms(s.p99)} (${s.cpuMs ?? "?"} ms)`,
+  const figures = (s: Measured) => `${ms(s.p50)} / ${ms(s.p99)} (${s.cpuMs ?? "?"} ms)`;
+  const row = (what: string, name: string, target: string): Row => ({
+    scenario: `${what} at ${label}, p50 / p99 (web CPU per request); first pass after start`,
+    value: `${figures(second[name] as Measured)}; first ${figures(first[name] as Measured)}`,
     target,
   });
   return [
-    row("staff.queue", queue, "≤ 20 ms p99"),
-    row("staff page", page, "≤ 100 ms p99"),
-    row("thread latest page", latest, "≤ 5 ms p99"),
-    row("thread older page", older, "≤ 5 ms p99"),
+    row("staff.queue", "queue", "≤ 20 ms p99"),
+    row("staff page", "page", "≤ 100 ms p99"),
+    row("thread latest page", "latest", "≤ 5 ms p99"),
+    row("thread older page", "older", "≤ 5 ms p99"),
   ];
 }
 

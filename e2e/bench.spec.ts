@@ -64,5 +64,14 @@ test("bench harness: the history reads alone (--only history) at toy size", asyn
     expect.stringMatching(/^thread latest page at 2,000 messages/),
     expect.stringMatching(/^thread older page at 2,000 messages/),
   ]);
-  for (const row of result.rows) expect(row.value, row.scenario).toMatch(/^\d[\d.]* ms \/ \d[\d.]* ms \(\d/);
+  // The second pass, then the first one after start (warm-up is reported, not dropped).
+  for (const row of result.rows)
+    expect(row.value, row.scenario).toMatch(
+      /^\d[\d.]* ms \/ \d[\d.]* ms \(\d.*\); first \d[\d.]* ms \/ \d[\d.]* ms \(\d/,
+    );
+  // Every sample in order, so warm-up and periodic pauses can be told apart.
+  expect(result.raw.history).toMatchObject({
+    queue: { samples: expect.arrayContaining([expect.any(Number)]) },
+    firstPass: { queue: { samples: expect.arrayContaining([expect.any(Number)]) } },
+  });
 });
