@@ -60,10 +60,44 @@ const isMessageEvent = (data: unknown): data is MessageEvent =>
 
 /** The JSON text of one event, made once per publish whatever the number of channels it goes to. */
 export function encodeEvent(data: unknown): string {
-  if (!isMessageEvent(data)) return JSON.stringify(data);
-  const { id, messageText, ...row } = data.message;
-  return JSON.stringify({ id, message: messageText, ...row, request: data.request });
+  if (isMessageEvent(data)) {
+    const { id, messageText, ...row } = data.message;
+    return JSON.stringify({ id, message: messageText, ...row, request: wireRequest(data.request) });
+  }
+  if (hasRequest(data)) return JSON.stringify({ ...data, request: wireRequest(data.request) });
+  return JSON.stringify(data);
 }
+
+/**
+ * Pusher refuses event data over 10 KB, and so does our realtime server by default. An event
+ * carries its message whole; the request beside it would repeat up to two more texts as long (its
+ * first and its last message), so on the wire those are previews: what the queue and alerts show.
+ * The full texts are in the thread. With the input rules any message then fits (event-size.test.ts).
+ */
+export const WIRE_PREVIEW_LENGTH = 200;
+
+function wireRequest(request: ChatRequest) {
+  return {
+    ...request,
+    initialMessage: previewOf(request.initialMessage),
+    lastMessageText: request.lastMessageText === null ? null : previewOf(request.lastMessageText),
+  };
+}
+
+function previewOf(text: string) {
+  if (text.length <= WIRE_PREVIEW_LENGTH) return text;
+  const cut = text.slice(0, WIRE_PREVIEW_LENGTH);
+  // Never half of a surrogate pair: JSON would write it as six bytes and a reader show garbage.
+  return `${/[\uD800-\uDBFF]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
+}
+
+const hasRequest = (data: unknown): data is { request: ChatRequest } =>
+  typeof data === "object" &&
+  data !== null &&
+  "request" in data &&
+  typeof data.request === "object" &&
+  data.request !== null &&
+  "initialMessage" in data.request;
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;
 

@@ -19,6 +19,13 @@ export const userIdInput = withoutNul(
   "User id",
 );
 
+// Control characters other than tab and line breaks, and halves of a surrogate pair: nothing a
+// keyboard types, and JSON writes each as six bytes, so a long message of them would not fit in one
+// live event (Pusher's 10 KB; tests/web/event-size.test.ts).
+const UNTYPABLE =
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing them is what this is for
+  /[\u0001-\u0008\u000B\u000C\u000E-\u001F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
 export const messageText = withoutNul(
   z
     .string({ error: "Message text is required" })
@@ -26,6 +33,9 @@ export const messageText = withoutNul(
     .min(1, { error: "Message cannot be empty" })
     .max(MAX_MESSAGE_LENGTH, {
       error: `Message is too long: at most ${MAX_MESSAGE_LENGTH} characters`,
+    })
+    .refine((text) => !UNTYPABLE.test(text), {
+      error: "Message cannot contain control characters or broken characters",
     }),
   "Message",
 );

@@ -97,6 +97,27 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     expect(await refusal(clientAs(null), "private-player-29")).toMatchObject(refused(401));
   });
 
+  it("delivers the longest messages live, whatever their characters (an event carries the text with its request)", async () => {
+    const staff = clientAs("asha@floorline.test");
+    const staffChannel = await subscribed(staff, "private-staff-portal");
+    const player = await deps.db.query.players.findFirst({ where: (p, { eq }) => eq(p.id, 31) });
+    if (!player) throw new Error("demo player 31 missing");
+    const caller = createCaller(
+      createContextInner({
+        db: deps.db,
+        realtime: deps.realtime,
+        user: { id: player.userId, name: player.displayName, email: "player31@floorline.test", role: "player" },
+      }),
+    );
+    // 2,000 characters each: Devanagari is 3 bytes a character in UTF-8, a quote 2 in JSON, an
+    // emoji 4 for its two. The first message is also the request's first and last message.
+    for (const text of ["न".repeat(2000), '"'.repeat(2000), "🎰".repeat(1000)]) {
+      const received = nextEvent(staffChannel, "chat-message-received");
+      const sent = await caller.chat.send({ id: randomUUID(), text });
+      expect(decodeEvent<MessageEvent>(await received).message).toEqual(sent.message);
+    }
+  });
+
   it("delivers a player's message to staff and the player's other tab, not to the sending tab", async () => {
     const staff = clientAs("asha@floorline.test");
     const staffChannel = await subscribed(staff, "private-staff-portal");
