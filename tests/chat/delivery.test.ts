@@ -45,6 +45,20 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     clients.push(client);
     return client;
   }
+  /** tRPC as a demo player (`player{id}@floorline.test`), from the given socket when there is one. */
+  async function playerCaller(id: number, socketId?: string) {
+    const player = await deps.db.query.players.findFirst({ where: (p, { eq }) => eq(p.id, id) });
+    if (!player) throw new Error(`demo player ${id} missing`);
+    const email = `player${id}@floorline.test`;
+    return createCaller(
+      createContextInner({
+        db: deps.db,
+        realtime: deps.realtime,
+        user: { id: player.userId, name: player.displayName, email, role: "player" },
+        socketId,
+      }),
+    );
+  }
   // pusher-js reports the authorizer's error as { type: "AuthError", error }.
   const refused = (status: number) => ({
     type: "AuthError",
@@ -100,15 +114,7 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
   it("delivers the longest messages live, whatever their characters (an event carries the text with its request)", async () => {
     const staff = clientAs("asha@floorline.test");
     const staffChannel = await subscribed(staff, "private-staff-portal");
-    const player = await deps.db.query.players.findFirst({ where: (p, { eq }) => eq(p.id, 31) });
-    if (!player) throw new Error("demo player 31 missing");
-    const caller = createCaller(
-      createContextInner({
-        db: deps.db,
-        realtime: deps.realtime,
-        user: { id: player.userId, name: player.displayName, email: "player31@floorline.test", role: "player" },
-      }),
-    );
+    const caller = await playerCaller(31);
     // 2,000 characters each: Devanagari is 3 bytes a character in UTF-8, a quote 2 in JSON, an
     // emoji 4 for its two. The first message is also the request's first and last message.
     for (const text of ["न".repeat(2000), '"'.repeat(2000), "🎰".repeat(1000)]) {
@@ -137,16 +143,7 @@ describe.each(testDbKinds)("live delivery and channel authorization on %s", (kin
     const received = nextEvent(staffChannel, "chat-message-received");
     const confirmation = nextEvent(otherChannel, "player-confirmation");
 
-    const player = await deps.db.query.players.findFirst({ where: (p, { eq }) => eq(p.id, 30) });
-    if (!player) throw new Error("demo player 30 missing");
-    const caller = createCaller(
-      createContextInner({
-        db: deps.db,
-        realtime: deps.realtime,
-        user: { id: player.userId, name: player.displayName, email: "player30@floorline.test", role: "player" },
-        socketId: await connected(sendingTab),
-      }),
-    );
+    const caller = await playerCaller(30, await connected(sendingTab));
     const id = randomUUID();
     const sent = await caller.chat.send({ id, text: "Is the bar open?" });
 
