@@ -74,7 +74,7 @@ export function encodeEvent(data: unknown): string {
  * first and its last message), so on the wire those are previews: what the queue and alerts show.
  * The full texts are in the thread. With the input rules any message then fits (event-size.test.ts).
  */
-export const WIRE_PREVIEW_LENGTH = 200;
+const WIRE_PREVIEW_LENGTH = 200;
 
 function wireRequest(request: ChatRequest) {
   return {
