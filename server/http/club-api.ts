@@ -3,11 +3,11 @@ import { z } from "zod";
 import { messageId, messageText, playerId, seqNumber } from "@/protocol/inputs";
 import { mayReadThread } from "../chat/access";
 import { messagePlayerAsStaff, replyAsStaffMember, sendAsPlayer } from "../chat/actions";
-import { messagesSince, threadPage } from "../chat/messages";
+import { messagesSince, threadPage, threadPageJson } from "../chat/messages";
 import { forPlayer } from "../chat/player-view";
 import { getPlayerCard } from "../chat/staff";
 import type { HttpDeps } from "./deps";
-import { caller, HttpError, parse, readJson, respond } from "./handler";
+import { caller, HttpError, JsonText, jsonResponse, parse, readJson, respond } from "./handler";
 
 /**
  * The club's existing REST endpoints. Same domain functions as tRPC; JSON in and out;
@@ -80,23 +80,27 @@ export function playerMessages(deps: HttpDeps, request: Request, params: { playe
     }
     const who = await caller(deps, request);
     if (!mayReadThread(who, id)) throw new HttpError(403, "You can only read your own messages");
-    const view = who.staff ? <T>(page: T) => page : forPlayer;
     // 404 for an unknown player, looked up only when the page is empty: a message's player exists
     // (foreign key), so a page with messages costs one statement instead of two.
-    const known = async <T extends { messages: unknown[] }>(page: T) => {
-      if (page.messages.length === 0) await getPlayerCard(deps.db, id);
-      return page;
+    const known = async (count: number) => {
+      if (count === 0) await getPlayerCard(deps.db, id);
     };
     if (query.sinceSeq !== undefined) {
-      const page = await known(
-        await messagesSince(deps.db, { playerId: id, sinceSeq: query.sinceSeq, limit: query.limit }),
-      );
-      return Response.json({ playerId: id, ...view(page) });
+      const page = await messagesSince(deps.db, { playerId: id, sinceSeq: query.sinceSeq, limit: query.limit });
+      await known(page.messages.length);
+      return jsonResponse({ playerId: id, ...(who.staff ? page : forPlayer(page)) });
     }
-    const page = view(
-      await known(await threadPage(deps.db, { playerId: id, cursor: query.before, limit: query.limit })),
-    );
-    return Response.json({ playerId: id, messages: page.messages, olderCursor: page.olderCursor ?? null });
+    const input = { playerId: id, cursor: query.before, limit: query.limit };
+    if (who.staff) {
+      // Staff see the rows as stored: the page's JSON goes out as Postgres wrote it, never
+      // decoded into objects and serialised again (issue 11).
+      const page = await threadPageJson(deps.db, input);
+      await known(page.count);
+      return new JsonText(`{"playerId":${id},"messages":${page.messages},"olderCursor":${page.olderCursor ?? null}}`);
+    }
+    const page = forPlayer(await threadPage(deps.db, input));
+    await known(page.messages.length);
+    return jsonResponse({ playerId: id, messages: page.messages, olderCursor: page.olderCursor ?? null });
   });
 }
 

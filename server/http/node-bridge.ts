@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { type ApiRoute, matchApiRoute } from "./api-routes";
 import type { HttpDeps } from "./deps";
 import { faultMessage, reportFault } from "./faults";
-import { jsonError } from "./handler";
+import { JsonText, jsonError } from "./handler";
 
 /**
  * Node's request and response on one side, the web `Request` / `Response` our route handlers
@@ -145,7 +145,14 @@ export async function sendResponse(res: ServerResponse, response: Response, opts
   const cookies = response.headers.getSetCookie();
   if (cookies.length) headers["set-cookie"] = cookies;
   if (opts.close) headers.connection = "close";
-  const body = response.body && res.req.method !== "HEAD" ? Buffer.from(await response.arrayBuffer()) : null;
+  const body =
+    res.req.method === "HEAD"
+      ? null
+      : response instanceof JsonText
+        ? response.content
+        : response.body
+          ? Buffer.from(await response.arrayBuffer())
+          : null;
   res.writeHead(response.status, headers);
   res.end(body);
 }
