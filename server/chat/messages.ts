@@ -11,6 +11,7 @@ import {
   type PhotoMeta,
   players,
   type Sender,
+  staff,
 } from "@/db/schema";
 import { ChatError } from "./errors";
 import type { PreparedPhoto } from "./photos";
@@ -148,40 +149,58 @@ export const idTaken = () => new ChatError("CONFLICT", "This message id is alrea
  */
 export type ThreadPageJson = { messages: string; count: number; olderCursor: number | undefined };
 
-/** Newest `limit` messages before `cursor` (none: the latest), as one JSON value (see pageQuery). */
-export async function threadPageJson(
-  db: Db,
-  input: { playerId: number; cursor?: number | null; limit: number },
-): Promise<ThreadPageJson> {
-  const [row] = await pageQuery(db).execute({
-    playerId: input.playerId,
-    before: input.cursor || Number.MAX_SAFE_INTEGER,
-    limit: input.limit,
-  });
-  const count = Number(row?.count ?? 0);
+type PageInput = { playerId: number; cursor?: number | null; limit: number };
+type PageRow = { messages: string; count: number; oldest: number | string | null; hasOlder: boolean };
+
+const pageParams = (input: PageInput) => ({
+  playerId: input.playerId,
+  before: input.cursor || Number.MAX_SAFE_INTEGER,
+  limit: input.limit,
+});
+
+function pageOf(row: PageRow | undefined): ThreadPageJson {
   return {
     messages: row?.messages ?? "[]",
-    count,
+    count: Number(row?.count ?? 0),
     olderCursor: row?.hasOlder && row.oldest !== null ? Number(row.oldest) : undefined,
   };
 }
 
+/** Newest `limit` messages before `cursor` (none: the latest), as one JSON value (see pageFields). */
+export async function threadPageJson(db: Db, input: PageInput): Promise<ThreadPageJson> {
+  const [row] = await pageQuery(db).execute(pageParams(input));
+  return pageOf(row);
+}
+
+/**
+ * The same page and, in the same statement, the reader's own records: the player and staff rows
+ * of `userId` (ids only, or null). The REST route looked them up in a round trip of their own on
+ * every read (issue 11). The page is read before anyone has decided that this reader may see it:
+ * the caller must ask mayReadThread (access.ts) with these records before using it.
+ */
+export async function threadPageWithReader(db: Db, input: PageInput & { userId: string }) {
+  const [row] = await pageWithReaderQuery(db).execute({ ...pageParams(input), userId: input.userId });
+  return {
+    reader: { playerId: row?.readerPlayerId ?? null, staffUserId: row?.readerStaffUserId ?? null },
+    page: pageOf(row),
+  };
+}
+
 /** Newest page first from the database, returned oldest → newest for display. */
-export async function threadPage(db: Db, input: { playerId: number; cursor?: number | null; limit: number }) {
-  const page = await threadPageJson(db, input);
-  return { messages: messagesFromPageJson(page.messages), olderCursor: page.olderCursor };
+export async function threadPage(db: Db, input: PageInput) {
+  return decodePage(await threadPageJson(db, input));
+}
+
+/** A page's rows as a select returns them (timestamps back to Date). */
+export function decodePage(page: ThreadPageJson): { messages: ChatMessage[]; olderCursor: number | undefined } {
+  const rows = JSON.parse(page.messages) as Record<string, unknown>[];
+  for (const row of rows)
+    for (const key of timestampKeys) if (row[key] !== null) row[key] = new Date(row[key] as string);
+  return { messages: rows as ChatMessage[], olderCursor: page.olderCursor };
 }
 
 const messageColumns = Object.entries(getTableColumns(chatMessages));
 const timestampKeys = messageColumns.filter(([, c]) => c.columnType === "PgTimestamp").map(([key]) => key);
-
-/** The rows of a page's JSON as a select returns them (timestamps back to Date). */
-function messagesFromPageJson(json: string): ChatMessage[] {
-  const rows = JSON.parse(json) as Record<string, unknown>[];
-  for (const row of rows)
-    for (const key of timestampKeys) if (row[key] !== null) row[key] = new Date(row[key] as string);
-  return rows as ChatMessage[];
-}
 
 /**
  * A message row's columns under their property names, timestamps as Date#toJSON writes them
@@ -203,7 +222,7 @@ const messageAsJsonFields = Object.fromEntries(
 // again was most of a page's web CPU and garbage (issue 11). The rows are a backward scan of
 // chat_messages_player_seq_idx from `before` (a generic plan is right for any values); "older
 // exists" is one more probe of that index below the page's oldest seq.
-const pageQuery = preparedOnce((db: Db) => {
+function pageFields(db: Db) {
   const page = db
     .select(messageAsJsonFields)
     .from(chatMessages)
@@ -217,20 +236,36 @@ const pageQuery = preparedOnce((db: Db) => {
       // A whole row's JSON is compact (json_build_object would write spaces around every ':').
       messages: sql<string>`coalesce(json_agg(${sql.identifier("page")} order by ${seq}), '[]')::text`.as("messages"),
       count: sql<number>`count(*)::int`.as("count"),
-      oldest: sql<number | null>`min(${seq})`.as("oldest"),
+      oldest: sql<number | string | null>`min(${seq})`.as("oldest"),
     })
     .from(page)
     .as("agg");
+  const fields = {
+    messages: agg.messages,
+    count: agg.count,
+    oldest: agg.oldest,
+    hasOlder: sql<boolean>`exists (select 1 from ${chatMessages} older
+        where older.player_id = ${sql.placeholder("playerId")} and older.seq < ${agg.oldest})`,
+  };
+  return { agg, fields };
+}
+
+const pageQuery = preparedOnce((db: Db) => {
+  const { agg, fields } = pageFields(db);
+  return db.select(fields).from(agg).prepare("thread_page");
+});
+
+const pageWithReaderQuery = preparedOnce((db: Db) => {
+  const { agg, fields } = pageFields(db);
+  const userId = sql.placeholder("userId");
   return db
     .select({
-      messages: agg.messages,
-      count: agg.count,
-      oldest: agg.oldest,
-      hasOlder: sql<boolean>`exists (select 1 from ${chatMessages} older
-        where older.player_id = ${sql.placeholder("playerId")} and older.seq < ${agg.oldest})`,
+      ...fields,
+      readerPlayerId: sql<number | null>`(select ${players.id} from ${players} where ${players.userId} = ${userId})`,
+      readerStaffUserId: sql<string | null>`(select ${staff.userId} from ${staff} where ${staff.userId} = ${userId})`,
     })
     .from(agg)
-    .prepare("thread_page");
+    .prepare("thread_page_with_reader");
 });
 
 /** Everything after `sinceSeq`, oldest first: what a client missed while away. */
