@@ -1,9 +1,9 @@
 import type http from "node:http";
 import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
+import { realtimeConfig } from "@/server/realtime/config";
 import { createPublisher } from "@/server/realtime/publisher";
 import { RecentKeys } from "@/server/realtime/recent-keys";
-import { realtimeConfig } from "@/server/realtime/config";
 import { createRealtimeServer } from "@/server/realtime/server";
 import { APP, connectClient, connected, nextEvent, serverPerTest, signedFetch, subscribed } from "../support/realtime";
 
