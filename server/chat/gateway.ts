@@ -9,8 +9,8 @@ export type RealtimeGateway = {
   /**
    * Never throws and never holds the caller for long: one attempt bounded by the SDK's timeout
    * (under concurrent sends, after waiting its turn in a bounded line, and shared with the
-   * batches that waited with it; beyond the bound the oldest waiting batch is dropped); a batch that failed or went unanswered is retried in
-   * the background, in order (one refused with a 4xx is not: it would be refused again). An unanswered one may have been delivered already: its retry carries
+   * batches that waited with it; beyond the bound the oldest waiting batch is dropped); a batch
+   * that failed or went unanswered is retried in the background, in order (one refused with a 4xx is not: it would be refused again). An unanswered one may have been delivered already: its retry carries
    * the same idempotency keys, so our realtime server hands it out once (hosted Pusher has no such
    * keys: there sockets may get it twice, and clients drop the copy by id and seq). Clients that
    * still missed it catch up.
