@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { type Browser, expect, test } from "@playwright/test";
 import { closeOpenChat, openAs, PLAYER_31, queueItem, STAFF_VIKRAM, send, signIn, unique } from "./helpers";
 
 test("with OneSignal configured but unreachable the staff page works, and the title counts what needs attention", async ({
@@ -46,9 +46,46 @@ test("with OneSignal configured but unreachable the staff page works, and the ti
 });
 
 test("a player's message in my chat shows one notification while no staff tab is on screen", async ({ browser }) => {
+  const { player, shown, close } = await staffAwayFromMyChat(browser);
+  const text = unique("Still waiting on that towel");
+  await send(player.page, text);
+  await expect.poll(() => shown(text)).toEqual([`Message from ${PLAYER_31.name} | ${text}`]);
+  await close();
+});
+
+test("a message that reaches the staff socket twice alerts once", async ({ browser }) => {
+  // Hosted Pusher has no idempotency keys: a publish retried after a lost answer reaches sockets
+  // again. Here every app event on the staff tab's socket arrives twice.
+  const { player, shown, close } = await staffAwayFromMyChat(browser, { everyEventTwice: true });
+  const text = unique("Towel, please");
+  await send(player.page, text);
+  // Frames arrive in order: once the next message has alerted, both copies of the first were handled.
+  const after = unique("Are you coming?");
+  await send(player.page, after);
+  await expect.poll(async () => (await shown(after)).length).toBeGreaterThan(0);
+  expect(await shown(text)).toEqual([`Message from ${PLAYER_31.name} | ${text}`]);
+  await close();
+});
+
+/**
+ * A staff tab (Vikram) holding Player 31's chat, with a recording Notification (permission
+ * granted), then hidden: nobody is looking, so a player's message shows a notification.
+ * Headless tabs are always "visible": visibility is faked.
+ */
+async function staffAwayFromMyChat(browser: Browser, opts: { everyEventTwice?: boolean } = {}) {
   const context = await browser.newContext();
   await context.route(/onesignal\.com/, (route) => route.abort());
-  // A recording Notification with permission granted, and a tab we can hide (headless tabs are always "visible").
+  if (opts.everyEventTwice)
+    await context.routeWebSocket(
+      (url) => url.pathname.startsWith("/app/"),
+      (ws) => {
+        const server = ws.connectToServer();
+        server.onMessage((frame) => {
+          ws.send(frame);
+          if (typeof frame === "string" && !/"event":"pusher/.test(frame)) ws.send(frame);
+        });
+      },
+    );
   await context.addInitScript(() => {
     const w = window as unknown as { __shown: string[]; __hidden: boolean; Notification: unknown };
     w.__shown = [];
@@ -76,20 +113,23 @@ test("a player's message in my chat shows one notification while no staff tab is
   await page.getByRole("button", { name: "Take" }).click();
   await expect(player.page.getByRole("status").first()).toContainText("Vikram");
 
-  // The staff member walks away from the screen; the player writes again.
+  // The staff member walks away from the screen.
   await page.evaluate(() => {
     (window as unknown as { __hidden: boolean }).__hidden = true;
     document.dispatchEvent(new Event("visibilitychange"));
   });
-  const text = unique("Still waiting on that towel");
-  await send(player.page, text);
-  const shown = () =>
-    page.evaluate((t) => (window as unknown as { __shown: string[] }).__shown.filter((s) => s.includes(t)), text);
-  await expect.poll(shown).toEqual([`Message from ${PLAYER_31.name} | ${text}`]);
-
-  await player.context.close();
-  await context.close();
-});
+  return {
+    page,
+    player,
+    /** The notifications shown so far whose text includes `text`. */
+    shown: (text: string) =>
+      page.evaluate((t) => (window as unknown as { __shown: string[] }).__shown.filter((s) => s.includes(t)), text),
+    close: async () => {
+      await player.context.close();
+      await context.close();
+    },
+  };
+}
 
 test("until the browser allows sound, the staff page says so and one click turns it on", async ({ browser }) => {
   const staff = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);

@@ -8,9 +8,9 @@ import type { OutgoingEvent } from "./announce";
 export type RealtimeGateway = {
   /**
    * Never throws and never holds the caller for long: one attempt bounded by the SDK's timeout
-   * (under concurrent sends, after waiting for a request on the wire to be answered, and shared
-   * with the batches that waited with it); a batch that failed or went unanswered is retried in
-   * the background, in order (one refused with a 4xx is not: it would be refused again). An unanswered one may have been delivered already: its retry carries
+   * (under concurrent sends, after waiting its turn in a bounded line, and shared with the
+   * batches that waited with it; beyond the bound the oldest waiting batch is dropped); a batch
+   * that failed or went unanswered is retried in the background, in order (one refused with a 4xx is not: it would be refused again). An unanswered one may have been delivered already: its retry carries
    * the same idempotency keys, so our realtime server hands it out once (hosted Pusher has no such
    * keys: there sockets may get it twice, and clients drop the copy by id and seq). Clients that
    * still missed it catch up.
@@ -41,6 +41,19 @@ export type GatewayOptions = {
   idempotencyKeys?: boolean;
   /** Publish requests on the wire at once; batches made meanwhile wait and leave packed together. */
   maxInFlight?: number;
+  /**
+   * Requests on the wire at once while waiting batches can take no more events (full, or others
+   * wait behind them): waiting would pack nothing more, and against a far server (hosted Pusher,
+   * 50–100 ms a round trip) two requests at a time cap delivery at a few hundred events a second.
+   */
+  maxInFlightFull?: number;
+  /**
+   * Batches waiting to leave at most. Beyond it the oldest waiting is dropped with a log line:
+   * it is the stalest, its sends are answered, and clients catch up from the database (a later
+   * event shows them the seq gap). Holding it for the background retry instead would put every
+   * later send behind it there, one request at a time: slower still when the server is only slow.
+   */
+  maxWaiting?: number;
 };
 
 type Batch = Array<Parameters<Pusher["triggerBatch"]>[0][number] & { idempotency_key?: string }>;
@@ -54,6 +67,8 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   const keyPrefix = (opts.idempotencyKeys ?? true) ? randomBytes(9).toString("base64url") : null;
   let keyCount = 0;
   const maxInFlight = opts.maxInFlight ?? 2;
+  const maxInFlightFull = Math.max(maxInFlight, opts.maxInFlightFull ?? 16);
+  const maxWaiting = Math.max(1, opts.maxWaiting ?? 100); // ≈ 1,000 events
   const held: Array<{ batch: Batch; tries: number }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   /**
@@ -164,7 +179,8 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   // up to Pusher's batch limit, and leave as one request when one is answered. Under 32 concurrent
   // senders that is several sends per request instead of one each: the SDK's fetch, signature and
   // socket write in this process and a request's parsing in the realtime server are paid once
-  // (issue 11). A send made while nothing waits leaves at once, as before.
+  // (issue 11). A send made while nothing waits leaves at once, as before. Groups leave in the
+  // order they were made (so each channel's events do); only the last one still takes events.
   let inFlight = 0;
   const waiting: Array<{ batch: Batch; sent: Promise<void>; release: () => void }> = [];
   const send = async (batch: Batch): Promise<void> => {
@@ -181,31 +197,43 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
     const last = waiting.at(-1);
     if (last && last.batch.length + batch.length <= BATCH_LIMIT) {
       last.batch.push(...batch);
+      next(); // full now: it may leave
       return last.sent;
+    }
+    if (waiting.length >= maxWaiting) {
+      const [dropped] = waiting.splice(0, 1);
+      if (dropped) {
+        log(`[realtime] publish backlog full: dropped (${names(dropped.batch)})`);
+        dropped.release();
+      }
     }
     let release = () => {};
     const sent = new Promise<void>((resolve) => {
       release = resolve;
     });
     waiting.push({ batch: [...batch], sent, release });
+    next(); // the group before it takes no more events now: it may leave
     return sent;
   };
+  const mayLeave = (group: (typeof waiting)[number]) =>
+    inFlight < maxInFlight || (inFlight < maxInFlightFull && (group.batch.length >= BATCH_LIMIT || waiting.length > 1));
   const next = () => {
-    const group = waiting.shift();
-    if (!group) return;
-    // The server stopped answering (or batches are held) while this group waited: behind them.
-    if (held.length || unanswered) {
-      hold(group.batch);
-      group.release();
-      next();
-      return;
+    for (let group = waiting[0]; group && mayLeave(group); group = waiting[0]) {
+      waiting.shift();
+      // The server stopped answering (or batches are held) while this group waited: behind them.
+      if (held.length || unanswered) {
+        hold(group.batch);
+        group.release();
+        continue;
+      }
+      inFlight++;
+      const leaving = group;
+      void dispatch(leaving.batch).finally(() => {
+        inFlight--;
+        leaving.release();
+        next();
+      });
     }
-    inFlight++;
-    void dispatch(group.batch).finally(() => {
-      inFlight--;
-      group.release();
-      next();
-    });
   };
 
   return {

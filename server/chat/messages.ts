@@ -124,18 +124,23 @@ export async function lockChat(tx: Tx, requestId: string): Promise<ChatRequest> 
 }
 
 /**
- * A message id that is already stored: the same sender retrying returns the stored row;
- * anyone else reusing the id is refused without learning what it holds.
+ * A message id that is already stored: the same sender retrying gets the stored row back with the
+ * chat it was stored in; anyone else reusing the id is refused without learning what it holds.
+ * The rule is `chat_stored_message` (db/migrations/0014), the one the send and reply statements
+ * call, so every path answers a retry alike.
  */
 export async function findExisting(
   tx: Tx | Db,
   id: string,
   owner: { playerId: number; sender: Sender },
-): Promise<ChatMessage | null> {
-  const [existing] = await tx.select().from(chatMessages).where(eq(chatMessages.id, id));
-  if (!existing) return null;
-  if (existing.playerId !== owner.playerId || existing.sender !== owner.sender) throw idTaken();
-  return existing;
+): Promise<{ message: ChatMessage; request: ChatRequest } | null> {
+  const [row] = await rowsOf<{ outcome: "duplicate" | "conflict" | null; message: unknown; request: unknown }>(
+    tx,
+    sql`select * from chat_stored_message(${id}::uuid, ${owner.playerId}::integer, ${owner.sender}::chat_message_sender)`,
+  );
+  if (!row?.outcome) return null;
+  if (row.outcome === "conflict") throw idTaken();
+  return { message: messageFromJson(row.message), request: requestFromJson(row.request) };
 }
 
 /** Someone else's message id: refused without saying what the stored message holds. */

@@ -249,11 +249,9 @@ export async function messagePlayer(
       .for("update");
     let request = open;
     if (!request) {
-      const existing = await findExisting(tx, input.id, { playerId: input.playerId, sender: "staff" });
-      if (existing) {
-        const [own] = await tx.select().from(chatRequests).where(eq(chatRequests.id, existing.requestId));
-        if (own) return { message: existing, request: own, duplicate: true };
-      }
+      // A retry of a reply stored in a chat since resolved: the stored row, nothing started.
+      const stored = await findExisting(tx, input.id, { playerId: input.playerId, sender: "staff" });
+      if (stored) return { ...stored, duplicate: true };
       const card = await tx.select({ name: players.displayName }).from(players).where(eq(players.id, input.playerId));
       // Inserted waiting (unseen by anyone until commit), then taken within the sender's capacity
       // by the one capacity rule; a refusal rolls the insert back, so nothing is stored.

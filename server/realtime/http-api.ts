@@ -99,11 +99,21 @@ async function publishOne(hub: Hub, event: EventBody) {
     throw new ApiError(413, `Event data too large: at most ${hub.config.maxEventBytes} bytes`);
   }
   // A retry of an event already handed out is answered as published, and not handed out again.
-  const repeat = event.idempotency_key !== undefined && !hub.recentKeys.firstTime(event.idempotency_key);
+  // The key is taken before the hand-out, so a retry arriving while the first attempt is still
+  // under way (the publisher timed out on it) is a repeat too.
+  const key = event.idempotency_key;
+  const repeat = key !== undefined && !hub.recentKeys.firstTime(key);
   if (!repeat) {
-    await Promise.all(
-      channels.map((name) => hub.publish(name, event.name, event.data, { exceptSocketId: event.socket_id })),
-    );
+    try {
+      await Promise.all(
+        channels.map((name) => hub.publish(name, event.name, event.data, { exceptSocketId: event.socket_id })),
+      );
+    } catch (err) {
+      // Not handed out (everywhere): the publisher hears 500 and retries, and that retry must
+      // not be taken for a repeat. A channel it did reach gets it twice; clients drop the copy.
+      if (key !== undefined) hub.recentKeys.forget(key);
+      throw err;
+    }
   }
   if (!event.info) return {};
   const wanted = event.info.split(",");

@@ -28,6 +28,11 @@ export class RecentKeys {
     return true;
   }
 
+  /** Un-records `key`: the event it was taken for was not handed out after all. */
+  forget(key: string) {
+    this.seen.delete(key);
+  }
+
   get size() {
     return this.seen.size;
   }

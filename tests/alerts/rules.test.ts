@@ -3,8 +3,10 @@ import { describePushError, pushSupportProblem, withTimeout } from "@/app/(staff
 import {
   type AlertContext,
   type AlertEvent,
+  alertKey,
   attentionCount,
   decideAlert,
+  firstSighting,
   preview,
   requestUrl,
   stripTitleCount,
@@ -111,6 +113,20 @@ describe("which events alert", () => {
 
   it("a notification click opens the chat in the portal", () => {
     expect(requestUrl("1b2c-3d")).toBe("/staff?request=1b2c-3d");
+  });
+});
+
+describe("one alert per message", () => {
+  it("rings for the first copy of a message or a request version only, remembering a bounded number", () => {
+    const firstTime = firstSighting(2);
+    expect(firstTime(alertKey(playerMessage))).toBe(true);
+    expect(firstTime(alertKey({ ...playerMessage, request: request({ version: 9 }) }))).toBe(false); // same message
+    expect(firstTime(alertKey({ kind: "new-request", request: request() }))).toBe(true);
+    expect(firstTime(alertKey({ kind: "new-request", request: request() }))).toBe(false);
+    // Escalated and reopened again are new versions: they may ring again.
+    expect(firstTime(alertKey({ kind: "new-request", request: request({ version: 2 }) }))).toBe(true);
+    // Two newer keys pushed the message out: what is kept stays bounded.
+    expect(firstTime(alertKey(playerMessage))).toBe(true);
   });
 });
 

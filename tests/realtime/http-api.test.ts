@@ -1,9 +1,11 @@
 import type http from "node:http";
 import type { Socket } from "node:net";
 import { describe, expect, it } from "vitest";
+import { realtimeConfig } from "@/server/realtime/config";
 import { createPublisher } from "@/server/realtime/publisher";
 import { RecentKeys } from "@/server/realtime/recent-keys";
-import { APP, connected, nextEvent, serverPerTest, signedFetch, subscribed } from "../support/realtime";
+import { createRealtimeServer } from "@/server/realtime/server";
+import { APP, connectClient, connected, nextEvent, serverPerTest, signedFetch, subscribed } from "../support/realtime";
 
 const server = serverPerTest();
 const client = server.client;
@@ -100,6 +102,44 @@ describe("signed HTTP API", () => {
     await rt.sdk.trigger("lobby", "last", {});
     await last;
     expect(seen).toEqual([1, 2, 2, 3, 4, 5, 6]);
+  });
+
+  it("hands out the retry of an event whose first publish failed (the key is kept only once handed out)", async () => {
+    // One node of its own: the failure is made in the hub that takes the HTTP request (in the
+    // cluster run the suite's API node is not the one the test can reach).
+    const config = realtimeConfig({ ...APP, host: "127.0.0.1", port: 0 });
+    const node = createRealtimeServer(config, { log: () => {} });
+    const { port } = await node.start();
+    const rt = { port, url: `http://127.0.0.1:${port}` };
+    const listener = connectClient(rt);
+    try {
+      const channel = await subscribed(listener, "lobby");
+      const seen: number[] = [];
+      channel.bind("n", (d: { i: number }) => seen.push(d.i));
+      // The first hand-out fails (a Redis adapter that lost its connection does so), the next ones work.
+      const adapter = node.hub.adapter;
+      const broadcast = adapter.broadcast.bind(adapter);
+      let failures = 1;
+      adapter.broadcast = (message) =>
+        failures-- > 0 ? Promise.reject(new Error("adapter down")) : broadcast(message);
+      const publish = () =>
+        signedFetch(rt, "POST", "/batch_events", {
+          body: JSON.stringify({
+            batch: [{ channel: "lobby", name: "n", data: JSON.stringify({ i: 1 }), idempotency_key: "k" }],
+          }),
+        });
+      expect((await publish()).status).toBe(500);
+      expect((await publish()).status).toBe(200);
+      // Once handed out, the key is kept: a third attempt is a repeat.
+      expect((await publish()).status).toBe(200);
+      const last = nextEvent(channel, "last");
+      await signedFetch(rt, "POST", "/events", { body: event({ name: "last" }) });
+      await last;
+      expect(seen).toEqual([1]);
+    } finally {
+      listener.disconnect();
+      await node.stop();
+    }
   });
 
   it("has the app's publisher close an idle keep-alive socket before the server would", async () => {

@@ -63,6 +63,32 @@ export function decideAlert(event: AlertEvent, ctx: AlertContext): Alert | null 
   }
 }
 
+/**
+ * What makes two copies of one event one alert: the message, or the request at its version (a
+ * request reopened or escalated again is a new version and may alert again).
+ */
+export function alertKey(event: AlertEvent) {
+  return event.kind === "player-message"
+    ? `message:${event.message.id}`
+    : `${event.kind}:${event.request.id}:${event.request.version}`;
+}
+
+/**
+ * True the first time a key is offered, false for a repeat. With hosted Pusher (no idempotency
+ * keys) a publish retried after a lost answer reaches sockets twice, and each copy would ring.
+ * The last `max` keys are kept, the oldest going first: a retry comes within seconds, long
+ * before a busy floor makes that many new ones.
+ */
+export function firstSighting(max = 500) {
+  const seen = new Set<string>();
+  return (key: string) => {
+    if (seen.has(key)) return false;
+    if (seen.size >= max) seen.delete(seen.values().next().value as string);
+    seen.add(key);
+    return true;
+  };
+}
+
 function playerLabel(request: Pick<ChatRequest, "playerName" | "playerId">) {
   return request.playerName.trim() || `Player #${request.playerId}`;
 }

@@ -2,7 +2,7 @@
 
 import { useQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useEffect, useRef } from "react";
+import { useEffect, useRef, useState } from "react";
 import { EVENTS, STAFF_CHANNEL } from "@/protocol/channels";
 import type { QueueItem } from "@/protocol/events";
 import { decodeEvent, type MessageEvent, type RequestEvent } from "@/protocol/events";
@@ -12,8 +12,10 @@ import { usePageVisible } from "../use-page-visible";
 import {
   type Alert,
   type AlertEvent,
+  alertKey,
   attentionCount,
   decideAlert,
+  firstSighting,
   requestUrl,
   stripTitleCount,
   titleWithCount,
@@ -52,7 +54,11 @@ export function useStaffAlerts({ me, queue, viewingRequestId }: StaffAlertsOptio
   const latest = useRef({ me, viewingRequestId, accepting });
   latest.current = { me, viewingRequestId, accepting };
 
+  const [firstTime] = useState(() => firstSighting());
   const raise = (event: AlertEvent) => {
+    // Once per message (or request version), however many copies arrive. Every tab notes it,
+    // leader or not, so a tab that takes the lead between two copies does not ring for the second.
+    if (!firstTime(alertKey(event))) return;
     // Read at the moment of the event: leadership and visibility may have changed since render.
     if (!isLeaderTabNow()) return;
     const here = document.visibilityState === "visible";

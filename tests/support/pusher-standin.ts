@@ -1,0 +1,61 @@
+import { createServer, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+
+export type StandInEvent = { channel: string; name: string; data: string };
+
+/**
+ * A local stand-in for hosted Pusher's batch API (`POST /apps/{id}/batch_events`) whose answers
+ * the test controls: while held, every request waits unanswered (a far-away cluster with a long
+ * round trip, without timing anything); `release()` answers them and every later one at once.
+ * It records what it took and how many requests it had open at most.
+ */
+export async function startPusherStandIn() {
+  const events: StandInEvent[] = [];
+  const open: ServerResponse[] = [];
+  const state = { held: true, maxOpen: 0 };
+  const answer = (res: ServerResponse) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    res.end("{}");
+  };
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      if (
+        req.method !== "POST" ||
+        !/^\/apps\/[^/]+\/batch_events$/.test(new URL(req.url ?? "/", "http://x").pathname)
+      ) {
+        res.writeHead(404).end();
+        return;
+      }
+      const { batch } = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { batch: StandInEvent[] };
+      events.push(...batch);
+      if (!state.held) return answer(res);
+      open.push(res);
+      state.maxOpen = Math.max(state.maxOpen, open.length);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    /** Every event taken, in the order requests arrived. */
+    events,
+    /** Requests waiting for their answer now. */
+    get open() {
+      return open.length;
+    },
+    /** The most requests that waited for their answer at once. */
+    get maxOpen() {
+      return state.maxOpen;
+    },
+    release() {
+      state.held = false;
+      for (const res of open.splice(0)) answer(res);
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
