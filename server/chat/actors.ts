@@ -9,13 +9,22 @@ export type StaffActor = Pick<Staff, "userId" | "displayName">;
 
 /** The player or staff record behind a signed-in user (a role without its record counts as neither). */
 export async function findPlayer(db: Db, user: { id: string; role: Role }) {
-  if (user.role !== "player") return null;
+  if (!isPlayerRole(user.role)) return null;
   const [row] = await playerByUser(db).execute({ userId: user.id });
   return row ?? null;
 }
 
 /** The roles that act as staff (with a staff record): staff and admins. */
 export const isStaffRole = (role: Role) => role === "staff" || role === "admin";
+export const isPlayerRole = (role: Role) => role === "player";
+
+/** A user's records found some other way (read with a page), kept only where the role says so, as findPlayer / findStaff do. */
+export function actorsOf<P, S>(user: { role: Role }, records: { player: P | null; staff: S | null }) {
+  return {
+    player: isPlayerRole(user.role) ? records.player : null,
+    staff: isStaffRole(user.role) ? records.staff : null,
+  };
+}
 
 export async function findStaff(db: Db, user: { id: string; role: Role }) {
   if (!isStaffRole(user.role)) return null;

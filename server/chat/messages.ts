@@ -11,6 +11,7 @@ import {
   type PhotoMeta,
   players,
   type Sender,
+  staff,
 } from "@/db/schema";
 import { ChatError } from "./errors";
 import type { PreparedPhoto } from "./photos";
@@ -145,29 +146,132 @@ export async function findExisting(
 /** Someone else's message id: refused without saying what the stored message holds. */
 export const idTaken = () => new ChatError("CONFLICT", "This message id is already used; send with a new id");
 
-/** Newest page first from the database, returned oldest → newest for display. */
-export async function threadPage(db: Db, input: { playerId: number; cursor?: number | null; limit: number }) {
-  const rows = await pageQuery(db).execute({
-    playerId: input.playerId,
-    before: input.cursor || Number.MAX_SAFE_INTEGER,
-    limit: input.limit + 1,
-  });
-  const hasOlder = rows.length > input.limit;
-  const page = rows.slice(0, input.limit).reverse();
-  return { messages: page, olderCursor: hasOlder ? page[0]?.seq : undefined };
+/**
+ * A page of a thread as Postgres wrote it: `messages` is the JSON text of the rows oldest →
+ * newest, each with the keys and values a select of chat_messages gives once serialised
+ * (camelCase keys, timestamps as `Date#toJSON` writes them). The REST route sends it as it is;
+ * threadPage decodes it for tRPC.
+ */
+export type ThreadPageJson = { messages: string; count: number; olderCursor: number | undefined };
+
+type PageInput = { playerId: number; cursor?: number | null; limit: number };
+type PageRow = { messages: string; count: number; oldest: number | string | null; hasOlder: boolean };
+
+const pageParams = (input: PageInput) => ({
+  playerId: input.playerId,
+  before: input.cursor || Number.MAX_SAFE_INTEGER,
+  limit: input.limit,
+});
+
+function pageOf(row: PageRow | undefined): ThreadPageJson {
+  return {
+    messages: row?.messages ?? "[]",
+    count: Number(row?.count ?? 0),
+    olderCursor: row?.hasOlder && row.oldest !== null ? Number(row.oldest) : undefined,
+  };
 }
 
-// Every portal reads it on each open of a chat. A generic plan is the right one for any values:
-// a backward scan of chat_messages_player_seq_idx from `before`.
-const pageQuery = preparedOnce((db: Db) =>
-  db
-    .select()
+/** Newest `limit` messages before `cursor` (none: the latest), as one JSON value (see pageFields). */
+export async function threadPageJson(db: Db, input: PageInput): Promise<ThreadPageJson> {
+  const [row] = await pageQuery(db).execute(pageParams(input));
+  return pageOf(row);
+}
+
+/**
+ * The same page and, in the same statement, the reader's own records: the player and staff rows
+ * of `userId` (ids only, or null). The REST route looked them up in a round trip of their own on
+ * every read (issue 11). The page is read before anyone has decided that this reader may see it:
+ * the caller must ask mayReadThread (access.ts) with these records before using it.
+ */
+export async function threadPageWithReader(db: Db, input: PageInput & { userId: string }) {
+  const [row] = await pageWithReaderQuery(db).execute({ ...pageParams(input), userId: input.userId });
+  return {
+    reader: { playerId: row?.readerPlayerId ?? null, staffUserId: row?.readerStaffUserId ?? null },
+    page: pageOf(row),
+  };
+}
+
+/** Newest page first from the database, returned oldest → newest for display. */
+export async function threadPage(db: Db, input: PageInput) {
+  return decodePage(await threadPageJson(db, input));
+}
+
+/** A page's rows as a select returns them (timestamps back to Date). */
+export function decodePage(page: ThreadPageJson): { messages: ChatMessage[]; olderCursor: number | undefined } {
+  const rows = JSON.parse(page.messages) as Record<string, unknown>[];
+  for (const row of rows)
+    for (const key of timestampKeys) if (row[key] !== null) row[key] = new Date(row[key] as string);
+  return { messages: rows as ChatMessage[], olderCursor: page.olderCursor };
+}
+
+const messageColumns = Object.entries(getTableColumns(chatMessages));
+const timestampKeys = messageColumns.filter(([, c]) => c.columnType === "PgTimestamp").map(([key]) => key);
+
+/**
+ * A message row's columns under their property names, timestamps as Date#toJSON writes them
+ * (UTC, truncated to the millisecond as node-postgres reads them): JSON of such a row is, key for
+ * key, what JSON.stringify makes of drizzle's row.
+ */
+const messageAsJsonFields = Object.fromEntries(
+  messageColumns.map(([key, column]) => [
+    key,
+    (column.columnType === "PgTimestamp"
+      ? sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+      : sql`${column}`
+    ).as(key),
+  ]),
+);
+
+// Every portal reads it on each open of a chat, so it is one statement that hands back one value:
+// drizzle mapping ~50 rows column by column (with Date objects) and the route serialising them
+// again was most of a page's web CPU and garbage (issue 11). The rows are a backward scan of
+// chat_messages_player_seq_idx from `before` (a generic plan is right for any values); "older
+// exists" is one more probe of that index below the page's oldest seq.
+function pageFields(db: Db) {
+  const page = db
+    .select(messageAsJsonFields)
     .from(chatMessages)
     .where(and(eq(chatMessages.playerId, sql.placeholder("playerId")), lt(chatMessages.seq, sql.placeholder("before"))))
     .orderBy(desc(chatMessages.seq))
     .limit(sql.placeholder("limit"))
-    .prepare("thread_page"),
-);
+    .as("page");
+  const seq = sql`${sql.identifier("page")}.${sql.identifier("seq")}`;
+  const agg = db
+    .select({
+      // A whole row's JSON is compact (json_build_object would write spaces around every ':').
+      messages: sql<string>`coalesce(json_agg(${sql.identifier("page")} order by ${seq}), '[]')::text`.as("messages"),
+      count: sql<number>`count(*)::int`.as("count"),
+      oldest: sql<number | string | null>`min(${seq})`.as("oldest"),
+    })
+    .from(page)
+    .as("agg");
+  const fields = {
+    messages: agg.messages,
+    count: agg.count,
+    oldest: agg.oldest,
+    hasOlder: sql<boolean>`exists (select 1 from ${chatMessages} older
+        where older.player_id = ${sql.placeholder("playerId")} and older.seq < ${agg.oldest})`,
+  };
+  return { agg, fields };
+}
+
+const pageQuery = preparedOnce((db: Db) => {
+  const { agg, fields } = pageFields(db);
+  return db.select(fields).from(agg).prepare("thread_page");
+});
+
+const pageWithReaderQuery = preparedOnce((db: Db) => {
+  const { agg, fields } = pageFields(db);
+  const userId = sql.placeholder("userId");
+  return db
+    .select({
+      ...fields,
+      readerPlayerId: sql<number | null>`(select ${players.id} from ${players} where ${players.userId} = ${userId})`,
+      readerStaffUserId: sql<string | null>`(select ${staff.userId} from ${staff} where ${staff.userId} = ${userId})`,
+    })
+    .from(agg)
+    .prepare("thread_page_with_reader");
+});
 
 /** Everything after `sinceSeq`, oldest first: what a client missed while away. */
 export async function messagesSince(db: Db, input: { playerId: number; sinceSeq: number; limit: number }) {

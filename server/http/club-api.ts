@@ -3,11 +3,12 @@ import { z } from "zod";
 import { messageId, messageText, playerId, seqNumber } from "@/protocol/inputs";
 import { mayReadThread } from "../chat/access";
 import { messagePlayerAsStaff, replyAsStaffMember, sendAsPlayer } from "../chat/actions";
-import { messagesSince, threadPage } from "../chat/messages";
+import { actorsOf } from "../chat/actors";
+import { decodePage, messagesSince, threadPageWithReader } from "../chat/messages";
 import { forPlayer } from "../chat/player-view";
 import { getPlayerCard } from "../chat/staff";
 import type { HttpDeps } from "./deps";
-import { caller, HttpError, parse, readJson, respond } from "./handler";
+import { caller, HttpError, JsonText, jsonResponse, parse, readJson, respond, signedIn } from "./handler";
 
 /**
  * The club's existing REST endpoints. Same domain functions as tRPC; JSON in and out;
@@ -78,25 +79,41 @@ export function playerMessages(deps: HttpDeps, request: Request, params: { playe
     if (query.sinceSeq !== undefined && query.before !== undefined) {
       throw new HttpError(400, "Use either sinceSeq or before, not both");
     }
-    const who = await caller(deps, request);
-    if (!mayReadThread(who, id)) throw new HttpError(403, "You can only read your own messages");
-    const view = who.staff ? <T>(page: T) => page : forPlayer;
+    const refused = () => new HttpError(403, "You can only read your own messages");
     // 404 for an unknown player, looked up only when the page is empty: a message's player exists
     // (foreign key), so a page with messages costs one statement instead of two.
-    const known = async <T extends { messages: unknown[] }>(page: T) => {
-      if (page.messages.length === 0) await getPlayerCard(deps.db, id);
-      return page;
+    const known = async (count: number) => {
+      if (count === 0) await getPlayerCard(deps.db, id);
     };
     if (query.sinceSeq !== undefined) {
-      const page = await known(
-        await messagesSince(deps.db, { playerId: id, sinceSeq: query.sinceSeq, limit: query.limit }),
-      );
-      return Response.json({ playerId: id, ...view(page) });
+      const who = await caller(deps, request);
+      if (!mayReadThread(who, id)) throw refused();
+      const page = await messagesSince(deps.db, { playerId: id, sinceSeq: query.sinceSeq, limit: query.limit });
+      await known(page.messages.length);
+      return jsonResponse({ playerId: id, ...(who.staff ? page : forPlayer(page)) });
     }
-    const page = view(
-      await known(await threadPage(deps.db, { playerId: id, cursor: query.before, limit: query.limit })),
-    );
-    return Response.json({ playerId: id, messages: page.messages, olderCursor: page.olderCursor ?? null });
+    // The reader's records come with the page, in its one statement; nothing of the page is used
+    // until mayReadThread has said yes.
+    const { user } = await signedIn(deps, request);
+    const { reader, page } = await threadPageWithReader(deps.db, {
+      userId: user.id,
+      playerId: id,
+      cursor: query.before,
+      limit: query.limit,
+    });
+    const who = actorsOf(user, {
+      player: reader.playerId === null ? null : { id: reader.playerId },
+      staff: reader.staffUserId === null ? null : { userId: reader.staffUserId },
+    });
+    if (!mayReadThread(who, id)) throw refused();
+    await known(page.count);
+    if (who.staff) {
+      // Staff see the rows as stored: the page's JSON goes out as Postgres wrote it, never
+      // decoded into objects and serialised again (issue 11).
+      return new JsonText(`{"playerId":${id},"messages":${page.messages},"olderCursor":${page.olderCursor ?? null}}`);
+    }
+    const shown = forPlayer(decodePage(page));
+    return jsonResponse({ playerId: id, messages: shown.messages, olderCursor: shown.olderCursor ?? null });
   });
 }
 

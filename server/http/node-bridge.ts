@@ -3,7 +3,7 @@ import { Readable } from "node:stream";
 import { type ApiRoute, matchApiRoute } from "./api-routes";
 import type { HttpDeps } from "./deps";
 import { faultMessage, reportFault } from "./faults";
-import { jsonError } from "./handler";
+import { JsonText, jsonError } from "./handler";
 
 /**
  * Node's request and response on one side, the web `Request` / `Response` our route handlers
@@ -24,17 +24,19 @@ export async function serveApi(
   res: ServerResponse,
   deps: () => Promise<HttpDeps>,
 ): Promise<void> {
+  const startedAt = performance.now();
   try {
     const match = matchApiRoute(req.method ?? "GET", pathOf(req.url));
     if (!match.route) {
       if (match.allowed.length) res.setHeader("allow", match.allowed.join(", "));
       const status = match.allowed.length ? 405 : 404;
-      return await sendResponse(res, jsonError(status, status === 405 ? "Method not allowed" : "No such API route"));
+      const response = jsonError(status, status === 405 ? "Method not allowed" : "No such API route");
+      return await sendResponse(res, response, { startedAt });
     }
     const request = await toRequest(req, { body: match.route.body ?? "buffered" });
-    if (request instanceof Response) return await sendResponse(res, request, { close: true });
+    if (request instanceof Response) return await sendResponse(res, request, { close: true, startedAt });
     const response = await match.route.handle(await deps(), request, match.params);
-    await sendResponse(res, response);
+    await sendResponse(res, response, { startedAt });
   } catch (err) {
     // A client that went away mid-request (its body cut short) needs no answer and is no fault.
     if (res.headersSent || req.socket.destroyed) res.destroy();
@@ -136,8 +138,15 @@ async function readBuffered(req: IncomingMessage): Promise<Buffer | null> {
 /**
  * Writes a web Response to Node's response: status, headers (each Set-Cookie kept apart) and
  * body. `close` ends the connection after it, for a request whose body was not read to its end.
+ * `startedAt` (performance.now() when the bridge took the request) becomes `Server-Timing:
+ * app;dur=<ms>`: the server's own time for the answer, without the client's and the network's,
+ * which is what the history targets of issue 11 are stated in (the bench reports both).
  */
-export async function sendResponse(res: ServerResponse, response: Response, opts: { close?: boolean } = {}) {
+export async function sendResponse(
+  res: ServerResponse,
+  response: Response,
+  opts: { close?: boolean; startedAt?: number } = {},
+) {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     if (name !== "set-cookie") headers[name] = value;
@@ -145,7 +154,16 @@ export async function sendResponse(res: ServerResponse, response: Response, opts
   const cookies = response.headers.getSetCookie();
   if (cookies.length) headers["set-cookie"] = cookies;
   if (opts.close) headers.connection = "close";
-  const body = response.body && res.req.method !== "HEAD" ? Buffer.from(await response.arrayBuffer()) : null;
+  const body =
+    res.req.method === "HEAD"
+      ? null
+      : response instanceof JsonText
+        ? response.content
+        : response.body
+          ? Buffer.from(await response.arrayBuffer())
+          : null;
+  if (opts.startedAt !== undefined)
+    headers["server-timing"] = `app;dur=${(performance.now() - opts.startedAt).toFixed(3)}`;
   res.writeHead(response.status, headers);
   res.end(body);
 }

@@ -71,6 +71,19 @@ describe("the API door (node-bridge.ts) over real HTTP", () => {
     expect(body.result.data.json.id).toBe(29);
   });
 
+  it("says in Server-Timing how long the server worked on an API answer (what the bench reports as server time)", async () => {
+    const cookie = await signIn("player29@floorline.test");
+    for (const res of [
+      await fetch(`${base}/api/trpc/chat.me`, { headers: { cookie } }),
+      await fetch(`${base}/api/player-chat-integration/messages/29`, { headers: { cookie } }),
+      await fetch(`${base}/api/no-such-route`),
+    ]) {
+      const timing = /^app;dur=([0-9]+(?:\.[0-9]+)?)$/.exec(res.headers.get("server-timing") ?? "");
+      expect(timing, res.url).not.toBeNull();
+      expect(Number(timing?.[1])).toBeGreaterThan(0);
+    }
+  });
+
   it("sends a message through tRPC from the app's own origin, stored once", async () => {
     const cookie = await signIn("player30@floorline.test");
     const before = await stored(30);
