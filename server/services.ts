@@ -18,6 +18,20 @@ export function getRealtimeGateway(): RealtimeGateway {
   return slot[gatewayKey] as RealtimeGateway;
 }
 
+/**
+ * Shutdown: resolves once the gateway (if this process built one) has nothing on the wire, waiting
+ * or held, or after `ms`. Sends are answered before their events are delivered (gateway.ts), so a
+ * process stopped right after an answer would otherwise drop them; past `ms` (the realtime server
+ * is down) clients catch up by seq.
+ */
+export async function realtimeFlushed(ms: number): Promise<void> {
+  const gateway = slot[gatewayKey] as RealtimeGateway | undefined;
+  if (!gateway) return;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([gateway.idle(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
 const notificationsKey = Symbol.for("floorline.chat-notifications");
 
 /** Staff push through OneSignal; a no-op (with one log line) when it is not configured. */

@@ -7,20 +7,22 @@ import type { OutgoingEvent } from "./announce";
 /** How the chat domain reaches live clients. Tests use a real server; `silentGateway` = none. */
 export type RealtimeGateway = {
   /**
-   * Never throws and never holds the caller for long: one attempt bounded by the SDK's timeout
-   * (under concurrent sends, after waiting for a request on the wire to be answered, and shared
-   * with the batches that waited with it); a batch that failed or went unanswered is retried in
-   * the background, in order (one refused with a 4xx is not: it would be refused again). An unanswered one may have been delivered already: its retry carries
-   * the same idempotency keys, so our realtime server hands it out once (hosted Pusher has no such
-   * keys: there sockets may get it twice, and clients drop the copy by id and seq). Clients that
-   * still missed it catch up.
+   * Queues the events and returns: it never waits for the realtime server and never throws. So a
+   * change the caller answers as done is stored (the database is the truth), and its delivery goes
+   * on in the background: one publish request on the wire at a time, so every channel gets events
+   * in the order publish was called; a batch that failed or went unanswered is retried in order
+   * (one refused with a 4xx is not: it would be refused again). An unanswered one may have been
+   * delivered already: its retry carries the same idempotency keys, so our realtime server hands it
+   * out once (hosted Pusher has no such keys: there sockets may get it twice, and clients drop the
+   * copy by id and seq). Clients that still missed it (given up, or this process stopped) catch up
+   * by seq from the database.
    */
-  publish(events: OutgoingEvent[], opts?: { socketId?: string }): Promise<void>;
+  publish(events: OutgoingEvent[], opts?: { socketId?: string }): void;
   /** Staff on duty (members of presence-staff), or null when the server cannot say. */
   staffOnline(): Promise<number | null>;
   /** User ids in a presence channel, or null when the server cannot say. */
   presenceUserIds(channel: string): Promise<string[] | null>;
-  /** Resolves when no background retry is pending (tests, shutdown). */
+  /** Resolves once nothing is on the wire, waiting or held for retry (tests, shutdown). */
   idle(): Promise<void>;
 };
 
@@ -39,21 +41,23 @@ export type GatewayOptions = {
    * Default on; off for hosted Pusher, whose batch API documents no such field.
    */
   idempotencyKeys?: boolean;
-  /** Publish requests on the wire at once; batches made meanwhile wait and leave packed together. */
-  maxInFlight?: number;
 };
 
 type Batch = Array<Parameters<Pusher["triggerBatch"]>[0][number] & { idempotency_key?: string }>;
 
 export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): RealtimeGateway {
-  const log = opts.log ?? console.error;
+  // Never throws: a publish's failure must not become the caller's (or an unhandled rejection).
+  const log = (msg: string) => {
+    try {
+      (opts.log ?? console.error)(msg);
+    } catch {}
+  };
   const baseMs = opts.retryBaseMs ?? 500;
   const attempts = opts.retryAttempts ?? 6; // 0.5 + 1 + 2 + 4 + 8 + 16 s ≈ half a minute
   const maxHeld = opts.maxHeld ?? 1000;
   // Unique per event across restarts and instances: a random prefix per gateway, then a counter.
   const keyPrefix = (opts.idempotencyKeys ?? true) ? randomBytes(9).toString("base64url") : null;
   let keyCount = 0;
-  const maxInFlight = opts.maxInFlight ?? 2;
   const held: Array<{ batch: Batch; tries: number }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   /**
@@ -124,7 +128,7 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
       }
       draining = false;
       if (held.length) schedule();
-      else for (const w of waiters.splice(0)) w();
+      else settle();
     }, delay);
     timer.unref?.();
   };
@@ -160,76 +164,74 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
     hold(batch);
   };
 
-  // At most maxInFlight publish requests at once; batches made meanwhile wait, packed together
-  // up to Pusher's batch limit, and leave as one request when one is answered. Under 32 concurrent
-  // senders that is several sends per request instead of one each: the SDK's fetch, signature and
-  // socket write in this process and a request's parsing in the realtime server are paid once
-  // (issue 11). A send made while nothing waits leaves at once, as before.
-  let inFlight = 0;
-  const waiting: Array<{ batch: Batch; sent: Promise<void>; release: () => void }> = [];
-  const send = async (batch: Batch): Promise<void> => {
-    if (inFlight < maxInFlight && waiting.length === 0) {
-      inFlight++;
-      try {
-        await dispatch(batch);
-      } finally {
-        inFlight--;
-        next();
-      }
-      return;
-    }
-    const last = waiting.at(-1);
-    if (last && last.batch.length + batch.length <= BATCH_LIMIT) {
-      last.batch.push(...batch);
-      return last.sent;
-    }
-    let release = () => {};
-    const sent = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    waiting.push({ batch: [...batch], sent, release });
-    return sent;
+  // One publish request on the wire at a time: the realtime server takes them in the order they
+  // were made, so every channel sees events in the order publish was called (a second request, on
+  // another socket, could overtake the first; before publishes stopped holding the send, a send's
+  // next one could not start before its answer). Batches made meanwhile wait, packed together up
+  // to Pusher's batch limit, and leave as one request when the answer comes: under 32 concurrent
+  // senders that is several sends per request instead of one each, whose SDK fetch, signature and
+  // parsing in the realtime server are paid once (issue 11). A batch made while nothing is on the
+  // wire leaves at once.
+  let onWire = false;
+  const waiting: Batch[] = [];
+  const wire = (batch: Batch) => {
+    onWire = true;
+    // dispatch never rejects (trySend catches, log cannot throw): no unhandled rejection here.
+    void dispatch(batch).finally(answered);
   };
-  const next = () => {
+  const send = (batch: Batch) => {
+    if (!onWire) return wire(batch);
+    const last = waiting.at(-1);
+    if (last && last.length + batch.length <= BATCH_LIMIT) last.push(...batch);
+    else waiting.push([...batch]);
+  };
+  const answered = () => {
+    onWire = false;
+    // The server stopped answering (or batches are held) while these waited: behind them, in order.
+    if (held.length || unanswered) for (const batch of waiting.splice(0)) hold(batch);
     const group = waiting.shift();
-    if (!group) return;
-    // The server stopped answering (or batches are held) while this group waited: behind them.
-    if (held.length || unanswered) {
-      hold(group.batch);
-      group.release();
-      next();
-      return;
-    }
-    inFlight++;
-    void dispatch(group.batch).finally(() => {
-      inFlight--;
-      group.release();
-      next();
-    });
+    if (group) wire(group);
+    else settle();
+  };
+  /** Wakes idle() once nothing is on the wire, waiting, or held for a retry. */
+  const settle = () => {
+    if (onWire || waiting.length || held.length || draining) return;
+    for (const w of waiters.splice(0)) w();
   };
 
   return {
-    async publish(events, opts = {}) {
-      // One serialisation per payload: announce.ts hands the same object to every channel it goes to.
-      const encoded = new Map<unknown, string>();
-      const encode = (data: unknown) => {
-        const text = encoded.get(data) ?? encodeEvent(data);
-        encoded.set(data, text);
-        return text;
-      };
-      for (let i = 0; i < events.length; i += BATCH_LIMIT) {
-        const batch: Batch = events.slice(i, i + BATCH_LIMIT).map((e) => ({
-          channel: e.channel,
-          name: e.name,
-          data: encode(e.data),
-          ...(opts.socketId ? { socket_id: opts.socketId } : {}),
-          ...(keyPrefix ? { idempotency_key: `${keyPrefix}.${(keyCount++).toString(36)}` } : {}),
-        }));
-        // Behind batches still held, this one waits its turn: events leave in the order they were made.
-        // While the server leaves publishes unanswered, no send waits out another timeout for it.
-        // Batches still waiting are older: this one queues behind them, and next() holds them in order.
-        if ((held.length || unanswered) && waiting.length === 0) hold(batch);
-        else await send(batch);
+    publish(events, opts = {}) {
+      try {
+        // One serialisation per payload: announce.ts hands the same object to every channel it goes to.
+        const encoded = new Map<unknown, string>();
+        const encode = (data: unknown) => {
+          const text = encoded.get(data) ?? encodeEvent(data);
+          encoded.set(data, text);
+          return text;
+        };
+        // Synchronous up to here and below: the order batches are queued in is the order of calls.
+        const batches: Batch[] = [];
+        for (let i = 0; i < events.length; i += BATCH_LIMIT) {
+          batches.push(
+            events.slice(i, i + BATCH_LIMIT).map((e) => ({
+              channel: e.channel,
+              name: e.name,
+              data: encode(e.data),
+              ...(opts.socketId ? { socket_id: opts.socketId } : {}),
+              ...(keyPrefix ? { idempotency_key: `${keyPrefix}.${(keyCount++).toString(36)}` } : {}),
+            })),
+          );
+        }
+        for (const batch of batches) {
+          // Behind batches still held, this one waits its turn: events leave in the order they were made.
+          // While the server leaves publishes unanswered, it goes to the background retry at once.
+          // Batches still waiting are older: this one queues behind them, and answered() holds them in order.
+          if ((held.length || unanswered) && waiting.length === 0) hold(batch);
+          else send(batch);
+        }
+      } catch (err) {
+        // Only an event that cannot be serialised gets here: the change is stored, clients catch up.
+        log(`[realtime] publish dropped (${events.map((e) => e.name).join(", ")}): ${describeError(err)}`);
       }
     },
     async staffOnline() {
@@ -251,14 +253,16 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
       }
     },
     idle() {
-      if (held.length === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => waiters.push(resolve));
+      return new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        settle();
+      });
     },
   };
 }
 
 export const silentGateway: RealtimeGateway = {
-  publish: async () => {},
+  publish: () => {},
   idle: async () => {},
   staffOnline: async () => null,
   presenceUserIds: async () => null,
