@@ -39,7 +39,7 @@ export type ChatNotifications = {
 /**
  * The use cases both transports (tRPC and the club's REST routes) call: change the database,
  * then tell live clients. Telling is queued, not awaited (gateway.ts `publish`): a use case that
- * returns has stored its change; delivery goes on in the background, in call order. `socketId` is the caller's own realtime connection, left out of the
+ * returns has stored its change; delivery goes on in the background, each player's in call order. `socketId` is the caller's own realtime connection, left out of the
  * fan-out because it already has the result.
  */
 export type ChatDeps = {

@@ -9,8 +9,8 @@ export type RealtimeGateway = {
   /**
    * Queues the events and returns: it never waits for the realtime server and never throws. So a
    * change the caller answers as done is stored (the database is the truth), and its delivery goes
-   * on in the background: one publish request on the wire at a time, so every channel gets events
-   * in the order publish was called; a batch that failed or went unanswered is retried in order
+   * on in the background: every channel gets one player's events in the order publish was called
+   * (see the lanes below); a batch that failed or went unanswered is retried in order
    * (one refused with a 4xx is not: it would be refused again). An unanswered one may have been
    * delivered already: its retry carries the same idempotency keys, so our realtime server hands it
    * out once (hosted Pusher has no such keys: there sockets may get it twice, and clients drop the
@@ -44,6 +44,20 @@ export type GatewayOptions = {
 };
 
 type Batch = Array<Parameters<Pusher["triggerBatch"]>[0][number] & { idempotency_key?: string }>;
+
+/** Publish requests on the wire at once at most, one per lane. */
+const LANES = 2;
+type Lane = { onWire: boolean; waiting: Batch[] };
+const PLAYER_CHANNEL = /^private-player-(\d+)$/;
+
+/** A batch's lane: by the player channel it names (every player's events name theirs), else the first. */
+function laneOf<T>(lanes: T[], batch: Batch): T {
+  for (const event of batch) {
+    const id = PLAYER_CHANNEL.exec(event.channel)?.[1];
+    if (id) return lanes[Number(id) % lanes.length] as T;
+  }
+  return lanes[0] as T;
+}
 
 export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): RealtimeGateway {
   // Never throws: a publish's failure must not become the caller's (or an unhandled rejection).
@@ -97,7 +111,7 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   };
 
   const schedule = () => {
-    if (timer || draining || held.length === 0) return;
+    if (timer || draining || held.length === 0 || lanes.some((l) => l.onWire)) return;
     const delay = baseMs * 2 ** Math.max(0, (held[0]?.tries ?? 1) - 1);
     timer = setTimeout(async () => {
       timer = undefined;
@@ -164,38 +178,41 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
     hold(batch);
   };
 
-  // One publish request on the wire at a time: the realtime server takes them in the order they
-  // were made, so every channel sees events in the order publish was called (a second request, on
-  // another socket, could overtake the first; before publishes stopped holding the send, a send's
-  // next one could not start before its answer). Batches made meanwhile wait, packed together up
-  // to Pusher's batch limit, and leave as one request when the answer comes: under 32 concurrent
-  // senders that is several sends per request instead of one each, whose SDK fetch, signature and
-  // parsing in the realtime server are paid once (issue 11). A batch made while nothing is on the
-  // wire leaves at once.
-  let onWire = false;
-  const waiting: Batch[] = [];
-  const wire = (batch: Batch) => {
-    onWire = true;
+  // Two lanes, each with one publish request on the wire at a time, and a player's events always
+  // in the same lane (chosen by the player channel a batch names): the realtime server takes a
+  // lane's requests in the order they were made, so every channel sees one player's events in the
+  // order publish was called. Only events about different players may pass each other (on the
+  // staff channel), as concurrent sends always could; clients order each player's by seq and each
+  // request's by version. A second lane keeps two requests on the wire, as before publishes stopped
+  // holding the send: one lane halves what can be delivered while the server is slow to answer.
+  // Batches made while their lane is busy wait, packed together up to Pusher's batch limit, and
+  // leave as one request when the answer comes: under 32 concurrent senders that is several sends
+  // per request instead of one each, whose SDK fetch, signature and parsing in the realtime server
+  // are paid once (issue 11). A batch made while its lane is free leaves at once.
+  const lanes: Lane[] = Array.from({ length: LANES }, () => ({ onWire: false, waiting: [] }));
+  const wire = (lane: Lane, batch: Batch) => {
+    lane.onWire = true;
     // dispatch never rejects (trySend catches, log cannot throw): no unhandled rejection here.
-    void dispatch(batch).finally(answered);
+    void dispatch(batch).finally(() => answered(lane));
   };
-  const send = (batch: Batch) => {
-    if (!onWire) return wire(batch);
-    const last = waiting.at(-1);
+  const send = (lane: Lane, batch: Batch) => {
+    if (!lane.onWire) return wire(lane, batch);
+    const last = lane.waiting.at(-1);
     if (last && last.length + batch.length <= BATCH_LIMIT) last.push(...batch);
-    else waiting.push([...batch]);
+    else lane.waiting.push([...batch]);
   };
-  const answered = () => {
-    onWire = false;
+  const answered = (lane: Lane) => {
+    lane.onWire = false;
     // The server stopped answering (or batches are held) while these waited: behind them, in order.
-    if (held.length || unanswered) for (const batch of waiting.splice(0)) hold(batch);
-    const group = waiting.shift();
-    if (group) wire(group);
-    else settle();
+    if (held.length || unanswered) for (const batch of lane.waiting.splice(0)) hold(batch);
+    const group = lane.waiting.shift();
+    if (group) return wire(lane, group);
+    schedule(); // a retry waits until no lane is on the wire: it must not pass a batch sent before it
+    settle();
   };
   /** Wakes idle() once nothing is on the wire, waiting, or held for a retry. */
   const settle = () => {
-    if (onWire || waiting.length || held.length || draining) return;
+    if (held.length || draining || lanes.some((l) => l.onWire || l.waiting.length)) return;
     for (const w of waiters.splice(0)) w();
   };
 
@@ -223,11 +240,12 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
           );
         }
         for (const batch of batches) {
+          const lane = laneOf(lanes, batch);
           // Behind batches still held, this one waits its turn: events leave in the order they were made.
           // While the server leaves publishes unanswered, it goes to the background retry at once.
-          // Batches still waiting are older: this one queues behind them, and answered() holds them in order.
-          if ((held.length || unanswered) && waiting.length === 0) hold(batch);
-          else send(batch);
+          // Batches waiting in its lane are older: it queues behind them, and answered() holds them in order.
+          if ((held.length || unanswered) && lane.waiting.length === 0) hold(batch);
+          else send(lane, batch);
         }
       } catch (err) {
         // Only an event that cannot be serialised gets here: the change is stored, clients catch up.
