@@ -1,9 +1,11 @@
 /**
  * `npx tsx bench/far-publish.ts`: the gateway against a far realtime server (hosted Pusher, 50–100 ms
- * a round trip). A closed loop of SENDERS (32) senders each publishes a send's two events (staff and
- * player channel) through the official SDK and awaits it, SENDS (2000) in all, against a local
- * stand-in for the batch API that answers each request after DELAY ms (75). Prints events per
- * second, publish requests, and the most requests the stand-in had open at once.
+ * a round trip). Sends no longer wait for their publish, so this is an open loop: RATE (1000) sends
+ * a second for SECONDS (5), each a send's two events (staff and player channel, PLAYERS (100)
+ * players), through the official SDK against a local stand-in for the batch API that answers each
+ * request after DELAY ms (75), in LANES (2) lanes. Prints events per second handed out, publish
+ * requests, the most requests open at once, batches dropped, and how long the backlog took to
+ * drain after the last send.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -11,8 +13,10 @@ import { pusherGateway } from "@/server/chat/gateway";
 import { createPublisher } from "@/server/realtime/publisher";
 
 const DELAY = Number(process.env.DELAY ?? 75);
-const SENDERS = Number(process.env.SENDERS ?? 32);
-const SENDS = Number(process.env.SENDS ?? 2000);
+const RATE = Number(process.env.RATE ?? 1000);
+const SECONDS = Number(process.env.SECONDS ?? 5);
+const PLAYERS = Number(process.env.PLAYERS ?? 100);
+const LANES = Number(process.env.LANES ?? 2);
 
 const seen = { requests: 0, events: 0, open: 0, maxOpen: 0 };
 const server = createServer((req, res) => {
@@ -42,32 +46,40 @@ const publisher = createPublisher({
   timeoutMs: 10_000,
 });
 const logs: string[] = [];
-const gateway = pusherGateway(publisher, { idempotencyKeys: false, log: (m) => logs.push(m) });
-let made = 0;
+const gateway = pusherGateway(publisher, { idempotencyKeys: false, lanes: LANES, log: (m) => logs.push(m) });
 const started = performance.now();
-await Promise.all(
-  Array.from({ length: SENDERS }, async (_, sender) => {
-    while (made < SENDS) {
-      const n = made++;
-      await gateway.publish([
-        { channel: "private-staff-portal", name: "chat-message-received", data: { n } },
-        { channel: `private-player-${sender}`, name: "chat-message-received", data: { n } },
+let made = 0;
+// Every 10 ms, the sends due by now: the rate holds even when a tick comes late.
+await new Promise<void>((resolve) => {
+  const tick = setInterval(() => {
+    const due = Math.min(RATE * SECONDS, Math.floor(((performance.now() - started) / 1000) * RATE));
+    for (; made < due; made++) {
+      gateway.publish([
+        { channel: "private-staff-portal", name: "chat-message-received", data: { n: made } },
+        { channel: `private-player-${made % PLAYERS}`, name: "chat-message-received", data: { n: made } },
       ]);
     }
-  }),
-);
-const seconds = (performance.now() - started) / 1000;
+    if (made >= RATE * SECONDS) {
+      clearInterval(tick);
+      resolve();
+    }
+  }, 10);
+});
+const lastSend = performance.now();
+await gateway.idle();
+const done = performance.now();
 console.log(
   JSON.stringify({
     delayMs: DELAY,
-    senders: SENDERS,
-    sends: SENDS,
-    seconds: Number(seconds.toFixed(2)),
-    eventsPerSecond: Math.round(seen.events / seconds),
+    lanes: LANES,
+    sendsPerSecond: RATE,
+    sends: made,
+    eventsPerSecond: Math.round(seen.events / ((done - started) / 1000)),
     events: seen.events,
     requests: seen.requests,
     maxOpenRequests: seen.maxOpen,
-    dropped: logs.filter((l) => l.includes("dropped")).length,
+    droppedBatches: logs.filter((l) => l.includes("dropped")).length,
+    drainedAfterLastSendMs: Math.round(done - lastSend),
   }),
 );
 server.closeAllConnections();

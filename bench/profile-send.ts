@@ -1,6 +1,7 @@
 /**
  * `npx tsx bench/profile-send.ts [seconds]`: a V8 CPU profile of the web process while signed-in
- * players send `chat.send` in a closed loop (32 at once) on the private stack, then the functions
+ * players send `chat.send` in a closed loop (SENDERS at once, default 32; 1 = the sequential round
+ * trip) on the private stack, then the functions
  * with the most self time. The profile is written to bench/results/profiles/ (open it in Chrome
  * DevTools or speedscope). Server bundles are minified: for readable frames build with
  * `experimental.serverMinification: false` first. Ports: BENCH_PORT_BASE (default 6261).
@@ -31,7 +32,7 @@ try {
   let sent = 0;
   const until = Date.now() + seconds * 1000;
   await Promise.all(
-    sessions.map(async (s) => {
+    sessions.slice(0, Number(process.env.SENDERS ?? 32)).map(async (s) => {
       while (Date.now() < until) {
         const res = await request(`${stack.url}/api/trpc/chat.send`, {
           method: "POST",

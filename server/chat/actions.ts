@@ -38,7 +38,8 @@ export type ChatNotifications = {
 
 /**
  * The use cases both transports (tRPC and the club's REST routes) call: change the database,
- * then tell live clients. `socketId` is the caller's own realtime connection, left out of the
+ * then tell live clients. Telling is queued, not awaited (gateway.ts `publish`): a use case that
+ * returns has stored its change; delivery goes on in the background, each player's in call order. `socketId` is the caller's own realtime connection, left out of the
  * fan-out because it already has the result.
  */
 export type ChatDeps = {
@@ -62,8 +63,8 @@ export async function assignWaiting(deps: ChatDeps) {
     const assigned = await autoAssign(deps.db);
     const requests: ChatRequest[] = [];
     for (const { systemLine, ...request } of assigned) {
-      await deps.realtime.publish(requestUpdatedEvents(request));
-      if (systemLine) await deps.realtime.publish(systemLineEvents({ message: systemLine, request }));
+      deps.realtime.publish(requestUpdatedEvents(request));
+      if (systemLine) deps.realtime.publish(systemLineEvents({ message: systemLine, request }));
       requests.push(request);
     }
     return requests;
@@ -80,7 +81,7 @@ export async function sendAsPlayer(
 ) {
   const result = await sendPlayerMessage(deps.db, { ...input, sendLimit: deps.sendLimit });
   // Published on retries too: if the first attempt's publish was lost, this heals it (clients dedupe).
-  await deps.realtime.publish(playerMessageEvents(result), { socketId: deps.socketId });
+  deps.realtime.publish(playerMessageEvents(result), { socketId: deps.socketId });
   if (!result.duplicate) deps.notifications?.playerMessage(result);
   if (result.openedRequest) await assignWaiting(deps);
   return result;
@@ -92,7 +93,7 @@ export async function replyAsStaffMember(
   input: ReplyInput & { staff: Pick<StaffActor, "userId">; photo?: PreparedPhoto },
 ) {
   const result = await replyAsStaff(deps.db, input);
-  await deps.realtime.publish(staffReplyEvents(result), { socketId: deps.socketId });
+  deps.realtime.publish(staffReplyEvents(result), { socketId: deps.socketId });
   return result;
 }
 
@@ -127,7 +128,7 @@ export async function messagePlayerAsStaff(
   input: { playerId: number; id: string; text: string; staff: StaffActor },
 ) {
   const result = await messagePlayer(deps.db, input);
-  await deps.realtime.publish(staffReplyEvents(result), { socketId: deps.socketId });
+  deps.realtime.publish(staffReplyEvents(result), { socketId: deps.socketId });
   return result;
 }
 
@@ -138,9 +139,9 @@ async function changeRequest<I>(
   opts: { thenAssign?: boolean } = {},
 ): Promise<ChatRequest> {
   const { systemLine, ...request } = await change(deps.db, input);
-  await deps.realtime.publish(requestUpdatedEvents(request), { socketId: deps.socketId });
+  deps.realtime.publish(requestUpdatedEvents(request), { socketId: deps.socketId });
   // The answer carries the request, not the line: the acting tab gets the line like everyone else.
-  if (systemLine) await deps.realtime.publish(systemLineEvents({ message: systemLine, request }));
+  if (systemLine) deps.realtime.publish(systemLineEvents({ message: systemLine, request }));
   if (opts.thenAssign) await assignWaiting(deps);
   return request;
 }
@@ -161,7 +162,7 @@ export const reopen = (deps: ChatDeps, input: { requestId: string; staff: StaffA
 /** A staff-only note; other staff screens showing the chat refetch its notes. */
 export async function addNote(deps: ChatDeps, input: { requestId: string; text: string; staff: StaffActor }) {
   const note = await insertNote(deps.db, input);
-  await deps.realtime.publish(noteAddedEvents(input.requestId), { socketId: deps.socketId });
+  deps.realtime.publish(noteAddedEvents(input.requestId), { socketId: deps.socketId });
   return note;
 }
 
@@ -185,7 +186,7 @@ export async function markPlayerMessages(
   input: { playerId: number; status: "received" | "read"; upToSeq: number },
 ) {
   const change = await advanceReceipts(deps.db, { ...input, sender: "player" });
-  await deps.realtime.publish(statusEvents(change), { socketId: deps.socketId });
+  deps.realtime.publish(statusEvents(change), { socketId: deps.socketId });
   return change;
 }
 
@@ -197,7 +198,7 @@ export async function markStaffMessagesRead(deps: ChatDeps, input: { player: Pla
     status: "read",
     upToSeq: input.upToSeq,
   });
-  await deps.realtime.publish(statusEvents(change), { socketId: deps.socketId });
+  deps.realtime.publish(statusEvents(change), { socketId: deps.socketId });
   return change;
 }
 
@@ -258,7 +259,7 @@ async function staffNameOf(db: Db, userId: string) {
 export async function escalate(deps: ChatDeps, input: { waitedMs: number; now?: Date }) {
   const escalated = await escalateLongWaits(deps.db, input);
   for (const request of escalated) {
-    await deps.realtime.publish(escalationEvents(request));
+    deps.realtime.publish(escalationEvents(request));
     deps.notifications?.escalated(request);
   }
   return escalated;

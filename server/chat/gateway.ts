@@ -7,20 +7,22 @@ import type { OutgoingEvent } from "./announce";
 /** How the chat domain reaches live clients. Tests use a real server; `silentGateway` = none. */
 export type RealtimeGateway = {
   /**
-   * Never throws and never holds the caller for long: one attempt bounded by the SDK's timeout
-   * (under concurrent sends, after waiting its turn in a bounded line, and shared with the
-   * batches that waited with it; beyond the bound the oldest waiting batch is dropped); a batch
-   * that failed or went unanswered is retried in the background, in order (one refused with a 4xx is not: it would be refused again). An unanswered one may have been delivered already: its retry carries
-   * the same idempotency keys, so our realtime server hands it out once (hosted Pusher has no such
-   * keys: there sockets may get it twice, and clients drop the copy by id and seq). Clients that
-   * still missed it catch up.
+   * Queues the events and returns: it never waits for the realtime server and never throws. So a
+   * change the caller answers as done is stored (the database is the truth), and its delivery goes
+   * on in the background: every channel gets one player's events in the order publish was called
+   * (see the lanes below); a batch that failed or went unanswered is retried in order
+   * (one refused with a 4xx is not: it would be refused again). An unanswered one may have been
+   * delivered already: its retry carries the same idempotency keys, so our realtime server hands it
+   * out once (hosted Pusher has no such keys: there sockets may get it twice, and clients drop the
+   * copy by id and seq). Clients that still missed it (given up, or this process stopped) catch up
+   * by seq from the database.
    */
-  publish(events: OutgoingEvent[], opts?: { socketId?: string }): Promise<void>;
+  publish(events: OutgoingEvent[], opts?: { socketId?: string }): void;
   /** Staff on duty (members of presence-staff), or null when the server cannot say. */
   staffOnline(): Promise<number | null>;
   /** User ids in a presence channel, or null when the server cannot say. */
   presenceUserIds(channel: string): Promise<string[] | null>;
-  /** Resolves when no background retry is pending (tests, shutdown). */
+  /** Resolves once nothing is on the wire, waiting or held for retry (tests, shutdown). */
   idle(): Promise<void>;
 };
 
@@ -39,36 +41,49 @@ export type GatewayOptions = {
    * Default on; off for hosted Pusher, whose batch API documents no such field.
    */
   idempotencyKeys?: boolean;
-  /** Publish requests on the wire at once; batches made meanwhile wait and leave packed together. */
-  maxInFlight?: number;
   /**
-   * Requests on the wire at once while waiting batches can take no more events (full, or others
-   * wait behind them): waiting would pack nothing more, and against a far server (hosted Pusher,
-   * 50–100 ms a round trip) two requests at a time cap delivery at a few hundred events a second.
+   * Publish requests on the wire at once at most, one per lane (default 2). A lane hands out at
+   * most Pusher's 10 events per round trip, so a far server (hosted Pusher, 50–100 ms away) wants
+   * more of them (services.ts gives it 16); near, two keep concurrent sends packed together.
    */
-  maxInFlightFull?: number;
+  lanes?: number;
   /**
-   * Batches waiting to leave at most. Beyond it the oldest waiting is dropped with a log line:
-   * it is the stalest, its sends are answered, and clients catch up from the database (a later
-   * event shows them the seq gap). Holding it for the background retry instead would put every
-   * later send behind it there, one request at a time: slower still when the server is only slow.
+   * Batches waiting in one lane at most (default 1,000: ≤ 10,000 events). Sends no longer wait for
+   * their publish, so nothing else bounds this line while the server answers, only slowly. Beyond
+   * it the oldest waiting batch is dropped with a log line: it is the stalest, it is stored, and
+   * clients catch up from the database (a later event shows them the seq gap).
    */
   maxWaiting?: number;
 };
 
 type Batch = Array<Parameters<Pusher["triggerBatch"]>[0][number] & { idempotency_key?: string }>;
 
+type Lane = { onWire: boolean; waiting: Batch[] };
+const PLAYER_CHANNEL = /^private-player-(\d+)$/;
+
+/** A batch's lane: by the player channel it names (every player's events name theirs), else the first. */
+function laneOf<T>(lanes: T[], batch: Batch): T {
+  for (const event of batch) {
+    const id = PLAYER_CHANNEL.exec(event.channel)?.[1];
+    if (id) return lanes[Number(id) % lanes.length] as T;
+  }
+  return lanes[0] as T;
+}
+
 export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): RealtimeGateway {
-  const log = opts.log ?? console.error;
+  // Never throws: a publish's failure must not become the caller's (or an unhandled rejection).
+  const log = (msg: string) => {
+    try {
+      (opts.log ?? console.error)(msg);
+    } catch {}
+  };
   const baseMs = opts.retryBaseMs ?? 500;
   const attempts = opts.retryAttempts ?? 6; // 0.5 + 1 + 2 + 4 + 8 + 16 s ≈ half a minute
   const maxHeld = opts.maxHeld ?? 1000;
+  const maxWaiting = Math.max(1, opts.maxWaiting ?? 1000);
   // Unique per event across restarts and instances: a random prefix per gateway, then a counter.
   const keyPrefix = (opts.idempotencyKeys ?? true) ? randomBytes(9).toString("base64url") : null;
   let keyCount = 0;
-  const maxInFlight = opts.maxInFlight ?? 2;
-  const maxInFlightFull = Math.max(maxInFlight, opts.maxInFlightFull ?? 16);
-  const maxWaiting = Math.max(1, opts.maxWaiting ?? 100); // ≈ 1,000 events
   const held: Array<{ batch: Batch; tries: number }> = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   /**
@@ -108,7 +123,7 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   };
 
   const schedule = () => {
-    if (timer || draining || held.length === 0) return;
+    if (timer || draining || held.length === 0 || lanes.some((l) => l.onWire)) return;
     const delay = baseMs * 2 ** Math.max(0, (held[0]?.tries ?? 1) - 1);
     timer = setTimeout(async () => {
       timer = undefined;
@@ -139,7 +154,7 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
       }
       draining = false;
       if (held.length) schedule();
-      else for (const w of waiters.splice(0)) w();
+      else settle();
     }, delay);
     timer.unref?.();
   };
@@ -175,89 +190,82 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
     hold(batch);
   };
 
-  // At most maxInFlight publish requests at once; batches made meanwhile wait, packed together
-  // up to Pusher's batch limit, and leave as one request when one is answered. Under 32 concurrent
-  // senders that is several sends per request instead of one each: the SDK's fetch, signature and
-  // socket write in this process and a request's parsing in the realtime server are paid once
-  // (issue 11). A send made while nothing waits leaves at once, as before. Groups leave in the
-  // order they were made (so each channel's events do); only the last one still takes events.
-  let inFlight = 0;
-  const waiting: Array<{ batch: Batch; sent: Promise<void>; release: () => void }> = [];
-  const send = async (batch: Batch): Promise<void> => {
-    if (inFlight < maxInFlight && waiting.length === 0) {
-      inFlight++;
-      try {
-        await dispatch(batch);
-      } finally {
-        inFlight--;
-        next();
-      }
-      return;
-    }
-    const last = waiting.at(-1);
-    if (last && last.batch.length + batch.length <= BATCH_LIMIT) {
-      last.batch.push(...batch);
-      next(); // full now: it may leave
-      return last.sent;
-    }
-    if (waiting.length >= maxWaiting) {
-      const [dropped] = waiting.splice(0, 1);
-      if (dropped) {
-        log(`[realtime] publish backlog full: dropped (${names(dropped.batch)})`);
-        dropped.release();
-      }
-    }
-    let release = () => {};
-    const sent = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    waiting.push({ batch: [...batch], sent, release });
-    next(); // the group before it takes no more events now: it may leave
-    return sent;
+  // Lanes (two by default), each with one publish request on the wire at a time, and a player's events always
+  // in the same lane (chosen by the player channel a batch names): the realtime server takes a
+  // lane's requests in the order they were made, so every channel sees one player's events in the
+  // order publish was called. Only events about different players may pass each other (on the
+  // staff channel), as concurrent sends always could; clients order each player's by seq and each
+  // request's by version. Two lanes keep two requests on the wire, as before publishes stopped
+  // holding the send: one lane halves what can be delivered while the server is slow to answer.
+  // Batches made while their lane is busy wait, packed together up to Pusher's batch limit, and
+  // leave as one request when the answer comes: under 32 concurrent senders that is several sends
+  // per request instead of one each, whose SDK fetch, signature and parsing in the realtime server
+  // are paid once (issue 11). A batch made while its lane is free leaves at once.
+  const lanes: Lane[] = Array.from({ length: Math.max(1, opts.lanes ?? 2) }, () => ({ onWire: false, waiting: [] }));
+  const wire = (lane: Lane, batch: Batch) => {
+    lane.onWire = true;
+    // dispatch never rejects (trySend catches, log cannot throw): no unhandled rejection here.
+    void dispatch(batch).finally(() => answered(lane));
   };
-  const mayLeave = (group: (typeof waiting)[number]) =>
-    inFlight < maxInFlight || (inFlight < maxInFlightFull && (group.batch.length >= BATCH_LIMIT || waiting.length > 1));
-  const next = () => {
-    for (let group = waiting[0]; group && mayLeave(group); group = waiting[0]) {
-      waiting.shift();
-      // The server stopped answering (or batches are held) while this group waited: behind them.
-      if (held.length || unanswered) {
-        hold(group.batch);
-        group.release();
-        continue;
-      }
-      inFlight++;
-      const leaving = group;
-      void dispatch(leaving.batch).finally(() => {
-        inFlight--;
-        leaving.release();
-        next();
-      });
+  const send = (lane: Lane, batch: Batch) => {
+    if (!lane.onWire) return wire(lane, batch);
+    const last = lane.waiting.at(-1);
+    if (last && last.length + batch.length <= BATCH_LIMIT) return void last.push(...batch);
+    if (lane.waiting.length >= maxWaiting) {
+      const dropped = lane.waiting.shift() ?? [];
+      log(`[realtime] publish backlog full: dropped (${names(dropped)}); clients catch up by seq`);
     }
+    lane.waiting.push([...batch]);
+  };
+  const answered = (lane: Lane) => {
+    lane.onWire = false;
+    // The server stopped answering (or batches are held) while these waited: behind them, in order.
+    if (held.length || unanswered) for (const batch of lane.waiting.splice(0)) hold(batch);
+    const group = lane.waiting.shift();
+    if (group) return wire(lane, group);
+    schedule(); // a retry waits until no lane is on the wire: it must not pass a batch sent before it
+    settle();
+  };
+  /** Wakes idle() once nothing is on the wire, waiting, or held for a retry. */
+  const settle = () => {
+    if (held.length || draining || lanes.some((l) => l.onWire || l.waiting.length)) return;
+    for (const w of waiters.splice(0)) w();
   };
 
   return {
-    async publish(events, opts = {}) {
-      // One serialisation per payload: announce.ts hands the same object to every channel it goes to.
-      const encoded = new Map<unknown, string>();
-      const encode = (data: unknown) => {
-        const text = encoded.get(data) ?? encodeEvent(data);
-        encoded.set(data, text);
-        return text;
-      };
-      for (let i = 0; i < events.length; i += BATCH_LIMIT) {
-        const batch: Batch = events.slice(i, i + BATCH_LIMIT).map((e) => ({
-          channel: e.channel,
-          name: e.name,
-          data: encode(e.data),
-          ...(opts.socketId ? { socket_id: opts.socketId } : {}),
-          ...(keyPrefix ? { idempotency_key: `${keyPrefix}.${(keyCount++).toString(36)}` } : {}),
-        }));
-        // Behind batches still held, this one waits its turn: events leave in the order they were made.
-        // While the server leaves publishes unanswered, no send waits out another timeout for it.
-        // Batches still waiting are older: this one queues behind them, and next() holds them in order.
-        if ((held.length || unanswered) && waiting.length === 0) hold(batch);
-        else await send(batch);
+    publish(events, opts = {}) {
+      try {
+        // One serialisation per payload: announce.ts hands the same object to every channel it goes to.
+        const encoded = new Map<unknown, string>();
+        const encode = (data: unknown) => {
+          const text = encoded.get(data) ?? encodeEvent(data);
+          encoded.set(data, text);
+          return text;
+        };
+        // Synchronous up to here and below: the order batches are queued in is the order of calls.
+        const batches: Batch[] = [];
+        for (let i = 0; i < events.length; i += BATCH_LIMIT) {
+          batches.push(
+            events.slice(i, i + BATCH_LIMIT).map((e) => ({
+              channel: e.channel,
+              name: e.name,
+              data: encode(e.data),
+              ...(opts.socketId ? { socket_id: opts.socketId } : {}),
+              ...(keyPrefix ? { idempotency_key: `${keyPrefix}.${(keyCount++).toString(36)}` } : {}),
+            })),
+          );
+        }
+        for (const batch of batches) {
+          const lane = laneOf(lanes, batch);
+          // Behind batches still held, this one waits its turn: events leave in the order they were made.
+          // While the server leaves publishes unanswered, it goes to the background retry at once.
+          // Batches waiting in its lane are older: it queues behind them, and answered() holds them in order.
+          if ((held.length || unanswered) && lane.waiting.length === 0) hold(batch);
+          else send(lane, batch);
+        }
+      } catch (err) {
+        // Only an event that cannot be serialised gets here: the change is stored, clients catch up.
+        log(`[realtime] publish dropped (${events.map((e) => e.name).join(", ")}): ${describeError(err)}`);
       }
     },
     async staffOnline() {
@@ -279,14 +287,16 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
       }
     },
     idle() {
-      if (held.length === 0) return Promise.resolve();
-      return new Promise<void>((resolve) => waiters.push(resolve));
+      return new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        settle();
+      });
     },
   };
 }
 
 export const silentGateway: RealtimeGateway = {
-  publish: async () => {},
+  publish: () => {},
   idle: async () => {},
   staffOnline: async () => null,
   presenceUserIds: async () => null,

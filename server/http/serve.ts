@@ -16,6 +16,7 @@ const { serveApi, pathOf } = await import("./node-bridge");
 const { httpDeps } = await import("./deps");
 const { warmUp } = await import("./warm-up");
 const { POOL_MAX } = await import("@/db/client");
+const { realtimeFlushed } = await import("../services");
 
 const app = next({ dev, dir: process.cwd(), port: env.PORT });
 const handle = app.getRequestHandler();
@@ -39,6 +40,10 @@ server.listen(env.PORT, () => console.log(`[floorline] web app on http://localho
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     server.close();
-    void app.close().finally(() => process.exit(0));
+    // Events of sends already answered may still be on their way (gateway.ts): let them leave
+    // first, for at most 2 s (the supervisor kills after 5 s).
+    void realtimeFlushed(2_000)
+      .then(() => app.close())
+      .finally(() => process.exit(0));
   });
 }

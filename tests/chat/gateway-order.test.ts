@@ -1,8 +1,14 @@
+import { randomUUID } from "node:crypto";
 import type Pusher from "pusher";
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DbHandle } from "@/db/client";
+import { EVENTS } from "@/protocol/channels";
+import { sendAsPlayer } from "@/server/chat/actions";
 import { pusherGateway } from "@/server/chat/gateway";
+import { openTestDb } from "../support/db";
+import { makePlayer } from "../support/fixtures";
 
-type Sent = Array<{ channel: string; name: string }>;
+type Sent = Array<{ channel: string; name: string; data: string }>;
 
 /** A publisher whose requests the test answers one by one, until `auto` answers the rest at once. */
 function scriptedPusher() {
@@ -18,31 +24,46 @@ function scriptedPusher() {
   return { pusher, requests, state };
 }
 
+/** One turn of the event loop: whatever was already settled has run its callbacks. */
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
 describe("the gateway's order of events on a channel", () => {
+  let handle: DbHandle;
+  beforeAll(async () => {
+    handle = await openTestDb("pglite");
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
   it("keeps a send made just after a failure behind the batches that waited before it", async () => {
     const { pusher, requests, state } = scriptedPusher();
     const event = (name: string) => [{ channel: "private-player-1", name, data: {} }];
     let gateway: ReturnType<typeof pusherGateway> | undefined;
-    const late: Promise<void>[] = [];
+    let late = 0;
     gateway = pusherGateway(pusher, {
       retryBaseMs: 1,
       idempotencyKeys: false,
       // A send that resumes right after the failed request is held (a commit answered meanwhile).
       log: (m) => {
         if (m.includes("failed"))
-          queueMicrotask(() => late.push(gateway?.publish(event("fourth")) ?? Promise.resolve()));
+          queueMicrotask(() => {
+            gateway?.publish(event("fourth"));
+            late++;
+          });
       },
     });
-    const first = gateway.publish(event("first"));
-    const second = gateway.publish([{ channel: "private-player-2", name: "other", data: {} }]);
-    const third = gateway.publish(event("third")); // waits: two requests are on the wire
+    gateway.publish(event("first"));
+    // Another player's events take the other lane: on the wire at once.
+    gateway.publish([{ channel: "private-player-2", name: "other", data: {} }]);
+    gateway.publish(event("third")); // waits: player 1's lane has a request on the wire
     expect(requests.length).toBe(2);
     requests[0]?.answer(Object.assign(new Error("busy"), { status: 503 }));
     requests[1]?.answer();
-    await Promise.all([first, second, third]);
-    await expect.poll(() => late.length).toBe(1);
+    await expect.poll(() => late).toBe(1);
+    // The background retry may be on the wire already: answer it and whatever follows.
     state.auto = true;
-    await Promise.all(late);
+    for (const r of requests.slice(2)) r.answer();
     await gateway.idle();
     const delivered = requests
       .slice(2)
@@ -50,5 +71,49 @@ describe("the gateway's order of events on a channel", () => {
       .filter((e) => e.channel === "private-player-1")
       .map((e) => e.name);
     expect(delivered).toEqual(["first", "third", "fourth"]);
+  });
+
+  it("answers a send once its events are queued, and sends the next send's events only after the first's answer (issue 11)", async () => {
+    const { pusher, requests } = scriptedPusher();
+    const realtime = pusherGateway(pusher, { idempotencyKeys: false });
+    const { player } = await makePlayer(handle.db);
+    const [first, second] = [randomUUID(), randomUUID()];
+    // Nobody answers the publish yet: the send must not wait for it (the message is stored).
+    await sendAsPlayer({ db: handle.db, realtime }, { id: first, text: "first", player });
+    expect(requests.length).toBe(1);
+    await sendAsPlayer({ db: handle.db, realtime }, { id: second, text: "second", player });
+    // One request on the wire at a time: the second send's events wait for the first's answer, so
+    // no channel can see them before the first's.
+    expect(requests.length).toBe(1);
+    requests[0]?.answer();
+    await expect.poll(() => requests.length).toBe(2);
+    requests[1]?.answer();
+    await realtime.idle();
+    const idsOn = (channel: string) =>
+      requests
+        .flatMap((r) => r.batch)
+        .filter((e) => e.channel === channel && e.name !== EVENTS.newChatRequest)
+        .map((e) => (JSON.parse(e.data) as { id: string }).id);
+    expect(idsOn("private-staff-portal")).toEqual([first, second]);
+    expect(idsOn(`private-player-${player.id}`)).toEqual([first, second]);
+  });
+
+  it("is idle only once the publishes on the wire and waiting for it are answered (shutdown flushes them)", async () => {
+    const { pusher, requests } = scriptedPusher();
+    const realtime = pusherGateway(pusher, { idempotencyKeys: false });
+    const event = (name: string) => [{ channel: "private-player-1", name, data: {} }];
+    realtime.publish(event("on the wire"));
+    realtime.publish(event("waiting"));
+    const order: string[] = [];
+    const idle = realtime.idle().then(() => order.push("idle"));
+    await turn();
+    order.push("first answered");
+    requests[0]?.answer();
+    await expect.poll(() => requests.length).toBe(2);
+    await turn();
+    order.push("second answered");
+    requests[1]?.answer();
+    await idle;
+    expect(order).toEqual(["first answered", "second answered", "idle"]);
   });
 });

@@ -5,11 +5,10 @@ import { startPusherStandIn } from "../support/pusher-standin";
 import { APP } from "../support/realtime";
 
 /**
- * Against a realtime server far away (hosted Pusher, 50–100 ms a round trip), two publish
- * requests on the wire at once capped delivery at a few hundred events a second, and beyond that
- * the events waiting to leave grew without bound. Batches that can take no more events leave on
- * more requests at once (up to a bound), and the waiting line is bounded: beyond it the oldest
- * waiting batch is dropped with a log line (clients catch up from the database by seq).
+ * Sends do not wait for their publish (gateway.ts), so against a realtime server that answers,
+ * only slowly (hosted Pusher, 50–100 ms a round trip), nothing but the gateway bounds what waits
+ * to leave. Each lane has one request on the wire; a lane's waiting line is bounded, and beyond it
+ * the oldest waiting batch is dropped with a log line (clients catch up from the database by seq).
  */
 describe("publishing while the server is slow to answer", () => {
   let standIn: Awaited<ReturnType<typeof startPusherStandIn>> | undefined;
@@ -18,7 +17,7 @@ describe("publishing while the server is slow to answer", () => {
     standIn = undefined;
   });
 
-  it("puts more requests on the wire while full batches wait, bounds the waiting line, and keeps each channel's order", async () => {
+  it("puts one request per lane on the wire, bounds each lane's waiting line, and keeps each channel's order", async () => {
     const server = await startPusherStandIn();
     standIn = server;
     // The official SDK with hosted Pusher's settings (no idempotency keys), a timeout no answer here outlasts.
@@ -38,34 +37,43 @@ describe("publishing while the server is slow to answer", () => {
     const logs: string[] = [];
     const gateway = pusherGateway(publisher, {
       idempotencyKeys: false,
-      maxInFlight: 2,
-      maxInFlightFull: 4,
-      maxWaiting: 3,
+      lanes: 4,
+      maxWaiting: 2,
       log: (m) => logs.push(m),
     });
+    const made: Array<{ channel: string; name: string }> = [];
+    const publish = (player: number, name: string) => {
+      const event = { channel: `private-player-${player}`, name, data: {} };
+      made.push(event);
+      gateway.publish([event]);
+    };
 
-    // 70 events, one per send, over three players' channels, while nothing is answered:
-    // e1, e2 leave alone; e3–e12 and e13–e22 leave as full batches on two more requests; e23–e32,
-    // e33–e42, e43–e52 wait; e53 and e63 each open a batch beyond the bound, dropping the oldest waiting.
-    const names = Array.from({ length: 70 }, (_, i) => `e${i + 1}`);
-    const channelOf = (name: string) => `private-player-${Number(name.slice(1)) % 3}`;
-    const sends = names.map((name) => gateway.publish([{ channel: channelOf(name), name, data: {} }]));
+    // Players 0–3 take lanes 0–3: four requests on the wire at once, nothing answered.
+    for (const player of [0, 1, 2, 3]) publish(player, `p${player}-0`);
     await expect.poll(() => server.open).toBe(4);
-    expect(dispatched.map((b) => b.length)).toEqual([1, 1, 10, 10]);
+    // Player 1's next 35 events wait in its lane, packed ten a batch: [1–10] [11–20] [21–30] [31–35].
+    // At most two batches wait, so the third and fourth each drop the oldest.
+    for (let k = 1; k <= 35; k++) publish(1, `p1-${k}`);
+    // Player 4 shares lane 0 with player 0: it waits too, and no fifth request goes out.
+    publish(4, "p4-0");
+    expect(dispatched).toHaveLength(4);
     const dropped = logs.filter((m) => m.includes("dropped"));
     expect(dropped).toHaveLength(2);
-    expect(dropped[0]).toContain("e23, e24");
-    expect(dropped[1]).toContain("e33, e34");
+    expect(dropped[0]).toContain("p1-1, p1-2");
+    expect(dropped[1]).toContain("p1-11, p1-12");
 
     server.release();
-    await Promise.all(sends); // a dropped batch's sends are answered too: nothing waits forever
     await gateway.idle();
-    const lost = new Set(names.slice(22, 42));
-    const kept = names.filter((n) => !lost.has(n));
     expect(server.maxOpen).toBe(4);
     expect(dispatched.every((b) => b.length <= 10)).toBe(true);
-    // Every kept event once, and handed to the SDK in the order it was made (so each channel's too).
-    expect(dispatched.flat()).toEqual(kept);
-    expect(server.events.map((e) => e.name).sort()).toEqual([...kept].sort());
+    const lost = new Set(Array.from({ length: 20 }, (_, i) => `p1-${i + 1}`));
+    const kept = made.filter((e) => !lost.has(e.name));
+    // Every kept event taken once, and each channel's in the order it was made.
+    expect(server.events.map((e) => e.name).sort()).toEqual(kept.map((e) => e.name).sort());
+    for (const channel of new Set(kept.map((e) => e.channel))) {
+      const on = (events: Array<{ channel: string; name: string }>) =>
+        events.filter((e) => e.channel === channel).map((e) => e.name);
+      expect(on(server.events)).toEqual(on(kept));
+    }
   });
 });

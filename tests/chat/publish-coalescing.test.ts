@@ -14,6 +14,7 @@ import { APP, connectClient, type Running, startRealtime, subscribed } from "../
  * Publishes that meet while others are on the wire share a request (up to Pusher's 10 events),
  * so concurrent sends cost fewer publish requests on both sides (issue 11); a send alone is
  * published at once, as before. Either way every event arrives once, each player's in order.
+ * A send returns once its events are queued (gateway.ts), so these wait for deliveries.
  */
 describe("publishing concurrent sends", () => {
   let handle: DbHandle;
@@ -90,7 +91,8 @@ describe("publishing concurrent sends", () => {
         { db: handle.db, realtime },
         { id: randomUUID(), text: "\u0001".repeat(2000), player: mallory.player },
       );
-      expect(logged.join("\n")).toMatch(/HTTP 413/);
+      // The send returned once its events were queued: the refusal comes with the server's answer.
+      await expect.poll(() => logged.join("\n"), { timeout: 10_000 }).toMatch(/HTTP 413/);
       const id = randomUUID();
       await sendAsPlayer({ db: handle.db, realtime }, { id, text: "still here", player: other.player });
       await expect.poll(() => seen.map((m) => m.id), { timeout: 10_000 }).toContain(id);
@@ -106,9 +108,13 @@ describe("publishing concurrent sends", () => {
     try {
       const { player } = await makePlayer(handle.db);
       const ids = [randomUUID(), randomUUID(), randomUUID()];
-      for (const id of ids) await sendAsPlayer({ db: handle.db, realtime }, { id, text: "alone", player });
+      // Each send's events delivered before the next send: nothing is on the wire to wait behind.
+      for (const id of ids) {
+        await sendAsPlayer({ db: handle.db, realtime }, { id, text: "alone", player });
+        await expect.poll(() => seen.map((m) => m.id), { timeout: 10_000 }).toContain(id);
+      }
+      expect(seen.map((m) => m.id)).toEqual(ids);
       expect(counted.requests).toBe(ids.length);
-      await expect.poll(() => seen.map((m) => m.id), { timeout: 10_000 }).toEqual(ids);
     } finally {
       staff.disconnect();
     }
