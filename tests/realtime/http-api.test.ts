@@ -142,6 +142,59 @@ describe("signed HTTP API", () => {
     }
   });
 
+  it("answers a retry that arrives while the first hand-out is under way with that hand-out's outcome", async () => {
+    const config = realtimeConfig({ ...APP, host: "127.0.0.1", port: 0 });
+    const node = createRealtimeServer(config, { log: () => {} });
+    const { port } = await node.start();
+    const rt = { port, url: `http://127.0.0.1:${port}` };
+    const listener = connectClient(rt);
+    try {
+      const channel = await subscribed(listener, "lobby");
+      const seen: number[] = [];
+      channel.bind("n", (d: { i: number }) => seen.push(d.i));
+      // The first hand-out hangs (a Redis adapter that is slow to fail), then fails.
+      const adapter = node.hub.adapter;
+      const broadcast = adapter.broadcast.bind(adapter);
+      let fail: (err: Error) => void = () => {};
+      let calls = 0;
+      adapter.broadcast = (message) => {
+        if (calls++ > 0) return broadcast(message);
+        return new Promise<void>((_, reject) => {
+          fail = reject;
+        });
+      };
+      const publish = () =>
+        signedFetch(rt, "POST", "/batch_events", {
+          body: JSON.stringify({
+            batch: [{ channel: "lobby", name: "n", data: JSON.stringify({ i: 1 }), idempotency_key: "slow" }],
+          }),
+        }).then((r) => r.status);
+      const keys = node.hub.recentKeys;
+      const firstTime = keys.firstTime.bind(keys);
+      let offered = 0;
+      keys.firstTime = (key) => {
+        offered++;
+        return firstTime(key);
+      };
+      const first = publish();
+      await expect.poll(() => calls).toBe(1);
+      // The publisher gave up waiting and retries with the same key while the first is under way.
+      const retry = publish();
+      await expect.poll(() => offered).toBe(2);
+      fail(new Error("adapter down"));
+      // The retry shares the first attempt's failure: answered "published" it would never be sent
+      // again, and nothing was handed out. Told 500, the publisher sends it once more.
+      const statuses = [await first, await retry, await publish()];
+      const last = nextEvent(channel, "last");
+      await signedFetch(rt, "POST", "/events", { body: event({ name: "last" }) });
+      await last;
+      expect({ statuses, seen }).toEqual({ statuses: [500, 500, 200], seen: [1] });
+    } finally {
+      listener.disconnect();
+      await node.stop();
+    }
+  });
+
   it("has the app's publisher close an idle keep-alive socket before the server would", async () => {
     const rt = await server.start();
     // What the server tells keep-alive clients (Node sends it on every keep-alive answer).
