@@ -24,6 +24,14 @@ function scriptedPusher() {
   return { pusher, requests, state };
 }
 
+/** The names of the events sent to `channel` after the first two requests (the retries), in order. */
+const retriedTo = (requests: ReturnType<typeof scriptedPusher>["requests"], channel: string) =>
+  requests
+    .slice(2)
+    .flatMap((r) => r.batch)
+    .filter((e) => e.channel === channel)
+    .map((e) => e.name);
+
 /** One turn of the event loop: whatever was already settled has run its callbacks. */
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -65,11 +73,7 @@ describe("the gateway's order of events on a channel", () => {
     state.auto = true;
     for (const r of requests.slice(2)) r.answer();
     await gateway.idle();
-    const delivered = requests
-      .slice(2)
-      .flatMap((r) => r.batch)
-      .filter((e) => e.channel === "private-player-1")
-      .map((e) => e.name);
+    const delivered = retriedTo(requests, "private-player-1");
     expect(delivered).toEqual(["first", "third", "fourth"]);
   });
 
@@ -90,11 +94,7 @@ describe("the gateway's order of events on a channel", () => {
     state.auto = true;
     for (const r of requests.slice(2)) r.answer();
     await gateway.idle();
-    const delivered = requests
-      .slice(2)
-      .flatMap((r) => r.batch)
-      .filter((e) => e.channel === "private-player-1")
-      .map((e) => e.name);
+    const delivered = retriedTo(requests, "private-player-1");
     expect(delivered).toEqual(["first", "second"]);
   });
 

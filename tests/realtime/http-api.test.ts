@@ -13,6 +13,23 @@ const client = server.client;
 const event = (over: Record<string, unknown> = {}) =>
   JSON.stringify({ name: "e", data: "{}", channel: "lobby", ...over });
 
+/**
+ * One node of its own with a socket on "lobby" recording event "n"'s `i`: a failure made in its
+ * hub is met by the HTTP request (in the cluster run the suite's API node is not the one the test
+ * can reach).
+ */
+async function ownNodeListening() {
+  const config = realtimeConfig({ ...APP, host: "127.0.0.1", port: 0 });
+  const node = createRealtimeServer(config, { log: () => {} });
+  const { port } = await node.start();
+  const rt = { port, url: `http://127.0.0.1:${port}` };
+  const listener = connectClient(rt);
+  const channel = await subscribed(listener, "lobby");
+  const seen: number[] = [];
+  channel.bind("n", (d: { i: number }) => seen.push(d.i));
+  return { node, rt, listener, channel, seen };
+}
+
 describe("signed HTTP API", () => {
   it("publishes to many channels at once and leaves out the sender's socket", async () => {
     const rt = await server.start();
@@ -105,17 +122,8 @@ describe("signed HTTP API", () => {
   });
 
   it("hands out the retry of an event whose first publish failed (the key is kept only once handed out)", async () => {
-    // One node of its own: the failure is made in the hub that takes the HTTP request (in the
-    // cluster run the suite's API node is not the one the test can reach).
-    const config = realtimeConfig({ ...APP, host: "127.0.0.1", port: 0 });
-    const node = createRealtimeServer(config, { log: () => {} });
-    const { port } = await node.start();
-    const rt = { port, url: `http://127.0.0.1:${port}` };
-    const listener = connectClient(rt);
+    const { node, rt, listener, channel, seen } = await ownNodeListening();
     try {
-      const channel = await subscribed(listener, "lobby");
-      const seen: number[] = [];
-      channel.bind("n", (d: { i: number }) => seen.push(d.i));
       // The first hand-out fails (a Redis adapter that lost its connection does so), the next ones work.
       const adapter = node.hub.adapter;
       const broadcast = adapter.broadcast.bind(adapter);
@@ -143,15 +151,8 @@ describe("signed HTTP API", () => {
   });
 
   it("answers a retry that arrives while the first hand-out is under way with that hand-out's outcome", async () => {
-    const config = realtimeConfig({ ...APP, host: "127.0.0.1", port: 0 });
-    const node = createRealtimeServer(config, { log: () => {} });
-    const { port } = await node.start();
-    const rt = { port, url: `http://127.0.0.1:${port}` };
-    const listener = connectClient(rt);
+    const { node, rt, listener, channel, seen } = await ownNodeListening();
     try {
-      const channel = await subscribed(listener, "lobby");
-      const seen: number[] = [];
-      channel.bind("n", (d: { i: number }) => seen.push(d.i));
       // The first hand-out hangs (a Redis adapter that is slow to fail), then fails.
       const adapter = node.hub.adapter;
       const broadcast = adapter.broadcast.bind(adapter);
