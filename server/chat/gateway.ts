@@ -258,9 +258,10 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
         for (const batch of batches) {
           const lane = laneOf(lanes, batch);
           // Behind batches still held, this one waits its turn: events leave in the order they were made.
-          // While the server leaves publishes unanswered, it goes to the background retry at once.
-          // Batches waiting in its lane are older: it queues behind them, and answered() holds them in order.
-          if ((held.length || unanswered) && lane.waiting.length === 0) hold(batch);
+          // While the server leaves publishes unanswered, it goes to the background retry at once,
+          // unless its lane has a request on the wire: that request is older and is held only when
+          // its answer comes, so this one waits in the lane and answered() holds it after that one.
+          if ((held.length || unanswered) && !lane.onWire) hold(batch);
           else send(lane, batch);
         }
       } catch (err) {

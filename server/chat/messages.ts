@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import { type Db, rowsOf, type Tx } from "@/db/client";
+import { uniqueViolation } from "@/db/errors";
 import { preparedOnce } from "@/db/prepared";
 import {
   type ChatMessage,
@@ -145,6 +146,18 @@ export async function findExisting(
 
 /** Someone else's message id: refused without saying what the stored message holds. */
 export const idTaken = () => new ChatError("CONFLICT", "This message id is already used; send with a new id");
+
+/**
+ * For a statement that stores a message: the primary key refusing its id is `idTaken`. The
+ * stored-id check runs under the player's lock, so the same sender's retries in one thread never
+ * race; two players' (or a player's and a staff reply to another player's) sends of one id take
+ * different locks, neither sees the other's uncommitted row, and the index decides: the loser's
+ * id is someone else's (409, not a 5xx).
+ */
+export function takenIfRaced(err: unknown): never {
+  if (uniqueViolation(err) === "chat_messages_pkey") throw idTaken();
+  throw err;
+}
 
 /**
  * A page of a thread as Postgres wrote it: `messages` is the JSON text of the rows oldest →

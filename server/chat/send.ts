@@ -4,7 +4,7 @@ import { type ChatMessage, type ChatRequest, chatRequests } from "@/db/schema";
 import type { SendMessageInput } from "@/protocol/inputs";
 import type { PlayerActor } from "./actors";
 import { ChatError } from "./errors";
-import { idTaken, insertPhoto, messageFromJson, photoMeta, requestFromJson } from "./messages";
+import { idTaken, insertPhoto, messageFromJson, photoMeta, requestFromJson, takenIfRaced } from "./messages";
 import type { PreparedPhoto } from "./photos";
 import { type SendLimit, tooManyRequests } from "./send-limit";
 
@@ -48,7 +48,7 @@ export async function sendPlayerMessage(
       tx,
       sql`select * from chat_send_player_message(${input.player.userId}::text, ${input.id}::uuid, ${input.text}::text,
         ${photoMeta(input.photo)}::jsonb, ${limited?.burst ?? null}::integer, ${limited?.perSecond ?? null}::float8)`,
-    );
+    ).catch(takenIfRaced);
     if (!row) throw new Error("chat_send_player_message returned no row");
     switch (row.outcome) {
       case "no_player":

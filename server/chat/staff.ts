@@ -15,6 +15,7 @@ import {
   messageFromJson,
   photoMeta,
   requestFromJson,
+  takenIfRaced,
 } from "./messages";
 import type { PreparedPhoto } from "./photos";
 
@@ -195,7 +196,7 @@ function replyStatement(tx: Db | Tx, input: ReplyTo) {
   ).then(([row]) => {
     if (!row) throw new Error("chat_staff_reply returned no row");
     return row;
-  });
+  }, takenIfRaced);
 }
 
 /** The statement's outcome as a result, or as the refusal staff have always been given. */

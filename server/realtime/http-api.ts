@@ -103,11 +103,16 @@ async function publishOne(hub: Hub, event: EventBody) {
   // under way (the publisher timed out on it) is a repeat too.
   const key = event.idempotency_key;
   const repeat = key !== undefined && !hub.recentKeys.firstTime(key);
-  if (!repeat) {
+  if (repeat) {
+    // The first attempt may still be handing it out: its outcome is this answer's. Were this
+    // answered as published and that attempt then failed, nobody would send the event again.
+    await hub.recentKeys.handedOut(key);
+  } else {
     try {
-      await Promise.all(
+      const handOut = Promise.all(
         channels.map((name) => hub.publish(name, event.name, event.data, { exceptSocketId: event.socket_id })),
       );
+      await (key === undefined ? handOut : hub.recentKeys.handOut(key, handOut));
     } catch (err) {
       // Not handed out (everywhere): the publisher hears 500 and retries, and that retry must
       // not be taken for a repeat. A channel it did reach gets it twice; clients drop the copy.

@@ -33,6 +33,24 @@ export class RecentKeys {
     this.seen.delete(key);
   }
 
+  /** Hand-outs under way by key, so a repeat arriving meanwhile can wait for the outcome. */
+  private readonly handingOut = new Map<string, Promise<unknown>>();
+
+  /** Notes `work` as `key`'s hand-out until it settles; returns it. */
+  handOut<T>(key: string, work: Promise<T>): Promise<T> {
+    this.handingOut.set(key, work);
+    const done = () => {
+      if (this.handingOut.get(key) === work) this.handingOut.delete(key);
+    };
+    work.then(done, done);
+    return work;
+  }
+
+  /** Settles as `key`'s hand-out under way does (at once when none is): a failure rejects. */
+  handedOut(key: string): Promise<unknown> {
+    return this.handingOut.get(key) ?? Promise.resolve();
+  }
+
   get size() {
     return this.seen.size;
   }

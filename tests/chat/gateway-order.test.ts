@@ -24,6 +24,14 @@ function scriptedPusher() {
   return { pusher, requests, state };
 }
 
+/** The names of the events sent to `channel` after the first two requests (the retries), in order. */
+const retriedTo = (requests: ReturnType<typeof scriptedPusher>["requests"], channel: string) =>
+  requests
+    .slice(2)
+    .flatMap((r) => r.batch)
+    .filter((e) => e.channel === channel)
+    .map((e) => e.name);
+
 /** One turn of the event loop: whatever was already settled has run its callbacks. */
 const turn = () => new Promise((resolve) => setImmediate(resolve));
 
@@ -65,12 +73,29 @@ describe("the gateway's order of events on a channel", () => {
     state.auto = true;
     for (const r of requests.slice(2)) r.answer();
     await gateway.idle();
-    const delivered = requests
-      .slice(2)
-      .flatMap((r) => r.batch)
-      .filter((e) => e.channel === "private-player-1")
-      .map((e) => e.name);
+    const delivered = retriedTo(requests, "private-player-1");
     expect(delivered).toEqual(["first", "third", "fourth"]);
+  });
+
+  it("keeps a player's send made while its lane is on the wire behind that request when both fail", async () => {
+    const { pusher, requests, state } = scriptedPusher();
+    const logged: string[] = [];
+    const gateway = pusherGateway(pusher, { retryBaseMs: 1, idempotencyKeys: false, log: (m) => logged.push(m) });
+    gateway.publish([{ channel: "private-player-1", name: "first", data: {} }]); // lane 1, on the wire
+    gateway.publish([{ channel: "private-player-2", name: "other", data: {} }]); // lane 0, on the wire
+    expect(requests.length).toBe(2);
+    // The other lane's request fails (the realtime server went down): it is held for a retry.
+    requests[1]?.answer(Object.assign(new Error("down"), { status: 503 }));
+    await expect.poll(() => logged.length).toBe(1);
+    // Player 1 sends again while their first request is still on the wire.
+    gateway.publish([{ channel: "private-player-1", name: "second", data: {} }]);
+    requests[0]?.answer(Object.assign(new Error("down"), { status: 503 }));
+    await expect.poll(() => logged.length).toBe(2);
+    state.auto = true;
+    for (const r of requests.slice(2)) r.answer();
+    await gateway.idle();
+    const delivered = retriedTo(requests, "private-player-1");
+    expect(delivered).toEqual(["first", "second"]);
   });
 
   it("answers a send once its events are queued, and sends the next send's events only after the first's answer (issue 11)", async () => {

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { DbHandle } from "@/db/client";
+import { type Db, type DbHandle, rowsOf } from "@/db/client";
 import type { ChatMessage, ChatRequest } from "@/db/schema";
+import { sendPlayerMessage } from "@/server/chat/send";
 import { messagePlayer } from "@/server/chat/staff";
 import { openTestDb, testDbKinds } from "../support/db";
 import { makePlayer, makeStaff } from "../support/fixtures";
@@ -71,5 +73,47 @@ describe.each(testDbKinds)("a stored message id on %s", (kind) => {
     // Nothing was written by any retry.
     const thread = (await caller.chat.history({})).messages.filter((m) => m.sender !== "system");
     expect(thread.map((m) => m.messageText)).toEqual(["first chat", "answered", "second chat"]);
+  });
+});
+
+/**
+ * Two players' sends of one id at the same moment take different player locks, so neither sees
+ * the other's row before its insert: the primary key decides, and the loser is told the id is
+ * taken (409), never a 5xx. Postgres only: PGlite has one connection and never runs two at once.
+ */
+describe.each(testDbKinds.filter((k) => k === "postgres"))("a message id raced by two players on %s", (kind) => {
+  let handle: DbHandle;
+  beforeAll(async () => {
+    handle = await openTestDb(kind);
+  });
+  afterAll(async () => {
+    await handle?.close();
+  });
+
+  it("refuses the send that lost the race as a conflict", async () => {
+    const asha = await makePlayer(handle.db);
+    const ben = await makePlayer(handle.db);
+    const id = randomUUID();
+    let bens: Promise<string> | undefined;
+    await handle.db.transaction(async (tx) => {
+      // Asha's send is stored but not yet committed when Ben's arrives with the same id.
+      await sendPlayerMessage(tx as unknown as Db, { id, text: "asha", player: asha.player });
+      bens = sendPlayerMessage(handle.db, { id, text: "ben", player: ben.player }).then(
+        () => "accepted",
+        (err: { code?: string }) => err.code ?? String(err),
+      );
+      // Ben's insert waits on the primary key for Asha's transaction.
+      await expect
+        .poll(async () => {
+          const [row] = await rowsOf<{ waiting: number }>(
+            handle.db,
+            sql`select count(*)::int as waiting from pg_stat_activity
+              where wait_event_type = 'Lock' and query like '%chat_send_player_message%'`,
+          );
+          return row?.waiting;
+        })
+        .toBe(1);
+    });
+    expect(await bens).toBe("CONFLICT");
   });
 });

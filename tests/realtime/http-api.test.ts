@@ -13,6 +13,23 @@ const client = server.client;
 const event = (over: Record<string, unknown> = {}) =>
   JSON.stringify({ name: "e", data: "{}", channel: "lobby", ...over });
 
+/**
+ * One node of its own with a socket on "lobby" recording event "n"'s `i`: a failure made in its
+ * hub is met by the HTTP request (in the cluster run the suite's API node is not the one the test
+ * can reach).
+ */
+async function ownNodeListening() {
+  const config = realtimeConfig({ ...APP, host: "127.0.0.1", port: 0 });
+  const node = createRealtimeServer(config, { log: () => {} });
+  const { port } = await node.start();
+  const rt = { port, url: `http://127.0.0.1:${port}` };
+  const listener = connectClient(rt);
+  const channel = await subscribed(listener, "lobby");
+  const seen: number[] = [];
+  channel.bind("n", (d: { i: number }) => seen.push(d.i));
+  return { node, rt, listener, channel, seen };
+}
+
 describe("signed HTTP API", () => {
   it("publishes to many channels at once and leaves out the sender's socket", async () => {
     const rt = await server.start();
@@ -105,17 +122,8 @@ describe("signed HTTP API", () => {
   });
 
   it("hands out the retry of an event whose first publish failed (the key is kept only once handed out)", async () => {
-    // One node of its own: the failure is made in the hub that takes the HTTP request (in the
-    // cluster run the suite's API node is not the one the test can reach).
-    const config = realtimeConfig({ ...APP, host: "127.0.0.1", port: 0 });
-    const node = createRealtimeServer(config, { log: () => {} });
-    const { port } = await node.start();
-    const rt = { port, url: `http://127.0.0.1:${port}` };
-    const listener = connectClient(rt);
+    const { node, rt, listener, channel, seen } = await ownNodeListening();
     try {
-      const channel = await subscribed(listener, "lobby");
-      const seen: number[] = [];
-      channel.bind("n", (d: { i: number }) => seen.push(d.i));
       // The first hand-out fails (a Redis adapter that lost its connection does so), the next ones work.
       const adapter = node.hub.adapter;
       const broadcast = adapter.broadcast.bind(adapter);
@@ -136,6 +144,52 @@ describe("signed HTTP API", () => {
       await signedFetch(rt, "POST", "/events", { body: event({ name: "last" }) });
       await last;
       expect(seen).toEqual([1]);
+    } finally {
+      listener.disconnect();
+      await node.stop();
+    }
+  });
+
+  it("answers a retry that arrives while the first hand-out is under way with that hand-out's outcome", async () => {
+    const { node, rt, listener, channel, seen } = await ownNodeListening();
+    try {
+      // The first hand-out hangs (a Redis adapter that is slow to fail), then fails.
+      const adapter = node.hub.adapter;
+      const broadcast = adapter.broadcast.bind(adapter);
+      let fail: (err: Error) => void = () => {};
+      let calls = 0;
+      adapter.broadcast = (message) => {
+        if (calls++ > 0) return broadcast(message);
+        return new Promise<void>((_, reject) => {
+          fail = reject;
+        });
+      };
+      const publish = () =>
+        signedFetch(rt, "POST", "/batch_events", {
+          body: JSON.stringify({
+            batch: [{ channel: "lobby", name: "n", data: JSON.stringify({ i: 1 }), idempotency_key: "slow" }],
+          }),
+        }).then((r) => r.status);
+      const keys = node.hub.recentKeys;
+      const firstTime = keys.firstTime.bind(keys);
+      let offered = 0;
+      keys.firstTime = (key) => {
+        offered++;
+        return firstTime(key);
+      };
+      const first = publish();
+      await expect.poll(() => calls).toBe(1);
+      // The publisher gave up waiting and retries with the same key while the first is under way.
+      const retry = publish();
+      await expect.poll(() => offered).toBe(2);
+      fail(new Error("adapter down"));
+      // The retry shares the first attempt's failure: answered "published" it would never be sent
+      // again, and nothing was handed out. Told 500, the publisher sends it once more.
+      const statuses = [await first, await retry, await publish()];
+      const last = nextEvent(channel, "last");
+      await signedFetch(rt, "POST", "/events", { body: event({ name: "last" }) });
+      await last;
+      expect({ statuses, seen }).toEqual({ statuses: [500, 500, 200], seen: [1] });
     } finally {
       listener.disconnect();
       await node.stop();
