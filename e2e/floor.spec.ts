@@ -89,10 +89,15 @@ test("two staff press Take at once: one wins, the other is told who did", async 
   await send(player.page, text);
   await openWaitingChat(asha.page, PLAYER_29.name, text);
   await openWaitingChat(vikram.page, PLAYER_29.name, text);
-  await Promise.all([
-    asha.page.getByRole("button", { name: "Take", exact: true }).click(),
-    vikram.page.getByRole("button", { name: "Take", exact: true }).click(),
-  ]);
+  // Both press Take. The loser's click may never land: once the winner's take reaches the loser's
+  // screen the button is gone (a click retried after a layout shift was seen to wait for it until
+  // the test timed out), so a press ends when its click is done or its card shows the chat taken.
+  const press = (page: Page) =>
+    Promise.race([
+      page.getByRole("button", { name: "Take", exact: true }).click(),
+      expect(card(page)).toContainText(/With you|With another staff member/),
+    ]);
+  await Promise.all([press(asha.page), press(vikram.page)]);
   const outcomes = await Promise.all(
     [asha.page, vikram.page].map(async (page) => {
       await expect(card(page)).toContainText(/With you|With another staff member/);

@@ -1,3 +1,5 @@
+import { type SQL, type SQLWrapper, sql } from "drizzle-orm";
+import { players, staff } from "@/db/schema";
 import type { PlayerActor, StaffActor } from "./actors";
 import { parseChannel } from "./channels";
 
@@ -10,6 +12,17 @@ export type Viewer = { player: Pick<PlayerActor, "id"> | null; staff: Pick<Staff
 /** Player N's thread (reading it, hearing it live): that player, and any staff member. */
 export function mayReadThread(viewer: Viewer, playerId: number): boolean {
   return viewer.staff !== null || (viewer.player !== null && viewer.player.id === playerId);
+}
+
+/**
+ * mayReadThread inside a statement that reads a thread together with its reader's records
+ * (messages.ts, `threadPageWithReader`): rows are only read for a user who has a staff record or is
+ * player N. It admits at least everyone mayReadThread does, which still decides; it only keeps the
+ * rows (and what their cost or a Server-Timing header would tell) from anyone else.
+ */
+export function mayReadThreadSql(userId: SQLWrapper, playerId: SQLWrapper): SQL {
+  return sql`(exists (select 1 from ${staff} where ${staff.userId} = ${userId})
+    or exists (select 1 from ${players} where ${players.id} = ${playerId} and ${players.userId} = ${userId}))`;
 }
 
 /**

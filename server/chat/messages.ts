@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, gt, lt, sql } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gt, lt, type SQL, sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import { type Db, rowsOf, type Tx } from "@/db/client";
 import { uniqueViolation } from "@/db/errors";
@@ -14,6 +14,7 @@ import {
   type Sender,
   staff,
 } from "@/db/schema";
+import { mayReadThreadSql } from "./access";
 import { ChatError } from "./errors";
 import type { PreparedPhoto } from "./photos";
 
@@ -193,8 +194,8 @@ export async function threadPageJson(db: Db, input: PageInput): Promise<ThreadPa
 /**
  * The same page and, in the same statement, the reader's own records: the player and staff rows
  * of `userId` (ids only, or null). The REST route looked them up in a round trip of their own on
- * every read (issue 11). The page is read before anyone has decided that this reader may see it:
- * the caller must ask mayReadThread (access.ts) with these records before using it.
+ * every read (issue 11). Rows are read only for a reader mayReadThreadSql admits (staff, or that
+ * player), but the caller must still ask mayReadThread (access.ts) with these records before using it.
  */
 export async function threadPageWithReader(db: Db, input: PageInput & { userId: string }) {
   const [row] = await pageWithReaderQuery(db).execute({ ...pageParams(input), userId: input.userId });
@@ -240,11 +241,17 @@ const messageAsJsonFields = Object.fromEntries(
 // again was most of a page's web CPU and garbage (issue 11). The rows are a backward scan of
 // chat_messages_player_seq_idx from `before` (a generic plan is right for any values); "older
 // exists" is one more probe of that index below the page's oldest seq.
-function pageFields(db: Db) {
+function pageFields(db: Db, gate?: SQL) {
   const page = db
     .select(messageAsJsonFields)
     .from(chatMessages)
-    .where(and(eq(chatMessages.playerId, sql.placeholder("playerId")), lt(chatMessages.seq, sql.placeholder("before"))))
+    .where(
+      and(
+        eq(chatMessages.playerId, sql.placeholder("playerId")),
+        lt(chatMessages.seq, sql.placeholder("before")),
+        gate,
+      ),
+    )
     .orderBy(desc(chatMessages.seq))
     .limit(sql.placeholder("limit"))
     .as("page");
@@ -274,8 +281,8 @@ const pageQuery = preparedOnce((db: Db) => {
 });
 
 const pageWithReaderQuery = preparedOnce((db: Db) => {
-  const { agg, fields } = pageFields(db);
   const userId = sql.placeholder("userId");
+  const { agg, fields } = pageFields(db, mayReadThreadSql(userId, sql.placeholder("playerId")));
   return db
     .select({
       ...fields,

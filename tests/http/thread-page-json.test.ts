@@ -2,8 +2,8 @@ import { randomUUID } from "node:crypto";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { chatMessages, chatRequests, players } from "@/db/schema";
-import { threadPage } from "@/server/chat/messages";
+import { chatMessages, chatRequests, players, staff } from "@/db/schema";
+import { threadPage, threadPageWithReader } from "@/server/chat/messages";
 import { forPlayer } from "@/server/chat/player-view";
 import { playerMessages } from "@/server/http/club-api";
 import type { HttpDeps } from "@/server/http/deps";
@@ -114,5 +114,21 @@ describe.each(testDbKinds)("a thread page equals a select of its rows on %s", (k
         );
       }
     }
+  });
+  it("reads a thread's rows with its reader's records only for a reader who may see them (review)", async () => {
+    const userOf = async (id: number) => (await handle.db.select().from(players).where(eq(players.id, id)))[0]?.userId;
+    const [staffRow] = await handle.db.select().from(staff).limit(1);
+    const [own, other] = [await userOf(playerId), await userOf(30)];
+    if (!own || !other || !staffRow) throw new Error("demo accounts missing");
+    const pageFor = (userId: string) =>
+      threadPageWithReader(handle.db, { userId, playerId, cursor: undefined, limit: 50 });
+    expect((await pageFor(own)).page.count).toBe(texts.length);
+    expect((await pageFor(staffRow.userId)).page.count).toBe(texts.length);
+    // Another player is refused by the route; the rows must not have been read for them at all
+    // (their cost, or a Server-Timing header, would tell how many messages someone else has).
+    const foreign = await pageFor(other);
+    expect(foreign.reader.playerId).toBe(30);
+    expect(foreign.page.count).toBe(0);
+    expect(foreign.page.messages).toBe("[]");
   });
 });
