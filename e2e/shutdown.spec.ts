@@ -1,8 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { expect, test } from "@playwright/test";
+import { sql } from "drizzle-orm";
+import { Client } from "pg";
 import { request } from "../bench/path";
 import { signedInPlayers } from "../bench/signed-in-players";
-import { connectPostgres, type DbHandle } from "../db/client";
+import { connectPostgres, type DbHandle, rowsOf } from "../db/client";
 import { type Stack, startStack } from "../tests/support/stack";
 import { tcpProxy } from "../tests/support/tcp-proxy";
 
@@ -53,5 +55,42 @@ test.describe("stopping the web server (SIGTERM)", () => {
     await stack.web.kill("SIGTERM");
     // One request per send: the first's, then the second's, sent after the first was answered.
     expect((await publishRequests()) - before).toBe(2);
+  });
+
+  test("finishes a send still in progress when the signal comes, and sends its events", async () => {
+    await stack.web.start();
+    const [player] = await signedInPlayers(stack, handle.db, 1, "shutdown-in-progress");
+    if (!player) throw new Error("no player signed in");
+    const before = await publishRequests();
+    // The send's insert waits on a lock this test holds: it is in progress when SIGTERM comes.
+    const blocker = new Client({ connectionString: stack.postgres.url });
+    await blocker.connect();
+    let exited: Promise<void> | undefined;
+    try {
+      await blocker.query("begin; lock table chat_messages in exclusive mode");
+      const sent = request(`${stack.url}/api/trpc/chat.send`, {
+        method: "POST",
+        headers: { cookie: player.cookie, "content-type": "application/json", origin: stack.url },
+        body: JSON.stringify({ json: { id: randomUUID(), text: "in progress" } }),
+      });
+      await expect
+        .poll(async () => {
+          const [row] = await rowsOf<{ n: number }>(
+            handle.db,
+            sql`select count(*)::int as n from pg_locks where relation = 'chat_messages'::regclass and not granted`,
+          );
+          return row?.n;
+        })
+        .toBe(1);
+      exited = stack.web.kill("SIGTERM");
+      // The server has taken the signal (it says so) while the send still waits.
+      await expect.poll(() => stack.web.logs.some((line) => line.includes("[floorline] stopping"))).toBe(true);
+      await blocker.query("commit");
+      expect((await sent).status).toBe(200);
+    } finally {
+      await blocker.end();
+    }
+    await exited;
+    expect((await publishRequests()) - before).toBe(1);
   });
 });

@@ -23,7 +23,15 @@ const handle = app.getRequestHandler();
 await app.prepare();
 const door = frontDoor({ proxies: env.TRUSTED_PROXIES, dev });
 
+// Requests being answered: a stop lets them finish (and queue their events) before the flush.
+let inProgress = 0;
+const settled: Array<() => void> = [];
 const answer: http.RequestListener = (req, res) => {
+  inProgress++;
+  res.once("close", () => {
+    inProgress--;
+    if (inProgress === 0) for (const wake of settled.splice(0)) wake();
+  });
   door(req, res);
   if (pathOf(req.url).startsWith("/api/")) void serveApi(req, res, httpDeps);
   else void handle(req, res);
@@ -37,12 +45,28 @@ server.on("upgrade", (req, socket, head) => void upgrade(req, socket, head));
 if (!dev) await warmUp(answer, httpDeps, { poolSize: POOL_MAX, pages: ["/sign-in"] });
 server.listen(env.PORT, () => console.log(`[floorline] web app on http://localhost:${env.PORT}`));
 
+/** Resolves once no request is being answered, or after `ms`. */
+const requestsDone = (ms: number) =>
+  new Promise<void>((resolve) => {
+    if (inProgress === 0) return resolve();
+    settled.push(resolve);
+    setTimeout(resolve, ms).unref();
+  });
+
+let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
+    // Ctrl-C reaches `npm start`'s whole process group and the supervisor sends SIGTERM too: one stop.
+    if (stopping) return;
+    stopping = true;
+    console.log(`[floorline] stopping: ${inProgress} request(s) in progress`);
+    // No new connections, and idle keep-alive ones close now.
     server.close();
-    // Events of sends already answered may still be on their way (gateway.ts): let them leave
-    // first, for at most 2 s (the supervisor kills after 5 s).
-    void realtimeFlushed(2_000)
+    server.closeIdleConnections();
+    // A request in progress may still store a message and queue its events (gateway.ts): let it
+    // finish, then let every queued event leave, each for at most 2 s (the supervisor kills after 5 s).
+    void requestsDone(2_000)
+      .then(() => realtimeFlushed(2_000))
       .then(() => app.close())
       .finally(() => process.exit(0));
   });
