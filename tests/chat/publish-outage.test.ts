@@ -126,8 +126,10 @@ describe("sending while the realtime server is down", () => {
     // two events (one on the staff channel, one on the player's): every one was handed over.
     expect(accepted).toBeGreaterThanOrEqual(Math.ceil((2 * ids.length) / 10));
     expect(metrics).toContain("realtime_http_errors_total 0");
-    // The log line says why, not "HTTP undefined".
-    expect(logs.find((l) => /publish failed/.test(l))).toMatch(/ECONNREFUSED|timed out/);
+    // The log line says why, not "HTTP undefined". Refused, as a rule; on a loaded machine the
+    // first publish's 500 ms timer can fire before the refusal is read (PGlite's queries run on
+    // this thread), and then it is logged as unanswered, timed out.
+    expect(logs.find((l) => /publish (failed|unanswered)/.test(l))).toMatch(/ECONNREFUSED|timed out/);
     expect(logs.some((l) => /gave up/.test(l))).toBe(false);
   });
 
