@@ -147,6 +147,9 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
         next.tries++;
         if (next.tries > attempts) {
           held.shift();
+          // Given up: whether the server answers now is unknown, so the next batch tries the wire at
+          // once (it is held after its own timeout if not) rather than wait a retry delay.
+          unanswered = false;
           log(`[realtime] gave up publishing (${names(next.batch)}) after ${next.tries} attempts: ${result.why}`);
           continue;
         }

@@ -76,4 +76,31 @@ describe("publishing while the server is slow to answer", () => {
       expect(on(server.events)).toEqual(on(kept));
     }
   });
+
+  it("sends at once again after giving up on a batch the server left unanswered", async () => {
+    const server = await startPusherStandIn();
+    standIn = server;
+    // Every request goes unanswered until release(): the SDK times out, and that may have arrived.
+    const publisher = createPublisher({ ...APP, host: "127.0.0.1", port: server.port, useTLS: false, timeoutMs: 100 });
+    const dispatched: string[] = [];
+    const triggerBatch = publisher.triggerBatch.bind(publisher);
+    publisher.triggerBatch = (batch) => {
+      dispatched.push(...batch.map((e) => e.name));
+      return triggerBatch(batch);
+    };
+    const logs: string[] = [];
+    const gateway = pusherGateway(publisher, { retryAttempts: 0, retryBaseMs: 1, log: (m) => logs.push(m) });
+    gateway.publish([{ channel: "private-player-1", name: "first", data: {} }]);
+    // Sent, unanswered, held, retried once, unanswered again: given up.
+    await expect.poll(() => logs.some((m) => m.includes("gave up")), { timeout: 10_000 }).toBe(true);
+    expect(dispatched).toEqual(["first", "first"]);
+
+    server.release();
+    // Nothing is held any more: the next event goes on the wire at once, not to a background
+    // retry as if the server were still leaving publishes unanswered (that costs a retry delay).
+    gateway.publish([{ channel: "private-player-1", name: "second", data: {} }]);
+    expect(dispatched).toEqual(["first", "first", "second"]);
+    await gateway.idle();
+    expect(server.events.map((e) => e.name)).toContain("second");
+  });
 });
