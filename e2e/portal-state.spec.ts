@@ -1,13 +1,17 @@
 import { expect, test } from "@playwright/test";
+import { EVENTS } from "../protocol/channels";
 import {
   closeOpenChat,
   openAs,
   openFromQueue,
+  PLAYER_29,
   PLAYER_30,
   PLAYER_31,
   queueItem,
   STAFF_ASHA,
   send,
+  signIn,
+  staffSays,
   thread,
   unique,
 } from "./helpers";
@@ -158,4 +162,38 @@ test("a chat waiting too long is marked overdue for staff, and the player is tol
   );
   await closeOpenChat(staff.page, PLAYER_30.name);
   for (const c of [staff, player]) await c.context.close();
+});
+
+test("a player told to catch up shows the staff reply whose live event was dropped on the way", async ({ browser }) => {
+  const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await closeOpenChat(staff.page, PLAYER_29.name);
+  // The player's socket loses every frame about `reply`, as if the web process had dropped its
+  // publish (server/chat/gateway.ts); the test then hands it what the gateway sends after a drop.
+  const context = await browser.newContext();
+  const reply = unique("Your table is ready");
+  let swallowed = 0;
+  let toPage: { send: (frame: string) => void } | undefined;
+  await context.routeWebSocket(
+    (url) => url.pathname.startsWith("/app/"),
+    (ws) => {
+      toPage = ws;
+      const server = ws.connectToServer();
+      server.onMessage((frame) => {
+        if (typeof frame === "string" && frame.includes(reply)) swallowed++;
+        else ws.send(frame);
+      });
+    },
+  );
+  const page = await context.newPage();
+  await signIn(page, PLAYER_29.email, /\/player/);
+  await send(page, unique("Is my table ready"));
+  await expect(page.getByRole("status").filter({ hasText: "in the queue" })).toBeVisible();
+
+  await staffSays(staff.page, PLAYER_29.id, reply);
+  await expect.poll(() => swallowed).toBeGreaterThan(0);
+  await expect(thread(page).getByText(reply)).toHaveCount(0);
+  toPage?.send(JSON.stringify({ event: EVENTS.catchUp, channel: `private-player-${PLAYER_29.id}`, data: "{}" }));
+  await expect(thread(page).getByText(reply)).toBeVisible();
+  await context.close();
+  await staff.context.close();
 });

@@ -22,6 +22,8 @@ export const EVENTS = {
   chatRequestEscalated: "chat-request-escalated",
   /** Ours: a staff-only note was added to a request (staff channel only; carries no text). */
   chatNoteAdded: "chat-note-added",
+  /** Ours: events of this channel were dropped on the way (server/chat/gateway.ts); reload from the database. */
+  catchUp: "catch-up",
   typing: "client-typing",
 } as const;
 

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type Pusher from "pusher";
-import { STAFF_PRESENCE } from "@/protocol/channels";
+import { EVENTS, STAFF_PRESENCE } from "@/protocol/channels";
 import { encodeEvent } from "@/protocol/events";
 import type { OutgoingEvent } from "./announce";
 
@@ -14,8 +14,9 @@ export type RealtimeGateway = {
    * (one refused with a 4xx is not: it would be refused again). An unanswered one may have been
    * delivered already: its retry carries the same idempotency keys, so our realtime server hands it
    * out once (hosted Pusher has no such keys: there sockets may get it twice, and clients drop the
-   * copy by id and seq). Clients that still missed it (given up, or this process stopped) catch up
-   * by seq from the database.
+   * copy by id and seq). Clients that still missed it catch up from the database: told to by a
+   * `catch-up` event once the server answers again (given up, refused, or dropped over a bound), or
+   * by their next event's seq, resubscription or visibility (this process stopped).
    */
   publish(events: OutgoingEvent[], opts?: { socketId?: string }): void;
   /** Staff on duty (members of presence-staff), or null when the server cannot say. */
@@ -27,6 +28,8 @@ export type RealtimeGateway = {
 };
 
 const BATCH_LIMIT = 10; // Pusher's batch_events maximum
+/** Channels remembered for a catch-up at most (one per player, plus the staff channels). */
+const MAX_STALE = 10_000;
 
 export type GatewayOptions = {
   log?: (msg: string) => void;
@@ -51,7 +54,7 @@ export type GatewayOptions = {
    * Batches waiting in one lane at most (default 1,000: ≤ 10,000 events). Sends no longer wait for
    * their publish, so nothing else bounds this line while the server answers, only slowly. Beyond
    * it the oldest waiting batch is dropped with a log line: it is the stalest, it is stored, and
-   * clients catch up from the database (a later event shows them the seq gap).
+   * its channels are told to catch up from the database once the line has drained.
    */
   maxWaiting?: number;
 };
@@ -97,6 +100,27 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   const waiters: Array<() => void> = [];
 
   const names = (batch: Batch) => batch.map((b) => b.name).join(", ");
+
+  /**
+   * Channels whose events were dropped (refused, given up, or over a bound). Their clients heal by
+   * seq on their next event, but when none follows (a player's last reply), nothing would tell
+   * them: once the backlog has drained, each gets a `catch-up` event and reloads what it shows
+   * from the database (app/_chat/use-catch-up.ts).
+   */
+  const stale = new Set<string>();
+  const dropped = (batch: Batch, why: string) => {
+    log(`[realtime] ${why}; its clients are told to catch up`);
+    for (const event of batch) {
+      if (stale.size >= MAX_STALE && !stale.has(event.channel)) break;
+      stale.add(event.channel);
+    }
+  };
+  const tellStale = () => {
+    if (!stale.size) return;
+    const events = [...stale].map((channel) => ({ channel, name: EVENTS.catchUp, data: {} }));
+    stale.clear();
+    publish(events);
+  };
   /**
    * True when sent; otherwise why not, whether sending it again could deliver it twice, and
    * whether the server refused it for what it is (sending it again cannot help).
@@ -129,19 +153,21 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
       timer = undefined;
       draining = true;
       // In order, stopping at the first failure: the server is probably still down.
+      let answeredLast = false;
       while (held.length) {
         coalesce();
         const next = held[0];
         if (!next) break;
         const result = await trySend(next.batch);
         unanswered = result !== true && result.mayHaveArrived;
+        answeredLast = result === true || result.refused;
         if (result === true) {
           held.shift();
           continue;
         }
         if (result.refused) {
           held.shift();
-          log(`[realtime] publish refused (${names(next.batch)}): ${result.why}; not sent again`);
+          dropped(next.batch, `publish refused (${names(next.batch)}): ${result.why}; not sent again`);
           continue;
         }
         next.tries++;
@@ -150,14 +176,16 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
           // Given up: whether the server answers now is unknown, so the next batch tries the wire at
           // once (it is held after its own timeout if not) rather than wait a retry delay.
           unanswered = false;
-          log(`[realtime] gave up publishing (${names(next.batch)}) after ${next.tries} attempts: ${result.why}`);
+          dropped(next.batch, `gave up publishing (${names(next.batch)}) after ${next.tries} attempts: ${result.why}`);
           continue;
         }
         break;
       }
       draining = false;
-      if (held.length) schedule();
-      else settle();
+      if (held.length) return schedule();
+      // Only a server that answers gets the catch-ups; after giving up on a silent one they wait.
+      if (answeredLast) tellStale();
+      settle();
     }, delay);
     timer.unref?.();
   };
@@ -167,12 +195,9 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
       // Never the head while a drain is sending it: the drain shifts it when its answer comes.
       // With only that head held, the oldest batch not yet sent is this one.
       const first = draining ? 1 : 0;
-      if (first >= held.length) {
-        log(`[realtime] retry queue full: dropped (${names(batch)})`);
-        return;
-      }
-      const [dropped] = held.splice(first, 1);
-      if (dropped) log(`[realtime] retry queue full: dropped (${names(dropped.batch)})`);
+      if (first >= held.length) return dropped(batch, `retry queue full: dropped (${names(batch)})`);
+      const [oldest] = held.splice(first, 1);
+      if (oldest) dropped(oldest.batch, `retry queue full: dropped (${names(oldest.batch)})`);
     }
     held.push({ batch, tries: 1 });
     schedule();
@@ -182,10 +207,7 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   const dispatch = async (batch: Batch) => {
     const result = await trySend(batch);
     if (result === true) return;
-    if (result.refused) {
-      log(`[realtime] publish refused (${names(batch)}): ${result.why}; not sent again`);
-      return;
-    }
+    if (result.refused) return dropped(batch, `publish refused (${names(batch)}): ${result.why}; not sent again`);
     unanswered = result.mayHaveArrived;
     log(
       `[realtime] publish ${result.mayHaveArrived ? "unanswered" : "failed"} (${names(batch)}): ${result.why}; retrying in the background`,
@@ -215,8 +237,8 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
     const last = lane.waiting.at(-1);
     if (last && last.length + batch.length <= BATCH_LIMIT) return void last.push(...batch);
     if (lane.waiting.length >= maxWaiting) {
-      const dropped = lane.waiting.shift() ?? [];
-      log(`[realtime] publish backlog full: dropped (${names(dropped)}); clients catch up by seq`);
+      const oldest = lane.waiting.shift() ?? [];
+      dropped(oldest, `publish backlog full: dropped (${names(oldest)})`);
     }
     lane.waiting.push([...batch]);
   };
@@ -226,6 +248,8 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
     if (held.length || unanswered) for (const batch of lane.waiting.splice(0)) hold(batch);
     const group = lane.waiting.shift();
     if (group) return wire(lane, group);
+    // Drained, and this request was answered (a failed one would be held now).
+    if (!held.length && !unanswered) tellStale();
     schedule(); // a retry waits until no lane is on the wire: it must not pass a batch sent before it
     settle();
   };
@@ -235,43 +259,45 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
     for (const w of waiters.splice(0)) w();
   };
 
-  return {
-    publish(events, opts = {}) {
-      try {
-        // One serialisation per payload: announce.ts hands the same object to every channel it goes to.
-        const encoded = new Map<unknown, string>();
-        const encode = (data: unknown) => {
-          const text = encoded.get(data) ?? encodeEvent(data);
-          encoded.set(data, text);
-          return text;
-        };
-        // Synchronous up to here and below: the order batches are queued in is the order of calls.
-        const batches: Batch[] = [];
-        for (let i = 0; i < events.length; i += BATCH_LIMIT) {
-          batches.push(
-            events.slice(i, i + BATCH_LIMIT).map((e) => ({
-              channel: e.channel,
-              name: e.name,
-              data: encode(e.data),
-              ...(opts.socketId ? { socket_id: opts.socketId } : {}),
-              ...(keyPrefix ? { idempotency_key: `${keyPrefix}.${(keyCount++).toString(36)}` } : {}),
-            })),
-          );
-        }
-        for (const batch of batches) {
-          const lane = laneOf(lanes, batch);
-          // Behind batches still held, this one waits its turn: events leave in the order they were made.
-          // While the server leaves publishes unanswered, it goes to the background retry at once,
-          // unless its lane has a request on the wire: that request is older and is held only when
-          // its answer comes, so this one waits in the lane and answered() holds it after that one.
-          if ((held.length || unanswered) && !lane.onWire) hold(batch);
-          else send(lane, batch);
-        }
-      } catch (err) {
-        // Only an event that cannot be serialised gets here: the change is stored, clients catch up.
-        log(`[realtime] publish dropped (${events.map((e) => e.name).join(", ")}): ${describeError(err)}`);
+  const publish: RealtimeGateway["publish"] = (events, opts = {}) => {
+    try {
+      // One serialisation per payload: announce.ts hands the same object to every channel it goes to.
+      const encoded = new Map<unknown, string>();
+      const encode = (data: unknown) => {
+        const text = encoded.get(data) ?? encodeEvent(data);
+        encoded.set(data, text);
+        return text;
+      };
+      // Synchronous up to here and below: the order batches are queued in is the order of calls.
+      const batches: Batch[] = [];
+      for (let i = 0; i < events.length; i += BATCH_LIMIT) {
+        batches.push(
+          events.slice(i, i + BATCH_LIMIT).map((e) => ({
+            channel: e.channel,
+            name: e.name,
+            data: encode(e.data),
+            ...(opts.socketId ? { socket_id: opts.socketId } : {}),
+            ...(keyPrefix ? { idempotency_key: `${keyPrefix}.${(keyCount++).toString(36)}` } : {}),
+          })),
+        );
       }
-    },
+      for (const batch of batches) {
+        const lane = laneOf(lanes, batch);
+        // Behind batches still held, this one waits its turn: events leave in the order they were made.
+        // While the server leaves publishes unanswered, it goes to the background retry at once,
+        // unless its lane has a request on the wire: that request is older and is held only when
+        // its answer comes, so this one waits in the lane and answered() holds it after that one.
+        if ((held.length || unanswered) && !lane.onWire) hold(batch);
+        else send(lane, batch);
+      }
+    } catch (err) {
+      // Only an event that cannot be serialised gets here: the change is stored, clients catch up.
+      log(`[realtime] publish dropped (${events.map((e) => e.name).join(", ")}): ${describeError(err)}`);
+    }
+  };
+
+  return {
+    publish,
     async staffOnline() {
       try {
         const res = await pusher.get({ path: `/channels/${STAFF_PRESENCE}`, params: { info: "user_count" } });
