@@ -65,9 +65,10 @@ export async function warmUp(
 
 /**
  * The statements behind the signed-in reads (the caller's records, a thread page, the staff queue)
- * are prepared per connection, and the anonymous requests below stop before them: the first such
- * read on each pooled connection parsed and planned its statement (a thread page at 1,000,000
- * messages, load 3: parse 4.8 + bind 1.4 ms, then 0.4–1 ms in all). Each runs once on every
+ * are prepared per connection, and the warm-up's anonymous requests stop before them: the first such
+ * read on each pooled connection parsed and planned its statement on a backend whose caches were
+ * cold (thread pages at 1,000,000 messages, the first 41 after a start, 10 at once, load 8: 173 ms
+ * of Postgres time without this, 57 ms with it; bench/README.md). Each runs once on every
  * connection (as many at once as the pool holds, so each takes its own), for a user id nobody
  * has and player id 0 (serial ids start at 1): no one's records or messages are found, and the
  * queue is read and dropped. Nothing is written. One run each: the plan Postgres settles on after
