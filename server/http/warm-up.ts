@@ -1,15 +1,20 @@
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
+import type { Db } from "@/db/client";
+import { findPlayer, findStaff } from "../chat/actors";
+import { threadPageJson, threadPageWithReader } from "../chat/messages";
+import { listQueue } from "../chat/staff";
 import type { HttpDeps } from "./deps";
 
 /**
  * Work the first requests after a start would otherwise pay, done before the server listens
  * (issue 11: in the first 10 s after start, send → staff was p50 16.6 / p99 600 ms against
  * 8.9 / 106 ms after). The pool's connections are opened now rather than one by one under the
- * first burst, and each kind of request is answered once through the real handler — modules
- * loaded, schemas built, code compiled — as an anonymous caller on a private port, so nothing
- * is changed and nobody is signed in. A failure here is only a slower first minute, and so is a
+ * first burst, the signed-in reads' statements are prepared on each (prepareReads), and each
+ * kind of request is answered once through the real handler — modules loaded, schemas built,
+ * code compiled — as an anonymous caller on a private port, so nothing is changed and nobody is
+ * signed in. A failure here is only a slower first minute, and so is a
  * request that is never answered: the warm-up gives up after `timeoutMs` rather than keep the
  * server from ever listening. Its private port is closed however it ends.
  */
@@ -23,6 +28,9 @@ export async function warmUp(
   try {
     const { db } = await deps();
     await Promise.all(Array.from({ length: opts.poolSize }, () => db.execute(sql`select 1`)));
+    await prepareReads(db, opts.poolSize).catch((err) =>
+      console.error(`[floorline] warm-up: reads not prepared: ${err instanceof Error ? err.message : String(err)}`),
+    );
     server = http.createServer(handler);
     const listening = server;
     await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
@@ -53,6 +61,26 @@ export async function warmUp(
     server?.close();
     server?.closeAllConnections();
   }
+}
+
+/**
+ * The statements behind the signed-in reads (the caller's records, a thread page, the staff queue)
+ * are prepared per connection, and the warm-up's anonymous requests stop before them: the first such
+ * read on each pooled connection parsed and planned its statement on a backend whose caches were
+ * cold (thread pages at 1,000,000 messages, the first 41 after a start, 10 at once, load 8: 173 ms
+ * of Postgres time without this, 57 ms with it; bench/README.md). Each runs once on every
+ * connection (as many at once as the pool holds, so each takes its own), for a user id nobody
+ * has and player id 0 (serial ids start at 1): no one's records or messages are found, and the
+ * queue is read and dropped. Nothing is written. One run each: the plan Postgres settles on after
+ * five executions is left to real requests, whose values it should be chosen for.
+ */
+async function prepareReads(db: Db, connections: number) {
+  const onEvery = (read: () => Promise<unknown>) => Promise.all(Array.from({ length: connections }, read));
+  await onEvery(() => findPlayer(db, { id: "", role: "player" }));
+  await onEvery(() => findStaff(db, { id: "", role: "staff" }));
+  await onEvery(() => threadPageWithReader(db, { playerId: 0, userId: "", limit: 1 }));
+  await onEvery(() => threadPageJson(db, { playerId: 0, limit: 1 }));
+  await onEvery(() => listQueue(db));
 }
 
 /** Generous: a warm-up takes well under a second on this machine; this only bounds a hang. */
