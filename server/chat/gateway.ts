@@ -108,9 +108,12 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
    * from the database (app/_chat/use-catch-up.ts).
    */
   const stale = new Set<string>();
-  const dropped = (batch: Batch, why: string) => {
-    log(`[realtime] ${why}; its clients are told to catch up`);
-    for (const event of batch) {
+  const dropped = (batch: Batch, why: string, opts: { refused?: boolean } = {}) => {
+    // A refused catch-up would be refused again: remembered, it went out again after each refusal,
+    // without end against a server that refuses everything (a wrong secret: 315 requests/s).
+    const told = opts.refused ? batch.filter((e) => e.name !== EVENTS.catchUp) : batch;
+    log(`[realtime] ${why}${told.length ? "; its clients are told to catch up" : ""}`);
+    for (const event of told) {
       if (stale.size >= MAX_STALE && !stale.has(event.channel)) break;
       stale.add(event.channel);
     }
@@ -167,7 +170,9 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
         }
         if (result.refused) {
           held.shift();
-          dropped(next.batch, `publish refused (${names(next.batch)}): ${result.why}; not sent again`);
+          dropped(next.batch, `publish refused (${names(next.batch)}): ${result.why}; not sent again`, {
+            refused: true,
+          });
           continue;
         }
         next.tries++;
@@ -207,7 +212,8 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
   const dispatch = async (batch: Batch) => {
     const result = await trySend(batch);
     if (result === true) return;
-    if (result.refused) return dropped(batch, `publish refused (${names(batch)}): ${result.why}; not sent again`);
+    if (result.refused)
+      return dropped(batch, `publish refused (${names(batch)}): ${result.why}; not sent again`, { refused: true });
     unanswered = result.mayHaveArrived;
     log(
       `[realtime] publish ${result.mayHaveArrived ? "unanswered" : "failed"} (${names(batch)}): ${result.why}; retrying in the background`,

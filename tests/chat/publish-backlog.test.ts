@@ -110,4 +110,20 @@ describe("publishing while the server is slow to answer", () => {
       expect.arrayContaining(["private-player-1 second", `private-player-1 ${EVENTS.catchUp}`]),
     );
   });
+
+  it("against a server that refuses every publish, tells a channel to catch up once per drop, not again and again", async () => {
+    const server = await startPusherStandIn();
+    standIn = server;
+    // A wrong secret: every request is answered 401 at once, the catch-ups included.
+    server.refuse(401);
+    const publisher = createPublisher({ ...APP, host: "127.0.0.1", port: server.port, useTLS: false });
+    const logs: string[] = [];
+    const gateway = pusherGateway(publisher, { log: (m) => logs.push(m) });
+    gateway.publish([{ channel: "private-player-1", name: "first", data: {} }]);
+    await gateway.idle();
+    // The event, then its channel's catch-up (refused too, and not remembered again: it would be
+    // refused again, and sent after each refusal it went on without end).
+    expect(server.requests).toBe(2);
+    expect(logs.filter((m) => m.includes("HTTP 401"))).toHaveLength(2);
+  });
 });
