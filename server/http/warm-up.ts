@@ -24,11 +24,13 @@ export async function warmUp(
   opts: { poolSize: number; pages: string[]; timeoutMs?: number },
 ) {
   const started = performance.now();
+  // Bounds the reads too: one waiting on a lock (another instance's migration, say) held the start.
+  const signal = AbortSignal.timeout(opts.timeoutMs ?? WARM_UP_TIMEOUT_MS);
   let server: http.Server | undefined;
   try {
     const { db } = await deps();
     await Promise.all(Array.from({ length: opts.poolSize }, () => db.execute(sql`select 1`)));
-    await prepareReads(db, opts.poolSize).catch((err) =>
+    await untilAborted(signal, prepareReads(db, opts.poolSize)).catch((err) =>
       console.error(`[floorline] warm-up: reads not prepared: ${err instanceof Error ? err.message : String(err)}`),
     );
     server = http.createServer(handler);
@@ -51,7 +53,6 @@ export async function warmUp(
       ["/api/auth/get-session"],
     ];
     // Once each: loading and first compiles are the cost; more rounds only delayed the start.
-    const signal = AbortSignal.timeout(opts.timeoutMs ?? WARM_UP_TIMEOUT_MS);
     for (const [target, init] of requests) await (await fetch(`${base}${target}`, { ...init, signal })).arrayBuffer();
     console.log(`[floorline] warmed up in ${Math.round(performance.now() - started)} ms`);
   } catch (err) {
@@ -81,6 +82,15 @@ async function prepareReads(db: Db, connections: number) {
   await onEvery(() => threadPageWithReader(db, { playerId: 0, userId: "", limit: 1 }));
   await onEvery(() => threadPageJson(db, { playerId: 0, limit: 1 }));
   await onEvery(() => listQueue(db));
+}
+
+/** `work`, or its end when `signal` aborts first (the work goes on, and its failure is dropped). */
+function untilAborted<T>(signal: AbortSignal, work: Promise<T>) {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return Promise.race([
+    work,
+    new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })),
+  ]);
 }
 
 /** Generous: a warm-up takes well under a second on this machine; this only bounds a hang. */

@@ -1,6 +1,7 @@
 import type http from "node:http";
 import net from "node:net";
 import { sql } from "drizzle-orm";
+import { Client } from "pg";
 import { describe, expect, it } from "vitest";
 import { connectPostgres, rowsOf } from "@/db/client";
 import { migrate } from "@/db/migrate";
@@ -106,6 +107,25 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)("warm-up on Postgres", () => {
           "thread_page_with_reader",
         ]);
     } finally {
+      await handle.close();
+      await drop();
+    }
+  });
+
+  it("never holds the start for a read that waits on a lock", async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    const handle = connectPostgres(url, 2);
+    // A migration of another instance, say: every read of players waits until it commits.
+    const blocker = new Client({ connectionString: url });
+    try {
+      await migrate(handle);
+      await blocker.connect();
+      await blocker.query("begin; lock table players in access exclusive mode");
+      const { handler } = recordingHandler();
+      const deps = async () => ({ db: handle.db }) as unknown as HttpDeps;
+      await expect(warmUp(handler, deps, { poolSize: 2, pages: [], timeoutMs: 200 })).resolves.toBeUndefined();
+    } finally {
+      await blocker.end();
       await handle.close();
       await drop();
     }
