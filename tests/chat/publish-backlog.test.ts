@@ -85,12 +85,18 @@ describe("publishing while the server is slow to answer", () => {
     const server = await startPusherStandIn();
     standIn = server;
     // Every request goes unanswered until release(): the SDK times out, and that may have arrived.
-    const publisher = createPublisher({ ...APP, host: "127.0.0.1", port: server.port, useTLS: false, timeoutMs: 100 });
+    // After it, requests wait for their answer however loaded the machine: with the 100 ms timeout
+    // a slow answer was given up on too, and the catch-up waited for a server that answers.
+    const at = (timeoutMs: number) =>
+      createPublisher({ ...APP, host: "127.0.0.1", port: server.port, useTLS: false, timeoutMs });
+    const publisher = at(100);
+    const patient = at(60_000);
+    let released = false;
     const dispatched: string[] = [];
     const triggerBatch = publisher.triggerBatch.bind(publisher);
     publisher.triggerBatch = (batch) => {
       dispatched.push(...batch.map((e) => e.name));
-      return triggerBatch(batch);
+      return released ? patient.triggerBatch(batch) : triggerBatch(batch);
     };
     const logs: string[] = [];
     const gateway = pusherGateway(publisher, { retryAttempts: 0, retryBaseMs: 1, log: (m) => logs.push(m) });
@@ -100,6 +106,7 @@ describe("publishing while the server is slow to answer", () => {
     expect(dispatched).toEqual(["first", "first"]);
 
     server.release();
+    released = true;
     // Nothing is held any more: the next event goes on the wire at once, not to a background
     // retry as if the server were still leaving publishes unanswered (that costs a retry delay).
     gateway.publish([{ channel: "private-player-1", name: "second", data: {} }]);
