@@ -24,13 +24,23 @@ await app.prepare();
 const door = frontDoor({ proxies: env.TRUSTED_PROXIES, dev });
 
 // Requests being answered: a stop lets them finish (and queue their events) before the flush.
-let inProgress = 0;
+const inProgress = new Set<http.ServerResponse>();
 const settled: Array<() => void> = [];
+let stopping = false;
+/**
+ * Node keeps serving a keep-alive connection that was busy when the server closed: its client sends
+ * the next request on it, which the exit then cuts off. Answered with `Connection: close`, the
+ * client opens a new connection instead, refused here, and takes it elsewhere or retries.
+ */
+const lastOnItsConnection = (res: http.ServerResponse) => {
+  if (!res.headersSent) res.setHeader("connection", "close");
+};
 const answer: http.RequestListener = (req, res) => {
-  inProgress++;
+  inProgress.add(res);
+  if (stopping) lastOnItsConnection(res);
   res.once("close", () => {
-    inProgress--;
-    if (inProgress === 0) for (const wake of settled.splice(0)) wake();
+    inProgress.delete(res);
+    if (inProgress.size === 0) for (const wake of settled.splice(0)) wake();
   });
   door(req, res);
   if (pathOf(req.url).startsWith("/api/")) void serveApi(req, res, httpDeps);
@@ -48,21 +58,21 @@ server.listen(env.PORT, () => console.log(`[floorline] web app on http://localho
 /** Resolves once no request is being answered, or after `ms`. */
 const requestsDone = (ms: number) =>
   new Promise<void>((resolve) => {
-    if (inProgress === 0) return resolve();
+    if (inProgress.size === 0) return resolve();
     settled.push(resolve);
     setTimeout(resolve, ms).unref();
   });
 
-let stopping = false;
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.on(signal, () => {
     // Ctrl-C reaches `npm start`'s whole process group and the supervisor sends SIGTERM too: one stop.
     if (stopping) return;
     stopping = true;
-    console.log(`[floorline] stopping: ${inProgress} request(s) in progress`);
-    // No new connections, and idle keep-alive ones close now.
+    console.log(`[floorline] stopping: ${inProgress.size} request(s) in progress`);
+    // No new connections, idle keep-alive ones close now, and busy ones after their answer.
     server.close();
     server.closeIdleConnections();
+    for (const res of inProgress) lastOnItsConnection(res);
     // A request in progress may still store a message and queue its events (gateway.ts): let it
     // finish, then let every queued event leave, each for at most 2 s (the supervisor kills after 5 s).
     void requestsDone(2_000)
