@@ -28,7 +28,10 @@ export type DbHandle = {
 export const POOL_MAX = 10;
 
 export function connectPostgres(url: string, max = POOL_MAX): DbHandle {
-  const pool = new Pool({ connectionString: url, max });
+  // Idle connections stay: node-postgres closed one idle for 10 s, and with it what the warm-up
+  // opened and prepared on it (server/http/warm-up.ts), so the first burst after a quiet spell
+  // connected and parsed again. allowExitOnIdle: a script that never closes its pool still exits.
+  const pool = new Pool({ connectionString: url, max, idleTimeoutMillis: 0, allowExitOnIdle: true });
   // An idle client that errors (server restart) must not crash the process.
   pool.on("error", (err) => console.error(`[db] idle Postgres client error: ${err.message}`));
   const db = drizzlePg(pool, { schema }) as unknown as Db;

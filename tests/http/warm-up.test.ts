@@ -2,7 +2,7 @@ import type http from "node:http";
 import net from "node:net";
 import { sql } from "drizzle-orm";
 import { Client } from "pg";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { connectPostgres, rowsOf } from "@/db/client";
 import { migrate } from "@/db/migrate";
 import type { HttpDeps } from "@/server/http/deps";
@@ -107,6 +107,44 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)("warm-up on Postgres", () => {
           "thread_page_with_reader",
         ]);
     } finally {
+      await handle.close();
+      await drop();
+    }
+  });
+
+  it("keeps the pooled connections it warmed (and what it prepared on them) while they are idle", async () => {
+    const { url, drop } = await freshPostgresDatabase();
+    // The pool's idle timer, and nothing else, runs on fake time: an idle connection's removal comes
+    // (or not) at once, where real time would wait it out.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const handle = connectPostgres(url, 3);
+    try {
+      // The same three connections at once each time, so each answers for itself.
+      const backends = async () => {
+        let arrived = 0;
+        let allIn = () => {};
+        const barrier = new Promise<void>((resolve) => {
+          allIn = resolve;
+        });
+        const pids = await Promise.all(
+          [0, 1, 2].map(() =>
+            handle.db.transaction(async (tx) => {
+              if (++arrived === 3) allIn();
+              await barrier;
+              const [row] = await rowsOf<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
+              return row?.pid;
+            }),
+          ),
+        );
+        return pids.sort();
+      };
+      const warmed = await backends();
+      // node-postgres closed a connection idle for 10 s: a quiet spell after the start (or between
+      // bursts) lost what the warm-up opened and prepared, and the next burst paid for it again.
+      vi.advanceTimersByTime(60_000);
+      expect(await backends()).toEqual(warmed);
+    } finally {
+      vi.useRealTimers();
       await handle.close();
       await drop();
     }
