@@ -3,7 +3,7 @@ import net from "node:net";
 import { sql } from "drizzle-orm";
 import { Client } from "pg";
 import { describe, expect, it, vi } from "vitest";
-import { connectPostgres, rowsOf } from "@/db/client";
+import { connectPostgres, type Db, type DbHandle, rowsOf } from "@/db/client";
 import { migrate } from "@/db/migrate";
 import type { HttpDeps } from "@/server/http/deps";
 import { warmUp } from "@/server/http/warm-up";
@@ -82,22 +82,10 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)("warm-up on Postgres", () => {
       await migrate(handle);
       const { handler } = recordingHandler();
       await warmUp(handler, async () => ({ db: handle.db }) as unknown as HttpDeps, { poolSize: 3, pages: [] });
-      // Hold all three connections at once, so each one answers for itself.
-      let arrived = 0;
-      let allIn = () => {};
-      const barrier = new Promise<void>((resolve) => {
-        allIn = resolve;
+      const prepared = await onEachConnection(handle, 3, async (tx) => {
+        const rows = await rowsOf<{ name: string }>(tx, sql`select name from pg_prepared_statements order by name`);
+        return rows.map((r) => r.name);
       });
-      const prepared = await Promise.all(
-        [0, 1, 2].map(() =>
-          handle.db.transaction(async (tx) => {
-            if (++arrived === 3) allIn();
-            await barrier;
-            const rows = await rowsOf<{ name: string }>(tx, sql`select name from pg_prepared_statements order by name`);
-            return rows.map((r) => r.name);
-          }),
-        ),
-      );
       for (const names of prepared)
         expect(names).toEqual([
           "player_by_user",
@@ -119,23 +107,11 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)("warm-up on Postgres", () => {
     vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
     const handle = connectPostgres(url, 3);
     try {
-      // The same three connections at once each time, so each answers for itself.
       const backends = async () => {
-        let arrived = 0;
-        let allIn = () => {};
-        const barrier = new Promise<void>((resolve) => {
-          allIn = resolve;
+        const pids = await onEachConnection(handle, 3, async (tx) => {
+          const [row] = await rowsOf<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
+          return row?.pid;
         });
-        const pids = await Promise.all(
-          [0, 1, 2].map(() =>
-            handle.db.transaction(async (tx) => {
-              if (++arrived === 3) allIn();
-              await barrier;
-              const [row] = await rowsOf<{ pid: number }>(tx, sql`select pg_backend_pid() as pid`);
-              return row?.pid;
-            }),
-          ),
-        );
         return pids.sort();
       };
       const warmed = await backends();
@@ -169,6 +145,24 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)("warm-up on Postgres", () => {
     }
   });
 });
+
+/** `read` on each of the pool's `n` connections: all held at once, so each one answers for itself. */
+async function onEachConnection<T>(handle: DbHandle, n: number, read: (tx: Db) => Promise<T>) {
+  let arrived = 0;
+  let allIn = () => {};
+  const barrier = new Promise<void>((resolve) => {
+    allIn = resolve;
+  });
+  return Promise.all(
+    Array.from({ length: n }, () =>
+      handle.db.transaction(async (tx) => {
+        if (++arrived === n) allIn();
+        await barrier;
+        return read(tx);
+      }),
+    ),
+  );
+}
 
 const noDatabase = async () => ({ db: { execute: async () => {} } }) as unknown as HttpDeps;
 
