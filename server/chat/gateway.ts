@@ -64,11 +64,17 @@ type Batch = Array<Parameters<Pusher["triggerBatch"]>[0][number] & { idempotency
 type Lane = { onWire: boolean; waiting: Batch[] };
 const PLAYER_CHANNEL = /^private-player-(\d+)$/;
 
+/** A player channel's lane; other channels have none of their own. */
+function laneOfChannel<T>(lanes: T[], channel: string): T | undefined {
+  const id = PLAYER_CHANNEL.exec(channel)?.[1];
+  return id ? lanes[Number(id) % lanes.length] : undefined;
+}
+
 /** A batch's lane: by the player channel it names (every player's events name theirs), else the first. */
 function laneOf<T>(lanes: T[], batch: Batch): T {
   for (const event of batch) {
-    const id = PLAYER_CHANNEL.exec(event.channel)?.[1];
-    if (id) return lanes[Number(id) % lanes.length] as T;
+    const lane = laneOfChannel(lanes, event.channel);
+    if (lane) return lane;
   }
   return lanes[0] as T;
 }
@@ -118,11 +124,15 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
       stale.add(event.channel);
     }
   };
-  const tellStale = () => {
-    if (!stale.size) return;
-    const events = [...stale].map((channel) => ({ channel, name: EVENTS.catchUp, data: {} }));
-    stale.clear();
-    publish(events);
+  /**
+   * Publishes the catch-ups: all of them, or (`drained`) those of the channels whose lane that is.
+   * A channel is told only once its own lane has drained: put in another lane's full line, its
+   * catch-up would push out older events and make more channels stale under sustained load.
+   */
+  const tellStale = (drained?: Lane) => {
+    const told = [...stale].filter((channel) => !drained || (laneOfChannel(lanes, channel) ?? lanes[0]) === drained);
+    for (const channel of told) stale.delete(channel);
+    if (told.length) publish(told.map((channel) => ({ channel, name: EVENTS.catchUp, data: {} })));
   };
   /**
    * True when sent; otherwise why not, whether sending it again could deliver it twice, and
@@ -255,7 +265,7 @@ export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): Realti
     const group = lane.waiting.shift();
     if (group) return wire(lane, group);
     // Drained, and this request was answered (a failed one would be held now).
-    if (!held.length && !unanswered) tellStale();
+    if (!held.length && !unanswered) tellStale(lane);
     schedule(); // a retry waits until no lane is on the wire: it must not pass a batch sent before it
     settle();
   };

@@ -133,4 +133,38 @@ describe("publishing while the server is slow to answer", () => {
     expect(server.requests).toBe(2);
     expect(logs.filter((m) => m.includes("HTTP 401"))).toHaveLength(2);
   });
+
+  it("tells a channel to catch up only once its own lane has drained, not into a full line", async () => {
+    const server = await startPusherStandIn();
+    standIn = server;
+    const publisher = createPublisher({
+      ...APP,
+      host: "127.0.0.1",
+      port: server.port,
+      useTLS: false,
+      timeoutMs: 60_000,
+    });
+    const logs: string[] = [];
+    const gateway = pusherGateway(publisher, { lanes: 2, maxWaiting: 1, log: (m) => logs.push(m) });
+    const publish = (player: number, name: string) =>
+      gateway.publish([{ channel: `private-player-${player}`, name, data: {} }]);
+    // Player 0 on lane 0, player 1 on lane 1: one request each on the wire, unanswered.
+    publish(0, "p0-0");
+    publish(1, "p1-0");
+    await expect.poll(() => server.open).toBe(2);
+    // Lane 1's line holds one batch (of ten): p1-1…p1-10, then p1-11…p1-20 push it out (player 1 is stale).
+    for (let k = 1; k <= 20; k++) publish(1, `p1-${k}`);
+    expect(logs.filter((m) => m.includes("dropped"))).toHaveLength(1);
+
+    // Lane 0 drains first. Player 1's catch-up must wait for lane 1: put in lane 1's full line now,
+    // it would push p1-11…p1-20 out too.
+    server.answerOldest();
+    await expect.poll(() => server.requests).toBe(2);
+    server.release();
+    await gateway.idle();
+    expect(logs.filter((m) => m.includes("dropped"))).toHaveLength(1);
+    const onPlayer1 = server.events.filter((e) => e.channel === "private-player-1").map((e) => e.name);
+    const kept = Array.from({ length: 10 }, (_, i) => `p1-${i + 11}`);
+    expect(onPlayer1).toEqual(["p1-0", ...kept, EVENTS.catchUp]);
+  });
 });

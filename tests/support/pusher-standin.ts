@@ -63,6 +63,11 @@ export async function startPusherStandIn() {
     refuse(status: number) {
       state.refusing = status;
     },
+    /** Answers the request that has waited longest; later ones still wait. */
+    answerOldest() {
+      const res = open.shift();
+      if (res) answer(res);
+    },
     release() {
       state.held = false;
       for (const res of open.splice(0)) answer(res);
