@@ -22,10 +22,12 @@ import { type Stack, startStack } from "../tests/support/stack";
 import {
   arrivalLog,
   cpuSeconds,
+  type FanOutResult,
   fanOut,
   floorSockets as floorSocketsOf,
   manySockets,
   reconnectStorm,
+  roomForSockets,
   staffToPlayer,
 } from "./scenarios";
 
@@ -66,7 +68,7 @@ export const FULL: Omit<BenchOptions, "basePort"> = {
   baselineSeconds: 5,
   roundTrips: 200,
   manySockets: 10_000,
-  fanOutRounds: 10,
+  fanOutRounds: 20,
   stormClients: 1000,
   historyMessages: 1_000_000,
   historyPlayers: 10_000,
@@ -80,7 +82,7 @@ export const QUICK: Omit<BenchOptions, "basePort"> = {
   baselineSeconds: 3,
   roundTrips: 100,
   manySockets: 1000,
-  fanOutRounds: 5,
+  fanOutRounds: 20,
   historyMessages: 100_000,
   historyPlayers: 1_000,
 };
@@ -166,19 +168,25 @@ export function messageOf(data: string): { id: string; seq: number; playerId: nu
   return null;
 }
 
-/** A raw Pusher-protocol socket; `authorize` signs the subscription through the app when given. */
+/**
+ * A raw Pusher-protocol socket; `authorize` signs the subscription through the app when given.
+ * Once subscribed, `onFrame` (when given) takes each frame's text unparsed instead of `onEvent`.
+ */
 export async function pusherSocket(
   url: string,
   channel: string | null,
   authorize: ((socketId: string) => Promise<string>) | null,
   onEvent?: (event: string, data: string) => void,
+  onFrame?: (text: string) => void,
 ) {
   const ws = new WebSocket(url);
+  let ready = false;
   await new Promise<void>((resolve, reject) => {
     ws.once("error", reject);
     // Refused (an over-quota 4004, say) or dropped before it was ready: fail, never wait forever.
     ws.once("close", (code) => reject(new Error(`socket closed (${code}) before it was ready`)));
     ws.on("message", (raw) => {
+      if (ready && onFrame) return onFrame(String(raw));
       const msg = JSON.parse(String(raw));
       if (msg.event === "pusher:connection_established") {
         if (!channel || !authorize) return resolve();
@@ -187,8 +195,10 @@ export async function pusherSocket(
           (auth) => ws.send(JSON.stringify({ event: "pusher:subscribe", data: { channel, auth } })),
           reject,
         );
-      } else if (msg.event === "pusher_internal:subscription_succeeded") resolve();
-      else if (msg.event === "pusher:subscription_error") reject(new Error(`subscribe ${channel}: ${msg.data}`));
+      } else if (msg.event === "pusher_internal:subscription_succeeded") {
+        ready = true;
+        resolve();
+      } else if (msg.event === "pusher:subscription_error") reject(new Error(`subscribe ${channel}: ${msg.data}`));
       else onEvent?.(msg.event, msg.data);
     });
   });
@@ -260,6 +270,11 @@ function againstFloor(scenario: string, when: string, measured: Stats, floor: St
   });
 }
 const ratio = (a: number, b: number) => +(a / b).toFixed(2);
+
+/** Fan-out sizes: every socket subscribed, then 5,000 and 1,000 of them where there are more (issue 11's sizes). */
+export function fanOutSizes(subscribed: number) {
+  return [...new Set([subscribed, 5000, 1000])].filter((n) => n > 0 && n <= subscribed);
+}
 
 export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const log = opts.log ?? (() => {});
@@ -554,7 +569,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     log(`staff → player: ${JSON.stringify(back)}`);
 
     // 6. Many sockets through the app's authorizer, then one event fanned out to all of them,
-    // next to the same number of bare `ws` clients of the floor server.
+    // next to the same number of bare `ws` clients of the floor server, both open at once and
+    // measured in alternated rounds (fanOut); then again with fewer of each (fanOutSizes).
     const ours = arrivalLog();
     const many = await manySockets({
       wsUrl,
@@ -563,39 +579,64 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       count: opts.manySockets,
       concurrency: 32,
       realtimePid: stack.realtime.pid,
-      onEvent: (_, event, data) => {
-        const m = event === "chat-message-received" ? messageOf(data) : null;
-        if (m) ours.record(m.id);
-      },
+      onFrame: ours.frames((text) => {
+        const f = JSON.parse(text) as { event: string; data: string };
+        return f.event === "chat-message-received" ? (messageOf(f.data)?.id ?? null) : null;
+      }),
     });
     const { sockets: manyOpen, ...manyResult } = many;
     raw.manySockets = manyResult;
     log(`many sockets: ${JSON.stringify(manyResult)}`);
-    const oursFan = await fanOut({
-      subscribers: many.subscribed,
-      rounds: opts.fanOutRounds,
-      arrivals: ours.arrivals,
-      publish: async () => {
-        const id = randomUUID();
-        await trpcSend(base, playerSessions[0] as Session, id, "fan-out");
-        return id;
-      },
-    });
-    for (const ws of manyOpen) ws.terminate();
     const bare = arrivalLog();
-    const bareSockets = await floorSocketsOf(floorPort, many.subscribed, bare.record);
-    const bareFan = await fanOut({
-      subscribers: many.subscribed,
-      rounds: opts.fanOutRounds,
-      arrivals: bare.arrivals,
-      publish: async () => {
-        const id = randomUUID();
-        await request(`http://127.0.0.1:${floorPort}/`, { method: "POST", body: JSON.stringify({ id, text: "x" }) });
-        return id;
+    const bareFrames = bare.frames((text) => (JSON.parse(JSON.parse(text).data) as { id: string }).id);
+    const bareSockets: WebSocket[] = [];
+    const sides = {
+      ours: {
+        arrivals: ours.arrivals,
+        pid: stack.realtime.pid,
+        publish: async () => {
+          const id = randomUUID();
+          await trpcSend(base, playerSessions[0] as Session, id, "fan-out");
+          return id;
+        },
       },
-    });
-    for (const ws of bareSockets) ws.terminate();
-    raw.fanOut = { ours: oursFan, bare: bareFan };
+      bare: {
+        arrivals: bare.arrivals,
+        pid: started.child.pid,
+        publish: async () => {
+          const id = randomUUID();
+          await request(`http://127.0.0.1:${floorPort}/`, { method: "POST", body: JSON.stringify({ id, text: "x" }) });
+          return id;
+        },
+      },
+    };
+    /** Closes sockets past `size` on both sides and lets both servers see the closes. */
+    const keep = async (size: number) => {
+      const closing = [...manyOpen.splice(size), ...bareSockets.splice(size)];
+      for (const ws of closing) ws.terminate();
+      if (closing.length) await sleep(1000);
+    };
+    const fanOuts: Record<number, { ours?: FanOutResult; bare?: FanOutResult; alternated: boolean }> = {};
+    const sizes = fanOutSizes(many.subscribed);
+    for (const [i, size] of sizes.entries()) {
+      await keep(size);
+      const rounds = opts.fanOutRounds;
+      if (roomForSockets(size - bareSockets.length)) {
+        bareSockets.push(...(await floorSocketsOf(floorPort, size - bareSockets.length, bareFrames)));
+        fanOuts[size] = { ...(await fanOut({ subscribers: size, rounds, sides })), alternated: true };
+        continue;
+      }
+      // Both sets at this size do not fit this process's open-file limit (10,000 + 10,000 against
+      // 20,000 here): ours' rounds, then ours down to the next size and the bare side's rounds.
+      const first = await fanOut({ subscribers: size, rounds, sides: { ours: sides.ours } });
+      for (const ws of manyOpen.splice(sizes[i + 1] ?? 0)) ws.terminate();
+      await sleep(1000);
+      bareSockets.push(...(await floorSocketsOf(floorPort, size - bareSockets.length, bareFrames)));
+      const then = await fanOut({ subscribers: size, rounds, sides: { bare: sides.bare } });
+      fanOuts[size] = { ours: first.ours, bare: then.bare, alternated: false };
+    }
+    for (const ws of [...manyOpen, ...bareSockets]) ws.terminate();
+    raw.fanOut = fanOuts;
     rows.push(
       {
         scenario: `sockets subscribed through /api/realtime/auth (of ${opts.manySockets.toLocaleString("en")})`,
@@ -607,20 +648,35 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         value: many.kbPerSocket === null ? "n/a" : `${many.kbPerSocket} KB`,
         target: "≤ 12 KB",
       },
-      {
-        scenario: `fan-out to ${many.subscribed.toLocaleString("en")} sockets, first → last p50`,
-        value: ms(oursFan.spread.p50),
-        baseline: `bare ws ${ms(bareFan.spread.p50)}`,
-        ratio: ratio(oursFan.spread.p50, bareFan.spread.p50),
-        target: "≤ 1.5×",
-      },
-      {
-        scenario: "fan-out, request → last socket p50",
-        value: ms(oursFan.total.p50),
-        baseline: `floor ${ms(bareFan.total.p50)}`,
-        ratio: ratio(oursFan.total.p50, bareFan.total.p50),
-      },
     );
+    for (const [size, { ours: o, bare: b, alternated }] of Object.entries(fanOuts).sort(
+      ([x], [y]) => Number(y) - Number(x),
+    )) {
+      if (!o || !b) continue;
+      const sockets = Number(size).toLocaleString("en");
+      const how = alternated ? "alternated rounds" : "rounds, ours then bare";
+      rows.push(
+        {
+          scenario: `fan-out to ${sockets} sockets, first → last p50 (${o.spread.n} + ${b.spread.n} ${how})`,
+          value: ms(o.spread.p50),
+          baseline: `bare ws ${ms(b.spread.p50)}`,
+          ratio: ratio(o.spread.p50, b.spread.p50),
+          target: "≤ 1.5×",
+        },
+        {
+          scenario: `fan-out to ${sockets}, request → last socket p50`,
+          value: ms(o.total.p50),
+          baseline: `floor ${ms(b.total.p50)}`,
+          ratio: ratio(o.total.p50, b.total.p50),
+        },
+        {
+          scenario: `fan-out to ${sockets}, CPU per event of the fanning process (realtime / floor)`,
+          value: ms(o.cpuMs),
+          baseline: `floor ${ms(b.cpuMs)}`,
+          ...(b.cpuMs > 0 ? { ratio: ratio(o.cpuMs, b.cpuMs) } : {}),
+        },
+      );
+    }
     log(`fan-out: ${JSON.stringify(raw.fanOut)}`);
 
     // 7. Reconnect storm: the realtime server killed and restarted under N clients.

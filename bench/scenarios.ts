@@ -9,7 +9,7 @@ import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import { STAFF_CHANNEL } from "@/protocol/channels";
 import type { Stack } from "../tests/support/stack";
-import { messageOf, pusherSocket, request, type Session, sleep, stats } from "./path";
+import { messageOf, pusherSocket, request, type Session, type Stats, sleep, stats } from "./path";
 
 type Authorize = (s: Session, channel: string) => (socketId: string) => Promise<string>;
 
@@ -99,7 +99,8 @@ export async function manySockets(opts: {
   count: number;
   concurrency: number;
   realtimePid: number | undefined;
-  onEvent: (socket: number, event: string, data: string) => void;
+  /** Each frame's text once the socket is subscribed (the fan-out counts them). */
+  onFrame: (text: string) => void;
 }) {
   const rssBefore = rssKb(opts.realtimePid);
   const sockets: WebSocket[] = [];
@@ -113,9 +114,7 @@ export async function manySockets(opts: {
         const s = opts.staff[i % opts.staff.length] as Session;
         try {
           sockets.push(
-            await pusherSocket(opts.wsUrl, STAFF_CHANNEL, opts.authorize(s, STAFF_CHANNEL), (event, data) =>
-              opts.onEvent(i, event, data),
-            ),
+            await pusherSocket(opts.wsUrl, STAFF_CHANNEL, opts.authorize(s, STAFF_CHANNEL), undefined, opts.onFrame),
           );
         } catch {
           failed++;
@@ -136,36 +135,81 @@ export async function manySockets(opts: {
   };
 }
 
+type Arrivals = Map<string, { first: number; last: number; count: number }>;
+/** One side of the fan-out: `publish` sends one event and returns its id; `pid` is the process that fans it out. */
+export type FanOutSide = { publish: () => Promise<string>; arrivals: Arrivals; pid: number | undefined };
+
 /**
  * One event to every subscriber: from the first socket that has it to the last (the fan-out
- * itself), `rounds` times. `publish` sends one event and returns its id.
+ * itself), and from the request to the last socket; `rounds` times for each side, alternated
+ * round by round (ours then bare, then bare then ours, …) so both see the same machine — a
+ * block of ours and then a block of bare compared two different moments of a shared machine.
+ * Each side's fanning process's CPU (utime + stime) is summed over its rounds, per event. With
+ * one side given, its rounds alone (see path.ts: when both sets of sockets do not fit at once).
  */
 export async function fanOut(opts: {
   subscribers: number;
   rounds: number;
-  publish: () => Promise<string>;
-  arrivals: Map<string, { first: number; last: number; count: number }>;
+  sides: Partial<Record<"ours" | "bare", FanOutSide>>;
 }) {
-  const spread: number[] = [];
-  const total: number[] = [];
-  for (let r = 0; r < opts.rounds; r++) {
+  const names = (["ours", "bare"] as const).filter((name) => opts.sides[name]);
+  const samples = Object.fromEntries(
+    names.map((name) => [name, { spread: [] as number[], total: [] as number[], cpu: 0 }]),
+  );
+  const one = async (name: "ours" | "bare") => {
+    const side = opts.sides[name] as FanOutSide;
+    const into = samples[name] as { spread: number[]; total: number[]; cpu: number };
+    const cpuBefore = cpuSeconds(side.pid);
     const start = performance.now();
-    const id = await opts.publish();
-    const ok = await waitFor(() => (opts.arrivals.get(id)?.count ?? 0) >= opts.subscribers, 30_000);
-    const a = opts.arrivals.get(id);
+    const id = await side.publish();
+    const ok = await waitFor(() => (side.arrivals.get(id)?.count ?? 0) >= opts.subscribers, 30_000, 2);
+    const cpuAfter = cpuSeconds(side.pid);
+    const a = side.arrivals.get(id);
     if (ok && a) {
-      spread.push(a.last - a.first);
-      total.push(a.last - start);
+      into.spread.push(a.last - a.first);
+      into.total.push(a.last - start);
     }
-    opts.arrivals.delete(id);
-    await sleep(200);
+    if (cpuBefore !== null && cpuAfter !== null) into.cpu += cpuAfter - cpuBefore;
+    side.arrivals.delete(id);
+    await sleep(100);
+  };
+  for (let r = 0; r < opts.rounds; r++) {
+    for (const name of r % 2 === 0 ? names : [...names].reverse()) await one(name);
   }
-  return { spread: stats(spread), total: stats(total) };
+  return Object.fromEntries(
+    Object.entries(samples).map(([name, s]) => [
+      name,
+      {
+        spread: stats(s.spread),
+        total: stats(s.total),
+        /** CPU of the fanning process per event, ms (clock ticks of 10 ms, summed over the rounds). */
+        cpuMs: opts.rounds ? +((s.cpu * 1000) / opts.rounds).toFixed(1) : 0,
+      },
+    ]),
+  ) as Partial<Record<"ours" | "bare", FanOutResult>>;
+}
+export type FanOutResult = { spread: Stats; total: Stats; cpuMs: number };
+
+/** Whether this process may open `more` sockets and keep `spare` descriptors (Linux; elsewhere assume so). */
+export function roomForSockets(more: number, spare = 500) {
+  try {
+    const limit = Number(/Max open files\s+(\d+)/.exec(fs.readFileSync("/proc/self/limits", "utf8"))?.[1]);
+    return fs.readdirSync("/proc/self/fd").length + more + spare <= limit;
+  } catch {
+    return true;
+  }
 }
 
-/** Records when each event id reaches a socket: first, last, how many. */
+/**
+ * Records when each event id reaches a socket: first, last, how many. `frames(idOf)` counts raw
+ * frames: every socket of a fan-out gets the same text, so the id is parsed out of the first copy
+ * and each further copy only compared with it. Both sides of the fan-out are counted this way:
+ * parsing every copy in full made the bench's own client the bottleneck, and ours (a ~1 KB
+ * message event, parsed twice) paid more for it than the bare side (a ~100-byte frame) —
+ * measured at 1,000 sockets, 1.20× with full parses against 1.06× without (bench/README.md).
+ */
 export function arrivalLog() {
-  const arrivals = new Map<string, { first: number; last: number; count: number }>();
+  const arrivals: Arrivals = new Map();
   const record = (id: string) => {
     const now = performance.now();
     const a = arrivals.get(id);
@@ -174,16 +218,27 @@ export function arrivalLog() {
       a.count++;
     } else arrivals.set(id, { first: now, last: now, count: 1 });
   };
-  return { arrivals, record };
+  const frames = (idOf: (text: string) => string | null) => {
+    let lastText = "";
+    let lastId: string | null = null;
+    return (text: string) => {
+      if (text !== lastText) {
+        lastText = text;
+        lastId = idOf(text);
+      }
+      if (lastId !== null) record(lastId);
+    };
+  };
+  return { arrivals, record, frames };
 }
 
-/** `count` bare `ws` clients of the floor server, counted into `record` by the frame's id. */
-export async function floorSockets(port: number, count: number, record: (id: string) => void) {
+/** `count` bare `ws` clients of the floor server, each frame's text handed to `onFrame`. */
+export async function floorSockets(port: number, count: number, onFrame: (text: string) => void) {
   const sockets: WebSocket[] = [];
   for (let i = 0; i < count; i++) {
     const ws = new WebSocket(`ws://127.0.0.1:${port}`);
     await new Promise((r, j) => ws.once("open", r).once("error", j));
-    ws.on("message", (frame) => record(JSON.parse(JSON.parse(String(frame)).data).id));
+    ws.on("message", (frame) => onFrame(String(frame)));
     sockets.push(ws);
   }
   return sockets;

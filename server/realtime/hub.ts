@@ -31,6 +31,9 @@ type Channel = { name: string; conns: Set<Conn>; members: Map<string, Member> | 
 
 export const USER_CHANNEL_PREFIX = "#server-to-user-";
 
+/** A Buffer is sent as a binary frame unless told; pusher-js drops those (a Blob in a browser). */
+const TEXT = { binary: false } as const;
+
 /**
  * Who is connected and subscribed where. This node's sockets live here, in memory, and all of
  * it is bounded: a channel exists only while it has subscribers here, and a connection joins at
@@ -83,14 +86,19 @@ export class Hub {
    * more; pusher-js reconnects after a pause and the app catches up from the database.
    */
   send(conn: Conn, message: string) {
+    this.sendBytes(conn, message, Buffer.byteLength(message));
+  }
+
+  /** `send` for a message whose size is known: a fan-out measures its frame once, not per socket. */
+  private sendBytes(conn: Conn, message: string | Buffer, bytes: number) {
     if (conn.ws.readyState !== WebSocket.OPEN) return;
-    if (conn.ws.bufferedAmount + Buffer.byteLength(message) > this.config.maxBufferedBytes) {
+    if (conn.ws.bufferedAmount + bytes > this.config.maxBufferedBytes) {
       this.metrics.overCapacity++;
       this.disconnect(conn);
       closeWith(conn.ws, CODES.overCapacity, "Over capacity");
       return;
     }
-    conn.ws.send(message);
+    conn.ws.send(message, TEXT);
     this.metrics.messagesOut++;
   }
 
@@ -218,12 +226,18 @@ export class Hub {
     return remembered ? Promise.all([remembered, sent]).then(() => {}) : sent;
   }
 
-  /** Fan-out to this node's subscribers. */
+  /**
+   * Fan-out to this node's subscribers. The frame is encoded to bytes once and that one Buffer
+   * goes to every socket (ws writes it as it is): `ws.send(string)` measured the string and
+   * copied it into each socket's write, once per subscriber (issue 11). Each socket still gets
+   * the back-pressure check.
+   */
   deliver({ channel: name, frame: message, exceptSocketId }: Broadcast) {
     const channel = this.channels.get(name);
     if (!channel) return;
+    const bytes = Buffer.from(message);
     for (const conn of channel.conns) {
-      if (conn.socketId !== exceptSocketId) this.send(conn, message);
+      if (conn.socketId !== exceptSocketId) this.sendBytes(conn, bytes, bytes.length);
     }
   }
 

@@ -21,6 +21,33 @@ describe("public and private channels", () => {
     expect(await got).toEqual({ n: 1 });
   });
 
+  it("fans an event out to every other subscriber as a text frame, never to the excluded socket", async () => {
+    const rt = await server.start();
+    const [a, b, excluded] = await Promise.all([rawConnected(rt), rawConnected(rt), rawConnected(rt)]);
+    const kinds: Record<string, boolean[]> = {};
+    for (const raw of [a, b, excluded]) {
+      kinds[raw.socketId] = [];
+      // pusher-js in a browser gets a Blob for a binary frame and drops the event.
+      raw.ws.on("message", (_, isBinary) => kinds[raw.socketId]?.push(isBinary));
+      raw.send("pusher:subscribe", { channel: "lobby" });
+      await raw.next((f) => f.event === "pusher_internal:subscription_succeeded");
+    }
+    await rt.sdk.trigger("lobby", "news", { n: 1 }, { socket_id: excluded.socketId });
+    await rt.sdk.trigger("lobby", "after", { n: 2 });
+    for (const raw of [a, b]) {
+      expect((await raw.next((f) => f.event === "news")).data).toEqual({ n: 1 });
+      await raw.next((f) => f.event === "after");
+    }
+    await excluded.next((f) => f.event === "after");
+    expect(excluded.frames.some((f) => f.event === "news")).toBe(false);
+    // From the spy on: subscription_succeeded, news (not to the excluded socket), after.
+    expect([kinds[a.socketId], kinds[b.socketId], kinds[excluded.socketId]]).toEqual([
+      [false, false, false],
+      [false, false, false],
+      [false, false],
+    ]);
+  });
+
   it("joins a private channel with a valid signature", async () => {
     const rt = await server.start();
     const channel = await subscribed(client(), "private-player-29");
