@@ -7,7 +7,7 @@ export type PublisherOptions = {
   key: string;
   secret: string;
   useTLS: boolean;
-  /** Per request. Short: a send waits for one publish attempt, and a hung server must not hold it. */
+  /** Per request. Short: a hung server must not hold a lane of the gateway (gateway.ts) for long. */
   timeoutMs?: number;
 } & ({ host: string; port: number } | { cluster: string });
 
