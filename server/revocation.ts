@@ -1,8 +1,8 @@
 import { eq } from "drizzle-orm";
-import type Pusher from "pusher";
 import type { Db } from "@/db/client";
 import { user } from "@/db/schema";
 import type { Auth } from "./auth";
+import type { Publisher } from "./realtime/publisher";
 
 /**
  * Ending access at once. A browser's realtime connection signs in (pusher:signin) as its
@@ -14,7 +14,7 @@ import type { Auth } from "./auth";
 export const realtimeUserId = (sessionId: string) => sessionId;
 
 /** Closes every realtime connection signed in as this session. Never throws: sign-out must finish. */
-export async function endRealtimeSession(publisher: Pusher, sessionId: string, log = console.error) {
+export async function endRealtimeSession(publisher: Publisher, sessionId: string, log = console.error) {
   try {
     await publisher.terminateUserConnections(realtimeUserId(sessionId));
   } catch (err) {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import type Pusher from "pusher";
 import { EVENTS, STAFF_PRESENCE } from "@/protocol/channels";
 import { encodeEvent } from "@/protocol/events";
+import type { Publisher } from "../realtime/publisher";
 import type { OutgoingEvent } from "./announce";
 
 /** How the chat domain reaches live clients. Tests use a real server; `silentGateway` = none. */
@@ -79,7 +80,7 @@ function laneOf<T>(lanes: T[], batch: Batch): T {
   return lanes[0] as T;
 }
 
-export function pusherGateway(pusher: Pusher, opts: GatewayOptions = {}): RealtimeGateway {
+export function pusherGateway(pusher: Publisher, opts: GatewayOptions = {}): RealtimeGateway {
   // Never throws: a publish's failure must not become the caller's (or an unhandled rejection).
   const log = (msg: string) => {
     try {

@@ -1,14 +1,14 @@
-import type Pusher from "pusher";
 import { env } from "@/env";
 import type { Auth } from "../auth";
 import { getAuth } from "../auth";
 import type { ChatDeps } from "../chat/actions";
 import { getDb } from "../db";
 import { getPublisher } from "../publisher";
+import type { Publisher } from "../realtime/publisher";
 import { getChatNotifications, getRealtimeGateway } from "../services";
 
 /** Everything a route handler needs, passed in so tests can hand it their own database. */
-export type HttpDeps = ChatDeps & { auth: Auth; publisher: Pusher };
+export type HttpDeps = ChatDeps & { auth: Auth; publisher: Publisher };
 
 /**
  * One object per process: every part is already a process-wide singleton, and building it on

@@ -1,0 +1,79 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
+import Pusher from "pusher";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createPublisher } from "@/server/realtime/publisher";
+import { APP, connectClient, type Running, startRealtime, subscribed } from "../support/realtime";
+
+/**
+ * The app's publisher sends batches with Node's HTTP client instead of the SDK's (publisher.ts):
+ * the same signed request, and failures the gateway reads as it read the SDK's (gateway.ts:
+ * `status` for an answer, the network error's `code`, `AbortError` for a timeout).
+ */
+describe("the publisher's batch publish", () => {
+  let rt: Running;
+  beforeAll(async () => {
+    rt = await startRealtime();
+  });
+  afterAll(async () => {
+    await rt?.close();
+  });
+  const publisherOn = (port: number, timeoutMs?: number) =>
+    createPublisher({ ...APP, host: "127.0.0.1", port, useTLS: false, timeoutMs });
+  const failure = async (attempt: Promise<unknown>) => {
+    const err = await attempt.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(Pusher.RequestError);
+    return err as Pusher.RequestError & { error?: NodeJS.ErrnoException };
+  };
+
+  it("is signed as the SDK signs it, and hands out string and object data in batch order", async () => {
+    const client = connectClient(rt);
+    try {
+      const channel = await subscribed(client, "lobby");
+      const seen: unknown[] = [];
+      const all = new Promise<void>((resolve) =>
+        channel.bind("n", (d: unknown) => {
+          seen.push(d);
+          if (seen.length === 3) resolve();
+        }),
+      );
+      const publisher = publisherOn(rt.port);
+      await publisher.triggerBatch([
+        { channel: "lobby", name: "n", data: JSON.stringify({ i: 0 }) },
+        { channel: "lobby", name: "n", data: { i: 1 } },
+        { channel: "lobby", name: "n", data: '{"i":2,"text":"ünïcode ✓"}' },
+      ]);
+      await all;
+      expect(seen).toEqual([{ i: 0 }, { i: 1 }, { i: 2, text: "ünïcode ✓" }]);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it("fails with the answer's status and body when the server refuses the batch", async () => {
+    const batch = Array.from({ length: 11 }, (_, i) => ({ channel: "lobby", name: "n", data: { i } }));
+    const err = await failure(publisherOn(rt.port).triggerBatch(batch));
+    expect(err.status).toBe(400);
+    expect(err.body).toMatch(/at most 10 events/);
+  });
+
+  it("fails with the network error when nothing listens, and as timed out when the server never answers", async () => {
+    const silent = http.createServer(() => {}); // takes requests, never answers
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const timedOut = await failure(publisherOn(port, 50).triggerBatch([{ channel: "lobby", name: "n", data: "{}" }]));
+      expect(timedOut.status).toBeUndefined();
+      expect(timedOut.error?.name).toBe("AbortError");
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+    const refused = await failure(publisherOn(port).triggerBatch([{ channel: "lobby", name: "n", data: "{}" }]));
+    expect(refused.status).toBeUndefined();
+    expect(refused.error?.code).toBe("ECONNREFUSED");
+  });
+});
