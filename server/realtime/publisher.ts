@@ -83,14 +83,23 @@ function batchPoster(pusher: Pusher, opts: PublisherOptions, agent: http.Agent) 
       const url = `${origin}${target}`;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let settled = false;
-      const fail = (err: Error, status?: number, text?: string) => {
+      // Once a refusal's head is in, its status is the failure, whatever happens to its body.
+      let status: number | undefined;
+      const chunks: Buffer[] = [];
+      const fail = (err: Error) => {
         clearTimeout(timer);
         if (settled) return;
         settled = true;
         reject(
           status === undefined
             ? new Pusher.RequestError("Request failed with an error", url, err)
-            : new Pusher.RequestError(`Unexpected status code ${status}`, url, err, status, text),
+            : new Pusher.RequestError(
+                `Unexpected status code ${status}`,
+                url,
+                err,
+                status,
+                Buffer.concat(chunks).toString(),
+              ),
         );
       };
       const req = request({
@@ -108,16 +117,20 @@ function batchPoster(pusher: Pusher, opts: PublisherOptions, agent: http.Agent) 
       }, timeoutMs);
       req.on("error", (err) => fail(err));
       req.on("response", (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (chunk: Buffer) => chunks.push(chunk));
-        res.on("error", (err) => fail(err));
-        res.on("end", () => {
-          const status = res.statusCode ?? 0;
-          if (status >= 400) return fail(new Error(`HTTP ${status}`), status, Buffer.concat(chunks).toString());
+        res.on("error", (err) => fail(err)); // after a resolve, nothing (it is settled)
+        if ((res.statusCode ?? 0) < 400) {
+          // Taken, as the SDK saw it: its head, not its body, decides (a body that is slow or dies
+          // must not fail a publish the server took: it would be sent again). Drained, so the
+          // socket goes back to the agent.
           clearTimeout(timer);
           settled = true;
           resolve();
-        });
+          res.resume();
+          return;
+        }
+        status = res.statusCode;
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => fail(new Error(`HTTP ${status}`)));
       });
       req.end(body);
     });
