@@ -60,7 +60,8 @@ export function createPublisher(opts: PublisherOptions): Publisher {
 /**
  * Batch publishes (every event the chat sends) leave through Node's own HTTP client, not the
  * SDK's node-fetch: the same request (the SDK's body, signed by the SDK's `createSignedQueryString`),
- * the same keep-alive agent and timeout, and its failures are the SDK's `RequestError` (an
+ * the same keep-alive agent and timeout (to the head of a 2xx answer, as the SDK's; to the end of a
+ * refusal's body, which the SDK waited on without end), and its failures are the SDK's `RequestError` (an
  * answer's `status`, or the network `error`, a timeout named `AbortError`), so the gateway reads
  * them as before. Why: node-fetch builds a `Request`, `Headers`, an `AbortController`, a body
  * stream and a `Response` per publish, which cost the web process 40 % more CPU per publish than
