@@ -145,6 +145,18 @@ describe("back-pressure", () => {
     socket.resume();
     expect((await raw.closed).code).toBe(4100);
   });
+
+  it("measures a fan-out's frame in bytes: multi-byte text over the limit closes the socket though its length is under it", async () => {
+    const limit = 100_000;
+    const rt = await server.start({ maxBufferedBytes: limit });
+    const raw = await rawConnected(rt);
+    await subscribe(raw, "wide");
+    const data = JSON.stringify({ text: "é".repeat(60_000) }); // about 60,000 characters, 120,000 bytes
+    await rt.server.hub.publish("wide", "big", data);
+    expect(rt.server.hub.conns.has(raw.socketId)).toBe(false);
+    expect((await raw.closed).code).toBe(4100);
+    expect(raw.frames.some((f) => f.event === "big")).toBe(false);
+  });
 });
 
 describe("an error inside one connection's handling", () => {

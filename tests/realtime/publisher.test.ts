@@ -76,4 +76,50 @@ describe("the publisher's batch publish", () => {
     expect(refused.status).toBeUndefined();
     expect(refused.error?.code).toBe("ECONNREFUSED");
   });
+
+  /** A server that sends an answer's head and part of its body, then (once written) what `rest` does. */
+  const answering = async (status: number, rest: (res: http.ServerResponse) => void) => {
+    const server = http.createServer((req, res) => {
+      req.resume();
+      req.on("end", () => {
+        res.writeHead(status, { "content-length": "100" });
+        res.write("part of a body", () => rest(res));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const close = async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    };
+    return { port: (server.address() as AddressInfo).port, close };
+  };
+  const one = [{ channel: "lobby", name: "n", data: "{}" }];
+
+  it("is published once a 2xx answer's head is in, as with the SDK, though its body is slow or dies", async () => {
+    // Answered is taken: failing it now would publish it again (twice, on hosted Pusher).
+    const slow = await answering(200, () => {});
+    try {
+      await expect(publisherOn(slow.port, 50).triggerBatch(one)).resolves.toBeUndefined();
+    } finally {
+      await slow.close();
+    }
+    const dies = await answering(200, (res) => res.socket?.destroy());
+    try {
+      await expect(publisherOn(dies.port).triggerBatch(one)).resolves.toBeUndefined();
+    } finally {
+      await dies.close();
+    }
+  });
+
+  it("fails with the answer's status once its head is in, though the body of the refusal never ends", async () => {
+    // The SDK waited for such a body without end; a timeout without the status would be sent again.
+    const stalled = await answering(403, () => {});
+    try {
+      const err = await failure(publisherOn(stalled.port, 50).triggerBatch(one));
+      expect(err.status).toBe(403);
+      expect(err.body).toBe("part of a body");
+    } finally {
+      await stalled.close();
+    }
+  });
 });
