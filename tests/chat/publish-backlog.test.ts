@@ -18,17 +18,18 @@ describe("publishing while the server is slow to answer", () => {
     standIn = undefined;
   });
 
-  it("puts one request per lane on the wire, bounds each lane's waiting line, and keeps each channel's order", async () => {
+  /** A stand-in (closed after the test), and the app's publisher to it with this timeout. */
+  async function standInWithPublisher(timeoutMs = 60_000) {
     const server = await startPusherStandIn();
     standIn = server;
+    const publisherAt = (ms: number) =>
+      createPublisher({ ...APP, host: "127.0.0.1", port: server.port, useTLS: false, timeoutMs: ms });
+    return { server, publisher: publisherAt(timeoutMs), publisherAt };
+  }
+
+  it("puts one request per lane on the wire, bounds each lane's waiting line, and keeps each channel's order", async () => {
     // The official SDK with hosted Pusher's settings (no idempotency keys), a timeout no answer here outlasts.
-    const publisher = createPublisher({
-      ...APP,
-      host: "127.0.0.1",
-      port: server.port,
-      useTLS: false,
-      timeoutMs: 60_000,
-    });
+    const { server, publisher } = await standInWithPublisher();
     const dispatched: string[][] = [];
     const triggerBatch = publisher.triggerBatch.bind(publisher);
     publisher.triggerBatch = (batch) => {
@@ -82,15 +83,11 @@ describe("publishing while the server is slow to answer", () => {
   });
 
   it("sends at once again after giving up on a batch the server left unanswered", async () => {
-    const server = await startPusherStandIn();
-    standIn = server;
     // Every request goes unanswered until release(): the SDK times out, and that may have arrived.
     // After it, requests wait for their answer however loaded the machine: with the 100 ms timeout
     // a slow answer was given up on too, and the catch-up waited for a server that answers.
-    const at = (timeoutMs: number) =>
-      createPublisher({ ...APP, host: "127.0.0.1", port: server.port, useTLS: false, timeoutMs });
-    const publisher = at(100);
-    const patient = at(60_000);
+    const { server, publisher, publisherAt } = await standInWithPublisher(100);
+    const patient = publisherAt(60_000);
     let released = false;
     const dispatched: string[] = [];
     const triggerBatch = publisher.triggerBatch.bind(publisher);
@@ -119,11 +116,9 @@ describe("publishing while the server is slow to answer", () => {
   });
 
   it("against a server that refuses every publish, tells a channel to catch up once per drop, not again and again", async () => {
-    const server = await startPusherStandIn();
-    standIn = server;
+    const { server, publisher } = await standInWithPublisher();
     // A wrong secret: every request is answered 401 at once, the catch-ups included.
     server.refuse(401);
-    const publisher = createPublisher({ ...APP, host: "127.0.0.1", port: server.port, useTLS: false });
     const logs: string[] = [];
     const gateway = pusherGateway(publisher, { log: (m) => logs.push(m) });
     gateway.publish([{ channel: "private-player-1", name: "first", data: {} }]);
@@ -135,15 +130,7 @@ describe("publishing while the server is slow to answer", () => {
   });
 
   it("tells a channel to catch up only once its own lane has drained, not into a full line", async () => {
-    const server = await startPusherStandIn();
-    standIn = server;
-    const publisher = createPublisher({
-      ...APP,
-      host: "127.0.0.1",
-      port: server.port,
-      useTLS: false,
-      timeoutMs: 60_000,
-    });
+    const { server, publisher } = await standInWithPublisher();
     const logs: string[] = [];
     const gateway = pusherGateway(publisher, { lanes: 2, maxWaiting: 1, log: (m) => logs.push(m) });
     const publish = (player: number, name: string) =>
