@@ -12,6 +12,7 @@ import {
   send,
   signIn,
   thread,
+  trpcCall,
   unique,
 } from "./helpers";
 
@@ -44,7 +45,7 @@ test("player portal passes axe with messages, offline and with a failed send", a
   await expect(thread(page).getByText("Waiting for connection")).toHaveCount(0);
 
   // A refusal the player must act on: the message stays, failed, with Retry and Discard.
-  await page.route("**/api/trpc/chat.send**", (route) =>
+  await page.route(trpcCall("chat.send"), (route) =>
     route.fulfill({
       status: 400,
       contentType: "application/json",
@@ -61,7 +62,7 @@ test("player portal passes axe with messages, offline and with a failed send", a
   const retry = page.getByRole("button", { name: "Retry" });
   await expect(retry).toBeVisible();
   await expectNoSeriousViolations(page, "player failed send");
-  await page.unroute("**/api/trpc/chat.send**");
+  await page.unroute(trpcCall("chat.send"));
   await page.getByRole("button", { name: "Discard" }).click();
   await context.close();
 });

@@ -11,6 +11,7 @@ import {
   STAFF_ASHA,
   send,
   thread,
+  trpcCall,
   unique,
 } from "./helpers";
 
@@ -172,7 +173,7 @@ test("the web server is killed and restarted while sends are in flight", async (
   ] as const) {
     let arrived!: () => void;
     reached.push(new Promise<void>((r) => (arrived = r)));
-    await page.route(`**/api/trpc/*${procedure}*`, async (route) => {
+    await page.route(trpcCall(procedure), async (route) => {
       await route.fetch().catch(() => {});
       arrived();
       await died;

@@ -31,6 +31,15 @@ export async function openAs(browser: Browser, email: string, landing: RegExp, o
   return { context, page };
 }
 
+/**
+ * The tRPC requests that carry `procedure`. The client batches calls made together into one
+ * request ("/api/trpc/staff.markMessages,staff.claim?batch=1"), so a pattern that expects the
+ * procedure first misses it whenever another call happens to share its request.
+ */
+export function trpcCall(procedure: string): RegExp {
+  return new RegExp(`/api/trpc/([^?]*,)?${procedure.replace(".", "\\.")}(,|\\?|$)`);
+}
+
 export const thread = (page: Page) => page.getByRole("log");
 export const composer = (page: Page) => page.getByRole("textbox", { name: "Message" });
 

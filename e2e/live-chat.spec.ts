@@ -11,6 +11,7 @@ import {
   send,
   staffSays,
   thread,
+  trpcCall,
   unique,
 } from "./helpers";
 
@@ -169,7 +170,7 @@ test("a send that fails on the network is kept and retried until it is stored on
   const player = await openAs(browser, PLAYER_29.email, /\/player/);
   let attempts = 0;
   // The server cannot be reached for this call (the rest of the page still works).
-  await player.page.route("**/api/trpc/chat.send*", (route) => {
+  await player.page.route(trpcCall("chat.send"), (route) => {
     attempts++;
     return route.abort("connectionreset");
   });
@@ -177,7 +178,7 @@ test("a send that fails on the network is kept and retried until it is stored on
   await send(player.page, text);
   await expect(bubble(player.page, text)).toContainText("Sending…");
   await expect.poll(() => attempts).toBeGreaterThan(1);
-  await player.page.unroute("**/api/trpc/chat.send*");
+  await player.page.unroute(trpcCall("chat.send"));
   await expect(bubble(player.page, text)).toContainText(/Sent|Delivered|Read/);
   await player.page.reload();
   await expect(bubble(player.page, text)).toHaveCount(1);
@@ -222,7 +223,7 @@ test("a staff reply queued in one chat keeps retrying while another chat is open
   if (await take.isVisible()) await take.click();
 
   // The reply cannot reach the server for now; it waits in the portal's outbox.
-  await staff.page.route("**/api/trpc/*staff.reply*", (route) => route.abort("connectionreset"));
+  await staff.page.route(trpcCall("staff.reply"), (route) => route.abort("connectionreset"));
   const reply = unique("queued while you look elsewhere");
   await send(staff.page, reply);
   await expect(bubble(staff.page, reply)).toContainText("Sending…");
@@ -230,7 +231,7 @@ test("a staff reply queued in one chat keeps retrying while another chat is open
   // The staff member moves on to another chat; the queued reply is not in view any more.
   await openConversation(staff.page, PLAYER_30.name);
   await expect(bubble(staff.page, reply)).toHaveCount(0);
-  await staff.page.unroute("**/api/trpc/*staff.reply*");
+  await staff.page.unroute(trpcCall("staff.reply"));
   await expect(bubble(first.page, reply)).toHaveCount(1, { timeout: 30_000 });
 
   // Back in the first chat it is stored, once.

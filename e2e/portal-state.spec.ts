@@ -13,6 +13,7 @@ import {
   signIn,
   staffSays,
   thread,
+  trpcCall,
   unique,
 } from "./helpers";
 
@@ -121,7 +122,7 @@ test("after a chat is closed the player may rate it once, and staff see the rati
   const takeHeld = new Promise<void>((resolve) => {
     letTakeThrough = resolve;
   });
-  await staff.page.route(/\/api\/trpc\/[^?]*staff\.claim/, async (route) => {
+  await staff.page.route(trpcCall("staff.claim"), async (route) => {
     await takeHeld;
     await route.continue();
   });

@@ -9,6 +9,7 @@ import {
   STAFF_VIKRAM,
   send,
   thread,
+  trpcCall,
   unique,
 } from "./helpers";
 
@@ -96,12 +97,12 @@ test("errors are told in plain words: a broken chat link, and a Take that cannot
   await expect(waiting).toBeVisible();
   await waiting.click();
   // The Take never reaches the server (retried, then given up): the words say what happened.
-  await page.route("**/api/trpc/staff.claim**", (route) => route.abort());
+  await page.route(trpcCall("staff.claim"), (route) => route.abort());
   await page.getByRole("button", { name: "Take", exact: true }).click();
   await expect(paneAlert).toHaveText("Could not reach Floorline. Check the connection and try again.", {
     timeout: 20_000,
   });
-  await page.unroute("**/api/trpc/staff.claim**");
+  await page.unroute(trpcCall("staff.claim"));
   await closeOpenChat(page, PLAYER_30.name);
   for (const c of [asha, player]) await c.context.close();
 });
