@@ -158,6 +158,36 @@ test("the realtime server is killed (SIGKILL) and restarted mid-conversation", a
   await chat.close();
 });
 
+test("a realtime server down for longer than one retry: pages reconnect within seconds of its return", async ({
+  browser,
+}) => {
+  const chat = await chatInProgress(browser, PLAYER_29, unique("before the long outage"));
+  // Connection attempts each page makes once the server is gone (each opens a WebSocket).
+  const attempts = new Map<Page, number>();
+  let down = false;
+  for (const page of [chat.player, chat.staff]) {
+    attempts.set(page, 0);
+    page.on("websocket", () => {
+      if (down) attempts.set(page, (attempts.get(page) ?? 0) + 1);
+    });
+  }
+  await stack.realtime.kill("SIGKILL");
+  down = true;
+  // Each page has tried and failed more than once: it is in its retry back-off, not its first
+  // reconnect (pusher-js alone waits out a 15 s timer after a refused attempt, then 30 s, 60 s).
+  await expect
+    .poll(() => Math.min(...attempts.values()), { timeout: 60_000, intervals: [100] })
+    .toBeGreaterThanOrEqual(2);
+  await stack.realtime.start();
+  // Back within seconds (the default 10 s wait), not at pusher-js's next 30 s attempt.
+  for (const page of [chat.player, chat.staff]) await expect(banner(page)).toHaveCount(0);
+  const after = unique("after the long outage");
+  await chat.write(chat.player, after);
+  await expect(thread(chat.staff)).toContainText(after);
+  await expectConsistent({ ...chat, playerId: PLAYER_29.id });
+  await chat.close();
+});
+
 test("the web server is killed and restarted while sends are in flight", async ({ browser }) => {
   const chat = await chatInProgress(browser, PLAYER_30, unique("hello before the web crash"));
   // Each page's first send reaches the server (and is stored), but its answer is lost: the

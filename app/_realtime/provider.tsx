@@ -7,6 +7,7 @@ import type { BrowserRealtimeConfig } from "@/env";
 import { watchSession } from "../_auth/session-watch";
 import { onSignedOut, reportSignedOut, useSignedOut } from "../_auth/signed-out";
 import { isFinalError } from "../_trpc/query-client";
+import { keepReconnecting } from "./reconnect";
 import { setCurrentSocketId } from "./socket-id";
 
 export type ConnectionState = "initialized" | "connecting" | "connected" | "unavailable" | "failed" | "disconnected";
@@ -71,6 +72,7 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
       userAuthentication: { endpoint: "/api/realtime/user-auth", transport: "ajax" },
     });
     const stopWatchingSession = watchSession(client);
+    const stopReconnecting = keepReconnecting(client);
     // Signed out: nothing more will be authorized, so stop asking (and stop hearing).
     const stopOnSignOut = onSignedOut(() => client.disconnect());
     client.connection.bind("state_change", ({ current }: { current: ConnectionState }) => {
@@ -86,6 +88,7 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
     const pending = retries.current;
     return () => {
       stopWatchingSession();
+      stopReconnecting();
       stopOnSignOut();
       for (const r of pending.values()) clearTimeout(r.timer);
       pending.clear();
