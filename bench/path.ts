@@ -91,9 +91,25 @@ export type Stats = { n: number; p50: number; p99: number; max: number };
 export type Row = { scenario: string; value: string; baseline?: string; ratio?: number; target?: string };
 export type BenchResult = {
   rows: Row[];
-  /** `resentCopies`: second copies of messages whose send the bench itself made twice (not counted as duplicated). */
-  integrity: { sent: number; lost: number; duplicated: number; seqGaps: number; resentCopies: number };
+  integrity: Integrity;
   raw: Record<string, unknown>;
+};
+
+/**
+ * `sent`: sends the server acknowledged. `unanswered`: sends whose request failed (after
+ * `request`'s one retry), so the bench cannot know whether the server stored them; never counted
+ * as sent or lost. `lost`: acknowledged sends that never reached every staff socket, their ids in
+ * `lostIds` (to look for in the run's logs and database). `resentCopies`: second copies of messages
+ * whose send the bench itself made twice (not counted as duplicated).
+ */
+export type Integrity = {
+  sent: number;
+  unanswered: number;
+  lost: number;
+  lostIds: string[];
+  duplicated: number;
+  seqGaps: number;
+  resentCopies: number;
 };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -107,7 +123,7 @@ export function stats(values: number[]): Stats {
 }
 
 /** `resent`: the first try's connection was reset, so the request went out twice (a send's id keeps it stored once). */
-type Reply = { status: number; body: string; headers: http.IncomingHttpHeaders; resent?: true };
+export type Reply = { status: number; body: string; headers: http.IncomingHttpHeaders; resent?: true };
 
 type Init = { method?: string; headers?: Record<string, string>; body?: string };
 
@@ -136,6 +152,52 @@ function requestOnce(url: string, init: Init) {
     req.on("error", reject);
     req.end(init.body);
   });
+}
+
+/**
+ * What became of a send, the one rule every scenario that sends counts by: `acknowledged` (a 2xx:
+ * stored), `refused` (answered otherwise: not stored), or `unanswered` (the request itself failed:
+ * stored or not, the bench cannot tell; such a send must not be waited for nor counted as lost).
+ */
+export type Outcome = { kind: "acknowledged" | "refused"; reply: Reply } | { kind: "unanswered"; error: Error };
+
+export function settle(reply: Promise<Reply>): Promise<Outcome> {
+  return reply.then(
+    (r): Outcome => ({ kind: r.status >= 200 && r.status < 300 ? "acknowledged" : "refused", reply: r }),
+    (error: Error): Outcome => ({ kind: "unanswered", error }),
+  );
+}
+
+/**
+ * Sends awaited on sockets: each id is pending from before its request (an event can beat the
+ * answer) until `copies` sockets have it. By `settle`'s rule a refused or unanswered send stops
+ * being pending at once, so what is still pending after the drain is acknowledged and lost.
+ */
+export function deliveries(copies: number) {
+  const pending = new Map<string, { start: number; seen: number; onDone?: (ms: number) => void }>();
+  const counts = { acknowledged: 0, refused: 0, unanswered: 0 };
+  return {
+    counts,
+    async send(id: string, post: () => Promise<Reply>, onDone?: (ms: number) => void): Promise<Outcome> {
+      pending.set(id, { start: performance.now(), seen: 0, onDone });
+      const outcome = await settle(post());
+      counts[outcome.kind]++;
+      if (outcome.kind !== "acknowledged") pending.delete(id);
+      return outcome;
+    },
+    /** One socket has message `id` (any other id is ignored). */
+    arrived(id: string) {
+      const entry = pending.get(id);
+      if (entry && ++entry.seen === copies) {
+        pending.delete(id);
+        entry.onDone?.(performance.now() - entry.start);
+      }
+    },
+    /** Waits up to `ms` for every pending send to arrive. */
+    drained: (ms = 5000) => waitDrained(pending, ms),
+    /** Acknowledged sends still waiting for a socket: lost, once drained. */
+    lostIds: () => [...pending.keys()],
+  };
 }
 
 export type Session = { cookie: string; playerId?: number };
@@ -341,7 +403,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       if (res.status !== 200) throw new Error(`realtime auth: HTTP ${res.status}`);
       return JSON.parse(res.body).auth as string;
     };
-    const pending = new Map<string, { start: number; seen: number; onDone?: (ms: number) => void }>();
+    const toStaff = deliveries(opts.staff);
     /** Per staff socket: how many times each message id arrived. */
     const perSocket = Array.from({ length: opts.staff }, () => new Map<string, number>());
     const seqs = new Map<number, number[]>();
@@ -355,11 +417,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       const arrived = perSocket[socket];
       arrived?.set(m.id, (arrived.get(m.id) ?? 0) + 1);
       if (socket === 0) seqs.set(m.playerId, [...(seqs.get(m.playerId) ?? []), m.seq]);
-      const entry = pending.get(m.id);
-      if (entry && ++entry.seen === opts.staff) {
-        pending.delete(m.id);
-        entry.onDone?.(performance.now() - entry.start);
-      }
+      toStaff.arrived(m.id);
     };
     const authStarted = performance.now();
     for (let i = 0; i < opts.staff; i++) {
@@ -374,20 +432,16 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     while (sockets.length < opts.clients) sockets.push(await pusherSocket(wsUrl, null, null));
     log(`connected ${sockets.length} sockets`);
 
-    let sent = 0;
-    /** Sends one message; resolves when every staff socket has it (or never, if lost). */
-    const send = (s: Session, onDone?: (ms: number) => void) => {
+    /** Sends one message: true once acknowledged; `onDone` when every staff socket has it. */
+    const send = async (s: Session, onDone?: (ms: number) => void) => {
       const id = randomUUID();
-      pending.set(id, { start: performance.now(), seen: 0, onDone });
-      return trpcSend(base, s, id, `bench ${sent}`).then((res) => {
-        if (res.resent) resent.add(id);
-        if (res.status !== 200) {
-          pending.delete(id);
-          return false;
-        }
-        sent++;
-        return true;
-      });
+      const outcome = await toStaff.send(
+        id,
+        () => trpcSend(base, s, id, `bench ${toStaff.counts.acknowledged}`),
+        onDone,
+      );
+      if (outcome.kind !== "unanswered" && outcome.reply.resent) resent.add(id);
+      return outcome.kind === "acknowledged";
     };
 
     // 1. Latency right after start, SENDERS players at 1 message/s each; the warm-up apart.
@@ -401,12 +455,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
           await sleep((i * 1000) / opts.senders);
           for (let next = performance.now(); next < until; next += 1000) {
             const t = performance.now() - started;
-            await send(s, (d) => (t < opts.warmSeconds * 1000 ? warm : steady).push(d)).catch(() => false);
+            await send(s, (d) => (t < opts.warmSeconds * 1000 ? warm : steady).push(d));
             await sleep(Math.max(0, next + 1000 - performance.now()));
           }
         }),
       );
-      await waitDrained(pending);
+      await toStaff.drained();
       raw.latencyWarm = stats(warm);
       raw.latencySteady = stats(steady);
       log(`latency: warm ${JSON.stringify(raw.latencyWarm)} steady ${JSON.stringify(raw.latencySteady)}`);
@@ -416,28 +470,21 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const started = await startFloor(stack.postgres.url);
     floor = started.child;
     const floorPort = started.port;
-    const floorPending = new Map<string, { start: number; seen: number; onDone?: (ms: number) => void }>();
+    const toFloorStaff = deliveries(opts.staff);
     const floorSockets: WebSocket[] = [];
     for (let i = 0; i < opts.staff; i++) {
       const ws = new WebSocket(`ws://127.0.0.1:${floorPort}`);
       await new Promise((r, j) => ws.once("open", r).once("error", j));
       ws.on("message", (rawFrame) => {
-        const { id } = JSON.parse(JSON.parse(String(rawFrame)).data);
-        const entry = floorPending.get(id);
-        if (entry && ++entry.seen === opts.staff) {
-          floorPending.delete(id);
-          entry.onDone?.(performance.now() - entry.start);
-        }
+        toFloorStaff.arrived(JSON.parse(JSON.parse(String(rawFrame)).data).id);
       });
       floorSockets.push(ws);
     }
-    const floorSend = (onDone?: (ms: number) => void) => {
+    const floorSend = async (onDone?: (ms: number) => void) => {
       const id = randomUUID();
-      floorPending.set(id, { start: performance.now(), seen: 0, onDone });
-      return request(`http://127.0.0.1:${floorPort}/`, {
-        method: "POST",
-        body: JSON.stringify({ id, text: "x" }),
-      }).then((r) => r.status === 200);
+      const post = () =>
+        request(`http://127.0.0.1:${floorPort}/`, { method: "POST", body: JSON.stringify({ id, text: "x" }) });
+      return (await toFloorStaff.send(id, post, onDone)).kind === "acknowledged";
     };
     {
       const times: number[] = [];
@@ -447,12 +494,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         Array.from({ length: opts.senders }, async (_, i) => {
           await sleep((i * 1000) / opts.senders);
           for (let next = performance.now(); next < until; next += 1000) {
-            await floorSend((d) => times.push(d)).catch(() => false);
+            await floorSend((d) => times.push(d));
             await sleep(Math.max(0, next + 1000 - performance.now()));
           }
         }),
       );
-      await waitDrained(floorPending);
+      await toFloorStaff.drained();
       raw.floorLatency = stats(times);
     }
     const floorLatency = raw.floorLatency as Stats;
@@ -475,10 +522,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       me(playerSessions[w % playerSessions.length] as Session)(),
     );
     const floorThroughput = await closedLoop(32, opts.baselineSeconds, () => floorSend());
-    await waitDrained(floorPending);
+    await toFloorStaff.drained();
     const meTrip = await roundTrips(opts.roundTrips, me(playerSessions[0] as Session));
     const sendTrip = await roundTrips(opts.roundTrips, () => send(playerSessions[0] as Session));
-    await waitDrained(pending);
+    await toStaff.drained();
     raw.baselines = { staticFile, anonymous, authed, floorThroughput, meTrip, sendTrip };
     rows.push(
       { scenario: "static file from Next, 32 concurrent", value: `${staticFile.perSecond}/s` },
@@ -515,7 +562,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
           delivered++;
         }),
       );
-      await waitDrained(pending);
+      await toStaff.drained();
       const perSecond = Math.round(delivered / ((performance.now() - started) / 1000));
       raw[`throughput${n}`] = perSecond;
       rows.push({
@@ -543,7 +590,18 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         else duplicated += times - 1;
       }
     }
-    const integrity = { sent, lost: pending.size, duplicated, seqGaps, resentCopies };
+    const lostIds = toStaff.lostIds();
+    const integrity: Integrity = {
+      sent: toStaff.counts.acknowledged,
+      unanswered: toStaff.counts.unanswered,
+      lost: lostIds.length,
+      lostIds,
+      duplicated,
+      seqGaps,
+      resentCopies,
+    };
+    // Kept beside the other raw numbers too, so a run's JSON names what to investigate.
+    raw.lostIds = lostIds;
 
     // 5. Staff → player at the latency scenario's load: every player once a second, by the staff.
     const back = await staffToPlayer({
@@ -556,8 +614,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     });
     raw.staffToPlayer = back;
     rows.push(...againstFloor("staff → player socket", `${opts.senders} players at 1/s`, back, floorLatency), {
-      scenario: "staff → player sends refused",
-      value: `${back.failed} of ${back.n + back.lost + back.failed}${
+      scenario: "staff → player sends refused / never answered",
+      value: `${back.failed} / ${back.unanswered} of ${back.n + back.lost + back.failed + back.unanswered}${
         back.failed
           ? ` (${Object.entries(back.failures)
               .map(([why, n]) => `${n}× ${why}`)
@@ -689,10 +747,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       clients: opts.stormClients,
       authorize,
       sendAsPlayer: async (s) => {
-        const res = await trpcSend(base, s, randomUUID(), "while realtime is down").catch(() => null);
-        if (res?.status !== 200) return null;
-        const seq = /"seq":(\d+)/.exec(res.body)?.[1];
-        return seq ? { seq: Number(seq) } : null;
+        const outcome = await settle(trpcSend(base, s, randomUUID(), "while realtime is down"));
+        if (outcome.kind !== "acknowledged") return { kind: outcome.kind };
+        const seq = /"seq":(\d+)/.exec(outcome.reply.body)?.[1];
+        return { kind: outcome.kind, seq: seq ? Number(seq) : undefined };
       },
     });
     raw.reconnectStorm = storm;
@@ -701,6 +759,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
         scenario: `reconnect storm: ${storm.clients} clients resubscribed and caught up after a realtime kill`,
         value: `${storm.caughtUp}/${storm.clients} in ${storm.seconds} s`,
         target: "≤ 5 s, all",
+      },
+      {
+        scenario: "reconnect storm: players' sends while realtime was down acknowledged / refused / never answered",
+        value: `${storm.sends.acknowledged} / ${storm.sends.refused} / ${storm.sends.unanswered}`,
       },
       {
         scenario: "reconnect storm: catch-up requests / web CPU",
@@ -760,7 +822,8 @@ export async function runHistory(opts: BenchOptions): Promise<BenchResult> {
     await handle.db.insert(staff).values({ userId: id, displayName: "Bench staff 0" });
     const raw: Record<string, unknown> = {};
     const rows = await historyScenario(stack, handle, await signIn(stack.url, email), opts, raw);
-    return { rows, integrity: { sent: 0, lost: 0, duplicated: 0, seqGaps: 0, resentCopies: 0 }, raw };
+    const integrity = { sent: 0, unanswered: 0, lost: 0, lostIds: [], duplicated: 0, seqGaps: 0, resentCopies: 0 };
+    return { rows, integrity, raw };
   } finally {
     await handle.close();
     await stack.stop();
@@ -909,7 +972,8 @@ export function formatTable(result: BenchResult) {
   // `--only history` sends nothing: no integrity to report.
   if (i.sent === 0) return lines.join("\n");
   lines.push(
-    `| messages sent / lost / duplicated / seq gaps | ${i.sent} / ${i.lost} / ${i.duplicated} / ${i.seqGaps} | | | 0 lost, 0 dup, 0 gaps |`,
+    `| messages sent (acknowledged) / lost / duplicated / seq gaps | ${i.sent} / ${i.lost} / ${i.duplicated} / ${i.seqGaps} | | | 0 lost, 0 dup, 0 gaps |`,
+    `| sends never answered (the request failed; stored or not, unknown: not counted as sent or lost) | ${i.unanswered} | | | 0 |`,
     `| copies of sends the bench itself made twice (connection reset; the id keeps them stored once) | ${i.resentCopies} | | | |`,
   );
   return lines.join("\n");

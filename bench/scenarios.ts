@@ -9,7 +9,17 @@ import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import { STAFF_CHANNEL } from "@/protocol/channels";
 import type { Stack } from "../tests/support/stack";
-import { messageOf, pusherSocket, request, type Session, type Stats, sleep, stats } from "./path";
+import {
+  deliveries,
+  messageOf,
+  type Outcome,
+  pusherSocket,
+  request,
+  type Session,
+  type Stats,
+  sleep,
+  stats,
+} from "./path";
 
 type Authorize = (s: Session, channel: string) => (socketId: string) => Promise<string>;
 
@@ -18,7 +28,8 @@ type Authorize = (s: Session, channel: string) => (socketId: string) => Promise<
  * each player once a second, each player by one staff member (player i by staff i mod n, so every
  * staff member holds a share within their capacity: a staff member may hold only so many chats,
  * and one who messages more players than that is refused with 409). Timed until that player's
- * socket has the message. Refused sends are counted by status and reason in `failures`.
+ * socket has the message. Refused (`failed`) and unanswered sends are counted by status and reason
+ * in `failures`; neither is waited for nor counted as lost (`deliveries`).
  */
 export async function staffToPlayer(opts: {
   base: string;
@@ -28,7 +39,7 @@ export async function staffToPlayer(opts: {
   authorize: Authorize;
   seconds: number;
 }) {
-  const pending = new Map<string, { start: number; done: (ms: number) => void }>();
+  const toPlayers = deliveries(1);
   const sockets: WebSocket[] = [];
   for (const p of opts.players) {
     const channel = `private-player-${p.playerId}`;
@@ -36,15 +47,11 @@ export async function staffToPlayer(opts: {
       await pusherSocket(opts.wsUrl, channel, opts.authorize(p, channel), (event, data) => {
         if (event !== "chat-message-received") return;
         const m = messageOf(data);
-        const entry = m && pending.get(m.id);
-        if (!entry) return;
-        pending.delete(m.id);
-        entry.done(performance.now() - entry.start);
+        if (m) toPlayers.arrived(m.id);
       }),
     );
   }
   const times: number[] = [];
-  let failed = 0;
   const failures: Record<string, number> = {};
   const until = performance.now() + opts.seconds * 1000;
   await Promise.all(
@@ -53,26 +60,29 @@ export async function staffToPlayer(opts: {
       await sleep((i * 1000) / opts.players.length);
       for (let next = performance.now(); next < until; next += 1000) {
         const id = randomUUID();
-        pending.set(id, { start: performance.now(), done: (ms) => times.push(ms) });
-        const res = await request(`${opts.base}/api/player-chat-integration/send`, {
-          method: "POST",
-          headers: { cookie: staff.cookie, "content-type": "application/json", origin: opts.base },
-          body: JSON.stringify({ playerId: p.playerId, id, text: "from the floor" }),
-        }).catch((err: Error) => err);
-        if (res instanceof Error || (res.status !== 201 && res.status !== 200)) {
-          pending.delete(id);
-          failed++;
-          const why = res instanceof Error ? `no answer: ${res.message}` : `${res.status} ${refusal(res.body)}`;
+        const post = () =>
+          request(`${opts.base}/api/player-chat-integration/send`, {
+            method: "POST",
+            headers: { cookie: staff.cookie, "content-type": "application/json", origin: opts.base },
+            body: JSON.stringify({ playerId: p.playerId, id, text: "from the floor" }),
+          });
+        const outcome = await toPlayers.send(id, post, (ms) => times.push(ms));
+        if (outcome.kind !== "acknowledged") {
+          const why =
+            outcome.kind === "unanswered"
+              ? `no answer: ${outcome.error.message}`
+              : `${outcome.reply.status} ${refusal(outcome.reply.body)}`;
           failures[why] = (failures[why] ?? 0) + 1;
         }
         await sleep(Math.max(0, next + 1000 - performance.now()));
       }
     }),
   );
-  await waitFor(() => pending.size === 0, 5000);
-  const lost = pending.size;
+  await toPlayers.drained();
+  const lostIds = toPlayers.lostIds();
   for (const ws of sockets) ws.terminate();
-  return { ...stats(times), failed, failures, lost };
+  const { refused: failed, unanswered } = toPlayers.counts;
+  return { ...stats(times), failed, unanswered, failures, lost: lostIds.length, lostIds };
 }
 
 /** The message of a REST error answer (`{ error: { message } }`), else the start of the body. */
@@ -260,7 +270,8 @@ export async function reconnectStorm(opts: {
   staff: Session[];
   clients: number;
   authorize: Authorize;
-  sendAsPlayer: (s: Session) => Promise<{ seq: number } | null>;
+  /** A player's send during the outage: its outcome (`settle`) and, acknowledged, its seq. */
+  sendAsPlayer: (s: Session) => Promise<{ kind: Outcome["kind"]; seq?: number }>;
 }) {
   type Client = {
     session: Session;
@@ -349,7 +360,10 @@ export async function reconnectStorm(opts: {
   started = performance.now();
   await opts.stack.realtime.kill("SIGKILL");
   // While it is down every player gets a message: catching up must bring it.
+  // An unacknowledged send leaves its player's clients nothing new to wait for: counted in `sends`.
   const sent = await Promise.all(opts.players.map((p) => opts.sendAsPlayer(p)));
+  const sends = { acknowledged: 0, refused: 0, unanswered: 0 };
+  for (const { kind } of sent) sends[kind]++;
   opts.players.forEach((p, i) => {
     const seq = sent[i]?.seq ?? 0;
     for (const c of clients) if (!c.staff && c.session === p) c.wanted = seq;
@@ -376,6 +390,7 @@ export async function reconnectStorm(opts: {
     complete: ok,
     seconds: +seconds.toFixed(2),
     catchUpRequests: requests - requestsBefore,
+    sends,
     webCpuSeconds: cpu !== null && cpuBefore !== null ? +(cpu - cpuBefore).toFixed(2) : null,
     /** Seconds from the kill: messages sent, realtime answering again, then every client through each phase. */
     phases: {

@@ -29,8 +29,6 @@ export type RealtimeGateway = {
 };
 
 const BATCH_LIMIT = 10; // Pusher's batch_events maximum
-/** Channels remembered for a catch-up at most (one per player, plus the staff channels). */
-const MAX_STALE = 10_000;
 
 export type GatewayOptions = {
   log?: (msg: string) => void;
@@ -58,6 +56,12 @@ export type GatewayOptions = {
    * its channels are told to catch up from the database once the line has drained.
    */
   maxWaiting?: number;
+  /**
+   * Channels remembered for a catch-up at most (default 10,000: one per player, plus the staff
+   * channels), so an outage cannot grow memory. A channel over it is not told; its clients still
+   * heal by seq on their next event, on resubscription or when the tab returns.
+   */
+  maxStale?: number;
 };
 
 type Batch = Array<Parameters<Pusher["triggerBatch"]>[0][number] & { idempotency_key?: string }>;
@@ -91,6 +95,7 @@ export function pusherGateway(pusher: Publisher, opts: GatewayOptions = {}): Rea
   const attempts = opts.retryAttempts ?? 6; // 0.5 + 1 + 2 + 4 + 8 + 16 s ≈ half a minute
   const maxHeld = opts.maxHeld ?? 1000;
   const maxWaiting = Math.max(1, opts.maxWaiting ?? 1000);
+  const maxStale = opts.maxStale ?? 10_000;
   // Unique per event across restarts and instances: a random prefix per gateway, then a counter.
   const keyPrefix = (opts.idempotencyKeys ?? true) ? randomBytes(9).toString("base64url") : null;
   let keyCount = 0;
@@ -119,11 +124,18 @@ export function pusherGateway(pusher: Publisher, opts: GatewayOptions = {}): Rea
     // A refused catch-up would be refused again: remembered, it went out again after each refusal,
     // without end against a server that refuses everything (a wrong secret: 315 requests/s).
     const told = opts.refused ? batch.filter((e) => e.name !== EVENTS.catchUp) : batch;
-    log(`[realtime] ${why}${told.length ? "; its clients are told to catch up" : ""}`);
-    for (const event of told) {
-      if (stale.size >= MAX_STALE && !stale.has(event.channel)) break;
-      stale.add(event.channel);
+    // Over the bound a new channel is not remembered, so the log must not say it will be told.
+    const left = new Set<string>();
+    for (const { channel } of told) {
+      if (stale.has(channel)) continue;
+      if (stale.size < maxStale) stale.add(channel);
+      else left.add(channel);
     }
+    const some = told.some((e) => !left.has(e.channel));
+    const notTold = left.size
+      ? `${some ? ", except on" : "; its clients are not told to catch up:"} ${[...left].join(", ")}: not remembered, ${maxStale} channels already wait for one (they heal by seq or on resubscription)`
+      : "";
+    log(`[realtime] ${why}${some ? "; its clients are told to catch up" : ""}${notTold}`);
   };
   /**
    * Publishes the catch-ups: all of them, or (`drained`) those of the channels whose lane that is.

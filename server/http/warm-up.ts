@@ -15,8 +15,8 @@ import type { HttpDeps } from "./deps";
  * kind of request is answered once through the real handler — modules loaded, schemas built,
  * code compiled — as an anonymous caller on a private port, so nothing is changed and nobody is
  * signed in. A failure here is only a slower first minute, and so is a
- * request that is never answered: the warm-up gives up after `timeoutMs` rather than keep the
- * server from ever listening. Its private port is closed however it ends.
+ * request or a database call that is never answered: the warm-up gives up after `timeoutMs`
+ * rather than keep the server from ever listening. Its private port is closed however it ends.
  */
 export async function warmUp(
   handler: http.RequestListener,
@@ -24,12 +24,14 @@ export async function warmUp(
   opts: { poolSize: number; pages: string[]; timeoutMs?: number },
 ) {
   const started = performance.now();
-  // Bounds the reads too: one waiting on a lock (another instance's migration, say) held the start.
+  // Bounds every wait on the database too: a read waiting on a lock (another instance's migration,
+  // say) held the start, and so would a server that takes the connection and never answers.
   const signal = AbortSignal.timeout(opts.timeoutMs ?? WARM_UP_TIMEOUT_MS);
   let server: http.Server | undefined;
   try {
-    const { db } = await deps();
-    await Promise.all(Array.from({ length: opts.poolSize }, () => db.execute(sql`select 1`)));
+    const { db } = await untilAborted(signal, deps());
+    const opened = Promise.all(Array.from({ length: opts.poolSize }, () => db.execute(sql`select 1`)));
+    await untilAborted(signal, opened);
     await untilAborted(signal, prepareReads(db, opts.poolSize)).catch((err) =>
       console.error(`[floorline] warm-up: reads not prepared: ${err instanceof Error ? err.message : String(err)}`),
     );

@@ -154,4 +154,26 @@ describe("publishing while the server is slow to answer", () => {
     const kept = Array.from({ length: 10 }, (_, i) => `p1-${i + 11}`);
     expect(onPlayer1).toEqual(["p1-0", ...kept, EVENTS.catchUp]);
   });
+
+  it("remembers at most maxStale channels for a catch-up, and says which it did not", async () => {
+    const { server, publisher } = await standInWithPublisher();
+    const logs: string[] = [];
+    const gateway = pusherGateway(publisher, { lanes: 1, maxWaiting: 1, maxStale: 2, log: (m) => logs.push(m) });
+    const event = (player: number, name: string) => ({ channel: `private-player-${player}`, name, data: {} });
+    // One request on the wire, unanswered; players 1–3's batch waits, and the next one (too big to
+    // join it) pushes it out: three channels stale, one more than the bound.
+    gateway.publish([event(0, "p0")]);
+    await expect.poll(() => server.open).toBe(1);
+    gateway.publish([event(1, "p1"), event(2, "p2"), event(3, "p3")]);
+    gateway.publish(Array.from({ length: 8 }, (_, k) => event(4, `p4-${k}`)));
+    const dropped = logs.filter((m) => m.includes("dropped"));
+    expect(dropped).toHaveLength(1);
+    // The log says what happens: players 1 and 2 are told, player 3 is not (the bound was hit).
+    expect(dropped[0]).toContain("told to catch up, except on private-player-3: not remembered");
+
+    server.release();
+    await gateway.idle();
+    const caughtUp = server.events.filter((e) => e.name === EVENTS.catchUp).map((e) => e.channel);
+    expect(caughtUp.sort()).toEqual(["private-player-1", "private-player-2"]);
+  });
 });

@@ -69,6 +69,30 @@ describe("warm-up before the web server listens", () => {
     await expect(warmUp(handler, noDatabase, { poolSize: 0, pages: [], timeoutMs: 200 })).resolves.toBeUndefined();
     await expect(connects(port)).resolves.toBe(false);
   });
+
+  it("never holds the start for a database that takes the connection and never answers", async () => {
+    // A stand-in for a Postgres that accepts connections and says nothing (a hung server, a
+    // proxy whose backend is gone): the pool's connections and their `select 1` wait for ever.
+    const held = new Set<net.Socket>();
+    const silent = net.createServer((socket) => {
+      held.add(socket);
+      socket.on("close", () => held.delete(socket));
+    });
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    const handle = connectPostgres(`postgres://nobody@127.0.0.1:${port}/none`, 2);
+    try {
+      const { asked, handler } = recordingHandler();
+      const deps = async () => ({ db: handle.db }) as unknown as HttpDeps;
+      await expect(warmUp(handler, deps, { poolSize: 2, pages: [], timeoutMs: 200 })).resolves.toBeUndefined();
+      expect(asked).toEqual([]);
+    } finally {
+      // Dropping the connections fails the pool's waiting connects, so the pool can end.
+      for (const socket of held) socket.destroy();
+      silent.close();
+      await handle.close();
+    }
+  });
 });
 
 describe.runIf(!!process.env.TEST_DATABASE_URL)("warm-up on Postgres", () => {
