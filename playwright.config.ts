@@ -30,6 +30,10 @@ export default defineConfig({
   use: {
     baseURL,
     trace: "retain-on-failure",
+    // A click or page load that never completes fails at that step, named in the report, instead
+    // of running out a serial spec's 3-minute test timeout with nothing said about where it hung.
+    actionTimeout: 45_000,
+    navigationTimeout: 60_000,
     launchOptions: {
       executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
       args: [
