@@ -174,21 +174,23 @@ export function settle(reply: Promise<Reply>): Promise<Outcome> {
  * being pending at once, so what is still pending after the drain is acknowledged and lost.
  */
 export function deliveries(copies: number) {
-  const pending = new Map<string, { start: number; seen: number; onDone?: (ms: number) => void }>();
+  // By socket, not by arrival: a send the bench made twice is published twice, and two copies on
+  // one socket must neither count for a socket that has none nor hide that it was lost there.
+  const pending = new Map<string, { start: number; seen: Set<number>; onDone?: (ms: number) => void }>();
   const counts = { acknowledged: 0, refused: 0, unanswered: 0 };
   return {
     counts,
     async send(id: string, post: () => Promise<Reply>, onDone?: (ms: number) => void): Promise<Outcome> {
-      pending.set(id, { start: performance.now(), seen: 0, onDone });
+      pending.set(id, { start: performance.now(), seen: new Set(), onDone });
       const outcome = await settle(post());
       counts[outcome.kind]++;
       if (outcome.kind !== "acknowledged") pending.delete(id);
       return outcome;
     },
-    /** One socket has message `id` (any other id is ignored). */
-    arrived(id: string) {
+    /** Socket number `socket` (0 to copies - 1) has message `id` (any other id is ignored). */
+    arrived(id: string, socket: number) {
       const entry = pending.get(id);
-      if (entry && ++entry.seen === copies) {
+      if (entry && entry.seen.add(socket).size === copies) {
         pending.delete(id);
         entry.onDone?.(performance.now() - entry.start);
       }
@@ -417,7 +419,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       const arrived = perSocket[socket];
       arrived?.set(m.id, (arrived.get(m.id) ?? 0) + 1);
       if (socket === 0) seqs.set(m.playerId, [...(seqs.get(m.playerId) ?? []), m.seq]);
-      toStaff.arrived(m.id);
+      toStaff.arrived(m.id, socket);
     };
     const authStarted = performance.now();
     for (let i = 0; i < opts.staff; i++) {
@@ -476,7 +478,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       const ws = new WebSocket(`ws://127.0.0.1:${floorPort}`);
       await new Promise((r, j) => ws.once("open", r).once("error", j));
       ws.on("message", (rawFrame) => {
-        toFloorStaff.arrived(JSON.parse(JSON.parse(String(rawFrame)).data).id);
+        toFloorStaff.arrived(JSON.parse(JSON.parse(String(rawFrame)).data).id, i);
       });
       floorSockets.push(ws);
     }

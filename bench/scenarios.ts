@@ -47,7 +47,7 @@ export async function staffToPlayer(opts: {
       await pusherSocket(opts.wsUrl, channel, opts.authorize(p, channel), (event, data) => {
         if (event !== "chat-message-received") return;
         const m = messageOf(data);
-        if (m) toPlayers.arrived(m.id);
+        if (m) toPlayers.arrived(m.id, 0);
       }),
     );
   }

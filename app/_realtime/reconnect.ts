@@ -66,6 +66,9 @@ export function keepReconnecting(client: Pusher) {
     } else stop();
   };
   client.connection.bind("state_change", onStateChange);
+  // pusher-js starts connecting in its constructor: that first "connecting" came before this
+  // listener, and a page opened during an outage would wait for "unavailable" (10 s) to check.
+  if (down()) schedule();
   return () => {
     stop();
     client.connection.unbind("state_change", onStateChange);

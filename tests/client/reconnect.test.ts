@@ -1,0 +1,66 @@
+import net from "node:net";
+import Pusher from "pusher-js";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { keepReconnecting } from "@/app/_realtime/reconnect";
+
+/** Stands in for the browser's WebSocket: records each probe and never connects. */
+class ProbeSocket {
+  static made: ProbeSocket[] = [];
+  onmessage: (() => void) | null = null;
+  onerror: (() => void) | null = null;
+  onclose: (() => void) | null = null;
+  constructor(readonly url: string) {
+    ProbeSocket.made.push(this);
+  }
+  close() {}
+}
+
+/** A port nothing listens on: pusher-js's own attempts there are refused. */
+async function closedPort() {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+let cleanUp: (() => void) | undefined;
+
+afterEach(() => {
+  cleanUp?.();
+  cleanUp = undefined;
+  ProbeSocket.made = [];
+  vi.useRealTimers();
+  vi.unstubAllGlobals();
+});
+
+describe("checking for the realtime server while the connection is down", () => {
+  it("starts checking for a connection already under way when it starts, as on a page opened during an outage", async () => {
+    vi.useFakeTimers();
+    vi.stubGlobal("WebSocket", ProbeSocket);
+    const port = await closedPort();
+    // As the provider makes it: pusher-js starts connecting in its constructor, so the page's
+    // first state change has happened before anything can listen for it.
+    const client = new Pusher("floorline-key", {
+      cluster: "mt1",
+      wsHost: "127.0.0.1",
+      wsPort: port,
+      wssPort: port,
+      forceTLS: false,
+      enabledTransports: ["ws", "wss"],
+      disableStats: true,
+    });
+    expect(client.connection.state).toBe("connecting");
+    const stop = keepReconnecting(client);
+    cleanUp = () => {
+      stop();
+      client.disconnect();
+    };
+    // The first check is due after 1 s (±20 %), long before pusher-js's own 15 s retry.
+    await vi.advanceTimersByTimeAsync(1200);
+    expect(client.connection.state).toBe("connecting");
+    expect(ProbeSocket.made.map((s) => s.url)).toEqual([
+      `ws://127.0.0.1:${port}/app/floorline-key?protocol=7&client=js&flash=false`,
+    ]);
+  });
+});
