@@ -54,8 +54,9 @@ export function keepReconnecting(client: Pusher) {
       client.disconnect();
       client.connect();
     };
-    // The server's first message (pusher:connection_established) says it is really serving.
-    socket.onmessage = () => settle(true);
+    // Only the server's greeting (pusher:connection_established) says it is really serving: after
+    // an error such as "over the connection limit", pusher-js would only be refused in turn.
+    socket.onmessage = (event) => settle(greets(event.data));
     socket.onerror = socket.onclose = () => settle(false);
     timer = setTimeout(() => settle(false), PROBE_TIMEOUT_MS);
   };
@@ -73,6 +74,14 @@ export function keepReconnecting(client: Pusher) {
     stop();
     client.connection.unbind("state_change", onStateChange);
   };
+}
+
+function greets(data: unknown) {
+  try {
+    return typeof data === "string" && JSON.parse(data)?.event === "pusher:connection_established";
+  } catch {
+    return false;
+  }
 }
 
 /** The address pusher-js connects to (its WebSocket transport), from the client's own settings. */

@@ -6,7 +6,7 @@ import { keepReconnecting } from "@/app/_realtime/reconnect";
 /** Stands in for the browser's WebSocket: records each probe and never connects. */
 class ProbeSocket {
   static made: ProbeSocket[] = [];
-  onmessage: (() => void) | null = null;
+  onmessage: ((event: { data: string }) => void) | null = null;
   onerror: (() => void) | null = null;
   onclose: (() => void) | null = null;
   constructor(readonly url: string) {
@@ -62,5 +62,36 @@ describe("checking for the realtime server while the connection is down", () => 
     expect(ProbeSocket.made.map((s) => s.url)).toEqual([
       `ws://127.0.0.1:${port}/app/floorline-key?protocol=7&client=js&flash=false`,
     ]);
+  });
+
+  it("starts a fresh attempt only when the server greets the check as pusher-js expects, not on an error", async () => {
+    vi.useFakeTimers();
+    vi.stubGlobal("WebSocket", ProbeSocket);
+    const port = await closedPort();
+    const client = new Pusher("floorline-key", {
+      cluster: "mt1",
+      wsHost: "127.0.0.1",
+      wsPort: port,
+      wssPort: port,
+      forceTLS: false,
+      enabledTransports: ["ws", "wss"],
+      disableStats: true,
+    });
+    const stop = keepReconnecting(client);
+    cleanUp = () => {
+      stop();
+      client.disconnect();
+    };
+    const restarts = vi.spyOn(client, "disconnect");
+    await vi.advanceTimersByTimeAsync(1200);
+    // Over its connection limit, say: the server answers, but with an error and no connection.
+    ProbeSocket.made[0]?.onmessage?.({ data: JSON.stringify({ event: "pusher:error", data: { code: 4100 } }) });
+    expect(restarts).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(2400);
+    expect(ProbeSocket.made).toHaveLength(2);
+    ProbeSocket.made[1]?.onmessage?.({
+      data: JSON.stringify({ event: "pusher:connection_established", data: '{"socket_id":"1.2"}' }),
+    });
+    expect(restarts).toHaveBeenCalledTimes(1);
   });
 });
