@@ -4,6 +4,7 @@ import type { AnyProcedure } from "@trpc/server/unstable-core-do-not-import";
 import type { Context } from "../trpc/init";
 import { appRouter } from "../trpc/root";
 import { JsonText } from "./handler";
+import { mediaTypeOf } from "./same-origin";
 
 /**
  * tRPC's HTTP protocol for the calls our clients make — one procedure, or a batch (`?batch=1`),
@@ -27,7 +28,7 @@ export async function answerTrpc(
   if (method !== "GET" && method !== "POST") return null;
   if (headers.get("trpc-accept") !== null || acceptsJsonLines(headers.get("accept"))) return null;
   // tRPC reads a GET's input from the URL whatever its content type; a POST's only from JSON.
-  if (method === "POST" && !isJson(headers.get("content-type"))) return null;
+  if (method === "POST" && mediaTypeOf(headers.get("content-type")) !== "application/json") return null;
   const url = new URL(request.url);
   if (url.searchParams.has("connectionParams")) return null;
   let path: string;
@@ -135,10 +136,6 @@ export async function answerTrpc(
 const byPath = appRouter._def.procedures as unknown as Record<string, AnyProcedure | undefined>;
 
 const trimSlashes = (path: string) => path.replace(/^\//, "").replace(/\/$/, "");
-
-function isJson(contentType: string | null) {
-  return contentType?.toLowerCase().split(";", 1)[0]?.trim() === "application/json";
-}
 
 function acceptsJsonLines(accept: string | null) {
   return accept?.split(",").some((type) => type.trim() === "application/jsonl") ?? false;
