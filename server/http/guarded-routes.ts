@@ -6,6 +6,9 @@ import type { HttpDeps } from "./deps";
 import { faultMessage, reportFault } from "./faults";
 import { jsonError, respond } from "./handler";
 import { assertJsonFromOwnOrigin } from "./same-origin";
+import { answerTrpc } from "./trpc-direct";
+
+const TRPC_ENDPOINT = "/api/trpc";
 
 /**
  * The two catch-all routes that are not ours line by line — tRPC and better-auth — behind the
@@ -16,12 +19,10 @@ import { assertJsonFromOwnOrigin } from "./same-origin";
 export function trpcRoute(request: Request, deps?: HttpDeps) {
   return respond(async () => {
     if (request.method === "POST") assertJsonFromOwnOrigin(request);
-    return fetchRequestHandler({
-      endpoint: "/api/trpc",
-      req: request,
-      router: appRouter,
-      createContext: () => createTRPCContext({ headers: request.headers, deps }),
-    });
+    const createContext = () => createTRPCContext({ headers: request.headers, deps });
+    // Our clients' calls without a web Response (trpc-direct.ts); anything else through tRPC's adapter.
+    const direct = await answerTrpc(request, { endpoint: TRPC_ENDPOINT, createContext });
+    return direct ?? fetchRequestHandler({ endpoint: TRPC_ENDPOINT, req: request, router: appRouter, createContext });
   });
 }
 
