@@ -26,6 +26,33 @@ async function closedPort() {
 
 let cleanUp: (() => void) | undefined;
 
+/**
+ * A pusher-js client as the provider makes it, aimed at a port nothing listens on, with
+ * keepReconnecting on it; fake timers, and checks made with ProbeSocket. pusher-js starts
+ * connecting in its constructor, so its first state change has happened before anything can
+ * listen for it, as on a page opened during an outage.
+ */
+async function checkedClient() {
+  vi.useFakeTimers();
+  vi.stubGlobal("WebSocket", ProbeSocket);
+  const port = await closedPort();
+  const client = new Pusher("floorline-key", {
+    cluster: "mt1",
+    wsHost: "127.0.0.1",
+    wsPort: port,
+    wssPort: port,
+    forceTLS: false,
+    enabledTransports: ["ws", "wss"],
+    disableStats: true,
+  });
+  const stop = keepReconnecting(client);
+  cleanUp = () => {
+    stop();
+    client.disconnect();
+  };
+  return { client, port };
+}
+
 afterEach(() => {
   cleanUp?.();
   cleanUp = undefined;
@@ -36,26 +63,8 @@ afterEach(() => {
 
 describe("checking for the realtime server while the connection is down", () => {
   it("starts checking for a connection already under way when it starts, as on a page opened during an outage", async () => {
-    vi.useFakeTimers();
-    vi.stubGlobal("WebSocket", ProbeSocket);
-    const port = await closedPort();
-    // As the provider makes it: pusher-js starts connecting in its constructor, so the page's
-    // first state change has happened before anything can listen for it.
-    const client = new Pusher("floorline-key", {
-      cluster: "mt1",
-      wsHost: "127.0.0.1",
-      wsPort: port,
-      wssPort: port,
-      forceTLS: false,
-      enabledTransports: ["ws", "wss"],
-      disableStats: true,
-    });
+    const { client, port } = await checkedClient();
     expect(client.connection.state).toBe("connecting");
-    const stop = keepReconnecting(client);
-    cleanUp = () => {
-      stop();
-      client.disconnect();
-    };
     // The first check is due after 1 s (±20 %), long before pusher-js's own 15 s retry.
     await vi.advanceTimersByTimeAsync(1200);
     expect(client.connection.state).toBe("connecting");
@@ -65,23 +74,7 @@ describe("checking for the realtime server while the connection is down", () => 
   });
 
   it("starts a fresh attempt only when the server greets the check as pusher-js expects, not on an error", async () => {
-    vi.useFakeTimers();
-    vi.stubGlobal("WebSocket", ProbeSocket);
-    const port = await closedPort();
-    const client = new Pusher("floorline-key", {
-      cluster: "mt1",
-      wsHost: "127.0.0.1",
-      wsPort: port,
-      wssPort: port,
-      forceTLS: false,
-      enabledTransports: ["ws", "wss"],
-      disableStats: true,
-    });
-    const stop = keepReconnecting(client);
-    cleanUp = () => {
-      stop();
-      client.disconnect();
-    };
+    const { client } = await checkedClient();
     const restarts = vi.spyOn(client, "disconnect");
     await vi.advanceTimersByTimeAsync(1200);
     // Over its connection limit, say: the server answers, but with an error and no connection.
