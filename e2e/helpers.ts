@@ -37,7 +37,7 @@ export async function openAs(browser: Browser, email: string, landing: RegExp, o
  * procedure first misses it whenever another call happens to share its request.
  */
 export function trpcCall(procedure: string): RegExp {
-  return new RegExp(`/api/trpc/([^?]*,)?${procedure.replace(".", "\\.")}(,|\\?|$)`);
+  return new RegExp(`/api/trpc/([^?]*,)?${procedure.replaceAll(".", "\\.")}(,|\\?|$)`);
 }
 
 export const thread = (page: Page) => page.getByRole("log");

@@ -1,6 +1,7 @@
 import { getErrorShape, getTRPCErrorFromUnknown, TRPCError, transformTRPCResponse } from "@trpc/server";
 import { getHTTPStatusCode } from "@trpc/server/http";
-import type { AnyProcedure } from "@trpc/server/unstable-core-do-not-import";
+// tRPC's own tests of a value, so both paths refuse the same answers.
+import { type AnyProcedure, isAsyncIterable, isObject, isPromise } from "@trpc/server/unstable-core-do-not-import";
 import type { Context } from "../trpc/init";
 import { appRouter } from "../trpc/root";
 import { JsonText } from "./handler";
@@ -144,15 +145,6 @@ function acceptsJsonLines(accept: string | null) {
 function parseQueryInput(input: string | null): unknown {
   return input ? JSON.parse(input) : undefined;
 }
-
-// tRPC's own tests of a value (codes.ts, resolveResponse.ts), so both paths refuse the same answers.
-const isObject = (value: unknown): value is Record<string, unknown> =>
-  !!value && !Array.isArray(value) && typeof value === "object";
-const isAsyncIterable = (value: unknown) => isObject(value) && Symbol.asyncIterator in value;
-const isPromise = (value: unknown) =>
-  (isObject(value) || typeof value === "function") &&
-  typeof (value as { then?: unknown }).then === "function" &&
-  typeof (value as { catch?: unknown }).catch === "function";
 
 /** What tRPC refuses to answer without streaming: an async iterable, or an object holding promises. */
 function isDataStream(value: unknown) {
