@@ -8,6 +8,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import fs from "node:fs";
 import http from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -19,6 +20,8 @@ import { connectPostgres } from "@/db/client";
 import { account, players, staff, user } from "@/db/schema";
 import { playerChannel, STAFF_CHANNEL } from "@/protocol/channels";
 import { type Stack, startStack } from "../tests/support/stack";
+// @ts-expect-error plain JS (the realtime bundle loads it without tsx), no types
+import { startProbe } from "./probe.mjs";
 import {
   arrivalLog,
   cpuSeconds,
@@ -30,6 +33,7 @@ import {
   roomForSockets,
   staffToPlayer,
 } from "./scenarios";
+import { processSummary, readProbe, tailLines, tails } from "./tails";
 
 export type BenchOptions = {
   basePort: number;
@@ -169,6 +173,21 @@ export function settle(reply: Promise<Reply>): Promise<Outcome> {
 }
 
 /**
+ * One delivery taken apart, ms from the moment the bench started its request: `ack` its answer
+ * (null when every socket had the event first), `server` the web process's own time for it
+ * (`Server-Timing: app;dur=`, from taking the request to writing the answer), `first` / `last`
+ * the first and the last socket to have it; `at` the start in ms since the epoch (to line up with
+ * the processes' probe logs, bench/probe.mjs).
+ */
+export type Parts = { at: number; ack: number | null; server: number | null; first: number; last: number };
+
+/** The server's own time from `Server-Timing: app;dur=` (node-bridge.ts), null when absent. */
+export function serverTiming(reply: Reply): number | null {
+  const dur = /\bapp;dur=([0-9.]+)/.exec(String(reply.headers["server-timing"] ?? ""));
+  return dur ? Number(dur[1]) : null;
+}
+
+/**
  * Sends awaited on sockets: each id is pending from before its request (an event can beat the
  * answer) until `copies` sockets have it. By `settle`'s rule a refused or unanswered send stops
  * being pending at once, so what is still pending after the drain is acknowledged and lost.
@@ -176,13 +195,24 @@ export function settle(reply: Promise<Reply>): Promise<Outcome> {
 export function deliveries(copies: number) {
   // By socket, not by arrival: a send the bench made twice is published twice, and two copies on
   // one socket must neither count for a socket that has none nor hide that it was lost there.
-  const pending = new Map<string, { start: number; seen: Set<number>; onDone?: (ms: number) => void }>();
+  type Entry = {
+    start: number;
+    seen: Set<number>;
+    onDone?: (ms: number, parts: Parts) => void;
+    acked?: number;
+    server?: number | null;
+    first?: number;
+  };
+  const pending = new Map<string, Entry>();
   const counts = { acknowledged: 0, refused: 0, unanswered: 0 };
   return {
     counts,
-    async send(id: string, post: () => Promise<Reply>, onDone?: (ms: number) => void): Promise<Outcome> {
-      pending.set(id, { start: performance.now(), seen: new Set(), onDone });
+    async send(id: string, post: () => Promise<Reply>, onDone?: (ms: number, parts: Parts) => void): Promise<Outcome> {
+      const entry: Entry = { start: performance.now(), seen: new Set(), onDone };
+      pending.set(id, entry);
       const outcome = await settle(post());
+      entry.acked = performance.now();
+      if (outcome.kind !== "unanswered") entry.server = serverTiming(outcome.reply);
       counts[outcome.kind]++;
       if (outcome.kind !== "acknowledged") pending.delete(id);
       return outcome;
@@ -190,9 +220,21 @@ export function deliveries(copies: number) {
     /** Socket number `socket` (0 to copies - 1) has message `id` (any other id is ignored). */
     arrived(id: string, socket: number) {
       const entry = pending.get(id);
-      if (entry && entry.seen.add(socket).size === copies) {
+      if (!entry) return;
+      const now = performance.now();
+      entry.first ??= now;
+      if (entry.seen.add(socket).size === copies) {
         pending.delete(id);
-        entry.onDone?.(performance.now() - entry.start);
+        // An event can beat its answer (the publish is queued before the answer is written): then
+        // the answer's time is not known yet and the parts say so (ack null).
+        const r = (x: number) => +x.toFixed(3);
+        entry.onDone?.(now - entry.start, {
+          at: r(performance.timeOrigin + entry.start),
+          ack: entry.acked === undefined ? null : r(entry.acked - entry.start),
+          server: entry.server ?? null,
+          first: r((entry.first as number) - entry.start),
+          last: r(now - entry.start),
+        });
       }
     },
     /** Waits up to `ms` for every pending send to arrive. */
@@ -335,6 +377,76 @@ function againstFloor(scenario: string, when: string, measured: Stats, floor: St
 }
 const ratio = (a: number, b: number) => +(a / b).toFixed(2);
 
+/** A probe log per process (bench/probe.mjs), in this run's temp directory. */
+function probeFiles() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "probes-"));
+  const file = (name: string) => path.join(dir, `${name}.jsonl`);
+  return {
+    file,
+    env: (name: string) => ({
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} --import=${path.join(import.meta.dirname, "probe.mjs")}`.trim(),
+      BENCH_PROBE_FILE: file(name),
+    }),
+  };
+}
+
+/**
+ * A scenario's window: wall-clock span, load average and the web / realtime / bench processes' CPU,
+ * then (on `close`) what each process's probe logged in it and each sample group's tails.
+ */
+function probeWindow(stack: Stack) {
+  const from = Date.now();
+  const load = os.loadavg()[0] as number;
+  const cpu = () => ({
+    web: cpuSeconds(stack.web.pid),
+    realtime: cpuSeconds(stack.realtime.pid),
+    bench: process.cpuUsage().user / 1e6 + process.cpuUsage().system / 1e6,
+  });
+  const cpuFrom = cpu();
+  return {
+    close(probes: ReturnType<typeof probeFiles>, sends: number, groups: Record<string, Parts[]>) {
+      const to = Date.now();
+      const cpuTo = cpu();
+      const logs = Object.fromEntries(["web", "realtime", "bench"].map((name) => [name, readProbe(probes.file(name))]));
+      const cpuPerSendMs = Object.fromEntries(
+        (["web", "realtime", "bench"] as const).map((k) => {
+          const a = cpuFrom[k];
+          const b = cpuTo[k];
+          return [k, a === null || b === null || !sends ? null : +(((b - a) * 1000) / sends).toFixed(3)];
+        }),
+      );
+      return {
+        seconds: +((to - from) / 1000).toFixed(1),
+        sends,
+        load: [load, os.loadavg()[0] as number],
+        cpuPerSendMs,
+        processes: Object.fromEntries(
+          Object.entries(logs).map(([name, log]) => [name, processSummary(log, from, to, sends)]),
+        ),
+        groups: Object.fromEntries(Object.entries(groups).map(([label, parts]) => [label, tails(parts, logs, from)])),
+      };
+    },
+  };
+}
+
+/** The readable lines of a window: each process, then each group's median against its slowest 1 %. */
+function tailsLog(w: ReturnType<ReturnType<typeof probeWindow>["close"]>) {
+  const lines = [
+    `window ${w.seconds} s, ${w.sends} sends, load ${w.load.map((x) => x.toFixed(2)).join(" → ")}, CPU ms per send ${JSON.stringify(w.cpuPerSendMs)}`,
+  ];
+  for (const [name, p] of Object.entries(w.processes)) {
+    lines.push(
+      `  ${name}: GC ${p.gcMs} ms (${Object.entries(p.gcByKind)
+        .map(([k, x]) => `${x.n} ${k} ≤ ${x.max}`)
+        .join(
+          ", ",
+        )}), GC ≥ 5 ms per 1,000 sends ${p.gcOver5PerThousandSends}, stalls ≥ 5 ms per 1,000 sends ${p.stallsOver5PerThousandSends} (≥ 20 ms: ${p.stallsOver20}, max ${p.stallMax}), event-loop delay p99 per second: median ${p.eldP99.median} worst ${p.eldP99.worst} ms`,
+    );
+  }
+  for (const [label, t] of Object.entries(w.groups)) if (t) lines.push(...tailLines(`  ${label}`, t));
+  return lines;
+}
+
 /** Fan-out sizes: every socket subscribed, then 5,000 and 1,000 of them where there are more (issue 11's sizes). */
 export function fanOutSizes(subscribed: number) {
   return [...new Set([subscribed, 5000, 1000])].filter((n) => n > 0 && n <= subscribed);
@@ -346,14 +458,17 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   const raw: Record<string, unknown> = {};
   // The per-player send limit stays on (its cost is part of the path) but high enough for a
   // closed-loop sender, which sends far faster than a person.
+  // Each process logs its GC pauses and event-loop stalls (bench/probe.mjs) for the tails' breakdown.
+  const probes = probeFiles();
   const stack: Stack = await startStack(
     opts.basePort,
-    { PLAYER_SEND_PER_SECOND: "100000", PLAYER_SEND_BURST: "100000" },
+    { PLAYER_SEND_PER_SECOND: "100000", PLAYER_SEND_BURST: "100000", ...probes.env("web") },
     [],
     // The many-sockets scenario opens its sockets beside the latency scenario's, which stay open:
     // past the server's default 10,000 the rest were refused (4004) and the full run waited forever.
-    { REALTIME_MAX_CONNECTIONS: String(2 * (opts.clients + opts.manySockets)) },
+    { REALTIME_MAX_CONNECTIONS: String(2 * (opts.clients + opts.manySockets)), ...probes.env("realtime") },
   );
+  startProbe(probes.file("bench"));
   const handle = connectPostgres(stack.postgres.url, 8);
   const base = stack.url;
   const wsUrl = `ws://127.0.0.1:${opts.basePort + 1}/app/floorline-faults-key?protocol=7&client=bench&version=1`;
@@ -435,7 +550,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     log(`connected ${sockets.length} sockets`);
 
     /** Sends one message: true once acknowledged; `onDone` when every staff socket has it. */
-    const send = async (s: Session, onDone?: (ms: number) => void) => {
+    const send = async (s: Session, onDone?: (ms: number, parts: Parts) => void) => {
       const id = randomUUID();
       const outcome = await toStaff.send(
         id,
@@ -450,14 +565,21 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     {
       const warm: number[] = [];
       const steady: number[] = [];
+      const warmParts: Parts[] = [];
+      const steadyParts: Parts[] = [];
       const started = performance.now();
       const until = started + opts.seconds * 1000;
+      const window = probeWindow(stack);
       await Promise.all(
         playerSessions.slice(0, opts.senders).map(async (s, i) => {
           await sleep((i * 1000) / opts.senders);
           for (let next = performance.now(); next < until; next += 1000) {
             const t = performance.now() - started;
-            await send(s, (d) => (t < opts.warmSeconds * 1000 ? warm : steady).push(d));
+            await send(s, (d, parts) => {
+              const isWarm = t < opts.warmSeconds * 1000;
+              (isWarm ? warm : steady).push(d);
+              (isWarm ? warmParts : steadyParts).push(parts);
+            });
             await sleep(Math.max(0, next + 1000 - performance.now()));
           }
         }),
@@ -466,6 +588,12 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       raw.latencyWarm = stats(warm);
       raw.latencySteady = stats(steady);
       log(`latency: warm ${JSON.stringify(raw.latencyWarm)} steady ${JSON.stringify(raw.latencySteady)}`);
+      const latencyTails = window.close(probes, warm.length + steady.length, {
+        [`first ${opts.warmSeconds} s`]: warmParts,
+        after: steadyParts,
+      });
+      raw.latencyTails = latencyTails;
+      for (const line of tailsLog(latencyTails)) log(line);
     }
 
     // 2. Baselines in the same run: the floor (its own process, same Postgres) at the same load.
@@ -606,7 +734,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     raw.lostIds = lostIds;
 
     // 5. Staff → player at the latency scenario's load: every player once a second, by the staff.
-    const back = await staffToPlayer({
+    const backWindow = probeWindow(stack);
+    const { parts: backParts, ...back } = await staffToPlayer({
       base,
       wsUrl,
       staff: staffSessions,
@@ -615,6 +744,9 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
       seconds: Math.min(opts.seconds, 30),
     });
     raw.staffToPlayer = back;
+    const backTails = backWindow.close(probes, back.n, { "staff → player": backParts });
+    raw.staffToPlayerTails = backTails;
+    for (const line of tailsLog(backTails)) log(line);
     rows.push(...againstFloor("staff → player socket", `${opts.senders} players at 1/s`, back, floorLatency), {
       scenario: "staff → player sends refused / never answered",
       value: `${back.failed} / ${back.unanswered} of ${back.n + back.lost + back.failed + back.unanswered}${
@@ -859,8 +991,7 @@ async function historyScenario(
   // do not): the targets are server time, the round trip adds the bench's and the kernel's.
   const get = (p: string) => async () => {
     const res = await request(`${stack.url}${p}`, { headers: { cookie: staffSession.cookie } });
-    const dur = /\bapp;dur=([0-9.]+)/.exec(String(res.headers["server-timing"] ?? ""));
-    return { ok: res.status === 200, serverMs: dur ? Number(dur[1]) : null };
+    return { ok: res.status === 200, serverMs: serverTiming(res) };
   };
   const kinds = [
     { name: "queue", n: 30, fn: get("/api/trpc/staff.queue") },

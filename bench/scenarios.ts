@@ -13,6 +13,7 @@ import {
   deliveries,
   messageOf,
   type Outcome,
+  type Parts,
   pusherSocket,
   request,
   type Session,
@@ -52,6 +53,7 @@ export async function staffToPlayer(opts: {
     );
   }
   const times: number[] = [];
+  const parts: Parts[] = [];
   const failures: Record<string, number> = {};
   const until = performance.now() + opts.seconds * 1000;
   await Promise.all(
@@ -66,7 +68,10 @@ export async function staffToPlayer(opts: {
             headers: { cookie: staff.cookie, "content-type": "application/json", origin: opts.base },
             body: JSON.stringify({ playerId: p.playerId, id, text: "from the floor" }),
           });
-        const outcome = await toPlayers.send(id, post, (ms) => times.push(ms));
+        const outcome = await toPlayers.send(id, post, (ms, p) => {
+          times.push(ms);
+          parts.push(p);
+        });
         if (outcome.kind !== "acknowledged") {
           const why =
             outcome.kind === "unanswered"
@@ -82,7 +87,7 @@ export async function staffToPlayer(opts: {
   const lostIds = toPlayers.lostIds();
   for (const ws of sockets) ws.terminate();
   const { refused: failed, unanswered } = toPlayers.counts;
-  return { ...stats(times), failed, unanswered, failures, lost: lostIds.length, lostIds };
+  return { ...stats(times), failed, unanswered, failures, lost: lostIds.length, lostIds, parts };
 }
 
 /** The message of a REST error answer (`{ error: { message } }`), else the start of the body. */

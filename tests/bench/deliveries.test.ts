@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { deliveries } from "@/bench/path";
+import { deliveries, type Parts, type Reply } from "@/bench/path";
+import { type ProbeLog, tails } from "@/bench/tails";
 
 const stored = async () => ({ status: 200, body: "{}", headers: {} });
 
@@ -18,5 +19,55 @@ describe("the bench's delivery accounting", () => {
     toStaff.arrived("m1", 1);
     expect(done).toHaveLength(1);
     expect(toStaff.lostIds()).toEqual([]);
+  });
+});
+
+describe("a delivery taken apart", () => {
+  const answered = async () => ({ status: 200, body: "{}", headers: { "server-timing": "app;dur=1.500" } });
+
+  it("gives the answer, the server's own time and the first and last socket, in order", async () => {
+    const toStaff = deliveries(2);
+    const parts: Parts[] = [];
+    await toStaff.send("m1", answered, (_ms, p) => parts.push(p));
+    toStaff.arrived("m1", 0);
+    toStaff.arrived("m1", 1);
+    const [p] = parts;
+    expect(p?.server).toBe(1.5);
+    expect(p?.ack).not.toBeNull();
+    expect(p?.first).toBeGreaterThanOrEqual(p?.ack ?? Number.NaN);
+    expect(p?.last).toBeGreaterThanOrEqual(p?.first ?? Number.NaN);
+  });
+
+  it("says the answer was not there yet when every socket had the event first", async () => {
+    const toStaff = deliveries(1);
+    const parts: Parts[] = [];
+    let answer: (r: Reply) => void = () => {};
+    const sent = toStaff.send(
+      "m1",
+      () => new Promise<Reply>((r) => (answer = r)),
+      (_ms, p) => parts.push(p),
+    );
+    toStaff.arrived("m1", 0);
+    answer({ status: 200, body: "{}", headers: {} });
+    await sent;
+    expect(parts.map((p) => p.ack)).toEqual([null]);
+  });
+});
+
+describe("the slowest 1 % against the median", () => {
+  const sample = (at: number, last: number): Parts => ({ at, ack: last / 2, server: 1, first: last - 1, last });
+
+  it("takes the slowest 1 % and counts which overlapped a process's pause, and in which second they started", () => {
+    const from = 1_000_000;
+    // 200 samples, one every 100 ms: two slow ones (1 %), both in second 3.
+    const samples = Array.from({ length: 200 }, (_, i) => sample(from + i * 100, i === 30 || i === 31 ? 100 : 5));
+    const web: ProbeLog = { gcs: [{ gc: "minor", t: from + 3080, ms: 40 }], stalls: [], eld: [] };
+    const t = tails(samples, { web, bench: { gcs: [], stalls: [], eld: [] } }, from);
+    expect(t?.slowest1pc.n).toBe(2);
+    expect(t?.slowest1pc.total).toBe(100);
+    expect(t?.median.total).toBe(5);
+    expect(t?.slowOverlapping).toEqual({ web: { gc: 2, stall: 0 }, bench: { gc: 0, stall: 0 } });
+    expect(t?.slowOverlappingNothing).toBe(0);
+    expect(t?.slowBySecond).toEqual({ 3: 2 });
   });
 });
