@@ -1,8 +1,9 @@
-import { randomUUID } from "node:crypto";
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import type { Auth } from "../auth";
 import { findPlayer, findStaff } from "../chat/actors";
 import { threadPageJson, threadPageWithReader } from "../chat/messages";
 import { listQueue } from "../chat/staff";
@@ -20,7 +21,8 @@ import type { HttpDeps } from "./deps";
  * process, accepted only until this returns, for users no row has). Those render the portals'
  * pages and run staff.queue, the send, a reply and channel authorization past the session
  * check: the reads find nobody's records, and the send and the reply find no player or staff
- * row and refuse, so nothing is written or published. A failure here is only a slower first
+ * row and refuse, so nothing is written or published. better-auth's own session check, which that
+ * caller skips, runs with a cookie for a session nobody has (nobodysSessionCookie). A failure here is only a slower first
  * minute, and so is a request or a database call that is never answered: the warm-up gives up
  * after `timeoutMs` rather than keep the server from ever listening. Its private port is closed,
  * and its caller forgotten, however it ends.
@@ -46,7 +48,7 @@ export async function warmUp(
   let server: http.Server | undefined;
   const caller = openWarmUpCaller();
   try {
-    const { db } = await untilAborted(signal, deps());
+    const { db, auth } = await untilAborted(signal, deps());
     const opened = Promise.all(Array.from({ length: opts.poolSize }, () => db.execute(sql`select 1`)));
     await untilAborted(signal, opened);
     await untilAborted(signal, prepareReads(db, opts.poolSize)).catch((err) =>
@@ -71,11 +73,19 @@ export async function warmUp(
       ["/api/player-chat-integration/messages/1?sinceSeq=0"],
       ["/api/auth/get-session"],
     ];
+    const nobody = auth ? { cookie: await untilAborted(signal, nobodysSessionCookie(auth)) } : undefined;
     const staff = caller.headers("staff");
     const player = caller.headers("player");
     // Fresh ids each round, as real sends have; the send and the reply refuse before storing them.
     const message = () => ({ id: randomUUID(), text: "warm-up" });
     const signedIn = (): [string, RequestInit?][] => [
+      // The session check the warm-up's caller skips, as a page and as tRPC ask it: found no one.
+      ...(nobody
+        ? [
+            ...(opts.signedInPages?.staff ?? []).map((page): [string, RequestInit] => [page, { headers: nobody }]),
+            ["/api/trpc/staff.queue", { headers: nobody }] as [string, RequestInit],
+          ]
+        : []),
       ...(opts.signedInPages?.staff ?? []).map((page): [string, RequestInit] => [page, { headers: staff }]),
       ["/api/trpc/staff.queue", { headers: staff }],
       ["/api/trpc/staff.me", { headers: staff }],
@@ -140,6 +150,20 @@ async function prepareReads(db: Db, connections: number) {
   await onEvery(() => listQueue(db));
 }
 
+/**
+ * A session cookie signed as better-auth signs its own (better-call's format: the token, ".", the
+ * base64 HMAC-SHA-256 of the token under the auth secret, URI-encoded) for a random token no session
+ * has. A request with it goes through better-auth's whole session check — cookie read, signature
+ * verified, session looked up and not found — which the warm-up's own caller skips: without it the
+ * first signed-in request after a start paid that code's loading and compiling.
+ */
+async function nobodysSessionCookie(auth: Auth) {
+  const context = await auth.$context;
+  const token = randomBytes(24).toString("base64url");
+  const signature = createHmac("sha256", context.secret).update(token).digest("base64");
+  return `${context.authCookies.sessionToken.name}=${encodeURIComponent(`${token}.${signature}`)}`;
+}
+
 /** `work`, or its end when `signal` aborts first (the work goes on, and its failure is dropped). */
 function untilAborted<T>(signal: AbortSignal, work: Promise<T>) {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -149,7 +173,11 @@ function untilAborted<T>(signal: AbortSignal, work: Promise<T>) {
   ]);
 }
 
-/** A start measured 2026-11-26 (bench/README.md). */
+/**
+ * Three: the first round carries most of the cost and the gain (the first /staff render); the
+ * next two take the page through V8's first optimisations. 1 round against 3 added ~0.2–0.7 s to
+ * a start at load 5 (bench/README.md, "The warm-up signed in").
+ */
 const SIGNED_IN_ROUNDS = 3;
 
 /** Generous: a warm-up takes well under a second on this machine; this only bounds a hang. */
