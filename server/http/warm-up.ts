@@ -21,11 +21,11 @@ import type { HttpDeps } from "./deps";
  * process, accepted only until this returns, for users no row has). Those render the portals'
  * pages and run staff.queue, the send, a reply and channel authorization past the session
  * check: the reads find nobody's records, and the send and the reply find no player or staff
- * row and refuse, so nothing is written or published. better-auth's own session check, which that
- * caller skips, runs with a cookie for a session nobody has (nobodysSessionCookie). A failure here is only a slower first
- * minute, and so is a request or a database call that is never answered: the warm-up gives up
- * after `timeoutMs` rather than keep the server from ever listening. Its private port is closed,
- * and its caller forgotten, however it ends.
+ * row and refuse, so nothing is written or published. better-auth's own session check, which
+ * that caller skips, runs once with a cookie for a session nobody has (nobodysSessionCookie).
+ * A failure here is only a slower first minute, and so is a request or a database call that is
+ * never answered: the warm-up gives up after `timeoutMs` rather than keep the server from ever
+ * listening. Its private port is closed, and its caller forgotten, however it ends.
  */
 export async function warmUp(
   handler: http.RequestListener,
@@ -78,14 +78,13 @@ export async function warmUp(
     const player = caller.headers("player");
     // Fresh ids each round, as real sends have; the send and the reply refuse before storing them.
     const message = () => ({ id: randomUUID(), text: "warm-up" });
+    // The session check the warm-up's caller skips, as a page and as tRPC ask it (once: it finds
+    // no one, and the page only redirects).
+    if (nobody) {
+      for (const page of opts.signedInPages?.staff ?? []) requests.push([page, { headers: nobody }]);
+      requests.push(["/api/trpc/staff.queue", { headers: nobody }]);
+    }
     const signedIn = (): [string, RequestInit?][] => [
-      // The session check the warm-up's caller skips, as a page and as tRPC ask it: found no one.
-      ...(nobody
-        ? [
-            ...(opts.signedInPages?.staff ?? []).map((page): [string, RequestInit] => [page, { headers: nobody }]),
-            ["/api/trpc/staff.queue", { headers: nobody }] as [string, RequestInit],
-          ]
-        : []),
       ...(opts.signedInPages?.staff ?? []).map((page): [string, RequestInit] => [page, { headers: staff }]),
       ["/api/trpc/staff.queue", { headers: staff }],
       ["/api/trpc/staff.me", { headers: staff }],
@@ -117,7 +116,10 @@ export async function warmUp(
     // staff page's render cost a fresh process ~300 ms of CPU the first time and 80–210 ms for the
     // next few while V8 optimised (bench/README.md); every round here is a start slower.
     for (let round = 0; round < (opts.rounds ?? SIGNED_IN_ROUNDS); round++) requests.push(...signedIn());
-    for (const [target, init] of requests) await (await fetch(`${base}${target}`, { ...init, signal })).arrayBuffer();
+    // A redirect (a page for nobody) is answer enough: following it would render /sign-in again.
+    for (const [target, init] of requests) {
+      await (await fetch(`${base}${target}`, { ...init, redirect: "manual", signal })).arrayBuffer();
+    }
     console.log(`[floorline] warmed up in ${Math.round(performance.now() - started)} ms`);
   } catch (err) {
     console.error(`[floorline] warm-up skipped: ${err instanceof Error ? err.message : String(err)}`);
@@ -174,9 +176,9 @@ function untilAborted<T>(signal: AbortSignal, work: Promise<T>) {
 }
 
 /**
- * Three: the first round carries most of the cost and the gain (the first /staff render); the
- * next two take the page through V8's first optimisations. 1 round against 3 added ~0.2–0.7 s to
- * a start at load 5 (bench/README.md, "The warm-up signed in").
+ * Three: the first round carries most of the cost and of the gain (the first /staff and /player
+ * renders, ~0.3 and ~0.17 s of a start at load 4–5); the next two, 0.1–0.25 s each, take the
+ * pages through V8's first optimisations (bench/README.md, "The warm-up signed in").
  */
 const SIGNED_IN_ROUNDS = 3;
 
