@@ -11,6 +11,7 @@ import { getPublisher } from "./publisher";
 import { endRealtimeSession } from "./revocation";
 import { forgetSession } from "./session-cache";
 import { type SharedAuthStorage, sharedAuthStorage } from "./shared-state";
+import { warmUpSession } from "./warm-up-caller";
 
 export type AuthOptions = {
   /** A session ended (sign-out, expiry clean-up, deactivation): its live connections must end too. */
@@ -106,7 +107,11 @@ export function getAuth(): Promise<Auth> {
   return slot[globalKey];
 }
 
+/** The session of a page's request (tRPC and REST use session-cache.ts's cachedSession). */
 export async function getSession(headers: Headers) {
+  // The warm-up's own caller (warm-up-caller.ts), only while the warm-up runs before listening.
+  const warmUp = warmUpSession(headers);
+  if (warmUp) return warmUp;
   const auth = await getAuth();
   return auth.api.getSession({ headers });
 }

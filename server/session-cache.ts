@@ -1,4 +1,5 @@
 import type { Auth } from "./auth";
+import { warmUpSession } from "./warm-up-caller";
 
 /**
  * Who a session cookie belongs to, remembered for at most SESSION_CACHE_MS per web process, so a
@@ -14,7 +15,7 @@ import type { Auth } from "./auth";
 export const SESSION_CACHE_MS = 5000;
 const MAX_ENTRIES = 10_000;
 
-type Session = NonNullable<Awaited<ReturnType<Auth["api"]["getSession"]>>>;
+export type Session = NonNullable<Awaited<ReturnType<Auth["api"]["getSession"]>>>;
 type Entry = { session: Session; until: number };
 
 const globalKey = Symbol.for("floorline.session-cache");
@@ -35,7 +36,9 @@ export async function cachedSession(auth: Auth, headers: Headers, now = Date.now
   const key = sessionKey(headers);
   // No session cookie, no session (cookie sessions only: no bearer plugin). Anonymous requests,
   // hostile floods included, then cost no call into better-auth (~1 ms of CPU each, issue 11).
-  if (!key) return null;
+  // The warm-up's own caller has no cookie (warm-up-caller.ts decides, and never once it ends);
+  // it is never cached, so nothing of it outlives the warm-up here.
+  if (!key) return warmUpSession(headers);
   const hit = entries.get(key);
   if (hit && hit.until > now && new Date(hit.session.session.expiresAt).getTime() > now) return hit.session;
   entries.delete(key);

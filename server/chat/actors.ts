@@ -2,6 +2,7 @@ import { eq, sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
 import { preparedOnce } from "@/db/prepared";
 import { type Player, players, type Role, type Staff, staff } from "@/db/schema";
+import { warmUpPlayer, warmUpStaff } from "../warm-up-caller";
 
 /** Who is acting, resolved from the session once by the transport layer. */
 export type PlayerActor = Pick<Player, "id" | "displayName" | "userId">;
@@ -10,6 +11,9 @@ export type StaffActor = Pick<Staff, "userId" | "displayName">;
 /** The player or staff record behind a signed-in user (a role without its record counts as neither). */
 export async function findPlayer(db: Db, user: { id: string; role: Role }) {
   if (!isPlayerRole(user.role)) return null;
+  // The warm-up's player has no row (warm-up-caller.ts): its record is made there, while it runs.
+  const warmUp = warmUpPlayer(user.id);
+  if (warmUp) return warmUp;
   const [row] = await playerByUser(db).execute({ userId: user.id });
   return row ?? null;
 }
@@ -28,6 +32,8 @@ export function actorsOf<P, S>(user: { role: Role }, records: { player: P | null
 
 export async function findStaff(db: Db, user: { id: string; role: Role }) {
   if (!isStaffRole(user.role)) return null;
+  const warmUp = warmUpStaff(user.id);
+  if (warmUp) return warmUp;
   const [row] = await staffByUser(db).execute({ userId: user.id });
   return row ?? null;
 }

@@ -52,7 +52,13 @@ const upgrade = app.getUpgradeHandler();
 server.on("upgrade", (req, socket, head) => void upgrade(req, socket, head));
 // Warm before listening, so whatever waits for this port (the supervisor, a load balancer) sends
 // traffic only to a warm process. Dev compiles pages on demand: warming there would only be slower.
-if (!dev) await warmUp(answer, httpDeps, { poolSize: POOL_MAX, pages: ["/sign-in"] });
+if (!dev) {
+  await warmUp(answer, httpDeps, {
+    poolSize: POOL_MAX,
+    pages: ["/sign-in"],
+    signedInPages: { staff: ["/staff"], player: ["/player"] },
+  });
+}
 server.listen(env.PORT, () => console.log(`[floorline] web app on http://localhost:${env.PORT}`));
 
 /** Resolves once no request is being answered, or after `ms`. */

@@ -1,10 +1,13 @@
+import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
 import type { Db } from "@/db/client";
+import type { Auth } from "../auth";
 import { findPlayer, findStaff } from "../chat/actors";
 import { threadPageJson, threadPageWithReader } from "../chat/messages";
 import { listQueue } from "../chat/staff";
+import { openWarmUpCaller, type WarmUpRole } from "../warm-up-caller";
 import type { HttpDeps } from "./deps";
 
 /**
@@ -12,24 +15,40 @@ import type { HttpDeps } from "./deps";
  * (issue 11: in the first 10 s after start, send → staff was p50 16.6 / p99 600 ms against
  * 8.9 / 106 ms after). The pool's connections are opened now rather than one by one under the
  * first burst, the signed-in reads' statements are prepared on each (prepareReads), and each
- * kind of request is answered once through the real handler — modules loaded, schemas built,
- * code compiled — as an anonymous caller on a private port, so nothing is changed and nobody is
- * signed in. A failure here is only a slower first minute, and so is a
- * request or a database call that is never answered: the warm-up gives up after `timeoutMs`
- * rather than keep the server from ever listening. Its private port is closed however it ends.
+ * kind of request is answered through the real handler on a private port — modules loaded,
+ * schemas built, code compiled: once as an anonymous caller, then `rounds` times signed in as
+ * the warm-up's own staff member and player (server/warm-up-caller.ts: a secret of this
+ * process, accepted only until this returns, for users no row has). Those render the portals'
+ * pages and run staff.queue, the send, a reply and channel authorization past the session
+ * check: the reads find nobody's records, and the send and the reply find no player or staff
+ * row and refuse, so nothing is written or published. better-auth's own session check, which
+ * that caller skips, runs once with a cookie for a session nobody has (nobodysSessionCookie).
+ * A failure here is only a slower first minute, and so is a request or a database call that is
+ * never answered: the warm-up gives up after `timeoutMs` rather than keep the server from ever
+ * listening. Its private port is closed, and its caller forgotten, however it ends.
  */
 export async function warmUp(
   handler: http.RequestListener,
   deps: () => Promise<HttpDeps>,
-  opts: { poolSize: number; pages: string[]; timeoutMs?: number },
+  opts: {
+    poolSize: number;
+    /** Pages rendered for an anonymous caller. */
+    pages: string[];
+    /** Pages rendered for the warm-up's staff member and player. */
+    signedInPages?: Record<WarmUpRole, string[]>;
+    /** How often each signed-in request is made (default SIGNED_IN_ROUNDS). */
+    rounds?: number;
+    timeoutMs?: number;
+  },
 ) {
   const started = performance.now();
   // Bounds every wait on the database too: a read waiting on a lock (another instance's migration,
   // say) held the start, and so would a server that takes the connection and never answers.
   const signal = AbortSignal.timeout(opts.timeoutMs ?? WARM_UP_TIMEOUT_MS);
   let server: http.Server | undefined;
+  const caller = openWarmUpCaller();
   try {
-    const { db } = await untilAborted(signal, deps());
+    const { db, auth } = await untilAborted(signal, deps());
     const opened = Promise.all(Array.from({ length: opts.poolSize }, () => db.execute(sql`select 1`)));
     await untilAborted(signal, opened);
     await untilAborted(signal, prepareReads(db, opts.poolSize)).catch((err) =>
@@ -54,12 +73,59 @@ export async function warmUp(
       ["/api/player-chat-integration/messages/1?sinceSeq=0"],
       ["/api/auth/get-session"],
     ];
-    // Once each: loading and first compiles are the cost; more rounds only delayed the start.
-    for (const [target, init] of requests) await (await fetch(`${base}${target}`, { ...init, signal })).arrayBuffer();
+    const nobody = auth ? { cookie: await untilAborted(signal, nobodysSessionCookie(auth)) } : undefined;
+    const staff = caller.headers("staff");
+    const player = caller.headers("player");
+    // Fresh ids each round, as real sends have; the send and the reply refuse before storing them.
+    const message = () => ({ id: randomUUID(), text: "warm-up" });
+    // The session check the warm-up's caller skips, as a page and as tRPC ask it (once: it finds
+    // no one, and the page only redirects).
+    if (nobody) {
+      for (const page of opts.signedInPages?.staff ?? []) requests.push([page, { headers: nobody }]);
+      requests.push(["/api/trpc/staff.queue", { headers: nobody }]);
+    }
+    const signedIn = (): [string, RequestInit?][] => [
+      ...(opts.signedInPages?.staff ?? []).map((page): [string, RequestInit] => [page, { headers: staff }]),
+      ["/api/trpc/staff.queue", { headers: staff }],
+      ["/api/trpc/staff.me", { headers: staff }],
+      [
+        "/api/trpc/staff.reply",
+        {
+          method: "POST",
+          headers: { ...json, ...staff },
+          body: JSON.stringify({ json: { requestId: randomUUID(), ...message() } }),
+        },
+      ],
+      [
+        "/api/realtime/auth",
+        { method: "POST", headers: { ...form, ...staff }, body: "socket_id=1.1&channel_name=private-staff-portal" },
+      ],
+      ["/api/realtime/user-auth", { method: "POST", headers: { ...form, ...staff }, body: "socket_id=1.1" }],
+      ...(opts.signedInPages?.player ?? []).map((page): [string, RequestInit] => [page, { headers: player }]),
+      ["/api/trpc/chat.me", { headers: player }],
+      [
+        "/api/trpc/chat.send",
+        { method: "POST", headers: { ...json, ...player }, body: JSON.stringify({ json: message() }) },
+      ],
+      [
+        "/api/realtime/auth",
+        { method: "POST", headers: { ...form, ...player }, body: "socket_id=1.1&channel_name=private-player-0" },
+      ],
+    ];
+    // Anonymous once: loading and first compiles are the cost there. Signed in a few times: the
+    // staff page's render cost a fresh process ~300 ms of CPU the first time and 80–210 ms for the
+    // next few while V8 optimised (bench/README.md); every round here is a start slower.
+    for (let round = 0; round < (opts.rounds ?? SIGNED_IN_ROUNDS); round++) requests.push(...signedIn());
+    // A redirect (a page for nobody) is answer enough: following it would render /sign-in again.
+    for (const [target, init] of requests) {
+      await (await fetch(`${base}${target}`, { ...init, redirect: "manual", signal })).arrayBuffer();
+    }
     console.log(`[floorline] warmed up in ${Math.round(performance.now() - started)} ms`);
   } catch (err) {
     console.error(`[floorline] warm-up skipped: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
+    // Before serve.ts listens: from here the warm-up's secret is nobody's.
+    caller.close();
     // Also drops a connection still waiting for an answer, so nothing of the warm-up outlives it.
     server?.close();
     server?.closeAllConnections();
@@ -86,6 +152,20 @@ async function prepareReads(db: Db, connections: number) {
   await onEvery(() => listQueue(db));
 }
 
+/**
+ * A session cookie signed as better-auth signs its own (better-call's format: the token, ".", the
+ * base64 HMAC-SHA-256 of the token under the auth secret, URI-encoded) for a random token no session
+ * has. A request with it goes through better-auth's whole session check — cookie read, signature
+ * verified, session looked up and not found — which the warm-up's own caller skips: without it the
+ * first signed-in request after a start paid that code's loading and compiling.
+ */
+async function nobodysSessionCookie(auth: Auth) {
+  const context = await auth.$context;
+  const token = randomBytes(24).toString("base64url");
+  const signature = createHmac("sha256", context.secret).update(token).digest("base64");
+  return `${context.authCookies.sessionToken.name}=${encodeURIComponent(`${token}.${signature}`)}`;
+}
+
 /** `work`, or its end when `signal` aborts first (the work goes on, and its failure is dropped). */
 function untilAborted<T>(signal: AbortSignal, work: Promise<T>) {
   if (signal.aborted) return Promise.reject(signal.reason);
@@ -94,6 +174,13 @@ function untilAborted<T>(signal: AbortSignal, work: Promise<T>) {
     new Promise<never>((_, reject) => signal.addEventListener("abort", () => reject(signal.reason), { once: true })),
   ]);
 }
+
+/**
+ * Three: the first round carries most of the cost and of the gain (the first /staff and /player
+ * renders, ~0.3 and ~0.17 s of a start at load 4–5); the next two, 0.1–0.25 s each, take the
+ * pages through V8's first optimisations (bench/README.md, "The warm-up signed in").
+ */
+const SIGNED_IN_ROUNDS = 3;
 
 /** Generous: a warm-up takes well under a second on this machine; this only bounds a hang. */
 const WARM_UP_TIMEOUT_MS = 20_000;

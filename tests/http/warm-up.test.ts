@@ -5,26 +5,41 @@ import { Client } from "pg";
 import { describe, expect, it, vi } from "vitest";
 import { connectPostgres, type Db, type DbHandle, rowsOf } from "@/db/client";
 import { migrate } from "@/db/migrate";
+import type { Auth } from "@/server/auth";
+import type { OutgoingEvent } from "@/server/chat/announce";
+import { silentGateway } from "@/server/chat/gateway";
 import type { HttpDeps } from "@/server/http/deps";
+import { serveApi } from "@/server/http/node-bridge";
 import { warmUp } from "@/server/http/warm-up";
-import { freshPostgresDatabase } from "../support/db";
+import { cachedSession } from "@/server/session-cache";
+import { WARM_UP_HEADER, warmUpSession } from "@/server/warm-up-caller";
+import { freshPostgresDatabase, openTestDb, type TestDbKind, testDbKinds } from "../support/db";
+import { httpTestDeps } from "../support/http";
 
-/** A stand-in for serve.ts's listener: records what it was asked and answers 401 like an anonymous caller. */
+/**
+ * A stand-in for serve.ts's listener: records what it was asked (and as whom: the warm-up's
+ * caller, "staff" or "player", or nobody) and answers 401 like an anonymous caller.
+ */
 function recordingHandler() {
   const asked: string[] = [];
   const handler: http.RequestListener = (req, res) => {
-    asked.push(`${req.method} ${req.url}`);
+    const as = String(req.headers[WARM_UP_HEADER] ?? "").split(".")[0];
+    asked.push(`${req.method} ${req.url}${as ? ` as ${as}` : ""}`);
     res.writeHead(401, { "content-type": "application/json" }).end("{}");
   };
   return { asked, handler };
 }
 
 describe("warm-up before the web server listens", () => {
-  it("opens every pool connection and answers each kind of request once through the real handler", async () => {
+  it("opens every pool connection and answers each kind of request through the real handler, anonymous and signed in", async () => {
     let queries = 0;
     const deps = async () => ({ db: { execute: async () => void queries++ } }) as unknown as HttpDeps;
     const { asked, handler } = recordingHandler();
-    await warmUp(handler, deps, { poolSize: 4, pages: ["/sign-in"] });
+    await warmUp(handler, deps, {
+      poolSize: 4,
+      pages: ["/sign-in"],
+      signedInPages: { staff: ["/staff"], player: ["/player"] },
+    });
     expect(queries).toBe(4);
     expect(new Set(asked)).toEqual(
       new Set([
@@ -35,8 +50,56 @@ describe("warm-up before the web server listens", () => {
         "POST /api/realtime/user-auth",
         "GET /api/player-chat-integration/messages/1?sinceSeq=0",
         "GET /api/auth/get-session",
+        "GET /staff as staff",
+        "GET /api/trpc/staff.queue as staff",
+        "GET /api/trpc/staff.me as staff",
+        "POST /api/trpc/staff.reply as staff",
+        "POST /api/realtime/auth as staff",
+        "POST /api/realtime/user-auth as staff",
+        "GET /player as player",
+        "GET /api/trpc/chat.me as player",
+        "POST /api/trpc/chat.send as player",
+        "POST /api/realtime/auth as player",
       ]),
     );
+  });
+
+  it("accepts its own caller only while it runs, and only with its secret", async () => {
+    const seen: { headers: Headers; during: unknown; forged: unknown }[] = [];
+    const handler: http.RequestListener = (req, res) => {
+      const headers = new Headers(req.headers as Record<string, string>);
+      if (headers.has(WARM_UP_HEADER)) {
+        const [role] = String(headers.get(WARM_UP_HEADER)).split(".");
+        // A client (or another process on the private port) that knows the header but not the secret.
+        const forged = new Headers({ [WARM_UP_HEADER]: `${role}.${Buffer.alloc(32, 1).toString("base64url")}` });
+        seen.push({ headers, during: warmUpSession(headers)?.user.role, forged: warmUpSession(forged) });
+      }
+      res.writeHead(401).end();
+    };
+    await warmUp(handler, noDatabase, { poolSize: 0, pages: [], signedInPages: { staff: ["/staff"], player: [] } });
+    expect(seen.length).toBeGreaterThan(0);
+    expect(new Set(seen.map((s) => s.during))).toEqual(new Set(["staff", "player"]));
+    expect(seen.map((s) => s.forged)).toEqual(seen.map(() => null));
+    // After the warm-up (when serve.ts starts listening) its very own headers are nobody's:
+    // neither the check itself nor the session checks the transports make accept them.
+    const askedAuth = vi.fn(async () => null);
+    const auth = { api: { getSession: askedAuth } } as unknown as Auth;
+    for (const { headers } of seen) {
+      expect(warmUpSession(headers)).toBeNull();
+      expect(await cachedSession(auth, headers)).toBeNull();
+    }
+  });
+
+  it("is closed again when the warm-up fails on the way", async () => {
+    let headers: Headers | undefined;
+    const handler: http.RequestListener = (req, res) => {
+      if (req.headers[WARM_UP_HEADER]) headers ??= new Headers(req.headers as Record<string, string>);
+      if (req.url === "/staff") req.socket.destroy();
+      else res.writeHead(401).end();
+    };
+    await warmUp(handler, noDatabase, { poolSize: 0, pages: [], signedInPages: { staff: ["/staff"], player: [] } });
+    expect(headers).toBeDefined();
+    expect(warmUpSession(headers as Headers)).toBeNull();
   });
 
   it("never stops a start: a database that fails here only makes the first minute slower", async () => {
@@ -93,6 +156,53 @@ describe("warm-up before the web server listens", () => {
       await handle.close();
     }
   });
+});
+
+describe.each(testDbKinds)("the warm-up's signed-in requests on %s", (kind: TestDbKind) => {
+  it("get past the session check into the real handlers, and change no row and publish nothing", async () => {
+    const handle = await openTestDb(kind);
+    try {
+      const published: OutgoingEvent[][] = [];
+      const deps = {
+        ...(await httpTestDeps(handle)),
+        realtime: { ...silentGateway, publish: (events: OutgoingEvent[]) => void published.push(events) },
+      };
+      const before = await contents(handle.db);
+      // better-auth's own session check, which the warm-up's caller skips, is run with a cookie
+      // for a session nobody has: looked up, not found.
+      const { internalAdapter } = await deps.auth.$context;
+      const lookUp = vi.spyOn(internalAdapter, "findSession");
+      const answered: string[] = [];
+      const handler: http.RequestListener = (req, res) => {
+        const as = String(req.headers[WARM_UP_HEADER] ?? "").split(".")[0] || (req.headers.cookie && "nobody");
+        if (as) res.once("finish", () => answered.push(`${req.method} ${req.url} as ${as}: ${res.statusCode}`));
+        void serveApi(req, res, async () => deps);
+      };
+      await warmUp(handler, async () => deps, { poolSize: 0, pages: [], signedInPages: { staff: [], player: [] } });
+      // Reads run for real; the writes reach the statement that finds no player / staff row and
+      // refuses; the player's channel (player id 0, no one's) is refused after the session check.
+      expect(new Set(answered)).toEqual(
+        new Set([
+          "GET /api/trpc/staff.queue as staff: 200",
+          "GET /api/trpc/staff.me as staff: 200",
+          "POST /api/trpc/staff.reply as staff: 403",
+          "POST /api/realtime/auth as staff: 200",
+          "POST /api/realtime/user-auth as staff: 200",
+          "GET /api/trpc/chat.me as player: 200",
+          "POST /api/trpc/chat.send as player: 403",
+          "POST /api/realtime/auth as player: 403",
+          "GET /api/trpc/staff.queue as nobody: 401",
+        ]),
+      );
+      expect(lookUp).toHaveBeenCalled();
+      for (const result of lookUp.mock.results) expect(await result.value).toBeNull();
+      expect(await contents(handle.db)).toEqual(before);
+      expect(published).toEqual([]);
+    } finally {
+      await handle.close();
+    }
+    // PGlite seeding and the first render of every route under a loaded machine: well over 20 s.
+  }, 120_000);
 });
 
 describe.runIf(!!process.env.TEST_DATABASE_URL)("warm-up on Postgres", () => {
@@ -186,6 +296,28 @@ async function onEachConnection<T>(handle: DbHandle, n: number, read: (tx: Db) =
       }),
     ),
   );
+}
+
+/** Every table's rows (a digest each) and every sequence's position: any write changes one. */
+async function contents(db: Db) {
+  const tables = await rowsOf<{ name: string }>(
+    db,
+    sql`select table_name as name from information_schema.tables
+      where table_schema = 'public' and table_type = 'BASE TABLE' order by 1`,
+  );
+  const digests: Record<string, string | undefined> = {};
+  for (const { name } of tables) {
+    const [row] = await rowsOf<{ digest: string }>(
+      db,
+      sql.raw(`select md5(coalesce(string_agg(t::text, '|' order by t::text), '')) as digest from "${name}" t`),
+    );
+    digests[name] = row?.digest;
+  }
+  const sequences = await rowsOf<{ name: string; value: string | null }>(
+    db,
+    sql`select sequencename as name, last_value::text as value from pg_sequences where schemaname = 'public' order by 1`,
+  );
+  return { digests, sequences };
 }
 
 const noDatabase = async () => ({ db: { execute: async () => {} } }) as unknown as HttpDeps;
