@@ -16,7 +16,7 @@ import { performance } from "node:perf_hooks";
 import { hashPassword } from "better-auth/crypto";
 import { eq, sql } from "drizzle-orm";
 import WebSocket from "ws";
-import { connectPostgres } from "@/db/client";
+import { connectPostgres, rowsOf } from "@/db/client";
 import { account, players, staff, user } from "@/db/schema";
 import { playerChannel, STAFF_CHANNEL } from "@/protocol/channels";
 import { type Stack, startStack } from "../tests/support/stack";
@@ -1026,6 +1026,7 @@ async function historyScenario(
   // code unless the warm-up already did (the staff page's was 226–333 ms against ~50 ms warm).
   const veryFirst: Record<string, Measured> = {};
   const first: Record<string, Measured> = {};
+  const postgresBefore = await postgresBusy(handle);
   for (const k of kinds) {
     veryFirst[k.name] = await measure(1, k.fn);
     await roundTrips(3, async () => (await k.fn()).ok);
@@ -1033,9 +1034,11 @@ async function historyScenario(
   }
   const second: Record<string, Measured> = {};
   for (const k of kinds) second[k.name] = await measure(Math.min(k.n, opts.roundTrips), k.fn);
+  const postgres = { before: postgresBefore, after: await postgresBusy(handle) };
   raw.history = {
     messages: opts.historyMessages,
     seedSeconds: history.seconds,
+    postgres,
     ...second,
     firstPass: first,
     veryFirst,
@@ -1044,6 +1047,7 @@ async function historyScenario(
     log(
       `history ${k.name}: max ${second[k.name]?.max} ms (first pass ${first[k.name]?.max} ms, very first ${veryFirst[k.name]?.max} ms) of ${second[k.name]?.n}; server max ${second[k.name]?.server?.max ?? "-"} ms`,
     );
+  log(`history: Postgres before / after the reads ${JSON.stringify(postgres)}`);
   const label = `${opts.historyMessages.toLocaleString("en")} messages`;
   const figures = (s: Measured) =>
     `${ms(s.p50)} / ${ms(s.p99)} (${s.cpuMs ?? "?"} ms${s.server ? `; server ${ms(s.server.p50)} / ${ms(s.server.p99)}` : ""})`;
@@ -1097,13 +1101,51 @@ export async function seedHistory(handle: ReturnType<typeof connectPostgres>, me
       (CASE WHEN s > ${perPlayer} - 3 THEN 'sent' ELSE 'read' END)::chat_message_status
     FROM chat_requests r JOIN players p ON p.id = r.player_id AND p.user_id LIKE 'hist-%',
       generate_series(1, ${perPlayer}) s`);
-  await db.execute(sql`ANALYZE`);
+  await settleAsLive(db);
   const [row] = await db.select({ id: players.id }).from(players).where(eq(players.userId, "hist-1"));
   return {
     seconds: +((performance.now() - started) / 1000).toFixed(1),
     playerId: row?.id ?? 0,
     olderSeq: Math.max(2, Math.floor(perPlayer / 2)),
   };
+}
+
+/**
+ * What Postgres's own background work was doing, read before and after the history reads: the
+ * autovacuum / autoanalyze runs and checkpoints finished so far, when chat_messages was last
+ * vacuumed, and whether a vacuum or a paced checkpoint was under way: beside slow samples, whether
+ * the database had work of its own then.
+ */
+async function postgresBusy(handle: ReturnType<typeof connectPostgres>) {
+  const [row] = await rowsOf<Record<string, number | boolean | string>>(
+    handle.db,
+    sql`select
+      (select coalesce(sum(autovacuum_count + autoanalyze_count), 0)::int from pg_stat_user_tables) as "autovacuums",
+      (select (checkpoints_timed + checkpoints_req)::int from pg_stat_bgwriter) as "checkpoints",
+      (select coalesce(greatest(last_vacuum, last_autovacuum)::text, 'never') from pg_stat_user_tables
+        where relname = 'chat_messages') as "messagesVacuumed",
+      exists (select 1 from pg_stat_activity where backend_type = 'autovacuum worker') as "vacuuming",
+      exists (select 1 from pg_stat_activity
+        where backend_type = 'checkpointer' and wait_event = 'CheckpointWriteDelay') as "checkpointing"`,
+  );
+  return row;
+}
+
+/**
+ * Leave the bulk-written database in the state a live one is in, so the reads after the seed
+ * measure the product and not the seed. A club's rows arrive a few at a time over months: autovacuum
+ * has long since visited them (pages all-visible, hint bits set) and checkpoints write a little at a
+ * time. Right after one INSERT … SELECT of 1,000,000 rows neither is true: autovacuum's insert
+ * threshold is crossed, so it vacuums the table within a minute (`autovacuum_naptime`), whenever
+ * that falls, perhaps during the reads; and the seed's WAL has started a checkpoint that writes the
+ * table out, paced over minutes, through the whole history scenario (both seen on 2026-11-26 in
+ * Postgres's own log: bench/README.md, "Thread page tails", which also says these were not shown
+ * to be what made the slow reads). So the seed ends with the work autovacuum and the checkpointer
+ * would do, done now and waited for.
+ */
+async function settleAsLive(db: ReturnType<typeof connectPostgres>["db"]) {
+  await db.execute(sql`VACUUM (ANALYZE)`);
+  await db.execute(sql`CHECKPOINT`);
 }
 
 export function machine() {
