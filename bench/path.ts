@@ -382,7 +382,7 @@ function againstFloor(scenario: string, when: string, measured: Stats, floor: St
 const ratio = (a: number, b: number) => +(a / b).toFixed(2);
 
 /** A probe log per process (bench/probe.mjs), in this run's temp directory. */
-function probeFiles() {
+export function probeFiles() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "probes-"));
   const file = (name: string) => path.join(dir, `${name}.jsonl`);
   return {
