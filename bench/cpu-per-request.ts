@@ -5,7 +5,9 @@
  * trips, and CPU per request again). A busy machine starves the web process, which then handles
  * fewer requests per wake-up and spends more CPU on each: compare runs back to back at the same
  * load (printed). Settings: BENCH_PORT_BASE (default 6261), REQUESTS per round (3000), ROUNDS
- * (2), SEQUENTIAL (1000), ONLY=chat.me|chat.send|staff.reply.
+ * (2), SEQUENTIAL (1000), ONLY=chat.me|chat.send|staff.reply, PROBE=1 (load bench/probe.mjs into
+ * the web process as `npm run bench` does, to measure what the probe itself costs; its log's path
+ * and line count are printed at the end).
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -15,14 +17,16 @@ import { connectPostgres } from "@/db/client";
 import { claimRequest } from "@/server/chat/assignment";
 import { sendPlayerMessage } from "@/server/chat/send";
 import { startStack } from "../tests/support/stack";
-import { request, type Session, stats } from "./path";
+import { probeFiles, request, type Session, stats } from "./path";
 import { signedInPlayers, signedInStaff } from "./signed-in-players";
 
 const requests = Number(process.env.REQUESTS ?? 3000);
 const rounds = Number(process.env.ROUNDS ?? 2);
 const sequential = Number(process.env.SEQUENTIAL ?? 1000);
+const probes = process.env.PROBE === "1" ? probeFiles() : null;
 const stack = await startStack(Number(process.env.BENCH_PORT_BASE ?? 6261), {
   PLAYER_SEND_PER_SECOND: "0",
+  ...probes?.env("web"),
 });
 const pid = stack.web.pid;
 if (!pid) throw new Error("the web process is not running");
@@ -98,4 +102,9 @@ try {
 } finally {
   await handle.close();
   await stack.stop();
+  if (probes) {
+    const file = probes.file("web");
+    const lines = fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").length - 1 : 0;
+    console.log("probe", JSON.stringify({ file, lines }));
+  }
 }

@@ -11,6 +11,7 @@ import { STAFF_CHANNEL } from "@/protocol/channels";
 import type { Stack } from "../tests/support/stack";
 import {
   deliveries,
+  durations,
   messageOf,
   type Outcome,
   type Parts,
@@ -52,7 +53,6 @@ export async function staffToPlayer(opts: {
       }),
     );
   }
-  const times: number[] = [];
   const parts: Parts[] = [];
   const failures: Record<string, number> = {};
   const until = performance.now() + opts.seconds * 1000;
@@ -68,10 +68,7 @@ export async function staffToPlayer(opts: {
             headers: { cookie: staff.cookie, "content-type": "application/json", origin: opts.base },
             body: JSON.stringify({ playerId: p.playerId, id, text: "from the floor" }),
           });
-        const outcome = await toPlayers.send(id, post, (ms, p) => {
-          times.push(ms);
-          parts.push(p);
-        });
+        const outcome = await toPlayers.send(id, post, (p) => parts.push(p));
         if (outcome.kind !== "acknowledged") {
           const why =
             outcome.kind === "unanswered"
@@ -87,7 +84,7 @@ export async function staffToPlayer(opts: {
   const lostIds = toPlayers.lostIds();
   for (const ws of sockets) ws.terminate();
   const { refused: failed, unanswered } = toPlayers.counts;
-  return { ...stats(times), failed, unanswered, failures, lost: lostIds.length, lostIds, parts };
+  return { ...stats(durations(parts)), failed, unanswered, failures, lost: lostIds.length, lostIds, parts };
 }
 
 /** The message of a REST error answer (`{ error: { message } }`), else the start of the body. */

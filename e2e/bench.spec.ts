@@ -85,4 +85,9 @@ test("bench harness: the history reads alone (--only history) at toy size", asyn
     firstPass: { queue: { samples: expect.arrayContaining([expect.any(Number)]) } },
     veryFirst: { page: { samples: [expect.any(Number)] } },
   });
+  // Read from a web process started after the seed, as a real server starts against a full
+  // database: not the one that warmed up on an empty queue before it.
+  const { webPid } = result.raw.history as { webPid?: { beforeSeed?: number; reads?: number } };
+  expect(webPid?.reads).toEqual(expect.any(Number));
+  expect(webPid?.reads).not.toBe(webPid?.beforeSeed);
 });

@@ -8,8 +8,8 @@ describe("the bench's delivery accounting", () => {
   it("counts a message delivered once every socket has it, not once it arrived as many times", async () => {
     // A send the bench made twice (connection reset) is published twice: each socket may get two copies.
     const toStaff = deliveries(2);
-    const done: number[] = [];
-    await toStaff.send("m1", stored, (ms) => done.push(ms));
+    const done: Parts[] = [];
+    await toStaff.send("m1", stored, (p) => done.push(p));
     toStaff.arrived("m1", 0);
     toStaff.arrived("m1", 0);
     await toStaff.drained(0);
@@ -28,7 +28,7 @@ describe("a delivery taken apart", () => {
   it("gives the answer, the server's own time and the first and last socket, in order", async () => {
     const toStaff = deliveries(2);
     const parts: Parts[] = [];
-    await toStaff.send("m1", answered, (_ms, p) => parts.push(p));
+    await toStaff.send("m1", answered, (p) => parts.push(p));
     toStaff.arrived("m1", 0);
     toStaff.arrived("m1", 1);
     const [p] = parts;
@@ -38,6 +38,20 @@ describe("a delivery taken apart", () => {
     expect(p?.last).toBeGreaterThanOrEqual(p?.first ?? Number.NaN);
   });
 
+  it("is the one record of a delivery: its time is the last socket's, measured from the send", async () => {
+    // The scenarios keep only the parts and take their durations from `last`: no second array.
+    const toStaff = deliveries(1);
+    const parts: Parts[] = [];
+    const before = performance.now();
+    await toStaff.send("m1", answered, (p) => parts.push(p));
+    toStaff.arrived("m1", 0);
+    const upper = performance.now() - before;
+    expect(parts).toHaveLength(1);
+    expect(typeof parts[0]?.last).toBe("number");
+    expect(parts[0]?.last).toBeGreaterThanOrEqual(0);
+    expect(parts[0]?.last).toBeLessThanOrEqual(upper + 0.001);
+  });
+
   it("says the answer was not there yet when every socket had the event first", async () => {
     const toStaff = deliveries(1);
     const parts: Parts[] = [];
@@ -45,7 +59,7 @@ describe("a delivery taken apart", () => {
     const sent = toStaff.send(
       "m1",
       () => new Promise<Reply>((r) => (answer = r)),
-      (_ms, p) => parts.push(p),
+      (p) => parts.push(p),
     );
     toStaff.arrived("m1", 0);
     answer({ status: 200, body: "{}", headers: {} });
