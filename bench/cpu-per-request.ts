@@ -7,7 +7,11 @@
  * load (printed). Settings: BENCH_PORT_BASE (default 6261), REQUESTS per round (3000), ROUNDS
  * (2), SEQUENTIAL (1000), ONLY=chat.me|chat.send|staff.reply, PROBE=1 (load bench/probe.mjs into
  * the web process as `npm run bench` does, to measure what the probe itself costs; its log's path
- * and line count are printed at the end).
+ * and line count are printed at the end). GC=1 also runs the web process with
+ * `--trace-gc-nvp` and prints, for each measured loop, the bytes V8 allocated per request (the sum of
+ * each GC's `allocated=`, what was allocated since the GC before: so within one GC's worth) and the
+ * scavenges and mark-compacts per 1,000 requests. PROFILE=<dir> writes a `--cpu-prof` profile of the
+ * web process there when it stops.
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -24,10 +28,37 @@ const requests = Number(process.env.REQUESTS ?? 3000);
 const rounds = Number(process.env.ROUNDS ?? 2);
 const sequential = Number(process.env.SEQUENTIAL ?? 1000);
 const probes = process.env.PROBE === "1" ? probeFiles() : null;
-const stack = await startStack(Number(process.env.BENCH_PORT_BASE ?? 6261), {
-  PLAYER_SEND_PER_SECOND: "0",
-  ...probes?.env("web"),
+const traceGc = process.env.GC === "1";
+const stack = await startStack(
+  Number(process.env.BENCH_PORT_BASE ?? 6261),
+  { PLAYER_SEND_PER_SECOND: "0", ...probes?.env("web") },
+  [
+    ...(traceGc ? ["--trace-gc-nvp"] : []),
+    ...(process.env.PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE}`] : []),
+  ],
+);
+/** What V8 reported of its GCs since the last `gcSince()`: `--trace-gc-nvp` writes one line per GC. */
+const gcs = { allocated: 0, scavenges: 0, markCompacts: 0 };
+stack.web.lineListeners.add((line) => {
+  const kind = /\bgc=(\S+)/.exec(line)?.[1];
+  if (!kind) return;
+  gcs.allocated += Number(/\ballocated=(\d+)/.exec(line)?.[1] ?? 0);
+  if (kind === "s") gcs.scavenges++;
+  else if (kind === "mc" || kind === "ms") gcs.markCompacts++;
 });
+const gcSince = () => {
+  const taken = { ...gcs };
+  gcs.allocated = gcs.scavenges = gcs.markCompacts = 0;
+  return taken;
+};
+const gcPer = (n: number, taken: typeof gcs) =>
+  traceGc
+    ? {
+        kbAllocatedPerRequest: +(taken.allocated / 1024 / n).toFixed(1),
+        scavengesPer1000: +((1000 * taken.scavenges) / n).toFixed(1),
+        markCompactsPer1000: +((1000 * taken.markCompacts) / n).toFixed(2),
+      }
+    : {};
 const pid = stack.web.pid;
 if (!pid) throw new Error("the web process is not running");
 /** CPU milliseconds the web process has used: utime + stime, fields 14 and 15 (after the name). */
@@ -66,6 +97,7 @@ try {
   const closedLoop = async (n: number, call: Call) => {
     let left = n;
     let failed = 0;
+    gcSince();
     const cpu = cpuMs();
     const started = performance.now();
     await Promise.all(
@@ -79,6 +111,7 @@ try {
       failed,
       perSecond: Math.round(n / seconds),
       cpuMsPerRequest: +((cpuMs() - cpu) / n).toFixed(3),
+      ...gcPer(n, gcSince()),
       load: os.loadavg().map((x) => x.toFixed(2)),
     };
   };
@@ -90,6 +123,7 @@ try {
     // One at a time: each request's CPU alone, without the batching a busy process gets (a busy
     // machine starves the loop above and so changes its CPU per request; this changes less).
     const times: number[] = [];
+    gcSince();
     const cpu = cpuMs();
     for (let i = 0; i < sequential; i++) {
       const started = performance.now();
@@ -97,7 +131,8 @@ try {
       times.push(performance.now() - started);
     }
     const cpuMsPerRequest = +((cpuMs() - cpu) / sequential).toFixed(3);
-    console.log(name, "sequential", JSON.stringify({ roundTripMs: stats(times), cpuMsPerRequest }));
+    const gc = gcPer(sequential, gcSince());
+    console.log(name, "sequential", JSON.stringify({ roundTripMs: stats(times), cpuMsPerRequest, ...gc }));
   }
 } finally {
   await handle.close();

@@ -17,7 +17,7 @@ import {
 } from "./announce";
 import { autoAssign, claimRequest, releaseRequest, takeOverRequest, transferRequest } from "./assignment";
 import { escalateLongWaits } from "./escalation";
-import type { RealtimeGateway } from "./gateway";
+import { type RealtimeGateway, writtenOut } from "./gateway";
 import { type RequestChanged, reopenRequest, resolveRequest } from "./lifecycle";
 import { findExisting } from "./messages";
 import { expectedWaitSeconds } from "./metrics";
@@ -84,6 +84,7 @@ export async function sendAsPlayer(
   deps.realtime.publish(playerMessageEvents(result), { socketId: deps.socketId });
   if (!result.duplicate) deps.notifications?.playerMessage(result);
   if (result.openedRequest) await assignWaiting(deps);
+  await writtenOut(); // the events on their way before the answer is built (gateway.ts)
   return result;
 }
 
@@ -94,6 +95,7 @@ export async function replyAsStaffMember(
 ) {
   const result = await replyAsStaff(deps.db, input);
   deps.realtime.publish(staffReplyEvents(result), { socketId: deps.socketId });
+  await writtenOut();
   return result;
 }
 
@@ -129,6 +131,7 @@ export async function messagePlayerAsStaff(
 ) {
   const result = await messagePlayer(deps.db, input);
   deps.realtime.publish(staffReplyEvents(result), { socketId: deps.socketId });
+  await writtenOut();
   return result;
 }
 

@@ -354,6 +354,18 @@ export function pusherGateway(pusher: Publisher, opts: GatewayOptions = {}): Rea
   };
 }
 
+/**
+ * Resolves once the HTTP requests started so far have been written to their sockets, for a use
+ * case to await after publishing a message, before its caller answers. Node's HTTP client writes a
+ * request in a tick (process.nextTick) queued when it takes its socket, and that tick runs only
+ * once the promise jobs run out; the answer to the client (tRPC's unwinding, the serialisation, the
+ * write) is all promise jobs, so every delivery waited for the answer: the web CPU of that and a
+ * loopback write, on the send -> staff and staff -> player paths (issue 11). A tick queued now runs
+ * after those. A publish waiting behind another in its lane (or for a new connection) leaves later
+ * either way; the wait then costs one tick.
+ */
+export const writtenOut = () => new Promise<void>((resolve) => process.nextTick(resolve));
+
 export const silentGateway: RealtimeGateway = {
   publish: () => {},
   idle: async () => {},

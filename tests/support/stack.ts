@@ -36,6 +36,8 @@ const answers = (url: string) => async () => (await fetch(url, { signal: AbortSi
 export class Managed {
   private child: ChildProcess | null = null;
   readonly logs: string[] = [];
+  /** Called with every line the process writes, as it comes (logs keeps only the last 500). */
+  readonly lineListeners = new Set<(line: string) => void>();
   constructor(
     readonly name: string,
     private readonly command: string,
@@ -69,12 +71,21 @@ export class Managed {
       } catch {}
     };
     cleanups.add(killGroup);
-    const keep = (chunk: Buffer) => {
-      this.logs.push(...chunk.toString().split("\n").filter(Boolean));
+    // A chunk may end inside a line: its start waits for the rest (per stream).
+    const partial = { stdout: "", stderr: "" };
+    const keep = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
+      const parts = (partial[stream] + chunk.toString()).split("\n");
+      partial[stream] = parts.pop() ?? "";
+      const lines = parts.filter(Boolean);
+      for (const listener of this.lineListeners) for (const line of lines) listener(line);
+      this.logs.push(...lines);
       if (this.logs.length > 500) this.logs.splice(0, this.logs.length - 500);
     };
-    child.stdout?.on("data", keep);
-    child.stderr?.on("data", keep);
+    for (const stream of ["stdout", "stderr"] as const) {
+      child[stream]?.on("data", keep(stream));
+      // The last line, if the process ended without a newline.
+      child[stream]?.on("end", () => keep(stream)(Buffer.from("\n")));
+    }
     child.on("exit", () => {
       cleanups.delete(killGroup);
       if (this.child === child) this.child = null;
