@@ -24,9 +24,11 @@ import type { HttpDeps } from "./deps";
  * the warm-up's own staff member and player (server/warm-up-caller.ts: a secret of this
  * process, accepted only until this returns, for users no row has). Those render the portals'
  * pages and run staff.queue, the send, a reply and channel authorization past the session
- * check: the reads find nobody's records, and the send and the reply find no player or staff
- * row and refuse, so nothing is written or published. better-auth's own session check, which
- * that caller skips, runs once with a cookie for a session nobody has (nobodysSessionCookie).
+ * check: the reads find nobody's records, and the sends and replies (tRPC and the club's REST
+ * routes) find no player or staff row and refuse, so nothing is written. What only a send that
+ * succeeds runs is warmed by publishToNobody, on a channel no one can listen to. better-auth's
+ * own session check, which that caller skips, runs once with a cookie for a session nobody has
+ * (nobodysSessionCookie).
  * A failure here is only a slower first minute, and so is a request or a database call that is
  * never answered: the warm-up gives up after `timeoutMs` rather than keep the server from ever
  * listening. Its private port is closed, and its caller forgotten, however it ends.
