@@ -479,7 +479,8 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
   let floor: ChildProcess | null = null;
   const sockets: WebSocket[] = [];
   try {
-    log(`stack up: web ${base}`);
+    // What the start cost: serve.ts's warm-up, before it listened (its own log line).
+    log(`stack up: web ${base}; ${stack.web.logs.find((l) => l.includes("warmed up")) ?? "no warm-up line"}`);
     // Accounts made the way the demo seed makes them, then real sign-ins for their cookies.
     const hash = await hashPassword(PASSWORD);
     const playerCount = Math.max(opts.senders, ...opts.throughput);

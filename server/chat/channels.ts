@@ -29,3 +29,11 @@ export function parseChannel(channel: string): ChannelTarget | null {
   if (!id.success) return null;
   return match[1] === "private-player" ? { kind: "player", playerId: id.data } : { kind: "viewing", playerId: id.data };
 }
+
+/**
+ * No one's channel: the warm-up (server/http/warm-up.ts) publishes a synthetic message's events
+ * here, so the publish path is compiled before real sends. Private, so the realtime server lets
+ * only a signed subscription in, and parseChannel reads it as none of ours, so /api/realtime/auth
+ * (maySubscribe, access.ts) signs it for no one.
+ */
+export const WARM_UP_CHANNEL = "private-floorline-warm-up";

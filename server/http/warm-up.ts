@@ -2,11 +2,15 @@ import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
-import type { Db } from "@/db/client";
+import { type Db, rowsOf } from "@/db/client";
 import type { Auth } from "../auth";
 import { findPlayer, findStaff } from "../chat/actors";
-import { threadPageJson, threadPageWithReader } from "../chat/messages";
+import { type OutgoingEvent, playerMessageEvents, staffReplyEvents } from "../chat/announce";
+import { WARM_UP_CHANNEL } from "../chat/channels";
+import { pusherGateway } from "../chat/gateway";
+import { messageFromJson, requestFromJson, threadPageJson, threadPageWithReader } from "../chat/messages";
 import { listQueue } from "../chat/staff";
+import type { Publisher } from "../realtime/publisher";
 import { openWarmUpCaller, type WarmUpRole } from "../warm-up-caller";
 import type { HttpDeps } from "./deps";
 
@@ -20,9 +24,11 @@ import type { HttpDeps } from "./deps";
  * the warm-up's own staff member and player (server/warm-up-caller.ts: a secret of this
  * process, accepted only until this returns, for users no row has). Those render the portals'
  * pages and run staff.queue, the send, a reply and channel authorization past the session
- * check: the reads find nobody's records, and the send and the reply find no player or staff
- * row and refuse, so nothing is written or published. better-auth's own session check, which
- * that caller skips, runs once with a cookie for a session nobody has (nobodysSessionCookie).
+ * check: the reads find nobody's records, and the sends and replies (tRPC and the club's REST
+ * routes) find no player or staff row and refuse, so nothing is written. What only a send that
+ * succeeds runs is warmed by publishToNobody, on a channel no one can listen to. better-auth's
+ * own session check, which that caller skips, runs once with a cookie for a session nobody has
+ * (nobodysSessionCookie).
  * A failure here is only a slower first minute, and so is a request or a database call that is
  * never answered: the warm-up gives up after `timeoutMs` rather than keep the server from ever
  * listening. Its private port is closed, and its caller forgotten, however it ends.
@@ -48,7 +54,7 @@ export async function warmUp(
   let server: http.Server | undefined;
   const caller = openWarmUpCaller();
   try {
-    const { db, auth } = await untilAborted(signal, deps());
+    const { db, auth, publisher } = await untilAborted(signal, deps());
     const opened = Promise.all(Array.from({ length: opts.poolSize }, () => db.execute(sql`select 1`)));
     await untilAborted(signal, opened);
     await untilAborted(signal, prepareReads(db, opts.poolSize)).catch((err) =>
@@ -76,26 +82,28 @@ export async function warmUp(
     const nobody = auth ? { cookie: await untilAborted(signal, nobodysSessionCookie(auth)) } : undefined;
     const staff = caller.headers("staff");
     const player = caller.headers("player");
+    const staffPages = opts.signedInPages?.staff ?? [];
+    const post = (headers: Record<string, string>, body: unknown): RequestInit => ({
+      method: "POST",
+      headers: { ...json, ...headers },
+      body: JSON.stringify(body),
+    });
     // Fresh ids each round, as real sends have; the send and the reply refuse before storing them.
     const message = () => ({ id: randomUUID(), text: "warm-up" });
     // The session check the warm-up's caller skips, as a page and as tRPC ask it (once: it finds
     // no one, and the page only redirects).
     if (nobody) {
-      for (const page of opts.signedInPages?.staff ?? []) requests.push([page, { headers: nobody }]);
+      for (const page of staffPages) requests.push([page, { headers: nobody }]);
       requests.push(["/api/trpc/staff.queue", { headers: nobody }]);
     }
     const signedIn = (): [string, RequestInit?][] => [
-      ...(opts.signedInPages?.staff ?? []).map((page): [string, RequestInit] => [page, { headers: staff }]),
+      ...staffPages.map((page): [string, RequestInit] => [page, { headers: staff }]),
       ["/api/trpc/staff.queue", { headers: staff }],
       ["/api/trpc/staff.me", { headers: staff }],
-      [
-        "/api/trpc/staff.reply",
-        {
-          method: "POST",
-          headers: { ...json, ...staff },
-          body: JSON.stringify({ json: { requestId: randomUUID(), ...message() } }),
-        },
-      ],
+      ["/api/trpc/staff.reply", post(staff, { json: { requestId: randomUUID(), ...message() } })],
+      // The club's REST sends: the reply statement finds no staff row before it looks at the player.
+      ["/api/player-chat-integration/send", post(staff, { playerId: 1, ...message() })],
+      ["/api/unified-chat/send", post(staff, { requestId: randomUUID(), ...message() })],
       [
         "/api/realtime/auth",
         { method: "POST", headers: { ...form, ...staff }, body: "socket_id=1.1&channel_name=private-staff-portal" },
@@ -103,10 +111,8 @@ export async function warmUp(
       ["/api/realtime/user-auth", { method: "POST", headers: { ...form, ...staff }, body: "socket_id=1.1" }],
       ...(opts.signedInPages?.player ?? []).map((page): [string, RequestInit] => [page, { headers: player }]),
       ["/api/trpc/chat.me", { headers: player }],
-      [
-        "/api/trpc/chat.send",
-        { method: "POST", headers: { ...json, ...player }, body: JSON.stringify({ json: message() }) },
-      ],
+      ["/api/trpc/chat.send", post(player, { json: message() })],
+      ["/api/unified-chat/send", post(player, message())],
       [
         "/api/realtime/auth",
         { method: "POST", headers: { ...form, ...player }, body: "socket_id=1.1&channel_name=private-player-0" },
@@ -119,6 +125,11 @@ export async function warmUp(
     // A redirect (a page for nobody) is answer enough: following it would render /sign-in again.
     for (const [target, init] of requests) {
       await (await fetch(`${base}${target}`, { ...init, redirect: "manual", signal })).arrayBuffer();
+    }
+    if (publisher) {
+      await untilAborted(signal, publishToNobody(db, publisher, opts.rounds ?? SIGNED_IN_ROUNDS)).catch((err) =>
+        console.error(`[floorline] warm-up: nothing published: ${err instanceof Error ? err.message : String(err)}`),
+      );
     }
     console.log(`[floorline] warmed up in ${Math.round(performance.now() - started)} ms`);
   } catch (err) {
@@ -150,6 +161,66 @@ async function prepareReads(db: Db, connections: number) {
   await onEvery(() => threadPageWithReader(db, { playerId: 0, userId: "", limit: 1 }));
   await onEvery(() => threadPageJson(db, { playerId: 0, limit: 1 }));
   await onEvery(() => listQueue(db));
+}
+
+/**
+ * What only a send that succeeds runs after its statement, which the warm-up's refused sends never
+ * reach: the statement's rows decoded (messages.ts), a player's message and a staff reply built into
+ * their events (announce.ts), serialised and batched by a gateway (gateway.ts) and posted by the
+ * real publisher — its signing, its keep-alive agent's first socket, and the realtime server's
+ * publish path. Without it the first real sends paid all of that (issue 11: the slowest first-10-s
+ * sends started in the first second). The rows are the warm-up player's (id 0, no one's), made by
+ * Postgres from JSON without touching a table, so they have a stored row's shape; every event
+ * goes to WARM_UP_CHANNEL, which no one can be authorized for (channels.ts), not to the channels it
+ * was built for. A gateway of its own, whose code is the app's, so nothing the real one holds or
+ * retries is the warm-up's: it gives up at the first failure (a realtime server not up yet).
+ */
+async function publishToNobody(db: Db, publisher: Publisher, rounds: number) {
+  const now = new Date().toISOString();
+  const request = {
+    id: randomUUID(),
+    player_id: 0,
+    player_name: "Warm-up",
+    initial_message: "warm-up",
+    status: "waiting",
+    created_at: now,
+    last_message_at: now,
+    version: 1,
+    unread_count: 1,
+  };
+  const message = {
+    id: randomUUID(),
+    request_id: request.id,
+    player_id: 0,
+    seq: 1,
+    sender: "player",
+    sender_name: "Warm-up",
+    message_text: "warm-up",
+    timestamp: now,
+    status: "sent",
+  };
+  // A select of two records built from JSON: no table is read or written, no sequence moves.
+  const [stored] = await rowsOf<{ message: unknown; request: unknown }>(
+    db,
+    sql`select to_jsonb(jsonb_populate_record(null::chat_messages, ${JSON.stringify(message)}::jsonb)) as message,
+      to_jsonb(jsonb_populate_record(null::chat_requests, ${JSON.stringify(request)}::jsonb)) as request`,
+  );
+  if (!stored) return;
+  const sent = { message: messageFromJson(stored.message), request: requestFromJson(stored.request) };
+  let failed: string | undefined;
+  const gateway = pusherGateway(publisher, {
+    retryAttempts: 0,
+    log: (msg) => {
+      failed ??= msg;
+    },
+  });
+  const toNobody = (events: OutgoingEvent[]) => events.map((e) => ({ ...e, channel: WARM_UP_CHANNEL }));
+  for (let round = 0; round < rounds && !failed; round++) {
+    gateway.publish(toNobody(playerMessageEvents({ ...sent, openedRequest: true })));
+    gateway.publish(toNobody(staffReplyEvents({ ...sent, message: { ...sent.message, sender: "staff" } })));
+    await gateway.idle();
+  }
+  if (failed) throw new Error(failed);
 }
 
 /**

@@ -7,14 +7,18 @@ import { connectPostgres, type Db, type DbHandle, rowsOf } from "@/db/client";
 import { migrate } from "@/db/migrate";
 import type { Auth } from "@/server/auth";
 import type { OutgoingEvent } from "@/server/chat/announce";
+import { parseChannel, playerChannel, STAFF_CHANNEL, WARM_UP_CHANNEL } from "@/server/chat/channels";
 import { silentGateway } from "@/server/chat/gateway";
 import type { HttpDeps } from "@/server/http/deps";
 import { serveApi } from "@/server/http/node-bridge";
 import { warmUp } from "@/server/http/warm-up";
+import { createPublisher } from "@/server/realtime/publisher";
+import { authorizeChannel } from "@/server/realtime-auth";
 import { cachedSession } from "@/server/session-cache";
 import { WARM_UP_HEADER, warmUpSession } from "@/server/warm-up-caller";
 import { freshPostgresDatabase, openTestDb, type TestDbKind, testDbKinds } from "../support/db";
-import { httpTestDeps } from "../support/http";
+import { httpTestDeps, signInCookie } from "../support/http";
+import { APP, connectClient, startRealtime, subscribed } from "../support/realtime";
 
 /**
  * A stand-in for serve.ts's listener: records what it was asked (and as whom: the warm-up's
@@ -54,11 +58,14 @@ describe("warm-up before the web server listens", () => {
         "GET /api/trpc/staff.queue as staff",
         "GET /api/trpc/staff.me as staff",
         "POST /api/trpc/staff.reply as staff",
+        "POST /api/player-chat-integration/send as staff",
+        "POST /api/unified-chat/send as staff",
         "POST /api/realtime/auth as staff",
         "POST /api/realtime/user-auth as staff",
         "GET /player as player",
         "GET /api/trpc/chat.me as player",
         "POST /api/trpc/chat.send as player",
+        "POST /api/unified-chat/send as player",
         "POST /api/realtime/auth as player",
       ]),
     );
@@ -186,10 +193,13 @@ describe.each(testDbKinds)("the warm-up's signed-in requests on %s", (kind: Test
           "GET /api/trpc/staff.queue as staff: 200",
           "GET /api/trpc/staff.me as staff: 200",
           "POST /api/trpc/staff.reply as staff: 403",
+          "POST /api/player-chat-integration/send as staff: 403",
+          "POST /api/unified-chat/send as staff: 403",
           "POST /api/realtime/auth as staff: 200",
           "POST /api/realtime/user-auth as staff: 200",
           "GET /api/trpc/chat.me as player: 200",
           "POST /api/trpc/chat.send as player: 403",
+          "POST /api/unified-chat/send as player: 403",
           "POST /api/realtime/auth as player: 403",
           "GET /api/trpc/staff.queue as nobody: 401",
         ]),
@@ -202,6 +212,83 @@ describe.each(testDbKinds)("the warm-up's signed-in requests on %s", (kind: Test
       await handle.close();
     }
     // PGlite seeding and the first render of every route under a loaded machine: well over 20 s.
+  }, 120_000);
+});
+
+describe.each(testDbKinds)("the warm-up's publish of a synthetic message on %s", (kind: TestDbKind) => {
+  it("goes through the real publisher to a channel no one can be authorized for, and to no real channel", async () => {
+    const handle = await openTestDb(kind);
+    const rt = await startRealtime();
+    const publisher = createPublisher({ ...APP, host: "127.0.0.1", port: rt.port, useTLS: false });
+    // One connection on every channel involved (signed by the test itself, which holds the secret):
+    // the realtime server writes one connection's frames in the order it publishes them.
+    const client = connectClient(rt);
+    try {
+      const deps = await httpTestDeps(handle, { publisher });
+      const seen: string[] = [];
+      let endsIn = () => {};
+      const ends = new Promise<void>((resolve) => {
+        endsIn = resolve;
+      });
+      for (const name of [STAFF_CHANNEL, playerChannel(29), WARM_UP_CHANNEL]) {
+        const channel = await subscribed(client, name);
+        channel.bind_global((event: string) => {
+          if (!event.startsWith("pusher:")) seen.push(`${name} ${event}`);
+          if (seen.filter((s) => s.endsWith(" end")).length === 3) endsIn();
+        });
+      }
+      const before = await contents(handle.db);
+      const handler: http.RequestListener = (req, res) => void serveApi(req, res, async () => deps);
+      await warmUp(handler, async () => deps, { poolSize: 0, pages: [], signedInPages: { staff: [], player: [] } });
+      // A last event on each channel after the warm-up: once all three are in, anything the warm-up
+      // published is in too.
+      await publisher.triggerBatch(
+        [STAFF_CHANNEL, playerChannel(29), WARM_UP_CHANNEL].map((channel) => ({ channel, name: "end", data: "{}" })),
+      );
+      await ends;
+      const real = seen.filter((s) => !s.startsWith(WARM_UP_CHANNEL));
+      expect(real).toEqual([`${STAFF_CHANNEL} end`, `${playerChannel(29)} end`]);
+      // A player's send and a staff reply, as built for real ones (server/chat/announce.ts).
+      expect(new Set(seen.filter((s) => s.startsWith(WARM_UP_CHANNEL)))).toEqual(
+        new Set(
+          [
+            "new-chat-request",
+            "chat-message-received",
+            "player-confirmation",
+            "new-gre-message",
+            "chat-request-updated",
+            "end",
+          ].map((event) => `${WARM_UP_CHANNEL} ${event}`),
+        ),
+      );
+      expect(await contents(handle.db)).toEqual(before);
+    } finally {
+      client.disconnect();
+      await rt.close();
+      await handle.close();
+    }
+  }, 120_000);
+
+  it("publishes where no one is ever authorized to listen, staff included", async () => {
+    const handle = await openTestDb(kind);
+    try {
+      const deps = await httpTestDeps(handle);
+      expect(parseChannel(WARM_UP_CHANNEL)).toBeNull();
+      for (const email of ["asha@floorline.test", "player29@floorline.test"]) {
+        const cookie = await signInCookie(deps, email);
+        const res = await authorizeChannel(
+          deps,
+          new Request("http://localhost:3000/api/realtime/auth", {
+            method: "POST",
+            headers: { cookie, origin: "http://localhost:3000", "content-type": "application/x-www-form-urlencoded" },
+            body: `socket_id=1.1&channel_name=${WARM_UP_CHANNEL}`,
+          }),
+        );
+        expect(res.status).toBe(403);
+      }
+    } finally {
+      await handle.close();
+    }
   }, 120_000);
 });
 

@@ -5,6 +5,7 @@ import { createAuth } from "@/server/auth";
 import type { RealtimeGateway } from "@/server/chat/gateway";
 import { silentGateway } from "@/server/chat/gateway";
 import type { HttpDeps } from "@/server/http/deps";
+import type { Publisher } from "@/server/realtime/publisher";
 import { endRealtimeSession } from "@/server/revocation";
 
 export const APP = "http://localhost:3000";
@@ -12,7 +13,7 @@ export const APP = "http://localhost:3000";
 /** Route-handler dependencies over a test database with the demo accounts in it. */
 export async function httpTestDeps(
   handle: DbHandle,
-  opts: { realtime?: RealtimeGateway; publisher?: Pusher } = {},
+  opts: { realtime?: RealtimeGateway; publisher?: Publisher } = {},
 ): Promise<HttpDeps> {
   await seedDemoData(handle.db);
   const publisher =
