@@ -173,4 +173,23 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     expect(await at(late + 1)).toBeNull();
     expect(counted.lookups).toBe(3);
   });
+
+  it("a refresh that fails leaves the entry to expire as it would", async () => {
+    // An auth of its own, over a database that then goes away under it.
+    const own = await openTestDb(kind);
+    const ownDeps = await httpTestDeps(own);
+    const cookie = await signInCookie(ownDeps, "player31@floorline.test");
+    const counted = countedAuth(ownDeps.auth);
+    const now = Date.now();
+    const first = await cachedSession(counted.auth, headers(cookie), now);
+    await own.close();
+
+    const late = now + SESSION_CACHE_MS - REFRESH_AHEAD_MS + 1;
+    expect((await cachedSession(counted.auth, headers(cookie), late))?.session.id).toBe(first?.session.id);
+    const [refresh] = (await counted.settled()).slice(1);
+    expect(refresh?.status).toBe("rejected");
+    // Still served until its window ends (the next hit may try again, one at a time).
+    expect((await cachedSession(counted.auth, headers(cookie), late + 1))?.session.id).toBe(first?.session.id);
+    await expect(cachedSession(counted.auth, headers(cookie), now + SESSION_CACHE_MS)).rejects.toThrow();
+  });
 });
