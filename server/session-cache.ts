@@ -39,7 +39,8 @@ type Cache = {
   revocations: number;
 };
 
-const globalKey = Symbol.for("floorline.session-cache");
+// Named anew when its shape changes: a dev server reloading this module keeps the old slot.
+const globalKey = Symbol.for("floorline.session-cache.v2");
 const slot = globalThis as unknown as Record<symbol, Cache | undefined>;
 // One per process (Next may load this module more than once): eviction must reach every copy.
 slot[globalKey] ??= { entries: new Map(), refreshing: new Set(), revocations: 0 };
