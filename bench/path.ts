@@ -109,6 +109,8 @@ export type BenchResult = {
 export type Integrity = {
   sent: number;
   unanswered: number;
+  /** Why each unanswered send failed ("code: message"). */
+  unansweredErrors: string[];
   lost: number;
   lostIds: string[];
   duplicated: number;
@@ -208,14 +210,21 @@ export function deliveries(copies: number) {
   };
   const pending = new Map<string, Entry>();
   const counts = { acknowledged: 0, refused: 0, unanswered: 0 };
+  /** Why each unanswered send failed ("code: message"): the count alone cannot tell a run's reader. */
+  const unansweredErrors: string[] = [];
   return {
     counts,
+    unansweredErrors,
     async send(id: string, post: () => Promise<Reply>, onDone?: (parts: Parts) => void): Promise<Outcome> {
       const entry: Entry = { start: performance.now(), seen: new Set(), onDone };
       pending.set(id, entry);
       const outcome = await settle(post());
       entry.acked = performance.now();
       if (outcome.kind !== "unanswered") entry.server = serverTiming(outcome.reply);
+      else
+        unansweredErrors.push(
+          `${(outcome.error as NodeJS.ErrnoException).code ?? "no code"}: ${outcome.error.message}`,
+        );
       counts[outcome.kind]++;
       if (outcome.kind !== "acknowledged") pending.delete(id);
       return outcome;
@@ -723,6 +732,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     const integrity: Integrity = {
       sent: toStaff.counts.acknowledged,
       unanswered: toStaff.counts.unanswered,
+      unansweredErrors: toStaff.unansweredErrors,
       lost: lostIds.length,
       lostIds,
       duplicated,
@@ -955,7 +965,16 @@ export async function runHistory(opts: BenchOptions): Promise<BenchResult> {
     await handle.db.insert(staff).values({ userId: id, displayName: "Bench staff 0" });
     const raw: Record<string, unknown> = {};
     const rows = await historyScenario(stack, handle, await signIn(stack.url, email), opts, raw);
-    const integrity = { sent: 0, unanswered: 0, lost: 0, lostIds: [], duplicated: 0, seqGaps: 0, resentCopies: 0 };
+    const integrity = {
+      sent: 0,
+      unanswered: 0,
+      unansweredErrors: [],
+      lost: 0,
+      lostIds: [],
+      duplicated: 0,
+      seqGaps: 0,
+      resentCopies: 0,
+    };
     return { rows, integrity, raw };
   } finally {
     await handle.close();
@@ -1171,7 +1190,7 @@ export function formatTable(result: BenchResult) {
   if (i.sent === 0) return lines.join("\n");
   lines.push(
     `| messages sent (acknowledged) / lost / duplicated / seq gaps | ${i.sent} / ${i.lost} / ${i.duplicated} / ${i.seqGaps} | | | 0 lost, 0 dup, 0 gaps |`,
-    `| sends never answered (the request failed; stored or not, unknown: not counted as sent or lost) | ${i.unanswered} | | | 0 |`,
+    `| sends never answered (the request failed; stored or not, unknown: not counted as sent or lost) | ${i.unanswered}${i.unansweredErrors.length ? ` (${[...new Set(i.unansweredErrors)].join("; ")})` : ""} | | | 0 |`,
     `| copies of sends the bench itself made twice (connection reset; the id keeps them stored once) | ${i.resentCopies} | | | |`,
   );
   return lines.join("\n");

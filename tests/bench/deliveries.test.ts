@@ -20,6 +20,16 @@ describe("the bench's delivery accounting", () => {
     expect(done).toHaveLength(1);
     expect(toStaff.lostIds()).toEqual([]);
   });
+
+  it("keeps what went wrong with a send whose request failed, so a run can say why it was never answered", async () => {
+    const toStaff = deliveries(1);
+    const failed = () => Promise.reject(Object.assign(new Error("write EPIPE"), { code: "EPIPE" }));
+    const outcome = await toStaff.send("m1", failed);
+    expect(outcome.kind).toBe("unanswered");
+    expect(toStaff.counts.unanswered).toBe(1);
+    expect(toStaff.unansweredErrors).toEqual(["EPIPE: write EPIPE"]);
+    expect(toStaff.lostIds()).toEqual([]);
+  });
 });
 
 describe("a delivery taken apart", () => {
