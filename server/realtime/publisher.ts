@@ -27,7 +27,7 @@ export const PUBLISH_TIMEOUT_MS = 500;
  * Without it the agent kept idle sockets forever, and a publish written on one the server was
  * closing was reset unread: "socket hang up", never delivered (issue 11).
  */
-const IDLE_SOCKET_MS = 4_000;
+export const IDLE_SOCKET_MS = 4_000;
 
 /**
  * The official `pusher` SDK, configured for ours, Soketi (host/port) or hosted Pusher (cluster):
