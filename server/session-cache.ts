@@ -68,30 +68,35 @@ export async function cachedSession(auth: Auth, headers: Headers, now = Date.now
     return hit.session;
   }
   entries.delete(key);
-  const revocations = cache.revocations;
-  const session = await auth.api.getSession({ headers });
-  if (session) store(key, session, now + SESSION_CACHE_MS, revocations);
-  return session;
+  return lookUp(auth, headers, key, now);
 }
 
 /** Looks the session up again off the request path; on error the entry expires as it would. */
 function refresh(auth: Auth, headers: Headers, key: string, started: number) {
   if (cache.refreshing.has(key)) return;
   cache.refreshing.add(key);
-  const revocations = cache.revocations;
-  auth.api.getSession({ headers }).then(
+  lookUp(auth, headers, key, started).then(
     (session) => {
       cache.refreshing.delete(key);
-      if (session) store(key, session, started + SESSION_CACHE_MS, revocations);
-      else entries.delete(key);
+      if (!session) entries.delete(key);
     },
     () => cache.refreshing.delete(key),
   );
 }
 
-/** Remembers a looked-up session unless a session was forgotten since the lookup began. */
-function store(key: string, session: Session, until: number, revocations: number) {
-  if (cache.revocations !== revocations) return;
+/**
+ * better-auth's answer for the session, remembered until `started` + SESSION_CACHE_MS unless a
+ * session was forgotten while the lookup was in flight (it may have read one that has ended since).
+ */
+async function lookUp(auth: Auth, headers: Headers, key: string, started: number) {
+  const revocations = cache.revocations;
+  const session = await auth.api.getSession({ headers });
+  if (session && cache.revocations === revocations) store(key, session, started + SESSION_CACHE_MS);
+  return session;
+}
+
+/** Remembers a session until `until`, never shortening a later window already held. */
+function store(key: string, session: Session, until: number) {
   const current = entries.get(key);
   if (current && current.until >= until) return;
   if (!current && entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value as string);
