@@ -83,14 +83,14 @@ export function warmUpStaff(userId: string): Staff | null {
   return { userId, displayName: "Warm-up", acceptingChats: false, maxConcurrentChats: 0 };
 }
 
-/**
- * The warm-up player's record (no row has it). Player id 0: serial ids start at 1, so every
- * read by it finds no one's messages or requests.
- */
+/** The warm-up player's id: serial ids start at 1, so every read by it finds no one's messages or requests. */
+export const WARM_UP_PLAYER_ID = 0;
+
+/** The warm-up player's record (no row has it). */
 export function warmUpPlayer(userId: string): Player | null {
   if (slot[globalKey]?.userIds.player !== userId) return null;
   return {
-    id: 0,
+    id: WARM_UP_PLAYER_ID,
     userId,
     displayName: "Warm-up",
     balance: "0",

@@ -11,7 +11,7 @@ import { pusherGateway } from "../chat/gateway";
 import { messageFromJson, requestFromJson, threadPageJson, threadPageWithReader } from "../chat/messages";
 import { listQueue } from "../chat/staff";
 import type { Publisher } from "../realtime/publisher";
-import { openWarmUpCaller, type WarmUpRole } from "../warm-up-caller";
+import { openWarmUpCaller, WARM_UP_PLAYER_ID, type WarmUpRole } from "../warm-up-caller";
 import type { HttpDeps } from "./deps";
 
 /**
@@ -115,19 +115,24 @@ export async function warmUp(
       ["/api/unified-chat/send", post(player, message())],
       [
         "/api/realtime/auth",
-        { method: "POST", headers: { ...form, ...player }, body: "socket_id=1.1&channel_name=private-player-0" },
+        {
+          method: "POST",
+          headers: { ...form, ...player },
+          body: `socket_id=1.1&channel_name=private-player-${WARM_UP_PLAYER_ID}`,
+        },
       ],
     ];
     // Anonymous once: loading and first compiles are the cost there. Signed in a few times: the
     // staff page's render cost a fresh process ~300 ms of CPU the first time and 80–210 ms for the
     // next few while V8 optimised (bench/README.md); every round here is a start slower.
-    for (let round = 0; round < (opts.rounds ?? SIGNED_IN_ROUNDS); round++) requests.push(...signedIn());
+    const rounds = opts.rounds ?? SIGNED_IN_ROUNDS;
+    for (let round = 0; round < rounds; round++) requests.push(...signedIn());
     // A redirect (a page for nobody) is answer enough: following it would render /sign-in again.
     for (const [target, init] of requests) {
       await (await fetch(`${base}${target}`, { ...init, redirect: "manual", signal })).arrayBuffer();
     }
     if (publisher) {
-      await untilAborted(signal, publishToNobody(db, publisher, opts.rounds ?? SIGNED_IN_ROUNDS)).catch((err) =>
+      await untilAborted(signal, publishToNobody(db, publisher, rounds)).catch((err) =>
         console.error(`[floorline] warm-up: nothing published: ${err instanceof Error ? err.message : String(err)}`),
       );
     }
@@ -169,7 +174,7 @@ async function prepareReads(db: Db, connections: number) {
  * their events (announce.ts), serialised and batched by a gateway (gateway.ts) and posted by the
  * real publisher — its signing, its keep-alive agent's first socket, and the realtime server's
  * publish path. Without it the first real sends paid all of that (issue 11: the slowest first-10-s
- * sends started in the first second). The rows are the warm-up player's (id 0, no one's), made by
+ * sends started in the first second). The rows are the warm-up player's (WARM_UP_PLAYER_ID, no one's), made by
  * Postgres from JSON without touching a table, so they have a stored row's shape; every event
  * goes to WARM_UP_CHANNEL, which no one can be authorized for (channels.ts), not to the channels it
  * was built for. A gateway of its own, whose code is the app's, so nothing the real one holds or
@@ -179,7 +184,7 @@ async function publishToNobody(db: Db, publisher: Publisher, rounds: number) {
   const now = new Date().toISOString();
   const request = {
     id: randomUUID(),
-    player_id: 0,
+    player_id: WARM_UP_PLAYER_ID,
     player_name: "Warm-up",
     initial_message: "warm-up",
     status: "waiting",
@@ -191,7 +196,7 @@ async function publishToNobody(db: Db, publisher: Publisher, rounds: number) {
   const message = {
     id: randomUUID(),
     request_id: request.id,
-    player_id: 0,
+    player_id: WARM_UP_PLAYER_ID,
     seq: 1,
     sender: "player",
     sender_name: "Warm-up",
