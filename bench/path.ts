@@ -171,6 +171,11 @@ function requestOnce(url: string, init: Init) {
  */
 export type Outcome = { kind: "acknowledged" | "refused"; reply: Reply } | { kind: "unanswered"; error: Error };
 
+/** What a failed request says of itself: its error code (ECONNRESET, EPIPE…) and message. */
+export function whyUnanswered(error: Error) {
+  return `${(error as NodeJS.ErrnoException).code ?? "no code"}: ${error.message}`;
+}
+
 export function settle(reply: Promise<Reply>): Promise<Outcome> {
   return reply.then(
     (r): Outcome => ({ kind: r.status >= 200 && r.status < 300 ? "acknowledged" : "refused", reply: r }),
@@ -225,10 +230,7 @@ export function deliveries(copies: number) {
       const outcome = await settle(post());
       entry.acked = performance.now();
       if (outcome.kind !== "unanswered") entry.server = serverTiming(outcome.reply);
-      else
-        unansweredErrors.push(
-          `${(outcome.error as NodeJS.ErrnoException).code ?? "no code"}: ${outcome.error.message}`,
-        );
+      else unansweredErrors.push(whyUnanswered(outcome.error));
       counts[outcome.kind]++;
       if (outcome.kind !== "acknowledged") pending.delete(id);
       return outcome;

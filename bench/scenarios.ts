@@ -21,6 +21,7 @@ import {
   type Stats,
   sleep,
   stats,
+  whyUnanswered,
 } from "./path";
 
 type Authorize = (s: Session, channel: string) => (socketId: string) => Promise<string>;
@@ -72,7 +73,7 @@ export async function staffToPlayer(opts: {
         if (outcome.kind !== "acknowledged") {
           const why =
             outcome.kind === "unanswered"
-              ? `no answer: ${outcome.error.message}`
+              ? `no answer: ${whyUnanswered(outcome.error)}`
               : `${outcome.reply.status} ${refusal(outcome.reply.body)}`;
           failures[why] = (failures[why] ?? 0) + 1;
         }
