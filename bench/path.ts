@@ -1231,7 +1231,7 @@ async function postgresLogSince(handle: ReturnType<typeof connectPostgres>, sinc
     if (/^\d{4}-\d\d-\d\d /.test(line)) entries.push(line);
     else if (entries.length) entries[entries.length - 1] += `\n${line}`;
   }
-  return entries.filter((e) => Date.parse(e.slice(0, 23).replace(" ", "T") + "Z") >= since);
+  return entries.filter((e) => Date.parse(`${e.slice(0, 23).replace(" ", "T")}Z`) >= since);
 }
 
 async function postgresBusy(handle: ReturnType<typeof connectPostgres>) {
