@@ -15,6 +15,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { hashPassword } from "better-auth/crypto";
 import { eq, sql } from "drizzle-orm";
+import pg from "pg";
 import WebSocket from "ws";
 import { connectPostgres, rowsOf } from "@/db/client";
 import { account, players, staff, user } from "@/db/schema";
@@ -929,7 +930,7 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
     log(`reconnect storm: ${JSON.stringify(storm)}`);
 
     // 4. History: a club's worth of messages, then the staff queue, the staff page and thread pages.
-    rows.push(...(await historyScenario(stack, handle, staffSessions[0] as Session, opts, raw)));
+    rows.push(...(await historyScenario(stack, handle, staffSessions[0] as Session, opts, raw, probes.file("web"))));
     // Why delivery can trail the sends: publishes that missed their 500 ms attempt and went to
     // the background retry (the web process's log keeps its last 500 lines).
     const retried = stack.web.logs.filter((line) => /publish failed/.test(line)).length;
@@ -955,7 +956,10 @@ export async function runBench(opts: BenchOptions): Promise<BenchResult> {
  * way to measure the history reads at full size without the 10-minute run around them.
  */
 export async function runHistory(opts: BenchOptions): Promise<BenchResult> {
-  const stack = await startStack(opts.basePort);
+  // PROBE=1: the web process logs its GC pauses and stalls (bench/probe.mjs) as in the full run, and
+  // raw.history.webProbe keeps those of the reads next to each sample's start (`at`).
+  const probes = process.env.PROBE === "1" ? probeFiles() : null;
+  const stack = await startStack(opts.basePort, probes ? probes.env("web") : {});
   const handle = connectPostgres(stack.postgres.url, 8);
   try {
     const id = randomUUID();
@@ -970,7 +974,7 @@ export async function runHistory(opts: BenchOptions): Promise<BenchResult> {
     });
     await handle.db.insert(staff).values({ userId: id, displayName: "Bench staff 0" });
     const raw: Record<string, unknown> = {};
-    const rows = await historyScenario(stack, handle, await signIn(stack.url, email), opts, raw);
+    const rows = await historyScenario(stack, handle, await signIn(stack.url, email), opts, raw, probes?.file("web"));
     const integrity = {
       sent: 0,
       unanswered: 0,
@@ -1007,6 +1011,8 @@ async function historyScenario(
   staffSession: Session,
   opts: BenchOptions,
   raw: Record<string, unknown>,
+  /** The web process's probe log (bench/probe.mjs), when it has one. */
+  webProbeFile?: string,
 ): Promise<Row[]> {
   const log = opts.log ?? (() => {});
   const beforeSeed = stack.web.pid;
@@ -1018,7 +1024,17 @@ async function historyScenario(
   // had also served every scenario before. On 2026-11-26 that measured the bench's own order, not
   // the product (bench/README.md, "The first pass after a start at 1M"). Sessions live in the
   // database, so the staff member's cookie still holds.
+  // PG_SLOW_MS=<ms>: Postgres logs every statement of the restarted web's connections that took at
+  // least that long, with its plan and buffers (auto_explain); raw.history.postgresLog keeps them.
+  const pgSlowMs = process.env.PG_SLOW_MS;
+  if (pgSlowMs) await logSlowStatements(stack.postgres.url, Number(pgSlowMs));
   await stack.web.kill("SIGTERM");
+  // WEB_LINES=1: what the restarted web process writes (e.g. V8's --trace-gc / --trace-opt lines,
+  // BENCH_V8_FLAGS in bench/probe.mjs), each with the wall-clock time the bench read it.
+  const webLines: { t: number; line: string }[] = [];
+  const keepLine = (line: string) => webLines.push({ t: Date.now(), line });
+  if (process.env.WEB_LINES === "1") stack.web.lineListeners.add(keepLine);
+  const started = Date.now();
   await stack.web.start();
   const webPid = { beforeSeed, reads: stack.web.pid };
   // The server's own time from Server-Timing (API routes answer it, node-bridge.ts; Next's pages
@@ -1039,12 +1055,21 @@ async function historyScenario(
       fn: get(`/api/player-chat-integration/messages/${history.playerId}?before=${history.olderSeq}&limit=50`),
     },
   ] as const;
-  type Measured = Stats & { cpuMs: number | null; samples: number[]; server: Stats | null; serverSamples: number[] };
+  type Measured = Stats & {
+    cpuMs: number | null;
+    samples: number[];
+    server: Stats | null;
+    serverSamples: number[];
+    /** Each sample's start, ms since the epoch (to line up with the probe's GCs and stalls). */
+    at: number[];
+  };
   const measure = async (n: number, fn: (typeof kinds)[number]["fn"]): Promise<Measured> => {
     const cpuBefore = cpuSeconds(stack.web.pid);
     const samples: number[] = [];
     const serverSamples: number[] = [];
+    const at: number[] = [];
     for (let i = 0; i < n; i++) {
+      at.push(Date.now());
       const t = performance.now();
       const { ok, serverMs } = await fn();
       if (!ok) throw new Error("round trip failed");
@@ -1054,7 +1079,7 @@ async function historyScenario(
     const cpu = cpuSeconds(stack.web.pid);
     const cpuMs = cpu !== null && cpuBefore !== null ? +(((cpu - cpuBefore) * 1000) / n).toFixed(1) : null;
     const server = serverSamples.length === n ? stats(serverSamples) : null;
-    return { ...stats(samples), cpuMs, samples, server, serverSamples };
+    return { ...stats(samples), cpuMs, samples, server, serverSamples, at };
   };
   // The very first request of each kind after the start, alone: it loads and compiles that kind's
   // code unless the warm-up already did (the staff page's was 226–333 ms against ~50 ms warm).
@@ -1069,6 +1094,15 @@ async function historyScenario(
   const second: Record<string, Measured> = {};
   for (const k of kinds) second[k.name] = await measure(Math.min(k.n, opts.roundTrips), k.fn);
   const postgres = { before: postgresBefore, after: await postgresBusy(handle) };
+  stack.web.lineListeners.delete(keepLine);
+  // The web process's GC pauses and stalls from its start to the end of the reads.
+  const ended = Date.now();
+  const probe = webProbeFile ? readProbe(webProbeFile) : null;
+  const webProbe = probe && {
+    gcs: probe.gcs.filter((g) => g.t >= started && g.t <= ended),
+    stalls: probe.stalls.filter((s) => s.t >= started && s.t <= ended),
+  };
+  const postgresLog = pgSlowMs ? await postgresLogSince(handle, started) : null;
   raw.history = {
     messages: opts.historyMessages,
     seedSeconds: history.seconds,
@@ -1077,12 +1111,29 @@ async function historyScenario(
     ...second,
     firstPass: first,
     veryFirst,
+    ...(webProbe ? { webProbe } : {}),
+    ...(webLines.length ? { webLines } : {}),
+    ...(postgresLog ? { postgresLog } : {}),
   };
   for (const k of kinds)
     log(
       `history ${k.name}: max ${second[k.name]?.max} ms (first pass ${first[k.name]?.max} ms, very first ${veryFirst[k.name]?.max} ms) of ${second[k.name]?.n}; server max ${second[k.name]?.server?.max ?? "-"} ms`,
     );
   log(`history: Postgres before / after the reads ${JSON.stringify(postgres)}`);
+  // With a probe: what the web process's GCs and stalls did during the slowest queue sample of each pass.
+  for (const [pass, m] of [
+    ["first pass", first.queue],
+    ["second pass", second.queue],
+  ] as const) {
+    if (!webProbe || !m) continue;
+    const i = m.samples.indexOf(m.max);
+    const from = m.at[i] as number;
+    const to = from + m.max;
+    const during = <T extends { t: number }>(xs: T[]) => xs.filter((x) => x.t >= from - 1 && x.t <= to);
+    log(
+      `history queue ${pass}: slowest sample #${i + 1} ${m.max} ms (server ${m.serverSamples[i] ?? "-"}); web GCs ${JSON.stringify(during(webProbe.gcs))}, stalls ${JSON.stringify(during(webProbe.stalls))}`,
+    );
+  }
   const label = `${opts.historyMessages.toLocaleString("en")} messages`;
   const figures = (s: Measured) =>
     `${ms(s.p50)} / ${ms(s.p99)} (${s.cpuMs ?? "?"} ms${s.server ? `; server ${ms(s.server.p50)} / ${ms(s.server.p99)}` : ""})`;
@@ -1151,6 +1202,38 @@ export async function seedHistory(handle: ReturnType<typeof connectPostgres>, me
  * vacuumed, and whether a vacuum or a paced checkpoint was under way: beside slow samples, whether
  * the database had work of its own then.
  */
+/** Diagnosis (PG_SLOW_MS): auto_explain for the connections opened from now on (the stack's private cluster). */
+async function logSlowStatements(url: string, ms: number) {
+  // One connection: ALTER SYSTEM knows auto_explain's settings only where the module is loaded.
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  await client.query("LOAD 'auto_explain'");
+  for (const [name, value] of [
+    ["session_preload_libraries", "auto_explain"],
+    ["auto_explain.log_min_duration", `${ms}ms`],
+    ["auto_explain.log_analyze", "on"],
+    ["auto_explain.log_buffers", "on"],
+    ["log_min_duration_statement", `${ms}ms`],
+  ])
+    await client.query(`ALTER SYSTEM SET ${name} = '${value}'`);
+  await client.query("select pg_reload_conf()");
+  await client.end();
+}
+
+/** The private cluster's log (pg_ctl -l, next to its data directory) from `since` (ms since the epoch) on. */
+async function postgresLogSince(handle: ReturnType<typeof connectPostgres>, since: number) {
+  const [row] = await rowsOf<{ dir: string }>(handle.db, sql`select current_setting('data_directory') as dir`);
+  if (!row) return [];
+  const text = fs.readFileSync(path.join(path.dirname(row.dir), "log"), "utf8");
+  // Entries start with a timestamp (log_line_prefix '%m [%p] '); the lines after one belong to it.
+  const entries: string[] = [];
+  for (const line of text.split("\n")) {
+    if (/^\d{4}-\d\d-\d\d /.test(line)) entries.push(line);
+    else if (entries.length) entries[entries.length - 1] += `\n${line}`;
+  }
+  return entries.filter((e) => Date.parse(`${e.slice(0, 23).replace(" ", "T")}Z`) >= since);
+}
+
 async function postgresBusy(handle: ReturnType<typeof connectPostgres>) {
   const [row] = await rowsOf<Record<string, number | boolean | string>>(
     handle.db,

@@ -8,10 +8,12 @@
  *   process waiting for a core): `{ stall: ms, t }`;
  * - once a second, the event-loop delay of that second (the same interval's lateness):
  *   `{ eld: { p50, p99, max, n }, t }`.
+ * `BENCH_V8_FLAGS` sets V8 flags in the probed processes only (diagnosis: `--trace-gc`, `--trace-opt`).
  * Plain JS: the realtime bundle runs without tsx.
  */
 import fs from "node:fs";
 import { constants, createHistogram, PerformanceObserver, performance } from "node:perf_hooks";
+import v8 from "node:v8";
 
 const kinds = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: "minor", // a scavenge of the young generation
@@ -56,4 +58,9 @@ export function startProbe(file) {
   }, every).unref();
 }
 
-if (process.env.BENCH_PROBE_FILE) startProbe(process.env.BENCH_PROBE_FILE);
+if (process.env.BENCH_PROBE_FILE) {
+  startProbe(process.env.BENCH_PROBE_FILE);
+  // Diagnosis only: V8 flags for the processes the probe was loaded into (e.g. "--trace-gc
+  // --trace-opt"), which NODE_OPTIONS would also give the bench and every tool it runs.
+  if (process.env.BENCH_V8_FLAGS) v8.setFlagsFromString(process.env.BENCH_V8_FLAGS);
+}

@@ -44,6 +44,8 @@ export async function warmUp(
     signedInPages?: Record<WarmUpRole, string[]>;
     /** How often each signed-in request is made (default SIGNED_IN_ROUNDS). */
     rounds?: number;
+    /** How many more times the staff queue is read, signed in as staff (default QUEUE_ROUNDS). */
+    queueRounds?: number;
     timeoutMs?: number;
   },
 ) {
@@ -127,6 +129,8 @@ export async function warmUp(
     // next few while V8 optimised (bench/README.md); every round here is a start slower.
     const rounds = opts.rounds ?? SIGNED_IN_ROUNDS;
     for (let round = 0; round < rounds; round++) requests.push(...signedIn());
+    for (let round = 0; round < (opts.queueRounds ?? QUEUE_ROUNDS); round++)
+      requests.push(["/api/trpc/staff.queue", { headers: staff }]);
     // A redirect (a page for nobody) is answer enough: following it would render /sign-in again.
     for (const [target, init] of requests) {
       await (await fetch(`${base}${target}`, { ...init, redirect: "manual", signal })).arrayBuffer();
@@ -257,6 +261,15 @@ function untilAborted<T>(signal: AbortSignal, work: Promise<T>) {
  * pages through V8's first optimisations (bench/README.md, "The warm-up signed in").
  */
 const SIGNED_IN_ROUNDS = 3;
+
+/**
+ * The staff queue is the signed-in read with many rows (~120: every open chat and the recently
+ * resolved), read as the real queue is, since the queue is everyone's. With three reads, V8 was still
+ * optimising its path — the pg driver's row decoding, the rows' mapping, the answer's serialisation
+ * — during the first 30 queue requests after a start (`BENCH_V8_FLAGS=--trace-opt`, bench/README.md
+ * "The queue's first pass after a start"); these reads move that before the server listens.
+ */
+export const QUEUE_ROUNDS = 30;
 
 /** Generous: a warm-up takes well under a second on this machine; this only bounds a hang. */
 const WARM_UP_TIMEOUT_MS = 20_000;
