@@ -1,5 +1,6 @@
 import { and, eq, ne, sql } from "drizzle-orm";
-import { type Db, rowsOf, type Tx } from "@/db/client";
+import type { Db, Tx } from "@/db/client";
+import { preparedOnce } from "@/db/prepared";
 import { type ChatMessage, type ChatRequest, chatRequests } from "@/db/schema";
 import type { SendMessageInput } from "@/protocol/inputs";
 import type { PlayerActor } from "./actors";
@@ -29,6 +30,30 @@ type SendRow = {
 };
 
 /**
+ * The send's one statement, prepared (db/prepared.ts): built by drizzle once per database handle
+ * and parsed by Postgres once per connection, where a raw `sql` statement was built and parsed on
+ * every send (issue 11: 0.12 ms of parsing and 0.04 ms more binding in Postgres per call). Only
+ * the call itself is prepared: the function's own statements were already planned once per
+ * connection by plpgsql, and a function scan's plan does not depend on the values.
+ */
+const sendQuery = preparedOnce((db: Db | Tx) =>
+  db
+    .select({
+      outcome: sql<SendRow["outcome"]>`outcome`,
+      wait_seconds: sql<number | null>`wait_seconds`,
+      opened_request: sql<boolean>`opened_request`,
+      message: sql<unknown>`message`,
+      request: sql<unknown>`request`,
+    })
+    .from(
+      sql`chat_send_player_message(${sql.placeholder("userId")}::text, ${sql.placeholder("id")}::uuid,
+        ${sql.placeholder("text")}::text, ${sql.placeholder("photo")}::jsonb, ${sql.placeholder("burst")}::integer,
+        ${sql.placeholder("perSecond")}::float8)`,
+    )
+    .prepare("chat_send_player_message"),
+);
+
+/**
  * A player's message: joins their open request or opens one, stores the message once.
  * Idempotent on `input.id`, so a client may retry as often as the network makes it.
  *
@@ -44,11 +69,16 @@ export async function sendPlayerMessage(
 ): Promise<SendResult> {
   const limited = input.sendLimit && input.sendLimit.perSecond > 0 ? input.sendLimit : null;
   const send = async (tx: Db | Tx) => {
-    const [row] = await rowsOf<SendRow>(
-      tx,
-      sql`select * from chat_send_player_message(${input.player.userId}::text, ${input.id}::uuid, ${input.text}::text,
-        ${photoMeta(input.photo)}::jsonb, ${limited?.burst ?? null}::integer, ${limited?.perSecond ?? null}::float8)`,
-    ).catch(takenIfRaced);
+    const [row] = await sendQuery(tx)
+      .execute({
+        userId: input.player.userId,
+        id: input.id,
+        text: input.text,
+        photo: photoMeta(input.photo),
+        burst: limited?.burst ?? null,
+        perSecond: limited?.perSecond ?? null,
+      })
+      .catch(takenIfRaced);
     if (!row) throw new Error("chat_send_player_message returned no row");
     switch (row.outcome) {
       case "no_player":

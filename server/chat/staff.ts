@@ -1,5 +1,5 @@
 import { and, desc, eq, sql } from "drizzle-orm";
-import { type Db, rowsOf, type Tx } from "@/db/client";
+import type { Db, Tx } from "@/db/client";
 import { preparedOnce } from "@/db/prepared";
 import { type ChatMessage, type ChatRequest, chatRequests, players } from "@/db/schema";
 import type { QueueItem } from "@/protocol/events";
@@ -186,17 +186,40 @@ async function replyInTransaction(tx: Tx, input: ReplyTo): Promise<ReplyResult> 
   return result;
 }
 
-function replyStatement(tx: Db | Tx, input: ReplyTo) {
-  const requestId = "requestId" in input ? input.requestId : null;
-  const playerId = "playerId" in input ? input.playerId : null;
-  return rowsOf<ReplyRow>(
-    tx,
-    sql`select * from chat_staff_reply(${input.staff.userId}::text, ${requestId}::uuid, ${playerId}::integer,
-      ${input.id}::uuid, ${input.text}::text, ${photoMeta(input.photo)}::jsonb)`,
-  ).then(([row]) => {
-    if (!row) throw new Error("chat_staff_reply returned no row");
-    return row;
-  }, takenIfRaced);
+/**
+ * The reply's one statement, prepared as the send's is (server/chat/send.ts, db/prepared.ts): built
+ * once per handle, parsed once per connection; a transaction's runs on its own connection.
+ */
+const replyQuery = preparedOnce((db: Db | Tx) =>
+  db
+    .select({
+      outcome: sql<ReplyRow["outcome"]>`outcome`,
+      staff_name: sql<string | null>`staff_name`,
+      message: sql<unknown>`message`,
+      request: sql<unknown>`request`,
+    })
+    .from(
+      sql`chat_staff_reply(${sql.placeholder("userId")}::text, ${sql.placeholder("requestId")}::uuid,
+        ${sql.placeholder("playerId")}::integer, ${sql.placeholder("id")}::uuid, ${sql.placeholder("text")}::text,
+        ${sql.placeholder("photo")}::jsonb)`,
+    )
+    .prepare("chat_staff_reply"),
+);
+
+function replyStatement(tx: Db | Tx, input: ReplyTo): Promise<ReplyRow> {
+  return replyQuery(tx)
+    .execute({
+      userId: input.staff.userId,
+      requestId: "requestId" in input ? input.requestId : null,
+      playerId: "playerId" in input ? input.playerId : null,
+      id: input.id,
+      text: input.text,
+      photo: photoMeta(input.photo),
+    })
+    .then(([row]) => {
+      if (!row) throw new Error("chat_staff_reply returned no row");
+      return row;
+    }, takenIfRaced);
 }
 
 /** The statement's outcome as a result, or as the refusal staff have always been given. */
