@@ -97,7 +97,7 @@ const threadCpuMs = () => {
   return byName;
 };
 /**
- * With PROFILE, each paced and closed-loop line also gives its span on the monotonic clock (µs), the
+ * With PROFILE, each closed-loop, one-at-a-time and paced line also gives its span on the monotonic clock (µs), the
  * clock of the profile's `startTime` and `timeDeltas`, so a profile can be cut into the phases.
  */
 const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
@@ -228,6 +228,7 @@ try {
     gcSince();
     const threads = threadCpuMs();
     const cpu = cpuMs();
+    const span = monotonicUs();
     for (let i = 0; i < sequential; i++) {
       const started = performance.now();
       await call(i);
@@ -239,7 +240,13 @@ try {
     console.log(
       name,
       "sequential",
-      JSON.stringify({ roundTripMs: stats(times), cpuMsPerRequest, threads: threadsPerRequest, ...gc }),
+      JSON.stringify({
+        roundTripMs: stats(times),
+        cpuMsPerRequest,
+        threads: threadsPerRequest,
+        ...gc,
+        ...spanSince(span),
+      }),
     );
     if (!paced || name === "staff.reply") continue;
     console.log(name, "idle", JSON.stringify(await idle()));
