@@ -12,6 +12,16 @@
  * each GC's `allocated=`, what was allocated since the GC before: so within one GC's worth) and the
  * scavenges and mark-compacts per 1,000 requests. PROFILE=<dir> writes a `--cpu-prof` profile of the
  * web process there when it stops.
+ *
+ * PACED=<players> (e.g. 100) adds, for `chat.me` and `chat.send`, what `npm run bench`'s latency
+ * scenario does instead of a closed loop: that many signed-in players each make the request once a
+ * second, the n-th starting n × (1000 / PACED) ms after the first (bench/path.ts, scenario 1), for
+ * PACED_SECONDS (20), PACED_ROUNDS (2) times, each round after one more closed-loop round of the same
+ * request so the two alternate in one process. Each line gives the web process's CPU per request,
+ * split by thread (/proc/<pid>/task/<tid>/stat; `main` is the JavaScript thread, the rest are V8's
+ * GC and compiler helpers, libuv's pool and Node's own, by name), the round trips, and, once before
+ * the paced rounds, what the process spends idle (IDLE_SECONDS, 5, with no request at all: its
+ * timers and background work, ms of CPU per second).
  */
 import { randomUUID } from "node:crypto";
 import fs from "node:fs";
@@ -21,7 +31,7 @@ import { connectPostgres } from "@/db/client";
 import { claimRequest } from "@/server/chat/assignment";
 import { sendPlayerMessage } from "@/server/chat/send";
 import { startStack } from "../tests/support/stack";
-import { probeFiles, request, type Session, stats } from "./path";
+import { probeFiles, request, type Session, sleep, stats } from "./path";
 import { signedInPlayers, signedInStaff } from "./signed-in-players";
 
 const requests = Number(process.env.REQUESTS ?? 3000);
@@ -29,6 +39,10 @@ const rounds = Number(process.env.ROUNDS ?? 2);
 const sequential = Number(process.env.SEQUENTIAL ?? 1000);
 const probes = process.env.PROBE === "1" ? probeFiles() : null;
 const traceGc = process.env.GC === "1";
+const paced = Number(process.env.PACED ?? 0);
+const pacedSeconds = Number(process.env.PACED_SECONDS ?? 20);
+const pacedRounds = Number(process.env.PACED_ROUNDS ?? 2);
+const idleSeconds = Number(process.env.IDLE_SECONDS ?? 5);
 const stack = await startStack(
   Number(process.env.BENCH_PORT_BASE ?? 6261),
   { PLAYER_SEND_PER_SECOND: "0", ...probes?.env("web") },
@@ -66,8 +80,38 @@ const cpuMs = () => {
   const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
 };
+/** The same per thread, summed by the thread's name (`main` for the JavaScript thread). */
+const threadCpuMs = () => {
+  const byName: Record<string, number> = {};
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+    } catch {
+      continue; // the thread ended meanwhile
+    }
+    const name = Number(tid) === pid ? "main" : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
+    const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+    byName[name] = (byName[name] ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  }
+  return byName;
+};
+/**
+ * With PROFILE, each closed-loop, one-at-a-time and paced line also gives its span on the monotonic clock (µs), the
+ * clock of the profile's `startTime` and `timeDeltas`, so a profile can be cut into the phases.
+ */
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
+const spanSince = (from: number) => (process.env.PROFILE ? { spanUs: [from, monotonicUs()] } : {});
+/** CPU ms per request of each thread name between two `threadCpuMs()` readings. */
+const perThread = (from: Record<string, number>, to: Record<string, number>, n: number) =>
+  Object.fromEntries(
+    Object.entries(to)
+      .map(([name, ms]) => [name, +((ms - (from[name] ?? 0)) / n).toFixed(3)] as const)
+      .filter(([, ms]) => ms > 0),
+  );
 const handle = connectPostgres(stack.postgres.url, 4);
-type Call = (i: number) => Promise<{ status: number }>;
+/** The i-th request; `from` the players it is made as (default: the 32 of the closed loop). */
+type Call = (i: number, from?: Session[]) => Promise<{ status: number }>;
 const post = (procedure: string, session: Session, json: unknown) =>
   request(`${stack.url}/api/trpc/${procedure}`, {
     method: "POST",
@@ -75,7 +119,8 @@ const post = (procedure: string, session: Session, json: unknown) =>
     body: JSON.stringify({ json }),
   });
 try {
-  const sessions = await signedInPlayers(stack, handle.db, 32, "cpu");
+  const players = await signedInPlayers(stack, handle.db, Math.max(32, paced), "cpu");
+  const sessions = players.slice(0, 32);
   const staffSessions = await signedInStaff(stack, handle.db, 32, "cpu-staff");
   const at = <T>(list: T[], i: number) => list[i % list.length] as T;
   // Staff member i holds player i's chat: every measured reply is one its sender may make.
@@ -87,8 +132,11 @@ try {
     chats.push(sent.request.id);
   }
   const calls: [string, Call][] = [
-    ["chat.me", (i) => request(`${stack.url}/api/trpc/chat.me`, { headers: { cookie: at(sessions, i).cookie } })],
-    ["chat.send", (i) => post("chat.send", at(sessions, i), { id: randomUUID(), text: "measured" })],
+    [
+      "chat.me",
+      (i, from = sessions) => request(`${stack.url}/api/trpc/chat.me`, { headers: { cookie: at(from, i).cookie } }),
+    ],
+    ["chat.send", (i, from = sessions) => post("chat.send", at(from, i), { id: randomUUID(), text: "measured" })],
     [
       "staff.reply",
       (i) => post("staff.reply", at(staffSessions, i), { requestId: at(chats, i), id: randomUUID(), text: "measured" }),
@@ -98,8 +146,10 @@ try {
     let left = n;
     let failed = 0;
     gcSince();
+    const threads = threadCpuMs();
     const cpu = cpuMs();
     const started = performance.now();
+    const span = monotonicUs();
     await Promise.all(
       sessions.map(async (_, i) => {
         while (left-- > 0) if ((await call(i)).status !== 200) failed++;
@@ -111,7 +161,59 @@ try {
       failed,
       perSecond: Math.round(n / seconds),
       cpuMsPerRequest: +((cpuMs() - cpu) / n).toFixed(3),
+      threads: perThread(threads, threadCpuMs(), n),
       ...gcPer(n, gcSince()),
+      load: os.loadavg().map((x) => x.toFixed(2)),
+      ...spanSince(span),
+    };
+  };
+  /**
+   * PACED players, each making the request once a second for PACED_SECONDS, started 1000 / PACED
+   * ms apart: the latency scenario's pacing (bench/path.ts).
+   */
+  const pacedLoop = async (call: Call) => {
+    const from = players.slice(0, paced);
+    const times: number[] = [];
+    let failed = 0;
+    gcSince();
+    const threads = threadCpuMs();
+    const cpu = cpuMs();
+    const started = performance.now();
+    const until = started + pacedSeconds * 1000;
+    const span = monotonicUs();
+    await Promise.all(
+      from.map(async (_, i) => {
+        await sleep((i * 1000) / paced);
+        for (let next = performance.now(); next < until; next += 1000) {
+          const t = performance.now();
+          if ((await call(i, from)).status !== 200) failed++;
+          times.push(performance.now() - t);
+          await sleep(Math.max(0, next + 1000 - performance.now()));
+        }
+      }),
+    );
+    const n = times.length;
+    return {
+      requests: n,
+      failed,
+      perSecond: Math.round(n / ((performance.now() - started) / 1000)),
+      roundTripMs: stats(times),
+      cpuMsPerRequest: +((cpuMs() - cpu) / n).toFixed(3),
+      threads: perThread(threads, threadCpuMs(), n),
+      ...gcPer(n, gcSince()),
+      load: os.loadavg().map((x) => x.toFixed(2)),
+      ...spanSince(span),
+    };
+  };
+  /** The web process with no request at all: ms of CPU per second, by thread. */
+  const idle = async () => {
+    const threads = threadCpuMs();
+    const cpu = cpuMs();
+    await sleep(idleSeconds * 1000);
+    return {
+      seconds: idleSeconds,
+      cpuMsPerSecond: +((cpuMs() - cpu) / idleSeconds).toFixed(2),
+      threads: perThread(threads, threadCpuMs(), idleSeconds),
       load: os.loadavg().map((x) => x.toFixed(2)),
     };
   };
@@ -124,15 +226,34 @@ try {
     // machine starves the loop above and so changes its CPU per request; this changes less).
     const times: number[] = [];
     gcSince();
+    const threads = threadCpuMs();
     const cpu = cpuMs();
+    const span = monotonicUs();
     for (let i = 0; i < sequential; i++) {
       const started = performance.now();
       await call(i);
       times.push(performance.now() - started);
     }
     const cpuMsPerRequest = +((cpuMs() - cpu) / sequential).toFixed(3);
+    const threadsPerRequest = perThread(threads, threadCpuMs(), sequential);
     const gc = gcPer(sequential, gcSince());
-    console.log(name, "sequential", JSON.stringify({ roundTripMs: stats(times), cpuMsPerRequest, ...gc }));
+    console.log(
+      name,
+      "sequential",
+      JSON.stringify({
+        roundTripMs: stats(times),
+        cpuMsPerRequest,
+        threads: threadsPerRequest,
+        ...gc,
+        ...spanSince(span),
+      }),
+    );
+    if (!paced || name === "staff.reply") continue;
+    console.log(name, "idle", JSON.stringify(await idle()));
+    for (let r = 0; r < pacedRounds; r++) {
+      console.log(name, "32 concurrent", JSON.stringify(await closedLoop(requests, call)));
+      console.log(name, `paced ${paced} × 1/s`, JSON.stringify(await pacedLoop(call)));
+    }
   }
 } finally {
   await handle.close();
