@@ -86,13 +86,41 @@ describe.each(testDbKinds)("the send and the reply as prepared statements on %s"
     const byId = await messagePlayer(db, { playerId: player.id, id: randomUUID(), text: "by id", staff: asha.staff });
     expect(byId).toMatchObject({ duplicate: false, message: { seq: 7 }, request: { id: requestId } });
   });
+});
 
-  it.runIf(kind === "postgres")("runs them as named statements, prepared once on the connection", async () => {
-    const [row] = await rowsOf<{ names: string[] }>(
-      handle.db,
-      sql`select array_agg(name order by name) as names from pg_prepared_statements
-          where name in ('chat_send_player_message', 'chat_staff_reply')`,
-    );
-    expect(row?.names).toEqual(["chat_send_player_message", "chat_staff_reply"]);
+describe("the send and the reply on Postgres", () => {
+  let handle: DbHandle;
+  let drop = async () => {};
+  beforeAll(async () => {
+    // One connection: every statement below runs on it, so what it has prepared is what they used.
+    const fresh = await freshPostgresDatabase();
+    drop = fresh.drop;
+    handle = connectPostgres(fresh.url, 1);
+    await migrate(handle);
+  });
+  afterAll(async () => {
+    await handle?.close();
+    await drop();
+  });
+
+  it("runs them as named statements, prepared once on the connection", async () => {
+    const db = handle.db;
+    const { user } = await makePlayer(db, "Named");
+    const asha = await makeStaff(db, "Asha");
+    const names = async () => {
+      const [row] = await rowsOf<{ names: string[] | null }>(
+        db,
+        sql`select array_agg(name order by name) as names from pg_prepared_statements
+            where name in ('chat_send_player_message', 'chat_staff_reply')`,
+      );
+      return row?.names ?? [];
+    };
+    expect(await names()).toEqual([]);
+    const sent = await sendPlayerMessage(db, { id: randomUUID(), text: "first", player: { userId: user.id } });
+    // The first reply takes the waiting chat in a transaction; the second runs alone.
+    for (const text of ["taken", "alone"]) {
+      await replyAsStaff(db, { requestId: sent.request.id, id: randomUUID(), text, staff: { userId: asha.user.id } });
+    }
+    expect(await names()).toEqual(["chat_send_player_message", "chat_staff_reply"]);
   });
 });
