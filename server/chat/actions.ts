@@ -124,10 +124,10 @@ export async function replyWithPhotoAsStaff(deps: ChatDeps, input: ReplyInput & 
   return replyAsStaffMember(deps, stored ? reply : { ...reply, photo: await preparePhoto(bytes) });
 }
 
-/** A staff message by Player ID: into the open chat, or a new one the staff member holds. */
+/** A staff message by Player ID: into the open chat, or a new one the staff member holds; the statement finds the staff record, as `replyAsStaffMember`. */
 export async function messagePlayerAsStaff(
   deps: ChatDeps,
-  input: { playerId: number; id: string; text: string; staff: StaffActor },
+  input: { playerId: number; id: string; text: string; staff: Pick<StaffActor, "userId"> },
 ) {
   const result = await messagePlayer(deps.db, input);
   deps.realtime.publish(staffReplyEvents(result), { socketId: deps.socketId });

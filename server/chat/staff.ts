@@ -258,12 +258,14 @@ function replyResult(row: ReplyRow, to: ReplyTo): ReplyResult {
  */
 export async function messagePlayer(
   db: Db,
-  input: { playerId: number; id: string; text: string; staff: StaffActor },
+  input: { playerId: number; id: string; text: string; staff: Pick<StaffActor, "userId"> },
 ): Promise<ReplyResult> {
-  // Into the open chat the sender holds: one statement, as `replyAsStaff`. Refusals are final; a
-  // chat to take or to open goes on in a transaction.
+  // Into the open chat the sender holds: one statement, as `replyAsStaff`; it finds the staff
+  // record by user id too (the sender's name comes from it). Refusals are final; a chat to take or
+  // to open goes on in a transaction.
   const row = await replyStatement(db, input);
   if (row.outcome !== "no_open_chat" && row.outcome !== "waiting") return replyResult(row, input);
+  const staff: StaffActor = { userId: input.staff.userId, displayName: row.staff_name ?? "" };
   return db.transaction(async (tx) => {
     await lockPlayer(tx, input.playerId);
     const [open] = await tx
@@ -289,8 +291,8 @@ export async function messagePlayer(
         })
         .returning();
       if (!created) throw new Error("insert returned no row");
-      await recordEvent(tx, created.id, "created", input.staff);
-      request = await holdStartedChat(tx, created, input.staff);
+      await recordEvent(tx, created.id, "created", staff);
+      request = await holdStartedChat(tx, created, staff);
     }
     return replyInTransaction(tx, { ...input, requestId: request.id });
   });

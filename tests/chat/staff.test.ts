@@ -222,11 +222,14 @@ describe.each(testDbKinds)("staff work on %s", (kind) => {
       playerId: player.player.id,
       id: randomUUID(),
       text: "Your table is ready",
-      staff: { userId: asha.user.id, displayName: asha.staff.displayName },
+      // The user id only: the statement finds the staff record, and with it the name (issue 11).
+      staff: { userId: asha.user.id },
     });
     expect(result.request).toMatchObject({ status: "in_progress", assignedStaffId: asha.user.id });
-    expect(result.message).toMatchObject({ seq: 1, sender: "staff" });
+    expect(result.message).toMatchObject({ seq: 1, sender: "staff", senderName: asha.staff.displayName });
     expect(await events(result.request.id)).toEqual(["created", "claimed"]);
+    const actors = await handle.db.select().from(chatEvents).where(eq(chatEvents.requestId, result.request.id));
+    expect(actors.map((e) => e.actorName)).toEqual([asha.staff.displayName, asha.staff.displayName]);
   });
 
   it("escalates a long wait once", async () => {

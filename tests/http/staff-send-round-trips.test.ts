@@ -1,0 +1,84 @@
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { DbHandle } from "@/db/client";
+import { integrationSend, unifiedSend } from "@/server/http/club-api";
+import type { HttpDeps } from "@/server/http/deps";
+import { openTestDb } from "../support/db";
+import { httpTestDeps, jsonRequest, signInCookie } from "../support/http";
+import { statementsOf } from "../support/statements";
+
+/**
+ * Issue 11: the bench's staff → player path is the club's REST send by Player ID. The reply
+ * statement finds the staff record itself (db/migrations/0013), so the route must not look it up
+ * first: that was a second round trip before every staff message. Counted at the driver
+ * (node-postgres), so this runs on Postgres only; tests/http/club-api.test.ts checks the answers
+ * on both databases.
+ */
+describe.runIf(!!process.env.TEST_DATABASE_URL)(
+  "a staff message through the REST routes in one statement (Postgres)",
+  () => {
+    let handle: DbHandle;
+    let deps: HttpDeps;
+    let staff: string;
+    let player29: string;
+    let requestId: string;
+    beforeAll(async () => {
+      handle = await openTestDb("postgres");
+      deps = await httpTestDeps(handle);
+      player29 = await signInCookie(deps, "player29@floorline.test");
+      staff = await signInCookie(deps, "asha@floorline.test");
+      const opened = await unifiedSend(
+        deps,
+        jsonRequest("/api/unified-chat/send", { cookie: player29, body: { id: randomUUID(), text: "help" } }),
+      );
+      requestId = ((await opened.json()) as { request: { id: string } }).request.id;
+      // Asha takes the chat (and her session is checked and cached) with a first message.
+      const first = await integrationSend(
+        deps,
+        jsonRequest("/api/player-chat-integration/send", {
+          cookie: staff,
+          body: { playerId: 29, id: randomUUID(), text: "on it" },
+        }),
+      );
+      expect(first.status).toBe(201);
+    });
+    afterAll(async () => {
+      await handle?.close();
+    });
+
+    /** The send answers 201 and made one statement, the reply's. */
+    async function expectOneStatement(send: () => Promise<Response>) {
+      let status = 0;
+      const statements = await statementsOf(async () => {
+        status = (await send()).status;
+      });
+      expect(status).toBe(201);
+      expect(statements).toHaveLength(1);
+      expect(statements[0]).toMatch(/chat_staff_reply/);
+    }
+
+    it("player-chat-integration/send: by Player ID into the chat the sender holds", async () => {
+      await expectOneStatement(() =>
+        integrationSend(
+          deps,
+          jsonRequest("/api/player-chat-integration/send", {
+            cookie: staff,
+            body: { playerId: 29, id: randomUUID(), text: "from the floor" },
+          }),
+        ),
+      );
+    });
+
+    it("unified-chat/send: a reply by requestId", async () => {
+      await expectOneStatement(() =>
+        unifiedSend(
+          deps,
+          jsonRequest("/api/unified-chat/send", {
+            cookie: staff,
+            body: { requestId, id: randomUUID(), text: "still here" },
+          }),
+        ),
+      );
+    });
+  },
+);
