@@ -98,9 +98,10 @@ export async function warmUp(
       for (const page of staffPages) requests.push([page, { headers: nobody }]);
       requests.push(["/api/trpc/staff.queue", { headers: nobody }]);
     }
+    const staffQueue: [string, RequestInit] = ["/api/trpc/staff.queue", { headers: staff }];
     const signedIn = (): [string, RequestInit?][] => [
       ...staffPages.map((page): [string, RequestInit] => [page, { headers: staff }]),
-      ["/api/trpc/staff.queue", { headers: staff }],
+      staffQueue,
       ["/api/trpc/staff.me", { headers: staff }],
       ["/api/trpc/staff.reply", post(staff, { json: { requestId: randomUUID(), ...message() } })],
       // The club's REST sends: the reply statement finds no staff row before it looks at the player.
@@ -129,8 +130,7 @@ export async function warmUp(
     // next few while V8 optimised (bench/README.md); every round here is a start slower.
     const rounds = opts.rounds ?? SIGNED_IN_ROUNDS;
     for (let round = 0; round < rounds; round++) requests.push(...signedIn());
-    for (let round = 0; round < (opts.queueRounds ?? QUEUE_ROUNDS); round++)
-      requests.push(["/api/trpc/staff.queue", { headers: staff }]);
+    for (let round = 0; round < (opts.queueRounds ?? QUEUE_ROUNDS); round++) requests.push(staffQueue);
     // A redirect (a page for nobody) is answer enough: following it would render /sign-in again.
     for (const [target, init] of requests) {
       await (await fetch(`${base}${target}`, { ...init, redirect: "manual", signal })).arrayBuffer();
