@@ -32,6 +32,7 @@ import { claimRequest } from "@/server/chat/assignment";
 import { sendPlayerMessage } from "@/server/chat/send";
 import { startStack } from "../tests/support/stack";
 import { probeFiles, request, type Session, sleep, stats } from "./path";
+import { statCpuMs } from "./scenarios";
 import { signedInPlayers, signedInStaff } from "./signed-in-players";
 
 const requests = Number(process.env.REQUESTS ?? 3000);
@@ -75,11 +76,8 @@ const gcPer = (n: number, taken: typeof gcs) =>
     : {};
 const pid = stack.web.pid;
 if (!pid) throw new Error("the web process is not running");
-/** CPU milliseconds the web process has used: utime + stime, fields 14 and 15 (after the name). */
-const cpuMs = () => {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
-};
+/** CPU milliseconds the web process has used (utime + stime). */
+const cpuMs = () => statCpuMs(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
 /** The same per thread, summed by the thread's name (`main` for the JavaScript thread). */
 const threadCpuMs = () => {
   const byName: Record<string, number> = {};
@@ -91,8 +89,7 @@ const threadCpuMs = () => {
       continue; // the thread ended meanwhile
     }
     const name = Number(tid) === pid ? "main" : stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"));
-    const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
-    byName[name] = (byName[name] ?? 0) + ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    byName[name] = (byName[name] ?? 0) + statCpuMs(stat);
   }
   return byName;
 };
@@ -109,6 +106,22 @@ const perThread = (from: Record<string, number>, to: Record<string, number>, n: 
       .map(([name, ms]) => [name, +((ms - (from[name] ?? 0)) / n).toFixed(3)] as const)
       .filter(([, ms]) => ms > 0),
   );
+/**
+ * What the web process spends from now on, for every measured loop below: `per(n)` gives CPU ms per
+ * request in all and by thread, GC per request (GC=1) and, with PROFILE, the span.
+ */
+const meter = () => {
+  gcSince();
+  const threads = threadCpuMs();
+  const cpu = cpuMs();
+  const span = monotonicUs();
+  return (n: number) => ({
+    cpuMsPerRequest: +((cpuMs() - cpu) / n).toFixed(3),
+    threads: perThread(threads, threadCpuMs(), n),
+    ...gcPer(n, gcSince()),
+    ...spanSince(span),
+  });
+};
 const handle = connectPostgres(stack.postgres.url, 4);
 /** The i-th request; `from` the players it is made as (default: the 32 of the closed loop). */
 type Call = (i: number, from?: Session[]) => Promise<{ status: number }>;
@@ -145,11 +158,8 @@ try {
   const closedLoop = async (n: number, call: Call) => {
     let left = n;
     let failed = 0;
-    gcSince();
-    const threads = threadCpuMs();
-    const cpu = cpuMs();
+    const per = meter();
     const started = performance.now();
-    const span = monotonicUs();
     await Promise.all(
       sessions.map(async (_, i) => {
         while (left-- > 0) if ((await call(i)).status !== 200) failed++;
@@ -160,11 +170,8 @@ try {
       requests: n,
       failed,
       perSecond: Math.round(n / seconds),
-      cpuMsPerRequest: +((cpuMs() - cpu) / n).toFixed(3),
-      threads: perThread(threads, threadCpuMs(), n),
-      ...gcPer(n, gcSince()),
+      ...per(n),
       load: os.loadavg().map((x) => x.toFixed(2)),
-      ...spanSince(span),
     };
   };
   /**
@@ -175,12 +182,9 @@ try {
     const from = players.slice(0, paced);
     const times: number[] = [];
     let failed = 0;
-    gcSince();
-    const threads = threadCpuMs();
-    const cpu = cpuMs();
+    const per = meter();
     const started = performance.now();
     const until = started + pacedSeconds * 1000;
-    const span = monotonicUs();
     await Promise.all(
       from.map(async (_, i) => {
         await sleep((i * 1000) / paced);
@@ -198,11 +202,8 @@ try {
       failed,
       perSecond: Math.round(n / ((performance.now() - started) / 1000)),
       roundTripMs: stats(times),
-      cpuMsPerRequest: +((cpuMs() - cpu) / n).toFixed(3),
-      threads: perThread(threads, threadCpuMs(), n),
-      ...gcPer(n, gcSince()),
+      ...per(n),
       load: os.loadavg().map((x) => x.toFixed(2)),
-      ...spanSince(span),
     };
   };
   /** The web process with no request at all: ms of CPU per second, by thread. */
@@ -225,29 +226,13 @@ try {
     // One at a time: each request's CPU alone, without the batching a busy process gets (a busy
     // machine starves the loop above and so changes its CPU per request; this changes less).
     const times: number[] = [];
-    gcSince();
-    const threads = threadCpuMs();
-    const cpu = cpuMs();
-    const span = monotonicUs();
+    const per = meter();
     for (let i = 0; i < sequential; i++) {
       const started = performance.now();
       await call(i);
       times.push(performance.now() - started);
     }
-    const cpuMsPerRequest = +((cpuMs() - cpu) / sequential).toFixed(3);
-    const threadsPerRequest = perThread(threads, threadCpuMs(), sequential);
-    const gc = gcPer(sequential, gcSince());
-    console.log(
-      name,
-      "sequential",
-      JSON.stringify({
-        roundTripMs: stats(times),
-        cpuMsPerRequest,
-        threads: threadsPerRequest,
-        ...gc,
-        ...spanSince(span),
-      }),
-    );
+    console.log(name, "sequential", JSON.stringify({ roundTripMs: stats(times), ...per(sequential) }));
     if (!paced || name === "staff.reply") continue;
     console.log(name, "idle", JSON.stringify(await idle()));
     for (let r = 0; r < pacedRounds; r++) {

@@ -1196,12 +1196,6 @@ export async function seedHistory(handle: ReturnType<typeof connectPostgres>, me
   };
 }
 
-/**
- * What Postgres's own background work was doing, read before and after the history reads: the
- * autovacuum / autoanalyze runs and checkpoints finished so far, when chat_messages was last
- * vacuumed, and whether a vacuum or a paced checkpoint was under way: beside slow samples, whether
- * the database had work of its own then.
- */
 /** Diagnosis (PG_SLOW_MS): auto_explain for the connections opened from now on (the stack's private cluster). */
 async function logSlowStatements(url: string, ms: number) {
   // One connection: ALTER SYSTEM knows auto_explain's settings only where the module is loaded.
@@ -1234,6 +1228,12 @@ async function postgresLogSince(handle: ReturnType<typeof connectPostgres>, sinc
   return entries.filter((e) => Date.parse(`${e.slice(0, 23).replace(" ", "T")}Z`) >= since);
 }
 
+/**
+ * What Postgres's own background work was doing, read before and after the history reads: the
+ * autovacuum / autoanalyze runs and checkpoints finished so far, when chat_messages was last
+ * vacuumed, and whether a vacuum or a paced checkpoint was under way: beside slow samples, whether
+ * the database had work of its own then.
+ */
 async function postgresBusy(handle: ReturnType<typeof connectPostgres>) {
   const [row] = await rowsOf<Record<string, number | boolean | string>>(
     handle.db,

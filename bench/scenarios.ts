@@ -454,10 +454,17 @@ function cpuSecondsWithChildren(pid: number | undefined): number | null {
 export function cpuSeconds(pid: number | undefined) {
   if (!pid) return null;
   try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-    // utime and stime are fields 14 and 15 of stat; here counted from field 3 (state).
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    return statCpuMs(fs.readFileSync(`/proc/${pid}/stat`, "utf8")) / 1000;
   } catch {
     return null;
   }
+}
+
+/**
+ * CPU milliseconds in a /proc `stat` line (a process's or a thread's): utime + stime, fields 14 and
+ * 15, counted here from field 3 (state), after the name, which may itself hold ") ".
+ */
+export function statCpuMs(stat: string) {
+  const fields = stat.slice(stat.lastIndexOf(") ") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
 }
