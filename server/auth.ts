@@ -10,6 +10,7 @@ import { getDb } from "./db";
 import { getPublisher } from "./publisher";
 import { endRealtimeSession } from "./revocation";
 import { forgetSession } from "./session-cache";
+import { sessionByToken } from "./session-row";
 import { type SharedAuthStorage, sharedAuthStorage } from "./shared-state";
 import { warmUpSession } from "./warm-up-caller";
 
@@ -30,7 +31,7 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
       prefix: env.REDIS_PREFIX,
       database: env.DATABASE_URL ? "postgres" : "pglite",
     });
-  return betterAuth({
+  const auth = betterAuth({
     appName: "Floorline",
     baseURL: env.APP_URL,
     secret: env.BETTER_AUTH_SECRET,
@@ -91,6 +92,9 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
     advanced: { defaultCookieAttributes: { httpOnly: true, sameSite: "lax" } },
     plugins: [nextCookies()],
   });
+  // What session-cache.ts renews a session it holds with, when the session row is the truth: one
+  // prepared read of the row and its user instead of a whole getSession (issue 11).
+  return Object.assign(auth, { sessionByToken: (token: string) => sessionByToken(db, token) });
 }
 
 export type Auth = ReturnType<typeof createAuth>;

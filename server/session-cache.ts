@@ -11,17 +11,33 @@ import { warmUpSession } from "./warm-up-caller";
  * - a session ended by another web process, or a row deleted by hand, is honoured here for at
  *   most SESSION_CACHE_MS more.
  * Only sessions are cached, never "no session": a fresh sign-in is seen at once.
+ *
+ * Two ways to ask, one rule for which (`reread`):
+ * - lookUp: better-auth's getSession, for a cookie not held here. It checks the cookie's signature
+ *   (an entry exists only for a signed cookie value better-auth accepted: the key is the whole
+ *   value, so a forged or other user's cookie never names one), reads the session and its user,
+ *   and extends a session due for it (`updateAge`).
+ * - the re-read that renews a held entry: one prepared SELECT of the session row joined to its
+ *   user by the entry's own token (session-row.ts), about an eighth of getSession's CPU (issue 11,
+ *   bench/README.md "Paced sends"). A missing or expired row drops the entry; a present one
+ *   replaces it with the same shape getSession gives, so a changed user row (name, role) is seen.
+ *   It still asks getSession when its answer could differ from the row: a session due for
+ *   better-auth's extension (a cheap read would never extend an active session), and sessions kept
+ *   in secondary storage (Redis: there the Postgres row may not be the truth).
+ * Either way it reads the database as a lookup did, so issue 12's bound is unchanged: an ended
+ * session is seen by the next refresh, and no answer is served past SESSION_CACHE_MS from the
+ * start of the read that stored it.
  */
 export const SESSION_CACHE_MS = 5000;
 /**
- * A hit this close to the end of its window answers from the cache at once and starts one lookup
- * in the background, whose answer renews the window from when that lookup began. A page sending
- * every second then never waits for better-auth (issue 11: without this one send in five paid the
- * lookup, and a bench's players all paid it in the same second every 5 s). 1 s is a few hundred
- * times a lookup (about 1 ms of CPU plus a database round trip), so the refresh is back before
- * the window ends; a smaller part would refresh less often but leave less slack on a busy machine.
- * It does not lengthen what issue 12 allows: an entry is never served past SESSION_CACHE_MS from
- * the start of the lookup that stored it.
+ * A hit this close to the end of its window answers from the cache at once and starts one re-read
+ * in the background, whose answer renews the window from when that re-read began. A page sending
+ * every second then never waits for the session check (issue 11: without this one send in five
+ * paid a lookup, and a bench's players all paid it in the same second every 5 s). 1 s is hundreds
+ * of times a re-read or even a getSession (a few ms of CPU plus database round trips on a loaded
+ * machine), so the refresh is back before the window ends; a smaller part would refresh less often
+ * but leave less slack on a busy machine. It does not lengthen what issue 12 allows: an entry is
+ * never served past SESSION_CACHE_MS from the start of the read that stored it.
  */
 export const REFRESH_AHEAD_MS = 1000;
 const MAX_ENTRIES = 10_000;
@@ -64,35 +80,69 @@ export async function cachedSession(auth: Auth, headers: Headers, now = Date.now
   if (!key) return warmUpSession(headers);
   const hit = entries.get(key);
   if (hit && hit.until > now && new Date(hit.session.session.expiresAt).getTime() > now) {
-    if (hit.until - now <= REFRESH_AHEAD_MS) refresh(auth, headers, key, now);
+    if (hit.until - now <= REFRESH_AHEAD_MS) refresh(auth, headers, key, hit.session, now);
     return hit.session;
   }
   entries.delete(key);
   return lookUp(auth, headers, key, now);
 }
 
-/** Looks the session up again off the request path; on error the entry expires as it would. */
-function refresh(auth: Auth, headers: Headers, key: string, started: number) {
+/** Renews a held session off the request path; on error the entry expires as it would. */
+function refresh(auth: Auth, headers: Headers, key: string, held: Session, started: number) {
   if (cache.refreshing.has(key)) return;
   cache.refreshing.add(key);
-  lookUp(auth, headers, key, started).then(
+  const revocations = cache.revocations;
+  reread(auth, headers, held, started).then(
     (session) => {
       cache.refreshing.delete(key);
       if (!session) entries.delete(key);
+      else keep(key, session, revocations, started);
     },
     () => cache.refreshing.delete(key),
   );
 }
 
-/**
- * better-auth's answer for the session, remembered until `started` + SESSION_CACHE_MS unless a
- * session was forgotten while the lookup was in flight (it may have read one that has ended since).
- */
+/** better-auth's answer for a cookie not held here, remembered as `keep` allows. */
 async function lookUp(auth: Auth, headers: Headers, key: string, started: number) {
   const revocations = cache.revocations;
   const session = await auth.api.getSession({ headers });
-  if (session && cache.revocations === revocations) store(key, session, started + SESSION_CACHE_MS);
+  if (session) keep(key, session, revocations, started);
   return session;
+}
+
+/**
+ * A held session as it is now: its row and user read by its token, or getSession's answer where
+ * only better-auth's is right (header). null: the session has ended.
+ */
+async function reread(auth: Auth, headers: Headers, held: Session, now: number): Promise<Session | null> {
+  const context = await auth.$context;
+  const lookUpNow = () => auth.api.getSession({ headers });
+  if (context.options.secondaryStorage || dueForExtension(context, held, now)) return lookUpNow();
+  const row = await auth.sessionByToken(held.session.token);
+  if (!row || row.session.expiresAt.getTime() <= now) return null;
+  // Another process may have moved expiresAt since this entry was stored: the row decides.
+  return dueForExtension(context, row, now) ? lookUpNow() : row;
+}
+
+/**
+ * better-auth's getSession extends a session (expiresAt = now + expiresIn: 7 days by default, at
+ * most once per updateAge: 1 day) once expiresAt − expiresIn + updateAge has passed
+ * (node_modules/better-auth/dist/api/routes/session.mjs; sessionConfig's defaults in
+ * context/create-context.mjs). Where it would not extend anyway (a "don't remember me" session,
+ * `disableSessionRefresh`, neither used here), asking it is only dearer, never wrong.
+ */
+function dueForExtension(context: Awaited<Auth["$context"]>, session: Session, now: number) {
+  const { expiresIn, updateAge } = context.sessionConfig;
+  return new Date(session.session.expiresAt).getTime() - expiresIn * 1000 + updateAge * 1000 <= now;
+}
+
+/**
+ * Remembers a read's answer until `started` + SESSION_CACHE_MS unless a session was forgotten
+ * while it was in flight (`revocations` is the count when it began): it may have read one that
+ * has ended since.
+ */
+function keep(key: string, session: Session, revocations: number, started: number) {
+  if (cache.revocations === revocations) store(key, session, started + SESSION_CACHE_MS);
 }
 
 /** Remembers a session until `until`, never shortening a later window already held. */

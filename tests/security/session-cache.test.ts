@@ -1,12 +1,14 @@
+import type { SecondaryStorage } from "better-auth";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { session } from "@/db/schema";
-import type { Auth } from "@/server/auth";
+import { type Role, session, user } from "@/db/schema";
+import { type Auth, createAuth } from "@/server/auth";
 import type { HttpDeps } from "@/server/http/deps";
-import { cachedSession, REFRESH_AHEAD_MS, SESSION_CACHE_MS } from "@/server/session-cache";
+import { trpcRoute } from "@/server/http/guarded-routes";
+import { cachedSession, REFRESH_AHEAD_MS, SESSION_CACHE_MS, type Session } from "@/server/session-cache";
 import { openTestDb, testDbKinds } from "../support/db";
-import { APP, httpTestDeps, signInCookie, signOut } from "../support/http";
+import { APP, httpTestDeps, signInCookie, signOut, trpcRequest } from "../support/http";
 
 /**
  * The ≤ 5 s session cache (issue 11, within what issue 12 allows): sign-out here ends access at
@@ -15,16 +17,32 @@ import { APP, httpTestDeps, signInCookie, signOut } from "../support/http";
  */
 
 /**
- * The real auth, its getSession counted; while held, each lookup's answer (read from the database
- * at once) is handed back only on release, so a test can act while a lookup is in flight.
+ * The real auth, its getSession and its cheap re-read (sessionByToken) counted; while held, each
+ * one's answer (read from the database at once) is handed back only on release, so a test can act
+ * while a lookup or a re-read is in flight.
  */
 function countedAuth(real: Auth) {
   let hold: Promise<void> | null = null;
   let release = () => {};
   const pending: Promise<unknown>[] = [];
+  /** Runs `read` now; its answer waits for the hold in force when it started. */
+  const counting = <T>(read: () => Promise<T>) => {
+    const held = hold;
+    const answer = (async () => {
+      const value = await read();
+      counted.reads++;
+      if (held) await held;
+      return value;
+    })();
+    pending.push(answer);
+    return answer;
+  };
   const counted = {
+    /** better-auth getSession calls. */
     lookups: 0,
-    /** Lookups that have read the database (their answer may still be held). */
+    /** Re-reads of a held session's row (session-row.ts). */
+    rereads: 0,
+    /** Lookups and re-reads that have read the database (their answer may still be held). */
     reads: 0,
     hold() {
       hold = new Promise<void>((resolve) => {
@@ -35,27 +53,60 @@ function countedAuth(real: Auth) {
       hold = null;
       release();
     },
-    /** Every lookup so far has answered (and the cache has dealt with its answer). */
-    settled: () => Promise.allSettled(pending),
+    /**
+     * Every lookup and re-read so far has answered, those they started too (a re-read may go on to
+     * getSession), and the cache has dealt with their answers (a macrotask: after every microtask).
+     */
+    async settled() {
+      let seen: number;
+      do {
+        seen = pending.length;
+        await Promise.allSettled(pending);
+        await new Promise((resolve) => setImmediate(resolve));
+      } while (pending.length !== seen);
+      return Promise.allSettled(pending);
+    },
     auth: {
+      ...real,
       api: {
         getSession: (...args: Parameters<Auth["api"]["getSession"]>) => {
           counted.lookups++;
-          const held = hold;
-          const answer = (async () => {
-            const session = await real.api.getSession(...args);
-            counted.reads++;
-            if (held) await held;
-            return session;
-          })();
-          pending.push(answer);
-          return answer;
+          return counting(() => real.api.getSession(...args));
         },
+      },
+      sessionByToken: (token: string) => {
+        counted.rereads++;
+        return counting(() => real.sessionByToken(token));
       },
     } as unknown as Auth,
   };
   return counted;
 }
+
+/** An in-memory stand-in for Redis as better-auth's secondary storage (ttl ignored: tests are short). */
+function memoryStorage(): SecondaryStorage {
+  const values = new Map<string, string>();
+  return {
+    get: async (key) => values.get(key) ?? null,
+    set: async (key, value) => {
+      values.set(key, value);
+    },
+    delete: async (key) => {
+      values.delete(key);
+    },
+    getAndDelete: async (key) => {
+      const value = values.get(key) ?? null;
+      values.delete(key);
+      return value;
+    },
+    increment: async (key) => {
+      const next = Number(values.get(key) ?? 0) + 1;
+      values.set(key, String(next));
+      return next;
+    },
+  };
+}
+
 describe.each(testDbKinds)("session cache on %s", (kind) => {
   let handle: DbHandle;
   let deps: HttpDeps;
@@ -107,39 +158,40 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     expect((await cachedSession(deps.auth, headers(cookie), now + 1))?.user.email).toBe("player31@floorline.test");
   });
 
-  it("a hit in the last part of its window answers at once and starts one lookup for a burst", async () => {
+  it("a hit in the last part of its window answers at once and starts one re-read for a burst", async () => {
     const { counted, first, late, at } = await cachedSignIn();
     counted.hold();
     // The refresh is held, so these can only answer from the cache.
     const burst = await Promise.all([0, 1, 2, 3, 4].map((i) => at(late + i)));
     expect(burst.map((s) => s?.session.id)).toEqual([0, 1, 2, 3, 4].map(() => first.session.id));
-    expect(counted.lookups).toBe(2);
+    expect(counted.rereads).toBe(1);
     counted.release();
     await counted.settled();
-    expect(counted.lookups).toBe(2);
+    expect([counted.lookups, counted.rereads]).toEqual([1, 1]);
   });
 
   it("a refresh renews the window from when it started", async () => {
     const { counted, now, late, at } = await cachedSignIn();
     await at(late);
     await counted.settled();
-    expect(counted.lookups).toBe(2);
+    expect([counted.lookups, counted.rereads]).toEqual([1, 1]);
 
     // Past the first window, inside the renewed one (and before its own refresh-ahead part).
     expect((await at(now + SESSION_CACHE_MS + 1))?.user.email).toBe("player31@floorline.test");
-    expect(counted.lookups).toBe(2);
+    expect([counted.lookups, counted.rereads]).toEqual([1, 1]);
     // Never served past the renewed window: the refresh's start plus SESSION_CACHE_MS.
     await at(late + SESSION_CACHE_MS);
-    expect(counted.lookups).toBe(3);
+    expect([counted.lookups, counted.rereads]).toEqual([2, 1]);
   });
 
-  it("a refresh that finds the session gone drops it before its window ends", async () => {
-    const { counted, first, late, at } = await cachedSignIn();
+  it("a refresh that finds the session row deleted by hand drops it: the next request is 401", async () => {
+    const { cookie, counted, first, late, at } = await cachedSignIn();
     await handle.db.delete(session).where(eq(session.id, first.session.id));
     expect((await at(late))?.session.id).toBe(first.session.id);
     await counted.settled();
+    expect(counted.rereads).toBe(1);
     expect(await at(late + 1)).toBeNull();
-    expect(counted.lookups).toBe(3);
+    expect((await trpcRoute(trpcRequest("chat.me", { cookie }), deps)).status).toBe(401);
   });
 
   it("a sign-out while a lookup is in flight keeps its answer out of the cache", async () => {
@@ -163,7 +215,7 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     const { cookie, counted, first, late, at } = await cachedSignIn();
     counted.hold();
     expect((await at(late))?.session.id).toBe(first.session.id);
-    expect(counted.lookups).toBe(2);
+    expect(counted.rereads).toBe(1);
     // The refresh has read the live session; sign-out lands before the cache hears its answer.
     await expect.poll(() => counted.reads).toBe(2);
     await signOut(deps, cookie);
@@ -171,7 +223,7 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     await counted.settled();
 
     expect(await at(late + 1)).toBeNull();
-    expect(counted.lookups).toBe(3);
+    expect([counted.lookups, counted.rereads]).toEqual([2, 1]);
   });
 
   it("a refresh that fails leaves the entry to expire as it would", async () => {
@@ -191,5 +243,119 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     // Still served until its window ends (the next hit may try again, one at a time).
     expect((await cachedSession(counted.auth, headers(cookie), late + 1))?.session.id).toBe(first?.session.id);
     await expect(cachedSession(counted.auth, headers(cookie), now + SESSION_CACHE_MS)).rejects.toThrow();
+  });
+  /** better-auth's own answer for a cookie now, as a page's check would get it. */
+  const betterAuthSession = (cookie: string) => deps.auth.api.getSession({ headers: headers(cookie) });
+  /** A refresh run to its end at `time`; the entry it leaves behind, answered from the cache. */
+  async function refreshedAt(
+    counted: ReturnType<typeof countedAuth>,
+    at: (time: number) => Promise<Session | null>,
+    time: number,
+  ) {
+    await at(time);
+    await counted.settled();
+    return at(time + 1);
+  }
+
+  it("a re-read answers exactly what better-auth's getSession does, also after the user row changes", async () => {
+    const { cookie, counted, first, late, at } = await cachedSignIn();
+    expect(await refreshedAt(counted, at, late)).toEqual(await betterAuthSession(cookie));
+    expect([counted.lookups, counted.rereads]).toEqual([1, 1]);
+
+    // The user renamed and made staff in another process: the next re-read replaces the entry.
+    const { name, role, image } = first.user;
+    onTestFinished(async () => {
+      await handle.db
+        .update(user)
+        .set({ name, role: role as Role, image: image ?? null })
+        .where(eq(user.id, first.user.id));
+    });
+    await handle.db
+      .update(user)
+      .set({ name: "Renamed 31", role: "staff", image: "https://example.test/31.png", updatedAt: new Date() })
+      .where(eq(user.id, first.user.id));
+    const renewed = await refreshedAt(counted, at, late + SESSION_CACHE_MS - REFRESH_AHEAD_MS);
+    expect(renewed).toEqual(await betterAuthSession(cookie));
+    expect(renewed).toMatchObject({ user: { name: "Renamed 31", role: "staff" } });
+    expect([counted.lookups, counted.rereads]).toEqual([1, 2]);
+  });
+
+  it("a re-read that finds the session expired drops it: the next request is 401", async () => {
+    const { cookie, counted, first, late, at } = await cachedSignIn();
+    await handle.db
+      .update(session)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(session.id, first.session.id));
+    expect(await refreshedAt(counted, at, late)).toBeNull();
+    expect(counted.rereads).toBe(1);
+    expect((await trpcRoute(trpcRequest("chat.me", { cookie }), deps)).status).toBe(401);
+  });
+
+  it("a user deactivated by another process: the re-read finds no session and drops it", async () => {
+    const { cookie, counted, first, late, at } = await cachedSignIn();
+    // What revocation.ts's deactivateUser leaves behind, done where this process's hook cannot hear it.
+    onTestFinished(async () => {
+      await handle.db.update(user).set({ deactivatedAt: null }).where(eq(user.id, first.user.id));
+    });
+    await handle.db.update(user).set({ deactivatedAt: new Date() }).where(eq(user.id, first.user.id));
+    await handle.db.delete(session).where(eq(session.userId, first.user.id));
+    expect(await refreshedAt(counted, at, late)).toBeNull();
+    expect(counted.rereads).toBe(1);
+    expect((await trpcRoute(trpcRequest("chat.me", { cookie }), deps)).status).toBe(401);
+  });
+
+  it("each cookie keeps its own user through re-reads; a forged signature never reaches the re-read", async () => {
+    const a = await cachedSignIn();
+    const bCookie = await signInCookie(deps, "player30@floorline.test");
+    const b = countedAuth(deps.auth);
+    const bAt = (time: number) => cachedSession(b.auth, headers(bCookie), time);
+    expect((await bAt(a.now))?.user.email).toBe("player30@floorline.test");
+
+    expect((await refreshedAt(a.counted, a.at, a.late))?.user.email).toBe("player31@floorline.test");
+    expect((await refreshedAt(b, bAt, a.late))?.user.email).toBe("player30@floorline.test");
+
+    // A's token with B's signature, and A's token with a made-up one: better-auth refuses both and
+    // neither names a cached entry.
+    const value = (cookie: string) => /better-auth\.session_token=([^;]+)/.exec(cookie)?.[1] ?? "";
+    const [aToken] = decodeURIComponent(value(a.cookie)).split(".");
+    const bSignature = decodeURIComponent(value(bCookie)).split(".").slice(1).join(".");
+    const forged = countedAuth(deps.auth);
+    for (const signature of [bSignature, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="]) {
+      const cookie = `better-auth.session_token=${encodeURIComponent(`${aToken}.${signature}`)}`;
+      expect(await cachedSession(forged.auth, headers(cookie), a.late)).toBeNull();
+      expect(await cachedSession(forged.auth, headers(cookie), a.late + 1)).toBeNull();
+    }
+    await forged.settled();
+    expect([forged.lookups, forged.rereads]).toEqual([4, 0]);
+  });
+
+  it("a session due for better-auth's updateAge extension is refreshed through getSession, which extends it", async () => {
+    const { cookie, counted, first, late, at } = await cachedSignIn();
+    const { expiresIn, updateAge } = (await deps.auth.$context).sessionConfig;
+    // better-auth extends a session once expiresAt - expiresIn + updateAge has passed: set it a minute past that.
+    const due = new Date(Date.now() + (expiresIn - updateAge - 60) * 1000);
+    await handle.db.update(session).set({ expiresAt: due }).where(eq(session.id, first.session.id));
+
+    const refreshed = await refreshedAt(counted, at, late);
+    expect(counted.lookups).toBe(2);
+    const [row] = await handle.db.select().from(session).where(eq(session.id, first.session.id));
+    expect(row?.expiresAt.getTime()).toBeGreaterThan(due.getTime());
+    expect(refreshed).toEqual(await betterAuthSession(cookie));
+  });
+
+  it("with sessions in secondary storage (Redis) every refresh asks better-auth", async () => {
+    const auth = createAuth(handle.db, {
+      shared: { secondaryStorage: memoryStorage(), storeSessionInDatabase: true, rateLimitStorage: "memory" },
+      signInLimitPerMinute: 1000,
+    });
+    const cookie = await signInCookie({ ...deps, auth }, "player29@floorline.test");
+    const counted = countedAuth(auth);
+    const now = Date.now();
+    const at = (time: number) => cachedSession(counted.auth, headers(cookie), time);
+    expect((await at(now))?.user.email).toBe("player29@floorline.test");
+    expect((await refreshedAt(counted, at, now + SESSION_CACHE_MS - REFRESH_AHEAD_MS + 1))?.user.email).toBe(
+      "player29@floorline.test",
+    );
+    expect([counted.lookups, counted.rereads]).toEqual([2, 0]);
   });
 });
