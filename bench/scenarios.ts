@@ -8,6 +8,7 @@ import fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import { STAFF_CHANNEL } from "@/protocol/channels";
+import { reconnectCheckDelayMs } from "@/protocol/reconnect";
 import type { Stack } from "../tests/support/stack";
 import {
   deliveries,
@@ -259,7 +260,9 @@ export async function floorSockets(port: number, count: number, onFrame: (text: 
 
 /**
  * Reconnect storm: `clients` sockets (players on their own channels, staff on the staff channel),
- * each behaving as the portals do — when the connection drops, reconnect after pusher-js's 1 s,
+ * each behaving as the portals do — when the connection drops, try again after the portals' check
+ * delays (`reconnectCheckDelayMs`: 0.5 s ±20 %, again until it connects; a portal's check is a
+ * socket of its own and then pusher-js's, one handshake more than here),
  * authorize again through the app, and on subscription catch up from the database (players:
  * their thread since the last seq held; staff: the queue). The realtime server is killed and
  * restarted while every player gets a message. Timed from the kill until every client has
@@ -285,6 +288,8 @@ export async function reconnectStorm(opts: {
     ws?: WebSocket;
     /** Connection attempts after the kill (the last one got through). */
     attempts: number;
+    /** Attempts since its connection was last lost: the next one waits reconnectCheckDelayMs(this). */
+    checks: number;
     /**
      * When, after the kill, its socket closed, its last connection attempt started, the server
      * greeted it, its channel was authorized, subscribed, and it had caught up.
@@ -299,7 +304,7 @@ export async function reconnectStorm(opts: {
   const clients: Client[] = Array.from({ length: opts.clients }, (_, i) => {
     const staff = i % 100 === 0 && opts.staff.length > 0; // about one staff tab in a hundred
     const session = (staff ? opts.staff[i % opts.staff.length] : opts.players[i % opts.players.length]) as Session;
-    return { session, staff, lastSeq: 0, wanted: 0, done: false, attempts: 0, phases: {} };
+    return { session, staff, lastSeq: 0, wanted: 0, done: false, attempts: 0, checks: 0, phases: {} };
   });
   let running = true;
   let requests = 0;
@@ -338,7 +343,7 @@ export async function reconnectStorm(opts: {
       const channel = c.staff ? STAFF_CHANNEL : `private-player-${c.session.playerId}`;
       const retry = () => {
         if (!running) return;
-        setTimeout(() => void connect(c).then(resolve), 1000 + Math.random() * 500);
+        setTimeout(() => void connect(c).then(resolve), reconnectCheckDelayMs(c.checks++));
       };
       if (started) c.attempts++;
       mark(c, "attempt");
@@ -353,6 +358,7 @@ export async function reconnectStorm(opts: {
       pusherSocket(opts.wsUrl, channel, timedAuthorize).then(
         (ws) => {
           mark(c, "subscribed");
+          c.checks = 0;
           c.ws = ws;
           ws.once("close", () => {
             mark(c, "closed");
