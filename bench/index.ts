@@ -11,7 +11,7 @@ import { FULL, formatTable, machine, QUICK, runBench, runHistory, runStorm } fro
 
 const quick = process.argv.includes("--quick");
 // `--only history`: the history reads alone (scenario 4), at the same sizes; `--only storm`: the
-// reconnect storm alone (scenario 7).
+// reconnect storm alone.
 const alone = { history: runHistory, storm: runStorm } as const;
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;

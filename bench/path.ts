@@ -890,32 +890,39 @@ async function createAccounts(
   counts: { players: number; staff: number; maxConcurrentChats: number },
 ) {
   const hash = await hashPassword(PASSWORD);
-  const playerSessions: Session[] = [];
-  for (let i = 0; i < counts.players; i++) {
+  /** Account i of `role`, its role's record made by `record` (which returns a player's id), signed in. */
+  const signedUp = async (
+    role: "player" | "staff",
+    i: number,
+    record: (userId: string, name: string) => Promise<number | undefined>,
+  ): Promise<Session> => {
     const id = randomUUID();
-    const email = `bench-player-${i}@floorline.test`;
-    await handle.db.insert(user).values({ id, name: `Bench player ${i}`, email, emailVerified: true, role: "player" });
+    const name = `Bench ${role} ${i}`;
+    const email = `bench-${role}-${i}@floorline.test`;
+    await handle.db.insert(user).values({ id, name, email, emailVerified: true, role });
     await handle.db
       .insert(account)
       .values({ id: randomUUID(), accountId: id, providerId: "credential", userId: id, password: hash });
-    const [p] = await handle.db
-      .insert(players)
-      .values({ userId: id, displayName: `Bench player ${i}` })
-      .returning();
-    playerSessions.push({ ...(await signIn(base, email)), playerId: p?.id });
+    const playerId = await record(id, name);
+    return { ...(await signIn(base, email)), ...(playerId === undefined ? {} : { playerId }) };
+  };
+  const playerSessions: Session[] = [];
+  for (let i = 0; i < counts.players; i++) {
+    playerSessions.push(
+      await signedUp("player", i, async (userId, displayName) => {
+        const [p] = await handle.db.insert(players).values({ userId, displayName }).returning();
+        return p?.id;
+      }),
+    );
   }
   const staffSessions: Session[] = [];
   for (let i = 0; i < counts.staff; i++) {
-    const id = randomUUID();
-    const email = `bench-staff-${i}@floorline.test`;
-    await handle.db.insert(user).values({ id, name: `Bench staff ${i}`, email, emailVerified: true, role: "staff" });
-    await handle.db
-      .insert(account)
-      .values({ id: randomUUID(), accountId: id, providerId: "credential", userId: id, password: hash });
-    await handle.db
-      .insert(staff)
-      .values({ userId: id, displayName: `Bench staff ${i}`, maxConcurrentChats: counts.maxConcurrentChats });
-    staffSessions.push(await signIn(base, email));
+    staffSessions.push(
+      await signedUp("staff", i, async (userId, displayName) => {
+        await handle.db.insert(staff).values({ userId, displayName, maxConcurrentChats: counts.maxConcurrentChats });
+        return undefined;
+      }),
+    );
   }
   return { playerSessions, staffSessions };
 }
@@ -948,7 +955,7 @@ function publishRetries(stack: Stack) {
   return Object.assign(counts, { close: () => stack.web.lineListeners.delete(count) });
 }
 
-/** Scenario 7, the reconnect storm, with its rows; `--only storm` runs it alone. */
+/** The reconnect storm with its rows; `--only storm` runs it alone. */
 async function stormScenario(
   stack: Stack,
   players: Session[],
@@ -1009,7 +1016,7 @@ async function stormScenario(
 }
 
 /**
- * `--only storm`: scenario 7 alone, on a stack of its own with the full run's players and staff
+ * `--only storm`: the reconnect storm alone, on a stack of its own with the full run's players and staff
  * (each player with only the storm's messages: a catch-up after the kill reads one message either way).
  */
 export async function runStorm(opts: BenchOptions): Promise<BenchResult> {

@@ -27,6 +27,19 @@ async function closedPort() {
   return port;
 }
 
+/** pusher-js (its Node build) on a loopback port, as the provider makes it. */
+function pusherOn(port: number, key: string) {
+  return new Pusher(key, {
+    cluster: "mt1",
+    wsHost: "127.0.0.1",
+    wsPort: port,
+    wssPort: port,
+    forceTLS: false,
+    enabledTransports: ["ws", "wss"],
+    disableStats: true,
+  });
+}
+
 let cleanUp: (() => void) | undefined;
 
 /**
@@ -39,15 +52,7 @@ async function checkedClient() {
   vi.useFakeTimers();
   vi.stubGlobal("WebSocket", ProbeSocket);
   const port = await closedPort();
-  const client = new Pusher("floorline-key", {
-    cluster: "mt1",
-    wsHost: "127.0.0.1",
-    wsPort: port,
-    wssPort: port,
-    forceTLS: false,
-    enabledTransports: ["ws", "wss"],
-    disableStats: true,
-  });
+  const client = pusherOn(port, "floorline-key");
   const stop = keepReconnecting(client);
   cleanUp = () => {
     stop();
@@ -109,15 +114,7 @@ describe("after the realtime server dies (its process SIGKILLed, then started ag
   it("checks for it while pusher-js still waits out its own first retry, and the client comes back", async () => {
     const servers: RealtimeProcess[] = [await spawnRealtime()];
     const port = servers[0]?.port ?? 0;
-    const client = new Pusher(APP.key, {
-      cluster: "mt1",
-      wsHost: "127.0.0.1",
-      wsPort: port,
-      wssPort: port,
-      forceTLS: false,
-      enabledTransports: ["ws", "wss"],
-      disableStats: true,
-    });
+    const client = pusherOn(port, APP.key);
     // The checks' WebSocket (the browser's, here a real one from ws): what pusher-js's connection
     // was doing when each check was made. pusher-js's own sockets in Node are not these.
     const checks: string[] = [];
