@@ -5,7 +5,7 @@
  * trips, and CPU per request again). A busy machine starves the web process, which then handles
  * fewer requests per wake-up and spends more CPU on each: compare runs back to back at the same
  * load (printed). Settings: BENCH_PORT_BASE (default 6261), REQUESTS per round (3000), ROUNDS
- * (2), SEQUENTIAL (1000), ONLY=chat.me|chat.send|staff.reply, PROBE=1 (load bench/probe.mjs into
+ * (2), SEQUENTIAL (1000), ONLY=chat.me|chat.send|staff.reply|realtime.auth, PROBE=1 (load bench/probe.mjs into
  * the web process as `npm run bench` does, to measure what the probe itself costs; its log's path
  * and line count are printed at the end). GC=1 also runs the web process with
  * `--trace-gc-nvp` and prints, for each measured loop, the bytes V8 allocated per request (the sum of
@@ -28,6 +28,7 @@ import fs from "node:fs";
 import os from "node:os";
 import { performance } from "node:perf_hooks";
 import { connectPostgres } from "@/db/client";
+import { STAFF_CHANNEL } from "@/protocol/channels";
 import { claimRequest } from "@/server/chat/assignment";
 import { sendPlayerMessage } from "@/server/chat/send";
 import { startStack } from "../tests/support/stack";
@@ -153,6 +154,16 @@ try {
     [
       "staff.reply",
       (i) => post("staff.reply", at(staffSessions, i), { requestId: at(chats, i), id: randomUUID(), text: "measured" }),
+    ],
+    // A channel authorization as pusher-js asks for one (the reconnect storm's first request per channel).
+    [
+      "realtime.auth",
+      (i) =>
+        request(`${stack.url}/api/realtime/auth`, {
+          method: "POST",
+          headers: { cookie: at(staffSessions, i).cookie, "content-type": "application/x-www-form-urlencoded" },
+          body: `socket_id=1234.5678&channel_name=${STAFF_CHANNEL}`,
+        }),
     ],
   ];
   const closedLoop = async (n: number, call: Call) => {

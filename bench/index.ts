@@ -7,14 +7,16 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { FULL, formatTable, machine, QUICK, runBench, runHistory } from "./path";
+import { FULL, formatTable, machine, QUICK, runBench, runHistory, runStorm } from "./path";
 
 const quick = process.argv.includes("--quick");
-// `--only history`: the history reads alone (scenario 4), at the same sizes.
+// `--only history`: the history reads alone (scenario 4), at the same sizes; `--only storm`: the
+// reconnect storm alone.
+const alone = { history: runHistory, storm: runStorm } as const;
 const onlyAt = process.argv.indexOf("--only");
 const only = onlyAt >= 0 ? process.argv[onlyAt + 1] : undefined;
-if (only !== undefined && only !== "history") {
-  console.error(`--only: the one scenario that runs alone is "history", not ${JSON.stringify(only)}`);
+if (only !== undefined && !Object.hasOwn(alone, only)) {
+  console.error(`--only: the scenarios that run alone are "history" and "storm", not ${JSON.stringify(only)}`);
   process.exit(2);
 }
 // The private Postgres cluster lives in a directory of this run's own, away from /tmp/floorline-pg-*
@@ -23,7 +25,7 @@ const scratch = fs.mkdtempSync("/var/tmp/floorline-bench-");
 fs.chmodSync(scratch, 0o755); // Postgres runs as its own user when we are root
 process.env.TMPDIR = scratch;
 const started = Date.now();
-const result = await (only === "history" ? runHistory : runBench)({
+const result = await (only ? alone[only as keyof typeof alone] : runBench)({
   ...(quick ? QUICK : FULL),
   basePort: Number(process.env.BENCH_PORT_BASE ?? 6261),
   log: (line) => console.error(`[bench] ${line}`),

@@ -8,6 +8,7 @@ import fs from "node:fs";
 import { performance } from "node:perf_hooks";
 import WebSocket from "ws";
 import { STAFF_CHANNEL } from "@/protocol/channels";
+import { reconnectCheckDelayMs } from "@/protocol/reconnect";
 import type { Stack } from "../tests/support/stack";
 import {
   deliveries,
@@ -259,7 +260,9 @@ export async function floorSockets(port: number, count: number, onFrame: (text: 
 
 /**
  * Reconnect storm: `clients` sockets (players on their own channels, staff on the staff channel),
- * each behaving as the portals do — when the connection drops, reconnect after pusher-js's 1 s,
+ * each behaving as the portals do — when the connection drops, try again after the portals' check
+ * delays (`reconnectCheckDelayMs`: 0.5 s ±20 %, again until it connects; a portal's check is a
+ * socket of its own and then pusher-js's, one handshake more than here),
  * authorize again through the app, and on subscription catch up from the database (players:
  * their thread since the last seq held; staff: the queue). The realtime server is killed and
  * restarted while every player gets a message. Timed from the kill until every client has
@@ -283,10 +286,17 @@ export async function reconnectStorm(opts: {
     wanted: number;
     done: boolean;
     ws?: WebSocket;
-    /** When, after the kill, its socket was accepted, its channel authorized, subscribed, caught up. */
+    /** Connection attempts after the kill (the last one got through). */
+    attempts: number;
+    /** Attempts since its connection was last lost: the next one waits reconnectCheckDelayMs(this). */
+    checks: number;
+    /**
+     * When, after the kill, its socket closed, its last connection attempt started, the server
+     * greeted it, its channel was authorized, subscribed, and it had caught up.
+     */
     phases: Partial<Record<Phase, number>>;
   };
-  type Phase = "connected" | "authorized" | "subscribed" | "caughtUp";
+  type Phase = "closed" | "attempt" | "connected" | "authorized" | "subscribed" | "caughtUp";
   let started = 0;
   const mark = (c: Client, phase: Phase) => {
     if (started) c.phases[phase] = performance.now() - started;
@@ -294,7 +304,7 @@ export async function reconnectStorm(opts: {
   const clients: Client[] = Array.from({ length: opts.clients }, (_, i) => {
     const staff = i % 100 === 0 && opts.staff.length > 0; // about one staff tab in a hundred
     const session = (staff ? opts.staff[i % opts.staff.length] : opts.players[i % opts.players.length]) as Session;
-    return { session, staff, lastSeq: 0, wanted: 0, done: false, phases: {} };
+    return { session, staff, lastSeq: 0, wanted: 0, done: false, attempts: 0, checks: 0, phases: {} };
   });
   let running = true;
   let requests = 0;
@@ -333,8 +343,10 @@ export async function reconnectStorm(opts: {
       const channel = c.staff ? STAFF_CHANNEL : `private-player-${c.session.playerId}`;
       const retry = () => {
         if (!running) return;
-        setTimeout(() => void connect(c).then(resolve), 1000 + Math.random() * 500);
+        setTimeout(() => void connect(c).then(resolve), reconnectCheckDelayMs(c.checks++));
       };
+      if (started) c.attempts++;
+      mark(c, "attempt");
       const authorize = opts.authorize(c.session, channel);
       const timedAuthorize = (socketId: string) => {
         mark(c, "connected");
@@ -346,8 +358,10 @@ export async function reconnectStorm(opts: {
       pusherSocket(opts.wsUrl, channel, timedAuthorize).then(
         (ws) => {
           mark(c, "subscribed");
+          c.checks = 0;
           c.ws = ws;
           ws.once("close", () => {
+            mark(c, "closed");
             c.done = false;
             retry();
           });
@@ -360,6 +374,12 @@ export async function reconnectStorm(opts: {
   for (let i = 0; i < clients.length; i += 50) await Promise.all(clients.slice(i, i + 50).map(connect));
 
   const cpuBefore = cpuSeconds(opts.stack.web.pid);
+  // When the new server said it listens (its first line), as the bench read it.
+  let listeningAt = 0;
+  const onRealtimeLine = (line: string) => {
+    if (!listeningAt && /Pusher protocol 7 server on/.test(line)) listeningAt = performance.now() - started;
+  };
+  opts.stack.realtime.lineListeners.add(onRealtimeLine);
   started = performance.now();
   await opts.stack.realtime.kill("SIGKILL");
   // While it is down every player gets a message: catching up must bring it.
@@ -380,8 +400,25 @@ export async function reconnectStorm(opts: {
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuSeconds(opts.stack.web.pid);
   const realtimeCpu = cpuSecondsWithChildren(opts.stack.realtime.pid);
+  opts.stack.realtime.lineListeners.delete(onRealtimeLine);
   /** Seconds after the kill until every client (that got there) had reached `phase`. */
   const allBy = (phase: Phase) => +(Math.max(0, ...clients.map((c) => c.phases[phase] ?? 0)) / 1000).toFixed(2);
+  /** Seconds after the kill by which half, 90 % and all of the clients had reached `phase`. */
+  const spread = (phase: Phase) => {
+    const [p50, p90, max] = [0.5, 0.9, 1].map((p) => +(percentile(clients, phase, p) / 1000).toFixed(2));
+    return { p50, p90, max };
+  };
+  /** Per client, seconds from one phase to the next (p50 / p90 / max): where each client's time went. */
+  const gap = (from: Phase | "listening", to: Phase) => {
+    const s = stats(
+      clients.flatMap((c) => {
+        const a = from === "listening" ? listeningAt : c.phases[from];
+        const b = c.phases[to];
+        return a === undefined || b === undefined ? [] : [Math.max(0, b - a) / 1000];
+      }),
+    );
+    return { p50: s.p50, max: s.max };
+  };
   running = false;
   for (const c of clients) {
     c.ws?.removeAllListeners("close");
@@ -404,9 +441,34 @@ export async function reconnectStorm(opts: {
       subscribed: allBy("subscribed"),
       caughtUp: allBy("caughtUp"),
     },
+    /** When the new server printed that it listens, before the bench saw /health answer (realtimeUp). */
+    listening: +(listeningAt / 1000).toFixed(2),
+    /** Seconds after the kill by which half / 90 % / all clients had reached each phase. */
+    spread: Object.fromEntries(
+      (["closed", "attempt", "connected", "authorized", "subscribed", "caughtUp"] as const).map((p) => [p, spread(p)]),
+    ),
+    /**
+     * Per client (p50 / max, s): from the server listening to the attempt that got through (the
+     * retry timer), then the attempt to its greeting, the greeting to the app's authorization,
+     * that to the subscription, and that to having caught up.
+     */
+    steps: {
+      listeningToAttempt: gap("listening", "attempt"),
+      attemptToConnected: gap("attempt", "connected"),
+      connectedToAuthorized: gap("connected", "authorized"),
+      authorizedToSubscribed: gap("authorized", "subscribed"),
+      subscribedToCaughtUp: gap("subscribed", "caughtUp"),
+    },
+    attempts: stats(clients.map((c) => c.attempts)),
     realtimeCpuSeconds:
       realtimeCpu !== null && realtimeCpuBefore !== null ? +(realtimeCpu - realtimeCpuBefore).toFixed(2) : null,
   };
+}
+
+/** The `p` quantile of the clients' times for `phase` (ms), over those that reached it. */
+function percentile(clients: Array<{ phases: Partial<Record<string, number>> }>, phase: string, p: number) {
+  const sorted = clients.flatMap((c) => (c.phases[phase] === undefined ? [] : [c.phases[phase]])).sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? Number.NaN;
 }
 
 async function waitFor(check: () => boolean, ms: number, every = 20) {

@@ -1,5 +1,5 @@
 import { expect, test } from "@playwright/test";
-import { formatTable, runBench, runHistory } from "../bench/path";
+import { formatTable, runBench, runHistory, runStorm } from "../bench/path";
 
 /**
  * `npm run bench` at toy size, so the harness cannot rot: every scenario runs against the
@@ -47,22 +47,56 @@ test("bench harness: every scenario runs at toy size with nothing lost", async (
   });
 });
 
+/** A scenario run alone (`--only`): every other scenario's size 0. */
+const alone = {
+  clients: 0,
+  staff: 0,
+  senders: 0,
+  seconds: 0,
+  warmSeconds: 0,
+  throughput: [],
+  throughputSeconds: 0,
+  baselineSeconds: 0,
+  roundTrips: 0,
+  manySockets: 0,
+  fanOutRounds: 0,
+  stormClients: 0,
+  historyMessages: 0,
+  historyPlayers: 0,
+};
+
+test("bench harness: the reconnect storm alone (--only storm) at toy size", async () => {
+  test.setTimeout(240_000);
+  const result = await runStorm({
+    ...alone,
+    basePort: Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 20,
+    staff: 2,
+    senders: 12,
+    stormClients: 30,
+  });
+  console.log(formatTable(result));
+  for (const row of result.rows) expect(row.value, row.scenario).toMatch(/^-?\d/);
+  expect(result.integrity).toMatchObject({ lost: 0, unanswered: 0 });
+  const storm = result.raw.reconnectStorm as {
+    spread: Record<string, { max: number }>;
+    publishes: { retried: number; unanswered: number };
+  };
+  expect(storm).toMatchObject({ clients: 30, caughtUp: 30, complete: true, sends: { acknowledged: 12 } });
+  // Each phase was timed, the close at the kill included.
+  expect(Object.keys(storm.spread)).toEqual(["closed", "attempt", "connected", "authorized", "subscribed", "caughtUp"]);
+  for (const [phase, { max }] of Object.entries(storm.spread)) expect(max, phase).toBeGreaterThan(0);
+  // The players' sends while the server is down fail on the wire and go to the background retry:
+  // the storm's own, not the run's.
+  expect(storm.publishes.retried).toBeGreaterThan(0);
+});
+
 test("bench harness: the history reads alone (--only history) at toy size", async () => {
   test.setTimeout(240_000);
   const result = await runHistory({
+    ...alone,
     basePort: Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 10,
-    clients: 0,
     staff: 1,
-    senders: 0,
-    seconds: 0,
-    warmSeconds: 0,
-    throughput: [],
-    throughputSeconds: 0,
-    baselineSeconds: 0,
     roundTrips: 5,
-    manySockets: 0,
-    fanOutRounds: 0,
-    stormClients: 0,
     historyMessages: 2000,
     historyPlayers: 50,
   });

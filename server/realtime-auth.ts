@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { maySubscribe } from "./chat/access";
 import type { HttpDeps } from "./http/deps";
-import { caller, HttpError, parse, readForm, respond } from "./http/handler";
+import { caller, HttpError, jsonResponse, parse, readForm, respond } from "./http/handler";
 import { assertSameOrigin } from "./http/same-origin";
 import { staffPublicId } from "./notify/push-identity";
 import { realtimeUserId } from "./revocation";
@@ -21,7 +21,9 @@ export function authorizeChannel(deps: HttpDeps, request: Request) {
       throw new HttpError(403, `Not allowed to listen on ${form.channel_name}`);
     }
     const presence = form.channel_name.startsWith("presence-") ? presenceMember(who) : undefined;
-    return Response.json(deps.publisher.authorizeChannel(form.socket_id, form.channel_name, presence));
+    // Written as its text (jsonResponse): a restart's reconnect storm makes one of these per channel
+    // of every page at once (bench/README.md, "The reconnect storm").
+    return jsonResponse(deps.publisher.authorizeChannel(form.socket_id, form.channel_name, presence));
   });
 }
 
@@ -31,7 +33,7 @@ export function authenticateUser(deps: HttpDeps, request: Request) {
     assertSameOrigin(request);
     const form = parse(userAuthForm, await readForm(request));
     const who = await caller(deps, request);
-    return Response.json(
+    return jsonResponse(
       // Signed in as the session, so ending the session can close this socket (revocation.ts).
       deps.publisher.authenticateUser(form.socket_id, {
         id: realtimeUserId(who.session.id),

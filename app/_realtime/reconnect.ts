@@ -1,32 +1,39 @@
 "use client";
 
 import type Pusher from "pusher-js";
+import { reconnectCheckDelayMs } from "@/protocol/reconnect";
 import { isSignedOut } from "../_auth/signed-out";
 
-const FIRST_MS = 1000;
-const MAX_MS = 5000;
 /** A probe neither answered nor refused by then counts as "still down". */
 const PROBE_TIMEOUT_MS = 5000;
+/** The close code a browser reports for a connection lost without a close frame (a crashed server). */
+const CLOSED_ABNORMALLY = 1006;
 
 /**
  * pusher-js notices a lost connection at once, but after a refused attempt its default strategy
  * waits out that attempt's timer before the next one: 15 s, then 30 s, then 60 s. A realtime
  * server restarted in two seconds left every page deaf for up to a minute.
  *
- * While the connection is down, this checks the server on a short back-off (1, 2, 4, then every
- * 5 s, each ±20 % so a floor of pages does not come back in step) with a WebSocket of its own.
- * Once the server greets that one, pusher-js starts a fresh attempt at once. Only then: an
- * attempt still under way on a slow server is never cut short, and a server that is down costs
- * one refused socket per check. A connection closed on purpose (`disconnected`: signed out, the
- * session ended) or impossible (`failed`) is left alone. Returns the clean-up.
+ * While the connection is down, this checks the server on a short back-off
+ * (`reconnectCheckDelayMs`: every 0.5 s for the first 2 s, then 1, 2, 4 and every 5 s) with a
+ * WebSocket of its own. Once the server greets that one, pusher-js starts a fresh attempt at once.
+ * Only then: an attempt still under way on a slow server is never cut short, and a server that is
+ * down costs one refused socket per check. The checks start at the drop itself when the server
+ * vanished without a word (1006, a crash): pusher-js waits 1 s before its first try, still calling
+ * itself "connected", and a restart that took longer than that try was found only by the checks
+ * after it. A close the server asked to be answered with a back-off (4100–4199) waits for
+ * pusher-js's "connecting" as before. A connection closed on purpose (`disconnected`: signed out,
+ * the session ended) or impossible (`failed`) is left alone. Returns the clean-up.
  */
 export function keepReconnecting(client: Pusher) {
   let timer: ReturnType<typeof setTimeout> | undefined;
   let probe: WebSocket | undefined;
   let attempt = 0;
+  /** The server vanished and pusher-js waits out its 1 s before trying again, still "connected". */
+  let vanished = false;
   const down = () => {
     const { state } = client.connection;
-    return (state === "connecting" || state === "unavailable") && !isSignedOut();
+    return (state === "connecting" || state === "unavailable" || vanished) && !isSignedOut();
   };
   const stop = () => {
     clearTimeout(timer);
@@ -38,8 +45,7 @@ export function keepReconnecting(client: Pusher) {
     }
   };
   const schedule = () => {
-    const delay = Math.min(MAX_MS, FIRST_MS * 2 ** attempt++) * (0.8 + Math.random() * 0.4);
-    timer = setTimeout(check, delay);
+    timer = setTimeout(check, reconnectCheckDelayMs(attempt++));
   };
   const check = () => {
     if (!down()) return stop();
@@ -61,18 +67,35 @@ export function keepReconnecting(client: Pusher) {
     timer = setTimeout(() => settle(false), PROBE_TIMEOUT_MS);
   };
   const onStateChange = ({ current }: { current: string }) => {
+    vanished = false;
     if (current === "connected") attempt = 0;
     if (current === "connecting" || current === "unavailable") {
       if (!timer && !probe) schedule();
     } else stop();
   };
+  // pusher-js reports a close code as { type: "PusherError", data: { code } }, then (closed
+  // without an action of the protocol's) schedules its retry in 1 s and says so: "connecting_in".
+  let lastClose: number | undefined;
+  const onError = (event: { type?: string; data?: { code?: number } } | undefined) => {
+    lastClose = event?.type === "PusherError" ? event.data?.code : undefined;
+  };
+  const onRetryScheduled = () => {
+    if (lastClose !== CLOSED_ABNORMALLY || client.connection.state !== "connected") return;
+    lastClose = undefined;
+    vanished = true;
+    if (!timer && !probe) schedule();
+  };
   client.connection.bind("state_change", onStateChange);
+  client.connection.bind("error", onError);
+  client.connection.bind("connecting_in", onRetryScheduled);
   // pusher-js starts connecting in its constructor: that first "connecting" came before this
   // listener, and a page opened during an outage would wait for "unavailable" (10 s) to check.
   if (down()) schedule();
   return () => {
     stop();
     client.connection.unbind("state_change", onStateChange);
+    client.connection.unbind("error", onError);
+    client.connection.unbind("connecting_in", onRetryScheduled);
   };
 }
 
