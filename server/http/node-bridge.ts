@@ -122,17 +122,41 @@ export class BufferedRequest extends Request {
   }
 }
 
-/** The whole body, or null as soon as it passes the limit (the rest is not read). */
-async function readBuffered(req: IncomingMessage): Promise<Buffer | null> {
-  if (Number(req.headers["content-length"]) > MAX_API_BODY_BYTES) return null;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_API_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+/**
+ * The whole body, or null as soon as it passes the limit (the rest is not read). Read with
+ * listeners rather than `for await`, whose async iterator and its promises cost each request
+ * 10–20 µs of the web process's CPU (issue 11, bench/README.md "Paced sends: the web process's
+ * own code"); as it did, an error or a close before the end rejects.
+ */
+function readBuffered(req: IncomingMessage): Promise<Buffer | null> {
+  if (Number(req.headers["content-length"]) > MAX_API_BODY_BYTES) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_API_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      // Left unread, not destroyed: that would take the socket, and the 413 with it (the caller
+      // answers with Connection: close, which ends the connection and the rest of the body).
+      stop();
+      req.pause();
+      resolve(null);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      stop();
+      reject(err);
+    };
+    const onClose = () => onError(new Error("The request closed before its body ended"));
+    req.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
+  });
 }
 
 /**
