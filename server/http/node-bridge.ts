@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { type ApiRoute, matchApiRoute } from "./api-routes";
+import { BufferedRequest } from "./buffered-request";
 import type { HttpDeps } from "./deps";
 import { faultMessage, reportFault } from "./faults";
 import { JsonText, jsonError } from "./handler";
@@ -35,7 +36,7 @@ export async function serveApi(
     }
     const request = await toRequest(req, { body: match.route.body ?? "buffered" });
     if (request instanceof Response) return await sendResponse(res, request, { close: true, startedAt });
-    const response = await match.route.handle(await deps(), request, match.params);
+    const response = await handleRoute(match.route, await deps(), request, match.params);
     await sendResponse(res, response, { startedAt });
   } catch (err) {
     // A client that went away mid-request (its body cut short) needs no answer and is no fault.
@@ -43,6 +44,17 @@ export async function serveApi(
     // Nobody awaits serveApi (serve.ts): a throw from here would end the process, so none leaves.
     else await sendResponse(res, jsonError(500, faultMessage(reportFault("http", err)))).catch(() => res.destroy());
   }
+}
+
+/** The route's answer, with the kind of request its `body` says it takes (toRequest made it so). */
+function handleRoute(
+  route: ApiRoute,
+  deps: HttpDeps,
+  request: Request | BufferedRequest,
+  params: Record<string, string>,
+) {
+  if (route.body === "json-only") return route.handle(deps, request as BufferedRequest, params);
+  return route.handle(deps, request as Request, params);
 }
 
 /** The path of a request target, without its query ("/api/x?y" → "/api/x"); "" when it has none. */
@@ -55,13 +67,13 @@ export function pathOf(target: string | undefined): string {
 /**
  * The web Request for a Node request: its URL from the Host header (as Next.js builds it, and
  * what the same-origin check compares Origin with), its headers, and its body either buffered
- * (refused with 413 past MAX_API_BODY_BYTES) or as a stream (ApiRoute["body"]). A Response
- * means "answer this".
+ * (refused with 413 past MAX_API_BODY_BYTES) or as a stream (ApiRoute["body"]); for a "json-only"
+ * route the same in a BufferedRequest instead of a web Request. A Response means "answer this".
  */
 export async function toRequest(
   req: IncomingMessage,
   opts: { body: NonNullable<ApiRoute["body"]> },
-): Promise<Request | Response> {
+): Promise<Request | BufferedRequest | Response> {
   let url: URL;
   try {
     // X-Forwarded-Proto is only still here when a trusted proxy sent it (front-door.ts).
@@ -97,29 +109,6 @@ export async function toRequest(
   if (body === null) return jsonError(413, `The body is too large: at most ${MAX_API_BODY_BYTES} bytes`);
   if (opts.body === "json-only") return new BufferedRequest(url, { method, headers }, body);
   return new Request(url, { method, headers, body: body.length ? new Uint8Array(body) : undefined });
-}
-
-const utf8 = new TextDecoder();
-
-/**
- * A Request whose body was read already: json() and text() answer from those bytes, decoded as
- * fetch decodes them (UTF-8, a leading BOM dropped, bad bytes replaced), and it has no web body
- * stream (`body` is null). Building that stream and reading it back cost about 30 µs of CPU per
- * request with Next's async hooks on (issue 11): half of what the bridge spent per tRPC call.
- * Only for routes that read their body with json() / text() and nothing else.
- */
-export class BufferedRequest extends Request {
-  readonly #bytes: Uint8Array;
-  constructor(url: URL, init: RequestInit, bytes: Uint8Array) {
-    super(url, init);
-    this.#bytes = bytes;
-  }
-  override async text(): Promise<string> {
-    return utf8.decode(this.#bytes);
-  }
-  override async json(): Promise<unknown> {
-    return JSON.parse(utf8.decode(this.#bytes));
-  }
 }
 
 /**
