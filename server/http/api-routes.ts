@@ -1,4 +1,5 @@
 import { authenticateUser, authorizeChannel } from "../realtime-auth";
+import type { BufferedRequest } from "./buffered-request";
 import { integrationSend, playerMessages, unifiedSend } from "./club-api";
 import type { HttpDeps } from "./deps";
 import { authRoute, trpcRoute } from "./guarded-routes";
@@ -15,15 +16,22 @@ import { servePhoto, uploadPhoto } from "./photo-api";
 export type ApiRoute = {
   method: "GET" | "POST";
   path: string;
-  /**
-   * How the route gets its body: "buffered" (the default) in a Request, read up to
-   * MAX_API_BODY_BYTES; "stream" as a stream under the route's own limit (uploads); "json-only"
-   * buffered the same way but handed over behind json() / text() only, without a web body
-   * stream, for a route that reads it no other way (node-bridge.ts BufferedRequest).
-   */
-  body?: "buffered" | "stream" | "json-only";
-  handle: (deps: HttpDeps, request: Request, params: Record<string, string>) => Promise<Response>;
-};
+} & (
+  | {
+      /**
+       * How the route gets its body: "buffered" (the default) in a Request, read up to
+       * MAX_API_BODY_BYTES; "stream" as a stream under the route's own limit (uploads); "json-only"
+       * buffered the same way but handed over in a BufferedRequest (buffered-request.ts): method,
+       * URL, headers and json() / text(), no web Request, for a route that reads it no other way.
+       */
+      body?: "buffered" | "stream";
+      handle: (deps: HttpDeps, request: Request, params: Record<string, string>) => Promise<Response>;
+    }
+  | {
+      body: "json-only";
+      handle: (deps: HttpDeps, request: BufferedRequest, params: Record<string, string>) => Promise<Response>;
+    }
+);
 
 export const apiRoutes: readonly ApiRoute[] = [
   { method: "GET", path: "/api/auth/*", handle: (deps, request) => authRoute(deps.auth, request) },

@@ -2,6 +2,7 @@ import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
 import type { Auth } from "../auth";
 import { createTRPCContext } from "../trpc/init";
 import { appRouter } from "../trpc/root";
+import { BufferedRequest } from "./buffered-request";
 import type { HttpDeps } from "./deps";
 import { faultMessage, reportFault } from "./faults";
 import { jsonError, respond } from "./handler";
@@ -16,13 +17,15 @@ const TRPC_ENDPOINT = "/api/trpc";
  */
 
 /** GET /api/trpc/… (queries) and POST /api/trpc/… (mutations, batched queries). */
-export function trpcRoute(request: Request, deps?: HttpDeps) {
+export function trpcRoute(request: Request | BufferedRequest, deps?: HttpDeps) {
   return respond(async () => {
     if (request.method === "POST") assertJsonFromOwnOrigin(request);
     const createContext = () => createTRPCContext({ headers: request.headers, deps });
     // Our clients' calls without a web Response (trpc-direct.ts); anything else through tRPC's adapter.
     const direct = await answerTrpc(request, { endpoint: TRPC_ENDPOINT, createContext });
-    return direct ?? fetchRequestHandler({ endpoint: TRPC_ENDPOINT, req: request, router: appRouter, createContext });
+    if (direct) return direct;
+    const req = request instanceof BufferedRequest ? request.asWebRequest() : request;
+    return fetchRequestHandler({ endpoint: TRPC_ENDPOINT, req, router: appRouter, createContext });
   });
 }
 

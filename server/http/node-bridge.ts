@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { type ApiRoute, matchApiRoute } from "./api-routes";
+import { BufferedRequest } from "./buffered-request";
 import type { HttpDeps } from "./deps";
 import { faultMessage, reportFault } from "./faults";
 import { JsonText, jsonError } from "./handler";
@@ -35,7 +36,7 @@ export async function serveApi(
     }
     const request = await toRequest(req, { body: match.route.body ?? "buffered" });
     if (request instanceof Response) return await sendResponse(res, request, { close: true, startedAt });
-    const response = await match.route.handle(await deps(), request, match.params);
+    const response = await handleRoute(match.route, await deps(), request, match.params);
     await sendResponse(res, response, { startedAt });
   } catch (err) {
     // A client that went away mid-request (its body cut short) needs no answer and is no fault.
@@ -43,6 +44,17 @@ export async function serveApi(
     // Nobody awaits serveApi (serve.ts): a throw from here would end the process, so none leaves.
     else await sendResponse(res, jsonError(500, faultMessage(reportFault("http", err)))).catch(() => res.destroy());
   }
+}
+
+/** The route's answer, with the kind of request its `body` says it takes (toRequest made it so). */
+function handleRoute(
+  route: ApiRoute,
+  deps: HttpDeps,
+  request: Request | BufferedRequest,
+  params: Record<string, string>,
+) {
+  if (route.body === "json-only") return route.handle(deps, request as BufferedRequest, params);
+  return route.handle(deps, request as Request, params);
 }
 
 /** The path of a request target, without its query ("/api/x?y" → "/api/x"); "" when it has none. */
@@ -55,13 +67,13 @@ export function pathOf(target: string | undefined): string {
 /**
  * The web Request for a Node request: its URL from the Host header (as Next.js builds it, and
  * what the same-origin check compares Origin with), its headers, and its body either buffered
- * (refused with 413 past MAX_API_BODY_BYTES) or as a stream (ApiRoute["body"]). A Response
- * means "answer this".
+ * (refused with 413 past MAX_API_BODY_BYTES) or as a stream (ApiRoute["body"]); for a "json-only"
+ * route the same in a BufferedRequest instead of a web Request. A Response means "answer this".
  */
 export async function toRequest(
   req: IncomingMessage,
   opts: { body: NonNullable<ApiRoute["body"]> },
-): Promise<Request | Response> {
+): Promise<Request | BufferedRequest | Response> {
   let url: URL;
   try {
     // X-Forwarded-Proto is only still here when a trusted proxy sent it (front-door.ts).
@@ -99,40 +111,41 @@ export async function toRequest(
   return new Request(url, { method, headers, body: body.length ? new Uint8Array(body) : undefined });
 }
 
-const utf8 = new TextDecoder();
-
 /**
- * A Request whose body was read already: json() and text() answer from those bytes, decoded as
- * fetch decodes them (UTF-8, a leading BOM dropped, bad bytes replaced), and it has no web body
- * stream (`body` is null). Building that stream and reading it back cost about 30 µs of CPU per
- * request with Next's async hooks on (issue 11): half of what the bridge spent per tRPC call.
- * Only for routes that read their body with json() / text() and nothing else.
+ * The whole body, or null as soon as it passes the limit (the rest is not read). Read with
+ * listeners rather than `for await`, whose async iterator and its promises cost each request
+ * 10–20 µs of the web process's CPU (issue 11, bench/README.md "Paced sends: the web process's
+ * own code"); as it did, an error or a close before the end rejects.
  */
-export class BufferedRequest extends Request {
-  readonly #bytes: Uint8Array;
-  constructor(url: URL, init: RequestInit, bytes: Uint8Array) {
-    super(url, init);
-    this.#bytes = bytes;
-  }
-  override async text(): Promise<string> {
-    return utf8.decode(this.#bytes);
-  }
-  override async json(): Promise<unknown> {
-    return JSON.parse(utf8.decode(this.#bytes));
-  }
-}
-
-/** The whole body, or null as soon as it passes the limit (the rest is not read). */
-async function readBuffered(req: IncomingMessage): Promise<Buffer | null> {
-  if (Number(req.headers["content-length"]) > MAX_API_BODY_BYTES) return null;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_API_BODY_BYTES) return null;
-    chunks.push(chunk as Buffer);
-  }
-  return chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks);
+function readBuffered(req: IncomingMessage): Promise<Buffer | null> {
+  if (Number(req.headers["content-length"]) > MAX_API_BODY_BYTES) return Promise.resolve(null);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => req.off("data", onData).off("end", onEnd).off("error", onError).off("close", onClose);
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_API_BODY_BYTES) {
+        chunks.push(chunk);
+        return;
+      }
+      // Left unread, not destroyed: that would take the socket, and the 413 with it (the caller
+      // answers with Connection: close, which ends the connection and the rest of the body).
+      stop();
+      req.pause();
+      resolve(null);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks));
+    };
+    const onError = (err: Error) => {
+      stop();
+      reject(err);
+    };
+    const onClose = () => onError(new Error("The request closed before its body ended"));
+    req.on("data", onData).on("end", onEnd).on("error", onError).on("close", onClose);
+  });
 }
 
 /**

@@ -8,6 +8,9 @@ import { HttpError } from "./handler";
  * app's own origin and carry a JSON body by its parsed media type.
  */
 
+/** What these checks read of a request: a web Request, or the bridge's BufferedRequest. */
+export type RequestHead = Pick<Request, "url" | "headers">;
+
 /** `application/json; charset=utf-8` → `application/json`; `text/plain;application/json` → `text/plain`. */
 export function mediaTypeOf(contentType: string | null): string | null {
   const type = contentType?.split(";")[0]?.trim().toLowerCase();
@@ -19,7 +22,7 @@ export function mediaTypeOf(contentType: string | null): string | null {
  * POST and `Sec-Fetch-Site` on every request; a request with neither is not from a browser page
  * (curl, the club's integrations) and cannot ride on a victim's cookies.
  */
-export function crossSiteReason(request: Request, appUrl: string = env.APP_URL): string | null {
+export function crossSiteReason(request: RequestHead, appUrl: string = env.APP_URL): string | null {
   const site = request.headers.get("sec-fetch-site");
   if (site !== null && site !== "same-origin" && site !== "none") return `Sec-Fetch-Site: ${site}`;
   const origin = request.headers.get("origin");
@@ -30,12 +33,12 @@ export function crossSiteReason(request: Request, appUrl: string = env.APP_URL):
   return own.includes(origin) ? null : `Origin: ${origin}`;
 }
 
-export function assertSameOrigin(request: Request) {
+export function assertSameOrigin(request: RequestHead) {
   if (crossSiteReason(request)) throw new HttpError(403, "Cross-site requests are not accepted");
 }
 
 /** A state-changing request: the app's own origin, and a JSON body (or none at all when `bodyless`). */
-export function assertJsonFromOwnOrigin(request: Request, opts: { bodyless?: boolean } = {}) {
+export function assertJsonFromOwnOrigin(request: RequestHead, opts: { bodyless?: boolean } = {}) {
   assertSameOrigin(request);
   const type = mediaTypeOf(request.headers.get("content-type"));
   if (type === "application/json") return;
@@ -43,7 +46,7 @@ export function assertJsonFromOwnOrigin(request: Request, opts: { bodyless?: boo
   throw new HttpError(415, "Send a JSON body with Content-Type: application/json");
 }
 
-function hasBody(request: Request) {
+function hasBody(request: RequestHead) {
   const length = request.headers.get("content-length");
   return request.headers.has("transfer-encoding") || (length !== null && length !== "0");
 }

@@ -22,7 +22,7 @@ import { mediaTypeOf } from "./same-origin";
  * path it cannot decode — which the caller then hands to tRPC's own adapter.
  */
 export async function answerTrpc(
-  request: Request,
+  request: Pick<Request, "method" | "url" | "headers" | "json">,
   opts: { endpoint: string; createContext: () => Promise<Context> },
 ): Promise<JsonText | null> {
   const { method, headers } = request;

@@ -7,9 +7,11 @@ import type { Auth } from "../auth";
 import { findPlayer, findStaff } from "../chat/actors";
 import { type OutgoingEvent, playerMessageEvents, staffReplyEvents } from "../chat/announce";
 import { WARM_UP_CHANNEL } from "../chat/channels";
+import { ChatError } from "../chat/errors";
 import { pusherGateway } from "../chat/gateway";
 import { messageFromJson, requestFromJson, threadPageJson, threadPageWithReader } from "../chat/messages";
-import { listQueue } from "../chat/staff";
+import { sendPlayerMessage } from "../chat/send";
+import { listQueue, replyAsStaff } from "../chat/staff";
 import type { Publisher } from "../realtime/publisher";
 import { openWarmUpCaller, WARM_UP_PLAYER_ID, type WarmUpRole } from "../warm-up-caller";
 import type { HttpDeps } from "./deps";
@@ -18,7 +20,8 @@ import type { HttpDeps } from "./deps";
  * Work the first requests after a start would otherwise pay, done before the server listens
  * (issue 11: in the first 10 s after start, send → staff was p50 16.6 / p99 600 ms against
  * 8.9 / 106 ms after). The pool's connections are opened now rather than one by one under the
- * first burst, the signed-in reads' statements are prepared on each (prepareReads), and each
+ * first burst, the signed-in reads', the send's and the reply's statements are prepared on each
+ * (prepareStatements), and each
  * kind of request is answered through the real handler on a private port — modules loaded,
  * schemas built, code compiled: once as an anonymous caller, then `rounds` times signed in as
  * the warm-up's own staff member and player (server/warm-up-caller.ts: a secret of this
@@ -59,8 +62,10 @@ export async function warmUp(
     const { db, auth, publisher } = await untilAborted(signal, deps());
     const opened = Promise.all(Array.from({ length: opts.poolSize }, () => db.execute(sql`select 1`)));
     await untilAborted(signal, opened);
-    await untilAborted(signal, prepareReads(db, opts.poolSize)).catch((err) =>
-      console.error(`[floorline] warm-up: reads not prepared: ${err instanceof Error ? err.message : String(err)}`),
+    await untilAborted(signal, prepareStatements(db, opts.poolSize)).catch((err) =>
+      console.error(
+        `[floorline] warm-up: statements not prepared: ${err instanceof Error ? err.message : String(err)}`,
+      ),
     );
     server = http.createServer(handler);
     const listening = server;
@@ -153,23 +158,39 @@ export async function warmUp(
 }
 
 /**
- * The statements behind the signed-in reads (the caller's records, a thread page, the staff queue)
- * are prepared per connection, and the warm-up's anonymous requests stop before them: the first such
- * read on each pooled connection parsed and planned its statement on a backend whose caches were
- * cold (thread pages at 1,000,000 messages, the first 41 after a start, 10 at once, load 8: 173 ms
- * of Postgres time without this, 57 ms with it; bench/README.md). Each runs once on every
+ * The statements behind the signed-in reads (the caller's records, a thread page, the staff queue),
+ * the send and the reply are prepared per connection, and the warm-up's anonymous requests stop
+ * before them: the first such read on each pooled connection parsed and planned its statement on a
+ * backend whose caches were cold (thread pages at 1,000,000 messages, the first 41 after a start, 10
+ * at once, load 8: 173 ms of Postgres time without this, 57 ms with it; bench/README.md). The
+ * warm-up's own signed-in sends and replies come one at a time, so they prepared theirs on one
+ * connection only; each other connection's first send parsed it (~0.14 ms). Each runs once on every
  * connection (as many at once as the pool holds, so each takes its own), for a user id nobody
- * has and player id 0 (serial ids start at 1): no one's records or messages are found, and the
- * queue is read and dropped. Nothing is written. One run each: the plan Postgres settles on after
- * five executions is left to real requests, whose values it should be chosen for.
+ * has and player id 0 (serial ids start at 1): no one's records or messages are found, the queue
+ * is read and dropped, and the send and the reply refuse first thing (`no_player`, `no_staff`:
+ * their functions look the caller up before anything else). Nothing is written. One run each: the
+ * plan Postgres settles on after five executions is left to real requests, whose values it should
+ * be chosen for.
  */
-async function prepareReads(db: Db, connections: number) {
+async function prepareStatements(db: Db, connections: number) {
   const onEvery = (read: () => Promise<unknown>) => Promise.all(Array.from({ length: connections }, read));
   await onEvery(() => findPlayer(db, { id: "", role: "player" }));
   await onEvery(() => findStaff(db, { id: "", role: "staff" }));
   await onEvery(() => threadPageWithReader(db, { playerId: 0, userId: "", limit: 1 }));
   await onEvery(() => threadPageJson(db, { playerId: 0, limit: 1 }));
   await onEvery(() => listQueue(db));
+  const message = () => ({ id: randomUUID(), text: "warm-up" });
+  await onEvery(() => refused(sendPlayerMessage(db, { ...message(), player: { userId: "" } })));
+  await onEvery(() => refused(replyAsStaff(db, { ...message(), requestId: randomUUID(), staff: { userId: "" } })));
+}
+
+/** Settles when `write` was refused as a caller with no record is; anything else is the warm-up's failure. */
+async function refused(write: Promise<unknown>) {
+  const outcome = await write.then(
+    () => new Error("a warm-up write was not refused"),
+    (err: unknown) => err,
+  );
+  if (!(outcome instanceof ChatError && outcome.code === "FORBIDDEN")) throw outcome;
 }
 
 /**

@@ -6,8 +6,9 @@ import { count, eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { chatMessages } from "@/db/schema";
+import { BufferedRequest } from "@/server/http/buffered-request";
 import type { HttpDeps } from "@/server/http/deps";
-import { BufferedRequest, MAX_API_BODY_BYTES, serveApi } from "@/server/http/node-bridge";
+import { MAX_API_BODY_BYTES, serveApi } from "@/server/http/node-bridge";
 import { openTestDb } from "../support/db";
 import { httpTestDeps } from "../support/http";
 
@@ -97,6 +98,19 @@ describe("the API door (node-bridge.ts) over real HTTP", () => {
       expect(res.status).toBe(200);
     }
     expect(await stored(30)).toBe((before ?? 0) + 1);
+  });
+
+  it("hands a call the direct path leaves to tRPC's own adapter the body it was sent (a streamed batch)", async () => {
+    const cookie = await signIn("player29@floorline.test");
+    const before = await stored(29);
+    const res = await fetch(`${base}/api/trpc/chat.send?batch=1`, {
+      method: "POST",
+      headers: { ...json, cookie, origin: base, "trpc-accept": "application/jsonl" },
+      body: JSON.stringify({ 0: { json: { id: randomUUID(), text: "through tRPC's adapter" } } }),
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toContain("through tRPC's adapter");
+    expect(await stored(29)).toBe((before ?? 0) + 1);
   });
 
   it("refuses a body over the limit with 413 and stores nothing, then serves the next request", async () => {
@@ -227,6 +241,18 @@ describe("BufferedRequest", () => {
     expect(await settle(buffered.text())).toEqual(await settle(real.text()));
     const [real2, buffered2] = both(bytes) as [Request, Request];
     expect(await settle(buffered2.json())).toEqual(await settle(real2.json()));
+  });
+
+  it("is the same request as a web Request when code needs one", async () => {
+    const bytes = new TextEncoder().encode('{"json":{"text":"é"}}');
+    const request = new BufferedRequest(url, { method: "POST", headers: { cookie: "a=b" } }, bytes).asWebRequest();
+    expect(request).toBeInstanceOf(Request);
+    expect([request.method, request.url, request.headers.get("cookie"), await request.text()]).toEqual([
+      "POST",
+      url.href,
+      "a=b",
+      '{"json":{"text":"é"}}',
+    ]);
   });
 
   it("keeps the method, URL and headers and has no body stream", () => {

@@ -311,20 +311,25 @@ describe.each(testDbKinds)("the warm-up's publish of a synthetic message on %s",
 describe.runIf(!!process.env.TEST_DATABASE_URL)("warm-up on Postgres", () => {
   // Prepared statements live per connection: the first signed-in read on each connection parsed
   // and planned them (a thread page: parse 4.8 + bind 1.4 ms against 0.5 ms once prepared, at 1M
-  // messages, load 3), and the anonymous requests stop before they run.
-  it("prepares the signed-in reads' statements on every pooled connection", async () => {
+  // messages, load 3), and the anonymous requests stop before they run. The send's and the reply's
+  // statements likewise: the warm-up's own sends, one at a time, prepared them on one connection only.
+  it("prepares the signed-in reads', the send's and the reply's statements on every pooled connection, writing nothing", async () => {
     const { url, drop } = await freshPostgresDatabase();
     const handle = connectPostgres(url, 3);
     try {
       await migrate(handle);
+      const before = await contents(handle.db);
       const { handler } = recordingHandler();
       await warmUp(handler, async () => ({ db: handle.db }) as unknown as HttpDeps, { poolSize: 3, pages: [] });
+      expect(await contents(handle.db)).toEqual(before);
       const prepared = await onEachConnection(handle, 3, async (tx) => {
         const rows = await rowsOf<{ name: string }>(tx, sql`select name from pg_prepared_statements order by name`);
         return rows.map((r) => r.name);
       });
       for (const names of prepared)
         expect(names).toEqual([
+          "chat_send_player_message",
+          "chat_staff_reply",
           "player_by_user",
           "staff_by_user",
           "staff_queue",
