@@ -363,6 +363,11 @@ export function pusherGateway(pusher: Publisher, opts: GatewayOptions = {}): Rea
  * loopback write, on the send -> staff and staff -> player paths (issue 11). A tick queued now runs
  * after those. A publish waiting behind another in its lane (or for a new connection) leaves later
  * either way; the wait then costs one tick.
+ *
+ * Not a correctness wait (the events are queued, in order, before it; an answer means stored either
+ * way): a latency trade. Its price is the sender's answer, about 0.3 ms later for a lone send (the
+ * publish's write first, and the realtime process it wakes); without it the staff sockets wait for
+ * the whole answer instead (bench/README.md "A lone send").
  */
 export const writtenOut = () => new Promise<void>((resolve) => process.nextTick(resolve));
 
