@@ -121,7 +121,7 @@ export type Integrity = {
 };
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const PASSWORD = "floorline-bench-password";
+export const PASSWORD = "floorline-bench-password";
 // Idle sockets closed before the web server would close them (its 5 s), as the app's publisher does:
 // a request written on a socket the server is closing fails, and a send would be counted as never
 // answered (1 of 91,431 at d287a33, before this).
@@ -266,7 +266,7 @@ export function deliveries(copies: number) {
 
 export type Session = { cookie: string; playerId?: number };
 
-async function signIn(base: string, email: string): Promise<Session> {
+export async function signIn(base: string, email: string): Promise<Session> {
   const res = await request(`${base}/api/auth/sign-in/email`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: base },
