@@ -1,5 +1,6 @@
 import { defaultShouldDehydrateQuery, QueryClient } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
+import { decodeDehydrated, encodeDehydrated } from "./dehydrated-data";
 
 /** Errors that another try cannot fix: retrying them only delays the message the user needs. */
 const FINAL_CODES = new Set([
@@ -31,14 +32,12 @@ export function createQueryClient() {
       mutations: {
         retry: (failureCount, error) => !isFinalError(error) && failureCount < 3,
       },
-      // What a page prefetched reaches the browser as it is, inside React's Flight payload
-      // (HydrateClient in server.tsx): Flight writes and revives Dates, Maps, Sets, bigints and
-      // undefined itself. Turned into superjson's form first, the staff queue's 120 rows were walked
-      // four times instead of twice (superjson out, Flight out, Flight in, superjson in on the
-      // server's own SSR pass) and carried 16 KB of annotations: ~15 % of the page's CPU (issue 11).
+      // What a page prefetched travels to the browser as one string (dehydrated-data.ts says why).
       dehydrate: {
+        serializeData: encodeDehydrated,
         shouldDehydrateQuery: (query) => defaultShouldDehydrateQuery(query) || query.state.status === "pending",
       },
+      hydrate: { deserializeData: decodeDehydrated },
     },
   });
 }
