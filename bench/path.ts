@@ -266,7 +266,7 @@ export function deliveries(copies: number) {
 
 export type Session = { cookie: string; playerId?: number };
 
-async function signIn(base: string, email: string): Promise<Session> {
+export async function signIn(base: string, email: string): Promise<Session> {
   const res = await request(`${base}/api/auth/sign-in/email`, {
     method: "POST",
     headers: { "content-type": "application/json", origin: base },
@@ -1060,17 +1060,8 @@ export async function runHistory(opts: BenchOptions): Promise<BenchResult> {
   const stack = await startStack(opts.basePort, probes ? probes.env("web") : {});
   const handle = connectPostgres(stack.postgres.url, 8);
   try {
-    const id = randomUUID();
     const email = "bench-staff-0@floorline.test";
-    await handle.db.insert(user).values({ id, name: "Bench staff 0", email, emailVerified: true, role: "staff" });
-    await handle.db.insert(account).values({
-      id: randomUUID(),
-      accountId: id,
-      providerId: "credential",
-      userId: id,
-      password: await hashPassword(PASSWORD),
-    });
-    await handle.db.insert(staff).values({ userId: id, displayName: "Bench staff 0" });
+    await createStaffAccount(handle, email, "Bench staff 0");
     const raw: Record<string, unknown> = {};
     const rows = await historyScenario(stack, handle, await signIn(stack.url, email), opts, raw, probes?.file("web"));
     const integrity = {
@@ -1089,6 +1080,20 @@ export async function runHistory(opts: BenchOptions): Promise<BenchResult> {
     await stack.stop();
     agent.destroy();
   }
+}
+
+/** A staff member who can sign in with the bench's password (then `signIn(url, email)`). */
+export async function createStaffAccount(handle: ReturnType<typeof connectPostgres>, email: string, name: string) {
+  const id = randomUUID();
+  await handle.db.insert(user).values({ id, name, email, emailVerified: true, role: "staff" });
+  await handle.db.insert(account).values({
+    id: randomUUID(),
+    accountId: id,
+    providerId: "credential",
+    userId: id,
+    password: await hashPassword(PASSWORD),
+  });
+  await handle.db.insert(staff).values({ userId: id, displayName: name });
 }
 
 /**

@@ -11,6 +11,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { connectPostgres } from "@/db/client";
 import { startStack } from "../tests/support/stack";
+import { printTopSelfTime } from "./cpu-profile";
 import { request } from "./path";
 import { signedInPlayers } from "./signed-in-players";
 
@@ -50,30 +51,4 @@ try {
   fs.rmSync(scratch, { recursive: true, force: true });
 }
 
-// The web process writes one profile per thread (tsx's loader has one): the busiest is the server's.
-type Node = { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; hitCount?: number };
-const busy = (nodes: Node[]) =>
-  nodes.filter((n) => n.callFrame.functionName !== "(idle)").reduce((sum, n) => sum + (n.hitCount ?? 0), 0);
-const written = fs
-  .readdirSync(dir)
-  .filter((f) => f.endsWith(".cpuprofile") && fs.statSync(path.join(dir, f)).mtimeMs >= startedAt)
-  .map((f) => ({
-    file: path.join(dir, f),
-    nodes: (JSON.parse(fs.readFileSync(path.join(dir, f), "utf8")) as { nodes: Node[] }).nodes,
-  }))
-  .sort((a, b) => busy(b.nodes) - busy(a.nodes));
-const picked = written[0];
-if (!picked) throw new Error("no profile written");
-const file = picked.file;
-const profile = { nodes: picked.nodes };
-const total = profile.nodes.reduce((n, x) => n + (x.hitCount ?? 0), 0);
-const byFrame = new Map<string, number>();
-for (const n of profile.nodes) {
-  const where = n.callFrame.url.replace(/^.*node_modules\//, "").replace(/^.*\.next\//, ".next/");
-  const key = `${n.callFrame.functionName || "(anonymous)"} ${where}:${n.callFrame.lineNumber + 1}`;
-  byFrame.set(key, (byFrame.get(key) ?? 0) + (n.hitCount ?? 0));
-}
-console.log(`profile: ${path.relative(process.cwd(), file)} (${total} samples); self time, top 25:`);
-for (const [key, hits] of [...byFrame].sort((a, b) => b[1] - a[1]).slice(0, 25)) {
-  console.log(`${((100 * hits) / total).toFixed(1).padStart(5)} %  ${key}`);
-}
+printTopSelfTime(dir, startedAt, 25);

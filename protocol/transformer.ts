@@ -1,13 +1,14 @@
 import superjson, { type SuperJSONResult } from "superjson";
 
 /**
- * tRPC's transformer and the pages' dehydration: superjson on the wire, with a faster `serialize`
- * for what our reads return — plain objects and arrays of strings, finite numbers, booleans, null,
- * undefined and Dates. superjson's generic walker took ≈ 6 ms of CPU for the staff queue's 120
- * rows (issue 11: most of `staff.queue`'s server time after the query); this one walk makes the
- * same output. Whatever else it meets (Map, Set, bigint, NaN, -0, a class instance, a key superjson
- * would escape, an object met twice) goes to superjson itself, so the output is always exactly
- * superjson's (tests/web/wire-transformer.test.ts) and browsers read it with plain superjson.
+ * tRPC's transformer (pages dehydrate with app/_trpc/dehydrated-data.ts): superjson on the wire,
+ * with a faster `serialize` for what our reads return — plain objects and arrays of strings,
+ * finite numbers, booleans, null, undefined and Dates. superjson's generic walker took ≈ 6 ms of
+ * CPU for the staff queue's 120 rows (issue 11: most of `staff.queue`'s server time after the
+ * query); this one walk makes the same output. Whatever else it meets (Map, Set, bigint, NaN, -0,
+ * a class instance, a key superjson would escape, an object met twice) goes to superjson itself,
+ * so the output is always exactly superjson's (tests/web/wire-transformer.test.ts) and browsers
+ * read it with plain superjson.
  */
 export const transformer = {
   serialize(value: unknown): SuperJSONResult {

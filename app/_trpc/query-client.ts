@@ -1,6 +1,6 @@
 import { defaultShouldDehydrateQuery, QueryClient } from "@tanstack/react-query";
 import { TRPCClientError } from "@trpc/client";
-import { transformer } from "@/protocol/transformer";
+import { decodeDehydrated, encodeDehydrated } from "./dehydrated-data";
 
 /** Errors that another try cannot fix: retrying them only delays the message the user needs. */
 const FINAL_CODES = new Set([
@@ -32,11 +32,12 @@ export function createQueryClient() {
       mutations: {
         retry: (failureCount, error) => !isFinalError(error) && failureCount < 3,
       },
+      // What a page prefetched travels to the browser as one string (dehydrated-data.ts says why).
       dehydrate: {
-        serializeData: transformer.serialize,
+        serializeData: encodeDehydrated,
         shouldDehydrateQuery: (query) => defaultShouldDehydrateQuery(query) || query.state.status === "pending",
       },
-      hydrate: { deserializeData: transformer.deserialize },
+      hydrate: { deserializeData: decodeDehydrated },
     },
   });
 }

@@ -2,30 +2,11 @@ import fc from "fast-check";
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
 import { transformer } from "@/protocol/transformer";
+import { anyValue as value } from "../support/values";
 
-// The server answers tRPC and dehydrates pages with `transformer.serialize`; browsers read it with
-// superjson. The invariant: for every value, the output is exactly superjson's, so nothing a client
-// reads can tell them apart.
-const leaf = fc.oneof(
-  fc.string(),
-  fc.double(), // NaN, ±Infinity and -0 included: superjson annotates them
-  fc.integer(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.constant(undefined),
-  fc.date(), // invalid dates included
-  fc.bigInt(),
-  fc.constant(new Map([["k", 1]])),
-  fc.constant(new Set([1])),
-  fc.constant(/re/g),
-);
-const key = fc.oneof(fc.string(), fc.constantFrom("a.b", "a\\b", "__proto__", "constructor", "0", ""));
-const { value } = fc.letrec((tie) => ({
-  value: fc.oneof({ depthSize: "small" }, leaf, tie("array"), tie("object")),
-  array: fc.array(tie("value"), { maxLength: 5 }),
-  object: fc.dictionary(key, tie("value"), { maxKeys: 5 }),
-}));
-
+// The server answers tRPC with `transformer.serialize`; browsers read it with superjson. The
+// invariant: for every value, the output is exactly superjson's, so nothing a client reads can tell
+// them apart.
 /** What a serializer made of `v`, or the error it refused `v` with (superjson refuses e.g. a "__proto__" key). */
 function outcome(serialize: (v: unknown) => unknown, v: unknown) {
   try {
