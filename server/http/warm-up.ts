@@ -17,24 +17,22 @@ import { openWarmUpCaller, WARM_UP_PLAYER_ID, type WarmUpRole } from "../warm-up
 import type { HttpDeps } from "./deps";
 
 /**
- * Work the first requests after a start would otherwise pay, done before the server listens
- * (issue 11: in the first 10 s after start, send → staff was p50 16.6 / p99 600 ms against
- * 8.9 / 106 ms after). The pool's connections are opened now rather than one by one under the
- * first burst, the signed-in reads', the send's and the reply's statements are prepared on each
- * (prepareStatements), and each
- * kind of request is answered through the real handler on a private port — modules loaded,
- * schemas built, code compiled: once as an anonymous caller, then `rounds` times signed in as
- * the warm-up's own staff member and player (server/warm-up-caller.ts: a secret of this
- * process, accepted only until this returns, for users no row has). Those render the portals'
- * pages and run staff.queue, the send, a reply and channel authorization past the session
- * check: the reads find nobody's records, and the sends and replies (tRPC and the club's REST
- * routes) find no player or staff row and refuse, so nothing is written. What only a send that
- * succeeds runs is warmed by publishToNobody, on a channel no one can listen to. better-auth's
- * own session check, which that caller skips, runs once with a cookie for a session nobody has
- * (nobodysSessionCookie).
- * A failure here is only a slower first minute, and so is a request or a database call that is
- * never answered: the warm-up gives up after `timeoutMs` rather than keep the server from ever
- * listening. Its private port is closed, and its caller forgotten, however it ends.
+ * Work the first requests after a start would otherwise pay, done before the server listens (issue
+ * 11: in the first 10 s after start, send → staff was p50 16.6 / p99 600 ms against 8.9 / 106 ms
+ * after). The pool's connections are opened now rather than one by one under the first burst, the
+ * signed-in reads', the send's and the reply's statements are prepared on each (prepareStatements),
+ * and each kind of request is answered through the real handler on a private port — modules loaded,
+ * schemas built, code compiled: once as an anonymous caller, then `rounds` times signed in as the
+ * warm-up's own staff member and player (server/warm-up-caller.ts: a secret of this process,
+ * accepted only until this returns, for users no row has). Those render the portals' pages and run
+ * staff.queue, the send, a reply and channel authorization past the session check: the reads find
+ * nobody's records, and the sends and replies (tRPC and the club's REST routes) find no player or
+ * staff row and refuse, so nothing is written. What only a send that succeeds runs is warmed by
+ * publishToNobody, on a channel no one can listen to. better-auth's own session check, which that
+ * caller skips, runs once with a cookie for a session nobody has (nobodysSessionCookie). A failure
+ * here is only a slower first minute, and so is a request or a database call that is never
+ * answered: the warm-up gives up after `timeoutMs` rather than keep the server from ever listening.
+ * Its private port is closed, and its caller forgotten, however it ends.
  */
 export async function warmUp(
   handler: http.RequestListener,
