@@ -956,13 +956,9 @@ async function createAccounts(
     i: number,
     record: (userId: string, name: string) => Promise<number | undefined>,
   ): Promise<Session> => {
-    const id = randomUUID();
     const name = `Bench ${role} ${i}`;
     const email = `bench-${role}-${i}@floorline.test`;
-    await handle.db.insert(user).values({ id, name, email, emailVerified: true, role });
-    await handle.db
-      .insert(account)
-      .values({ id: randomUUID(), accountId: id, providerId: "credential", userId: id, password: hash });
+    const id = await insertAccount(handle, { name, email, role }, hash);
     const playerId = await record(id, name);
     return { ...(await signIn(base, email)), ...(playerId === undefined ? {} : { playerId }) };
   };
@@ -1144,16 +1140,22 @@ export async function runHistory(opts: BenchOptions): Promise<BenchResult> {
 
 /** A staff member who can sign in with the bench's password (then `signIn(url, email)`). */
 export async function createStaffAccount(handle: ReturnType<typeof connectPostgres>, email: string, name: string) {
-  const id = randomUUID();
-  await handle.db.insert(user).values({ id, name, email, emailVerified: true, role: "staff" });
-  await handle.db.insert(account).values({
-    id: randomUUID(),
-    accountId: id,
-    providerId: "credential",
-    userId: id,
-    password: await hashPassword(PASSWORD),
-  });
+  const id = await insertAccount(handle, { name, email, role: "staff" }, await hashPassword(PASSWORD));
   await handle.db.insert(staff).values({ userId: id, displayName: name });
+}
+
+/** A user and its password credential (`hash` of the bench's password), as the demo seed makes them; its id. */
+async function insertAccount(
+  handle: ReturnType<typeof connectPostgres>,
+  fields: { name: string; email: string; role: "player" | "staff" },
+  hash: string,
+) {
+  const id = randomUUID();
+  await handle.db.insert(user).values({ id, ...fields, emailVerified: true });
+  await handle.db
+    .insert(account)
+    .values({ id: randomUUID(), accountId: id, providerId: "credential", userId: id, password: hash });
+  return id;
 }
 
 /**
