@@ -1,8 +1,9 @@
-import { and, desc, eq, sql } from "drizzle-orm";
+import { type AnyColumn, and, desc, eq, getTableColumns, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { preparedOnce } from "@/db/prepared";
 import { type ChatMessage, type ChatRequest, chatRequests, players } from "@/db/schema";
 import type { QueueItem } from "@/protocol/events";
+import { superjsonText, withSerializedText } from "@/protocol/transformer";
 import type { ReplyInput } from "@/protocol/inputs";
 import type { StaffActor } from "./actors";
 import { claimForReply, holdStartedChat, recordEvent } from "./assignment";
@@ -27,30 +28,65 @@ export type { QueueItem };
  * every reconnect of every staff portal at once, so each extra round trip is paid many times.
  */
 export async function listQueue(db: Db): Promise<QueueItem[]> {
-  const rows = await queueQuery(db).execute();
-  return rows.map((row) => {
-    const decoded = requestFromJson(row.request);
-    // Sent once, as lastMessage: the staff page ships every field of 120 rows twice (HTML and RSC).
-    const {
-      lastMessageSeq: _s,
-      lastMessageSender: _f,
-      lastMessageText: _t,
-      lastMessageSentAt: _a,
-      ...request
-    } = decoded;
-    return { ...request, lastMessage: lastMessageOf(decoded), unreadCount: request.unreadCount };
-  });
+  const [row] = await queueQuery(db).execute();
+  return queueFromJson(row?.items ?? "[]");
 }
 
 /**
- * The last message as the request row keeps it: the columns are set together by the triggers of
- * db/migrations/0012, so a seq means the other three are there too.
+ * The queue from the JSON text Postgres wrote (queueItemJson): one JSON.parse, each timestamp made
+ * a Date, and the text kept as the items' wire form (withSerializedText), which tRPC's answer
+ * writes as it is. Decoding ~120 rows column by column (drizzle's mappers, the last message's
+ * columns taken out again) and the transformer's walk back to text (600 Dates) cost the web process
+ * far more than Postgres took for the statement (issue 11, bench/README.md "The queue's web CPU").
  */
-function lastMessageOf(request: ChatRequest): QueueItem["lastMessage"] {
-  const { lastMessageSeq: seq, lastMessageSender: sender, lastMessageText: messageText } = request;
-  const timestamp = request.lastMessageSentAt;
-  if (seq === null || sender === null || messageText === null || timestamp === null) return null;
-  return { messageText, sender, seq, timestamp };
+function queueFromJson(text: string): QueueItem[] {
+  const items = JSON.parse(text) as Record<string, unknown>[];
+  const dates: string[] = [];
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i] as Record<string, unknown>;
+    for (const key of requestTimestampKeys) {
+      const at = item[key];
+      if (at === null) continue;
+      item[key] = new Date(at as string);
+      dates.push(`${i}.${key}`);
+    }
+    const last = item.lastMessage as Record<string, unknown> | null;
+    if (last === null) continue;
+    last.timestamp = new Date(last.timestamp as string);
+    dates.push(`${i}.lastMessage.timestamp`);
+  }
+  return withSerializedText(items as QueueItem[], superjsonText(text, dates));
+}
+
+/** The columns the request row keeps its last message in: they travel once, as `lastMessage`. */
+const summaryKeys = new Set(["lastMessageSeq", "lastMessageSender", "lastMessageText", "lastMessageSentAt"]);
+const requestColumns = Object.entries(getTableColumns(chatRequests)).filter(([key]) => !summaryKeys.has(key));
+const requestTimestampKeys = requestColumns.filter(([, c]) => c.columnType === "PgTimestamp").map(([key]) => key);
+
+/** A timestamp as Date#toJSON writes it (UTC, truncated to the millisecond as node-postgres reads it). */
+const isoText = (column: AnyColumn) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+const jsonValue = (column: AnyColumn) => (column.columnType === "PgTimestamp" ? isoText(column) : sql`${column}`);
+/** A property name as a column alias, written into the statement (it has no parameters: queueQuery). */
+const alias = (key: string) => sql.raw(`"${key.replaceAll('"', '""')}"`);
+
+/**
+ * A queue item as compact JSON text, exactly what JSON.stringify makes of the item once its Dates
+ * are ISO strings (tests/chat/queue-reads.test.ts compares them): keys in the order a select of
+ * the request gives them, but the four summary columns, then `lastMessage` from those (set together
+ * by the triggers of db/migrations/0012, so null unless all four are there). row_to_json writes no
+ * spaces and escapes strings as JSON.stringify does; json_build_object would add spaces.
+ */
+function queueItemJson(row: typeof chatRequests) {
+  const fields = requestColumns.map(([key]) => {
+    const column = row[key as keyof typeof row] as AnyColumn;
+    return sql`${jsonValue(column)} as ${alias(key)}`;
+  });
+  const { lastMessageSeq: seq, lastMessageSender: sender, lastMessageText: text, lastMessageSentAt: at } = row;
+  const lastMessage = sql`case when ${seq} is null or ${sender} is null or ${text} is null or ${at} is null then null
+    else (select row_to_json(m) from (select ${text} as "messageText", ${sender} as "sender", ${seq} as "seq",
+      ${isoText(at)} as "timestamp") m) end`;
+  return sql`(select row_to_json(item)::text from (select ${sql.join(fields, sql`, `)},
+    ${lastMessage} as "lastMessage") item)`;
 }
 
 /**
@@ -77,18 +113,14 @@ const queueQuery = preparedOnce((db: Db) => {
           .limit(literal(RECENTLY_RESOLVED)),
       ),
   );
-  // One jsonb value a row: drizzle maps a result column by column, with `is()` checks per field
-  // per row, which took more CPU than the query itself for ~120 rows × 18 columns; the JSON is
-  // decoded column by column as a select would.
+  // The whole queue as one JSON text, in the queue's order (see queueFromJson).
+  const order = sql`${picked.status} = 'resolved',
+    case when ${picked.status} <> 'resolved' then ${picked.createdAt} end, ${picked.resolvedAt} desc`;
+  const item = queueItemJson(picked as unknown as typeof chatRequests);
   return db
     .with(picked)
-    .select({ request: sql<unknown>`to_jsonb(${sql.identifier("picked")})` })
+    .select({ items: sql<string>`coalesce('[' || string_agg(${item}, ',' order by ${order}) || ']', '[]')` })
     .from(picked)
-    .orderBy(
-      sql`${picked.status} = 'resolved'`,
-      sql`case when ${picked.status} <> 'resolved' then ${picked.createdAt} end`,
-      desc(picked.resolvedAt),
-    )
     .prepare("staff_queue");
 });
 

@@ -2,6 +2,7 @@ import { getErrorShape, getTRPCErrorFromUnknown, TRPCError, transformTRPCRespons
 import { getHTTPStatusCode } from "@trpc/server/http";
 // tRPC's own tests of a value, so both paths refuse the same answers.
 import { type AnyProcedure, isAsyncIterable, isObject, isPromise } from "@trpc/server/unstable-core-do-not-import";
+import { serializedText } from "@/protocol/transformer";
 import type { Context } from "../trpc/init";
 import { appRouter } from "../trpc/root";
 import { JsonText } from "./handler";
@@ -127,7 +128,13 @@ export async function answerTrpc(
     }),
   );
   const status = getHTTPStatusCode(results);
-  const body = JSON.stringify(transformTRPCResponse(config, isBatch ? results : (results[0] as (typeof results)[0])));
+  // What JSON.stringify(transformTRPCResponse(config, …)) writes, item by item, with a value's
+  // serialized text written as it is when its maker gave one (protocol/transformer.ts).
+  const item = (r: (typeof results)[number]) =>
+    r.result
+      ? `{"result":{"data":${serializedText(r.result.data)}}}`
+      : JSON.stringify(transformTRPCResponse(config, r));
+  const body = isBatch ? `[${results.map(item).join(",")}]` : item(results[0] as (typeof results)[number]);
   const answer = new JsonText(body, status);
   answer.headers.set("vary", "trpc-accept, accept");
   return answer;

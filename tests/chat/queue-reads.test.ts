@@ -3,6 +3,7 @@ import { desc, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { chatMessages, chatRequests } from "@/db/schema";
+import { serializedText, transformer } from "@/protocol/transformer";
 import { listQueue } from "@/server/chat/staff";
 import { openTestDb, testDbKinds } from "../support/db";
 import { makePlayer, makeStaff } from "../support/fixtures";
@@ -79,6 +80,11 @@ describe.each(testDbKinds)("the staff queue on %s", (kind) => {
     const sent = await player.caller.chat.send({ id: randomUUID(), text: "exact?" });
     await staff.caller.staff.reply({ requestId: sent.request.id, id: randomUUID(), text: "Exactly" });
     await player.caller.chat.send({ id: randomUUID(), text: "thanks" });
+    // A timestamp a microsecond before the next millisecond: a Date keeps the millisecond it is in.
+    await handle.db
+      .update(chatRequests)
+      .set({ claimedAt: sql`'2026-11-01 10:00:00.999999+00'::timestamptz` })
+      .where(eq(chatRequests.id, sent.request.id));
     const [request] = await handle.db.select().from(chatRequests).where(eq(chatRequests.id, sent.request.id));
     const [last] = await handle.db
       .select({
@@ -102,6 +108,31 @@ describe.each(testDbKinds)("the staff queue on %s", (kind) => {
       timestamp: lastMessageSentAt,
     }).toEqual(last);
     expect(item).toStrictEqual({ ...rest, lastMessage: last, unreadCount: 2 });
+    // In the select's order too: the wire keeps the keys in the order it finds them.
+    expect(Object.keys(item ?? {})).toEqual([...Object.keys(rest), "lastMessage"]);
+    expect(Object.keys(item?.lastMessage ?? {})).toEqual(["messageText", "sender", "seq", "timestamp"]);
+  });
+
+  it("writes its items' wire text exactly as the transformer would, whatever the text holds", async () => {
+    const player = await makePlayer(handle.db);
+    const sent = await player.caller.chat.send({ id: randomUUID(), text: "first" });
+    const awkward = `quote " back \\ slash \n\t\r\b\f \u0001 \u001f \u007f \u2028 é 😀 </script> \\u0000`;
+    await handle.db
+      .update(chatMessages)
+      .set({ messageText: awkward })
+      .where(eq(chatMessages.requestId, sent.request.id));
+    await handle.db
+      .update(chatRequests)
+      .set({
+        playerName: awkward,
+        initialMessage: awkward,
+        claimedAt: sql`'2026-11-01 10:00:00.999999+00'::timestamptz`,
+      })
+      .where(eq(chatRequests.id, sent.request.id));
+    const queue = await listQueue(handle.db);
+    expect(queue.find((i) => i.id === sent.request.id)?.lastMessage?.messageText).toBe(awkward);
+    // transformer.serialize walks the items; serializedText is the text Postgres wrote for them.
+    expect(serializedText(queue)).toBe(JSON.stringify(transformer.serialize(queue)));
   });
 });
 

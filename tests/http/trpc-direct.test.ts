@@ -114,6 +114,9 @@ describe("tRPC answered without the web Response (trpc-direct.ts) as tRPC's adap
     ["URL input that is not JSON: 400", { path: "chat.history?input=%7Bnope", as: "player" }, 400],
     ["a batch of queries", { path: `chat.me,chat.status?batch=1&input=${input({})}`, as: "player" }, 200],
     ["a batch with one refusal: 207", { path: `chat.me,staff.queue?batch=1&input=${input({})}`, as: "player" }, 207],
+    // The queue's items carry the text Postgres wrote for them (server/chat/staff.ts): the same bytes.
+    ["the staff queue", { path: "staff.queue", as: "staff" }, 200],
+    ["the staff queue in a batch", { path: `staff.me,staff.queue?batch=1&input=${input({})}`, as: "staff" }, 200],
     [
       "a batch whose input is not an object: 400",
       { path: `chat.history?batch=1&input=${input([1])}`, as: "player" },

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
-import { transformer } from "@/protocol/transformer";
+import { isoString, serializedText, superjsonText, transformer, withSerializedText } from "@/protocol/transformer";
 import { anyValue as value } from "../support/values";
 
 // The server answers tRPC with `transformer.serialize`; browsers read it with superjson. The
@@ -42,5 +42,35 @@ describe("wire transformer", () => {
       unreadCount: i,
     }));
     expect(superjson.deserialize(transformer.serialize(rows))).toStrictEqual(rows);
+  });
+
+  it("writes every Date's time as toISOString does", () => {
+    const edges = [-62167219200001, -62167219200000, -1, 0, 951782400000, 253402300799999, 253402300800000];
+    for (const t of edges) expect(isoString(new Date(t))).toBe(new Date(t).toISOString());
+    fc.assert(
+      fc.property(fc.integer({ min: -8.64e15, max: 8.64e15 }), (t) => {
+        expect(isoString(new Date(t))).toBe(new Date(t).toISOString());
+      }),
+      { numRuns: 5000 },
+    );
+    fc.assert(
+      fc.property(fc.date({ min: new Date("1900-01-01"), max: new Date("2200-01-01"), noInvalidDate: true }), (d) => {
+        expect(isoString(d)).toBe(d.toISOString());
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it("writes a value given as JSON text with its Dates' paths as superjson's form", () => {
+    const rows = [
+      { id: "a", at: new Date(0), last: { at: new Date(1) } },
+      { id: "b", at: null, last: null },
+    ];
+    const json = JSON.stringify(rows);
+    expect(superjsonText(json, ["0.at", "0.last.at"])).toBe(JSON.stringify(superjson.serialize(rows)));
+    expect(superjsonText("[]", [])).toBe(JSON.stringify(superjson.serialize([])));
+    const given = withSerializedText([{ n: 1 }], "given");
+    expect(serializedText(given)).toBe("given");
+    expect(serializedText(rows)).toBe(JSON.stringify(superjson.serialize(rows)));
   });
 });
