@@ -96,7 +96,11 @@ export async function toRequest(
   }
   // HEAD is answered by the GET handler, its body dropped when written (as Next.js did).
   const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
-  if (method === "GET") return new Request(url, { method, headers });
+  if (method === "GET") {
+    // tRPC's queries: its reads without a web Request and its AbortSignal (issue 11), as its POSTs.
+    if (opts.body === "json-only") return new BufferedRequest(url, { method, headers });
+    return new Request(url, { method, headers });
+  }
   if (opts.body === "stream") {
     return new Request(url, {
       method,

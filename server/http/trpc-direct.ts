@@ -4,6 +4,7 @@ import { getHTTPStatusCode } from "@trpc/server/http";
 import { type AnyProcedure, isAsyncIterable, isObject, isPromise } from "@trpc/server/unstable-core-do-not-import";
 import type { Context } from "../trpc/init";
 import { appRouter } from "../trpc/root";
+import { urlOf } from "./buffered-request";
 import { JsonText } from "./handler";
 import { mediaTypeOf } from "./same-origin";
 
@@ -30,7 +31,7 @@ export async function answerTrpc(
   if (headers.get("trpc-accept") !== null || acceptsJsonLines(headers.get("accept"))) return null;
   // tRPC reads a GET's input from the URL whatever its content type; a POST's only from JSON.
   if (method === "POST" && mediaTypeOf(headers.get("content-type")) !== "application/json") return null;
-  const url = new URL(request.url);
+  const url = urlOf(request);
   if (url.searchParams.has("connectionParams")) return null;
   let path: string;
   try {

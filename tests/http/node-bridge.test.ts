@@ -8,7 +8,8 @@ import type { DbHandle } from "@/db/client";
 import { chatMessages } from "@/db/schema";
 import { BufferedRequest } from "@/server/http/buffered-request";
 import type { HttpDeps } from "@/server/http/deps";
-import { MAX_API_BODY_BYTES, serveApi } from "@/server/http/node-bridge";
+import { matchApiRoute } from "@/server/http/api-routes";
+import { MAX_API_BODY_BYTES, serveApi, toRequest } from "@/server/http/node-bridge";
 import { openTestDb } from "../support/db";
 import { httpTestDeps } from "../support/http";
 
@@ -214,6 +215,37 @@ describe("the API door (node-bridge.ts) over real HTTP", () => {
       "BAD_REQUEST",
     );
     expect(await stored(29)).toBe((before ?? 0) + 3);
+  });
+
+  it("answers a query (GET) the direct path leaves to tRPC's own adapter (a streamed batch)", async () => {
+    const cookie = await signIn("player29@floorline.test");
+    const res = await fetch(`${base}/api/trpc/chat.me?batch=1&input=${encodeURIComponent("{}")}`, {
+      headers: { cookie, "trpc-accept": "application/jsonl" },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/"id":29\b/);
+  });
+});
+
+describe("toRequest", () => {
+  const incoming = (method: string, url: string) =>
+    Object.assign(new http.IncomingMessage(new net.Socket()), { method, url, headers: { host: "club.test:3000" } });
+
+  it("gives a json-only route's GET (tRPC's queries) a BufferedRequest with its URL parsed once, no web Request", async () => {
+    const request = await toRequest(incoming("GET", "/api/trpc/chat.me?input=%7B%7D"), { body: "json-only" });
+    expect(request).toBeInstanceOf(BufferedRequest);
+    const buffered = request as BufferedRequest;
+    expect([buffered.method, buffered.url, buffered.parsedUrl.searchParams.get("input"), buffered.body]).toEqual([
+      "GET",
+      "http://club.test:3000/api/trpc/chat.me?input=%7B%7D",
+      "{}",
+      null,
+    ]);
+    expect(matchApiRoute("GET", "/api/trpc/chat.me").route?.body).toBe("json-only");
+  });
+
+  it("still gives the other routes' GETs a web Request", async () => {
+    expect(await toRequest(incoming("GET", "/api/photos/x"), { body: "buffered" })).toBeInstanceOf(Request);
   });
 });
 
