@@ -179,6 +179,12 @@ export async function sendResponse(
         : response.body
           ? Buffer.from(await response.arrayBuffer())
           : null;
+  // Its length up front: writeHead fixes the head before end() sees the body, so Node would
+  // otherwise send even a one-line answer chunked (its length, the body and the end marker: more
+  // pieces to write and for the client to parse; issue 11).
+  // A route that framed it itself (tRPC's streamed batches say `Transfer-Encoding: chunked`) keeps its own.
+  if (body !== null && headers["content-length"] === undefined && headers["transfer-encoding"] === undefined)
+    headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.length);
   if (opts.startedAt !== undefined)
     headers["server-timing"] = `app;dur=${(performance.now() - opts.startedAt).toFixed(3)}`;
   res.writeHead(response.status, headers);

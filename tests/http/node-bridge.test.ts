@@ -153,6 +153,16 @@ describe("the API door (node-bridge.ts) over real HTTP", () => {
     expect(photoId.status).toBe(404);
   });
 
+  it("frames its answers with Content-Length, not chunked (tRPC's own and the bridge's)", async () => {
+    for (const path of ["/api/trpc/chat.me", "/api/no-such-route"]) {
+      const answer = await raw(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      const [head = "", body = ""] = answer.split("\r\n\r\n");
+      expect(head, path).not.toMatch(/^transfer-encoding:/im);
+      expect(Number(/^content-length: *(\d+)$/im.exec(head)?.[1]), path).toBe(Buffer.byteLength(body));
+      expect(JSON.parse(body), path).toHaveProperty("error");
+    }
+  });
+
   it("answers HEAD on a GET route without a body", async () => {
     const res = await fetch(`${base}/api/trpc/chat.me`, { method: "HEAD" });
     expect(res.status).toBe(401);
