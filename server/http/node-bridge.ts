@@ -164,12 +164,8 @@ export async function sendResponse(
   response: Response,
   opts: { close?: boolean; startedAt?: number } = {},
 ) {
-  const headers: Record<string, string | string[]> = {};
-  response.headers.forEach((value, name) => {
-    if (name !== "set-cookie") headers[name] = value;
-  });
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length) headers["set-cookie"] = cookies;
+  const own = response instanceof JsonText ? response.headersToWrite : response.headers;
+  const headers: Record<string, string | string[]> = own instanceof Headers ? fromWebHeaders(own) : { ...own };
   if (opts.close) headers.connection = "close";
   const body =
     res.req.method === "HEAD"
@@ -189,4 +185,15 @@ export async function sendResponse(
     headers["server-timing"] = `app;dur=${(performance.now() - opts.startedAt).toFixed(3)}`;
   res.writeHead(response.status, headers);
   res.end(body);
+}
+
+/** Web Headers as Node writes them, each Set-Cookie kept apart. */
+function fromWebHeaders(web: Headers): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  web.forEach((value, name) => {
+    if (name !== "set-cookie") headers[name] = value;
+  });
+  const cookies = web.getSetCookie();
+  if (cookies.length) headers["set-cookie"] = cookies;
+  return headers;
 }

@@ -129,9 +129,7 @@ export async function answerTrpc(
   );
   const status = getHTTPStatusCode(results);
   const body = JSON.stringify(transformTRPCResponse(config, isBatch ? results : (results[0] as (typeof results)[0])));
-  const answer = new JsonText(body, status);
-  answer.headers.set("vary", "trpc-accept, accept");
-  return answer;
+  return new JsonText(body, status, { vary: "trpc-accept, accept" });
 }
 
 /** Every procedure by its dotted path (tRPC keeps them flat, in an object without a prototype). */

@@ -9,7 +9,8 @@ import { chatMessages } from "@/db/schema";
 import { BufferedRequest } from "@/server/http/buffered-request";
 import type { HttpDeps } from "@/server/http/deps";
 import { matchApiRoute } from "@/server/http/api-routes";
-import { MAX_API_BODY_BYTES, serveApi, toRequest } from "@/server/http/node-bridge";
+import { JsonText } from "@/server/http/handler";
+import { MAX_API_BODY_BYTES, sendResponse, serveApi, toRequest } from "@/server/http/node-bridge";
 import { openTestDb } from "../support/db";
 import { httpTestDeps } from "../support/http";
 
@@ -234,6 +235,42 @@ describe("the API door (node-bridge.ts) over real HTTP", () => {
     });
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/"id":29\b/);
+  });
+});
+
+describe("JsonText", () => {
+  it("reads like a Response: status, headers, json() and text()", async () => {
+    const answer = new JsonText('{"a":1}', 201, { vary: "accept" });
+    expect([answer.status, answer.ok, answer.body]).toEqual([201, true, null]);
+    expect([answer.headers.get("content-type"), answer.headers.get("vary")]).toEqual(["application/json", "accept"]);
+    expect([await answer.json(), await new JsonText("[]").text()]).toEqual([{ a: 1 }, "[]"]);
+  });
+
+  it("is written with its own headers, and with any set on it later", async () => {
+    const plain = new JsonText('{"a":1}', 201, { vary: "accept" });
+    const changed = new JsonText("{}");
+    changed.headers.set("retry-after", "3");
+    const answers = [plain, changed];
+    const server = http.createServer((_req, res) => void sendResponse(res, answers.shift() as Response));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const first = await fetch(base);
+      expect([first.status, first.headers.get("content-type"), first.headers.get("vary"), await first.text()]).toEqual([
+        201,
+        "application/json",
+        "accept",
+        '{"a":1}',
+      ]);
+      const second = await fetch(base);
+      expect([second.headers.get("content-type"), second.headers.get("retry-after")]).toEqual([
+        "application/json",
+        "3",
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 
