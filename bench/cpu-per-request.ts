@@ -11,7 +11,8 @@
  * `--trace-gc-nvp` and prints, for each measured loop, the bytes V8 allocated per request (the sum of
  * each GC's `allocated=`, what was allocated since the GC before: so within one GC's worth) and the
  * scavenges and mark-compacts per 1,000 requests. PROFILE=<dir> writes a `--cpu-prof` profile of the
- * web process there when it stops.
+ * web process there when it stops; PROFILE_INTERVAL=<µs> samples it that often instead of every 1,000
+ * µs (a lone request is one or two samples at the default).
  *
  * PACED=<players> (e.g. 100) adds, for `chat.me` and `chat.send`, what `npm run bench`'s latency
  * scenario does instead of a closed loop: that many signed-in players each make the request once a
@@ -51,6 +52,9 @@ const stack = await startStack(
   [
     ...(traceGc ? ["--trace-gc-nvp"] : []),
     ...(process.env.PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.PROFILE}`] : []),
+    ...(process.env.PROFILE && process.env.PROFILE_INTERVAL
+      ? [`--cpu-prof-interval=${process.env.PROFILE_INTERVAL}`]
+      : []),
   ],
 );
 /** What V8 reported of its GCs since the last `gcSince()`: `--trace-gc-nvp` writes one line per GC. */

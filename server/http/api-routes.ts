@@ -21,8 +21,9 @@ export type ApiRoute = {
       /**
        * How the route gets its body: "buffered" (the default) in a Request, read up to
        * MAX_API_BODY_BYTES; "stream" as a stream under the route's own limit (uploads); "json-only"
-       * buffered the same way but handed over in a BufferedRequest (buffered-request.ts): method,
-       * URL, headers and json() / text(), no web Request, for a route that reads it no other way.
+       * buffered the same way (a GET: no body) but handed over in a BufferedRequest
+       * (buffered-request.ts): method, URL, headers and json() / text(), no web Request, for a
+       * route that reads it no other way.
        */
       body?: "buffered" | "stream";
       handle: (deps: HttpDeps, request: Request, params: Record<string, string>) => Promise<Response>;
@@ -37,7 +38,7 @@ export const apiRoutes: readonly ApiRoute[] = [
   { method: "GET", path: "/api/auth/*", handle: (deps, request) => authRoute(deps.auth, request) },
   { method: "POST", path: "/api/auth/*", handle: (deps, request) => authRoute(deps.auth, request) },
   // tRPC reads a body only with json(), and a POST reaches it only as JSON (guarded-routes.ts).
-  { method: "GET", path: "/api/trpc/*", handle: (deps, request) => trpcRoute(request, deps) },
+  { method: "GET", path: "/api/trpc/*", body: "json-only", handle: (deps, request) => trpcRoute(request, deps) },
   { method: "POST", path: "/api/trpc/*", body: "json-only", handle: (deps, request) => trpcRoute(request, deps) },
   { method: "POST", path: "/api/realtime/auth", handle: authorizeChannel },
   { method: "POST", path: "/api/realtime/user-auth", handle: authenticateUser },

@@ -1,9 +1,10 @@
 const utf8 = new TextDecoder();
+const NO_BYTES = new Uint8Array(0);
 
 /**
- * A request whose body was read already, for the routes that read a request's method, URL and
- * headers and its body with json() / text() and nothing else (tRPC's POSTs, api-routes.ts
- * "json-only"): json() and text() answer from those bytes, decoded as fetch decodes them (UTF-8, a
+ * A request whose body was read already (or a GET, which has none), for the routes that read a
+ * request's method, URL and headers and its body with json() / text() and nothing else (tRPC,
+ * api-routes.ts "json-only"): json() and text() answer from those bytes, decoded as fetch decodes them (UTF-8, a
  * leading BOM dropped, bad bytes replaced), and it has no web body stream (`body` is null).
  *
  * Not a web Request (issue 11): building a Request's body stream and reading it back cost about
@@ -16,12 +17,15 @@ const utf8 = new TextDecoder();
 export class BufferedRequest {
   readonly method: string;
   readonly url: string;
+  /** `url` as the bridge parsed it: read this rather than parse `url` again (urlOf). */
+  readonly parsedUrl: URL;
   readonly headers: Headers;
   readonly body = null;
   readonly #bytes: Uint8Array<ArrayBuffer>;
-  constructor(url: URL, init: { method: string; headers?: HeadersInit }, bytes: Uint8Array) {
+  constructor(url: URL, init: { method: string; headers?: HeadersInit }, bytes: Uint8Array = NO_BYTES) {
     this.method = init.method;
     this.url = url.href;
+    this.parsedUrl = url;
     this.headers = init.headers instanceof Headers ? init.headers : new Headers(init.headers);
     this.#bytes = new Uint8Array(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength);
   }
@@ -36,4 +40,9 @@ export class BufferedRequest {
     const body = this.#bytes.length && this.method !== "GET" && this.method !== "HEAD" ? this.#bytes : undefined;
     return new Request(this.url, { method: this.method, headers: this.headers, body });
   }
+}
+
+/** A request's URL, parsed: the bridge's own parse for a BufferedRequest, a new one otherwise. */
+export function urlOf(request: Pick<Request, "url">): URL {
+  return request instanceof BufferedRequest ? request.parsedUrl : new URL(request.url);
 }

@@ -96,7 +96,11 @@ export async function toRequest(
   }
   // HEAD is answered by the GET handler, its body dropped when written (as Next.js did).
   const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
-  if (method === "GET") return new Request(url, { method, headers });
+  if (method === "GET") {
+    // tRPC's queries: its reads without a web Request and its AbortSignal (issue 11), as its POSTs.
+    if (opts.body === "json-only") return new BufferedRequest(url, { method, headers });
+    return new Request(url, { method, headers });
+  }
   if (opts.body === "stream") {
     return new Request(url, {
       method,
@@ -160,12 +164,8 @@ export async function sendResponse(
   response: Response,
   opts: { close?: boolean; startedAt?: number } = {},
 ) {
-  const headers: Record<string, string | string[]> = {};
-  response.headers.forEach((value, name) => {
-    if (name !== "set-cookie") headers[name] = value;
-  });
-  const cookies = response.headers.getSetCookie();
-  if (cookies.length) headers["set-cookie"] = cookies;
+  const own = response instanceof JsonText ? response.headersToWrite : response.headers;
+  const headers: Record<string, string | string[]> = own instanceof Headers ? fromWebHeaders(own) : { ...own };
   if (opts.close) headers.connection = "close";
   const body =
     res.req.method === "HEAD"
@@ -175,8 +175,25 @@ export async function sendResponse(
         : response.body
           ? Buffer.from(await response.arrayBuffer())
           : null;
+  // Its length up front: writeHead fixes the head before end() sees the body, so Node would
+  // otherwise send even a one-line answer chunked (its length, the body and the end marker: more
+  // pieces to write and for the client to parse; issue 11).
+  // A route that framed it itself (tRPC's streamed batches say `Transfer-Encoding: chunked`) keeps its own.
+  if (body !== null && headers["content-length"] === undefined && headers["transfer-encoding"] === undefined)
+    headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.length);
   if (opts.startedAt !== undefined)
     headers["server-timing"] = `app;dur=${(performance.now() - opts.startedAt).toFixed(3)}`;
   res.writeHead(response.status, headers);
   res.end(body);
+}
+
+/** Web Headers as Node writes them, each Set-Cookie kept apart. */
+function fromWebHeaders(web: Headers): Record<string, string | string[]> {
+  const headers: Record<string, string | string[]> = {};
+  web.forEach((value, name) => {
+    if (name !== "set-cookie") headers[name] = value;
+  });
+  const cookies = web.getSetCookie();
+  if (cookies.length) headers["set-cookie"] = cookies;
+  return headers;
 }

@@ -1,4 +1,5 @@
 import { env } from "@/env";
+import { urlOf } from "./buffered-request";
 import { HttpError } from "./handler";
 
 /**
@@ -29,8 +30,14 @@ export function crossSiteReason(request: RequestHead, appUrl: string = env.APP_U
   if (origin === null) return null;
   // The app's own: APP_URL, or the origin the request was addressed to (a phone on the club's
   // Wi-Fi may load the app by IP). A browser cannot forge either header on a cross-site request.
-  const own = [new URL(appUrl).origin, new URL(request.url).origin];
-  return own.includes(origin) ? null : `Origin: ${origin}`;
+  // Both parsed once: APP_URL per setting, the request's by the bridge (issue 11).
+  return origin === appOrigin(appUrl) || origin === urlOf(request).origin ? null : `Origin: ${origin}`;
+}
+
+let lastApp = { url: "", origin: "" };
+function appOrigin(appUrl: string) {
+  if (lastApp.url !== appUrl) lastApp = { url: appUrl, origin: new URL(appUrl).origin };
+  return lastApp.origin;
 }
 
 export function assertSameOrigin(request: RequestHead) {

@@ -5,6 +5,7 @@ import { type AnyProcedure, isAsyncIterable, isObject, isPromise } from "@trpc/s
 import { serializedText } from "@/protocol/transformer";
 import type { Context } from "../trpc/init";
 import { appRouter } from "../trpc/root";
+import { urlOf } from "./buffered-request";
 import { JsonText } from "./handler";
 import { mediaTypeOf } from "./same-origin";
 
@@ -31,7 +32,7 @@ export async function answerTrpc(
   if (headers.get("trpc-accept") !== null || acceptsJsonLines(headers.get("accept"))) return null;
   // tRPC reads a GET's input from the URL whatever its content type; a POST's only from JSON.
   if (method === "POST" && mediaTypeOf(headers.get("content-type")) !== "application/json") return null;
-  const url = new URL(request.url);
+  const url = urlOf(request);
   if (url.searchParams.has("connectionParams")) return null;
   let path: string;
   try {
@@ -135,9 +136,7 @@ export async function answerTrpc(
       ? `{"result":{"data":${serializedText(r.result.data)}}}`
       : JSON.stringify(transformTRPCResponse(config, r));
   const body = isBatch ? `[${results.map(item).join(",")}]` : item(results[0] as (typeof results)[number]);
-  const answer = new JsonText(body, status);
-  answer.headers.set("vary", "trpc-accept, accept");
-  return answer;
+  return new JsonText(body, status, { vary: "trpc-accept, accept" });
 }
 
 /** Every procedure by its dotted path (tRPC keeps them flat, in an object without a prototype). */

@@ -8,7 +8,9 @@ import type { DbHandle } from "@/db/client";
 import { chatMessages } from "@/db/schema";
 import { BufferedRequest } from "@/server/http/buffered-request";
 import type { HttpDeps } from "@/server/http/deps";
-import { MAX_API_BODY_BYTES, serveApi } from "@/server/http/node-bridge";
+import { matchApiRoute } from "@/server/http/api-routes";
+import { JsonText } from "@/server/http/handler";
+import { MAX_API_BODY_BYTES, sendResponse, serveApi, toRequest } from "@/server/http/node-bridge";
 import { openTestDb } from "../support/db";
 import { httpTestDeps } from "../support/http";
 
@@ -152,6 +154,16 @@ describe("the API door (node-bridge.ts) over real HTTP", () => {
     expect(photoId.status).toBe(404);
   });
 
+  it("frames its answers with Content-Length, not chunked (tRPC's own and the bridge's)", async () => {
+    for (const path of ["/api/trpc/chat.me", "/api/no-such-route"]) {
+      const answer = await raw(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`);
+      const [head = "", body = ""] = answer.split("\r\n\r\n");
+      expect(head, path).not.toMatch(/^transfer-encoding:/im);
+      expect(Number(/^content-length: *(\d+)$/im.exec(head)?.[1]), path).toBe(Buffer.byteLength(body));
+      expect(JSON.parse(body), path).toHaveProperty("error");
+    }
+  });
+
   it("answers HEAD on a GET route without a body", async () => {
     const res = await fetch(`${base}/api/trpc/chat.me`, { method: "HEAD" });
     expect(res.status).toBe(401);
@@ -214,6 +226,73 @@ describe("the API door (node-bridge.ts) over real HTTP", () => {
       "BAD_REQUEST",
     );
     expect(await stored(29)).toBe((before ?? 0) + 3);
+  });
+
+  it("answers a query (GET) the direct path leaves to tRPC's own adapter (a streamed batch)", async () => {
+    const cookie = await signIn("player29@floorline.test");
+    const res = await fetch(`${base}/api/trpc/chat.me?batch=1&input=${encodeURIComponent("{}")}`, {
+      headers: { cookie, "trpc-accept": "application/jsonl" },
+    });
+    expect(res.status).toBe(200);
+    expect(await res.text()).toMatch(/"id":29\b/);
+  });
+});
+
+describe("JsonText", () => {
+  it("reads like a Response: status, headers, json() and text()", async () => {
+    const answer = new JsonText('{"a":1}', 201, { vary: "accept" });
+    expect([answer.status, answer.ok, answer.body]).toEqual([201, true, null]);
+    expect([answer.headers.get("content-type"), answer.headers.get("vary")]).toEqual(["application/json", "accept"]);
+    expect([await answer.json(), await new JsonText("[]").text()]).toEqual([{ a: 1 }, "[]"]);
+  });
+
+  it("is written with its own headers, and with any set on it later", async () => {
+    const plain = new JsonText('{"a":1}', 201, { vary: "accept" });
+    const changed = new JsonText("{}");
+    changed.headers.set("retry-after", "3");
+    const answers = [plain, changed];
+    const server = http.createServer((_req, res) => void sendResponse(res, answers.shift() as Response));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const first = await fetch(base);
+      expect([first.status, first.headers.get("content-type"), first.headers.get("vary"), await first.text()]).toEqual([
+        201,
+        "application/json",
+        "accept",
+        '{"a":1}',
+      ]);
+      const second = await fetch(base);
+      expect([second.headers.get("content-type"), second.headers.get("retry-after")]).toEqual([
+        "application/json",
+        "3",
+      ]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+});
+
+describe("toRequest", () => {
+  const incoming = (method: string, url: string) =>
+    Object.assign(new http.IncomingMessage(new net.Socket()), { method, url, headers: { host: "club.test:3000" } });
+
+  it("gives a json-only route's GET (tRPC's queries) a BufferedRequest with its URL parsed once, no web Request", async () => {
+    const request = await toRequest(incoming("GET", "/api/trpc/chat.me?input=%7B%7D"), { body: "json-only" });
+    expect(request).toBeInstanceOf(BufferedRequest);
+    const buffered = request as BufferedRequest;
+    expect([buffered.method, buffered.url, buffered.parsedUrl.searchParams.get("input"), buffered.body]).toEqual([
+      "GET",
+      "http://club.test:3000/api/trpc/chat.me?input=%7B%7D",
+      "{}",
+      null,
+    ]);
+    expect(matchApiRoute("GET", "/api/trpc/chat.me").route?.body).toBe("json-only");
+  });
+
+  it("still gives the other routes' GETs a web Request", async () => {
+    expect(await toRequest(incoming("GET", "/api/photos/x"), { body: "buffered" })).toBeInstanceOf(Request);
   });
 });
 
