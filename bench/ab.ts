@@ -1,0 +1,164 @@
+/**
+ * `BASE=/path/to/other/checkout npx tsx bench/ab.ts`: one code change's cost per request, both builds
+ * at once. Two private stacks (tests/support/stack.ts, each the production build of its checkout:
+ * A from BASE, which needs its own `npm ci` and `npm run build`; B from this checkout), one signed-in
+ * player and one staff member holding that player's chat on each; then, for ROUNDS (20) rounds, for
+ * each of KINDS (chat.me,chat.send,staff.reply), a block of BLOCK (50) sequential requests on A and
+ * one on B (B first in odd rounds), reading each block's web CPU (utime + stime from /proc). On a
+ * shared machine the load moves between blocks, not within a pair: the B − A difference per block
+ * pair shows a 0.1 ms change that separate runs (±20 %) hide. WARMUP (1000) requests of each kind
+ * on each side first.
+ *
+ * Prints per kind and side the CPU per request (mean over blocks, median block), the server's own
+ * time p50 (`Server-Timing`) and the round trip p50 (ms), then per kind B − A per block pair
+ * (median, mean, in how many pairs B was lower), with the load average at start and end. Exits 1 if
+ * any request was not answered 200. BENCH_PORT_BASE (default 6261): A's Postgres, +1 realtime, +2
+ * web; B's the same from +5.
+ */
+import { execFileSync } from "node:child_process";
+import { randomUUID } from "node:crypto";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { connectPostgres } from "@/db/client";
+import { claimRequest } from "@/server/chat/assignment";
+import { sendPlayerMessage } from "@/server/chat/send";
+import { type Stack, startStack } from "../tests/support/stack";
+import { type Reply, request, serverTiming, stats } from "./path";
+import { statCpuMs } from "./scenarios";
+import { type SignedIn, signedInPlayers, signedInStaff } from "./signed-in-players";
+
+const base = process.env.BASE;
+const stackFile = base && path.resolve(base, "tests/support/stack.ts");
+if (!stackFile || !fs.existsSync(stackFile))
+  throw new Error("BASE=<the other checkout, with `npm ci` and `npm run build` done> is required");
+const block = Number(process.env.BLOCK ?? 50);
+const rounds = Number(process.env.ROUNDS ?? 20);
+const warmup = Number(process.env.WARMUP ?? 1000);
+const kinds = (process.env.KINDS ?? "chat.me,chat.send,staff.reply").split(",");
+const basePort = Number(process.env.BENCH_PORT_BASE ?? 6261);
+const load = () => os.loadavg().map((x) => x.toFixed(2));
+const commit = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"]).toString().trim();
+
+type Side = {
+  name: "A" | "B";
+  stack: Stack;
+  handle: ReturnType<typeof connectPostgres>;
+  player: SignedIn;
+  member: SignedIn;
+  chat: string;
+};
+const started: Array<{ stop(): Promise<void> }> = [];
+const stopAll = async () => {
+  for (const s of started.splice(0)) await s.stop().catch((err) => console.error("stopping:", err));
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const)
+  process.once(signal, () => void stopAll().then(() => process.exit(130)));
+
+const baseStack: { startStack: typeof startStack } = await import(pathToFileURL(stackFile).href);
+console.log(
+  "start",
+  JSON.stringify({ at: new Date().toISOString(), load: load(), A: `${base} ${commit(base)}`, B: `. ${commit(".")}` }),
+);
+const failures: string[] = [];
+try {
+  const sides: Side[] = [];
+  for (const [name, start, port] of [
+    ["A", baseStack.startStack, basePort],
+    ["B", startStack, basePort + 5],
+  ] as const) {
+    const stack = await start(port, { PLAYER_SEND_PER_SECOND: "0" });
+    started.push(stack);
+    const handle = connectPostgres(stack.postgres.url, 2);
+    started.unshift({ stop: () => handle.close() });
+    const [player] = await signedInPlayers(stack, handle.db, 1, `ab-${name.toLowerCase()}`);
+    const [member] = await signedInStaff(stack, handle.db, 1, `ab-${name.toLowerCase()}-staff`);
+    if (!player || !member) throw new Error("no accounts");
+    // The staff member holds the player's chat: every measured reply is one it may make.
+    const opened = await sendPlayerMessage(handle.db, { id: randomUUID(), text: "help", player });
+    await claimRequest(handle.db, { requestId: opened.request.id, staff: member });
+    sides.push({ name, stack, handle, player, member, chat: opened.request.id });
+  }
+  const post = (side: Side, procedure: string, cookie: string, json: unknown) =>
+    request(`${side.stack.url}/api/trpc/${procedure}`, {
+      method: "POST",
+      headers: { cookie, "content-type": "application/json", origin: side.stack.url },
+      body: JSON.stringify({ json }),
+    });
+  const calls: Record<string, (side: Side) => Promise<Reply>> = {
+    "chat.me": (side) => request(`${side.stack.url}/api/trpc/chat.me`, { headers: { cookie: side.player.cookie } }),
+    "chat.send": (side) => post(side, "chat.send", side.player.cookie, { id: randomUUID(), text: "measured" }),
+    "staff.reply": (side) =>
+      post(side, "staff.reply", side.member.cookie, { requestId: side.chat, id: randomUUID(), text: "measured" }),
+  };
+  const call = (kind: string) => {
+    const c = calls[kind];
+    if (!c) throw new Error(`unknown kind ${kind}: KINDS is a list of ${Object.keys(calls).join(", ")}`);
+    return c;
+  };
+  const cpuMs = (side: Side) => statCpuMs(fs.readFileSync(`/proc/${side.stack.web.pid}/stat`, "utf8"));
+  // Warm-up: JIT, pool, prepared statements.
+  for (const side of sides)
+    for (const kind of kinds)
+      for (let i = 0; i < warmup; i++) {
+        const reply = await call(kind)(side);
+        if (reply.status !== 200)
+          throw new Error(`warm-up ${kind} on ${side.name}: HTTP ${reply.status} ${reply.body}`);
+      }
+  type Result = { cpu: number[]; server: number[]; roundTrip: number[]; failed: number };
+  const results: Record<string, Result> = {};
+  for (let r = 0; r < rounds; r++)
+    for (const kind of kinds)
+      for (const side of r % 2 ? [...sides].reverse() : sides) {
+        const key = `${kind} ${side.name}`;
+        results[key] ??= { cpu: [], server: [], roundTrip: [], failed: 0 };
+        const result = results[key];
+        const before = cpuMs(side);
+        for (let i = 0; i < block; i++) {
+          const t = performance.now();
+          const reply = await call(kind)(side);
+          result.roundTrip.push(performance.now() - t);
+          if (reply.status !== 200) {
+            result.failed++;
+            failures.push(`${key}: HTTP ${reply.status} ${reply.body.slice(0, 200)}`);
+          }
+          const own = serverTiming(reply);
+          if (own !== null) result.server.push(own);
+        }
+        result.cpu.push((cpuMs(side) - before) / block);
+      }
+  const median = (xs: number[]) => {
+    const sorted = [...xs].sort((a, b) => a - b);
+    return +(sorted[Math.floor(sorted.length / 2)] ?? Number.NaN).toFixed(3);
+  };
+  const mean = (xs: number[]) => +(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3);
+  console.log(`${block} sequential requests a block, ${rounds} blocks a side; ms`);
+  for (const [key, v] of Object.entries(results))
+    console.log(
+      key,
+      JSON.stringify({
+        n: v.roundTrip.length,
+        failed: v.failed,
+        blocks: v.cpu.length,
+        cpuMeanMs: mean(v.cpu),
+        cpuBlockMedianMs: median(v.cpu),
+        serverP50: v.server.length ? stats(v.server).p50 : null,
+        roundTripP50: stats(v.roundTrip).p50,
+      }),
+    );
+  console.log("B − A: web CPU per request, per block pair (ms)");
+  for (const kind of kinds) {
+    const a = results[`${kind} A`]?.cpu ?? [];
+    const d = (results[`${kind} B`]?.cpu ?? []).map((b, i) => b - (a[i] ?? Number.NaN));
+    const bLowerIn = d.filter((x) => x < 0).length;
+    console.log(`${kind} B − A`, JSON.stringify({ median: median(d), mean: mean(d), bLowerIn, of: d.length }));
+  }
+  console.log("end", JSON.stringify({ at: new Date().toISOString(), load: load() }));
+} finally {
+  await stopAll();
+}
+if (failures.length) {
+  console.error(`${failures.length} requests not answered 200, e.g.\n${failures.slice(0, 5).join("\n")}`);
+  process.exitCode = 1;
+}
