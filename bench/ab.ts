@@ -2,8 +2,8 @@
  * `BASE=/path/to/other/checkout npx tsx bench/ab.ts`: one code change's cost per request, both builds
  * at once. Two private stacks (tests/support/stack.ts, each the production build of its checkout:
  * A from BASE, which needs its own `npm ci` and `npm run build`; B from this checkout), one signed-in
- * player and one staff member holding that player's chat on each; then, for ROUNDS (20) rounds, for
- * each of KINDS (chat.me,chat.send,staff.reply), a block of BLOCK (50) sequential requests on A and
+ * player and one staff member holding that player's chat on each; then, for ROUNDS (30) rounds, for
+ * each of KINDS (chat.me,chat.send,staff.reply), a block of BLOCK (100) sequential requests on A and
  * one on B (B first in odd rounds), reading each block's web CPU (utime + stime from /proc). On a
  * shared machine the load moves between blocks, not within a pair: the B − A difference per block
  * pair shows a 0.1 ms change that separate runs (±20 %) hide. WARMUP (1000) requests of each kind
@@ -11,7 +11,7 @@
  *
  * Prints per kind and side the CPU per request (mean over blocks, median block), the server's own
  * time p50 (`Server-Timing`) and the round trip p50 (ms), then per kind B − A per block pair
- * (median, mean, in how many pairs B was lower), with the load average at start and end. Exits 1 if
+ * (median, mean, in how many pairs B was lower and higher), with the load average at start and end. Exits 1 if
  * any request was not answered 200. BENCH_PORT_BASE (default 6261): A's Postgres, +1 realtime, +2
  * web; B's the same from +5.
  */
@@ -33,8 +33,8 @@ const base = process.env.BASE;
 const stackFile = base && path.resolve(base, "tests/support/stack.ts");
 if (!stackFile || !fs.existsSync(stackFile))
   throw new Error("BASE=<the other checkout, with `npm ci` and `npm run build` done> is required");
-const block = Number(process.env.BLOCK ?? 50);
-const rounds = Number(process.env.ROUNDS ?? 20);
+const block = Number(process.env.BLOCK ?? 100);
+const rounds = Number(process.env.ROUNDS ?? 30);
 const warmup = Number(process.env.WARMUP ?? 1000);
 const kinds = (process.env.KINDS ?? "chat.me,chat.send,staff.reply").split(",");
 const basePort = Number(process.env.BENCH_PORT_BASE ?? 6261);
@@ -151,8 +151,13 @@ try {
   for (const kind of kinds) {
     const a = results[`${kind} A`]?.cpu ?? [];
     const d = (results[`${kind} B`]?.cpu ?? []).map((b, i) => b - (a[i] ?? Number.NaN));
+    // /proc counts in 10 ms ticks: many pairs tie, so ties are counted apart from either side's wins.
     const bLowerIn = d.filter((x) => x < 0).length;
-    console.log(`${kind} B − A`, JSON.stringify({ median: median(d), mean: mean(d), bLowerIn, of: d.length }));
+    const bHigherIn = d.filter((x) => x > 0).length;
+    console.log(
+      `${kind} B − A`,
+      JSON.stringify({ median: median(d), mean: mean(d), bLowerIn, bHigherIn, of: d.length }),
+    );
   }
   console.log("end", JSON.stringify({ at: new Date().toISOString(), load: load() }));
 } finally {

@@ -34,6 +34,7 @@ it("bench/ab.ts runs both sides in alternated blocks and reports each side and t
       median: expect.any(Number),
       mean: expect.any(Number),
       bLowerIn: expect.any(Number),
+      bHigherIn: expect.any(Number),
       of: 2,
     });
   }
