@@ -1,3 +1,6 @@
+import { execFile } from "node:child_process";
+import path from "node:path";
+import { promisify } from "node:util";
 import { expect, test } from "@playwright/test";
 import { formatTable, runBench, runHistory, runStorm } from "../bench/path";
 
@@ -124,4 +127,41 @@ test("bench harness: the history reads alone (--only history) at toy size", asyn
   const { webPid } = result.raw.history as { webPid?: { beforeSeed?: number; reads?: number } };
   expect(webPid?.reads).toEqual(expect.any(Number));
   expect(webPid?.reads).not.toBe(webPid?.beforeSeed);
+});
+
+// `npx tsx bench/ab.ts` at toy size: both sides this checkout's production build (here, where
+// Playwright has built it), two stacks at once. Numbers are printed, never asserted; what is
+// asserted is that every request was answered 200 and both sides reported.
+test("bench/ab.ts runs both sides in alternated blocks and reports each side and their difference", async () => {
+  test.setTimeout(180_000);
+  const root = path.resolve(import.meta.dirname, "..");
+  const basePort = Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 30;
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/ab.ts"], {
+    cwd: root,
+    env: { ...process.env, BASE: root, BENCH_PORT_BASE: String(basePort), ROUNDS: "2", BLOCK: "2", WARMUP: "2" },
+    timeout: 150_000,
+  });
+  console.log(stdout);
+  const lines = stdout.split("\n");
+  const json = (prefix: string) => {
+    const line = lines.find((l) => l.startsWith(`${prefix} {`));
+    expect(line, prefix).toBeDefined();
+    return JSON.parse(line?.slice(prefix.length + 1) ?? "null");
+  };
+  for (const kind of ["chat.me", "chat.send", "staff.reply"]) {
+    for (const side of ["A", "B"]) {
+      // Two rounds of two requests on each side, every one answered 200, each block's CPU read.
+      const result = json(`${kind} ${side}`);
+      expect(result).toMatchObject({ n: 4, failed: 0, blocks: 2 });
+      for (const key of ["cpuMeanMs", "cpuBlockMedianMs", "serverP50", "roundTripP50"])
+        expect(result[key], `${kind} ${side} ${key}`).toEqual(expect.any(Number));
+    }
+    expect(json(`${kind} B − A`)).toMatchObject({
+      median: expect.any(Number),
+      mean: expect.any(Number),
+      bLowerIn: expect.any(Number),
+      bHigherIn: expect.any(Number),
+      of: 2,
+    });
+  }
 });
