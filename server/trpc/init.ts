@@ -88,10 +88,13 @@ function asTrpcResult<R extends { ok: true } | { ok: false; error: TRPCError }>(
 
 export const publicProcedure = t.procedure.use(domainErrors);
 
-export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
-  if (!ctx.user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
-  return next({ ctx: { user: ctx.user } });
-});
+/** The caller's user, or the refusal every procedure that needs one gives: the one place it is said. */
+function signedIn<U>(user: U | null | undefined): U {
+  if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+  return user;
+}
+
+export const authedProcedure = publicProcedure.use(({ ctx, next }) => next({ ctx: { user: signedIn(ctx.user) } }));
 
 /**
  * A signed-in player's procedure with their record: authedProcedure and the record lookup as one
@@ -100,8 +103,7 @@ export const authedProcedure = publicProcedure.use(({ ctx, next }) => {
  * context, and their promises: about a tenth of a lone `chat.me`'s CPU (issue 11).
  */
 export const playerProcedure = t.procedure.use(async ({ ctx, next }) => {
-  const { user } = ctx;
-  if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+  const user = signedIn(ctx.user);
   const player = await findPlayer(ctx.db, user);
   if (!player) throw new TRPCError({ code: "FORBIDDEN", message: ONLY_PLAYERS });
   return asTrpcResult(await next({ ctx: { user, player } }));
@@ -116,8 +118,7 @@ export const playerUserProcedure = signedInAs((role) => role === "player", ONLY_
 
 /** A signed-in staff member's procedure with their record, in one middleware as playerProcedure. */
 export const staffProcedure = t.procedure.use(async ({ ctx, next }) => {
-  const { user } = ctx;
-  if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+  const user = signedIn(ctx.user);
   const member = await findStaff(ctx.db, user);
   if (!member) throw new TRPCError({ code: "FORBIDDEN", message: ONLY_STAFF });
   return asTrpcResult(await next({ ctx: { user, staff: member } }));
@@ -137,8 +138,7 @@ export const staffUserProcedure = signedInAs(isStaffRole, ONLY_STAFF);
  */
 function signedInAs(allowed: (role: Role) => boolean, refusal: string) {
   return t.procedure.use(async ({ ctx, next }) => {
-    const { user } = ctx;
-    if (!user) throw new TRPCError({ code: "UNAUTHORIZED", message: "Sign in first" });
+    const user = signedIn(ctx.user);
     if (!allowed(user.role)) throw new TRPCError({ code: "FORBIDDEN", message: refusal });
     return asTrpcResult(await next({ ctx: { user } }));
   });
