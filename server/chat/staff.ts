@@ -204,8 +204,9 @@ export async function replyAsStaff(
   return db.transaction((tx) => replyInTransaction(tx, input));
 }
 
-async function replyInTransaction(tx: Tx, input: ReplyTo): Promise<ReplyResult> {
-  let row = await replyStatement(tx, input);
+/** `first`: the statement's row if the caller already ran it in this transaction. */
+async function replyInTransaction(tx: Tx, input: ReplyTo, first?: ReplyRow): Promise<ReplyResult> {
+  let row = first ?? (await replyStatement(tx, input));
   if (row.outcome === "waiting") {
     // The statement holds the chat's locks until commit; replying to a waiting chat takes it
     // (within capacity): two staff must never answer the same player.
@@ -299,6 +300,15 @@ export async function messagePlayer(
   if (row.outcome !== "no_open_chat" && row.outcome !== "waiting") return replyResult(row, input);
   const staff: StaffActor = { userId: input.staff.userId, displayName: row.staff_name ?? "" };
   return db.transaction(async (tx) => {
+    if (row.outcome === "waiting") {
+      // A waiting chat (the first staff message after a player writes): the statement, run again
+      // here, locks the player and the request itself, so the chat is taken as a reply by
+      // requestId takes it, with no lookups first. Two round trips fewer (issue 11: the bench's
+      // staff → player scenario begins with 100 of these in one second). Resolved meanwhile: a
+      // new chat, below.
+      const again = await replyStatement(tx, input);
+      if (again.outcome !== "no_open_chat") return replyInTransaction(tx, input, again);
+    }
     await lockPlayer(tx, input.playerId);
     const [open] = await tx
       .select()

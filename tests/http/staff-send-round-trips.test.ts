@@ -69,6 +69,44 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)(
       );
     });
 
+    // The bench's staff → player scenario begins with every player's chat waiting: its first second
+    // is 100 of these. The reply statement itself finds the waiting chat and locks the player and the
+    // request, so taking it needs no lookups of its own first (it made two: the player's row and the
+    // open request, both locked again by the statement right after).
+    it("player-chat-integration/send: the first message to a waiting chat takes it with no lookups first", async () => {
+      const player30 = await signInCookie(deps, "player30@floorline.test");
+      const opened = await unifiedSend(
+        deps,
+        jsonRequest("/api/unified-chat/send", { cookie: player30, body: { id: randomUUID(), text: "anyone?" } }),
+      );
+      expect(opened.status).toBe(201);
+      let status = 0;
+      const statements = await statementsOf(async () => {
+        status = (
+          await integrationSend(
+            deps,
+            jsonRequest("/api/player-chat-integration/send", {
+              cookie: staff,
+              body: { playerId: 30, id: randomUUID(), text: "taking this" },
+            }),
+          )
+        ).status;
+      });
+      expect(status).toBe(201);
+      // The statement says "waiting"; in one transaction: again (locks), the capacity rule's staff lock,
+      // its conditional UPDATE, the claim's event, and the statement that stores the message.
+      expect(statements.map(kindOf)).toEqual([
+        "chat_staff_reply",
+        "begin",
+        "chat_staff_reply",
+        "staff for update",
+        "update chat_requests",
+        "insert chat_events",
+        "chat_staff_reply",
+        "commit",
+      ]);
+    });
+
     it("unified-chat/send: a reply by requestId", async () => {
       await expectOneStatement(() =>
         unifiedSend(
@@ -82,3 +120,14 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)(
     });
   },
 );
+
+/** A statement's kind, for a list that reads as the path it took. */
+function kindOf(statement: string) {
+  const text = statement.toLowerCase();
+  if (text.includes("chat_staff_reply")) return "chat_staff_reply";
+  if (/^\s*(begin|commit|rollback)/.test(text)) return text.trim().split(/\s/)[0];
+  const table = /(?:from|update|into) "(\w+)"/.exec(text)?.[1] ?? "?";
+  const verb = text.trim().split(/\s/)[0];
+  if (verb === "select") return `${table}${text.includes("for update") ? " for update" : ""}`;
+  return `${verb} ${table}`;
+}
