@@ -52,12 +52,15 @@ describe("a page's prefetched data, dehydrated and hydrated", () => {
 });
 
 describe("encodeDehydrated / decodeDehydrated", () => {
-  it("give back what superjson's own round trip gives, for every value superjson takes", () => {
+  it("give back what superjson's own round trip through text gives, for every value superjson takes", () => {
     fc.assert(
       fc.property(anyValue, (v) => {
         let expected: unknown;
         try {
-          expected = superjson.deserialize(superjson.serialize(v));
+          // Through text, as the page's data travels: an invalid Date is a Date in superjson's
+          // form (`{"json": <the Date>}`, no annotation), which JSON writes as null. Kept as an
+          // object (serialize, then deserialize) it would come back a Date no transport delivers.
+          expected = superjson.parse(superjson.stringify(v));
         } catch {
           return; // superjson refuses it (e.g. a "__proto__" key): nothing to match
         }
