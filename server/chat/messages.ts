@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, gt, lt, type SQL, sql } from "drizzle-orm";
+import { type AnyColumn, and, asc, desc, eq, getTableColumns, gt, lt, type SQL, sql } from "drizzle-orm";
 import type { PgTable } from "drizzle-orm/pg-core";
 import { type Db, rowsOf, type Tx } from "@/db/client";
 import { uniqueViolation } from "@/db/errors";
@@ -221,19 +221,20 @@ export function decodePage(page: ThreadPageJson): { messages: ChatMessage[]; old
 const messageColumns = Object.entries(getTableColumns(chatMessages));
 const timestampKeys = messageColumns.filter(([, c]) => c.columnType === "PgTimestamp").map(([key]) => key);
 
+/** A timestamp as Date#toJSON writes it (UTC, truncated to the millisecond as node-postgres reads it). */
+export const timestampJson = (column: AnyColumn) =>
+  sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** A column's value as JSON.stringify writes what drizzle reads of it: timestamps by timestampJson. */
+export const columnJson = (column: AnyColumn) =>
+  column.columnType === "PgTimestamp" ? timestampJson(column) : sql`${column}`;
+
 /**
- * A message row's columns under their property names, timestamps as Date#toJSON writes them
- * (UTC, truncated to the millisecond as node-postgres reads them): JSON of such a row is, key for
+ * A message row's columns under their property names (columnJson): JSON of such a row is, key for
  * key, what JSON.stringify makes of drizzle's row.
  */
 const messageAsJsonFields = Object.fromEntries(
-  messageColumns.map(([key, column]) => [
-    key,
-    (column.columnType === "PgTimestamp"
-      ? sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
-      : sql`${column}`
-    ).as(key),
-  ]),
+  messageColumns.map(([key, column]) => [key, columnJson(column).as(key)]),
 );
 
 // Every portal reads it on each open of a chat, so it is one statement that hands back one value:

@@ -9,6 +9,7 @@ import type { StaffActor } from "./actors";
 import { claimForReply, holdStartedChat, recordEvent } from "./assignment";
 import { ChatError } from "./errors";
 import {
+  columnJson,
   findExisting,
   idTaken,
   insertPhoto,
@@ -17,6 +18,7 @@ import {
   photoMeta,
   requestFromJson,
   takenIfRaced,
+  timestampJson,
 } from "./messages";
 import type { PreparedPhoto } from "./photos";
 
@@ -63,9 +65,6 @@ const summaryKeys = new Set(["lastMessageSeq", "lastMessageSender", "lastMessage
 const requestColumns = Object.entries(getTableColumns(chatRequests)).filter(([key]) => !summaryKeys.has(key));
 const requestTimestampKeys = requestColumns.filter(([, c]) => c.columnType === "PgTimestamp").map(([key]) => key);
 
-/** A timestamp as Date#toJSON writes it (UTC, truncated to the millisecond as node-postgres reads it). */
-const isoText = (column: AnyColumn) => sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-const jsonValue = (column: AnyColumn) => (column.columnType === "PgTimestamp" ? isoText(column) : sql`${column}`);
 /** A property name as a column alias, written into the statement (it has no parameters: queueQuery). */
 const alias = (key: string) => sql.raw(`"${key.replaceAll('"', '""')}"`);
 
@@ -79,12 +78,12 @@ const alias = (key: string) => sql.raw(`"${key.replaceAll('"', '""')}"`);
 function queueItemJson(row: typeof chatRequests) {
   const fields = requestColumns.map(([key]) => {
     const column = row[key as keyof typeof row] as AnyColumn;
-    return sql`${jsonValue(column)} as ${alias(key)}`;
+    return sql`${columnJson(column)} as ${alias(key)}`;
   });
   const { lastMessageSeq: seq, lastMessageSender: sender, lastMessageText: text, lastMessageSentAt: at } = row;
   const lastMessage = sql`case when ${seq} is null or ${sender} is null or ${text} is null or ${at} is null then null
     else (select row_to_json(m) from (select ${text} as "messageText", ${sender} as "sender", ${seq} as "seq",
-      ${isoText(at)} as "timestamp") m) end`;
+      ${timestampJson(at)} as "timestamp") m) end`;
   return sql`(select row_to_json(item)::text from (select ${sql.join(fields, sql`, `)},
     ${lastMessage} as "lastMessage") item)`;
 }
