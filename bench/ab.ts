@@ -4,10 +4,10 @@
  * A from BASE, which needs its own `npm ci` and `npm run build`; B from this checkout), one signed-in
  * player and one staff member holding that player's chat on each; then, for ROUNDS (30) rounds, for
  * each of KINDS (chat.me,chat.send,staff.reply), a block of BLOCK (100) sequential requests on A and
- * one on B (B first in odd rounds), reading each block's web CPU (utime + stime from /proc). On a
- * shared machine the load moves between blocks, not within a pair: the B − A difference per block
- * pair shows a 0.1 ms change that separate runs (±20 %) hide. WARMUP (1000) requests of each kind
- * on each side first.
+ * one on B (B first in odd rounds), reading each block's web CPU (its threads' run time in ns,
+ * `taskCpuMs`). On a shared machine the load moves between blocks, not within a pair: the B − A
+ * difference per block pair shows a 0.1 ms change that separate runs (±20 %) hide. WARMUP (1000)
+ * requests of each kind on each side first.
  *
  * Prints per kind and side the CPU per request (mean over blocks, median block), the server's own
  * time p50 (`Server-Timing`) and the round trip p50 (ms), then per kind B − A per block pair
@@ -26,7 +26,7 @@ import { claimRequest } from "@/server/chat/assignment";
 import { sendPlayerMessage } from "@/server/chat/send";
 import { type Stack, startStack } from "../tests/support/stack";
 import { type Reply, request, serverTiming, stats } from "./path";
-import { statCpuMs } from "./scenarios";
+import { taskCpuMs } from "./scenarios";
 import { type SignedIn, signedInPlayers, signedInStaff } from "./signed-in-players";
 
 const base = process.env.BASE;
@@ -97,7 +97,7 @@ try {
     if (!c) throw new Error(`unknown kind ${kind}: KINDS is a list of ${Object.keys(calls).join(", ")}`);
     return c;
   };
-  const cpuMs = (side: Side) => statCpuMs(fs.readFileSync(`/proc/${side.stack.web.pid}/stat`, "utf8"));
+  const cpuMs = (side: Side) => taskCpuMs(side.stack.web.pid);
   // Warm-up: JIT, pool, prepared statements.
   for (const side of sides)
     for (const kind of kinds)
@@ -151,7 +151,7 @@ try {
   for (const kind of kinds) {
     const a = results[`${kind} A`]?.cpu ?? [];
     const d = (results[`${kind} B`]?.cpu ?? []).map((b, i) => b - (a[i] ?? Number.NaN));
-    // /proc counts in 10 ms ticks: many pairs tie, so ties are counted apart from either side's wins.
+    // A tie (equal to the nanosecond) is counted apart from either side's wins.
     const bLowerIn = d.filter((x) => x < 0).length;
     const bHigherIn = d.filter((x) => x > 0).length;
     console.log(
