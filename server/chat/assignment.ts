@@ -1,21 +1,24 @@
-import { type AnyColumn, and, asc, desc, eq, sql } from "drizzle-orm";
+import { type AnyColumn, asc, desc, eq, sql } from "drizzle-orm";
 import type { Db, Tx } from "@/db/client";
 import { type ChatEventType, type ChatRequest, chatEvents, chatRequests, staff } from "@/db/schema";
 import type { StaffActor } from "./actors";
 import { ChatError } from "./errors";
 import type { RequestChanged } from "./lifecycle";
-import { lockChat, nextVersion } from "./messages";
+import { lockChat, nextVersion, requestFromJson } from "./messages";
 import { appendSystemLine } from "./system-lines";
 
 /**
  * Who holds a chat: claim, auto-assignment, transfer, release and an admin's take-over.
  *
- * Capacity rule, decided by the database: a chat goes to a staff member only in one conditional
- * UPDATE whose WHERE says "still in the expected state AND the staff member is accepting AND holds
- * fewer than max_concurrent_chats". Before it, the staff row is locked (`lockStaff`), so two
- * assignments to the same person — from two claims, two web instances' auto-assigners, a transfer
- * — run one after the other, and the second one's fresh READ COMMITTED snapshot counts the first.
- * Lock order everywhere: player → request → staff (lockChat, then lockStaff), so nothing deadlocks.
+ * Capacity rule, decided by the database, in one place: the SQL functions of
+ * db/migrations/0015. A chat goes to a staff member only in one conditional UPDATE
+ * (`chat_assign_if_room`) whose WHERE says "still in the expected state AND the staff member is
+ * accepting AND holds fewer than max_concurrent_chats" (`chat_staff_has_room`). Before it, the
+ * function locks the staff row, so two assignments to the same person — from two claims, two web
+ * instances' auto-assigners, a transfer, a first reply (`chat_staff_reply` takes a waiting chat
+ * with the same function) — run one after the other, and the second one's fresh READ COMMITTED
+ * snapshot counts the first. Lock order everywhere: player → request → staff (lockChat, then the
+ * staff lock), so nothing deadlocks.
  * One exception to "accepting", none to capacity: a chat a staff member starts (`holdStartedChat`)
  * or reopens (`requireRoomToReopen`) themselves.
  */
@@ -48,31 +51,22 @@ async function lockStaff(tx: Tx, userId: string) {
 const openCount = (userId: string | AnyColumn) =>
   sql`(select count(*) from ${chatRequests} o where o.assigned_staff_id = ${userId} and o.status = 'in_progress')`;
 
-/** The capacity rule itself: `userId` is accepting (unless `offDutyToo`) and holds fewer than their limit. */
-const hasRoom = (userId: string, offDutyToo = false) =>
-  sql`exists (select 1 from ${staff} s where s.user_id = ${userId} and ${offDutyToo ? sql`true` : sql`s.accepting_chats`}
-        and ${openCount(userId)} < s.max_concurrent_chats)`;
-
 /**
- * The one conditional statement: set the holder only if the request is as expected and `to` has
- * room. `offDutyToo` drops only the "accepting" half, for a chat the staff member starts themselves
- * (see `holdStartedChat`); capacity always applies.
+ * The one conditional statement (db/migrations/0015 `chat_assign_if_room`, which locks `to`'s staff
+ * row first): set the holder only if the request is as expected and `to` has room. `offDutyToo`
+ * drops only the "accepting" half, for a chat the staff member starts themselves (see
+ * `holdStartedChat`); capacity always applies.
  */
 async function assignIfRoom(
   tx: Tx,
   input: { requestId: string; to: string; expect: "waiting" | { holder: string }; offDutyToo?: boolean },
 ): Promise<ChatRequest | null> {
-  await lockStaff(tx, input.to);
-  const state =
-    input.expect === "waiting"
-      ? eq(chatRequests.status, "waiting")
-      : and(eq(chatRequests.status, "in_progress"), eq(chatRequests.assignedStaffId, input.expect.holder));
-  const [row] = await tx
-    .update(chatRequests)
-    .set({ status: "in_progress", assignedStaffId: input.to, claimedAt: new Date(), version: nextVersion })
-    .where(and(eq(chatRequests.id, input.requestId), state, hasRoom(input.to, input.offDutyToo)))
-    .returning();
-  return row ?? null;
+  const holder = input.expect === "waiting" ? null : input.expect.holder;
+  const [row] = await tx.select({ request: sql<unknown>`to_jsonb(a)` }).from(
+    sql`chat_assign_if_room(${input.requestId}::uuid, ${input.to}::text, ${holder}::text,
+        ${input.offDutyToo ?? false}::boolean) a`,
+  );
+  return row ? requestFromJson(row.request) : null;
 }
 
 /** Why an assignment to `to` was refused, in the words the person sees. */
@@ -94,11 +88,20 @@ async function refusal(
   return limitRefusal(tx, to, self, opts);
 }
 
-/** The refusal for a staff member without room: off duty, or at their limit. */
-async function limitRefusal(tx: Tx, to: string, self: boolean, opts: { offDutyToo?: boolean }): Promise<ChatError> {
+/**
+ * The refusal for a staff member without room: off duty, or at their limit. Also said for a reply
+ * that found no room (`chat_staff_reply`'s 'no_room'), so the words live here only.
+ */
+export async function limitRefusal(
+  tx: Pick<Db, "select">,
+  to: string,
+  self: boolean,
+  opts: { offDutyToo?: boolean } = {},
+): Promise<ChatError> {
   const [member] = await tx.select().from(staff).where(eq(staff.userId, to));
-  const who = self ? "You are" : `${member?.displayName ?? "They"} is`;
-  if (!member || (!member.acceptingChats && !opts.offDutyToo)) {
+  if (!member) return new ChatError("NOT_FOUND", "No such staff member");
+  const who = self ? "You are" : `${member.displayName} is`;
+  if (!member.acceptingChats && !opts.offDutyToo) {
     return new ChatError("CONFLICT", `${who} not accepting chats`);
   }
   return new ChatError(
@@ -125,17 +128,6 @@ export async function claimRequest(db: Db, input: { requestId: string; staff: St
 }
 
 /**
- * A staff reply to a waiting chat takes it, under the same rule as Take: inside the reply's
- * transaction (the caller holds the chat's locks), so at the limit the reply is refused and
- * nothing is stored.
- */
-export async function claimForReply(tx: Tx, request: ChatRequest, by: StaffActor) {
-  const claimed = await assignIfRoom(tx, { requestId: request.id, to: by.userId, expect: "waiting" });
-  if (!claimed) throw await refusal(tx, request, by.userId, true);
-  await recordEvent(tx, request.id, "claimed", by);
-}
-
-/**
  * A chat a staff member starts (a message to a player with no open chat, `messagePlayer`) counts
  * toward their capacity like any chat they hold: the caller inserts it as waiting inside its
  * transaction, and this takes it by the same statement as Take, so at the limit it is refused with
@@ -159,7 +151,7 @@ export async function holdStartedChat(tx: Tx, request: ChatRequest, by: StaffAct
 export async function requireRoomToReopen(tx: Tx, by: StaffActor) {
   await lockStaff(tx, by.userId);
   const [row] = await tx
-    .select({ ok: sql<boolean>`${hasRoom(by.userId, true)}` })
+    .select({ ok: sql<boolean>`chat_staff_has_room(${staff.userId}, true)` })
     .from(staff)
     .where(eq(staff.userId, by.userId));
   if (!row?.ok) throw await limitRefusal(tx, by.userId, true, { offDutyToo: true });
@@ -256,7 +248,7 @@ export async function autoAssign(db: Db, opts: { max?: number } = {}): Promise<R
       const [candidate] = await tx
         .select({ userId: staff.userId, displayName: staff.displayName })
         .from(staff)
-        .where(sql`${staff.acceptingChats} and ${openCount(staff.userId)} < ${staff.maxConcurrentChats}`)
+        .where(sql`chat_staff_has_room(${staff.userId}, false)`)
         .orderBy(sql`${openCount(staff.userId)}`, asc(staff.userId))
         .limit(1);
       if (!candidate) return "full" as const;

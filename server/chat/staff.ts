@@ -6,7 +6,7 @@ import type { QueueItem } from "@/protocol/events";
 import type { ReplyInput } from "@/protocol/inputs";
 import { superjsonText, withSerializedText } from "@/protocol/transformer";
 import type { StaffActor } from "./actors";
-import { claimForReply, holdStartedChat, recordEvent } from "./assignment";
+import { holdStartedChat, limitRefusal, recordEvent } from "./assignment";
 import { ChatError } from "./errors";
 import {
   columnJson,
@@ -168,7 +168,7 @@ type ReplyRow = {
     | "no_open_chat"
     | "resolved"
     | "held"
-    | "waiting";
+    | "no_room";
   staff_name: string | null;
   message: unknown;
   request: unknown;
@@ -186,34 +186,23 @@ export const ONLY_STAFF = "Only staff can do this";
 /**
  * A staff reply in a request's thread. Idempotent on `input.id`, like the player's send.
  *
- * One statement, `chat_staff_reply` (db/migrations/0013): it finds the staff member by user id,
- * locks the chat (player, then request), returns a stored id as a retry, refuses unless the
+ * One statement, `chat_staff_reply` (db/migrations/0013, 0015): it finds the staff member by user
+ * id, locks the chat (player, then request), returns a stored id as a retry, takes a waiting chat
+ * under the capacity rule (the same SQL function as Take: assignment.ts), refuses unless the
  * caller holds the chat, sets the first response and appends the message. Alone it is its own
- * transaction: one round trip. Two cases take a transaction: a photo (its bytes beside the row),
- * and a waiting chat, which the reply takes under the capacity rule of assignment.ts first.
+ * transaction: one round trip, the first reply to a waiting chat included. A photo takes a
+ * transaction: its bytes are stored beside the row.
  */
 export async function replyAsStaff(
   db: Db,
   input: ReplyInput & { staff: Pick<StaffActor, "userId">; photo?: PreparedPhoto },
 ): Promise<ReplyResult> {
-  if (!input.photo) {
-    const row = await replyStatement(db, input);
-    if (row.outcome !== "waiting") return replyResult(row, input);
-  }
+  if (!input.photo) return replyResult(await replyStatement(db, input), input, db);
   return db.transaction((tx) => replyInTransaction(tx, input));
 }
 
-/** `first`: the statement's row if the caller already ran it in this transaction. */
-async function replyInTransaction(tx: Tx, input: ReplyTo, first?: ReplyRow): Promise<ReplyResult> {
-  let row = first ?? (await replyStatement(tx, input));
-  if (row.outcome === "waiting") {
-    // The statement holds the chat's locks until commit; replying to a waiting chat takes it
-    // (within capacity): two staff must never answer the same player.
-    const by = { userId: input.staff.userId, displayName: row.staff_name ?? "" };
-    await claimForReply(tx, requestFromJson(row.request), by);
-    row = await replyStatement(tx, input);
-  }
-  const result = replyResult(row, input);
+async function replyInTransaction(tx: Tx, input: ReplyTo): Promise<ReplyResult> {
+  const result = await replyResult(await replyStatement(tx, input), input, tx);
   if (input.photo && !result.duplicate) await insertPhoto(tx, result.message, input.photo);
   return result;
 }
@@ -254,8 +243,11 @@ function replyStatement(tx: Db | Tx, input: ReplyTo): Promise<ReplyRow> {
     }, takenIfRaced);
 }
 
-/** The statement's outcome as a result, or as the refusal staff have always been given. */
-function replyResult(row: ReplyRow, to: ReplyTo): ReplyResult {
+/**
+ * The statement's outcome as a result, or as the refusal staff have always been given. Only a
+ * refusal for want of room reads again (`db`: the staff row, for the words of `limitRefusal`).
+ */
+async function replyResult(row: ReplyRow, to: ReplyTo, db: Db | Tx): Promise<ReplyResult> {
   switch (row.outcome) {
     case "sent":
     case "duplicate":
@@ -278,8 +270,8 @@ function replyResult(row: ReplyRow, to: ReplyTo): ReplyResult {
       throw new ChatError("CONFLICT", "This chat is resolved; reopen it to reply");
     case "held":
       throw new ChatError("CONFLICT", "Another staff member is handling this chat");
-    case "waiting":
-      throw new Error("chat_staff_reply: the chat is still waiting after it was taken");
+    case "no_room":
+      throw await limitRefusal(db, to.staff.userId, true);
   }
 }
 
@@ -292,22 +284,13 @@ export async function messagePlayer(
   db: Db,
   input: { playerId: number; id: string; text: string; staff: Pick<StaffActor, "userId"> },
 ): Promise<ReplyResult> {
-  // Into the open chat the sender holds: one statement, as `replyAsStaff`; it finds the staff
-  // record by user id too (the sender's name comes from it). Refusals are final; a chat to take or
-  // to open goes on in a transaction.
+  // Into the player's open chat, held by the sender or waiting (taken by the statement): one
+  // statement, as `replyAsStaff`; it finds the staff record by user id too (the sender's name comes
+  // from it). Refusals are final; a chat to open goes on in a transaction.
   const row = await replyStatement(db, input);
-  if (row.outcome !== "no_open_chat" && row.outcome !== "waiting") return replyResult(row, input);
+  if (row.outcome !== "no_open_chat") return replyResult(row, input, db);
   const staff: StaffActor = { userId: input.staff.userId, displayName: row.staff_name ?? "" };
   return db.transaction(async (tx) => {
-    if (row.outcome === "waiting") {
-      // A waiting chat (the first staff message after a player writes): the statement, run again
-      // here, locks the player and the request itself, so the chat is taken as a reply by
-      // requestId takes it, with no lookups first. Two round trips fewer (issue 11: the bench's
-      // staff → player scenario begins with 100 of these in one second). Resolved meanwhile: a
-      // new chat, below.
-      const again = await replyStatement(tx, input);
-      if (again.outcome !== "no_open_chat") return replyInTransaction(tx, input, again);
-    }
     await lockPlayer(tx, input.playerId);
     const [open] = await tx
       .select()

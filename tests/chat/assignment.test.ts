@@ -2,8 +2,9 @@ import { randomUUID } from "node:crypto";
 import { and, desc, eq, ne } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { chatEvents, chatMessages, chatRequests, staff } from "@/db/schema";
+import { type ChatRequest, chatEvents, chatMessages, chatRequests, staff } from "@/db/schema";
 import { assignWaiting } from "@/server/chat/actions";
+import type { StaffActor } from "@/server/chat/actors";
 import { autoAssign, claimRequest, releaseRequest, takeOverRequest, transferRequest } from "@/server/chat/assignment";
 import { ChatError } from "@/server/chat/errors";
 import { silentGateway } from "@/server/chat/gateway";
@@ -165,6 +166,81 @@ describe.each(testDbKinds)("who holds a chat, on %s", (kind) => {
     expect(
       (await refused(replyAsStaff(handle.db, { requestId: second.id, id, text: "me", staff: offDuty }))).message,
     ).toBe("You are not accepting chats");
+  });
+
+  /** A staff message into a player's chat, named by its request id or by the player's Player ID. */
+  const firstReply = (by: "requestId" | "playerId", chat: ChatRequest, id: string, s: StaffActor) =>
+    by === "requestId"
+      ? replyAsStaff(handle.db, { requestId: chat.id, id, text: "hi", staff: s })
+      : messagePlayer(handle.db, { playerId: chat.playerId, id, text: "hi", staff: s });
+
+  // Issue 11: the reply statement takes a waiting chat itself (db/migrations/0015), by requestId
+  // and by Player ID, with what Take records: the holder, claimed_at, one `claimed` event, the
+  // version bumped by the claim and again by the message.
+  it("a first reply to a waiting chat, by requestId or by Player ID, takes it with one claimed event", async () => {
+    const asha = await member("Asha F", 2);
+    for (const by of ["requestId", "playerId"] as const) {
+      const waiting = await waitingChat();
+      const id = randomUUID();
+      const answered = await firstReply(by, waiting, id, asha);
+      expect(answered.duplicate).toBe(false);
+      expect(answered.message).toMatchObject({ id, requestId: waiting.id, sender: "staff", senderName: "Asha F" });
+      expect(answered.request).toMatchObject({ status: "in_progress", assignedStaffId: asha.userId });
+      expect(answered.request.claimedAt).toBeInstanceOf(Date);
+      expect(answered.request.firstResponseAt).toBeInstanceOf(Date);
+      expect(answered.request.version).toBe(waiting.version + 2);
+      expect(await timeline(waiting.id)).toEqual([
+        ["created", waiting.playerName, null],
+        ["claimed", "Asha F", null],
+      ]);
+      // A retry of the same reply is the stored row: no second claim, nothing written.
+      const again = await firstReply(by, waiting, id, asha);
+      expect(again).toMatchObject({ duplicate: true, request: { version: answered.request.version } });
+      expect((await timeline(waiting.id)).filter(([type]) => type === "claimed")).toHaveLength(1);
+    }
+  });
+
+  it("a first message by Player ID to a waiting chat at the limit or off duty is refused and nothing is stored", async () => {
+    const asha = await member("Asha L", 1);
+    await replyAsStaff(handle.db, { requestId: (await waitingChat()).id, id: randomUUID(), text: "hi", staff: asha });
+    const waiting = await waitingChat();
+    const id = randomUUID();
+    const err = await refused(
+      messagePlayer(handle.db, { playerId: waiting.playerId, id, text: "me too", staff: asha }),
+    );
+    expect(err).toMatchObject({ code: "CONFLICT", message: "You are at your limit of 1" });
+    const offDuty = await member("Off Duty L", 3);
+    await handle.db.update(staff).set({ acceptingChats: false }).where(eq(staff.userId, offDuty.userId));
+    const err2 = await refused(
+      messagePlayer(handle.db, { playerId: waiting.playerId, id, text: "me", staff: offDuty }),
+    );
+    expect(err2).toMatchObject({ code: "CONFLICT", message: "You are not accepting chats" });
+    const [after] = await handle.db.select().from(chatRequests).where(eq(chatRequests.id, waiting.id));
+    expect(after).toMatchObject({
+      status: "waiting",
+      assignedStaffId: null,
+      claimedAt: null,
+      version: waiting.version,
+    });
+    expect(await handle.db.select().from(chatMessages).where(eq(chatMessages.id, id))).toEqual([]);
+    expect(await timeline(waiting.id)).toEqual([["created", waiting.playerName, null]]);
+  });
+
+  it("two staff replying to the same waiting chat at once: exactly one holds it, the other is refused and stores nothing", async () => {
+    const [a, b] = [await member("Racer A", 3), await member("Racer B", 3)];
+    for (const by of ["requestId", "playerId"] as const) {
+      const waiting = await waitingChat();
+      const ids = [randomUUID(), randomUUID()];
+      const results = await Promise.allSettled([a, b].map((s, i) => firstReply(by, waiting, ids[i] as string, s)));
+      const won = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+      expect(won).toHaveLength(1);
+      const lost = results.find((r) => r.status === "rejected") as PromiseRejectedResult;
+      expect(lost.reason).toMatchObject({ code: "CONFLICT", message: "Another staff member is handling this chat" });
+      const winner = won[0]?.request.assignedStaffId;
+      const loserId = ids[winner === a.userId ? 1 : 0] as string;
+      expect(await handle.db.select().from(chatMessages).where(eq(chatMessages.id, loserId))).toEqual([]);
+      expect((await timeline(waiting.id)).filter(([type]) => type === "claimed")).toHaveLength(1);
+    }
   });
 
   it("a chat a staff member starts by Player ID counts toward their capacity: at the limit it is refused and nothing is stored", async () => {

@@ -3,7 +3,7 @@ import { count, eq } from "drizzle-orm";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { chatMessages, chatPhotos } from "@/db/schema";
+import { chatEvents, chatMessages, chatPhotos } from "@/db/schema";
 import { MAX_PHOTO_BYTES } from "@/protocol/limits";
 import type { HttpDeps } from "@/server/http/deps";
 import { servePhoto, uploadPhoto } from "@/server/http/photo-api";
@@ -176,12 +176,19 @@ describe.each(testDbKinds)("photos on %s", (kind) => {
   });
 
   describe("staff", () => {
-    it("send a photo into a chat by requestId; the player sees it", async () => {
+    it("send a photo into a waiting chat by requestId, which takes it; the player sees it", async () => {
       const first = await upload(await smallPng(), { cookie: cookie.p30 });
       const requestId = first.body.request.id;
+      expect(first.body.request.status).toBe("waiting");
       const res = await upload(await noiseJpeg(), { cookie: cookie.staff, query: { requestId, text: "Your receipt" } });
       expect(res.status).toBe(201);
       expect(res.body.message).toMatchObject({ sender: "staff", playerId: 30, photo: { type: "image/jpeg" } });
+      expect(res.body.request).toMatchObject({ id: requestId, status: "in_progress" });
+      const taken = await handle.db.select().from(chatEvents).where(eq(chatEvents.requestId, requestId));
+      expect(taken.map((e) => [e.type, e.actorName])).toEqual([
+        ["created", expect.any(String)],
+        ["claimed", "Asha (floor)"],
+      ]);
       const seen = await servePhoto(deps, photoGet(res.body.message.id, { cookie: cookie.p30 }), {
         id: res.body.message.id,
       });
