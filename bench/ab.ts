@@ -3,11 +3,14 @@
  * at once. Two private stacks (tests/support/stack.ts, each the production build of its checkout:
  * A from BASE, which needs its own `npm ci` and `npm run build`; B from this checkout), one signed-in
  * player and one staff member holding that player's chat on each; then, for ROUNDS (30) rounds, for
- * each of KINDS (chat.me,chat.send,staff.reply), a block of BLOCK (100) sequential requests on A and
+ * each of KINDS (chat.me,chat.send,staff.reply; also staff.first), a block of BLOCK (100) sequential requests on A and
  * one on B (B first in odd rounds), reading each block's web CPU (its threads' run time in ns,
  * `taskCpuMs`). On a shared machine the load moves between blocks, not within a pair: the B − A
  * difference per block pair shows a 0.1 ms change that separate runs (±20 %) hide. WARMUP (1000)
- * requests of each kind on each side first.
+ * requests of each kind on each side first. `staff.first` is a staff member's first reply, by
+ * requestId, to a chat still waiting (the reply takes it): before each of its blocks, outside the
+ * measured time, BLOCK players each open a new waiting chat (their last one resolved in the
+ * database).
  *
  * Prints per kind and side the CPU per request (mean over blocks, median block), the server's own
  * time p50 (`Server-Timing`) and the round trip p50 (ms), then per kind B − A per block pair
@@ -21,8 +24,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
+import { sql } from "drizzle-orm";
 import { connectPostgres } from "@/db/client";
-import { claimRequest } from "@/server/chat/assignment";
 import { sendPlayerMessage } from "@/server/chat/send";
 import { type Stack, startStack } from "../tests/support/stack";
 import { type Reply, request, serverTiming, stats } from "./path";
@@ -48,6 +51,9 @@ type Side = {
   player: SignedIn;
   member: SignedIn;
   chat: string;
+  /** staff.first: the players who open a waiting chat before each block, and those chats. */
+  pool: SignedIn[];
+  waiting: string[];
 };
 const started: Array<{ stop(): Promise<void> }> = [];
 const stopAll = async () => {
@@ -75,10 +81,17 @@ try {
     const [player] = await signedInPlayers(stack, handle.db, 1, `ab-${name.toLowerCase()}`);
     const [member] = await signedInStaff(stack, handle.db, 1, `ab-${name.toLowerCase()}-staff`);
     if (!player || !member) throw new Error("no accounts");
-    // The staff member holds the player's chat: every measured reply is one it may make.
+    // The staff member holds the player's chat: every measured reply is one it may make. Taken in
+    // SQL, not by this checkout's claim: the two builds' migrations may differ, the rows may not.
     const opened = await sendPlayerMessage(handle.db, { id: randomUUID(), text: "help", player });
-    await claimRequest(handle.db, { requestId: opened.request.id, staff: member });
-    sides.push({ name, stack, handle, player, member, chat: opened.request.id });
+    await handle.db.execute(sql`update chat_requests set status = 'in_progress', assigned_staff_id = ${member.userId},
+      claimed_at = now() where id = ${opened.request.id}`);
+    // No capacity limit in the way of staff.first's claims.
+    await handle.db.execute(sql`update staff set max_concurrent_chats = 1000000 where user_id = ${member.userId}`);
+    const pool = kinds.includes("staff.first")
+      ? await signedInPlayers(stack, handle.db, block, `ab-${name.toLowerCase()}-first`)
+      : [];
+    sides.push({ name, stack, handle, player, member, chat: opened.request.id, pool, waiting: [] });
   }
   const post = (side: Side, procedure: string, cookie: string, json: unknown) =>
     request(`${side.stack.url}/api/trpc/${procedure}`, {
@@ -91,6 +104,26 @@ try {
     "chat.send": (side) => post(side, "chat.send", side.player.cookie, { id: randomUUID(), text: "measured" }),
     "staff.reply": (side) =>
       post(side, "staff.reply", side.member.cookie, { requestId: side.chat, id: randomUUID(), text: "measured" }),
+    "staff.first": (side) => {
+      const requestId = side.waiting.pop();
+      if (!requestId) throw new Error("staff.first: no waiting chat left; prepare() runs before each block");
+      return post(side, "staff.reply", side.member.cookie, { requestId, id: randomUUID(), text: "measured" });
+    },
+  };
+  /** Before a block of `kind` on `side` (unmeasured): staff.first's waiting chats. */
+  const prepare = async (kind: string, side: Side) => {
+    if (kind !== "staff.first") return;
+    const ids = sql.join(
+      side.pool.map((p) => sql`${p.userId}`),
+      sql`, `,
+    );
+    await side.handle.db.execute(sql`update chat_requests set status = 'resolved', resolved_at = now()
+      where status <> 'resolved' and player_id in (select id from players where user_id in (${ids}))`);
+    side.waiting = [];
+    for (const player of side.pool)
+      side.waiting.push(
+        (await sendPlayerMessage(side.handle.db, { id: randomUUID(), text: "first", player })).request.id,
+      );
   };
   const call = (kind: string) => {
     const c = calls[kind];
@@ -102,6 +135,7 @@ try {
   for (const side of sides)
     for (const kind of kinds)
       for (let i = 0; i < warmup; i++) {
+        if (i % block === 0) await prepare(kind, side);
         const reply = await call(kind)(side);
         if (reply.status !== 200)
           throw new Error(`warm-up ${kind} on ${side.name}: HTTP ${reply.status} ${reply.body}`);
@@ -114,6 +148,7 @@ try {
         const key = `${kind} ${side.name}`;
         results[key] ??= { cpu: [], server: [], roundTrip: [], failed: 0 };
         const result = results[key];
+        await prepare(kind, side);
         const before = cpuMs(side);
         for (let i = 0; i < block; i++) {
           const t = performance.now();

@@ -136,9 +136,19 @@ test("bench/ab.ts runs both sides in alternated blocks and reports each side and
   test.setTimeout(180_000);
   const root = path.resolve(import.meta.dirname, "..");
   const basePort = Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 30;
+  // staff.first: a first reply that takes a waiting chat, each block's chats opened before it.
+  const kinds = ["chat.me", "chat.send", "staff.reply", "staff.first"];
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/ab.ts"], {
     cwd: root,
-    env: { ...process.env, BASE: root, BENCH_PORT_BASE: String(basePort), ROUNDS: "2", BLOCK: "2", WARMUP: "2" },
+    env: {
+      ...process.env,
+      BASE: root,
+      BENCH_PORT_BASE: String(basePort),
+      ROUNDS: "2",
+      BLOCK: "2",
+      WARMUP: "2",
+      KINDS: kinds.join(","),
+    },
     timeout: 150_000,
   });
   console.log(stdout);
@@ -148,7 +158,7 @@ test("bench/ab.ts runs both sides in alternated blocks and reports each side and
     expect(line, prefix).toBeDefined();
     return JSON.parse(line?.slice(prefix.length + 1) ?? "null");
   };
-  for (const kind of ["chat.me", "chat.send", "staff.reply"]) {
+  for (const kind of kinds) {
     for (const side of ["A", "B"]) {
       // Two rounds of two requests on each side, every one answered 200, each block's CPU read.
       const result = json(`${kind} ${side}`);
