@@ -1301,6 +1301,7 @@ async function historyScenario(
   const stealDuringReads = stealBefore === null ? null : (stealMs() ?? stealBefore) - stealBefore;
   if (takeApart) {
     const lines = await requestLinesFor(
+      stack.web.pid,
       takeApart,
       marked.map((m) => m.id),
     );

@@ -9,8 +9,9 @@
  * - once a second, the event-loop delay of that second (the same interval's lateness):
  *   `{ eld: { p50, p99, max, n }, t }`.
  * - each HTTP request the bench marked with an `x-bench-probe: <id>` header (the history reads):
- *   `{ req: id, t, ms, cpu, main, q }` — see `startRequestProbe`. Unmarked requests cost one
- *   header look-up; the header does nothing where the probe is not loaded (any real server).
+ *   `{ req: id, t, ms, cpu, main, q }` — see `startRequestProbe`; written on SIGUSR2 (the bench
+ *   sends it after its reads) and at exit. Unmarked requests cost one header look-up; the header
+ *   does nothing where the probe is not loaded (any real server).
  * `BENCH_V8_FLAGS` sets V8 flags in the probed processes only (diagnosis: `--trace-gc`, `--trace-opt`).
  * Plain JS: the realtime bundle runs without tsx.
  */
@@ -30,13 +31,23 @@ const kinds = {
 };
 
 export function startProbe(file) {
-  const write = (line) => {
+  /** One JSON line, or several in one append. */
+  const write = (lines) => {
     try {
-      fs.appendFileSync(file, `${JSON.stringify(line)}\n`);
+      const text = Array.isArray(lines) ? lines.map((l) => JSON.stringify(l)).join("\n") : JSON.stringify(lines);
+      fs.appendFileSync(file, `${text}\n`);
     } catch {} // a probe never takes the process down
   };
   const wall = (t) => +(performance.timeOrigin + t).toFixed(1);
+  // The marked requests' lines are written when the bench asks (SIGUSR2, after its reads) and at
+  // exit, never during the reads: written once a second, the write (~400 lines) took the web's
+  // thread for 3–5 ms while one of them waited for its query (seen 2026-11-27).
   const requests = startRequestProbe();
+  const flush = () => {
+    if (requests.length) write(requests.splice(0));
+  };
+  process.on("SIGUSR2", flush);
+  process.on("exit", flush);
   new PerformanceObserver((list) => {
     for (const e of list.getEntries()) {
       if (e.duration < 1) continue;
@@ -61,9 +72,6 @@ export function startProbe(file) {
       });
       delay.reset();
       second = now;
-      // Written here, once a second, not at the request's end: a file write there would sit
-      // between that answer and the bench's next request.
-      for (const line of requests.splice(0)) write(line);
     }
     expected = now + every;
   }, every).unref();

@@ -1,6 +1,6 @@
 /**
  * A history read's server time taken apart, from what bench/probe.mjs wrote for each request the
- * bench marked with `x-bench-probe` (the web process logs them once a second): how much of it the
+ * bench marked with `x-bench-probe` (the web process writes them when asked, after the reads): how much of it the
  * web's JavaScript thread ran, waited for a core, or slept (waiting for Postgres or a socket), and
  * of the Postgres round trip how much the backend ran or waited for a core. Used by
  * `historyScenario` (bench/path.ts); bench/README.md "Thread page tails, taken apart".
@@ -62,8 +62,9 @@ export function readRequestLines(file: string): Map<string, RequestLine> {
   return lines;
 }
 
-/** Waits (at most `ms`) until the probe has written a line for every id: it writes once a second. */
-export async function requestLinesFor(file: string, ids: string[], ms = 5000) {
+/** Asks the probe in process `pid` to write its lines (SIGUSR2), then waits (at most `ms`) until there is one for every id. */
+export async function requestLinesFor(pid: number | undefined, file: string, ids: string[], ms = 5000) {
+  if (pid) process.kill(pid, "SIGUSR2");
   const until = performance.now() + ms;
   for (;;) {
     const lines = readRequestLines(file);
