@@ -24,6 +24,7 @@ import { IDLE_SOCKET_MS } from "@/server/realtime/publisher";
 import { type Stack, startStack } from "../tests/support/stack";
 // @ts-expect-error plain JS (the realtime bundle loads it without tsx), no types
 import { startProbe } from "./probe.mjs";
+import { medianParts, partsOf, type RequestParts, requestLinesFor, showParts } from "./request-parts";
 import {
   arrivalLog,
   cpuSeconds,
@@ -1204,19 +1205,33 @@ async function historyScenario(
   const webPid = { beforeSeed, reads: stack.web.pid };
   // The server's own time from Server-Timing (API routes answer it, node-bridge.ts; Next's pages
   // do not): the targets are server time, the round trip adds the bench's and the kernel's.
-  const get = (p: string) => async () => {
-    const res = await request(`${stack.url}${p}`, { headers: { cookie: staffSession.cookie } });
+  // PROBE=1 (the web's probe loaded): each measured read is marked (`x-bench-probe: <kind>/<pass>/<i>`)
+  // and the probe takes its server time apart (bench/probe.mjs, bench/request-parts.ts). Not in a
+  // plain full run, whose probe watches only GCs and stalls: taking a read apart costs it ~0.1 ms.
+  const takeApart = process.env.PROBE === "1" && webProbeFile ? webProbeFile : null;
+  const get = (p: string) => async (probeId?: string) => {
+    const headers: Record<string, string> = { cookie: staffSession.cookie };
+    if (probeId && takeApart) headers["x-bench-probe"] = probeId;
+    const res = await request(`${stack.url}${p}`, { headers });
     return { ok: res.status === 200, serverMs: serverTiming(res) };
   };
   const kinds = [
-    { name: "queue", n: 30, fn: get("/api/trpc/staff.queue") },
-    { name: "page", n: 10, fn: get("/staff") },
-    // 200 thread reads (capped by roundTrips): with 50, the reported p99 was the slowest sample
-    // of the 50, whatever the machine did in that one moment. Every sample stays in raw.history.
-    { name: "latest", n: 200, fn: get(`/api/player-chat-integration/messages/${history.playerId}`) },
+    { name: "queue", n: Math.min(30, opts.roundTrips), fn: get("/api/trpc/staff.queue") },
+    { name: "page", n: Math.min(10, opts.roundTrips), fn: get("/staff") },
+    // 1,000 thread reads (5 × roundTrips at most): the p99 of n sequential samples is the
+    // (n / 100)th slowest, so with 200 it was the second slowest, which moved by several ms between
+    // runs of the same build with the machine's odd moment; with 1,000 it is the tenth (bench/README.md
+    // "Thread page tails, taken apart": both estimates from the same runs). A read is ~1 ms, so this
+    // adds seconds. `p99Of200` keeps the old estimate of each 200 in a row, max stays reported, and
+    // every sample stays in raw.history.
+    {
+      name: "latest",
+      n: Math.min(1000, 5 * opts.roundTrips),
+      fn: get(`/api/player-chat-integration/messages/${history.playerId}`),
+    },
     {
       name: "older",
-      n: 200,
+      n: Math.min(1000, 5 * opts.roundTrips),
       fn: get(`/api/player-chat-integration/messages/${history.playerId}?before=${history.olderSeq}&limit=50`),
     },
   ] as const;
@@ -1227,38 +1242,92 @@ async function historyScenario(
     serverSamples: number[];
     /** Each sample's start, ms since the epoch (to line up with the probe's GCs and stalls). */
     at: number[];
+    /** With the probe: each sample's server time taken apart (bench/request-parts.ts), in order. */
+    parts?: (RequestParts | null)[];
+    /** With the probe: the parts' medians, and the server time less the web's and Postgres's waits for a core. */
+    apart?: { median: ReturnType<typeof medianParts>; lessWaits: Stats };
+    /** Server p99 of each 200 samples in a row (n ≥ 400). */
+    p99Of200?: number[];
   };
-  const measure = async (n: number, fn: (typeof kinds)[number]["fn"]): Promise<Measured> => {
+  /** Marked samples' ids and the bench's send / answer times (ms since the epoch, µs precision). */
+  const marked: { id: string; sent: number; received: number; steal: number | null }[] = [];
+  const wallNow = () => performance.timeOrigin + performance.now();
+  const measure = async (n: number, fn: (typeof kinds)[number]["fn"], label: string): Promise<Measured> => {
     const cpuBefore = cpuSeconds(stack.web.pid);
     const samples: number[] = [];
     const serverSamples: number[] = [];
     const at: number[] = [];
     for (let i = 0; i < n; i++) {
       at.push(Date.now());
+      const id = `${label}/${i}`;
+      // With the probe: the machine's steal time over each marked read, all cores (10 ms ticks). Read by
+      // the bench before and after the request, so it costs the round trip, not the server time.
+      const stealFrom = takeApart ? stealMs() : null;
+      const sent = wallNow();
       const t = performance.now();
-      const { ok, serverMs } = await fn();
+      const { ok, serverMs } = await fn(id);
       if (!ok) throw new Error("round trip failed");
       samples.push(+(performance.now() - t).toFixed(2));
+      const received = wallNow();
+      const stealTo = stealFrom === null ? null : stealMs();
+      marked.push({ id, sent, received, steal: stealFrom === null || stealTo === null ? null : stealTo - stealFrom });
       if (serverMs !== null) serverSamples.push(serverMs);
     }
     const cpu = cpuSeconds(stack.web.pid);
     const cpuMs = cpu !== null && cpuBefore !== null ? +(((cpu - cpuBefore) * 1000) / n).toFixed(1) : null;
     const server = serverSamples.length === n ? stats(serverSamples) : null;
-    return { ...stats(samples), cpuMs, samples, server, serverSamples, at };
+    // The server p99 each 200 samples in a row would have given (what the bench reported until 2026-11-27).
+    const p99Of200 =
+      server && n >= 400
+        ? Array.from({ length: Math.floor(n / 200) }, (_, b) => stats(serverSamples.slice(b * 200, b * 200 + 200)).p99)
+        : undefined;
+    return { ...stats(samples), cpuMs, samples, server, serverSamples, at, ...(p99Of200 ? { p99Of200 } : {}) };
   };
   // The very first request of each kind after the start, alone: it loads and compiles that kind's
   // code unless the warm-up already did (the staff page's was 226–333 ms against ~50 ms warm).
   const veryFirst: Record<string, Measured> = {};
   const first: Record<string, Measured> = {};
   const postgresBefore = await postgresBusy(handle);
+  const stealBefore = stealMs();
   for (const k of kinds) {
-    veryFirst[k.name] = await measure(1, k.fn);
+    veryFirst[k.name] = await measure(1, k.fn, `${k.name}/veryFirst`);
     await roundTrips(3, async () => (await k.fn()).ok);
-    first[k.name] = await measure(Math.min(k.n, opts.roundTrips), k.fn);
+    first[k.name] = await measure(k.n, k.fn, `${k.name}/first`);
   }
   const second: Record<string, Measured> = {};
-  for (const k of kinds) second[k.name] = await measure(Math.min(k.n, opts.roundTrips), k.fn);
+  for (const k of kinds) second[k.name] = await measure(k.n, k.fn, `${k.name}/second`);
   const postgres = { before: postgresBefore, after: await postgresBusy(handle) };
+  // Time the hypervisor ran something else on this machine's cores during the reads (all cores, 10 ms ticks).
+  const stealDuringReads = stealBefore === null ? null : (stealMs() ?? stealBefore) - stealBefore;
+  if (takeApart) {
+    const lines = await requestLinesFor(
+      stack.web.pid,
+      takeApart,
+      marked.map((m) => m.id),
+    );
+    const byId = new Map(marked.map((m) => [m.id, m]));
+    for (const [pass, group] of [
+      ["veryFirst", veryFirst],
+      ["first", first],
+      ["second", second],
+    ] as const)
+      for (const k of kinds) {
+        const m = group[k.name];
+        if (!m) continue;
+        m.parts = m.samples.map((_, i) => {
+          const id = `${k.name}/${pass}/${i}`;
+          const line = lines.get(id);
+          const b = byId.get(id);
+          return line && b ? partsOf(line, b.sent, b.received, b.steal) : null;
+        });
+        const parts = m.parts.filter((p): p is RequestParts => p !== null);
+        if (parts.length)
+          m.apart = {
+            median: medianParts(parts),
+            lessWaits: stats(parts.map((p) => +(p.server - (p.mainWait ?? 0) - (p.pgWait ?? 0)).toFixed(3))),
+          };
+      }
+  }
   stack.web.lineListeners.delete(keepLine);
   // The web process's GC pauses and stalls from its start to the end of the reads.
   const ended = Date.now();
@@ -1273,6 +1342,8 @@ async function historyScenario(
     seedSeconds: history.seconds,
     webPid,
     postgres,
+    stealMsDuringReads: stealDuringReads,
+    loadAfterReads: os.loadavg(),
     ...second,
     firstPass: first,
     veryFirst,
@@ -1282,7 +1353,7 @@ async function historyScenario(
   };
   for (const k of kinds)
     log(
-      `history ${k.name}: max ${second[k.name]?.max} ms (first pass ${first[k.name]?.max} ms, very first ${veryFirst[k.name]?.max} ms) of ${second[k.name]?.n}; server max ${second[k.name]?.server?.max ?? "-"} ms`,
+      `history ${k.name}: max ${second[k.name]?.max} ms (first pass ${first[k.name]?.max} ms, very first ${veryFirst[k.name]?.max} ms) of ${second[k.name]?.n}; server max ${second[k.name]?.server?.max ?? "-"} ms${second[k.name]?.p99Of200 ? `; server p99 of each 200 in a row: first pass ${first[k.name]?.p99Of200?.join(", ")}, second ${second[k.name]?.p99Of200?.join(", ")}` : ""}`,
     );
   log(`history: Postgres before / after the reads ${JSON.stringify(postgres)}`);
   // With a probe: what the web process's GCs and stalls did during the slowest queue sample of each pass.
@@ -1299,13 +1370,29 @@ async function historyScenario(
       `history queue ${pass}: slowest sample #${i + 1} ${m.max} ms (server ${m.serverSamples[i] ?? "-"}); web GCs ${JSON.stringify(during(webProbe.gcs))}, stalls ${JSON.stringify(during(webProbe.stalls))}`,
     );
   }
+  // With the probe: the thread reads' parts, the median sample's and the five slowest's (by server time).
+  for (const [pass, group] of [
+    ["first pass", first],
+    ["second pass", second],
+  ] as const)
+    for (const name of ["latest", "older"]) {
+      const parts = (group[name]?.parts ?? []).filter((p): p is RequestParts => p !== null);
+      const apart = group[name]?.apart;
+      if (!parts.length || !apart) continue;
+      const w = apart.lessWaits;
+      log(
+        `history ${name} ${pass}: server less the web's and Postgres's waits for a core p50 ${w.p50} / p99 ${w.p99} / max ${w.max} ms; median parts: ${showParts(apart.median)}`,
+      );
+      for (const p of [...parts].sort((a, b) => b.server - a.server).slice(0, 5))
+        log(`history ${name} ${pass}, slow ${p.id}: ${showParts(p)}`);
+    }
   const label = `${opts.historyMessages.toLocaleString("en")} messages`;
   const figures = (s: Measured) =>
-    `${ms(s.p50)} / ${ms(s.p99)} (${s.cpuMs ?? "?"} ms${s.server ? `; server ${ms(s.server.p50)} / ${ms(s.server.p99)}` : ""})`;
+    `${ms(s.p50)} / ${ms(s.p99)} (${s.cpuMs ?? "?"} ms${s.server ? `; server ${ms(s.server.p50)} / ${ms(s.server.p99)}, max ${ms(s.server.max)}` : ""})`;
   const single = (s: Measured) =>
     `${ms(s.max)} (${s.cpuMs ?? "?"} ms${s.server ? `; server ${ms(s.server.max)}` : ""})`;
   const row = (what: string, name: string, target: string): Row => ({
-    scenario: `${what} at ${label}, p50 / p99 round trip (web CPU per request; server time p50 / p99 from Server-Timing, API routes only); first pass after start; very first request after start`,
+    scenario: `${what} at ${label}, p50 / p99 round trip (web CPU per request; server time p50 / p99, max from Server-Timing, API routes only) of ${second[name]?.n}; first pass after start; very first request after start`,
     value: `${figures(second[name] as Measured)}; first ${figures(first[name] as Measured)}; very first ${single(veryFirst[name] as Measured)}`,
     target,
   });
@@ -1359,6 +1446,17 @@ export async function seedHistory(handle: ReturnType<typeof connectPostgres>, me
     playerId: row?.id ?? 0,
     olderSeq: Math.max(2, Math.floor(perPlayer / 2)),
   };
+}
+
+/** The machine's steal time so far (/proc/stat, every core), ms; null where there is none to read. */
+function stealMs(): number | null {
+  try {
+    const cpu = fs.readFileSync("/proc/stat", "utf8").split("\n", 1)[0]?.split(/\s+/) ?? [];
+    const ticks = Number(cpu[8]);
+    return Number.isFinite(ticks) ? ticks * 10 : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Diagnosis (PG_SLOW_MS): auto_explain for the connections opened from now on (the stack's private cluster). */

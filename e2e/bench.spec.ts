@@ -95,6 +95,9 @@ test("bench harness: the reconnect storm alone (--only storm) at toy size", asyn
 
 test("bench harness: the history reads alone (--only history) at toy size", async () => {
   test.setTimeout(240_000);
+  // PROBE=1, as the diagnosis runs use it: the web's probe takes each thread read apart.
+  const probe = process.env.PROBE;
+  process.env.PROBE = "1";
   const result = await runHistory({
     ...alone,
     basePort: Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 10,
@@ -102,6 +105,9 @@ test("bench harness: the history reads alone (--only history) at toy size", asyn
     roundTrips: 5,
     historyMessages: 2000,
     historyPlayers: 50,
+  }).finally(() => {
+    if (probe === undefined) delete process.env.PROBE;
+    else process.env.PROBE = probe;
   });
   console.log(formatTable(result));
   expect(result.rows.map((row) => row.scenario)).toEqual([
@@ -122,6 +128,18 @@ test("bench harness: the history reads alone (--only history) at toy size", asyn
     firstPass: { queue: { samples: expect.arrayContaining([expect.any(Number)]) } },
     veryFirst: { page: { samples: [expect.any(Number)] } },
   });
+  // Each thread read taken apart by the probe (bench/request-parts.ts): its page's one statement timed.
+  const latest = (
+    result.raw.history as { latest: { n: number; parts: unknown[]; apart: { lessWaits: { n: number } } } }
+  ).latest;
+  expect(latest.parts).toHaveLength(latest.n);
+  for (const part of latest.parts)
+    expect(part).toMatchObject({
+      server: expect.any(Number),
+      db: expect.any(Number),
+      q: expect.arrayContaining([expect.objectContaining({ name: "thread_page_with_reader", ms: expect.any(Number) })]),
+    });
+  expect(latest.apart.lessWaits.n).toBe(latest.n);
   // Read from a web process started after the seed, as a real server starts against a full
   // database: not the one that warmed up on an empty queue before it.
   const { webPid } = result.raw.history as { webPid?: { beforeSeed?: number; reads?: number } };
