@@ -83,12 +83,16 @@ export function superjsonText(json: string, datePaths: JsonPath[]): string {
   return `{"json":${json},"meta":{"values":{${values}},"v":1}}`;
 }
 
-/** Objects and arrays frozen all the way down (a Date too, though its time stays settable). */
+/**
+ * Objects and arrays frozen all the way down. Dates are left as they are: freezing one keeps its
+ * time settable all the same (withJsonText checks it instead), and the queue's 600 would double
+ * the cost.
+ */
 function deepFreeze(value: object) {
   Object.freeze(value);
   for (const key of Object.keys(value)) {
     const v = (value as Record<string, unknown>)[key];
-    if (typeof v === "object" && v !== null && !Object.isFrozen(v)) deepFreeze(v);
+    if (typeof v === "object" && v !== null && !(v instanceof Date) && !Object.isFrozen(v)) deepFreeze(v);
   }
 }
 
