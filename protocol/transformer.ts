@@ -24,34 +24,76 @@ export const transformer = {
   deserialize: superjson.deserialize,
 };
 
-/**
- * A value's serialized form, already written as JSON text by whoever made the value (the staff
- * queue: server/chat/staff.ts), so tRPC's answer (server/http/trpc-direct.ts) writes it as it is
- * instead of walking the value and stringifying the walk. The maker must give exactly
- * `JSON.stringify(transformer.serialize(value))`, and nobody may change the value afterwards.
- */
-const serializedTexts = new WeakMap<object, string>();
+/** Where a value sits inside another: keys and array indices, from the outside in. */
+export type JsonPath = (string | number)[];
 
-export function withSerializedText<T extends object>(value: T, text: string): T {
-  serializedTexts.set(value, text);
+/**
+ * A value whose JSON text its maker already has (the staff queue: Postgres writes it, server/chat/
+ * staff.ts), so its readers write that text instead of walking the value: tRPC's answer
+ * (serializedText, server/http/trpc-direct.ts) and a page's dehydrated data (app/_trpc/dehydrated-
+ * data.ts). `json` must be exactly `JSON.stringify(value)`, and `datePaths` the paths of its Dates
+ * in the order superjson walks them (depth first, keys in order).
+ *
+ * The text is only true while the value is as it was made, so the value is frozen here, deeply: a
+ * change anywhere in it throws (strict mode) instead of being written as the old text. A Date keeps
+ * its time in an internal slot that no freeze reaches (`setTime`), so each Date's time is kept too and
+ * compared before the text is used; a Date changed in place sends the value down the walk, which
+ * writes what it now holds. Freezing the staff queue's ~120 items costs ~0.05 ms (bench/README.md,
+ * "The queue's stored text").
+ */
+type Known = { json: string; datePaths: JsonPath[]; dates: Date[]; times: number[] };
+const knownTexts = new WeakMap<object, Known>();
+
+export function withJsonText<T extends object>(value: T, json: string, datePaths: JsonPath[]): Readonly<T> {
+  const dates = datePaths.map((path) => {
+    let at: unknown = value;
+    for (const key of path) at = (at as Record<string | number, unknown>)[key];
+    if (!(at instanceof Date)) throw new Error(`withJsonText: no Date at ${path.join(".")}`);
+    return at;
+  });
+  deepFreeze(value);
+  knownTexts.set(value, { json, datePaths, dates, times: dates.map((d) => d.getTime()) });
   return value;
 }
 
-/** `JSON.stringify(transformer.serialize(value))`, or the text the value was made with. */
+/** The JSON text `value` was made with and its Dates' paths, while it still says what `value` holds. */
+export function knownJsonText(value: unknown): { json: string; datePaths: JsonPath[] } | undefined {
+  const known = typeof value === "object" && value !== null ? knownTexts.get(value) : undefined;
+  if (!known) return undefined;
+  const { dates, times } = known;
+  for (let i = 0; i < dates.length; i++) if ((dates[i] as Date).getTime() !== times[i]) return undefined;
+  return known;
+}
+
+/** `JSON.stringify(transformer.serialize(value))`, from the text the value was made with if it has one. */
 export function serializedText(value: unknown): string {
-  const known = typeof value === "object" && value !== null ? serializedTexts.get(value) : undefined;
-  return known ?? JSON.stringify(transformer.serialize(value));
+  const known = knownJsonText(value);
+  if (known) return superjsonText(known.json, known.datePaths);
+  return JSON.stringify(transformer.serialize(value));
 }
 
 /**
  * superjson's form as text of a value given as JSON text whose Dates are ISO strings at `datePaths`
- * (superjson's "index.key" paths, in the order it walks them): what serialize makes of the value
- * with Dates, written out.
+ * (in the order superjson walks them): what serialize makes of the value with Dates, written out.
  */
-export function superjsonText(json: string, datePaths: string[]): string {
+export function superjsonText(json: string, datePaths: JsonPath[]): string {
   if (datePaths.length === 0) return `{"json":${json}}`;
-  const values = datePaths.map((path) => `${JSON.stringify(path)}:["Date"]`).join(",");
+  let values = "";
+  for (const path of datePaths) values += `${values === "" ? "" : ","}${JSON.stringify(path.join("."))}:["Date"]`;
   return `{"json":${json},"meta":{"values":{${values}},"v":1}}`;
+}
+
+/**
+ * Objects and arrays frozen all the way down. Dates are left as they are: freezing one keeps its
+ * time settable all the same (withJsonText checks it instead), and the queue's 600 would double
+ * the cost.
+ */
+function deepFreeze(value: object) {
+  Object.freeze(value);
+  for (const key of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[key];
+    if (typeof v === "object" && v !== null && !(v instanceof Date) && !Object.isFrozen(v)) deepFreeze(v);
+  }
 }
 
 const GIVE_UP = Symbol("give up");

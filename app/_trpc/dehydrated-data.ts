@@ -1,4 +1,5 @@
 import superjson, { type SuperJSONResult } from "superjson";
+import { knownJsonText } from "@/protocol/transformer";
 
 /**
  * How a page's prefetched data reaches the browser (HydrateClient in server.tsx → React's Flight
@@ -15,6 +16,10 @@ import superjson, { type SuperJSONResult } from "superjson";
  * (tests/web/dehydrate.test.ts).
  */
 export function encodeDehydrated(data: unknown): string {
+  // Rows whose JSON text their maker kept (the staff queue, protocol/transformer.ts): that text,
+  // with no walk and no stringify. `JSON.stringify({ d, j })` writes exactly this.
+  const known = knownJsonText(data);
+  if (known) return `{"d":${JSON.stringify(known.datePaths)},"j":${known.json}}`;
   const dates: Path[] = [];
   if (new DateFinder(dates).plain(data, [])) return JSON.stringify({ d: dates, j: data });
   return JSON.stringify({ s: superjson.serialize(data) });

@@ -4,7 +4,7 @@ import { preparedOnce } from "@/db/prepared";
 import { type ChatMessage, type ChatRequest, chatRequests, players } from "@/db/schema";
 import type { QueueItem } from "@/protocol/events";
 import type { ReplyInput } from "@/protocol/inputs";
-import { superjsonText, withSerializedText } from "@/protocol/transformer";
+import { type JsonPath, withJsonText } from "@/protocol/transformer";
 import type { StaffActor } from "./actors";
 import { holdStartedChat, limitRefusal, recordEvent } from "./assignment";
 import { ChatError } from "./errors";
@@ -36,28 +36,29 @@ export async function listQueue(db: Db): Promise<QueueItem[]> {
 
 /**
  * The queue from the JSON text Postgres wrote (queueItemJson): one JSON.parse, each timestamp made
- * a Date, and the text kept as the items' wire form (withSerializedText), which tRPC's answer
- * writes as it is. Decoding ~120 rows column by column (drizzle's mappers, the last message's
- * columns taken out again) and the transformer's walk back to text (600 Dates) cost the web process
- * far more than Postgres took for the statement (issue 11, bench/README.md "The queue's web CPU").
+ * a Date, and the text kept as the items' JSON (withJsonText), which tRPC's answer and the staff
+ * page's dehydrated data write as it is. Decoding ~120 rows column by column (drizzle's mappers, the
+ * last message's columns taken out again) and the transformer's walk back to text (600 Dates) cost
+ * the web process far more than Postgres took for the statement (issue 11, bench/README.md "The
+ * queue's web CPU"). The items come back frozen: the text would not say what a change said.
  */
 function queueFromJson(text: string): QueueItem[] {
   const items = JSON.parse(text) as Record<string, unknown>[];
-  const dates: string[] = [];
+  const dates: JsonPath[] = [];
   for (let i = 0; i < items.length; i++) {
     const item = items[i] as Record<string, unknown>;
     for (const key of requestTimestampKeys) {
       const at = item[key];
       if (at === null) continue;
       item[key] = new Date(at as string);
-      dates.push(`${i}.${key}`);
+      dates.push([i, key]);
     }
     const last = item.lastMessage as Record<string, unknown> | null;
     if (last === null) continue;
     last.timestamp = new Date(last.timestamp as string);
-    dates.push(`${i}.lastMessage.timestamp`);
+    dates.push([i, "lastMessage", "timestamp"]);
   }
-  return withSerializedText(items as QueueItem[], superjsonText(text, dates));
+  return withJsonText(items as QueueItem[], text, dates) as QueueItem[];
 }
 
 /** The columns the request row keeps its last message in: they travel once, as `lastMessage`. */

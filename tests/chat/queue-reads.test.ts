@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { desc, eq, inArray, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { encodeDehydrated } from "@/app/_trpc/dehydrated-data";
 import type { DbHandle } from "@/db/client";
 import { chatMessages, chatRequests } from "@/db/schema";
 import { serializedText, transformer } from "@/protocol/transformer";
@@ -133,6 +134,50 @@ describe.each(testDbKinds)("the staff queue on %s", (kind) => {
     expect(queue.find((i) => i.id === sent.request.id)?.lastMessage?.messageText).toBe(awkward);
     // transformer.serialize walks the items; serializedText is the text Postgres wrote for them.
     expect(serializedText(queue)).toBe(JSON.stringify(transformer.serialize(queue)));
+    // So does the staff page's dehydrated data: the same string as the walk of an unfrozen copy.
+    expect(encodeDehydrated(queue)).toBe(encodeDehydrated(structuredClone(queue)));
+  });
+
+  it("is never written with stale text: its items refuse changes, and a Date changed in place is written as it now is", async () => {
+    const staff = await makeStaff(handle.db);
+    const player = await makePlayer(handle.db);
+    const sent = await player.caller.chat.send({ id: randomUUID(), text: "change me?" });
+    await staff.caller.staff.reply({ requestId: sent.request.id, id: randomUUID(), text: "No" });
+    const queue = await listQueue(handle.db);
+    const item = queue.find((i) => i.id === sent.request.id) as Record<string, unknown>;
+    const last = item.lastMessage as Record<string, unknown>;
+    // The text travels with the items (tRPC's answer, the staff page's dehydrated data): a change
+    // after listQueue would be written as the old text. Each kind of change is refused instead.
+    const changes = [
+      () => {
+        item.playerName = "changed";
+      },
+      () => {
+        last.messageText = "changed";
+      },
+      () => {
+        item.extra = 1;
+      },
+      () => {
+        delete item.unreadCount;
+      },
+      () => queue.pop(),
+      () => queue.sort(() => -1),
+    ];
+    for (const change of changes) {
+      try {
+        change();
+      } catch {}
+    }
+    expect(serializedText(queue)).toBe(JSON.stringify(transformer.serialize(queue)));
+    expect(item.playerName).toBe(sent.request.playerName);
+    expect(last.messageText).toBe("No");
+    for (const change of changes) expect(change).toThrow(TypeError);
+    // A Date keeps its time in an internal slot that no freeze protects: its change is seen.
+    (item.claimedAt as Date).setTime(Date.UTC(2020, 0, 1));
+    (last.timestamp as Date).setTime(Date.UTC(2020, 0, 2));
+    expect(serializedText(queue)).toBe(JSON.stringify(transformer.serialize(queue)));
+    expect(encodeDehydrated(queue)).toBe(encodeDehydrated(structuredClone(queue)));
   });
 });
 

@@ -1,7 +1,14 @@
 import fc from "fast-check";
 import superjson from "superjson";
 import { describe, expect, it } from "vitest";
-import { isoString, serializedText, superjsonText, transformer, withSerializedText } from "@/protocol/transformer";
+import {
+  isoString,
+  knownJsonText,
+  serializedText,
+  superjsonText,
+  transformer,
+  withJsonText,
+} from "@/protocol/transformer";
 import { anyValue as value } from "../support/values";
 
 // The server answers tRPC with `transformer.serialize`; browsers read it with superjson. The
@@ -67,10 +74,41 @@ describe("wire transformer", () => {
       { id: "b", at: null, last: null },
     ];
     const json = JSON.stringify(rows);
-    expect(superjsonText(json, ["0.at", "0.last.at"])).toBe(JSON.stringify(superjson.serialize(rows)));
+    expect(
+      superjsonText(json, [
+        [0, "at"],
+        [0, "last", "at"],
+      ]),
+    ).toBe(JSON.stringify(superjson.serialize(rows)));
     expect(superjsonText("[]", [])).toBe(JSON.stringify(superjson.serialize([])));
-    const given = withSerializedText([{ n: 1 }], "given");
-    expect(serializedText(given)).toBe("given");
     expect(serializedText(rows)).toBe(JSON.stringify(superjson.serialize(rows)));
+    // The text a value was made with is what is written, not a walk of the value.
+    const given = withJsonText([{ n: 1 }], '[{"n":"given"}]', []);
+    expect(serializedText(given)).toBe('{"json":[{"n":"given"}]}');
+  });
+
+  it("keeps a value made with its text from ever being written with a text that no longer says it", () => {
+    const rows = withJsonText(
+      [{ id: "a", at: new Date(0), last: { at: new Date(1) } }],
+      '[{"id":"a","at":"1970-01-01T00:00:00.000Z","last":{"at":"1970-01-01T00:00:00.001Z"}}]',
+      [
+        [0, "at"],
+        [0, "last", "at"],
+      ],
+    );
+    expect(knownJsonText(rows)?.datePaths).toEqual([
+      [0, "at"],
+      [0, "last", "at"],
+    ]);
+    expect(() => {
+      (rows[0] as { id: string }).id = "b";
+    }).toThrow(TypeError);
+    expect(() => {
+      (rows[0]?.last as { at: Date | null }).at = null;
+    }).toThrow(TypeError);
+    rows[0]?.last.at.setTime(5);
+    expect(knownJsonText(rows)).toBeUndefined();
+    expect(serializedText(rows)).toBe(JSON.stringify(superjson.serialize(rows)));
+    expect(() => withJsonText([{ at: "not a Date" }], '[{"at":"not a Date"}]', [[0, "at"]])).toThrow();
   });
 });
