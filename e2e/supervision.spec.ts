@@ -114,3 +114,39 @@ test("after a realtime restart each page catches up once: one queue load and one
   await player.context.close();
   await staff.context.close();
 });
+
+test("a realtime restart while the page's channel authorizations are on their way leaves it live", async ({
+  browser,
+}) => {
+  const staff = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);
+  const player = await openAs(browser, PLAYER_31.email, /\/player/);
+  // A slow link: the staff page's channel authorizations are answered only once its connection
+  // has dropped and come back, so pusher-js sends the first round's signatures (made for the old
+  // socket) on the new connection, and the realtime server refuses them with a 401.
+  let answer!: () => void;
+  const held = new Promise<void>((resolve) => {
+    answer = resolve;
+  });
+  let asked = 0;
+  await staff.page.route("**/api/realtime/auth", async (route) => {
+    asked++;
+    await held;
+    await route.continue();
+  });
+  await staff.page.reload();
+  await expect.poll(() => asked).toBeGreaterThan(0);
+  const firstRound = asked;
+  process.kill(realtimePid(), "SIGKILL");
+  await expect.poll(realtimeUp, { timeout: 20_000, intervals: [50] }).toBe(false);
+  await expect.poll(realtimeUp, { timeout: 20_000, intervals: [50] }).toBe(true);
+  // Reconnected: the second round of authorizations has been asked for.
+  await expect.poll(() => asked, { timeout: 30_000 }).toBeGreaterThan(firstRound);
+  answer();
+
+  const after = unique("after the restart, authorizations answered late");
+  await send(player.page, after);
+  await expect(queueItem(staff.page, PLAYER_31.name).first()).toContainText(after, { timeout: 15_000 });
+
+  await player.context.close();
+  await staff.context.close();
+});

@@ -4,6 +4,7 @@ import { useQueryClient } from "@tanstack/react-query";
 import Pusher, { type Channel } from "pusher-js";
 import { createContext, useCallback, useContext, useEffect, useRef, useState, useSyncExternalStore } from "react";
 import type { BrowserRealtimeConfig } from "@/env";
+import { sessionIsGone } from "../_auth/session-api";
 import { watchSession } from "../_auth/session-watch";
 import { onSignedOut, reportSignedOut, useSignedOut } from "../_auth/signed-out";
 import { isFinalError } from "../_trpc/query-client";
@@ -38,8 +39,8 @@ type SubscriptionError = { type?: string; error?: string; status?: number };
  * pusher-js retries a failed subscription only after a reconnect: a 5xx from the authorizer (the
  * database was down) would leave the page deaf for good. Here every failed subscription is
  * retried with back-off until it succeeds (each success makes the page catch up), except a
- * 401 (the session is gone: the tab shows it is signed out, see signed-out.ts, and the connection
- * is closed) or a 403 (this user may not hear it: the "not allowed" page).
+ * 401 the session confirms (it is gone: the tab shows it is signed out, see signed-out.ts, and the
+ * connection is closed) or a 403 (this user may not hear it: the "not allowed" page).
  */
 export function RealtimeProvider({ config, children }: { config: BrowserRealtimeConfig; children: React.ReactNode }) {
   const [pusher, setPusher] = useState<Pusher | null>(null);
@@ -110,12 +111,9 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
         if (r) r.attempt = 0;
         setChannelState(name, "live");
       });
-      channel.bind("pusher:subscription_error", (err: SubscriptionError) => {
-        if (err?.status === 401) return reportSignedOut();
-        if (err?.status === 403) {
-          window.location.assign(`/not-allowed?from=${encodeURIComponent(window.location.pathname)}`);
-          return;
-        }
+      const retry = () => {
+        // Subscribed meanwhile (the refusal was of a stale attempt, below): nothing to retry.
+        if (pusher.channel(name)?.subscribed) return setChannelState(name, "live");
         setChannelState(name, "retrying");
         const r = retries.current.get(name) ?? { attempt: 0 };
         retries.current.set(name, r);
@@ -125,6 +123,22 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
           // Still wanted? Then ask again (pusher-js subscribes now if connected, else on connect).
           if (refCounts.current.has(name)) pusher.subscribe(name);
         }, delay);
+      };
+      channel.bind("pusher:subscription_error", (err: SubscriptionError) => {
+        if (err?.status === 401) {
+          // Our auth endpoint's 401 means signed out; but the realtime server's refusal of a
+          // signature is a 401 too, and pusher-js sends one made for the connection before a
+          // reconnect when that authorization was still under way as the connection dropped
+          // (its answer goes out on the new connection). Taken as a sign-out, that left the page
+          // deaf for good (e2e/supervision.spec.ts). Only the session can tell them apart.
+          void sessionIsGone().then((gone) => (gone === true ? reportSignedOut() : retry()));
+          return;
+        }
+        if (err?.status === 403) {
+          window.location.assign(`/not-allowed?from=${encodeURIComponent(window.location.pathname)}`);
+          return;
+        }
+        retry();
       });
       return channel;
     },

@@ -98,7 +98,10 @@ describe("notifier", () => {
 
   it("a hanging OneSignal never holds up enqueue: it times out and gives up with one logged error", async () => {
     standin.hang();
-    const n = notifier({ client: { timeoutMs: 50, maxAttempts: 2 }, concurrency: 1 });
+    // 1 s an attempt, not 50 ms (as in onesignal.test.ts): the client, the stand-in and this test
+    // share one event loop, and at load 17 a 50 ms timer fired before the stand-in had read the
+    // request ("expected 1 request(s), received 0"), or before this test looked (active: 0).
+    const n = notifier({ client: { timeoutMs: 1000, maxAttempts: 2 }, concurrency: 1 });
 
     n.enqueue(push(1));
     const [hanging] = await standin.waitForRequests(1);
@@ -113,7 +116,7 @@ describe("notifier", () => {
     expect(standin.requests).toHaveLength(4); // 2 pushes × 2 attempts, none answered
     expect(standin.requests.every((r) => r.status === undefined)).toBe(true);
     expect(logs).toHaveLength(2);
-    for (const line of logs) expect(line).toMatch(/gave up after 2 attempts: timed out after 50 ms/);
+    for (const line of logs) expect(line).toMatch(/gave up after 2 attempts: timed out after 1000 ms/);
   });
 
   it("sends at most `concurrency` at once and keeps the rest queued", async () => {

@@ -185,7 +185,10 @@ describe("a node that dies", () => {
     await publish(1);
     await expect.poll(() => received).toEqual([1]);
 
-    const removed = nextEvent<{ id: string }>(watcher, "pusher:member_removed");
+    // "gone" must go. The phone may go and come back as well: when its reconnect through the
+    // balancer takes longer than the TTL (a busy machine), the reap takes it out too, and the reap's
+    // order (Redis hash order) can put it first. So wait for "gone", not for the first removal.
+    const removed = nextEvent<{ id: string }>(watcher, "pusher:member_removed", (m) => m.id === "gone");
     const reconnected = new Promise<void>((resolve) =>
       phone.connection.bind("state_change", (s: { current: string }) => s.current === "connected" && resolve()),
     );
@@ -207,7 +210,7 @@ describe("a node that dies", () => {
     process.kill(dying.serverPid(), "SIGKILL");
     const killedAt = Date.now();
     await publish(2); // in the gap: only the store has it for the phone
-    expect((await removed).id).toBe("gone");
+    await removed;
     console.log(`[cluster] the dead node's member removed ${Date.now() - killedAt} ms after SIGKILL (TTL ${ttl} s)`);
 
     await reconnected;
@@ -229,6 +232,9 @@ describe("Redis unreachable", () => {
     const watcher = await subscribed(client(other, member("watcher")), "presence-floor");
     expect(await usersOf(other, "presence-floor")).toEqual(["on-cut-node", "watcher"]);
 
+    // Listening from before the cut: the others may give up on the node (TTL 1 s) before it has
+    // noticed Redis is gone, and a removal announced before anyone listens is never heard.
+    const removed = nextEvent<{ id: string }>(watcher, "pusher:member_removed");
     redis.cut();
     await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 5000 }).toBe(503);
     expect(await (await fetch(`${cut.url}/ready`)).json()).toEqual({ ready: false, redis: "down" });
@@ -237,7 +243,6 @@ describe("Redis unreachable", () => {
     await cut.sdk.trigger("presence-floor", "alone", { ok: 1 });
     expect(await got).toEqual({ ok: 1 });
     // The others give up on it after the TTL.
-    const removed = nextEvent<{ id: string }>(watcher, "pusher:member_removed");
     expect((await removed).id).toBe("on-cut-node");
 
     const back = nextEvent<{ id: string }>(watcher, "pusher:member_added");
@@ -252,13 +257,17 @@ describe("Redis unreachable", () => {
     expect(cut.logs.filter((l) => l.includes("Redis is back"))).toHaveLength(1);
   });
 
-  it("leaves nothing behind when clients leave while the node is rejoining", async () => {
+  // Waits by condition, with room: the rejoin writes its 400 subscriptions one round trip each,
+  // and the 400 leaves queue behind it, one round trip each, all through a proxy in this process.
+  // At load 18 on 2 cores that took 4.6 s and then 5.7 s (passing at last 10.6 s after Redis came
+  // back); with 5 s budgets it failed most runs at that load.
+  it("leaves nothing behind when clients leave while the node is rejoining", { timeout: 90_000 }, async () => {
     const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
     cleanups.push(redis.close);
     const cut = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 1 });
     const other = await node({ nodeTtlSeconds: 1 });
     redis.cut();
-    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 5000 }).toBe(503);
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 20_000 }).toBe(503);
     // Subscribed while Redis is away: the node must write all of these when it rejoins.
     const names = Array.from({ length: 100 }, (_, i) => `presence-rejoin-${i}`);
     const sockets = await Promise.all(Array.from({ length: 4 }, () => rawConnected(cut)));
@@ -272,19 +281,19 @@ describe("Redis unreachable", () => {
         });
       }
     }
-    await expect.poll(() => cut.server.hub.info(names[99] ?? "").subscription_count).toBe(4);
+    await expect.poll(() => cut.server.hub.info(names[99] ?? "").subscription_count, { timeout: 20_000 }).toBe(4);
 
     // Leave while the rejoin is under way: as soon as Redis shows the first of them.
     const watch = new Redis(TEST_REDIS_URL);
     cleanups.push(async () => void watch.disconnect());
     redis.restore();
     await expect
-      .poll(() => watch.hlen(`${prefix}realtime:${cut.config.appId}:subs`), { interval: 1 })
+      .poll(() => watch.hlen(`${prefix}realtime:${cut.config.appId}:subs`), { interval: 1, timeout: 20_000 })
       .toBeGreaterThan(0);
     for (const raw of sockets) for (const name of names) raw.send("pusher:unsubscribe", { channel: name });
-    await expect.poll(() => cut.server.hub.info(names[99] ?? "").subscription_count).toBe(0);
+    await expect.poll(() => cut.server.hub.info(names[99] ?? "").subscription_count, { timeout: 20_000 }).toBe(0);
 
-    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 5000 }).toBe(200);
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 20_000 }).toBe(200);
     const occupied = async () =>
       (
         (await (
@@ -293,7 +302,7 @@ describe("Redis unreachable", () => {
           channels: Record<string, unknown>;
         }
       ).channels;
-    await expect.poll(occupied, { timeout: 5000 }).toEqual({});
+    await expect.poll(occupied, { timeout: 30_000 }).toEqual({});
     expect(await usersOf(other, names[99] ?? "")).toEqual([]);
   });
 });

@@ -20,7 +20,10 @@ const STRONG = { BETTER_AUTH_SECRET: "x".repeat(40), PUSHER_SECRET: "y".repeat(2
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "floorline-startup-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-describe("start-up errors", () => {
+// Each test starts child processes (tsx, given 60 s each by `run`) or a new PGlite (initdb):
+// vitest's 20 s per test was less than one child's own allowance, and at load 17 two of these
+// took 33 s (failed in 2 full runs of 2). The limit is what the children are allowed.
+describe("start-up errors", { timeout: 180_000 }, () => {
   it("names DATABASE_URL in one line when the database cannot be reached, and exits non-zero", () => {
     const result = run({ DATABASE_URL: "postgres://postgres@127.0.0.1:1/nowhere" });
     expect(result.status).toBe(1);

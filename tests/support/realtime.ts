@@ -117,9 +117,10 @@ export function subscribed(client: PusherClient, name: string) {
   });
 }
 
-export function nextEvent<T = unknown>(channel: Channel, event: string) {
+export function nextEvent<T = unknown>(channel: Channel, event: string, where: (data: T) => boolean = () => true) {
   return new Promise<T>((resolve) => {
     const handler = (data: T) => {
+      if (!where(data)) return;
       channel.unbind(event, handler);
       resolve(data);
     };
