@@ -86,6 +86,32 @@ function countCalls(page: Page) {
 
 const banner = (page: Page) => page.getByRole("status").filter({ hasText: /Reconnecting…|Live updates paused/ });
 
+test("opening a chat keeps the staff page's connection: no new socket, no second catch-up", async ({ browser }) => {
+  const staff = await openAs(browser, STAFF_VIKRAM.email, /\/staff/);
+  const player = await openAs(browser, PLAYER_30.email, /\/player/);
+  const first = unique("before opening");
+  await send(player.page, first);
+  // Arrived live in the queue: the staff page's socket is connected and subscribed.
+  await expect(queueItem(staff.page, PLAYER_30.name).first()).toContainText(first);
+  const sockets: string[] = [];
+  staff.page.on("websocket", (socket) => sockets.push(socket.url()));
+  const staffCalls = countCalls(staff.page);
+
+  await queueItem(staff.page, PLAYER_30.name).first().click();
+  await expect(bubble(staff.page, first)).toBeVisible();
+  // A message after opening arrives live in the open chat: whatever opening set off has happened.
+  const after = unique("after opening");
+  await send(player.page, after);
+  await expect(bubble(staff.page, after)).toHaveCount(1);
+
+  // Opening a chat renders the page again (`?request=…`); the connection must outlive that.
+  expect(sockets).toEqual([]);
+  expect(staffCalls.get("staff.queue") ?? 0).toBe(0);
+
+  await player.context.close();
+  await staff.context.close();
+});
+
 test("after a realtime restart each page catches up once: one queue load and one thread fetch per screen", async ({
   browser,
 }) => {

@@ -59,12 +59,17 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
     });
   }, []);
 
+  // The page (a server component) passes `config` anew each time it renders, and opening a chat
+  // (`?request=…`) renders it again: keyed on the object, the effect closed the socket and opened
+  // another on every chat opened, authorizing and catching up every channel again. Keyed on the
+  // values, the connection lives as long as the page.
+  const { key, cluster, wsHost, wsPort, forceTLS } = config;
   useEffect(() => {
-    const client = new Pusher(config.key, {
-      cluster: config.cluster,
-      ...(config.wsHost !== undefined ? { wsHost: config.wsHost ?? window.location.hostname } : {}),
-      ...(config.wsPort !== undefined ? { wsPort: config.wsPort, wssPort: config.wsPort } : {}),
-      forceTLS: config.forceTLS,
+    const client = new Pusher(key, {
+      cluster,
+      ...(wsHost !== undefined ? { wsHost: wsHost ?? window.location.hostname } : {}),
+      ...(wsPort !== undefined ? { wsPort, wssPort: wsPort } : {}),
+      forceTLS,
       enabledTransports: ["ws", "wss"],
       disableStats: true,
       // Notice a dead link within seconds, not the default half minute: players are on phones.
@@ -96,7 +101,7 @@ export function RealtimeProvider({ config, children }: { config: BrowserRealtime
       setCurrentSocketId(null);
       client.disconnect();
     };
-  }, [config]);
+  }, [key, cluster, wsHost, wsPort, forceTLS]);
 
   const acquire = useCallback(
     (name: string) => {
