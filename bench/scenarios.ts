@@ -532,21 +532,22 @@ export function cpuSeconds(pid: number | undefined) {
  */
 export function taskCpuMs(pid: number | undefined) {
   if (!pid) throw new Error("taskCpuMs: the process has no pid (not started, or gone)");
+  const fromStat = () => statCpuMs(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
   let tasks: string[];
   try {
     tasks = fs.readdirSync(`/proc/${pid}/task`);
   } catch {
-    return statCpuMs(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+    return fromStat();
   }
   let ns = 0;
   for (const task of tasks) {
     try {
       ns += Number(fs.readFileSync(`/proc/${pid}/task/${task}/schedstat`, "utf8").split(" ")[0]);
     } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
       // A thread that ended between the listing and the read ran no more: nothing to add.
-      if ((error as NodeJS.ErrnoException).code === "ENOENT" || (error as NodeJS.ErrnoException).code === "ESRCH")
-        continue;
-      return statCpuMs(fs.readFileSync(`/proc/${pid}/stat`, "utf8"));
+      if (code === "ENOENT" || code === "ESRCH") continue;
+      return fromStat();
     }
   }
   return ns / 1e6;

@@ -78,8 +78,7 @@ export function serializedText(value: unknown): string {
  */
 export function superjsonText(json: string, datePaths: JsonPath[]): string {
   if (datePaths.length === 0) return `{"json":${json}}`;
-  let values = "";
-  for (const path of datePaths) values += `${values === "" ? "" : ","}${JSON.stringify(path.join("."))}:["Date"]`;
+  const values = datePaths.map((path) => `${JSON.stringify(path.join("."))}:["Date"]`).join(",");
   return `{"json":${json},"meta":{"values":{${values}},"v":1}}`;
 }
 

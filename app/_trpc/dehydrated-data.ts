@@ -1,5 +1,5 @@
 import superjson, { type SuperJSONResult } from "superjson";
-import { knownJsonText } from "@/protocol/transformer";
+import { type JsonPath, knownJsonText } from "@/protocol/transformer";
 
 /**
  * How a page's prefetched data reaches the browser (HydrateClient in server.tsx → React's Flight
@@ -20,13 +20,13 @@ export function encodeDehydrated(data: unknown): string {
   // with no walk and no stringify. `JSON.stringify({ d, j })` writes exactly this.
   const known = knownJsonText(data);
   if (known) return `{"d":${JSON.stringify(known.datePaths)},"j":${known.json}}`;
-  const dates: Path[] = [];
+  const dates: JsonPath[] = [];
   if (new DateFinder(dates).plain(data, [])) return JSON.stringify({ d: dates, j: data });
   return JSON.stringify({ s: superjson.serialize(data) });
 }
 
 export function decodeDehydrated(text: string): unknown {
-  const parsed = JSON.parse(text) as { d: Path[]; j: unknown } | { s: SuperJSONResult };
+  const parsed = JSON.parse(text) as { d: JsonPath[]; j: unknown } | { s: SuperJSONResult };
   if ("s" in parsed) return superjson.deserialize(parsed.s);
   for (const path of parsed.d) {
     let parent = parsed.j as Record<string | number, unknown>;
@@ -37,14 +37,12 @@ export function decodeDehydrated(text: string): unknown {
   return parsed.j;
 }
 
-type Path = (string | number)[];
-
 class DateFinder {
   private readonly seen = new Set<object>();
-  constructor(private readonly dates: Path[]) {}
+  constructor(private readonly dates: JsonPath[]) {}
 
   /** Whether `JSON.parse(JSON.stringify(v))`, with the Dates put back, gives `v` exactly. */
-  plain(v: unknown, path: Path): boolean {
+  plain(v: unknown, path: JsonPath): boolean {
     switch (typeof v) {
       case "string":
       case "boolean":
@@ -58,7 +56,7 @@ class DateFinder {
     }
   }
 
-  private object(v: object, path: Path): boolean {
+  private object(v: object, path: JsonPath): boolean {
     if (v instanceof Date) {
       // A Date at the root has no parent to be put back into: superjson's form.
       if (path.length === 0 || Number.isNaN(v.getTime())) return false;
