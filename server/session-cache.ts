@@ -1,4 +1,5 @@
 import type { Auth } from "./auth";
+import { signedSessionToken } from "./session-cookie";
 import { warmUpSession } from "./warm-up-caller";
 
 /**
@@ -12,18 +13,26 @@ import { warmUpSession } from "./warm-up-caller";
  *   most SESSION_CACHE_MS more.
  * Only sessions are cached, never "no session": a fresh sign-in is seen at once.
  *
- * Two ways to ask, one rule for which (`reread`):
- * - lookUp: better-auth's getSession, for a cookie not held here. It checks the cookie's signature
- *   (an entry exists only for a signed cookie value better-auth accepted: the key is the whole
- *   value, so a forged or other user's cookie never names one), reads the session and its user,
- *   and extends a session due for it (`updateAge`).
- * - the re-read that renews a held entry: one prepared SELECT of the session row joined to its
- *   user by the entry's own token (session-row.ts), about an eighth of getSession's CPU (issue 11,
- *   bench/README.md "Paced sends"). A missing or expired row drops the entry; a present one
- *   replaces it with the same shape getSession gives, so a changed user row (name, role) is seen.
- *   It still asks getSession when its answer could differ from the row: a session due for
- *   better-auth's extension (a cheap read would never extend an active session), and sessions kept
- *   in secondary storage (Redis: there the Postgres row may not be the truth).
+ * Pages (auth.ts getSession), tRPC and the REST routes all ask here: one rule for who a request is.
+ *
+ * Two reads, each asking better-auth's getSession where only its answer is right:
+ * - lookUp, for a cookie not held here (firstRead): the cookie's signature checked as better-auth
+ *   checks it (session-cookie.ts: same secret, cookie name and format), so a forged, tampered or
+ *   other-secret cookie is refused before any read, then the session row and its user read by the
+ *   token (session-row.ts). An entry exists only for a cookie whose signature was good: the key is
+ *   the whole signed value, so a forged or other user's cookie never names one. A missing row is no
+ *   session; an expired one, or one due for extension, goes to getSession (which deletes the first
+ *   and extends the second), and so does every lookup when sessions live in secondary storage.
+ *   Before, every lookup was a getSession, whose path for a session that exists ran uncompiled on
+ *   the first signed-in request after a start (issue 11: 10–31 ms); the warm-up runs this path with
+ *   a cookie for nobody's session without writing a row.
+ * - the re-read that renews a held entry: the same prepared SELECT by the entry's own token, about
+ *   an eighth of getSession's CPU (issue 11, bench/README.md "Paced sends"). A missing or expired
+ *   row drops the entry; a present one replaces it with the same shape getSession gives, so a
+ *   changed user row (name, role) is seen. It asks getSession when its answer could differ from the
+ *   row: a session due for better-auth's extension (a cheap read would never extend an active
+ *   session), and sessions kept in secondary storage (Redis: there the Postgres row may not be the
+ *   truth).
  * Either way it reads the database as a lookup did, so issue 12's bound is unchanged: an ended
  * session is seen by the next refresh, and no answer is served past SESSION_CACHE_MS from the
  * start of the read that stored it.
@@ -102,12 +111,36 @@ function refresh(auth: Auth, headers: Headers, key: string, held: Session, start
   );
 }
 
-/** better-auth's answer for a cookie not held here, remembered as `keep` allows. */
+/** The session of a cookie not held here, remembered as `keep` allows. */
 async function lookUp(auth: Auth, headers: Headers, key: string, started: number) {
   const revocations = cache.revocations;
-  const session = await auth.api.getSession({ headers });
-  if (session) keep(key, session, revocations, started);
+  const { session, cacheable } = await firstRead(auth, headers, key, started);
+  if (session && cacheable) keep(key, session, revocations, started);
   return session;
+}
+
+/**
+ * A cookie not held here (header: lookUp). `cacheable` is false for a cookie under a name other
+ * than this auth's (`__Secure-` or not): getSession reads only its own name, possibly from another
+ * cookie of the request, so its answer is not kept under this key.
+ */
+async function firstRead(
+  auth: Auth,
+  headers: Headers,
+  key: string,
+  now: number,
+): Promise<{ session: Session | null; cacheable: boolean }> {
+  const context = await auth.$context;
+  const equals = key.indexOf("=");
+  const cacheable = key.slice(0, equals) === context.authCookies.sessionToken.name;
+  if (context.options.secondaryStorage || !cacheable)
+    return { session: await auth.api.getSession({ headers }), cacheable };
+  const token = signedSessionToken(key.slice(equals + 1), context.secret);
+  if (!token) return { session: null, cacheable };
+  const row = await auth.sessionByToken(token);
+  if (row && (row.session.expiresAt.getTime() <= now || dueForExtension(context, row, now)))
+    return { session: await auth.api.getSession({ headers }), cacheable };
+  return { session: row, cacheable };
 }
 
 /**

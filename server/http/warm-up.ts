@@ -13,6 +13,7 @@ import { messageFromJson, requestFromJson, threadPageJson, threadPageWithReader 
 import { sendPlayerMessage } from "../chat/send";
 import { listQueue, replyAsStaff } from "../chat/staff";
 import type { Publisher } from "../realtime/publisher";
+import { sessionByToken } from "../session-row";
 import { openWarmUpCaller, WARM_UP_PLAYER_ID, type WarmUpRole } from "../warm-up-caller";
 import type { HttpDeps } from "./deps";
 
@@ -20,17 +21,19 @@ import type { HttpDeps } from "./deps";
  * Work the first requests after a start would otherwise pay, done before the server listens (issue
  * 11: in the first 10 s after start, send → staff was p50 16.6 / p99 600 ms against 8.9 / 106 ms
  * after). The pool's connections are opened now rather than one by one under the first burst, the
- * signed-in reads', the send's and the reply's statements are prepared on each (prepareStatements),
- * and each kind of request is answered through the real handler on a private port — modules loaded,
- * schemas built, code compiled: once as an anonymous caller, then `rounds` times signed in as the
- * warm-up's own staff member and player (server/warm-up-caller.ts: a secret of this process,
- * accepted only until this returns, for users no row has). Those render the portals' pages and run
- * staff.queue, the send, a reply and channel authorization past the session check: the reads find
- * nobody's records, and the sends and replies (tRPC and the club's REST routes) find no player or
- * staff row and refuse, so nothing is written. What only a send that succeeds runs is warmed by
- * publishToNobody, on a channel no one can listen to. better-auth's own session check, which that
- * caller skips, runs once with a cookie for a session nobody has (nobodysSessionCookie). A failure
- * here is only a slower first minute, and so is a request or a database call that is never
+ * session check's, the signed-in reads', the send's and the reply's statements are prepared on each
+ * (prepareStatements), and each kind of request is answered through the real handler on a private
+ * port — modules loaded, schemas built, code compiled: once as an anonymous caller, then `rounds`
+ * times signed in as the warm-up's own staff member and player (server/warm-up-caller.ts: a secret
+ * of this process, accepted only until this returns, for users no row has). Those render the
+ * portals' pages and run staff.queue, the send, a reply and channel authorization past the session
+ * check: the reads find nobody's records, and the sends and replies (tRPC and the club's REST
+ * routes) find no player or staff row and refuse, so nothing is written. What only a send that
+ * succeeds runs is warmed by publishToNobody, on a channel no one can listen to. The session check
+ * that caller skips runs once with a cookie for a session nobody has (nobodysSessionCookie):
+ * session-cache.ts's lookup of a cookie not held (its signature, then its row), which is also what
+ * a real session's first request runs, and better-auth's getSession behind its own /get-session. A
+ * failure here is only a slower first minute, and so is a request or a database call that is never
  * answered: the warm-up gives up after `timeoutMs` rather than keep the server from ever listening.
  * Its private port is closed, and its caller forgotten, however it ends.
  */
@@ -95,11 +98,11 @@ export async function warmUp(
     });
     // Fresh ids each round, as real sends have; the send and the reply refuse before storing them.
     const message = () => ({ id: randomUUID(), text: "warm-up" });
-    // The session check the warm-up's caller skips, as a page and as tRPC ask it (once: it finds
-    // no one, and the page only redirects).
+    // The session check the warm-up's caller skips, as a page, tRPC and better-auth's own route
+    // ask it (once: it finds no one, and the page only redirects).
     if (nobody) {
       for (const page of staffPages) requests.push([page, { headers: nobody }]);
-      requests.push(["/api/trpc/staff.queue", { headers: nobody }]);
+      requests.push(["/api/trpc/staff.queue", { headers: nobody }], ["/api/auth/get-session", { headers: nobody }]);
     }
     const staffQueue: [string, RequestInit] = ["/api/trpc/staff.queue", { headers: staff }];
     const signedIn = (): [string, RequestInit?][] => [
@@ -156,22 +159,24 @@ export async function warmUp(
 }
 
 /**
- * The statements behind the signed-in reads (the caller's records, a thread page, the staff queue),
- * the send and the reply are prepared per connection, and the warm-up's anonymous requests stop
- * before them: the first such read on each pooled connection parsed and planned its statement on a
- * backend whose caches were cold (thread pages at 1,000,000 messages, the first 41 after a start, 10
- * at once, load 8: 173 ms of Postgres time without this, 57 ms with it; bench/README.md). The
- * warm-up's own signed-in sends and replies come one at a time, so they prepared theirs on one
- * connection only; each other connection's first send parsed it (~0.14 ms). Each runs once on every
- * connection (as many at once as the pool holds, so each takes its own), for a user id nobody
- * has and player id 0 (serial ids start at 1): no one's records or messages are found, the queue
- * is read and dropped, and the send and the reply refuse first thing (`no_player`, `no_staff`:
- * their functions look the caller up before anything else). Nothing is written. One run each: the
- * plan Postgres settles on after five executions is left to real requests, whose values it should
- * be chosen for.
+ * The statements behind the session check (a session's row by its token, session-row.ts), the
+ * signed-in reads (the caller's records, a thread page, the staff queue), the send and the reply
+ * are prepared per connection, and the warm-up's anonymous requests stop before them: the first
+ * such read on each pooled connection parsed and planned its statement on a backend whose caches
+ * were cold (thread pages at 1,000,000 messages, the first 41 after a start, 10 at once, load 8:
+ * 173 ms of Postgres time without this, 57 ms with it; bench/README.md). The warm-up's own
+ * signed-in sends and replies come one at a time, so they prepared theirs on one connection only;
+ * each other connection's first send parsed it (~0.14 ms). Each runs once on every connection (as
+ * many at once as the pool holds, so each takes its own), for an empty session token, a user id
+ * nobody has and player id 0 (serial ids start at 1): no one's session, records or messages are
+ * found, the queue is read and dropped, and the send and the reply refuse first thing (`no_player`,
+ * `no_staff`: their functions look the caller up before anything else). Nothing is written. One run
+ * each: the plan Postgres settles on after five executions is left to real requests, whose values
+ * it should be chosen for.
  */
 async function prepareStatements(db: Db, connections: number) {
   const onEvery = (read: () => Promise<unknown>) => Promise.all(Array.from({ length: connections }, read));
+  await onEvery(() => sessionByToken(db, ""));
   await onEvery(() => findPlayer(db, { id: "", role: "player" }));
   await onEvery(() => findStaff(db, { id: "", role: "staff" }));
   await onEvery(() => threadPageWithReader(db, { playerId: 0, userId: "", limit: 1 }));
@@ -254,9 +259,10 @@ async function publishToNobody(db: Db, publisher: Publisher, rounds: number) {
 /**
  * A session cookie signed as better-auth signs its own (better-call's format: the token, ".", the
  * base64 HMAC-SHA-256 of the token under the auth secret, URI-encoded) for a random token no session
- * has. A request with it goes through better-auth's whole session check — cookie read, signature
- * verified, session looked up and not found — which the warm-up's own caller skips: without it the
- * first signed-in request after a start paid that code's loading and compiling.
+ * has. A request with it goes through the whole session check — cookie read, signature verified,
+ * session row looked up and not found — which the warm-up's own caller skips: without it the first
+ * signed-in request after a start paid that code's loading and compiling. A session that exists
+ * takes the same path (session-cache.ts), its row found instead, so nothing is written to warm it.
  */
 async function nobodysSessionCookie(auth: Auth) {
   const context = await auth.$context;

@@ -191,10 +191,12 @@ describe.each(testDbKinds)("the warm-up's signed-in requests on %s", (kind: Test
         realtime: { ...silentGateway, publish: (events: OutgoingEvent[]) => void published.push(events) },
       };
       const before = await contents(handle.db);
-      // better-auth's own session check, which the warm-up's caller skips, is run with a cookie
-      // for a session nobody has: looked up, not found.
+      // The session check the warm-up's caller skips is run with a cookie for a session nobody
+      // has, as pages and tRPC run it (its row read by its token) and as better-auth's own
+      // /get-session does: looked up, not found.
       const { internalAdapter } = await deps.auth.$context;
       const lookUp = vi.spyOn(internalAdapter, "findSession");
+      const rowRead = vi.spyOn(deps.auth, "sessionByToken");
       const answered: string[] = [];
       const handler: http.RequestListener = (req, res) => {
         const as = String(req.headers[WARM_UP_HEADER] ?? "").split(".")[0] || (req.headers.cookie && "nobody");
@@ -218,10 +220,13 @@ describe.each(testDbKinds)("the warm-up's signed-in requests on %s", (kind: Test
           "POST /api/unified-chat/send as player: 403",
           "POST /api/realtime/auth as player: 403",
           "GET /api/trpc/staff.queue as nobody: 401",
+          "GET /api/auth/get-session as nobody: 200",
         ]),
       );
-      expect(lookUp).toHaveBeenCalled();
-      for (const result of lookUp.mock.results) expect(await result.value).toBeNull();
+      for (const read of [lookUp, rowRead]) {
+        expect(read).toHaveBeenCalled();
+        for (const result of read.mock.results) expect(await result.value).toBeNull();
+      }
       expect(await contents(handle.db)).toEqual(before);
       expect(published).toEqual([]);
     } finally {
@@ -313,7 +318,7 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)("warm-up on Postgres", () => {
   // and planned them (a thread page: parse 4.8 + bind 1.4 ms against 0.5 ms once prepared, at 1M
   // messages, load 3), and the anonymous requests stop before they run. The send's and the reply's
   // statements likewise: the warm-up's own sends, one at a time, prepared them on one connection only.
-  it("prepares the signed-in reads', the send's and the reply's statements on every pooled connection, writing nothing", async () => {
+  it("prepares the session check's, the signed-in reads', the send's and the reply's statements on every pooled connection, writing nothing", async () => {
     const { url, drop } = await freshPostgresDatabase();
     const handle = connectPostgres(url, 3);
     try {
@@ -331,6 +336,7 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)("warm-up on Postgres", () => {
           "chat_send_player_message",
           "chat_staff_reply",
           "player_by_user",
+          "session_by_token",
           "staff_by_user",
           "staff_queue",
           "thread_page",

@@ -1,3 +1,4 @@
+import { createHmac } from "node:crypto";
 import type { SecondaryStorage } from "better-auth";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from "vitest";
@@ -40,8 +41,8 @@ function countedAuth(real: Auth) {
   const counted = {
     /** better-auth getSession calls. */
     lookups: 0,
-    /** Re-reads of a held session's row (session-row.ts). */
-    rereads: 0,
+    /** Reads of a session's row by its token (session-row.ts): a first lookup's, and a held session's re-read. */
+    rowReads: 0,
     /** Lookups and re-reads that have read the database (their answer may still be held). */
     reads: 0,
     hold() {
@@ -75,7 +76,7 @@ function countedAuth(real: Auth) {
         },
       },
       sessionByToken: (token: string) => {
-        counted.rereads++;
+        counted.rowReads++;
         return counting(() => real.sessionByToken(token));
       },
     } as unknown as Auth,
@@ -126,7 +127,7 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     const now = Date.now();
     const first = await cachedSession(counted.auth, headers(cookie), now);
     if (!first) throw new Error("no session");
-    expect(counted.lookups).toBe(1);
+    expect([counted.lookups, counted.rowReads]).toEqual([0, 1]);
     const at = (time: number) => cachedSession(counted.auth, headers(cookie), time);
     return { cookie, counted, now, first, late: now + SESSION_CACHE_MS - REFRESH_AHEAD_MS + 1, at };
   }
@@ -164,24 +165,24 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     // The refresh is held, so these can only answer from the cache.
     const burst = await Promise.all([0, 1, 2, 3, 4].map((i) => at(late + i)));
     expect(burst.map((s) => s?.session.id)).toEqual([0, 1, 2, 3, 4].map(() => first.session.id));
-    expect(counted.rereads).toBe(1);
+    expect(counted.rowReads).toBe(2);
     counted.release();
     await counted.settled();
-    expect([counted.lookups, counted.rereads]).toEqual([1, 1]);
+    expect([counted.lookups, counted.rowReads]).toEqual([0, 2]);
   });
 
   it("a refresh renews the window from when it started", async () => {
     const { counted, now, late, at } = await cachedSignIn();
     await at(late);
     await counted.settled();
-    expect([counted.lookups, counted.rereads]).toEqual([1, 1]);
+    expect([counted.lookups, counted.rowReads]).toEqual([0, 2]);
 
     // Past the first window, inside the renewed one (and before its own refresh-ahead part).
     expect((await at(now + SESSION_CACHE_MS + 1))?.user.email).toBe("player31@floorline.test");
-    expect([counted.lookups, counted.rereads]).toEqual([1, 1]);
+    expect([counted.lookups, counted.rowReads]).toEqual([0, 2]);
     // Never served past the renewed window: the refresh's start plus SESSION_CACHE_MS.
     await at(late + SESSION_CACHE_MS);
-    expect([counted.lookups, counted.rereads]).toEqual([2, 1]);
+    expect([counted.lookups, counted.rowReads]).toEqual([0, 3]);
   });
 
   it("a refresh that finds the session row deleted by hand drops it: the next request is 401", async () => {
@@ -189,7 +190,7 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     await handle.db.delete(session).where(eq(session.id, first.session.id));
     expect((await at(late))?.session.id).toBe(first.session.id);
     await counted.settled();
-    expect(counted.rereads).toBe(1);
+    expect(counted.rowReads).toBe(2);
     expect(await at(late + 1)).toBeNull();
     expect((await trpcRoute(trpcRequest("chat.me", { cookie }), deps)).status).toBe(401);
   });
@@ -208,14 +209,14 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     expect((await inFlight)?.user.email).toBe("player31@floorline.test");
 
     expect(await cachedSession(counted.auth, headers(cookie), now + 1)).toBeNull();
-    expect(counted.lookups).toBe(2);
+    expect([counted.lookups, counted.rowReads]).toEqual([0, 2]);
   });
 
   it("a sign-out while a refresh is in flight keeps its answer out of the cache", async () => {
     const { cookie, counted, first, late, at } = await cachedSignIn();
     counted.hold();
     expect((await at(late))?.session.id).toBe(first.session.id);
-    expect(counted.rereads).toBe(1);
+    expect(counted.rowReads).toBe(2);
     // The refresh has read the live session; sign-out lands before the cache hears its answer.
     await expect.poll(() => counted.reads).toBe(2);
     await signOut(deps, cookie);
@@ -223,7 +224,7 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     await counted.settled();
 
     expect(await at(late + 1)).toBeNull();
-    expect([counted.lookups, counted.rereads]).toEqual([2, 1]);
+    expect([counted.lookups, counted.rowReads]).toEqual([0, 3]);
   });
 
   it("a refresh that fails leaves the entry to expire as it would", async () => {
@@ -260,7 +261,7 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
   it("a re-read answers exactly what better-auth's getSession does, also after the user row changes", async () => {
     const { cookie, counted, first, late, at } = await cachedSignIn();
     expect(await refreshedAt(counted, at, late)).toEqual(await betterAuthSession(cookie));
-    expect([counted.lookups, counted.rereads]).toEqual([1, 1]);
+    expect([counted.lookups, counted.rowReads]).toEqual([0, 2]);
 
     // The user renamed and made staff in another process: the next re-read replaces the entry.
     const { name, role, image } = first.user;
@@ -277,7 +278,7 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     const renewed = await refreshedAt(counted, at, late + SESSION_CACHE_MS - REFRESH_AHEAD_MS);
     expect(renewed).toEqual(await betterAuthSession(cookie));
     expect(renewed).toMatchObject({ user: { name: "Renamed 31", role: "staff" } });
-    expect([counted.lookups, counted.rereads]).toEqual([1, 2]);
+    expect([counted.lookups, counted.rowReads]).toEqual([0, 3]);
   });
 
   it("a re-read that finds the session expired drops it: the next request is 401", async () => {
@@ -287,7 +288,9 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
       .set({ expiresAt: new Date(Date.now() - 1000) })
       .where(eq(session.id, first.session.id));
     expect(await refreshedAt(counted, at, late)).toBeNull();
-    expect(counted.rereads).toBe(1);
+    // The refresh's read, then the next request's own lookup, which leaves the expired row to
+    // better-auth's getSession (it deletes it).
+    expect([counted.lookups, counted.rowReads]).toEqual([1, 3]);
     expect((await trpcRoute(trpcRequest("chat.me", { cookie }), deps)).status).toBe(401);
   });
 
@@ -300,7 +303,8 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     await handle.db.update(user).set({ deactivatedAt: new Date() }).where(eq(user.id, first.user.id));
     await handle.db.delete(session).where(eq(session.userId, first.user.id));
     expect(await refreshedAt(counted, at, late)).toBeNull();
-    expect(counted.rereads).toBe(1);
+    // The refresh's read, then the next request's own lookup: the row is gone.
+    expect([counted.lookups, counted.rowReads]).toEqual([0, 3]);
     expect((await trpcRoute(trpcRequest("chat.me", { cookie }), deps)).status).toBe(401);
   });
 
@@ -314,8 +318,8 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     expect((await refreshedAt(a.counted, a.at, a.late))?.user.email).toBe("player31@floorline.test");
     expect((await refreshedAt(b, bAt, a.late))?.user.email).toBe("player30@floorline.test");
 
-    // A's token with B's signature, and A's token with a made-up one: better-auth refuses both and
-    // neither names a cached entry.
+    // A's token with B's signature, and A's token with a made-up one: better-auth refuses both,
+    // neither names a cached entry, and neither reaches a read (the signature is checked first).
     const value = (cookie: string) => /better-auth\.session_token=([^;]+)/.exec(cookie)?.[1] ?? "";
     const [aToken] = decodeURIComponent(value(a.cookie)).split(".");
     const bSignature = decodeURIComponent(value(bCookie)).split(".").slice(1).join(".");
@@ -326,7 +330,7 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
       expect(await cachedSession(forged.auth, headers(cookie), a.late + 1)).toBeNull();
     }
     await forged.settled();
-    expect([forged.lookups, forged.rereads]).toEqual([4, 0]);
+    expect([forged.lookups, forged.rowReads]).toEqual([0, 0]);
   });
 
   it("a session due for better-auth's updateAge extension is refreshed through getSession, which extends it", async () => {
@@ -337,7 +341,7 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     await handle.db.update(session).set({ expiresAt: due }).where(eq(session.id, first.session.id));
 
     const refreshed = await refreshedAt(counted, at, late);
-    expect(counted.lookups).toBe(2);
+    expect(counted.lookups).toBe(1);
     const [row] = await handle.db.select().from(session).where(eq(session.id, first.session.id));
     expect(row?.expiresAt.getTime()).toBeGreaterThan(due.getTime());
     expect(refreshed).toEqual(await betterAuthSession(cookie));
@@ -356,6 +360,100 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     expect((await refreshedAt(counted, at, now + SESSION_CACHE_MS - REFRESH_AHEAD_MS + 1))?.user.email).toBe(
       "player29@floorline.test",
     );
-    expect([counted.lookups, counted.rereads]).toEqual([2, 0]);
+    expect([counted.lookups, counted.rowReads]).toEqual([2, 0]);
+  });
+  // A cookie not held here (the first request after a start, or after the window) is checked
+  // without better-auth's getSession: its signature as better-call checks it, then one prepared
+  // read of the row (issue 11). What better-auth refuses must stay refused, and reach no read.
+  const cookieValue = (cookie: string) =>
+    decodeURIComponent(/better-auth\.session_token=([^;]+)/.exec(cookie)?.[1] ?? "");
+  const sessionCookie = (value: string, name = "better-auth.session_token") => `${name}=${encodeURIComponent(value)}`;
+  const signed = (token: string, secret: string) =>
+    `${token}.${createHmac("sha256", secret).update(token).digest("base64")}`;
+
+  it("a session not held is found by its signed cookie and one read of its row: better-auth's answer, no getSession", async () => {
+    const cookie = await signInCookie(deps, "player31@floorline.test");
+    const counted = countedAuth(deps.auth);
+    const found = await cachedSession(counted.auth, headers(cookie), Date.now());
+    expect(found).toEqual(await betterAuthSession(cookie));
+    expect([counted.lookups, counted.rowReads]).toEqual([0, 1]);
+    // Held now: the next request reads nothing.
+    await cachedSession(counted.auth, headers(cookie), Date.now());
+    expect([counted.lookups, counted.rowReads]).toEqual([0, 1]);
+  });
+
+  it("refuses every cookie better-auth refuses — forged, tampered, another secret's — before any read", async () => {
+    const a = await signInCookie(deps, "player31@floorline.test");
+    const b = await signInCookie(deps, "player30@floorline.test");
+    const [aToken = "", aSignature = ""] = cookieValue(a).split(".");
+    const bSignature = cookieValue(b).split(".")[1] ?? "";
+    const tampered = `${aToken.slice(0, -1)}${aToken.endsWith("A") ? "B" : "A"}`;
+    const attacks = {
+      "another cookie's signature": sessionCookie(`${aToken}.${bSignature}`),
+      "a made-up signature": sessionCookie(`${aToken}.${"A".repeat(43)}=`),
+      "signed with another secret": sessionCookie(signed(aToken, "another-secret-of-at-least-32-characters!")),
+      "the token changed, its signature kept": sessionCookie(`${tampered}.${aSignature}`),
+      "the signature cut short": sessionCookie(`${aToken}.${aSignature.slice(0, -2)}=`),
+      "no signature": sessionCookie(aToken),
+      "an empty token": sessionCookie(`.${aSignature}`),
+      "a signature that is not base64": sessionCookie(`${aToken}.${"!".repeat(43)}=`),
+      "the signature twice": sessionCookie(`${aToken}.${aSignature}.${aSignature}`),
+      "A's signed value under the https name": sessionCookie(cookieValue(a), "__Secure-better-auth.session_token"),
+    };
+    for (const [attack, cookie] of Object.entries(attacks)) {
+      const counted = countedAuth(deps.auth);
+      expect(await betterAuthSession(cookie), attack).toBeNull();
+      expect(await cachedSession(counted.auth, headers(cookie), Date.now()), attack).toBeNull();
+      await counted.settled();
+      expect(counted.rowReads, attack).toBe(0);
+    }
+    // The real cookie still works (nothing above touched its session).
+    expect((await cachedSession(deps.auth, headers(a), Date.now()))?.user.email).toBe("player31@floorline.test");
+  });
+
+  it("a session expired by its row is refused at its first lookup, and better-auth removes the row", async () => {
+    const cookie = await signInCookie(deps, "player31@floorline.test");
+    const token = cookieValue(cookie).split(".")[0] ?? "";
+    await handle.db
+      .update(session)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(session.token, token));
+    expect(await cachedSession(deps.auth, headers(cookie), Date.now())).toBeNull();
+    expect(await handle.db.select().from(session).where(eq(session.token, token))).toEqual([]);
+  });
+
+  it("a session row deleted by hand is refused at the next lookup", async () => {
+    const cookie = await signInCookie(deps, "player31@floorline.test");
+    const token = cookieValue(cookie).split(".")[0] ?? "";
+    await handle.db.delete(session).where(eq(session.token, token));
+    expect(await cachedSession(deps.auth, headers(cookie), Date.now())).toBeNull();
+    expect((await trpcRoute(trpcRequest("chat.me", { cookie }), deps)).status).toBe(401);
+  });
+
+  it("a session due for better-auth's updateAge extension at its first lookup is extended by getSession", async () => {
+    const cookie = await signInCookie(deps, "player31@floorline.test");
+    const token = cookieValue(cookie).split(".")[0] ?? "";
+    const { expiresIn, updateAge } = (await deps.auth.$context).sessionConfig;
+    const due = new Date(Date.now() + (expiresIn - updateAge - 60) * 1000);
+    await handle.db.update(session).set({ expiresAt: due }).where(eq(session.token, token));
+    const counted = countedAuth(deps.auth);
+    const found = await cachedSession(counted.auth, headers(cookie), Date.now());
+    expect(counted.lookups).toBe(1);
+    const [row] = await handle.db.select().from(session).where(eq(session.token, token));
+    expect(row?.expiresAt.getTime()).toBeGreaterThan(due.getTime());
+    expect(found).toEqual(await betterAuthSession(cookie));
+  });
+
+  it("with sessions in secondary storage (Redis) a first lookup asks better-auth", async () => {
+    const auth = createAuth(handle.db, {
+      shared: { secondaryStorage: memoryStorage(), storeSessionInDatabase: true, rateLimitStorage: "memory" },
+      signInLimitPerMinute: 1000,
+    });
+    const cookie = await signInCookie({ ...deps, auth }, "player29@floorline.test");
+    const counted = countedAuth(auth);
+    expect((await cachedSession(counted.auth, headers(cookie), Date.now()))?.user.email).toBe(
+      "player29@floorline.test",
+    );
+    expect([counted.lookups, counted.rowReads]).toEqual([1, 0]);
   });
 });
