@@ -9,10 +9,9 @@ import { env } from "@/env";
 import { getDb } from "./db";
 import { getPublisher } from "./publisher";
 import { endRealtimeSession } from "./revocation";
-import { forgetSession } from "./session-cache";
+import { cachedSession, forgetSession } from "./session-cache";
 import { sessionByToken } from "./session-row";
 import { type SharedAuthStorage, sharedAuthStorage } from "./shared-state";
-import { warmUpSession } from "./warm-up-caller";
 
 export type AuthOptions = {
   /** A session ended (sign-out, expiry clean-up, deactivation): its live connections must end too. */
@@ -57,8 +56,9 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
     },
     // No cookie cache: every request checks the session row, so sign-out and deactivation end
     // access at once (a cached session cookie stays valid for its whole window, copied or not).
-    // What that costs per request is measured in the README (Security). tRPC and the REST routes
-    // remember a checked session for at most 5 s (session-cache.ts), forgotten at once on sign-out.
+    // What that costs per request is measured in the README (Security). Pages, tRPC and the REST
+    // routes remember a checked session for at most 5 s (session-cache.ts), forgotten at once on
+    // sign-out.
     session: { cookieCache: { enabled: false }, storeSessionInDatabase: shared.storeSessionInDatabase },
     // Several web instances share what they must (server/shared-state.ts): with REDIS_URL the
     // sessions are read from Redis (and kept in Postgres), and the sign-in limiter counts there.
@@ -111,11 +111,15 @@ export function getAuth(): Promise<Auth> {
   return slot[globalKey];
 }
 
-/** The session of a page's request (tRPC and REST use session-cache.ts's cachedSession). */
+/**
+ * The session of a page's request: the same check as tRPC and the REST routes (session-cache.ts),
+ * so one rule decides who a request is. Pages used to ask better-auth's getSession on every render
+ * (~1.2 ms of the staff page's CPU, issue 11). Issue 12 allows what the cache does for pages as for
+ * the API: a session ended through this process (sign-out, deactivation) is refused by the next
+ * render, one ended by another web process within SESSION_CACHE_MS, and a page was never a wider
+ * door than the API it loads its data from (a page's prefetches ask the cache already). What must be
+ * current to the row is read from the database by the page itself (guards.ts: mustChangePassword).
+ */
 export async function getSession(headers: Headers) {
-  // The warm-up's own caller (warm-up-caller.ts), only while the warm-up runs before listening.
-  const warmUp = warmUpSession(headers);
-  if (warmUp) return warmUp;
-  const auth = await getAuth();
-  return auth.api.getSession({ headers });
+  return cachedSession(await getAuth(), headers);
 }

@@ -14,8 +14,8 @@ import type { Session } from "./session-cache";
  * - a staff member and a player whose user ids (random, per start) no row has: their records are
  *   made here (warmUpStaff / warmUpPlayer), so reads find nothing of anyone's and the statements
  *   that write (the send, the reply) find no player or staff row and refuse, writing nothing.
- * The session checks (auth.ts getSession for pages, session-cache.ts cachedSession for tRPC and
- * REST) ask warmUpSession first; it is the one place that decides.
+ * The session check (session-cache.ts cachedSession, for pages, tRPC and REST) asks warmUpSession
+ * for a request without a session cookie; it is the one place that decides.
  */
 export const WARM_UP_HEADER = "x-floorline-warm-up";
 
