@@ -95,12 +95,22 @@ export const env = (() => {
 
 export type Env = typeof env;
 
+let ownEndpoints: ReturnType<typeof endpointsOf> | undefined;
+
 /**
  * Where the web app publishes and where browsers connect:
  * PUSHER_HOST set → that server (Soketi, another of ours); PUSHER_CLUSTER alone → hosted
  * Pusher; neither → our own server from `npm run realtime` on REALTIME_HOST:REALTIME_PORT.
  */
 export function realtimeEndpoints(e: Env = env) {
+  // This process's own settings never change while it runs: worked out once (pages ask on every
+  // render, issue 11). Another set (tests, scripts) is worked out as asked.
+  if (e !== env) return endpointsOf(e);
+  ownEndpoints ??= endpointsOf(env);
+  return ownEndpoints;
+}
+
+function endpointsOf(e: Env) {
   const mode = e.PUSHER_HOST ? "host" : e.PUSHER_CLUSTER ? "cluster" : "ours";
   const host = e.PUSHER_HOST ?? e.REALTIME_HOST;
   const port = e.PUSHER_PORT ?? (mode === "host" ? (e.PUSHER_USE_TLS ? 443 : 80) : e.REALTIME_PORT);
@@ -122,4 +132,4 @@ export function realtimeEndpoints(e: Env = env) {
   };
 }
 
-export type BrowserRealtimeConfig = ReturnType<typeof realtimeEndpoints>["browser"];
+export type BrowserRealtimeConfig = ReturnType<typeof endpointsOf>["browser"];

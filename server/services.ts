@@ -3,7 +3,7 @@ import { env, realtimeEndpoints } from "@/env";
 import type { ChatNotifications } from "./chat/actions";
 import { pusherGateway, type RealtimeGateway } from "./chat/gateway";
 import { createChatNotifications } from "./notify/chat-notifications";
-import { oneSignalConfigFromEnv } from "./notify/config";
+import { oneSignalConfig } from "./notify/config";
 import { createNotifierFromEnv } from "./notify/notifier";
 import { staffPublicId } from "./notify/push-identity";
 import { getPublisher } from "./publisher";
@@ -44,7 +44,7 @@ export function getChatNotifications(db: Db): ChatNotifications {
     realtime: getRealtimeGateway(),
     appUrl: env.APP_URL,
     pushIdOf: staffPublicId,
-    showPlayerDetails: oneSignalConfigFromEnv(process.env).showPlayerDetails,
+    showPlayerDetails: oneSignalConfig().showPlayerDetails,
   });
   return slot[notificationsKey] as ChatNotifications;
 }

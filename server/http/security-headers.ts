@@ -1,5 +1,5 @@
 import { type BrowserRealtimeConfig, env, realtimeEndpoints } from "@/env";
-import { oneSignalConfigFromEnv } from "../notify/config";
+import { oneSignalConfig } from "../notify/config";
 
 /**
  * Headers on every response. The CSP lets pages load and connect only to the app's own origin
@@ -29,7 +29,7 @@ const MAX_BUILT = 64;
 
 function buildHeaders(opts: { host: string | undefined; dev: boolean; path?: string }): Record<string, string> {
   const realtime = realtimeSource(realtimeEndpoints(env).browser, pageHostname(opts.host));
-  const push = oneSignalConfigFromEnv().appId
+  const push = oneSignalConfig().appId
     ? ["https://cdn.onesignal.com", "https://onesignal.com", "https://api.onesignal.com"]
     : [];
   const sources = (...list: string[]) => [...list, ...push].join(" ");

@@ -54,6 +54,19 @@ export type OneSignalConfig =
       showPlayerDetails: boolean;
     };
 
+let ownConfig: OneSignalConfig | undefined;
+
+/**
+ * This process's push settings, read from process.env once: they never change while it runs, and
+ * the staff page and every response's headers ask for them (parsing them cost the staff page ~0.7
+ * ms per render with realtimeEndpoints, issue 11). A malformed value throws at the first ask, as
+ * oneSignalConfigFromEnv does.
+ */
+export function oneSignalConfig(): OneSignalConfig {
+  ownConfig ??= oneSignalConfigFromEnv(process.env);
+  return ownConfig;
+}
+
 /**
  * Reads push settings from `env`. Missing app id or key → `{ enabled: false, reason }` (push is
  * optional); a value that is set but malformed throws an Error naming the variable, because a

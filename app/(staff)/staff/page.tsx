@@ -1,5 +1,5 @@
 import { realtimeEndpoints } from "@/env";
-import { oneSignalConfigFromEnv } from "@/server/notify/config";
+import { oneSignalConfig } from "@/server/notify/config";
 import { staffPublicId } from "@/server/notify/push-identity";
 import { requireRole } from "../../_auth/guards";
 import { SignOutButton } from "../../_auth/sign-out-button";
@@ -19,7 +19,7 @@ export default async function StaffPage() {
           <StaffPortal
             me={{ id: user.id, name: user.name, pushId: staffPublicId(user.id) }}
             signOut={<SignOutButton />}
-            oneSignalAppId={oneSignalConfigFromEnv().appId}
+            oneSignalAppId={oneSignalConfig().appId}
           />
         </div>
       </RealtimeProvider>
