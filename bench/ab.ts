@@ -3,14 +3,14 @@
  * at once. Two private stacks (tests/support/stack.ts, each the production build of its checkout:
  * A from BASE, which needs its own `npm ci` and `npm run build`; B from this checkout), one signed-in
  * player and one staff member holding that player's chat on each; then, for ROUNDS (30) rounds, for
- * each of KINDS (chat.me,chat.send,staff.reply; also staff.first), a block of BLOCK (100) sequential requests on A and
+ * each of KINDS (chat.me,chat.send,staff.reply; also staff.first and staff.page), a block of BLOCK (100) sequential requests on A and
  * one on B (B first in odd rounds), reading each block's web CPU (its threads' run time in ns,
  * `taskCpuMs`). On a shared machine the load moves between blocks, not within a pair: the B − A
  * difference per block pair shows a 0.1 ms change that separate runs (±20 %) hide. WARMUP (1000)
  * requests of each kind on each side first. `staff.first` is a staff member's first reply, by
  * requestId, to a chat still waiting (the reply takes it): before each of its blocks, outside the
  * measured time, BLOCK players each open a new waiting chat (their last one resolved in the
- * database).
+ * database). `staff.page` is the staff page (`/staff`, HTML) rendered for that staff member.
  *
  * Prints per kind and side the CPU per request (mean over blocks, median block), the server's own
  * time p50 (`Server-Timing`) and the round trip p50 (ms), then per kind B − A per block pair
@@ -18,69 +18,31 @@
  * any request was not answered 200. BENCH_PORT_BASE (default 6261): A's Postgres, +1 realtime, +2
  * web; B's the same from +5.
  */
-import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import fs from "node:fs";
-import os from "node:os";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { sql } from "drizzle-orm";
-import { connectPostgres } from "@/db/client";
 import { sendPlayerMessage } from "@/server/chat/send";
-import { type Stack, startStack } from "../tests/support/stack";
 import { type Reply, request, serverTiming, stats } from "./path";
 import { taskCpuMs } from "./scenarios";
-import { type SignedIn, signedInPlayers, signedInStaff } from "./signed-in-players";
+import { type SignedIn, signedInPlayers } from "./signed-in-players";
+import { type Side as Built, load, twoBuilds } from "./two-builds";
 
-const base = process.env.BASE;
-const stackFile = base && path.resolve(base, "tests/support/stack.ts");
-if (!stackFile || !fs.existsSync(stackFile))
-  throw new Error("BASE=<the other checkout, with `npm ci` and `npm run build` done> is required");
 const block = Number(process.env.BLOCK ?? 100);
 const rounds = Number(process.env.ROUNDS ?? 30);
 const warmup = Number(process.env.WARMUP ?? 1000);
 const kinds = (process.env.KINDS ?? "chat.me,chat.send,staff.reply").split(",");
-const basePort = Number(process.env.BENCH_PORT_BASE ?? 6261);
-const load = () => os.loadavg().map((x) => x.toFixed(2));
-const commit = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"]).toString().trim();
 
-type Side = {
-  name: "A" | "B";
-  stack: Stack;
-  handle: ReturnType<typeof connectPostgres>;
-  player: SignedIn;
-  member: SignedIn;
+type Side = Built & {
   chat: string;
   /** staff.first: the players who open a waiting chat before each block, and those chats. */
   pool: SignedIn[];
   waiting: string[];
 };
-const started: Array<{ stop(): Promise<void> }> = [];
-const stopAll = async () => {
-  for (const s of started.splice(0)) await s.stop().catch((err) => console.error("stopping:", err));
-};
-for (const signal of ["SIGINT", "SIGTERM"] as const)
-  process.once(signal, () => void stopAll().then(() => process.exit(130)));
-
-const baseStack: { startStack: typeof startStack } = await import(pathToFileURL(stackFile).href);
-console.log(
-  "start",
-  JSON.stringify({ at: new Date().toISOString(), load: load(), A: `${base} ${commit(base)}`, B: `. ${commit(".")}` }),
-);
+const { sides: built, stopAll } = await twoBuilds("ab");
 const failures: string[] = [];
 try {
   const sides: Side[] = [];
-  for (const [name, start, port] of [
-    ["A", baseStack.startStack, basePort],
-    ["B", startStack, basePort + 5],
-  ] as const) {
-    const stack = await start(port, { PLAYER_SEND_PER_SECOND: "0" });
-    started.push(stack);
-    const handle = connectPostgres(stack.postgres.url, 2);
-    started.unshift({ stop: () => handle.close() });
-    const [player] = await signedInPlayers(stack, handle.db, 1, `ab-${name.toLowerCase()}`);
-    const [member] = await signedInStaff(stack, handle.db, 1, `ab-${name.toLowerCase()}-staff`);
-    if (!player || !member) throw new Error("no accounts");
+  for (const side of built) {
+    const { name, stack, handle, player, member } = side;
     // The staff member holds the player's chat: every measured reply is one it may make. Taken in
     // SQL, not by this checkout's claim: the two builds' migrations may differ, the rows may not.
     const opened = await sendPlayerMessage(handle.db, { id: randomUUID(), text: "help", player });
@@ -91,7 +53,7 @@ try {
     const pool = kinds.includes("staff.first")
       ? await signedInPlayers(stack, handle.db, block, `ab-${name.toLowerCase()}-first`)
       : [];
-    sides.push({ name, stack, handle, player, member, chat: opened.request.id, pool, waiting: [] });
+    sides.push({ ...side, chat: opened.request.id, pool, waiting: [] });
   }
   const post = (side: Side, procedure: string, cookie: string, json: unknown) =>
     request(`${side.stack.url}/api/trpc/${procedure}`, {
@@ -104,6 +66,8 @@ try {
     "chat.send": (side) => post(side, "chat.send", side.player.cookie, { id: randomUUID(), text: "measured" }),
     "staff.reply": (side) =>
       post(side, "staff.reply", side.member.cookie, { requestId: side.chat, id: randomUUID(), text: "measured" }),
+    // The staff page as a browser loads it (HTML): its session check, settings and prefetches.
+    "staff.page": (side) => request(`${side.stack.url}/staff`, { headers: { cookie: side.member.cookie } }),
     "staff.first": (side) => {
       const requestId = side.waiting.pop();
       if (!requestId) throw new Error("staff.first: no waiting chat left; prepare() runs before each block");

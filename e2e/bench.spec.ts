@@ -154,8 +154,9 @@ test("bench/ab.ts runs both sides in alternated blocks and reports each side and
   test.setTimeout(180_000);
   const root = path.resolve(import.meta.dirname, "..");
   const basePort = Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 30;
-  // staff.first: a first reply that takes a waiting chat, each block's chats opened before it.
-  const kinds = ["chat.me", "chat.send", "staff.reply", "staff.first"];
+  // staff.first: a first reply that takes a waiting chat, each block's chats opened before it;
+  // staff.page: the staff page (a page has no Server-Timing).
+  const kinds = ["chat.me", "chat.send", "staff.reply", "staff.first", "staff.page"];
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/ab.ts"], {
     cwd: root,
     env: {
@@ -181,8 +182,9 @@ test("bench/ab.ts runs both sides in alternated blocks and reports each side and
       // Two rounds of two requests on each side, every one answered 200, each block's CPU read.
       const result = json(`${kind} ${side}`);
       expect(result).toMatchObject({ n: 4, failed: 0, blocks: 2 });
-      for (const key of ["cpuMeanMs", "cpuBlockMedianMs", "serverP50", "roundTripP50"])
+      for (const key of ["cpuMeanMs", "cpuBlockMedianMs", "roundTripP50"])
         expect(result[key], `${kind} ${side} ${key}`).toEqual(expect.any(Number));
+      expect(result.serverP50, `${kind} ${side} serverP50`).toEqual(kind === "staff.page" ? null : expect.any(Number));
     }
     expect(json(`${kind} B − A`)).toMatchObject({
       median: expect.any(Number),
@@ -192,4 +194,36 @@ test("bench/ab.ts runs both sides in alternated blocks and reports each side and
       of: 2,
     });
   }
+});
+
+// `npx tsx bench/first-request.ts` at toy size, both sides this checkout: each side's web process
+// restarted once, each kind's first request answered 200 and reported. Never a timing.
+test("bench/first-request.ts restarts each side and reports each kind's first request", async () => {
+  test.setTimeout(180_000);
+  const root = path.resolve(import.meta.dirname, "..");
+  const kinds = ["chat.me", "/staff"];
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/first-request.ts"], {
+    cwd: root,
+    env: {
+      ...process.env,
+      BASE: root,
+      // ab's ports: Playwright runs one test at a time here (workers: 1).
+      BENCH_PORT_BASE: String(Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 30),
+      RESTARTS: "1",
+      WARM: "1",
+      KINDS: kinds.join(","),
+    },
+    timeout: 150_000,
+  });
+  console.log(stdout);
+  for (const kind of kinds)
+    for (const side of ["A", "B"]) {
+      const line = stdout.split("\n").find((l) => l.startsWith(`${kind} ${side} {`));
+      expect(line, `${kind} ${side}`).toBeDefined();
+      expect(JSON.parse(line?.slice(`${kind} ${side} `.length) ?? "null")).toMatchObject({
+        firstRtt: [expect.any(Number)],
+        firstCpuMs: [expect.any(Number)],
+        warmRttP50: expect.any(Number),
+      });
+    }
 });

@@ -1,0 +1,71 @@
+import { execFileSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
+import { connectPostgres } from "@/db/client";
+import { type Stack, startStack } from "../tests/support/stack";
+import { type SignedIn, signedInPlayers, signedInStaff } from "./signed-in-players";
+
+/** The load average, as every line of a paired run prints it. */
+export const load = () => os.loadavg().map((x) => x.toFixed(2));
+
+const commit = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"]).toString().trim();
+
+/**
+ * What bench/ab.ts and bench/first-request.ts share: two production builds run at once, A from
+ * BASE (its own tests/support/stack.ts, imported from there, and its own build) and B from this
+ * checkout, each on a private stack (BENCH_PORT_BASE, default 6261: A's Postgres, +1 realtime, +2
+ * web; B's the same from +5) with one player and one staff member signed in (`prefix` names them).
+ * Prints the start line (time, load, both commits). What a run starts goes into `started` (stopped
+ * in order by `stopAll`, also on SIGINT / SIGTERM).
+ */
+export async function twoBuilds(prefix: string) {
+  const base = process.env.BASE;
+  const stackFile = base && path.resolve(base, "tests/support/stack.ts");
+  if (!base || !stackFile || !fs.existsSync(stackFile))
+    throw new Error("BASE=<the other checkout, with `npm ci` and `npm run build` done> is required");
+  const started: Array<{ stop(): Promise<void> }> = [];
+  const stopAll = async () => {
+    for (const s of started.splice(0)) await s.stop().catch((err) => console.error("stopping:", err));
+  };
+  for (const signal of ["SIGINT", "SIGTERM"] as const)
+    process.once(signal, () => void stopAll().then(() => process.exit(130)));
+  const baseStack: { startStack: typeof startStack } = await import(pathToFileURL(stackFile).href);
+  console.log(
+    "start",
+    JSON.stringify({ at: new Date().toISOString(), load: load(), A: `${base} ${commit(base)}`, B: `. ${commit(".")}` }),
+  );
+  const basePort = Number(process.env.BENCH_PORT_BASE ?? 6261);
+  const sides: Side[] = [];
+  try {
+    for (const [i, [name, start]] of (
+      [
+        ["A", baseStack.startStack],
+        ["B", startStack],
+      ] as const
+    ).entries()) {
+      const stack = await start(basePort + 5 * i, { PLAYER_SEND_PER_SECOND: "0" });
+      started.push(stack);
+      const handle = connectPostgres(stack.postgres.url, 2);
+      started.unshift({ stop: () => handle.close() });
+      const [player] = await signedInPlayers(stack, handle.db, 1, `${prefix}-${name.toLowerCase()}`);
+      const [member] = await signedInStaff(stack, handle.db, 1, `${prefix}-${name.toLowerCase()}-staff`);
+      if (!player || !member) throw new Error("no accounts");
+      sides.push({ name, stack, handle, player, member });
+    }
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
+  return { sides, started, stopAll };
+}
+
+export type Side = {
+  name: "A" | "B";
+  stack: Stack;
+  /** A connection of the bench's own to the side's database. */
+  handle: ReturnType<typeof connectPostgres>;
+  player: SignedIn;
+  member: SignedIn;
+};
