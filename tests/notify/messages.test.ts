@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { oneSignalConfig } from "@/server/notify/config";
 import { clip, formatWait } from "@/server/notify/messages";
 import {
   escalationNotification,
@@ -78,6 +79,12 @@ describe("push messages", () => {
 });
 
 describe("OneSignal settings from env", () => {
+  it("this process's own are read once: every render and response asks for them", () => {
+    const first = oneSignalConfig();
+    expect(first).toEqual(oneSignalConfigFromEnv(process.env));
+    expect(oneSignalConfig()).toBe(first);
+  });
+
   it("enabled with both, defaults for the rest; the app id falls back to the public one", () => {
     expect(oneSignalConfigFromEnv({ NEXT_PUBLIC_ONESIGNAL_APP_ID: APP_ID, ONESIGNAL_REST_API_KEY: "k" })).toEqual({
       enabled: true,
