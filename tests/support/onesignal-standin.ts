@@ -50,7 +50,10 @@ export type OneSignalStandIn = {
   fail(times: number, status?: number): void;
   /** The next `times` well-formed requests are answered 429 with `Retry-After: retryAfterSeconds`. */
   rateLimit(times: number, retryAfterSeconds: number): void;
-  /** Resolves once `count` requests have arrived (rejects after `timeoutMs` saying how many did). */
+  /**
+   * Resolves once `count` requests have arrived; rejects after `timeoutMs` (15 s: generous for a
+   * loaded machine, still inside the 20 s test timeout) saying how many did.
+   */
   waitForRequests(count: number, timeoutMs?: number): Promise<RecordedRequest[]>;
   /** Called as each request is recorded (before it is answered). */
   onRequest(listener: (request: RecordedRequest) => void): void;
@@ -177,7 +180,7 @@ export async function startOneSignalStandIn(
     onRequest(listener) {
       listeners.push(listener);
     },
-    waitForRequests(count, timeoutMs = 5000) {
+    waitForRequests(count, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           if (requests.length < count) return;
