@@ -48,7 +48,10 @@ export type OneSignalStandIn = {
   hang(times?: number): void;
   /** The next `times` well-formed requests are answered with `status` (default 500). */
   fail(times: number, status?: number): void;
-  /** The next `times` well-formed requests are answered 429 with `Retry-After: retryAfterSeconds`. */
+  /**
+   * The next `times` well-formed requests are answered 429 with `Retry-After: retryAfterSeconds`,
+   * and, as OneSignal's rate limit does, any request before that time has passed is refused too.
+   */
   rateLimit(times: number, retryAfterSeconds: number): void;
   /**
    * Resolves once `count` requests have arrived; rejects after `timeoutMs` (15 s: generous for a
@@ -71,6 +74,8 @@ export async function startOneSignalStandIn(
   const listeners: ((request: RecordedRequest) => void)[] = [];
   const waiters = new Set<() => void>();
   const answeredByKey = new Map<string, Record<string, unknown>>();
+  // Rate limited until then (performance.now()), after a scripted 429 with Retry-After.
+  let limitedUntil = 0;
 
   function record(req: IncomingMessage, receivedAt: number, body: Record<string, unknown> | null) {
     const entry: RecordedRequest = {
@@ -125,10 +130,18 @@ export async function startOneSignalStandIn(
     const problem = checkNotification(body, appId);
     if (problem) return refuse(res, entry, problem.status, problem.error);
 
+    const waitMs = limitedUntil - receivedAt;
+    if (waitMs > 0) {
+      const retryAfter = String(Math.ceil(waitMs / 1000));
+      return answer(res, entry, 429, { errors: ["API rate limit exceeded"] }, { "retry-after": retryAfter });
+    }
     const script = scripts[0];
     if (script) {
       if (--script.times <= 0) scripts.shift();
       if (script.kind === "hang") return; // never answer; close() cuts the socket
+      const retryAfterSeconds = Number(script.headers?.["retry-after"] ?? 0);
+      // Less 5 ms: the client's timer counts from its event loop's clock, kept in whole milliseconds.
+      if (script.status === 429 && retryAfterSeconds > 0) limitedUntil = receivedAt + retryAfterSeconds * 1000 - 5;
       return answer(res, entry, script.status, { errors: [`scripted ${script.status}`] }, script.headers);
     }
 
