@@ -7,6 +7,10 @@ export default defineConfig({
     environment: "node",
     testTimeout: 20_000,
     hookTimeout: 60_000,
+    // expect.poll waits for a condition; its 1 s default failed under load (15–20 on 2 cores). A
+    // poll ends as soon as the condition holds, so a long limit costs a passing run nothing; it
+    // stays inside testTimeout so a poll that never holds fails with its own message.
+    expect: { poll: { timeout: 15_000 } },
     // PGlite and real sockets: keep files in separate processes, few at a time on 2 cores.
     pool: "forks",
     maxWorkers: 2,

@@ -126,7 +126,7 @@ const PASSWORD = "floorline-bench-password";
 // Idle sockets closed before the web server would close them (its 5 s), as the app's publisher does:
 // a request written on a socket the server is closing fails, and a send would be counted as never
 // answered (1 of 91,431 at d287a33, before this).
-const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS });
+export const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: IDLE_SOCKET_MS });
 
 export function stats(values: number[]): Stats {
   const sorted = [...values].sort((a, b) => a - b);

@@ -78,6 +78,17 @@ export type OneSignalClientOptions = {
   log?: (line: string) => void;
   /** For tests of the jitter; defaults to Math.random. */
   random?: () => number;
+  /**
+   * Starts one attempt's timeout: `onTimeout` runs after `ms` unless the returned cancel runs first.
+   * setTimeout by default. Tests expire it by hand once the stand-in holds the request: a real timer
+   * shares the event loop with a local stand-in, and under load it fired before the request was read.
+   */
+  startTimeout?: (ms: number, onTimeout: () => void) => () => void;
+};
+
+const realTimeout = (ms: number, onTimeout: () => void) => {
+  const timer = setTimeout(onTimeout, ms);
+  return () => clearTimeout(timer);
 };
 
 type Attempt =
@@ -98,6 +109,7 @@ export function createOneSignalClient(options: OneSignalClientOptions): OneSigna
     maxRetryAfterMs = 60_000,
     log = console.error,
     random = Math.random,
+    startTimeout = realTimeout,
   } = options;
   // `c=push` is how the current API reference addresses the push channel of Create message.
   const url = `${baseUrl.replace(/\/+$/, "")}/notifications?c=push`;
@@ -118,10 +130,10 @@ export function createOneSignalClient(options: OneSignalClientOptions): OneSigna
     if (stop?.aborted) return { kind: "aborted" };
     const controller = new AbortController();
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const cancelTimeout = startTimeout(timeoutMs, () => {
       timedOut = true;
       controller.abort();
-    }, timeoutMs);
+    });
     const onStop = () => controller.abort();
     stop?.addEventListener("abort", onStop, { once: true });
     try {
@@ -142,7 +154,7 @@ export function createOneSignalClient(options: OneSignalClientOptions): OneSigna
       if (timedOut) return { kind: "retry", reason: `timed out after ${timeoutMs} ms`, retryAfterMs: null };
       return { kind: "retry", reason: `network error: ${describeError(err)}`, retryAfterMs: null };
     } finally {
-      clearTimeout(timer);
+      cancelTimeout();
       stop?.removeEventListener("abort", onStop);
     }
   }

@@ -40,8 +40,12 @@ function crash(tab: Tab) {
   open = open.filter((t) => t !== tab);
 }
 
-/** Resolves as soon as `condition` holds, re-checking after every state change of any tab. */
-function until(condition: () => boolean, what: string, timeoutMs = 3000) {
+/**
+ * Resolves as soon as `condition` holds, re-checking after every state change of any tab. The
+ * limit only turns a condition that never holds into a named failure: generous for a loaded
+ * machine (3 s was not), inside the 20 s test timeout, and never waited out by a passing run.
+ */
+function until(condition: () => boolean, what: string, timeoutMs = 15_000) {
   return new Promise<void>((resolve, reject) => {
     const unsubscribes = open.map((t) => t.election.subscribe(check));
     const timer = setTimeout(() => {

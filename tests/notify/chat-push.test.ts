@@ -8,10 +8,11 @@ import { escalate } from "@/server/chat/actions";
 import { pusherGateway } from "@/server/chat/gateway";
 import { createChatNotifications } from "@/server/notify/chat-notifications";
 import { createNotifier, type Notifier } from "@/server/notify/notifier";
-import { createOneSignalClient } from "@/server/notify/onesignal";
+import { createOneSignalClient, type OneSignalClientOptions } from "@/server/notify/onesignal";
 import { pushIdentity } from "@/server/notify/push-identity";
 import { openTestDb, testDbKinds } from "../support/db";
 import { makePlayer, makeStaff } from "../support/fixtures";
+import { manualTimeouts } from "../support/manual-timeouts";
 import { startOneSignalStandIn } from "../support/onesignal-standin";
 import { connectClient, nextEvent, type Running, startRealtime, subscribed } from "../support/realtime";
 
@@ -47,9 +48,16 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
   });
 
   async function setUp(
-    opts: { timeoutMs?: number; maxAttempts?: number; backoffMs?: number; showPlayerDetails?: boolean } = {},
+    opts: {
+      timeoutMs?: number;
+      maxAttempts?: number;
+      backoffMs?: number;
+      startTimeout?: OneSignalClientOptions["startTimeout"];
+      showPlayerDetails?: boolean;
+    } = {},
   ) {
     oneSignal = await startOneSignalStandIn();
+    logs.length = 0;
     const client = createOneSignalClient({
       appId: oneSignal.appId,
       apiKey: oneSignal.apiKey,
@@ -57,6 +65,7 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
       timeoutMs: opts.timeoutMs ?? 2000,
       maxAttempts: opts.maxAttempts ?? 2,
       backoffMs: opts.backoffMs ?? 5,
+      startTimeout: opts.startTimeout,
       log: (m) => logs.push(m),
     });
     notifier = createNotifier({ client, log: (m) => logs.push(m) });
@@ -158,31 +167,42 @@ describe.each(testDbKinds)("staff push notifications on %s", (kind) => {
   });
 
   it.each(["hanging", "failing"] as const)("completes and delivers a send while OneSignal is %s", async (trouble) => {
-    // Long enough that a send waiting for the push would visibly wait: 1.5 s per attempt or between attempts.
-    const { player } = await setUp({ timeoutMs: 1500, maxAttempts: 2, backoffMs: 1500 });
-    if (trouble === "hanging") oneSignal.hang();
-    else oneSignal.fail(10, 500);
+    // OneSignal holds the push until this test lets it go, and the test lets it go only after the
+    // send has answered: "hanging" never answers (each attempt ends when the test expires its
+    // timeout), "failing" answers 500 and holds the retry the same way. A send that waited for
+    // its push could never answer (this test would time out); one that does not answers first,
+    // however slow the machine.
+    const timeouts = manualTimeouts();
+    const { player } = await setUp({ timeoutMs: 1500, maxAttempts: 2, startTimeout: timeouts.start });
+    if (trouble === "failing") oneSignal.fail(1, 500);
+    oneSignal.hang();
     const staffSocket = connectClient(rt);
     clients.push(staffSocket);
     const staffChannel = await subscribed(staffSocket, "private-staff-portal");
     const delivered = nextEvent(staffChannel, "chat-message-received");
 
-    const started = performance.now();
     const sent = await player.caller.chat.send({ id: randomUUID(), text: "is the bar open?" });
-    const sendMs = performance.now() - started;
-    expect(sent.message.messageText).toBe("is the bar open?");
-    await delivered;
     let pushSettled = false;
     void pushes.idle().then(() => {
       pushSettled = true;
     });
-    const [first] = await oneSignal.waitForRequests(1);
-    // The push is still under way (held open, or waiting to retry) although the send has answered.
-    expect(first?.status).toBe(trouble === "hanging" ? undefined : 500);
+    expect(sent.message.messageText).toBe("is the bar open?");
+    await delivered;
+    // The send has answered and its message is delivered while OneSignal still holds the push
+    // (held open, or its retry held after a 500).
+    const held = await oneSignal.waitForRequests(trouble === "hanging" ? 1 : 2);
+    expect(held.map((r) => r.status)).toEqual(trouble === "hanging" ? [undefined] : [500, undefined]);
     expect(pushSettled).toBe(false);
-    expect(sendMs).toBeLessThan(1000);
+
+    // Now let the push run out: every attempt left times out once it has reached OneSignal.
+    timeouts.expire();
+    if (trouble === "hanging") {
+      await oneSignal.waitForRequests(2);
+      timeouts.expire();
+    }
     await pushes.idle();
+    expect(oneSignal.requests).toHaveLength(2);
     expect(oneSignal.accepted).toHaveLength(0);
-    expect(logs.some((l) => /gave up|giving up|failed|timed out/i.test(l))).toBe(true);
+    expect(logs).toEqual([expect.stringMatching(/gave up after 2 attempts: timed out after 1500 ms/)]);
   });
 });

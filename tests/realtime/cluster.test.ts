@@ -236,7 +236,7 @@ describe("Redis unreachable", () => {
     // noticed Redis is gone, and a removal announced before anyone listens is never heard.
     const removed = nextEvent<{ id: string }>(watcher, "pusher:member_removed");
     redis.cut();
-    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 5000 }).toBe(503);
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status).toBe(503);
     expect(await (await fetch(`${cut.url}/ready`)).json()).toEqual({ ready: false, redis: "down" });
     // Its own sockets still get what is published on it.
     const got = nextEvent(local, "alone");
@@ -248,7 +248,7 @@ describe("Redis unreachable", () => {
     const back = nextEvent<{ id: string }>(watcher, "pusher:member_added");
     redis.restore();
     expect((await back).id).toBe("on-cut-node");
-    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 5000 }).toBe(200);
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status).toBe(200);
     expect(await usersOf(other, "presence-floor")).toEqual(["on-cut-node", "watcher"]);
     const crossed = nextEvent(local, "together");
     await other.sdk.trigger("presence-floor", "together", {});

@@ -61,7 +61,7 @@ describe("cache channels", () => {
     await subscribe(early, "cache-scores");
     expect(await early.next((f) => f.channel === "cache-scores")).toMatchObject({ event: "score", data: { n: 1 } });
 
-    await expect.poll(() => rt.server.hub.cacheSize, { timeout: 3000 }).toBe(0);
+    await expect.poll(() => rt.server.hub.cacheSize).toBe(0);
     const late = await rawConnected(rt);
     await subscribe(late, "cache-scores");
     expect((await late.next((f) => f.channel === "cache-scores")).event).toBe("pusher:cache_miss");

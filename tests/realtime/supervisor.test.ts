@@ -112,8 +112,8 @@ describe("supervised restarts", () => {
     if (!webPid) throw new Error("no web pid");
 
     process.kill(webPid, "SIGKILL");
-    await expect.poll(() => supervisor.pidOf("web app"), { timeout: 5000 }).not.toBe(webPid);
-    await expect.poll(() => isUp(`http://127.0.0.1:${webPort}/`), { timeout: 5000 }).toBe(true);
+    await expect.poll(() => supervisor.pidOf("web app")).not.toBe(webPid);
+    await expect.poll(() => isUp(`http://127.0.0.1:${webPort}/`)).toBe(true);
     expect(supervisor.pidOf("realtime server")).toBe(realtimePid);
     expect(await isUp(`http://127.0.0.1:${rtPort}/health`)).toBe(true);
     expect(lines).toEqual([expect.stringMatching(/^\[floorline\] web app killed by SIGKILL after/)]);
@@ -122,7 +122,7 @@ describe("supervised restarts", () => {
   it("backs off 0.5 s, 1 s, 2 s for a child that keeps dying, naming its exit code", async () => {
     const { supervisor, lines } = setUp();
     await supervisor.start(web(await freePort(), 300));
-    await expect.poll(() => lines.length, { timeout: 8000 }).toBeGreaterThanOrEqual(3);
+    await expect.poll(() => lines.length).toBeGreaterThanOrEqual(3);
     expect(lines.slice(0, 3)).toEqual([
       expect.stringMatching(/^\[floorline\] web app exit code 3 after [\d.]+ s; restart 1 in 0\.5 s$/),
       expect.stringMatching(/restart 2 in 1 s$/),

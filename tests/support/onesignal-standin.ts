@@ -48,9 +48,15 @@ export type OneSignalStandIn = {
   hang(times?: number): void;
   /** The next `times` well-formed requests are answered with `status` (default 500). */
   fail(times: number, status?: number): void;
-  /** The next `times` well-formed requests are answered 429 with `Retry-After: retryAfterSeconds`. */
+  /**
+   * The next `times` well-formed requests are answered 429 with `Retry-After: retryAfterSeconds`,
+   * and, as OneSignal's rate limit does, any request before that time has passed is refused too.
+   */
   rateLimit(times: number, retryAfterSeconds: number): void;
-  /** Resolves once `count` requests have arrived (rejects after `timeoutMs` saying how many did). */
+  /**
+   * Resolves once `count` requests have arrived; rejects after `timeoutMs` (15 s: generous for a
+   * loaded machine, still inside the 20 s test timeout) saying how many did.
+   */
   waitForRequests(count: number, timeoutMs?: number): Promise<RecordedRequest[]>;
   /** Called as each request is recorded (before it is answered). */
   onRequest(listener: (request: RecordedRequest) => void): void;
@@ -68,6 +74,8 @@ export async function startOneSignalStandIn(
   const listeners: ((request: RecordedRequest) => void)[] = [];
   const waiters = new Set<() => void>();
   const answeredByKey = new Map<string, Record<string, unknown>>();
+  // Rate limited until then (performance.now()), after a scripted 429 with Retry-After.
+  let limitedUntil = 0;
 
   function record(req: IncomingMessage, receivedAt: number, body: Record<string, unknown> | null) {
     const entry: RecordedRequest = {
@@ -122,10 +130,18 @@ export async function startOneSignalStandIn(
     const problem = checkNotification(body, appId);
     if (problem) return refuse(res, entry, problem.status, problem.error);
 
+    const waitMs = limitedUntil - receivedAt;
+    if (waitMs > 0) {
+      const retryAfter = String(Math.ceil(waitMs / 1000));
+      return answer(res, entry, 429, { errors: ["API rate limit exceeded"] }, { "retry-after": retryAfter });
+    }
     const script = scripts[0];
     if (script) {
       if (--script.times <= 0) scripts.shift();
       if (script.kind === "hang") return; // never answer; close() cuts the socket
+      const retryAfterSeconds = Number(script.headers?.["retry-after"] ?? 0);
+      // Less 5 ms: the client's timer counts from its event loop's clock, kept in whole milliseconds.
+      if (script.status === 429 && retryAfterSeconds > 0) limitedUntil = receivedAt + retryAfterSeconds * 1000 - 5;
       return answer(res, entry, script.status, { errors: [`scripted ${script.status}`] }, script.headers);
     }
 
@@ -177,7 +193,7 @@ export async function startOneSignalStandIn(
     onRequest(listener) {
       listeners.push(listener);
     },
-    waitForRequests(count, timeoutMs = 5000) {
+    waitForRequests(count, timeoutMs = 15_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
           if (requests.length < count) return;
