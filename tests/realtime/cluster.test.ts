@@ -1,7 +1,7 @@
 import Redis from "ioredis";
 import type PusherClient from "pusher-js";
 import type { Channel } from "pusher-js";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { RealtimeConfig } from "@/server/realtime/config";
 import {
   type ClientOpts,
@@ -303,6 +303,97 @@ describe("Redis unreachable", () => {
         }
       ).channels;
     await expect.poll(occupied, { timeout: 30_000 }).toEqual({});
+    expect(await usersOf(other, names[99] ?? "")).toEqual([]);
+  });
+});
+
+/**
+ * Round trips counted at a TCP proxy in front of Redis (real Redis): one per subscription made a
+ * rejoin of 400 take 4.6 s at load 18. Node TTLs of a minute keep heartbeats out of the counts.
+ */
+describe("round trips to Redis", () => {
+  const subscribeAll = (raw: Awaited<ReturnType<typeof rawConnected>>, names: string[], userId: string) => {
+    const channelData = JSON.stringify({ user_id: userId, user_info: { name: userId } });
+    for (const name of names) {
+      raw.send("pusher:subscribe", {
+        channel: name,
+        auth: signChannel(raw.socketId, name, channelData),
+        channel_data: channelData,
+      });
+    }
+  };
+
+  it("a node rejoins with all its subscriptions in a few round trips, not one each", async () => {
+    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
+    cleanups.push(redis.close);
+    const cut = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 60 });
+    const other = await node({ nodeTtlSeconds: 60 });
+    const names = Array.from({ length: 100 }, (_, i) => `presence-back-${i}`);
+    const watcher = await subscribed(client(other, member("watcher")), names[0] ?? "");
+    const added: string[] = [];
+    watcher.bind("pusher:member_added", (m: { id: string }) => added.push(m.id));
+
+    redis.cut();
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 20_000 }).toBe(503);
+    // 400 subscriptions (4 users × 100 channels) the cluster has not heard of.
+    const sockets = await Promise.all(Array.from({ length: 4 }, () => rawConnected(cut)));
+    for (const [i, raw] of sockets.entries()) subscribeAll(raw, names, `u${i}`);
+    await expect.poll(() => cut.server.hub.info(names[99] ?? "").subscription_count, { timeout: 20_000 }).toBe(4);
+
+    const before = redis.roundTrips();
+    redis.restore();
+    await expect.poll(() => cut.logs.some((l) => l.includes("Redis is back")), { timeout: 20_000 }).toBe(true);
+    await expect.poll(() => added.length, { timeout: 20_000 }).toBe(4);
+    const trips = redis.roundTrips() - before;
+    console.log(`[cluster] rejoin of 400 subscriptions: ${trips} round trips to Redis`);
+    // Reconnecting both clients, subscribing to the bus, the rejoin, its member_added events:
+    // a handful, however many subscriptions there are (one each was 400 and more).
+    expect(trips).toBeLessThanOrEqual(10);
+
+    expect(added.sort()).toEqual(["u0", "u1", "u2", "u3"]);
+    expect(await usersOf(other, names[99] ?? "")).toEqual(["u0", "u1", "u2", "u3"]);
+    const all = await other.sdk.get({
+      path: "/channels",
+      params: { filter_by_prefix: "presence-back-", info: "user_count" },
+    });
+    const channels = ((await all.json()) as { channels: Record<string, { user_count: number }> }).channels;
+    expect(Object.keys(channels)).toHaveLength(100);
+    expect(channels[names[0] ?? ""]).toEqual({ user_count: 5 });
+    expect(channels[names[99] ?? ""]).toEqual({ user_count: 4 });
+  });
+
+  it("a connection that goes takes all its subscriptions out in a few round trips, with its webhooks and member events", async () => {
+    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
+    cleanups.push(redis.close);
+    const a = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 60 });
+    const other = await node({ nodeTtlSeconds: 60 });
+    const names = Array.from({ length: 100 }, (_, i) => `presence-going-${i}`);
+    const watcher = await subscribed(client(other, member("watcher")), names[0] ?? "");
+    const removed = nextEvent<{ id: string }>(watcher, "pusher:member_removed");
+    const leaver = await rawConnected(a);
+    subscribeAll(leaver, names, "leaver");
+    const subs = `${prefix}realtime:${a.config.appId}:subs`;
+    const watch = new Redis(TEST_REDIS_URL);
+    cleanups.push(async () => void watch.disconnect());
+    await expect.poll(() => watch.hlen(subs), { timeout: 20_000 }).toBe(100);
+    await expect.poll(async () => usersOf(other, names[99] ?? "")).toEqual(["leaver"]);
+    const hooks = vi.spyOn(a.server.hub.webhooks, "add");
+
+    const before = redis.roundTrips();
+    leaver.ws.close();
+    expect((await removed).id).toBe("leaver");
+    await expect.poll(() => watch.hlen(subs), { timeout: 20_000 }).toBe(1);
+    await expect.poll(() => hooks.mock.calls.length, { timeout: 20_000 }).toBe(199);
+    const trips = redis.roundTrips() - before;
+    console.log(`[cluster] leave of a connection with 100 channels: ${trips} round trips to Redis`);
+    // The leaves, then the member_removed events: two, however many channels (one each was 100).
+    expect(trips).toBeLessThanOrEqual(4);
+
+    const events = hooks.mock.calls.map(([e]) => `${e.name} ${e.channel}`);
+    for (const name of names) expect(events).toContain(`member_removed ${name}`);
+    for (const name of names.slice(1)) expect(events).toContain(`channel_vacated ${name}`);
+    expect(events).not.toContain(`channel_vacated ${names[0]}`);
+    expect(await usersOf(other, names[0] ?? "")).toEqual(["watcher"]);
     expect(await usersOf(other, names[99] ?? "")).toEqual([]);
   });
 });

@@ -21,6 +21,7 @@ export async function tcpProxy(
   let open = true;
   const sockets = new Set<net.Socket>();
   let connections = 0;
+  let roundTrips = 0;
   const server = net.createServer((client) => {
     if (!open) return void client.destroy();
     const n = connections++;
@@ -41,6 +42,17 @@ export async function tcpProxy(
         upstream.destroy();
       });
     }
+    // A round trip: the client writes after it last heard from the target (or for the first time).
+    // A pipeline is one however many commands it carries, one command awaited after another is
+    // one each.
+    let replied = true;
+    client.on("data", () => {
+      if (replied) roundTrips++;
+      replied = false;
+    });
+    upstream.on("data", () => {
+      replied = true;
+    });
     client.pipe(upstream);
     const replyDelayMs = n < (opts.lateConnections ?? Infinity) ? (opts.replyDelayMs ?? 0) : 0;
     if (replyDelayMs === 0) upstream.pipe(client);
@@ -58,6 +70,8 @@ export async function tcpProxy(
   };
   return {
     port: (server.address() as net.AddressInfo).port,
+    /** Round trips through the proxy so far, over all its connections (see above). */
+    roundTrips: () => roundTrips,
     /** Drops every connection and refuses new ones. */
     cut() {
       open = false;
