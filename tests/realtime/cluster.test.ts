@@ -257,10 +257,10 @@ describe("Redis unreachable", () => {
     expect(cut.logs.filter((l) => l.includes("Redis is back"))).toHaveLength(1);
   });
 
-  // Waits by condition, with room: the rejoin writes its 400 subscriptions one round trip each,
-  // and the 400 leaves queue behind it, one round trip each, all through a proxy in this process.
-  // At load 18 on 2 cores that took 4.6 s and then 5.7 s (passing at last 10.6 s after Redis came
-  // back); with 5 s budgets it failed most runs at that load.
+  // Waits by condition, with room: the 400 unsubscribes are 400 leaves, one round trip each,
+  // queued behind the rejoin (one MULTI), all through a proxy in this process. When the rejoin
+  // took a round trip per subscription too, at load 18 on 2 cores that was 4.6 s and then 5.7 s;
+  // with 5 s budgets it failed most runs at that load.
   it("leaves nothing behind when clients leave while the node is rejoining", { timeout: 90_000 }, async () => {
     const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
     cleanups.push(redis.close);
