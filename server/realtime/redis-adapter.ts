@@ -214,9 +214,12 @@ export class RedisAdapter implements Adapter {
   }
 
   private lost(err: Error) {
-    if (this.stopped || this.down) return;
-    this.down = true;
+    if (this.stopped) return;
+    // Also when already down: a rejoin under way when this came lost what it wrote with the
+    // connection, so it must not count as done.
     this.dirty = true;
+    if (this.down) return;
+    this.down = true;
     this.log(
       `[realtime] Redis unreachable (${err.message}): serving this node's sockets alone until it returns (REDIS_URL)`,
     );
@@ -271,6 +274,8 @@ export class RedisAdapter implements Adapter {
         const [name = "", userId = ""] = key.split("\n");
         if (userId) this.node.announce({ name, userId }, { channel: false, member: true }, false);
       }
+      // Lost again meanwhile (the subscriber, say): not back yet; the next rejoin will be.
+      if (this.dirty) return;
       if (this.down) this.log("[realtime] Redis is back: this node rejoined the cluster");
       this.down = false;
     } catch (err) {

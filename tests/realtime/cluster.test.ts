@@ -257,6 +257,36 @@ describe("Redis unreachable", () => {
     expect(cut.logs.filter((l) => l.includes("Redis is back"))).toHaveLength(1);
   });
 
+  // The node used to take a rejoin whose heartbeat failed for a rejoin done: it said "Redis is
+  // back" while cut off, and the next failed reconnect said "Redis unreachable (write EPIPE)" again.
+  it("says an outage once, and its end once, when Redis goes again while the node is rejoining", async () => {
+    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
+    cleanups.push(redis.close);
+    const cut = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 60 });
+    await expect.poll(() => cut.server.hub.adapter.shared()).toBe(true);
+    redis.cut();
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 20_000 }).toBe(503);
+
+    // The rejoin's heartbeat (sent whole on a new connection: the script's text) never arrives.
+    const rejoining = redis.cutWhenSent("ZRANGEBYSCORE");
+    redis.restore();
+    await rejoining;
+    const refused = redis.refused();
+    // Both clients try again while Redis is still away.
+    await expect.poll(() => redis.refused(), { timeout: 20_000 }).toBeGreaterThanOrEqual(refused + 2);
+    redis.restore();
+    await expect.poll(() => cut.logs.filter((l) => l.includes("Redis is back")).length, { timeout: 20_000 }).toBe(1);
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 20_000 }).toBe(200);
+
+    // Rejoined for real: its heartbeat is in Redis.
+    const watch = new Redis(TEST_REDIS_URL);
+    cleanups.push(async () => void watch.disconnect());
+    const nodeId = (cut.server.hub.adapter as unknown as { nodeId: string }).nodeId;
+    expect(await watch.zscore(`${prefix}realtime:${cut.config.appId}:nodes`, nodeId)).not.toBeNull();
+    expect(cut.logs.filter((l) => l.includes("Redis unreachable"))).toHaveLength(1);
+    expect(cut.logs.filter((l) => l.includes("Redis is back"))).toHaveLength(1);
+  });
+
   // Waits by condition, with room: the 400 unsubscribes are 400 leaves, one round trip each,
   // queued behind the rejoin (one MULTI), all through a proxy in this process. When the rejoin
   // took a round trip per subscription too, at load 18 on 2 cores that was 4.6 s and then 5.7 s;

@@ -22,8 +22,13 @@ export async function tcpProxy(
   const sockets = new Set<net.Socket>();
   let connections = 0;
   let roundTrips = 0;
+  let cutOn: { text: string; done: () => void } | null = null;
+  let refused = 0;
   const server = net.createServer((client) => {
-    if (!open) return void client.destroy();
+    if (!open) {
+      refused++;
+      return void client.destroy();
+    }
     const n = connections++;
     if (n < (opts.swallowConnections ?? 0)) {
       sockets.add(client);
@@ -46,7 +51,14 @@ export async function tcpProxy(
     // A pipeline is one however many commands it carries, one command awaited after another is
     // one each.
     let replied = true;
-    client.on("data", () => {
+    client.on("data", (chunk: Buffer) => {
+      // Before the pipe below passes the chunk on: cut, it never arrives.
+      if (cutOn && chunk.includes(cutOn.text)) {
+        const { done } = cutOn;
+        cutOn = null;
+        proxy.cut();
+        return done();
+      }
       if (replied) roundTrips++;
       replied = false;
     });
@@ -68,7 +80,7 @@ export async function tcpProxy(
   const dropAll = () => {
     for (const s of sockets) s.destroy();
   };
-  return {
+  const proxy = {
     port: (server.address() as net.AddressInfo).port,
     /** Round trips through the proxy so far, over all its connections (see above). */
     roundTrips: () => roundTrips,
@@ -80,6 +92,17 @@ export async function tcpProxy(
     restore() {
       open = true;
     },
+    /**
+     * Cuts (as `cut`) when a client next sends data holding `text`, before it reaches the target;
+     * resolves then.
+     */
+    cutWhenSent(text: string) {
+      return new Promise<void>((done) => {
+        cutOn = { text, done };
+      });
+    },
+    /** Connections refused so far (made while cut). */
+    refused: () => refused,
     /** New connections go to another port (the old ones are left as they are). */
     retarget(port: number) {
       target = port;
@@ -89,4 +112,5 @@ export async function tcpProxy(
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }
