@@ -175,7 +175,9 @@ export class Hub {
   private settleLeaves(changes: LocalChange[]) {
     void this.adapter
       .left(changes)
-      .then((all) => all.forEach((t, i) => this.announce(changes[i] as LocalChange, t, false)))
+      .then((all) => {
+        for (const [i, t] of all.entries()) this.announce(changes[i] as LocalChange, t, false);
+      })
       .catch((err) => this.failed("leave", err));
   }
 
