@@ -353,13 +353,19 @@ describe("round trips to Redis", () => {
     }
   };
 
-  it("a node rejoins with all its subscriptions in a few round trips, not one each", async () => {
+  /** A node on Redis through a proxy, one on Redis directly, and a watcher there in the first of 100 channels. */
+  async function proxiedAndOther(channelPrefix: string) {
     const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
     cleanups.push(redis.close);
-    const cut = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 60 });
+    const proxied = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 60 });
     const other = await node({ nodeTtlSeconds: 60 });
-    const names = Array.from({ length: 100 }, (_, i) => `presence-back-${i}`);
+    const names = Array.from({ length: 100 }, (_, i) => `${channelPrefix}${i}`);
     const watcher = await subscribed(client(other, member("watcher")), names[0] ?? "");
+    return { redis, proxied, other, names, watcher };
+  }
+
+  it("a node rejoins with all its subscriptions in a few round trips, not one each", async () => {
+    const { redis, proxied: cut, other, names, watcher } = await proxiedAndOther("presence-back-");
     const added: string[] = [];
     watcher.bind("pusher:member_added", (m: { id: string }) => added.push(m.id));
 
@@ -393,12 +399,7 @@ describe("round trips to Redis", () => {
   });
 
   it("a connection that goes takes all its subscriptions out in a few round trips, with its webhooks and member events", async () => {
-    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
-    cleanups.push(redis.close);
-    const a = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 60 });
-    const other = await node({ nodeTtlSeconds: 60 });
-    const names = Array.from({ length: 100 }, (_, i) => `presence-going-${i}`);
-    const watcher = await subscribed(client(other, member("watcher")), names[0] ?? "");
+    const { redis, proxied: a, other, names, watcher } = await proxiedAndOther("presence-going-");
     const removed = nextEvent<{ id: string }>(watcher, "pusher:member_removed");
     const leaver = await rawConnected(a);
     subscribeAll(leaver, names, "leaver");
