@@ -1,4 +1,5 @@
 import type { ChatMessage, ChatRequest, MessageStatus, Sender } from "@/db/schema";
+import type { DeepReadonly } from "./transformer";
 
 /**
  * What travels on the channels (protocol/channels.ts names them). Events are hints carrying the
@@ -30,6 +31,11 @@ export type QueueItem = QueueRequest & {
   /** Player messages staff have not read yet. */
   unreadCount: number;
 };
+/**
+ * The staff queue as staff.queue answers it: read-only all the way down. The server's items are
+ * frozen (their JSON text travels with them, withJsonText), and clients replace rows, never change them.
+ */
+export type Queue = DeepReadonly<QueueItem[]>;
 export type QueueRequest = Omit<
   ChatRequest,
   "lastMessageSeq" | "lastMessageSender" | "lastMessageText" | "lastMessageSentAt"

@@ -42,9 +42,22 @@ export type JsonPath = (string | number)[];
  * "The queue's stored text").
  */
 type Known = { json: string; datePaths: JsonPath[]; dates: Date[]; times: number[] };
+
+/**
+ * What withJsonText's freeze makes of a value, as a type: objects and arrays read-only all the way
+ * down, so a change is a type error before it is a TypeError. Dates stay Dates (no freeze reaches
+ * their time; withJsonText checks it instead).
+ */
+export type DeepReadonly<T> = T extends Date
+  ? T
+  : T extends readonly (infer U)[]
+    ? readonly DeepReadonly<U>[]
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
 const knownTexts = new WeakMap<object, Known>();
 
-export function withJsonText<T extends object>(value: T, json: string, datePaths: JsonPath[]): Readonly<T> {
+export function withJsonText<T extends object>(value: T, json: string, datePaths: JsonPath[]): DeepReadonly<T> {
   const dates = datePaths.map((path) => {
     let at: unknown = value;
     for (const key of path) at = (at as Record<string | number, unknown>)[key];
@@ -53,7 +66,7 @@ export function withJsonText<T extends object>(value: T, json: string, datePaths
   });
   deepFreeze(value);
   knownTexts.set(value, { json, datePaths, dates, times: dates.map((d) => d.getTime()) });
-  return value;
+  return value as DeepReadonly<T>;
 }
 
 /** The JSON text `value` was made with and its Dates' paths, while it still says what `value` holds. */

@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatRequest } from "@/db/schema";
-import type { QueueItem, QueueRequest } from "@/protocol/events";
+import type { Queue, QueueItem, QueueRequest } from "@/protocol/events";
 
 /**
  * Pure updates of the staff caches from realtime events and our own results. Events can arrive
@@ -10,7 +10,7 @@ import type { QueueItem, QueueRequest } from "@/protocol/events";
 export const isNewer = (incoming: Pick<ChatRequest, "version">, held: Pick<ChatRequest, "version"> | undefined) =>
   !held || incoming.version > held.version;
 
-export function upsertRequest(items: QueueItem[] | undefined, request: QueueRequest): QueueItem[] | undefined {
+export function upsertRequest(items: Queue | undefined, request: QueueRequest): Queue | undefined {
   if (!items) return items;
   const known = items.find((i) => i.id === request.id);
   if (!known) return [...items, { ...request, lastMessage: null, unreadCount: 0 }];
@@ -38,8 +38,8 @@ export function withNewerRequest<C extends { request: ChatRequest }>(cached: C |
  */
 export function mergeFetchedQueue(held: unknown, fetched: unknown): unknown {
   if (!Array.isArray(held) || !Array.isArray(fetched)) return fetched;
-  const byId = new Map((held as QueueItem[]).map((i) => [i.id, i]));
-  return (fetched as QueueItem[]).map((item) => {
+  const byId = new Map((held as Queue).map((i) => [i.id, i]));
+  return (fetched as Queue).map((item) => {
     const mine = byId.get(item.id);
     if (!mine) return item;
     const request = isNewer(mine, item) ? mine : item;
@@ -53,11 +53,7 @@ function pickRequest({ lastMessage: _l, ...request }: QueueItem): QueueRequest {
   return request;
 }
 
-export function applyMessage(
-  items: QueueItem[] | undefined,
-  message: ChatMessage,
-  request: ChatRequest,
-): QueueItem[] | undefined {
+export function applyMessage(items: Queue | undefined, message: ChatMessage, request: ChatRequest): Queue | undefined {
   const withRequest = upsertRequest(items, request);
   if (!withRequest) return withRequest;
   return withRequest.map((item) => {
@@ -78,14 +74,14 @@ export function applyMessage(
   });
 }
 
-export function markPlayerRead(items: QueueItem[] | undefined, playerId: number): QueueItem[] | undefined {
+export function markPlayerRead(items: Queue | undefined, playerId: number): Queue | undefined {
   return items?.map((i) => (i.playerId === playerId && i.unreadCount > 0 ? { ...i, unreadCount: 0 } : i));
 }
 
 const time = (d: Date | string | null) => (d ? new Date(d).getTime() : 0);
 
 /** Waiting: oldest first (longest wait on top). In progress: oldest first. Resolved: newest first. */
-export function splitQueue(items: QueueItem[]) {
+export function splitQueue(items: Queue) {
   const by = (status: QueueItem["status"]) => items.filter((i) => i.status === status);
   return {
     waiting: by("waiting").sort((a, b) => time(a.createdAt) - time(b.createdAt)),

@@ -2,7 +2,7 @@ import { type AnyColumn, and, desc, eq, getTableColumns, sql } from "drizzle-orm
 import type { Db, Tx } from "@/db/client";
 import { preparedOnce } from "@/db/prepared";
 import { type ChatMessage, type ChatRequest, chatRequests, players } from "@/db/schema";
-import type { QueueItem } from "@/protocol/events";
+import type { Queue, QueueItem } from "@/protocol/events";
 import type { ReplyInput } from "@/protocol/inputs";
 import { type JsonPath, withJsonText } from "@/protocol/transformer";
 import type { StaffActor } from "./actors";
@@ -29,7 +29,7 @@ export type { QueueItem };
  * last message and unread player messages. One statement: it runs on every portal load and on
  * every reconnect of every staff portal at once, so each extra round trip is paid many times.
  */
-export async function listQueue(db: Db): Promise<QueueItem[]> {
+export async function listQueue(db: Db): Promise<Queue> {
   const [row] = await queueQuery(db).execute();
   return queueFromJson(row?.items ?? "[]");
 }
@@ -42,7 +42,7 @@ export async function listQueue(db: Db): Promise<QueueItem[]> {
  * the web process far more than Postgres took for the statement (issue 11, bench/README.md "The
  * queue's web CPU"). The items come back frozen: the text would not say what a change said.
  */
-function queueFromJson(text: string): QueueItem[] {
+function queueFromJson(text: string): Queue {
   const items = JSON.parse(text) as Record<string, unknown>[];
   const dates: JsonPath[] = [];
   for (let i = 0; i < items.length; i++) {
@@ -58,7 +58,7 @@ function queueFromJson(text: string): QueueItem[] {
     last.timestamp = new Date(last.timestamp as string);
     dates.push([i, "lastMessage", "timestamp"]);
   }
-  return withJsonText(items as QueueItem[], text, dates) as QueueItem[];
+  return withJsonText(items as QueueItem[], text, dates);
 }
 
 /** The columns the request row keeps its last message in: they travel once, as `lastMessage`. */

@@ -51,7 +51,8 @@ export interface Adapter {
   shared(): boolean | null;
   broadcast(message: Broadcast): Promise<void>;
   joined(change: LocalChange): Promise<Transitions>;
-  left(change: LocalChange): Promise<Transitions>;
+  /** Leaves in one go (all of a connection's channels when it goes), answered in their order. */
+  left(changes: LocalChange[]): Promise<Transitions[]>;
   members(name: string): Promise<Map<string, unknown>>;
   counts(name: string): Promise<ChannelCounts>;
   channels(): Promise<Map<string, ChannelCounts>>;
@@ -89,8 +90,8 @@ export class LocalAdapter implements Adapter {
   async joined(change: LocalChange) {
     return change.local;
   }
-  async left(change: LocalChange) {
-    return change.local;
+  async left(changes: LocalChange[]) {
+    return changes.map((change) => change.local);
   }
   async members(name: string) {
     return this.node.localMembers(name);

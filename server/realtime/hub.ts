@@ -4,6 +4,7 @@ import {
   type Broadcast,
   type ChannelCounts,
   LocalAdapter,
+  type LocalChange,
   type LocalNode,
   type Transitions,
 } from "./adapter";
@@ -145,8 +146,14 @@ export class Hub {
   }
 
   leave(conn: Conn, name: string) {
+    const change = this.dropLocal(conn, name);
+    if (change) this.settleLeaves([change]);
+  }
+
+  /** Takes a connection out of a channel on this node; what that changed, for the adapter. */
+  private dropLocal(conn: Conn, name: string): LocalChange | null {
     const channel = this.channels.get(name);
-    if (!channel?.conns.delete(conn)) return;
+    if (!channel?.conns.delete(conn)) return null;
     const userId = conn.channels.get(name) ?? null;
     conn.channels.delete(name);
     const local: Transitions = { channel: false, member: false };
@@ -161,10 +168,16 @@ export class Hub {
       this.channels.delete(name);
       local.channel = true;
     }
-    const change = { name, userId, local };
+    return { name, userId, local };
+  }
+
+  /** Tells the adapter of leaves in one request (a connection's every channel: one round trip to Redis). */
+  private settleLeaves(changes: LocalChange[]) {
     void this.adapter
-      .left(change)
-      .then((t) => this.announce(change, t, false))
+      .left(changes)
+      .then((all) => {
+        for (const [i, t] of all.entries()) this.announce(changes[i] as LocalChange, t, false);
+      })
       .catch((err) => this.failed("leave", err));
   }
 
@@ -196,7 +209,8 @@ export class Hub {
 
   disconnect(conn: Conn) {
     if (!this.conns.delete(conn.socketId)) return;
-    for (const name of [...conn.channels.keys()]) this.leave(conn, name);
+    const changes = [...conn.channels.keys()].flatMap((name) => this.dropLocal(conn, name) ?? []);
+    if (changes.length > 0) this.settleLeaves(changes);
     if (conn.userId) {
       const set = this.users.get(conn.userId);
       set?.delete(conn);

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { Redis } from "ioredis";
+import { type ChainableCommander, Redis } from "ioredis";
 import type { Adapter, Broadcast, CachedEvent, ChannelCounts, LocalChange, LocalNode, Transitions } from "./adapter";
 import type { RealtimeConfig } from "./config";
 import type { Metrics } from "./metrics";
@@ -19,6 +19,8 @@ import { channelKind } from "./protocol";
  * Each change is one Lua script, so the counts of the whole cluster and the node's own share
  * move together, and "first member" / "last member" is decided once, in Redis. A node's share
  * is what the others subtract when it dies ("reaping"). Channel names never hold "\n".
+ * Changes that come together (a rejoin's every subscription, a connection's every leave) go in
+ * one MULTI: one round trip, not one per subscription (400 of them took 4.6 s at load 18).
  */
 
 const JOIN = `
@@ -108,6 +110,14 @@ end
 return redis.call('ZCARD', p..'cache-index')`;
 
 type BusMessage = { t: "e"; c: string; f: string; x?: string } | { t: "k"; u: string };
+
+/** A MULTI with the scripts above queued in it. */
+type Queue = ChainableCommander & {
+  rtJoin(...args: string[]): Queue;
+  rtLeave(...args: string[]): Queue;
+  rtReap(...args: string[]): Queue;
+  rtHeartbeat(...args: string[]): Queue;
+};
 
 type Commands = Redis & {
   rtJoin(...args: string[]): Promise<[number, number]>;
@@ -204,9 +214,12 @@ export class RedisAdapter implements Adapter {
   }
 
   private lost(err: Error) {
-    if (this.stopped || this.down) return;
-    this.down = true;
+    if (this.stopped) return;
+    // Also when already down: a rejoin under way when this came lost what it wrote with the
+    // connection, so it must not count as done.
     this.dirty = true;
+    if (this.down) return;
+    this.down = true;
     this.log(
       `[realtime] Redis unreachable (${err.message}): serving this node's sockets alone until it returns (REDIS_URL)`,
     );
@@ -237,11 +250,21 @@ export class RedisAdapter implements Adapter {
   }
 
   private async rejoin(subscriptions: ReturnType<LocalNode["localSubscriptions"]>) {
+    let dead: string[];
     try {
-      const removed = new Set((await this.reap(this.nodeId, false)).map((r) => `${r.name}\n${r.userId ?? ""}`));
-      await this.renew();
-      for (const sub of subscriptions) {
-        const t = await this.script("rtJoin", sub.name, sub.userId ?? "", JSON.stringify(sub.info ?? null));
+      // All or nothing: the others never see this node's old share gone and its new one half
+      // written, and a rejoin cut short leaves nothing of itself behind for the next one.
+      const [reaped, due, ...joins] = await this.atomically((multi) => {
+        multi.rtReap(this.prefix, this.nodeId);
+        multi.rtHeartbeat(this.prefix, this.nodeId, this.ttlMs());
+        for (const sub of subscriptions) {
+          multi.rtJoin(this.prefix, this.nodeId, sub.name, sub.userId ?? "", JSON.stringify(sub.info ?? null));
+        }
+      });
+      dead = due as string[];
+      const removed = new Set(this.reaped(reaped as string[], false).map((r) => `${r.name}\n${r.userId ?? ""}`));
+      for (const [i, sub] of subscriptions.entries()) {
+        const t = transitions(joins[i]);
         const key = `${sub.name}\n${sub.userId ?? ""}`;
         // Members others saw leave while we were away are news again; the rest never left.
         if (!removed.delete(key) && (t.member || t.channel)) this.node.announce(sub, t, true);
@@ -251,26 +274,39 @@ export class RedisAdapter implements Adapter {
         const [name = "", userId = ""] = key.split("\n");
         if (userId) this.node.announce({ name, userId }, { channel: false, member: true }, false);
       }
+      // Lost again meanwhile (the subscriber, say): not back yet; the next rejoin will be.
+      if (this.dirty) return;
       if (this.down) this.log("[realtime] Redis is back: this node rejoined the cluster");
       this.down = false;
     } catch (err) {
       this.dirty = true;
       this.lost(err as Error);
+      return;
     }
+    await this.reapDead(dead);
   }
 
   private async beat() {
     if (!this.shared()) return;
     // A command that failed while the connection stayed up (a timeout) brings no "ready" event.
     if (this.dirty) return this.back();
-    await this.renew();
+    let dead: string[];
+    try {
+      dead = await this.redis.rtHeartbeat(this.prefix, this.nodeId, this.ttlMs());
+    } catch (err) {
+      return this.lost(err as Error);
+    }
+    await this.reapDead(dead);
   }
 
-  /** Renews this node's heartbeat and reaps the nodes that stopped renewing theirs. */
-  private async renew() {
+  /** How long this node counts as alive after a heartbeat: ¾ TTL, as it renews every ¼. */
+  private ttlMs() {
+    return String(Math.round(this.config.nodeTtlSeconds * 750));
+  }
+
+  /** Reaps the nodes that stopped renewing their heartbeat. */
+  private async reapDead(dead: string[]) {
     try {
-      const ttlMs = Math.round(this.config.nodeTtlSeconds * 750);
-      const dead = await this.redis.rtHeartbeat(this.prefix, this.nodeId, String(ttlMs));
       for (const id of dead) if (id !== this.nodeId) await this.reap(id);
     } catch (err) {
       this.lost(err as Error);
@@ -281,8 +317,12 @@ export class RedisAdapter implements Adapter {
    * Takes a node's share out of the cluster. The script is atomic, so when two nodes reap the
    * same dead one, the second finds nothing left and announces nothing.
    */
-  private async reap(nodeId: string, announce = true) {
-    const out = await this.redis.rtReap(this.prefix, nodeId);
+  private async reap(nodeId: string) {
+    return this.reaped(await this.redis.rtReap(this.prefix, nodeId), true);
+  }
+
+  /** What a reap emptied ({kind, channel, user}…), announced if asked; the members it removed. */
+  private reaped(out: string[], announce: boolean) {
     const removed: Array<{ name: string; userId: string | null }> = [];
     for (let i = 0; i < out.length; i += 3) {
       const [kind, name = "", user = ""] = out.slice(i, i + 3);
@@ -293,9 +333,19 @@ export class RedisAdapter implements Adapter {
     return removed;
   }
 
-  private async script(name: "rtJoin" | "rtLeave", ...args: string[]): Promise<Transitions> {
-    const [channel, member] = await this.redis[name](this.prefix, this.nodeId, ...args);
-    return { channel: channel === 1, member: member === 1 };
+  /**
+   * Runs the queued commands in one MULTI: one round trip, and Redis runs them all together or,
+   * when the connection drops before EXEC arrives, none. Their answers in order; any error throws.
+   */
+  private async atomically(queue: (multi: Queue) => void): Promise<unknown[]> {
+    const multi = this.redis.multi() as unknown as Queue;
+    queue(multi);
+    const answers = await multi.exec();
+    if (!answers) throw new Error("Redis transaction aborted");
+    return answers.map(([err, answer]) => {
+      if (err) throw err;
+      return answer;
+    });
   }
 
   /** Runs a shared operation, or answers for this node alone while Redis is away. */
@@ -331,7 +381,16 @@ export class RedisAdapter implements Adapter {
   joined(change: LocalChange) {
     return this.inOrder(() =>
       this.orLocal(
-        () => this.script("rtJoin", change.name, change.userId ?? "", JSON.stringify(change.info ?? null)),
+        async () =>
+          transitions(
+            await this.redis.rtJoin(
+              this.prefix,
+              this.nodeId,
+              change.name,
+              change.userId ?? "",
+              JSON.stringify(change.info ?? null),
+            ),
+          ),
         () => {
           this.dirty = true;
           return change.local;
@@ -340,13 +399,18 @@ export class RedisAdapter implements Adapter {
     );
   }
 
-  left(change: LocalChange) {
+  left(changes: LocalChange[]) {
     return this.inOrder(() =>
       this.orLocal(
-        () => this.script("rtLeave", change.name, change.userId ?? ""),
+        async () =>
+          (
+            await this.atomically((multi) => {
+              for (const c of changes) multi.rtLeave(this.prefix, this.nodeId, c.name, c.userId ?? "");
+            })
+          ).map(transitions),
         () => {
           this.dirty = true;
-          return change.local;
+          return changes.map((c) => c.local);
         },
       ),
     );
@@ -432,4 +496,10 @@ export class RedisAdapter implements Adapter {
   }
 
   expireCache() {}
+}
+
+/** What rtJoin / rtLeave answer: {channel occupied or vacated, member added or removed}. */
+function transitions(answer: unknown): Transitions {
+  const [channel, member] = answer as [number, number];
+  return { channel: channel === 1, member: member === 1 };
 }

@@ -144,24 +144,30 @@ describe.each(testDbKinds)("the staff queue on %s", (kind) => {
     const sent = await player.caller.chat.send({ id: randomUUID(), text: "change me?" });
     await staff.caller.staff.reply({ requestId: sent.request.id, id: randomUUID(), text: "No" });
     const queue = await listQueue(handle.db);
-    const item = queue.find((i) => i.id === sent.request.id) as Record<string, unknown>;
-    const last = item.lastMessage as Record<string, unknown>;
+    const item = queue.find((i) => i.id === sent.request.id);
+    const last = item?.lastMessage;
+    if (!item || !last) throw new Error("the chat is not in the queue");
     // The text travels with the items (tRPC's answer, the staff page's dehydrated data): a change
-    // after listQueue would be written as the old text. Each kind of change is refused instead.
+    // after listQueue would be written as the old text. Each kind of change is refused instead, and
+    // listQueue's type says so: each is a type error too.
     const changes = [
       () => {
+        // @ts-expect-error the items are read-only
         item.playerName = "changed";
       },
       () => {
+        // @ts-expect-error so is what they hold
         last.messageText = "changed";
       },
       () => {
-        item.extra = 1;
+        (item as Record<string, unknown>).extra = 1;
       },
       () => {
-        delete item.unreadCount;
+        delete (item as Record<string, unknown>).unreadCount;
       },
+      // @ts-expect-error and the list
       () => queue.pop(),
+      // @ts-expect-error
       () => queue.sort(() => -1),
     ];
     for (const change of changes) {

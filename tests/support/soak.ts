@@ -12,7 +12,7 @@ import { firstGap, mergeMessages } from "@/app/_chat/thread-cache";
 import { connectPostgres } from "@/db/client";
 import { account, type ChatMessage, type ChatRequest, players, staff, user } from "@/db/schema";
 import { EVENTS, playerChannel, SOCKET_ID_HEADER, STAFF_CHANNEL } from "@/protocol/channels";
-import { decodeEvent, type MessageEvent, type QueueItem, type RequestEvent } from "@/protocol/events";
+import { decodeEvent, type MessageEvent, type Queue, type RequestEvent } from "@/protocol/events";
 import { type Stack, startStack } from "./stack";
 
 export type SoakOptions = {
@@ -182,7 +182,7 @@ type PlayerSim = {
 type StaffView = {
   client: PusherClient;
   session: Session;
-  queue: QueueItem[];
+  queue: Queue;
   /** Every soak player's thread as this staff client holds it: rows from the staff channel, holes fetched. */
   threads: Map<number, ReturnType<typeof threadKeeper>>;
   /** Replies acknowledged by the server, and the portal's outbox: unacknowledged replies retried with their id. */
@@ -291,9 +291,9 @@ export async function runSoak(opts: SoakOptions): Promise<SoakReport> {
       };
       const reload = async () => {
         try {
-          const fresh = await trpc<QueueItem[]>(session, "staff.queue");
+          const fresh = await trpc<Queue>(session, "staff.queue");
           // Newer-only, as the portal does: a refetch must not undo an event applied meanwhile.
-          let merged: QueueItem[] | undefined = fresh;
+          let merged: Queue | undefined = fresh;
           for (const held of view.queue) merged = upsertRequest(merged, held);
           view.queue = merged ?? fresh;
         } catch {}

@@ -21,8 +21,14 @@ export async function tcpProxy(
   let open = true;
   const sockets = new Set<net.Socket>();
   let connections = 0;
+  let roundTrips = 0;
+  let cutOn: { text: string; done: () => void } | null = null;
+  let refused = 0;
   const server = net.createServer((client) => {
-    if (!open) return void client.destroy();
+    if (!open) {
+      refused++;
+      return void client.destroy();
+    }
     const n = connections++;
     if (n < (opts.swallowConnections ?? 0)) {
       sockets.add(client);
@@ -41,6 +47,24 @@ export async function tcpProxy(
         upstream.destroy();
       });
     }
+    // A round trip: the client writes after it last heard from the target (or for the first time).
+    // A pipeline is one however many commands it carries, one command awaited after another is
+    // one each.
+    let replied = true;
+    client.on("data", (chunk: Buffer) => {
+      // Before the pipe below passes the chunk on: cut, it never arrives.
+      if (cutOn && chunk.includes(cutOn.text)) {
+        const { done } = cutOn;
+        cutOn = null;
+        proxy.cut();
+        return done();
+      }
+      if (replied) roundTrips++;
+      replied = false;
+    });
+    upstream.on("data", () => {
+      replied = true;
+    });
     client.pipe(upstream);
     const replyDelayMs = n < (opts.lateConnections ?? Infinity) ? (opts.replyDelayMs ?? 0) : 0;
     if (replyDelayMs === 0) upstream.pipe(client);
@@ -56,8 +80,10 @@ export async function tcpProxy(
   const dropAll = () => {
     for (const s of sockets) s.destroy();
   };
-  return {
+  const proxy = {
     port: (server.address() as net.AddressInfo).port,
+    /** Round trips through the proxy so far, over all its connections (see above). */
+    roundTrips: () => roundTrips,
     /** Drops every connection and refuses new ones. */
     cut() {
       open = false;
@@ -66,6 +92,17 @@ export async function tcpProxy(
     restore() {
       open = true;
     },
+    /**
+     * Cuts (as `cut`) when a client next sends data holding `text`, before it reaches the target;
+     * resolves then.
+     */
+    cutWhenSent(text: string) {
+      return new Promise<void>((done) => {
+        cutOn = { text, done };
+      });
+    },
+    /** Connections refused so far (made while cut). */
+    refused: () => refused,
     /** New connections go to another port (the old ones are left as they are). */
     retarget(port: number) {
       target = port;
@@ -75,4 +112,5 @@ export async function tcpProxy(
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return proxy;
 }

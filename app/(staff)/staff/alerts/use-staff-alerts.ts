@@ -4,7 +4,7 @@ import { useQuery } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
 import { useEffect, useRef, useState } from "react";
 import { EVENTS, STAFF_CHANNEL } from "@/protocol/channels";
-import type { QueueItem } from "@/protocol/events";
+import type { Queue } from "@/protocol/events";
 import { decodeEvent, type MessageEvent, type RequestEvent } from "@/protocol/events";
 import { useChannel, useEvent } from "../../../_realtime/provider";
 import { useTRPC } from "../../../_trpc/client";
@@ -25,7 +25,7 @@ import { isLeaderTabNow, otherTabStates, shareTabState, useIsLeaderTab } from ".
 
 export type StaffAlertsOptions = {
   me: { id: string; name: string };
-  queue: QueueItem[] | undefined;
+  queue: Queue | undefined;
   /** The conversation open in this tab (the `?request=` id), or null. */
   viewingRequestId: string | null;
 };

@@ -1,0 +1,134 @@
+/**
+ * `npx tsx bench/rejoin.ts`: what a realtime node's rejoin of the Redis cluster and its
+ * connections' leaves cost, in time and in round trips to Redis. One node (REALTIME_ADAPTER=redis,
+ * a key prefix of its own, removed after) reaches Redis through a TCP proxy in this process
+ * (tests/support/tcp-proxy.ts), which cuts Redis, counts round trips and, with DELAY_MS, holds each
+ * reply that long (Redis farther away than loopback). While Redis is cut, SOCKETS (4) connections
+ * subscribe to CHANNELS (100) presence channels each; then Redis comes back and the node rejoins:
+ * timed from both its Redis clients being ready to its "Redis is back" log line. Then every
+ * connection closes at once: timed until Redis holds none of their subscriptions. ROUNDS (3) times;
+ * prints one JSON line per round with the commit and the load average (1, 5, 15 min, before and
+ * after), or `timedOut` with the stage a round was stuck in after TIMEOUT_MS (60 s).
+ *
+ * A/B: run it in each checkout in turn (BASE needs no build), e.g.
+ * `for i in 1 2; do (cd $BASE && npx tsx bench/rejoin.ts); npx tsx bench/rejoin.ts; done`.
+ */
+import { execFileSync } from "node:child_process";
+import os from "node:os";
+import { Redis } from "ioredis";
+import {
+  clusterNode,
+  dropRedisPrefix,
+  rawConnected,
+  signChannel,
+  startRealtime,
+  TEST_REDIS_URL,
+  testRedisPrefix,
+} from "../tests/support/realtime";
+import { tcpProxy } from "../tests/support/tcp-proxy";
+
+const sockets = Number(process.env.SOCKETS ?? 4);
+const channels = Number(process.env.CHANNELS ?? 100);
+const rounds = Number(process.env.ROUNDS ?? 3);
+const delayMs = Number(process.env.DELAY_MS ?? 0);
+const commit = (() => {
+  try {
+    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] })
+      .toString()
+      .trim();
+  } catch {
+    return process.cwd(); // an exported tree (git archive) has no commit
+  }
+})();
+const load = () => os.loadavg().map((x) => Number(x.toFixed(2)));
+const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+
+/** Where the round is, for a round that never finishes (TIMEOUT_MS, 60 s). */
+let stage = "start";
+const timeoutMs = Number(process.env.TIMEOUT_MS ?? 60_000);
+
+type Client = { status: string; once(event: "ready", listener: () => void): void };
+
+async function round() {
+  const prefix = testRedisPrefix();
+  const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379), 0, { replyDelayMs: delayMs });
+  const rt = await startRealtime(
+    clusterNode(prefix, {
+      redisUrl: `redis://127.0.0.1:${redis.port}`,
+      nodeTtlSeconds: 60,
+      maxChannelsPerConnection: channels,
+    }),
+  );
+  const watch = new Redis(TEST_REDIS_URL);
+  try {
+    const adapter = rt.server.hub.adapter as unknown as { redis: Client; sub: Client };
+    const names = Array.from({ length: channels }, (_, i) => `presence-bench-${i}`);
+    stage = "cut";
+    redis.cut();
+    while (rt.server.hub.adapter.shared()) await tick();
+    const raws = await Promise.all(Array.from({ length: sockets }, () => rawConnected(rt)));
+    for (const [i, raw] of raws.entries()) {
+      const channelData = JSON.stringify({ user_id: `u${i}` });
+      for (const name of names) {
+        raw.send("pusher:subscribe", {
+          channel: name,
+          auth: signChannel(raw.socketId, name, channelData),
+          channel_data: channelData,
+        });
+      }
+    }
+    while (rt.server.hub.info(names.at(-1) ?? "").subscription_count < sockets) await tick();
+
+    // Rejoin: from both clients ready (their reconnect back-off is not the rejoin's) to the log line.
+    const readyAt = Promise.all(
+      [adapter.redis, adapter.sub].map(
+        (c) => new Promise<number>((resolve) => c.once("ready", () => resolve(Date.now()))),
+      ),
+    ).then((at) => Math.max(...at));
+    const back = new Promise<number>((resolve) => {
+      const push = rt.logs.push.bind(rt.logs);
+      rt.logs.push = (...lines: string[]) => {
+        if (lines.some((l) => l.includes("Redis is back"))) resolve(Date.now());
+        return push(...lines);
+      };
+    });
+    const tripsBefore = redis.roundTrips();
+    stage = "rejoin";
+    redis.restore();
+    const rejoinMs = (await back) - (await readyAt);
+    const rejoinTrips = redis.roundTrips() - tripsBefore;
+
+    // Leaves: every connection at once, until Redis holds none of their subscriptions.
+    stage = "leave";
+    const subs = `${prefix}realtime:${rt.config.appId}:subs`;
+    while ((await watch.hlen(subs)) < channels) await tick();
+    const leaveTripsBefore = redis.roundTrips();
+    const leaveStart = Date.now();
+    for (const raw of raws) raw.ws.close();
+    while ((await watch.hlen(subs)) > 0) await tick();
+    const leaveMs = Date.now() - leaveStart;
+    const leaveTrips = redis.roundTrips() - leaveTripsBefore;
+    return { rejoinMs, rejoinTrips, leaveMs, leaveTrips };
+  } finally {
+    watch.disconnect();
+    await rt.close();
+    await redis.close();
+    await dropRedisPrefix(prefix);
+  }
+}
+
+for (let i = 0; i < rounds; i++) {
+  const loadBefore = load();
+  stage = "start";
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timedOut = new Promise<{ timedOut: string }>((resolve) => {
+    timer = setTimeout(() => resolve({ timedOut: stage }), timeoutMs);
+  });
+  const result = await Promise.race([round(), timedOut]);
+  clearTimeout(timer);
+  console.log(
+    JSON.stringify({ commit, subscriptions: sockets * channels, delayMs, ...result, load: [...loadBefore, ...load()] }),
+  );
+  if ("timedOut" in result) break;
+}
+process.exit(0);
