@@ -1,3 +1,4 @@
+import { createHmac, createSecretKey, hash, type KeyObject } from "node:crypto";
 import http from "node:http";
 import https from "node:https";
 import Pusher from "pusher";
@@ -50,7 +51,7 @@ export function createPublisher(opts: PublisherOptions): Publisher {
       ? new Pusher({ ...base, cluster: opts.cluster })
       : new Pusher({ ...base, host: opts.host, port: String(opts.port) });
   const sdkTriggerBatch = pusher.triggerBatch.bind(pusher);
-  const post = batchPoster(pusher, opts, agent);
+  const post = batchPoster(opts, agent);
   // Encrypted channels need the SDK's encryption; we publish to none, but keep them correct.
   const triggerBatch = (batch: Pusher.BatchEvent[]) =>
     batch.some((e) => e.channel.startsWith("private-encrypted-")) ? sdkTriggerBatch(batch) : post(batch);
@@ -68,8 +69,9 @@ export function createPublisher(opts: PublisherOptions): Publisher {
  * this (420–590 → 240–410 µs on a loopback micro-benchmark, bench/README.md "Issue 11: the
  * delivery path"), on the path between a stored message and the staff sockets.
  */
-function batchPoster(pusher: Pusher, opts: PublisherOptions, agent: http.Agent) {
+function batchPoster(opts: PublisherOptions, agent: http.Agent) {
   const path = `/apps/${opts.appId}/batch_events`;
+  const secret = createSecretKey(Buffer.from(opts.secret));
   const host = "cluster" in opts ? `api-${opts.cluster}.pusher.com` : opts.host;
   const port = "cluster" in opts ? undefined : opts.port;
   const origin = `${opts.useTLS ? "https" : "http"}://${host}${port ? `:${port}` : ""}`;
@@ -80,7 +82,7 @@ function batchPoster(pusher: Pusher, opts: PublisherOptions, agent: http.Agent) 
       // As the SDK sends it: data that is not a string goes as its JSON.
       const events = batch.map((e) => (typeof e.data === "string" ? e : { ...e, data: JSON.stringify(e.data) }));
       const body = JSON.stringify({ batch: events });
-      const target = `${path}?${pusher.createSignedQueryString({ method: "POST", path, body })}`;
+      const target = `${path}?${signedPostQuery(opts.key, secret, path, body)}`;
       const url = `${origin}${target}`;
       let timer: ReturnType<typeof setTimeout> | undefined;
       let settled = false;
@@ -135,4 +137,16 @@ function batchPoster(pusher: Pusher, opts: PublisherOptions, agent: http.Agent) 
       });
       req.end(body);
     });
+}
+
+/**
+ * The query string the SDK's `createSignedQueryString` makes for a POST of `body` (pusher/lib/requests.js):
+ * its four parameters, already in the sorted order it puts them in, then the HMAC-SHA256 of
+ * "POST\n<path>\n<them>" under the secret. Made here with one call per digest and the secret's key
+ * object made once, where the SDK builds, sorts and joins arrays and imports the secret again on
+ * every publish: a part of the publish's web CPU a lone send pays in full (issue 11).
+ */
+export function signedPostQuery(key: string, secret: KeyObject, path: string, body: string, now = Date.now()) {
+  const query = `auth_key=${key}&auth_timestamp=${(now / 1000) | 0}&auth_version=1.0&body_md5=${hash("md5", body, "hex")}`;
+  return `${query}&auth_signature=${createHmac("sha256", secret).update(`POST\n${path}\n${query}`).digest("hex")}`;
 }

@@ -1,8 +1,9 @@
+import { createSecretKey } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import Pusher from "pusher";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createPublisher } from "@/server/realtime/publisher";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { createPublisher, signedPostQuery } from "@/server/realtime/publisher";
 import { APP, connectClient, type Running, startRealtime, subscribed } from "../support/realtime";
 
 /**
@@ -50,6 +51,24 @@ describe("the publisher's batch publish", () => {
       expect(seen).toEqual([{ i: 0 }, { i: 1 }, { i: 2, text: "ünïcode ✓" }]);
     } finally {
       client.disconnect();
+    }
+  });
+
+  it("signs a body exactly as the SDK's createSignedQueryString does", () => {
+    const sdk = new Pusher({ ...APP, host: "127.0.0.1", port: "1", useTLS: false });
+    const path = `/apps/${APP.appId}/batch_events`;
+    const now = 1_795_789_995_678;
+    vi.spyOn(Date, "now").mockReturnValue(now);
+    try {
+      for (const body of [
+        '{"batch":[]}',
+        JSON.stringify({ batch: [{ channel: "c", name: "n", data: "ünïcode ✓ 🎲" }] }),
+      ]) {
+        const theirs = sdk.createSignedQueryString({ method: "POST", path, body });
+        expect(signedPostQuery(APP.key, createSecretKey(Buffer.from(APP.secret)), path, body, now)).toBe(theirs);
+      }
+    } finally {
+      vi.restoreAllMocks();
     }
   });
 
