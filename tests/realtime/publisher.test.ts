@@ -7,8 +7,8 @@ import { createPublisher, signedPostQuery } from "@/server/realtime/publisher";
 import { APP, connectClient, type Running, startRealtime, subscribed } from "../support/realtime";
 
 /**
- * The app's publisher sends batches with Node's HTTP client instead of the SDK's (publisher.ts):
- * the same signed request, and failures the gateway reads as it read the SDK's (gateway.ts:
+ * The app's publisher sends batches with its own HTTP client (plain-post.ts) instead of the SDK's
+ * (publisher.ts): the same signed request, the bytes Node's client wrote, and failures the gateway reads as it read the SDK's (gateway.ts:
  * `status` for an answer, the network error's `code`, `AbortError` for a timeout).
  */
 describe("the publisher's batch publish", () => {
