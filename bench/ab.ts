@@ -16,7 +16,9 @@
  * time p50 (`Server-Timing`) and the round trip p50 (ms), then per kind B − A per block pair
  * (median, mean, in how many pairs B was lower and higher), with the load average at start and end. Exits 1 if
  * any request was not answered 200. BENCH_PORT_BASE (default 6261): A's Postgres, +1 realtime, +2
- * web; B's the same from +5.
+ * web; B's the same from +5. GAP_MS (0) waits that long after each measured request, inside its
+ * block, so each comes alone to a process that went idle, as the latency scenario's paced sends do
+ * (100 players at 1/s: one every 10 ms); the idle time's CPU is in both sides' blocks alike.
  */
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
@@ -28,7 +30,7 @@ import { sql } from "drizzle-orm";
 import { connectPostgres } from "@/db/client";
 import { sendPlayerMessage } from "@/server/chat/send";
 import { type Stack, startStack } from "../tests/support/stack";
-import { type Reply, request, serverTiming, stats } from "./path";
+import { type Reply, request, serverTiming, sleep, stats } from "./path";
 import { taskCpuMs } from "./scenarios";
 import { type SignedIn, signedInPlayers, signedInStaff } from "./signed-in-players";
 
@@ -41,6 +43,7 @@ const rounds = Number(process.env.ROUNDS ?? 30);
 const warmup = Number(process.env.WARMUP ?? 1000);
 const kinds = (process.env.KINDS ?? "chat.me,chat.send,staff.reply").split(",");
 const basePort = Number(process.env.BENCH_PORT_BASE ?? 6261);
+const gapMs = Number(process.env.GAP_MS ?? 0);
 const load = () => os.loadavg().map((x) => x.toFixed(2));
 const commit = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "--short", "HEAD"]).toString().trim();
 
@@ -160,6 +163,7 @@ try {
           }
           const own = serverTiming(reply);
           if (own !== null) result.server.push(own);
+          if (gapMs > 0) await sleep(gapMs);
         }
         result.cpu.push((cpuMs(side) - before) / block);
       }
@@ -168,7 +172,8 @@ try {
     return +(sorted[Math.floor(sorted.length / 2)] ?? Number.NaN).toFixed(3);
   };
   const mean = (xs: number[]) => +(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3);
-  console.log(`${block} sequential requests a block, ${rounds} blocks a side; ms`);
+  const gap = gapMs > 0 ? `, ${gapMs} ms apart` : "";
+  console.log(`${block} sequential requests a block${gap}, ${rounds} blocks a side; ms`);
   for (const [key, v] of Object.entries(results))
     console.log(
       key,
