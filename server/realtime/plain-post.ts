@@ -134,17 +134,6 @@ class Connection {
     this.pending = null;
     while (this.exchange) {
       const phase = this.phase;
-      if (phase.at === "head") {
-        const end = buf.indexOf(CRLF_CRLF);
-        if (end < 0) {
-          if (buf.length > MAX_HEAD) return this.fail(new Error("Parse Error: Header overflow"));
-          break;
-        }
-        const head = buf.toString("latin1", 0, end);
-        buf = buf.subarray(end + 4);
-        if (!this.answerHead(head)) return;
-        continue;
-      }
       if (phase.at === "length" || phase.at === "chunk") {
         if (!buf.length) break;
         const piece = buf.subarray(0, phase.left);
@@ -161,15 +150,18 @@ class Connection {
         buf = buf.subarray(buf.length);
         break;
       }
-      // chunk-size, chunk-end, trailer: a line each
-      const eol = buf.indexOf(CRLF);
-      if (eol < 0) {
-        if (buf.length > MAX_HEAD) return this.fail(new Error("Parse Error: Chunk line overflow"));
+      // The head, up to its blank line; or a line: a chunk's size, a chunk's end, a trailer.
+      const until = phase.at === "head" ? CRLF_CRLF : CRLF;
+      const end = buf.indexOf(until);
+      if (end < 0) {
+        if (buf.length > MAX_HEAD) return this.fail(new Error("Parse Error: Header overflow"));
         break;
       }
-      const line = buf.toString("latin1", 0, eol);
-      buf = buf.subarray(eol + 2);
-      if (phase.at === "chunk-end") {
+      const line = buf.toString("latin1", 0, end);
+      buf = buf.subarray(end + until.length);
+      if (phase.at === "head") {
+        if (!this.answerHead(line)) return;
+      } else if (phase.at === "chunk-end") {
         if (line !== "") return this.fail(new Error("Parse Error: Invalid chunk end"));
         this.phase = { at: "chunk-size" };
       } else if (phase.at === "chunk-size") {
