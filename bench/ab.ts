@@ -16,12 +16,14 @@
  * time p50 (`Server-Timing`) and the round trip p50 (ms), then per kind B − A per block pair
  * (median, mean, in how many pairs B was lower and higher), with the load average at start and end. Exits 1 if
  * any request was not answered 200. BENCH_PORT_BASE (default 6261): A's Postgres, +1 realtime, +2
- * web; B's the same from +5.
+ * web; B's the same from +5. GAP_MS (0) waits that long after each measured request, inside its
+ * block, so each comes alone to a process that went idle, as the latency scenario's paced sends do
+ * (100 players at 1/s: one every 10 ms); the idle time's CPU is in both sides' blocks alike.
  */
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { sendPlayerMessage } from "@/server/chat/send";
-import { type Reply, request, serverTiming, stats } from "./path";
+import { type Reply, request, serverTiming, sleep, stats } from "./path";
 import { taskCpuMs } from "./scenarios";
 import { type SignedIn, signedInPlayers } from "./signed-in-players";
 import { type Side as Built, load, twoBuilds } from "./two-builds";
@@ -30,6 +32,7 @@ const block = Number(process.env.BLOCK ?? 100);
 const rounds = Number(process.env.ROUNDS ?? 30);
 const warmup = Number(process.env.WARMUP ?? 1000);
 const kinds = (process.env.KINDS ?? "chat.me,chat.send,staff.reply").split(",");
+const gapMs = Number(process.env.GAP_MS ?? 0);
 
 type Side = Built & {
   chat: string;
@@ -124,6 +127,7 @@ try {
           }
           const own = serverTiming(reply);
           if (own !== null) result.server.push(own);
+          if (gapMs > 0) await sleep(gapMs);
         }
         result.cpu.push((cpuMs(side) - before) / block);
       }
@@ -132,7 +136,8 @@ try {
     return +(sorted[Math.floor(sorted.length / 2)] ?? Number.NaN).toFixed(3);
   };
   const mean = (xs: number[]) => +(xs.reduce((a, b) => a + b, 0) / xs.length).toFixed(3);
-  console.log(`${block} sequential requests a block, ${rounds} blocks a side; ms`);
+  const gap = gapMs > 0 ? `, ${gapMs} ms apart` : "";
+  console.log(`${block} sequential requests a block${gap}, ${rounds} blocks a side; ms`);
   for (const [key, v] of Object.entries(results))
     console.log(
       key,

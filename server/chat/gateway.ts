@@ -362,7 +362,8 @@ export function pusherGateway(pusher: Publisher, opts: GatewayOptions = {}): Rea
  * write) is all promise jobs, so every delivery waited for the answer: the web CPU of that and a
  * loopback write, on the send -> staff and staff -> player paths (issue 11). A tick queued now runs
  * after those. A publish waiting behind another in its lane (or for a new connection) leaves later
- * either way; the wait then costs one tick.
+ * either way; the wait then costs one tick. The publisher's own client for a plain-HTTP server
+ * (server/realtime/plain-post.ts) writes during `publish` already; the tick is for Node's (TLS).
  *
  * Not a correctness wait (the events are queued, in order, before it; an answer means stored either
  * way): a latency trade. Its price is the sender's answer, about 0.3 ms later for a lone send (the
