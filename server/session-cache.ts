@@ -192,3 +192,12 @@ export function forgetSession(sessionId: string) {
   cache.revocations++;
   for (const [key, entry] of entries) if (entry.session.session.id === sessionId) entries.delete(key);
 }
+
+/**
+ * How many cookies are held now. Only a cookie whose session was found is ever held, under its
+ * parsed value (session-cookie.ts), so bogus cookies, or one valid cookie spelled many ways, never
+ * grow it; tests/security/session-cookie-http.test.ts counts it through a flood of them.
+ */
+export function heldSessionCount() {
+  return entries.size;
+}

@@ -23,7 +23,7 @@ const sign = (token: string, secret: string) =>
 
 /** better-call's answer: the token, or null (it returns false for a bad signature). */
 async function betterCall(headers: Headers, name: string, secret: string) {
-  const context = await createInternalContext({ headers }, { options: {}, path: "/get-session" });
+  const context = await createInternalContext({ headers }, { options: { method: "GET" }, path: "/get-session" });
   return (await context.getSignedCookie(name, secret)) || null;
 }
 
