@@ -1,17 +1,12 @@
 import { createHmac } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
 import net from "node:net";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { session } from "@/db/schema";
-import { parseProxyList } from "@/server/http/client-ip";
-import { frontDoor } from "@/server/http/front-door";
-import { serveApi } from "@/server/http/node-bridge";
 import { heldSessionCount } from "@/server/session-cache";
 import { openTestDb, testDbKinds } from "../support/db";
-import { httpTestDeps } from "../support/http";
+import { httpTestDeps, listenApi } from "../support/http";
 
 /**
  * Attacks on the session check from outside, over real HTTP: the API door as serve.ts runs it
@@ -28,22 +23,15 @@ const sessionCookie = (value: string) => `${NAME}=${encodeURIComponent(value)}`;
 
 describe.each(testDbKinds)("session cookies attacked over HTTP on %s", (kind) => {
   let handle: DbHandle;
-  let server: http.Server;
+  let api: Awaited<ReturnType<typeof listenApi>>;
   let base: string;
   beforeAll(async () => {
     handle = await openTestDb(kind);
-    const deps = await httpTestDeps(handle);
-    const door = frontDoor({ proxies: parseProxyList([]), dev: false });
-    server = http.createServer((req, res) => {
-      door(req, res);
-      void serveApi(req, res, async () => deps);
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    api = await listenApi(await httpTestDeps(handle), { frontDoor: true });
+    base = api.base;
   });
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
+    await api?.close();
     await handle?.close();
   });
 
