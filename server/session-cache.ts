@@ -1,5 +1,5 @@
 import type { Auth } from "./auth";
-import { signedSessionToken } from "./session-cookie";
+import { sessionCookie, signedSessionToken } from "./session-cookie";
 import { warmUpSession } from "./warm-up-caller";
 
 /**
@@ -72,12 +72,13 @@ slot[globalKey] ??= { entries: new Map(), refreshing: new Set(), revocations: 0 
 const cache = slot[globalKey];
 const entries = cache.entries;
 
-/** The cookie that names the session; other cookies on the request do not change who it is. */
+/**
+ * The session cookie's name and value (parsed as better-auth parses it: session-cookie.ts); other
+ * cookies on the request do not change who it is.
+ */
 function sessionKey(headers: Headers): string | null {
-  const cookie = headers.get("cookie");
-  if (!cookie) return null;
-  const match = /(?:^|;\s*)((?:__Secure-)?better-auth\.session_token)=([^;]+)/.exec(cookie);
-  return match ? `${match[1]}=${match[2]}` : null;
+  const cookie = sessionCookie(headers.get("cookie"));
+  return cookie ? `${cookie.name}=${cookie.value}` : null;
 }
 
 export async function cachedSession(auth: Auth, headers: Headers, now = Date.now()): Promise<Session | null> {
@@ -190,4 +191,13 @@ function store(key: string, session: Session, until: number) {
 export function forgetSession(sessionId: string) {
   cache.revocations++;
   for (const [key, entry] of entries) if (entry.session.session.id === sessionId) entries.delete(key);
+}
+
+/**
+ * How many cookies are held now. Only a cookie whose session was found is ever held, under its
+ * parsed value (session-cookie.ts), so bogus cookies, or one valid cookie spelled many ways, never
+ * grow it; tests/security/session-cookie-http.test.ts counts it through a flood of them.
+ */
+export function heldSessionCount() {
+  return entries.size;
 }

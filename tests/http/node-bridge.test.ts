@@ -10,9 +10,9 @@ import { matchApiRoute } from "@/server/http/api-routes";
 import { BufferedRequest } from "@/server/http/buffered-request";
 import type { HttpDeps } from "@/server/http/deps";
 import { JsonText } from "@/server/http/handler";
-import { MAX_API_BODY_BYTES, sendResponse, serveApi, toRequest } from "@/server/http/node-bridge";
+import { MAX_API_BODY_BYTES, sendResponse, toRequest } from "@/server/http/node-bridge";
 import { openTestDb } from "../support/db";
-import { httpTestDeps } from "../support/http";
+import { httpTestDeps, listenApi } from "../support/http";
 
 /**
  * The web server answers the API routes itself (serve.ts → node-bridge.ts), so what Next.js
@@ -21,18 +21,16 @@ import { httpTestDeps } from "../support/http";
 describe("the API door (node-bridge.ts) over real HTTP", () => {
   let handle: DbHandle;
   let deps: HttpDeps;
-  let server: http.Server;
+  let api: Awaited<ReturnType<typeof listenApi>>;
   let base: string;
   beforeAll(async () => {
     handle = await openTestDb("pglite");
     deps = await httpTestDeps(handle);
-    server = http.createServer((req, res) => void serveApi(req, res, async () => deps));
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    api = await listenApi(deps);
+    base = api.base;
   });
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((resolve) => server?.close(resolve));
+    await api?.close();
     await handle?.close();
   });
 

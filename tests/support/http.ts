@@ -1,10 +1,15 @@
+import http from "node:http";
+import type { AddressInfo } from "node:net";
 import Pusher from "pusher";
 import type { DbHandle } from "@/db/client";
 import { DEMO_PASSWORD, seedDemoData } from "@/db/seed";
 import { createAuth } from "@/server/auth";
 import type { RealtimeGateway } from "@/server/chat/gateway";
 import { silentGateway } from "@/server/chat/gateway";
+import { parseProxyList } from "@/server/http/client-ip";
 import type { HttpDeps } from "@/server/http/deps";
+import { frontDoor } from "@/server/http/front-door";
+import { serveApi } from "@/server/http/node-bridge";
 import type { Publisher } from "@/server/realtime/publisher";
 import { endRealtimeSession } from "@/server/revocation";
 
@@ -81,4 +86,24 @@ export async function signOut(deps: HttpDeps, cookie: string) {
     new Request(`${APP}/api/auth/sign-out`, { method: "POST", headers: { cookie, origin: APP } }),
   );
   if (!response.ok) throw new Error(`sign-out failed: ${response.status} ${await response.text()}`);
+}
+
+/**
+ * The API door (node-bridge.ts) on a real loopback HTTP server: its base URL and a close. With
+ * `frontDoor`, behind the front door first (no trusted proxies), as serve.ts runs it.
+ */
+export async function listenApi(deps: HttpDeps, opts: { frontDoor?: boolean } = {}) {
+  const door = opts.frontDoor ? frontDoor({ proxies: parseProxyList([]), dev: false }) : null;
+  const server = http.createServer((req, res) => {
+    door?.(req, res);
+    void serveApi(req, res, async () => deps);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
 }
