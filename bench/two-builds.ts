@@ -17,10 +17,11 @@ const commit = (dir: string) => execFileSync("git", ["-C", dir, "rev-parse", "--
  * BASE (its own tests/support/stack.ts, imported from there, and its own build) and B from this
  * checkout, each on a private stack (BENCH_PORT_BASE, default 6261: A's Postgres, +1 realtime, +2
  * web; B's the same from +5) with one player and one staff member signed in (`prefix` names them).
+ * `webNodeArgs` gives each side's web process its node flags (e.g. `--trace-gc-nvp`).
  * Prints the start line (time, load, both commits). What a run starts goes into `started` (stopped
  * in order by `stopAll`, also on SIGINT / SIGTERM).
  */
-export async function twoBuilds(prefix: string) {
+export async function twoBuilds(prefix: string, webNodeArgs: (side: Side["name"]) => string[] = () => []) {
   const base = process.env.BASE;
   const stackFile = base && path.resolve(base, "tests/support/stack.ts");
   if (!base || !stackFile || !fs.existsSync(stackFile))
@@ -45,7 +46,7 @@ export async function twoBuilds(prefix: string) {
         ["B", startStack],
       ] as const
     ).entries()) {
-      const stack = await start(basePort + 5 * i, { PLAYER_SEND_PER_SECOND: "0" });
+      const stack = await start(basePort + 5 * i, { PLAYER_SEND_PER_SECOND: "0" }, webNodeArgs(name));
       started.push(stack);
       const handle = connectPostgres(stack.postgres.url, 2);
       started.unshift({ stop: () => handle.close() });
