@@ -112,8 +112,12 @@ export function playerMessages(deps: HttpDeps, request: Request, params: { playe
     await known(page.count);
     if (who.staff) {
       // Staff see the rows as stored: the page's JSON goes out as Postgres wrote it, never
-      // decoded into objects and serialised again (issue 11).
-      return new JsonText(`{"playerId":${id},"messages":${page.messages},"olderCursor":${page.olderCursor ?? null}}`);
+      // decoded into objects and serialised again, nor joined into one string (issue 11).
+      return new JsonText([
+        `{"playerId":${id},"messages":`,
+        page.messages,
+        `,"olderCursor":${page.olderCursor ?? null}}`,
+      ]);
     }
     const shown = forPlayer(decodePage(page));
     return jsonResponse({ playerId: id, messages: shown.messages, olderCursor: shown.olderCursor ?? null });

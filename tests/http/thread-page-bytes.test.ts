@@ -145,6 +145,16 @@ describe("a thread page's bytes over real HTTP (node-bridge.ts)", () => {
       expect(res.headers["content-length"]).toBe(String(Buffer.byteLength(content)));
       expect(await answer().text()).toBe(content);
       expect(await answer().json()).toStrictEqual(JSON.parse(content));
+      // Made of pieces (as the staff page is), it is the same text and the same bytes.
+      const pieces = new JsonText([
+        '{"texts":',
+        JSON.stringify(texts).slice(0, 9),
+        JSON.stringify(texts).slice(9),
+        "}",
+      ]);
+      const whole = JSON.stringify({ texts });
+      expect(await pieces.text()).toBe(whole);
+      expect(pieces.encoded().equals(Buffer.from(whole, "utf8"))).toBe(true);
     } finally {
       bridge.closeAllConnections();
       await new Promise((resolve) => bridge.close(resolve));
