@@ -129,14 +129,14 @@ export async function readForm(request: Request): Promise<Record<string, string>
 }
 
 /** The signed-in user and their session, without their records; anonymous → 401. */
-export async function signedIn(deps: HttpDeps, request: Request) {
+export async function signedIn(deps: HttpDeps, request: Pick<Request, "headers">) {
   const session = await cachedSession(deps.auth, request.headers);
   if (!session) throw new HttpError(401, "Sign in first");
   return { user: { ...session.user, role: session.user.role as Role }, session: session.session };
 }
 
 /** The signed-in caller and their player / staff record; anonymous → 401. */
-export async function caller(deps: HttpDeps, request: Request) {
+export async function caller(deps: HttpDeps, request: Pick<Request, "headers">) {
   const { user, session } = await signedIn(deps, request);
   const [player, staff] = await Promise.all([findPlayer(deps.db, user), findStaff(deps.db, user)]);
   return { user, session, player, staff };
