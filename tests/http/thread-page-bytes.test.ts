@@ -1,10 +1,8 @@
-import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { chatMessages, chatRequests, players, staff } from "@/db/schema";
+import { staff } from "@/db/schema";
 import { threadPage, threadPageWithReader } from "@/server/chat/messages";
 import { forPlayer } from "@/server/chat/player-view";
 import type { HttpDeps } from "@/server/http/deps";
@@ -12,6 +10,7 @@ import { JsonText } from "@/server/http/handler";
 import { sendResponse, serveApi } from "@/server/http/node-bridge";
 import { openTestDb } from "../support/db";
 import { httpTestDeps, signInCookie } from "../support/http";
+import { insertThread } from "../support/thread";
 
 /** GET over real HTTP: the status, the headers and the body exactly as the bytes came. */
 const get = (url: string, headers: Record<string, string> = {}) =>
@@ -63,31 +62,13 @@ describe("a thread page's bytes over real HTTP (node-bridge.ts)", () => {
     server = http.createServer((req, res) => void serveApi(req, res, async () => deps));
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    const [player] = await handle.db.select().from(players).where(eq(players.id, playerId));
-    if (!player) throw new Error("demo player 29 missing");
-    const [request] = await handle.db
-      .insert(chatRequests)
-      .values({ playerId, playerName: player.displayName, initialMessage: "plain" })
-      .returning();
-    if (!request) throw new Error("no request");
     const at = Date.parse("2026-11-26T23:59:59.999Z");
-    await handle.db.insert(chatMessages).values(
-      texts.map((text, i) => ({
-        id: randomUUID(),
-        requestId: request.id,
-        playerId,
-        seq: i + 1,
-        sender: i % 2 === 0 ? ("player" as const) : ("staff" as const),
-        senderName: i % 2 === 0 ? player.displayName : "Asha “floor” é",
-        senderUserId: i % 2 === 0 ? null : "staff-user-id",
-        messageText: text,
-        timestamp: new Date(at + i * 1_000_001),
-        photo:
-          text === "photo"
-            ? { type: "image/jpeg", width: 2800, height: 1400, thumbWidth: 320, thumbHeight: 160 }
-            : null,
-      })),
-    );
+    await insertThread(handle.db, {
+      playerId,
+      texts,
+      staffName: "Asha “floor” é",
+      at: (i) => new Date(at + i * 1_000_001),
+    });
   });
   afterAll(async () => {
     server?.closeAllConnections();
@@ -131,7 +112,7 @@ describe("a thread page's bytes over real HTTP (node-bridge.ts)", () => {
     }
   });
 
-  it("writes any JSON answer's text as its UTF-8 bytes, with its headers and length (and none for HEAD)", async () => {
+  it("writes any JSON answer's text as its UTF-8 bytes, with its headers and length", async () => {
     const content = JSON.stringify({ texts, lone: "\ud800", at: new Date(0) });
     const answer = () => new JsonText(content, 201, { vary: "accept" });
     const bridge = http.createServer((_req, res) => void sendResponse(res, answer()));
