@@ -16,11 +16,10 @@
  * of ours (not node_modules, not node:) on the stack.
  */
 import { randomUUID } from "node:crypto";
-import { sql } from "drizzle-orm";
 import WebSocket from "ws";
 import { sendPlayerMessage } from "@/server/chat/send";
 import { request, serverTiming, stats } from "./path";
-import { load, twoBuilds } from "./two-builds";
+import { fillThread, load, twoBuilds } from "./two-builds";
 
 const block = Number(process.env.BLOCK ?? 500);
 const rounds = Number(process.env.ROUNDS ?? 6);
@@ -41,13 +40,7 @@ try {
     const { handle, player } = side;
     // The player's thread: one real send opens the chat, the rest are rows as the bench's seed writes them.
     const opened = await sendPlayerMessage(handle.db, { id: randomUUID(), text: "help", player });
-    await handle.db.execute(sql`
-      INSERT INTO chat_messages (id, request_id, player_id, seq, sender, sender_name, message_text, timestamp, status)
-      SELECT gen_random_uuid(), ${opened.request.id}, ${opened.request.playerId}, s,
-        (CASE WHEN s % 2 = 1 THEN 'player' ELSE 'staff' END)::chat_message_sender,
-        'x', 'history message ' || s, now() - interval '30 days' + s * interval '1 minute', 'read'
-      FROM generate_series(2, ${messages}) s`);
-    await handle.db.execute(sql`update players set last_seq = ${messages} where id = ${opened.request.playerId}`);
+    await fillThread(handle.db, opened.request, messages);
     const gc: Record<string, Gc> = {};
     const current = { kind: "warmup" };
     side.stack.web.lineListeners.add((line) => {

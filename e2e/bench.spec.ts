@@ -155,8 +155,8 @@ test("bench/ab.ts runs both sides in alternated blocks and reports each side and
   const root = path.resolve(import.meta.dirname, "..");
   const basePort = Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 30;
   // staff.first: a first reply that takes a waiting chat, each block's chats opened before it;
-  // staff.page: the staff page (a page has no Server-Timing).
-  const kinds = ["chat.me", "chat.send", "staff.reply", "staff.first", "staff.page"];
+  // staff.page: the staff page (a page has no Server-Timing); thread.page: a thread's latest page (REST).
+  const kinds = ["chat.me", "chat.send", "staff.reply", "staff.first", "staff.page", "thread.page"];
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/ab.ts"], {
     cwd: root,
     env: {
