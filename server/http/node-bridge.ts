@@ -171,7 +171,7 @@ export async function sendResponse(
     res.req.method === "HEAD"
       ? null
       : response instanceof JsonText
-        ? response.encoded()
+        ? response.toWrite()
         : response.body
           ? Buffer.from(await response.arrayBuffer())
           : null;
@@ -180,7 +180,7 @@ export async function sendResponse(
   // pieces to write and for the client to parse; issue 11).
   // A route that framed it itself (tRPC's streamed batches say `Transfer-Encoding: chunked`) keeps its own.
   if (body !== null && headers["content-length"] === undefined && headers["transfer-encoding"] === undefined)
-    headers["content-length"] = String(body.length);
+    headers["content-length"] = String(typeof body === "string" ? Buffer.byteLength(body) : body.length);
   if (opts.startedAt !== undefined)
     headers["server-timing"] = `app;dur=${(performance.now() - opts.startedAt).toFixed(3)}`;
   res.writeHead(response.status, headers);

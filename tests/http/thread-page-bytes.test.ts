@@ -112,20 +112,27 @@ describe("a thread page's bytes over real HTTP (node-bridge.ts)", () => {
     }
   });
 
-  it("writes any JSON answer's text as its UTF-8 bytes, with its headers and length", async () => {
-    const content = JSON.stringify({ texts, lone: "\ud800", at: new Date(0) });
+  it("writes any JSON answer's text as its UTF-8 bytes, short or long, with its headers and length", async () => {
+    // Long (written as bytes) and short (written as a string with the head): the same bytes either way.
+    const contents = [
+      JSON.stringify({ texts, lone: "\ud800", at: new Date(0) }),
+      JSON.stringify({ short: texts[3], at: new Date(0) }),
+    ];
+    let content = "";
     const answer = () => new JsonText(content, 201, { vary: "accept" });
     const bridge = http.createServer((_req, res) => void sendResponse(res, answer()));
     await new Promise<void>((resolve) => bridge.listen(0, "127.0.0.1", resolve));
     try {
       const url = `http://127.0.0.1:${(bridge.address() as AddressInfo).port}/`;
-      const res = await get(url);
-      expect(res.status).toBe(201);
-      expect(res.headers.vary).toBe("accept");
-      expect(res.body.equals(Buffer.from(content, "utf8"))).toBe(true);
-      expect(res.headers["content-length"]).toBe(String(Buffer.byteLength(content)));
-      expect(await answer().text()).toBe(content);
-      expect(await answer().json()).toStrictEqual(JSON.parse(content));
+      for (content of contents) {
+        const res = await get(url);
+        expect(res.status).toBe(201);
+        expect(res.headers.vary).toBe("accept");
+        expect(res.body.equals(Buffer.from(content, "utf8"))).toBe(true);
+        expect(res.headers["content-length"]).toBe(String(Buffer.byteLength(content)));
+        expect(await answer().text()).toBe(content);
+        expect(await answer().json()).toStrictEqual(JSON.parse(content));
+      }
       // Made of pieces (as the staff page is), it is the same text and the same bytes.
       const pieces = new JsonText([
         '{"texts":',
@@ -135,7 +142,7 @@ describe("a thread page's bytes over real HTTP (node-bridge.ts)", () => {
       ]);
       const whole = JSON.stringify({ texts });
       expect(await pieces.text()).toBe(whole);
-      expect(pieces.encoded().equals(Buffer.from(whole, "utf8"))).toBe(true);
+      expect(Buffer.from(pieces.toWrite()).equals(Buffer.from(whole, "utf8"))).toBe(true);
     } finally {
       bridge.closeAllConnections();
       await new Promise((resolve) => bridge.close(resolve));
