@@ -3,14 +3,16 @@
  * at once. Two private stacks (tests/support/stack.ts, each the production build of its checkout:
  * A from BASE, which needs its own `npm ci` and `npm run build`; B from this checkout), one signed-in
  * player and one staff member holding that player's chat on each; then, for ROUNDS (30) rounds, for
- * each of KINDS (chat.me,chat.send,staff.reply; also staff.first and staff.page), a block of BLOCK (100) sequential requests on A and
+ * each of KINDS (chat.me,chat.send,staff.reply; also staff.first, staff.page and thread.page), a block of BLOCK (100) sequential requests on A and
  * one on B (B first in odd rounds), reading each block's web CPU (its threads' run time in ns,
  * `taskCpuMs`). On a shared machine the load moves between blocks, not within a pair: the B − A
  * difference per block pair shows a 0.1 ms change that separate runs (±20 %) hide. WARMUP (1000)
  * requests of each kind on each side first. `staff.first` is a staff member's first reply, by
  * requestId, to a chat still waiting (the reply takes it): before each of its blocks, outside the
  * measured time, BLOCK players each open a new waiting chat (their last one resolved in the
- * database). `staff.page` is the staff page (`/staff`, HTML) rendered for that staff member.
+ * database). `staff.page` is the staff page (`/staff`, HTML) rendered for that staff member;
+ * `thread.page` the player's latest 50 messages as that staff member reads them (REST), the thread
+ * filled to 120 messages first.
  *
  * Prints per kind and side the CPU per request (mean over blocks, median block), the server's own
  * time p50 (`Server-Timing`) and the round trip p50 (ms), then per kind B − A per block pair
@@ -26,7 +28,7 @@ import { sendPlayerMessage } from "@/server/chat/send";
 import { type Reply, request, serverTiming, sleep, stats } from "./path";
 import { taskCpuMs } from "./scenarios";
 import { type SignedIn, signedInPlayers } from "./signed-in-players";
-import { type Side as Built, load, twoBuilds } from "./two-builds";
+import { type Side as Built, fillThread, load, twoBuilds } from "./two-builds";
 
 const block = Number(process.env.BLOCK ?? 100);
 const rounds = Number(process.env.ROUNDS ?? 30);
@@ -36,6 +38,7 @@ const gapMs = Number(process.env.GAP_MS ?? 0);
 
 type Side = Built & {
   chat: string;
+  playerId: number;
   /** staff.first: the players who open a waiting chat before each block, and those chats. */
   pool: SignedIn[];
   waiting: string[];
@@ -56,7 +59,8 @@ try {
     const pool = kinds.includes("staff.first")
       ? await signedInPlayers(stack, handle.db, block, `ab-${name.toLowerCase()}-first`)
       : [];
-    sides.push({ ...side, chat: opened.request.id, pool, waiting: [] });
+    if (kinds.includes("thread.page")) await fillThread(handle.db, opened.request, 120);
+    sides.push({ ...side, chat: opened.request.id, playerId: opened.request.playerId, pool, waiting: [] });
   }
   const post = (side: Side, procedure: string, cookie: string, json: unknown) =>
     request(`${side.stack.url}/api/trpc/${procedure}`, {
@@ -69,6 +73,11 @@ try {
     "chat.send": (side) => post(side, "chat.send", side.player.cookie, { id: randomUUID(), text: "measured" }),
     "staff.reply": (side) =>
       post(side, "staff.reply", side.member.cookie, { requestId: side.chat, id: randomUUID(), text: "measured" }),
+    // The player's latest page of 50 as the staff member reads it (REST; the thread filled to 120 first).
+    "thread.page": (side) =>
+      request(`${side.stack.url}/api/player-chat-integration/messages/${side.playerId}`, {
+        headers: { cookie: side.member.cookie },
+      }),
     // The staff page as a browser loads it (HTML): its session check, settings and prefetches.
     "staff.page": (side) => request(`${side.stack.url}/staff`, { headers: { cookie: side.member.cookie } }),
     "staff.first": (side) => {

@@ -155,8 +155,8 @@ test("bench/ab.ts runs both sides in alternated blocks and reports each side and
   const root = path.resolve(import.meta.dirname, "..");
   const basePort = Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 30;
   // staff.first: a first reply that takes a waiting chat, each block's chats opened before it;
-  // staff.page: the staff page (a page has no Server-Timing).
-  const kinds = ["chat.me", "chat.send", "staff.reply", "staff.first", "staff.page"];
+  // staff.page: the staff page (a page has no Server-Timing); thread.page: a thread's latest page (REST).
+  const kinds = ["chat.me", "chat.send", "staff.reply", "staff.first", "staff.page", "thread.page"];
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/ab.ts"], {
     cwd: root,
     env: {
@@ -226,4 +226,40 @@ test("bench/first-request.ts restarts each side and reports each kind's first re
         warmRttP50: expect.any(Number),
       });
     }
+});
+
+// `npx tsx bench/thread-alloc.ts` at toy size, both sides this checkout, with the heap sampler on
+// B: every read answered 200 (it throws otherwise), each side and kind reported, B's allocators
+// printed. Never a number's size: at toy size there may be no GC at all.
+test("bench/thread-alloc.ts reports each side's allocation per thread read and B's allocators", async () => {
+  test.setTimeout(180_000);
+  const root = path.resolve(import.meta.dirname, "..");
+  const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/thread-alloc.ts"], {
+    cwd: root,
+    env: {
+      ...process.env,
+      BASE: root,
+      // ab's ports (one test at a time here); the inspector on B's web at + 9.
+      BENCH_PORT_BASE: String(Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 30),
+      ROUNDS: "2",
+      BLOCK: "3",
+      WARMUP: "2",
+      MESSAGES: "60",
+      HEAP_SAMPLE: "1",
+    },
+    timeout: 150_000,
+  });
+  console.log(stdout);
+  for (const kind of ["latest", "older"])
+    for (const side of ["A", "B"]) {
+      const line = stdout.split("\n").find((l) => l.startsWith(`${kind} ${side} {`));
+      expect(line, `${kind} ${side}`).toBeDefined();
+      expect(JSON.parse(line?.slice(`${kind} ${side} `.length) ?? "null")).toMatchObject({
+        reads: 6,
+        kbAllocatedPerRead: expect.any(Number),
+        scavengesPer1000: expect.any(Number),
+        serverMs: { p50: expect.any(Number), p99: expect.any(Number) },
+      });
+    }
+  expect(stdout).toContain("B, sampled, by nearest frame of ours:");
 });

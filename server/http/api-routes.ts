@@ -47,6 +47,8 @@ export const apiRoutes: readonly ApiRoute[] = [
   {
     method: "GET",
     path: "/api/player-chat-integration/messages/:playerId",
+    // Reads the URL and headers only: no web Request (club-api.ts).
+    body: "json-only",
     handle: (deps, request, params) => playerMessages(deps, request, { playerId: params.playerId ?? "" }),
   },
   { method: "POST", path: "/api/photos", body: "stream", handle: uploadPhoto },

@@ -7,6 +7,7 @@ import { actorsOf, findPlayer, isStaffRole } from "../chat/actors";
 import { decodePage, messagesSince, threadPageWithReader } from "../chat/messages";
 import { forPlayer } from "../chat/player-view";
 import { getPlayerCard } from "../chat/staff";
+import { urlOf } from "./buffered-request";
 import type { HttpDeps } from "./deps";
 import { caller, HttpError, JsonText, jsonResponse, parse, readJson, respond, signedIn } from "./handler";
 
@@ -74,11 +75,20 @@ const messagesQuery = z.strictObject({
   limit: decimal(z.number().int().min(1).max(200)).default(50),
 });
 
-/** GET /api/player-chat-integration/messages/:playerId — a player's thread (their own, or any for staff). */
-export function playerMessages(deps: HttpDeps, request: Request, params: { playerId: string }) {
+/**
+ * GET /api/player-chat-integration/messages/:playerId — a player's thread (their own, or any for
+ * staff). It reads the request's URL and headers only, so the bridge hands it a BufferedRequest
+ * (api-routes.ts), not a web Request: undici's Request, its AbortSignal and its copy of the
+ * headers were ~6 KB of a thread read's garbage (issue 11).
+ */
+export function playerMessages(
+  deps: HttpDeps,
+  request: Pick<Request, "url" | "headers">,
+  params: { playerId: string },
+) {
   return respond(async () => {
     const id = parse(playerId, params.playerId);
-    const query = parse(messagesQuery, Object.fromEntries(new URL(request.url).searchParams));
+    const query = parse(messagesQuery, Object.fromEntries(urlOf(request).searchParams));
     if (query.sinceSeq !== undefined && query.before !== undefined) {
       throw new HttpError(400, "Use either sinceSeq or before, not both");
     }
@@ -112,8 +122,12 @@ export function playerMessages(deps: HttpDeps, request: Request, params: { playe
     await known(page.count);
     if (who.staff) {
       // Staff see the rows as stored: the page's JSON goes out as Postgres wrote it, never
-      // decoded into objects and serialised again (issue 11).
-      return new JsonText(`{"playerId":${id},"messages":${page.messages},"olderCursor":${page.olderCursor ?? null}}`);
+      // decoded into objects and serialised again, nor joined into one string (issue 11).
+      return new JsonText([
+        `{"playerId":${id},"messages":`,
+        page.messages,
+        `,"olderCursor":${page.olderCursor ?? null}}`,
+      ]);
     }
     const shown = forPlayer(decodePage(page));
     return jsonResponse({ playerId: id, messages: shown.messages, olderCursor: shown.olderCursor ?? null });

@@ -29,16 +29,42 @@ export class HttpError extends Error {
  * Response's own headers (filled from its init, then read back by the bridge) were about a tenth of
  * the bridge's CPU per tRPC call (issue 11).
  */
+/** Characters up to which a one-piece JsonText is written as a string (JsonText.toWrite). */
+const SHORT_TEXT = 1024;
+
 export class JsonText extends Response {
   readonly head: Record<string, string>;
   #headers: Headers | undefined;
-  constructor(
-    readonly content: string,
-    status = 200,
-    headers: Record<string, string> = {},
-  ) {
+  readonly #parts: readonly string[];
+  /** `content`: the text, or the pieces it is made of in order (see `toWrite`). */
+  constructor(content: string | readonly string[], status = 200, headers: Record<string, string> = {}) {
     super(null, { status });
+    this.#parts = typeof content === "string" ? [content] : content;
     this.head = { "content-type": "application/json", ...headers };
+  }
+  /** The whole text. */
+  get content(): string {
+    return this.#parts.join("");
+  }
+  /**
+   * The body node-bridge.ts writes: a short text of one piece as it is (Node's http joins it to the
+   * response head and writes both at once: a small copy), anything else as its UTF-8 bytes, each
+   * piece encoded straight into one buffer outside V8's heap. Written as a string, a thread page
+   * (~14 KB) was copied twice more on the heap per read: joined from its pieces (a concatenation is
+   * flattened when measured or written), then joined to the head: ~30 of its ~95 KB allocated per
+   * read (issue 11, bench/README.md "A thread read's garbage"). Short answers (`chat.me`) stay
+   * strings, written in one piece with the head as before: as bytes they would be two pieces to
+   * write for a copy of a few hundred bytes saved (bench/ab.ts could not tell the two apart).
+   */
+  toWrite(): string | Buffer {
+    const only = this.#parts.length === 1 ? this.#parts[0] : undefined;
+    if (only !== undefined && only.length <= SHORT_TEXT) return only;
+    let size = 0;
+    for (const part of this.#parts) size += Buffer.byteLength(part);
+    const bytes = Buffer.allocUnsafe(size);
+    let at = 0;
+    for (const part of this.#parts) at += bytes.write(part, at);
+    return bytes;
   }
   override get headers(): Headers {
     this.#headers ??= new Headers(this.head);
@@ -110,14 +136,14 @@ export async function readForm(request: Request): Promise<Record<string, string>
 }
 
 /** The signed-in user and their session, without their records; anonymous → 401. */
-export async function signedIn(deps: HttpDeps, request: Request) {
+export async function signedIn(deps: HttpDeps, request: Pick<Request, "headers">) {
   const session = await cachedSession(deps.auth, request.headers);
   if (!session) throw new HttpError(401, "Sign in first");
   return { user: { ...session.user, role: session.user.role as Role }, session: session.session };
 }
 
 /** The signed-in caller and their player / staff record; anonymous → 401. */
-export async function caller(deps: HttpDeps, request: Request) {
+export async function caller(deps: HttpDeps, request: Pick<Request, "headers">) {
   const { user, session } = await signedIn(deps, request);
   const [player, staff] = await Promise.all([findPlayer(deps.db, user), findStaff(deps.db, user)]);
   return { user, session, player, staff };

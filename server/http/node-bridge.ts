@@ -171,7 +171,7 @@ export async function sendResponse(
     res.req.method === "HEAD"
       ? null
       : response instanceof JsonText
-        ? response.content
+        ? response.toWrite()
         : response.body
           ? Buffer.from(await response.arrayBuffer())
           : null;

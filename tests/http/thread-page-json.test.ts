@@ -1,14 +1,14 @@
-import { randomUUID } from "node:crypto";
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DbHandle } from "@/db/client";
-import { chatMessages, chatRequests, players, staff } from "@/db/schema";
+import { chatMessages, players, staff } from "@/db/schema";
 import { threadPage, threadPageWithReader } from "@/server/chat/messages";
 import { forPlayer } from "@/server/chat/player-view";
 import { playerMessages } from "@/server/http/club-api";
 import type { HttpDeps } from "@/server/http/deps";
 import { openTestDb, testDbKinds } from "../support/db";
 import { httpTestDeps, jsonRequest, signInCookie } from "../support/http";
+import { insertThread } from "../support/thread";
 
 /**
  * The thread page is built as JSON by Postgres (issue 11: mapping ~50 rows column by column and
@@ -29,33 +29,15 @@ describe.each(testDbKinds)("a thread page equals a select of its rows on %s", (k
     deps = await httpTestDeps(handle);
     staffCookie = await signInCookie(deps, "asha@floorline.test");
     playerCookie = await signInCookie(deps, "player29@floorline.test");
-    const [player] = await handle.db.select().from(players).where(eq(players.id, 29));
-    if (!player) throw new Error("demo player 29 missing");
-    playerId = player.id;
-    const [request] = await handle.db
-      .insert(chatRequests)
-      .values({ playerId, playerName: player.displayName, initialMessage: texts[0] as string })
-      .returning();
-    if (!request) throw new Error("no request");
+    playerId = 29;
     // Microseconds that a millisecond rounding (instead of truncation) would change.
     const base = Date.parse("2026-11-26T10:00:00.000Z");
-    await handle.db.insert(chatMessages).values(
-      texts.map((text, i) => ({
-        id: randomUUID(),
-        requestId: request.id,
-        playerId,
-        seq: i + 1,
-        sender: i % 2 === 0 ? ("player" as const) : ("staff" as const),
-        senderName: i % 2 === 0 ? player.displayName : 'Asha "floor"',
-        senderUserId: i % 2 === 0 ? null : "staff-user-id",
-        messageText: text,
-        timestamp: new Date(base + i * 61_001),
-        photo:
-          text === "photo"
-            ? { type: "image/jpeg", width: 2800, height: 1400, thumbWidth: 320, thumbHeight: 160 }
-            : null,
-      })),
-    );
+    await insertThread(handle.db, {
+      playerId,
+      texts,
+      staffName: 'Asha "floor"',
+      at: (i) => new Date(base + i * 61_001),
+    });
     await handle.db.execute(sql`update chat_messages set timestamp = timestamp + interval '999 microseconds'`);
   });
   afterAll(async () => {
