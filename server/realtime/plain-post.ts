@@ -24,8 +24,9 @@ const MAX_HEAD = 16 * 1024;
  * idle one first (as Node's agent). Writes the bytes Node's `http.request` with a keep-alive agent
  * wrote for it (tests/realtime/publisher.test.ts compares them) and reads the answers Node's parser
  * read: `Content-Length`, chunked, or to the end of the connection; `Connection: close` and HTTP/1.0
- * answers are not reused. An idle connection is closed after `idleMs` (before the server closes it:
- * publisher.ts, IDLE_SOCKET_MS).
+ * answers are not reused; what Node's parser refuses is refused with its words (tests/realtime/
+ * plain-post-attacks.test.ts). An idle connection is closed after `idleMs` (before the server
+ * closes it: publisher.ts, IDLE_SOCKET_MS), and so is one whose answer stalls that long.
  *
  * Why not Node's client: for one publish it builds a `ClientRequest`, its agent's bookkeeping, a
  * parser and an `IncomingMessage` with their streams and events, and for a lone send (the latency
@@ -37,7 +38,6 @@ export function plainPoster(opts: { host: string; port: number; idleMs: number }
   const idle: Connection[] = [];
 
   const release = (conn: Connection) => {
-    conn.socket.setTimeout(opts.idleMs);
     idle.push(conn);
   };
   const forget = (conn: Connection) => {
@@ -59,7 +59,9 @@ export function plainPoster(opts: { host: string; port: number; idleMs: number }
   return {
     post(target, body, exchange) {
       const conn = idle.pop() ?? connect();
-      conn.socket.setTimeout(0);
+      // Idle or busy, a connection silent this long is closed: a server that stalls mid-answer
+      // (after a 2xx head the publish's own timeout is over) must not hold it for ever.
+      conn.socket.setTimeout(opts.idleMs);
       conn.start(exchange);
       conn.socket.write(
         `POST ${target} HTTP/1.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nHost: ${hostHeader}\r\nConnection: keep-alive\r\n\r\n${body}`,
@@ -76,7 +78,7 @@ type Phase =
   | { at: "chunk-size" }
   | { at: "chunk"; left: number }
   | { at: "chunk-end" }
-  | { at: "trailer" }
+  | { at: "trailer"; seen: number }
   | { at: "until-close" };
 
 class Connection {
@@ -98,8 +100,9 @@ class Connection {
     socket.on("error", (err) => this.fail(err));
     socket.on("close", () => this.hangUp());
     socket.on("timeout", () => {
-      // Only an idle connection has a timeout (post() clears it): closed before the server closes it.
-      if (!this.exchange) this.close();
+      // Idle: closed before the server closes it. Busy: the server stalled mid-answer.
+      if (this.exchange) this.fail(new Error(`no bytes from the server for ${socket.timeout} ms`));
+      else this.close();
     });
   }
 
@@ -153,10 +156,10 @@ class Connection {
       // The head, up to its blank line; or a line: a chunk's size, a chunk's end, a trailer.
       const until = phase.at === "head" ? CRLF_CRLF : CRLF;
       const end = buf.indexOf(until);
-      if (end < 0) {
-        if (buf.length > MAX_HEAD) return this.fail(new Error("Parse Error: Header overflow"));
-        break;
-      }
+      // A head (or a trailer, counted together) past Node's limit is refused as Node refuses it.
+      const seen = (phase.at === "trailer" ? phase.seen : 0) + (end < 0 ? buf.length : end);
+      if (seen > MAX_HEAD) return this.fail(new Error("Parse Error: Header overflow"));
+      if (end < 0) break;
       const line = buf.toString("latin1", 0, end);
       buf = buf.subarray(end + until.length);
       if (phase.at === "head") {
@@ -165,11 +168,14 @@ class Connection {
         if (line !== "") return this.fail(new Error("Parse Error: Invalid chunk end"));
         this.phase = { at: "chunk-size" };
       } else if (phase.at === "chunk-size") {
-        const size = /^[0-9a-fA-F]+/.exec(line)?.[0];
-        if (size === undefined) return this.fail(new Error("Parse Error: Invalid chunk size"));
+        // Hex digits, then nothing or an extension after ";" (what Node's parser takes).
+        const size = /^([0-9a-fA-F]+)(?:;.*)?$/.exec(line)?.[1];
+        if (size === undefined) return this.fail(new Error("Parse Error: Invalid character in chunk size"));
         const left = Number.parseInt(size, 16);
-        this.phase = left === 0 ? { at: "trailer" } : { at: "chunk", left };
+        if (!Number.isSafeInteger(left)) return this.fail(new Error("Parse Error: Chunk size overflow"));
+        this.phase = left === 0 ? { at: "trailer", seen: 0 } : { at: "chunk", left };
       } else if (line === "") this.done();
+      else if (phase.at === "trailer") phase.seen += end + until.length;
     }
     if (buf.length) {
       // What is left after an answer ended was never asked for; otherwise the rest of a head or line.
@@ -189,7 +195,7 @@ class Connection {
     }
     const status = Number(statusLine[2]);
     if (status >= 100 && status < 200) return true; // an interim answer (100 Continue): the real one follows
-    let length: number | undefined;
+    let length: string | undefined;
     let chunked = false;
     let connection = "";
     for (const line of head.split("\r\n").slice(1)) {
@@ -197,19 +203,24 @@ class Connection {
       if (colon <= 0) continue;
       const name = line.slice(0, colon).trim().toLowerCase();
       const value = line.slice(colon + 1).trim();
-      if (name === "content-length") length = Number(value);
-      else if (name === "transfer-encoding") chunked = /(^|,)\s*chunked\s*$/i.test(value);
+      if (name === "content-length") {
+        // Two (even alike) are refused as Node refuses them: which one frames the body is unknown.
+        if (length !== undefined) return this.refuse("Parse Error: Duplicate Content-Length");
+        length = value;
+      } else if (name === "transfer-encoding") chunked = /(^|,)\s*chunked\s*$/i.test(value);
       else if (name === "connection") connection = value.toLowerCase();
     }
     const http10 = statusLine[1] === "0";
     this.reusable = http10 ? connection.includes("keep-alive") : !connection.includes("close");
+    if (chunked && length !== undefined)
+      return this.refuse("Parse Error: Transfer-Encoding can't be present with Content-Length");
     if (status === 204 || status === 304) this.phase = { at: "length", left: 0 };
     else if (chunked) this.phase = { at: "chunk-size" };
-    else if (length !== undefined && Number.isSafeInteger(length) && length >= 0)
-      this.phase = { at: "length", left: length };
     else if (length !== undefined) {
-      this.fail(new Error("Parse Error: Invalid Content-Length"));
-      return false;
+      // Digits only: Number() would also take "2e0", "+2" and "0x2", which Node refuses.
+      const left = /^\d+$/.test(length) ? Number(length) : Number.NaN;
+      if (!Number.isSafeInteger(left)) return this.refuse("Parse Error: Invalid character in Content-Length");
+      this.phase = { at: "length", left };
     } else {
       this.phase = { at: "until-close" };
       this.reusable = false;
@@ -218,6 +229,12 @@ class Connection {
     if (this.exchange !== exchange) return false; // the head failed it (nothing does today)
     if (this.phase.at === "length" && this.phase.left === 0) this.done();
     return true;
+  }
+
+  /** Fails the exchange with a parse error of its head (answerHead's false). */
+  private refuse(message: string) {
+    this.fail(new Error(message));
+    return false;
   }
 
   /** The answer is complete: the exchange ends, and the connection goes back to the pool if it may. */

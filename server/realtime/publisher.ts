@@ -24,6 +24,14 @@ export type Publisher = Omit<Pusher, "triggerBatch"> & {
 export const PUBLISH_TIMEOUT_MS = 500;
 
 /**
+ * The most of an answer's body a publish reads (a refusal's body is kept for its error; a 2xx's is
+ * dropped). Ours answers `{}` or a line of text; past this the server is not one we publish to, and
+ * the connection is closed: a body without end would otherwise grow the web process until the
+ * publish's timeout (by gigabytes on loopback) or, after a 2xx head, hold the connection for ever.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024;
+
+/**
  * A pooled socket idle this long is closed by us, before the server closes it (ours after 10 s,
  * Node's default 5 s; a server announcing less in `Keep-Alive: timeout=` is obeyed by the agent).
  * Without it the agent kept idle sockets forever, and a publish written on one the server was
@@ -93,6 +101,7 @@ function batchPoster(opts: PublisherOptions, agent: http.Agent) {
       // Once a refusal's head is in, its status is the failure, whatever happens to its body.
       let status: number | undefined;
       const chunks: Buffer[] = [];
+      let read = 0;
       const fail = (err: Error) => {
         clearTimeout(timer);
         if (settled) return;
@@ -124,7 +133,11 @@ function batchPoster(opts: PublisherOptions, agent: http.Agent) {
           status = answered;
         },
         data(chunk) {
-          if (status !== undefined) chunks.push(chunk);
+          read += chunk.length;
+          if (read > MAX_ANSWER_BYTES) {
+            if (status !== undefined) chunks.push(chunk.subarray(0, chunk.length - (read - MAX_ANSWER_BYTES)));
+            request.destroy(new Error(`the answer's body is larger than ${MAX_ANSWER_BYTES} bytes`));
+          } else if (status !== undefined) chunks.push(chunk);
         },
         end() {
           if (status !== undefined) fail(new Error(`HTTP ${status}`));
