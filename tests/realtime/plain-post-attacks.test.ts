@@ -1,9 +1,8 @@
 import net, { type AddressInfo } from "node:net";
-import Pusher from "pusher";
 import { afterEach, describe, expect, it } from "vitest";
 import { type Exchange, plainPoster } from "@/server/realtime/plain-post";
-import { createPublisher, MAX_ANSWER_BYTES } from "@/server/realtime/publisher";
-import { APP } from "../support/realtime";
+import { MAX_ANSWER_BYTES } from "@/server/realtime/publisher";
+import { publisherOn, publishFailure } from "../support/realtime";
 
 /**
  * plain-post.ts against a hostile server (node:net): every answer Node's HTTP client refuses is
@@ -108,16 +107,6 @@ function exchange() {
 }
 
 const one = [{ channel: "lobby", name: "n", data: "{}" }];
-const publisherOn = (port: number, timeoutMs?: number) =>
-  createPublisher({ ...APP, host: "127.0.0.1", port, useTLS: false, timeoutMs });
-const failure = async (attempt: Promise<unknown>) => {
-  const err = await attempt.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(err).toBeInstanceOf(Pusher.RequestError);
-  return err as Pusher.RequestError & { error?: NodeJS.ErrnoException };
-};
 
 let server: Awaited<ReturnType<typeof hostile>> | undefined;
 afterEach(async () => {
@@ -305,7 +294,7 @@ describe("the publisher against a hostile server", () => {
   it("times out a server that never answers, closes that connection and publishes on a new one", async () => {
     server = await hostile([() => {}]);
     const publisher = publisherOn(server.port, 50);
-    const err = await failure(publisher.triggerBatch(one));
+    const err = await publishFailure(publisher.triggerBatch(one));
     expect(err.error?.name).toBe("AbortError");
     await server.conns[0]?.closed;
     await expect(publisher.triggerBatch(one)).resolves.toBeUndefined();
@@ -326,7 +315,7 @@ describe("the publisher against a hostile server", () => {
   it("refuses an endless refusal body past MAX_ANSWER_BYTES, its status and a bounded body kept", async () => {
     server = await hostile([endless("HTTP/1.1 403 Forbidden\r\ncontent-length: 1000000000000\r\n\r\n")]);
     const publisher = publisherOn(server.port, 60_000);
-    const err = await failure(publisher.triggerBatch(one));
+    const err = await publishFailure(publisher.triggerBatch(one));
     expect(err.status).toBe(403);
     expect(err.error?.message).toMatch(/larger than/);
     expect(Buffer.byteLength(err.body ?? "")).toBeLessThanOrEqual(MAX_ANSWER_BYTES);

@@ -3,8 +3,16 @@ import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import Pusher from "pusher";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { createPublisher, signedPostQuery } from "@/server/realtime/publisher";
-import { APP, connectClient, type Running, startRealtime, subscribed } from "../support/realtime";
+import { signedPostQuery } from "@/server/realtime/publisher";
+import {
+  APP,
+  connectClient,
+  publisherOn,
+  publishFailure,
+  type Running,
+  startRealtime,
+  subscribed,
+} from "../support/realtime";
 
 /**
  * The app's publisher sends batches with its own HTTP client (plain-post.ts) instead of the SDK's
@@ -19,16 +27,6 @@ describe("the publisher's batch publish", () => {
   afterAll(async () => {
     await rt?.close();
   });
-  const publisherOn = (port: number, timeoutMs?: number) =>
-    createPublisher({ ...APP, host: "127.0.0.1", port, useTLS: false, timeoutMs });
-  const failure = async (attempt: Promise<unknown>) => {
-    const err = await attempt.then(
-      () => null,
-      (e: unknown) => e,
-    );
-    expect(err).toBeInstanceOf(Pusher.RequestError);
-    return err as Pusher.RequestError & { error?: NodeJS.ErrnoException };
-  };
 
   it("is signed as the SDK signs it, and hands out string and object data in batch order", async () => {
     const client = connectClient(rt);
@@ -74,7 +72,7 @@ describe("the publisher's batch publish", () => {
 
   it("fails with the answer's status and body when the server refuses the batch", async () => {
     const batch = Array.from({ length: 11 }, (_, i) => ({ channel: "lobby", name: "n", data: { i } }));
-    const err = await failure(publisherOn(rt.port).triggerBatch(batch));
+    const err = await publishFailure(publisherOn(rt.port).triggerBatch(batch));
     expect(err.status).toBe(400);
     expect(err.body).toMatch(/at most 10 events/);
   });
@@ -84,14 +82,16 @@ describe("the publisher's batch publish", () => {
     await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
     const port = (silent.address() as AddressInfo).port;
     try {
-      const timedOut = await failure(publisherOn(port, 50).triggerBatch([{ channel: "lobby", name: "n", data: "{}" }]));
+      const timedOut = await publishFailure(
+        publisherOn(port, 50).triggerBatch([{ channel: "lobby", name: "n", data: "{}" }]),
+      );
       expect(timedOut.status).toBeUndefined();
       expect(timedOut.error?.name).toBe("AbortError");
     } finally {
       silent.closeAllConnections();
       await new Promise((resolve) => silent.close(resolve));
     }
-    const refused = await failure(publisherOn(port).triggerBatch([{ channel: "lobby", name: "n", data: "{}" }]));
+    const refused = await publishFailure(publisherOn(port).triggerBatch([{ channel: "lobby", name: "n", data: "{}" }]));
     expect(refused.status).toBeUndefined();
     expect(refused.error?.code).toBe("ECONNREFUSED");
   });
@@ -134,7 +134,7 @@ describe("the publisher's batch publish", () => {
     // The SDK waited for such a body without end; a timeout without the status would be sent again.
     const stalled = await answering(403, () => {});
     try {
-      const err = await failure(publisherOn(stalled.port, 50).triggerBatch(one));
+      const err = await publishFailure(publisherOn(stalled.port, 50).triggerBatch(one));
       expect(err.status).toBe(403);
       expect(err.body).toBe("part of a body");
     } finally {
@@ -246,9 +246,9 @@ describe("the publisher's batch publish", () => {
     ]);
     try {
       const publisher = publisherOn(server.port);
-      const refusedWhole = await failure(publisher.triggerBatch(one));
+      const refusedWhole = await publishFailure(publisher.triggerBatch(one));
       expect([refusedWhole.status, refusedWhole.body]).toEqual([400, '{"ok":false}']);
-      const refusedChunked = await failure(publisher.triggerBatch(one));
+      const refusedChunked = await publishFailure(publisher.triggerBatch(one));
       expect([refusedChunked.status, refusedChunked.body]).toEqual([409, "hello"]);
       for (let i = 0; i < 4; i++) await expect(publisher.triggerBatch(one)).resolves.toBeUndefined();
       await expect(publisher.triggerBatch(one)).resolves.toBeUndefined();
@@ -264,7 +264,7 @@ describe("the publisher's batch publish", () => {
   it("fails as a lost connection when the server closes it before the answer is in", async () => {
     const server = await scripted([["HTTP/1.1 200 OK\r\ncontent-len", CLOSE]]);
     try {
-      const err = await failure(publisherOn(server.port).triggerBatch(one));
+      const err = await publishFailure(publisherOn(server.port).triggerBatch(one));
       expect(err.status).toBeUndefined();
       expect(err.error?.code).toBe("ECONNRESET");
     } finally {

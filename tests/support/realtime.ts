@@ -1,15 +1,30 @@
 import { createHash, createHmac } from "node:crypto";
 import PusherServer from "pusher";
 import PusherClient, { type Channel, type Options } from "pusher-js";
-import { afterEach } from "vitest";
+import { afterEach, expect } from "vitest";
 import WebSocket from "ws";
 import { type RealtimeConfig, realtimeConfig } from "@/server/realtime/config";
+import { createPublisher } from "@/server/realtime/publisher";
 import { createRealtimeServer, type RealtimeServer } from "@/server/realtime/server";
 import { dropRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from "./redis";
 
 export { dropRedisPrefix, TEST_REDIS_URL, testRedisPrefix };
 
 export const APP = { appId: "test-app", key: "test-key", secret: "test-secret" };
+
+/** The app's publisher (publisher.ts) to a plain-HTTP server on loopback. */
+export const publisherOn = (port: number, timeoutMs?: number) =>
+  createPublisher({ ...APP, host: "127.0.0.1", port, useTLS: false, timeoutMs });
+
+/** The SDK's RequestError a publish failed with (it must fail, with one). */
+export async function publishFailure(attempt: Promise<unknown>) {
+  const err = await attempt.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(err).toBeInstanceOf(PusherServer.RequestError);
+  return err as PusherServer.RequestError & { error?: NodeJS.ErrnoException };
+}
 
 export type Running = {
   server: RealtimeServer;
