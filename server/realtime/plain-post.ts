@@ -242,7 +242,9 @@ class Connection {
     const exchange = this.exchange;
     this.exchange = null;
     this.phase = { at: "head" };
-    if (this.reusable && !this.socket.destroyed) this.release(this);
+    // An answer that came before its request was all written (a server refusing it early) leaves
+    // the connection in no known state: Node's agent does not free such a socket either.
+    if (this.reusable && !this.socket.destroyed && this.socket.writableLength === 0) this.release(this);
     else this.close();
     exchange?.end();
   }

@@ -252,42 +252,42 @@ describe("plain-post against a hostile server", () => {
     poster.post("/x", "{}", first.ex);
     expect(await first.settled).toMatchObject({ status: 200, body: "{}", ended: true });
   });
+});
 
-  it("takes an answer written before the request was, and the connection serves the next", async () => {
-    // The server answers the head of a 4 MB request at once and reads the rest after.
-    const big = JSON.stringify({ batch: [{ channel: "c", name: "n", data: "x".repeat(4 << 20) }] });
-    const conns: net.Socket[] = [];
-    const early = net.createServer((socket) => {
-      conns.push(socket);
-      let bytes = 0;
-      let answered = 0;
-      socket.on("data", (chunk) => {
-        bytes += chunk.length;
-        if (answered === 0) {
-          answered++;
-          socket.write("HTTP/1.1 413 Too Large\r\ncontent-length: 2\r\n\r\n{}");
-        }
-        if (answered === 1 && bytes >= Buffer.byteLength(big) + 100 + 90) {
-          answered++;
-          socket.write(OK);
-        }
-      });
-      socket.on("error", () => {});
+it("takes an answer that came before its request was written, and posts the next on a new connection", async () => {
+  // A server that refuses a large request at its first bytes and reads no more of it: Node's agent
+  // frees a socket only once its request is written too; written behind the unread rest of the
+  // first, the next would never be answered.
+  const big = JSON.stringify({ batch: [{ channel: "c", name: "n", data: "x".repeat(4 << 20) }] });
+  const conns: net.Socket[] = [];
+  const early = net.createServer((socket) => {
+    const first = conns.push(socket) === 1;
+    let text = "";
+    socket.on("error", () => {});
+    socket.on("data", (chunk) => {
+      if (first) {
+        socket.pause();
+        socket.write("HTTP/1.1 413 Too Large\r\ncontent-length: 2\r\n\r\n{}");
+      } else {
+        text += chunk.toString("latin1");
+        if (complete(text) === 1) socket.write(OK);
+      }
     });
-    await new Promise<void>((resolve) => early.listen(0, "127.0.0.1", resolve));
-    try {
-      const poster = plainPoster({ host: "127.0.0.1", port: (early.address() as AddressInfo).port, idleMs: 4000 });
-      const first = exchange();
-      poster.post("/x", big, first.ex);
-      expect(await first.settled).toMatchObject({ status: 413, body: "{}", ended: true });
-      const next = exchange();
-      poster.post("/x", "{}", next.ex);
-      expect(await next.settled).toMatchObject({ status: 200, body: "{}", ended: true });
-    } finally {
-      for (const s of conns) s.destroy();
-      await new Promise((resolve) => early.close(resolve));
-    }
   });
+  await new Promise<void>((resolve) => early.listen(0, "127.0.0.1", resolve));
+  try {
+    const poster = plainPoster({ host: "127.0.0.1", port: (early.address() as AddressInfo).port, idleMs: 4000 });
+    const first = exchange();
+    poster.post("/x", big, first.ex);
+    expect(await first.settled).toMatchObject({ status: 413, body: "{}", ended: true });
+    const next = exchange();
+    poster.post("/x", "{}", next.ex);
+    expect(await next.settled).toMatchObject({ status: 200, body: "{}", ended: true });
+    expect(conns.length).toBe(2);
+  } finally {
+    for (const socket of conns) socket.destroy();
+    await new Promise((resolve) => early.close(resolve));
+  }
 });
 
 describe("the publisher against a hostile server", () => {
