@@ -301,6 +301,16 @@ describe("the publisher against a hostile server", () => {
     expect(server.conns.length).toBe(2);
   });
 
+  it("fails a flood of publishes to a server that never answers, each on its own connection, all closed", async () => {
+    server = await hostile(Array.from({ length: 50 }, () => () => {}));
+    const publisher = publisherOn(server.port, 50);
+    const errors = await Promise.all(Array.from({ length: 50 }, () => publishFailure(publisher.triggerBatch(one))));
+    expect(errors.every((err) => err.error?.name === "AbortError")).toBe(true);
+    expect(server.conns.length).toBe(50);
+    await Promise.all(server.conns.map((c) => c.closed));
+    await expect(publisher.triggerBatch(one)).resolves.toBeUndefined();
+  });
+
   /** A server that answers with `head` and then body bytes as fast as the socket takes them, for ever. */
   const endless = (head: string) => (socket: net.Socket) => {
     const block = Buffer.alloc(64 * 1024, "x");
