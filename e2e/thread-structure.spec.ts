@@ -99,7 +99,16 @@ test("a 'New messages' separator marks what arrived unseen, and 'N new messages 
   await expect(thread(page).getByRole("listitem").last()).toBeInViewport();
   // Up by a screen, not to the very top: there the older messages start loading, which is
   // live-chat.spec's subject; here only the reader's position matters.
-  await thread(page).evaluate((log) => log.scrollTo({ top: log.scrollHeight - 2 * log.clientHeight }));
+  // Resolved by the scroll event itself, which the browser dispatches at its next frame: a reply
+  // arriving before it would find the page still at the bottom (the page knows where the reader
+  // is from its scroll events) and follow it down, as it should for a reader who had not moved.
+  await thread(page).evaluate(
+    (log) =>
+      new Promise<void>((scrolled) => {
+        log.addEventListener("scroll", () => scrolled(), { once: true });
+        log.scrollTo({ top: log.scrollHeight - 2 * log.clientHeight });
+      }),
+  );
   const newest = unique("third reply");
   await staffSays(asha.page, PLAYER_29.id, unique("another reply"));
   await staffSays(asha.page, PLAYER_29.id, newest);
