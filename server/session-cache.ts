@@ -1,5 +1,5 @@
 import type { Auth } from "./auth";
-import { sessionCookie, signedSessionToken } from "./session-cookie";
+import { type SessionCookie, sessionCookie, signedSessionToken } from "./session-cookie";
 import { warmUpSession } from "./warm-up-caller";
 
 /**
@@ -72,29 +72,23 @@ slot[globalKey] ??= { entries: new Map(), refreshing: new Set(), revocations: 0 
 const cache = slot[globalKey];
 const entries = cache.entries;
 
-/**
- * The session cookie's name and value (parsed as better-auth parses it: session-cookie.ts); other
- * cookies on the request do not change who it is.
- */
-function sessionKey(headers: Headers): string | null {
-  const cookie = sessionCookie(headers.get("cookie"));
-  return cookie ? `${cookie.name}=${cookie.value}` : null;
-}
-
 export async function cachedSession(auth: Auth, headers: Headers, now = Date.now()): Promise<Session | null> {
-  const key = sessionKey(headers);
+  // The session cookie as better-auth parses it (session-cookie.ts); other cookies on the request
+  // do not change who it is. Held under its name and parsed value.
+  const cookie = sessionCookie(headers.get("cookie"));
   // No session cookie, no session (cookie sessions only: no bearer plugin). Anonymous requests,
   // hostile floods included, then cost no call into better-auth (~1 ms of CPU each, issue 11).
   // The warm-up's own caller has no cookie (warm-up-caller.ts decides, and never once it ends);
   // it is never cached, so nothing of it outlives the warm-up here.
-  if (!key) return warmUpSession(headers);
+  if (!cookie) return warmUpSession(headers);
+  const key = `${cookie.name}=${cookie.value}`;
   const hit = entries.get(key);
   if (hit && hit.until > now && new Date(hit.session.session.expiresAt).getTime() > now) {
     if (hit.until - now <= REFRESH_AHEAD_MS) refresh(auth, headers, key, hit.session, now);
     return hit.session;
   }
   entries.delete(key);
-  return lookUp(auth, headers, key, now);
+  return lookUp(auth, headers, cookie, key, now);
 }
 
 /** Renews a held session off the request path; on error the entry expires as it would. */
@@ -113,9 +107,9 @@ function refresh(auth: Auth, headers: Headers, key: string, held: Session, start
 }
 
 /** The session of a cookie not held here, remembered as `keep` allows. */
-async function lookUp(auth: Auth, headers: Headers, key: string, started: number) {
+async function lookUp(auth: Auth, headers: Headers, cookie: SessionCookie, key: string, started: number) {
   const revocations = cache.revocations;
-  const { session, cacheable } = await firstRead(auth, headers, key, started);
+  const { session, cacheable } = await firstRead(auth, headers, cookie, started);
   if (session && cacheable) keep(key, session, revocations, started);
   return session;
 }
@@ -128,15 +122,14 @@ async function lookUp(auth: Auth, headers: Headers, key: string, started: number
 async function firstRead(
   auth: Auth,
   headers: Headers,
-  key: string,
+  cookie: SessionCookie,
   now: number,
 ): Promise<{ session: Session | null; cacheable: boolean }> {
   const context = await auth.$context;
-  const equals = key.indexOf("=");
-  const cacheable = key.slice(0, equals) === context.authCookies.sessionToken.name;
+  const cacheable = cookie.name === context.authCookies.sessionToken.name;
   if (context.options.secondaryStorage || !cacheable)
     return { session: await auth.api.getSession({ headers }), cacheable };
-  const token = signedSessionToken(key.slice(equals + 1), context.secret);
+  const token = signedSessionToken(cookie.value, context.secret);
   if (!token) return { session: null, cacheable };
   const row = await auth.sessionByToken(token);
   if (row && (row.session.expiresAt.getTime() <= now || dueForExtension(context, row, now)))

@@ -5,6 +5,8 @@ import { parseCookies } from "better-call";
 const SESSION_COOKIE = "better-auth.session_token";
 const SECURE_SESSION_COOKIE = `__Secure-${SESSION_COOKIE}`;
 
+export type SessionCookie = { name: string; value: string };
+
 /**
  * The session cookie in a Cookie header, found as better-auth's getSession finds it: by
  * better-call's own parser (node_modules/better-call/dist/cookies.mjs), which trims names and
@@ -15,7 +17,7 @@ const SECURE_SESSION_COOKIE = `__Secure-${SESSION_COOKIE}`;
  * one: a cache key made of it holds one signed value however the client spelled it, so keys stay
  * as small as a real cookie (padding or percent-encoding a valid cookie makes no new key).
  */
-export function sessionCookie(header: string | null): { name: string; value: string } | null {
+export function sessionCookie(header: string | null): SessionCookie | null {
   // Anonymous requests, hostile floods included, carry no session cookie: no parse.
   if (!header?.includes(SESSION_COOKIE)) return null;
   for (const [name, value] of parseCookies(header))

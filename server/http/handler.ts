@@ -18,6 +18,11 @@ export class HttpError extends Error {
   }
 }
 
+/** Characters up to which a one-piece JsonText is written as a string (JsonText.toWrite). */
+const SHORT_TEXT = 1024;
+/** Whether a string's last code unit is the first half of a surrogate pair (read, not searched). */
+const endsInHighSurrogate = (text: string) => (text.charCodeAt(text.length - 1) & 0xfc00) === 0xd800;
+
 /**
  * A JSON answer kept as its text: node-bridge.ts writes the text itself, where a Response.json
  * would be encoded into a web body stream and read back out of it (a few hundred µs and a copy or
@@ -29,11 +34,6 @@ export class HttpError extends Error {
  * Response's own headers (filled from its init, then read back by the bridge) were about a tenth of
  * the bridge's CPU per tRPC call (issue 11).
  */
-/** Characters up to which a one-piece JsonText is written as a string (JsonText.toWrite). */
-const SHORT_TEXT = 1024;
-/** Whether a string's last code unit is the first half of a surrogate pair (read, not searched). */
-const endsInHighSurrogate = (text: string) => (text.charCodeAt(text.length - 1) & 0xfc00) === 0xd800;
-
 export class JsonText extends Response {
   readonly head: Record<string, string>;
   #headers: Headers | undefined;

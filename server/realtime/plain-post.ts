@@ -189,10 +189,7 @@ class Connection {
     const exchange = this.exchange;
     if (!exchange) return false;
     const statusLine = /^HTTP\/1\.([01]) (\d{3})(?: |$)/.exec(head);
-    if (!statusLine) {
-      this.fail(new Error("Parse Error: Invalid response status"));
-      return false;
-    }
+    if (!statusLine) return this.refuse("Parse Error: Invalid response status");
     const status = Number(statusLine[2]);
     if (status >= 100 && status < 200) return true; // an interim answer (100 Continue): the real one follows
     let length: string | undefined;
