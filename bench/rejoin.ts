@@ -6,15 +6,22 @@
  * reply that long (Redis farther away than loopback). While Redis is cut, SOCKETS (4) connections
  * subscribe to CHANNELS (100) presence channels each; then Redis comes back and the node rejoins:
  * timed from both its Redis clients being ready to its "Redis is back" log line. Then every
- * connection closes at once: timed until Redis holds none of their subscriptions. ROUNDS (3) times;
+ * connection closes at once: timed until Redis holds none of their subscriptions. During the rejoin,
+ * `loopMaxMs` is the longest this process's event loop was held (the node's, and the proxy's), and
+ * `redisMaxMs` the slowest PING another process got from Redis meanwhile (one PING after another):
+ * what one long MULTI costs everyone else on that Redis. With DISTINCT=1 each connection has
+ * channels of its own (one member each) instead of all sharing the same CHANNELS: 100 × 100 is
+ * then 10,000 channels and members without each member event going to 99 other sockets. BATCH sets
+ * REALTIME_REDIS_BATCH (subscriptions per MULTI; BATCH=100000 sends a rejoin in one). ROUNDS (3) times;
  * prints one JSON line per round with the commit and the load average (1, 5, 15 min, before and
  * after), or `timedOut` with the stage a round was stuck in after TIMEOUT_MS (60 s).
  *
  * A/B: run it in each checkout in turn (BASE needs no build), e.g.
  * `for i in 1 2; do (cd $BASE && npx tsx bench/rejoin.ts); npx tsx bench/rejoin.ts; done`.
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import os from "node:os";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import {
   clusterNode,
@@ -31,6 +38,7 @@ const sockets = Number(process.env.SOCKETS ?? 4);
 const channels = Number(process.env.CHANNELS ?? 100);
 const rounds = Number(process.env.ROUNDS ?? 3);
 const delayMs = Number(process.env.DELAY_MS ?? 0);
+const distinct = process.env.DISTINCT === "1";
 const commit = (() => {
   try {
     return execFileSync("git", ["rev-parse", "--short", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] })
@@ -57,19 +65,22 @@ async function round() {
       redisUrl: `redis://127.0.0.1:${redis.port}`,
       nodeTtlSeconds: 60,
       maxChannelsPerConnection: channels,
+      ...(process.env.BATCH ? { redisBatch: Number(process.env.BATCH) } : {}),
     }),
   );
   const watch = new Redis(TEST_REDIS_URL);
   try {
     const adapter = rt.server.hub.adapter as unknown as { redis: Client; sub: Client };
-    const names = Array.from({ length: channels }, (_, i) => `presence-bench-${i}`);
+    const namesOf = (socket: number) =>
+      Array.from({ length: channels }, (_, i) => (distinct ? `presence-bench-${socket}-${i}` : `presence-bench-${i}`));
+    const names = namesOf(sockets - 1);
     stage = "cut";
     redis.cut();
     while (rt.server.hub.adapter.shared()) await tick();
     const raws = await Promise.all(Array.from({ length: sockets }, () => rawConnected(rt)));
     for (const [i, raw] of raws.entries()) {
       const channelData = JSON.stringify({ user_id: `u${i}` });
-      for (const name of names) {
+      for (const name of namesOf(i)) {
         raw.send("pusher:subscribe", {
           channel: name,
           auth: signChannel(raw.socketId, name, channelData),
@@ -77,7 +88,7 @@ async function round() {
         });
       }
     }
-    while (rt.server.hub.info(names.at(-1) ?? "").subscription_count < sockets) await tick();
+    while (rt.server.hub.info(names.at(-1) ?? "").subscription_count < (distinct ? 1 : sockets)) await tick();
 
     // Rejoin: from both clients ready (their reconnect back-off is not the rejoin's) to the log line.
     const readyAt = Promise.all(
@@ -94,27 +105,59 @@ async function round() {
     });
     const tripsBefore = redis.roundTrips();
     stage = "rejoin";
+    const loop = monitorEventLoopDelay({ resolution: 5 });
+    loop.enable();
+    const pinger = await redisPinger();
     redis.restore();
     const rejoinMs = (await back) - (await readyAt);
     const rejoinTrips = redis.roundTrips() - tripsBefore;
+    const redisMaxMs = await pinger.stop();
+    loop.disable();
+    const loopMaxMs = Math.round(loop.max / 1e6);
 
     // Leaves: every connection at once, until Redis holds none of their subscriptions.
     stage = "leave";
     const subs = `${prefix}realtime:${rt.config.appId}:subs`;
-    while ((await watch.hlen(subs)) < channels) await tick();
+    while ((await watch.hlen(subs)) < (distinct ? sockets * channels : channels)) await tick();
     const leaveTripsBefore = redis.roundTrips();
     const leaveStart = Date.now();
     for (const raw of raws) raw.ws.close();
     while ((await watch.hlen(subs)) > 0) await tick();
     const leaveMs = Date.now() - leaveStart;
     const leaveTrips = redis.roundTrips() - leaveTripsBefore;
-    return { rejoinMs, rejoinTrips, leaveMs, leaveTrips };
+    return { rejoinMs, rejoinTrips, loopMaxMs, redisMaxMs, leaveMs, leaveTrips };
   } finally {
     watch.disconnect();
     await rt.close();
     await redis.close();
     await dropRedisPrefix(prefix);
   }
+}
+
+/**
+ * PINGs Redis one after another from a process of its own (this one's event loop is the node's),
+ * until stopped; the slowest round trip in ms.
+ */
+async function redisPinger() {
+  const url = new URL(TEST_REDIS_URL);
+  const script = `
+    const socket = require("node:net").connect(${Number(url.port || 6379)}, ${JSON.stringify(url.hostname)});
+    let max = 0, sent = 0;
+    const ping = () => { sent = performance.now(); socket.write("PING\\r\\n"); };
+    socket.on("connect", () => { process.stdout.write("ready\\n"); ping(); });
+    socket.on("data", () => { max = Math.max(max, performance.now() - sent); ping(); });
+    process.stdin.on("data", () => { process.stdout.write(String(Math.round(max)) + "\\n"); process.exit(0); });`;
+  const child = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "pipe", "inherit"] });
+  const lines = child.stdout.setEncoding("utf8");
+  const next = () => new Promise<string>((resolve) => lines.once("data", (l: string) => resolve(l.trim())));
+  await next();
+  return {
+    stop: async () => {
+      const max = next();
+      child.stdin.write("stop\n");
+      return Number(await max);
+    },
+  };
 }
 
 for (let i = 0; i < rounds; i++) {
@@ -127,7 +170,14 @@ for (let i = 0; i < rounds; i++) {
   const result = await Promise.race([round(), timedOut]);
   clearTimeout(timer);
   console.log(
-    JSON.stringify({ commit, subscriptions: sockets * channels, delayMs, ...result, load: [...loadBefore, ...load()] }),
+    JSON.stringify({
+      commit,
+      subscriptions: sockets * channels,
+      distinct,
+      delayMs,
+      ...result,
+      load: [...loadBefore, ...load()],
+    }),
   );
   if ("timedOut" in result) break;
 }
