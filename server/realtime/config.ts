@@ -45,6 +45,10 @@ export const realtimeEnvVars = {
     default: "10",
     description: "a node silent this long is dead: its members and subscriptions are removed",
   },
+  REALTIME_REDIS_BATCH: {
+    default: "500",
+    description: "subscriptions, joins and leaves written to Redis in one MULTI at most (a rejoin sends several)",
+  },
 } as const;
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -74,6 +78,7 @@ const schema = z.object({
   REDIS_URL: z.union([z.literal(""), z.url().regex(/^rediss?:\/\//, "must be a redis:// or rediss:// URL")]),
   REDIS_PREFIX: z.string().min(1),
   REALTIME_NODE_TTL_SECONDS: z.coerce.number().positive(),
+  REALTIME_REDIS_BATCH: positive,
 });
 
 export type RealtimeConfig = {
@@ -115,6 +120,8 @@ export type RealtimeConfig = {
   redisPrefix: string;
   /** A node that has not renewed its heartbeat for this long is removed by the others. */
   nodeTtlSeconds: number;
+  /** Joins and leaves (a rejoin's subscriptions too) per MULTI: one long MULTI holds Redis and this node's event loop. */
+  redisBatch: number;
 };
 
 export function realtimeConfigFromEnv(env: Record<string, string | undefined> = process.env): RealtimeConfig {
@@ -158,6 +165,7 @@ export function realtimeConfigFromEnv(env: Record<string, string | undefined> = 
     redisUrl: e.REDIS_URL,
     redisPrefix: e.REDIS_PREFIX,
     nodeTtlSeconds: e.REALTIME_NODE_TTL_SECONDS,
+    redisBatch: e.REALTIME_REDIS_BATCH,
   };
 }
 
