@@ -89,13 +89,17 @@ redis.call('DEL', nodeSubs, nodeMembers)
 redis.call('ZREM', p..'nodes', node)
 return out`;
 
-/** Marks this node alive until now + ARGV[3] ms and returns the nodes whose time has passed. */
+/**
+ * Marks this node alive until now + ARGV[3] ms; returns whether it was registered (0: never, or
+ * reaped by another node) and the nodes whose time has passed.
+ */
 const HEARTBEAT = `
 local p, node, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local known = redis.call('ZSCORE', p..'nodes', node) and 1 or 0
 redis.call('ZADD', p..'nodes', now + ttl, node)
-return redis.call('ZRANGEBYSCORE', p..'nodes', '-inf', now)`;
+return {known, redis.call('ZRANGEBYSCORE', p..'nodes', '-inf', now)}`;
 
 /**
  * The heartbeat, for a node that must still be registered: 0, and nothing renewed, when it is
@@ -141,7 +145,7 @@ type Commands = Redis & {
   rtJoin(...args: string[]): Promise<[number, number]>;
   rtLeave(...args: string[]): Promise<[number, number]>;
   rtReap(...args: string[]): Promise<string[]>;
-  rtHeartbeat(...args: string[]): Promise<string[]>;
+  rtHeartbeat(...args: string[]): Promise<[number, string[]]>;
   rtRemember(...args: (string | number)[]): Promise<number>;
 };
 
@@ -173,6 +177,8 @@ export class RedisAdapter implements Adapter {
   private stopped = false;
   /** This node's writes to its share (joins, leaves, rejoins), one at a time in the hub's order. */
   private writes: Promise<unknown> = Promise.resolve();
+  /** Rejoins queued or under way: until they land, this node is rightly unknown to the others. */
+  private rejoins = 0;
   /** Joins and leaves queued behind the write under way, to go in one MULTI; null when none wait. */
   private batch: Change[] | null = null;
 
@@ -275,7 +281,8 @@ export class RedisAdapter implements Adapter {
     if (this.stopped || !this.shared() || !this.dirty) return Promise.resolve();
     this.dirty = false;
     const subscriptions = this.node.localSubscriptions();
-    return this.inOrder(() => this.rejoin(subscriptions));
+    this.rejoins++;
+    return this.inOrder(() => this.rejoin(subscriptions)).finally(() => this.rejoins--);
   }
 
   /**
@@ -301,7 +308,7 @@ export class RedisAdapter implements Adapter {
         });
         const [first, second] = joins.splice(0, from === 0 ? 2 : 1);
         if (from === 0) {
-          dead = second as string[];
+          dead = (second as [number, string[]])[1];
           removed = new Set(this.reaped(first as string[], false).map(keyOf));
           // Members that left this node during the outage: the others still had them.
           const kept = new Set(subscriptions.map(keyOf));
@@ -337,11 +344,19 @@ export class RedisAdapter implements Adapter {
     if (!this.shared()) return;
     // A command that failed while the connection stayed up (a timeout) brings no "ready" event.
     if (this.dirty) return this.back();
+    let known: number;
     let dead: string[];
     try {
-      dead = await this.redis.rtHeartbeat(this.prefix, this.nodeId, this.ttlMs());
+      [known, dead] = await this.redis.rtHeartbeat(this.prefix, this.nodeId, this.ttlMs());
     } catch (err) {
       return this.lost(err as Error);
+    }
+    // Taken for dead (a heartbeat late past the TTL: a stalled process, a slow Redis) and reaped:
+    // the others removed this node's share, so it writes it again, or its members stay gone.
+    if (known === 0 && !this.dirty && this.rejoins === 0) {
+      this.log("[realtime] this node was taken for dead by the others: rejoining the cluster");
+      this.dirty = true;
+      await this.back();
     }
     await this.reapDead(dead);
   }

@@ -220,6 +220,27 @@ describe("a node that dies", () => {
     await expect.poll(() => received).toEqual([1, 2, 3]);
     expect(await usersOf(survivor, "presence-floor")).toEqual(["phone", "watcher"]);
   });
+
+  // Under load a heartbeat can come later than the TTL (a stalled process, a slow Redis): the others
+  // reap a node that lives. Its next heartbeat finds it unknown, and it writes its share again;
+  // before, it renewed the heartbeat alone and its members stayed gone for good.
+  it("writes its share again when the others took it for dead while it lived", async () => {
+    const alive = await node({ nodeTtlSeconds: 1 });
+    const other = await node({ nodeTtlSeconds: 1 });
+    const watcher = await subscribed(client(other, member("watcher")), "presence-alive");
+    await subscribed(client(alive, member("alive")), "presence-alive");
+    await expect.poll(() => membersOf(watcher).count).toBe(2);
+    const removed = nextEvent<{ id: string }>(watcher, "pusher:member_removed");
+    const back = nextEvent<{ id: string }>(watcher, "pusher:member_added");
+
+    // What `other` does to a node whose heartbeat is past its time.
+    const aliveId = (alive.server.hub.adapter as unknown as { nodeId: string }).nodeId;
+    await (other.server.hub.adapter as unknown as { reap(id: string): Promise<unknown> }).reap(aliveId);
+    expect((await removed).id).toBe("alive");
+    expect((await back).id).toBe("alive");
+    expect(await usersOf(other, "presence-alive")).toEqual(["alive", "watcher"]);
+    expect(alive.logs.filter((l) => l.includes("taken for dead"))).toHaveLength(1);
+  });
 });
 
 describe("Redis unreachable", () => {
@@ -335,6 +356,105 @@ describe("Redis unreachable", () => {
     await expect.poll(occupied, { timeout: 30_000 }).toEqual({});
     expect(await usersOf(other, names[99] ?? "")).toEqual([]);
   });
+  // The guard at the end of each of a rejoin's MULTIs: one that went through while the other
+  // connection (pub/sub) dropped does not end the outage. Without it the node said "Redis is back"
+  // while it heard nothing of the bus.
+  it("does not end an outage with a rejoin that went through while its subscriber was lost", async () => {
+    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
+    cleanups.push(redis.close);
+    const cut = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 60 });
+    const other = await node({ nodeTtlSeconds: 60 });
+    await expect.poll(() => cut.server.hub.adapter.shared()).toBe(true);
+    redis.cut();
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 20_000 }).toBe(503);
+    // Two members on the cut node that the cluster has not heard of: the rejoin writes them and
+    // announces them (to this node's sockets alone while the bus is away).
+    const local = await subscribed(client(cut, member("local")), "presence-lost");
+    await subscribed(client(cut, member("late")), "presence-lost");
+    await expect.poll(() => membersOf(local).count).toBe(2);
+    const rejoined = nextEvent<{ id: string }>(local, "pusher:member_added", (m) => m.id === "late");
+
+    // The rejoin's MULTI reaches Redis; its answer waits until the subscriber connection has dropped
+    // and its reconnect has been refused.
+    const held = redis.holdRepliesWhenSent("\r\nexec\r\n");
+    redis.restore();
+    const release = await held;
+    const refused = redis.refused();
+    await expect.poll(() => redis.refused(), { timeout: 20_000 }).toBeGreaterThan(refused);
+    release();
+    // Its member events go out in the turn it ends in: it is over, and the outage is not.
+    expect((await rejoined).id).toBe("late");
+    expect(cut.logs.filter((l) => l.includes("Redis is back"))).toHaveLength(0);
+
+    redis.restore();
+    await expect.poll(() => cut.logs.filter((l) => l.includes("Redis is back")).length, { timeout: 20_000 }).toBe(1);
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 20_000 }).toBe(200);
+    expect(await usersOf(other, "presence-lost")).toEqual(["late", "local"]);
+    expect(cut.logs.filter((l) => l.includes("Redis unreachable"))).toHaveLength(1);
+  });
+
+  // Attack: one client subscribes and unsubscribes as fast as it can, and Redis goes in the middle.
+  it("a client flooding subscribes and unsubscribes while Redis goes and comes back: the node lives and both nodes agree after", {
+    timeout: 90_000,
+  }, async () => {
+    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
+    cleanups.push(redis.close);
+    const a = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 1 });
+    const b = await node({ nodeTtlSeconds: 1 });
+    const names = Array.from({ length: 30 }, (_, i) => `presence-flood-${i}`);
+    const kept = names.filter((_, i) => i % 2 === 0);
+    const [stays = "", goes = ""] = names;
+    const watching = await Promise.all(names.slice(0, 2).map((n) => subscribed(client(b, member("watcher")), n)));
+    const flooder = await rawConnected(a);
+    const channelData = JSON.stringify({ user_id: "flooder", user_info: { name: "flooder" } });
+    const subscribe = (name: string) =>
+      flooder.send("pusher:subscribe", {
+        channel: name,
+        auth: signChannel(flooder.socketId, name, channelData),
+        channel_data: channelData,
+      });
+    const handled = async () => {
+      flooder.send("pusher:ping", {});
+      await flooder.next((f) => f.event === "pusher:pong");
+    };
+
+    // 90 messages (the connection queues at most 100), Redis cut while they are handled…
+    for (const name of names) {
+      subscribe(name);
+      flooder.send("pusher:unsubscribe", { channel: name });
+      subscribe(name);
+    }
+    redis.cut();
+    await handled();
+    // …and 45 more while it is away: every channel left, the even ones taken again at once.
+    for (const name of names) {
+      flooder.send("pusher:unsubscribe", { channel: name });
+      if (kept.includes(name)) subscribe(name);
+    }
+    await handled();
+    expect(names.filter((n) => a.server.hub.info(n).subscription_count === 1)).toEqual(kept);
+
+    redis.restore();
+    await expect.poll(async () => (await fetch(`${a.url}/ready`)).status, { timeout: 20_000 }).toBe(200);
+    const occupied = async () =>
+      (
+        (await (await b.sdk.get({ path: "/channels", params: { filter_by_prefix: "presence-flood-" } })).json()) as {
+          channels: Record<string, unknown>;
+        }
+      ).channels;
+    await expect
+      .poll(async () => Object.keys(await occupied()).sort(), { timeout: 30_000 })
+      .toEqual([...new Set([...kept, goes])].sort());
+    await expect.poll(() => usersOf(b, stays), { timeout: 30_000 }).toEqual(["flooder", "watcher"]);
+    await expect.poll(() => usersOf(b, goes), { timeout: 30_000 }).toEqual(["watcher"]);
+    // What the watcher's client was told adds up to the same.
+    await expect
+      .poll(() => Object.keys(membersOf(watching[0] as Channel).members).sort())
+      .toEqual(["flooder", "watcher"]);
+    await expect.poll(() => Object.keys(membersOf(watching[1] as Channel).members).sort()).toEqual(["watcher"]);
+    expect(flooder.ws.readyState).toBe(flooder.ws.OPEN);
+    expect(a.server.hub.metrics.internalErrors).toBe(0);
+  });
 });
 
 /**
@@ -426,5 +546,39 @@ describe("round trips to Redis", () => {
     expect(events).not.toContain(`channel_vacated ${names[0]}`);
     expect(await usersOf(other, names[0] ?? "")).toEqual(["watcher"]);
     expect(await usersOf(other, names[99] ?? "")).toEqual([]);
+  });
+
+  it("unsubscribes go in a few round trips, not one each, and a subscribe right after an unsubscribe of the same channel wins", async () => {
+    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
+    cleanups.push(redis.close);
+    const a = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 60 });
+    const other = await node({ nodeTtlSeconds: 60 });
+    const names = Array.from({ length: 100 }, (_, i) => `private-flood-${i}`);
+    const kept = names.filter((_, i) => i % 2 === 0);
+    const raw = await rawConnected(a);
+    const subscribe = (name: string) =>
+      raw.send("pusher:subscribe", { channel: name, auth: signChannel(raw.socketId, name) });
+    for (const name of names) subscribe(name);
+    const subs = `${prefix}realtime:${a.config.appId}:subs`;
+    const watch = new Redis(TEST_REDIS_URL);
+    cleanups.push(async () => void watch.disconnect());
+    await expect.poll(() => watch.hlen(subs), { timeout: 20_000 }).toBe(100);
+
+    const before = redis.roundTrips();
+    for (const name of names) {
+      raw.send("pusher:unsubscribe", { channel: name });
+      if (kept.includes(name)) subscribe(name);
+    }
+    // 50 only once the last unsubscribe is in: each step before leaves more.
+    await expect.poll(() => watch.hlen(subs), { timeout: 20_000 }).toBe(50);
+    const trips = redis.roundTrips() - before;
+    console.log(`[cluster] 100 unsubscribes and 50 subscribes from one connection: ${trips} round trips to Redis`);
+    // Those asked for while one MULTI is on its way go in the next: a handful (one each was 150).
+    expect(trips).toBeLessThanOrEqual(10);
+    expect((await watch.hkeys(subs)).sort()).toEqual([...kept].sort());
+    const all = await other.sdk.get({ path: "/channels", params: { filter_by_prefix: "private-flood-" } });
+    expect(Object.keys(((await all.json()) as { channels: Record<string, unknown> }).channels).sort()).toEqual(
+      [...kept].sort(),
+    );
   });
 });

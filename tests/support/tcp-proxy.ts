@@ -23,6 +23,7 @@ export async function tcpProxy(
   let connections = 0;
   let roundTrips = 0;
   let cutOn: { text: string; done: () => void } | null = null;
+  let holdOn: { text: string; held: (release: () => void) => void } | null = null;
   let refused = 0;
   const server = net.createServer((client) => {
     if (!open) {
@@ -47,6 +48,7 @@ export async function tcpProxy(
         upstream.destroy();
       });
     }
+    const replyDelayMs = n < (opts.lateConnections ?? Infinity) ? (opts.replyDelayMs ?? 0) : 0;
     // A round trip: the client writes after it last heard from the target (or for the first time).
     // A pipeline is one however many commands it carries, one command awaited after another is
     // one each.
@@ -59,6 +61,15 @@ export async function tcpProxy(
         proxy.cut();
         return done();
       }
+      // Passed on, but the answers to it wait; everything else goes.
+      if (holdOn && chunk.includes(holdOn.text) && replyDelayMs === 0) {
+        const { held } = holdOn;
+        holdOn = null;
+        upstream.unpipe(client); // and paused: what the target answers waits in the stream
+        open = false;
+        for (const s of sockets) if (s !== client && s !== upstream) s.destroy();
+        held(() => upstream.pipe(client));
+      }
       if (replied) roundTrips++;
       replied = false;
     });
@@ -66,7 +77,6 @@ export async function tcpProxy(
       replied = true;
     });
     client.pipe(upstream);
-    const replyDelayMs = n < (opts.lateConnections ?? Infinity) ? (opts.replyDelayMs ?? 0) : 0;
     if (replyDelayMs === 0) upstream.pipe(client);
     else {
       const late = new Transform({
@@ -99,6 +109,16 @@ export async function tcpProxy(
     cutWhenSent(text: string) {
       return new Promise<void>((done) => {
         cutOn = { text, done };
+      });
+    },
+    /**
+     * When a client next sends data holding `text`: passes it on but holds the answers on that
+     * connection, drops every other connection and refuses new ones (as `cut`). Resolves then, with
+     * what lets the held answers (and the later ones) through; `restore` opens again.
+     */
+    holdRepliesWhenSent(text: string) {
+      return new Promise<() => void>((held) => {
+        holdOn = { text, held };
       });
     },
     /** Connections refused so far (made while cut). */
