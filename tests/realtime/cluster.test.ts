@@ -54,6 +54,15 @@ function client(rt: Pick<Running, "port">, opts?: ClientOpts) {
   return c;
 }
 
+/** A node that reaches Redis through a proxy the test can cut, and another that reaches it directly. */
+async function proxiedPair(nodeTtlSeconds: number, overrides: Partial<RealtimeConfig> = {}) {
+  const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
+  cleanups.push(redis.close);
+  const proxied = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds, ...overrides });
+  const other = await node({ nodeTtlSeconds });
+  return { redis, proxied, other };
+}
+
 const member = (id: string) => ({ presence: { user_id: id, user_info: { name: id } } });
 const membersOf = (channel: Channel) =>
   (channel as unknown as { members: { count: number; members: Record<string, unknown> } }).members;
@@ -360,10 +369,7 @@ describe("Redis unreachable", () => {
   // connection (pub/sub) dropped does not end the outage. Without it the node said "Redis is back"
   // while it heard nothing of the bus.
   it("does not end an outage with a rejoin that went through while its subscriber was lost", async () => {
-    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
-    cleanups.push(redis.close);
-    const cut = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 60 });
-    const other = await node({ nodeTtlSeconds: 60 });
+    const { redis, proxied: cut, other } = await proxiedPair(60);
     await expect.poll(() => cut.server.hub.adapter.shared()).toBe(true);
     redis.cut();
     await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 20_000 }).toBe(503);
@@ -397,10 +403,7 @@ describe("Redis unreachable", () => {
   it("a client flooding subscribes and unsubscribes while Redis goes and comes back: the node lives and both nodes agree after", {
     timeout: 90_000,
   }, async () => {
-    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
-    cleanups.push(redis.close);
-    const a = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 1 });
-    const b = await node({ nodeTtlSeconds: 1 });
+    const { redis, proxied: a, other: b } = await proxiedPair(1);
     const names = Array.from({ length: 30 }, (_, i) => `presence-flood-${i}`);
     const kept = names.filter((_, i) => i % 2 === 0);
     const [stays = "", goes = ""] = names;
@@ -475,10 +478,7 @@ describe("round trips to Redis", () => {
 
   /** A node on Redis through a proxy, one on Redis directly, and a watcher there in the first of 100 channels. */
   async function proxiedAndOther(channelPrefix: string, overrides: Partial<RealtimeConfig> = {}) {
-    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
-    cleanups.push(redis.close);
-    const proxied = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 60, ...overrides });
-    const other = await node({ nodeTtlSeconds: 60 });
+    const { redis, proxied, other } = await proxiedPair(60, overrides);
     const names = Array.from({ length: 100 }, (_, i) => `${channelPrefix}${i}`);
     const watcher = await subscribed(client(other, member("watcher")), names[0] ?? "");
     return { redis, proxied, other, names, watcher };
@@ -562,10 +562,7 @@ describe("round trips to Redis", () => {
   });
 
   it("unsubscribes go in a few round trips, not one each, and a subscribe right after an unsubscribe of the same channel wins", async () => {
-    const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
-    cleanups.push(redis.close);
-    const a = await node({ redisUrl: `redis://127.0.0.1:${redis.port}`, nodeTtlSeconds: 60 });
-    const other = await node({ nodeTtlSeconds: 60 });
+    const { redis, proxied: a, other } = await proxiedPair(60);
     const names = Array.from({ length: 100 }, (_, i) => `private-flood-${i}`);
     const kept = names.filter((_, i) => i % 2 === 0);
     const raw = await rawConnected(a);
