@@ -296,6 +296,7 @@ export class RedisAdapter implements Adapter {
     const size = this.config.redisBatch;
     let dead: string[] = [];
     let removed = new Set<string>();
+    let reaped = false;
     try {
       for (let from = 0; from === 0 || from < subscriptions.length; from += size) {
         const chunk = subscriptions.slice(from, from + size);
@@ -319,16 +320,18 @@ export class RedisAdapter implements Adapter {
             if (userId) this.node.announce({ name, userId }, { channel: false, member: true }, false);
           }
         } else if (first !== 1) {
-          // Reaped by another node between two MULTIs: the share is not whole; start over.
+          // Reaped by another node between two MULTIs: the share is not whole; start over (below).
           this.dirty = true;
+          reaped = true;
         }
         for (const [i, sub] of chunk.entries()) {
           const t = transitions(joins[i]);
           // Members others saw leave while we were away are news again; the rest never left.
           if (!removed.delete(keyOf(sub)) && (t.member || t.channel)) this.node.announce(sub, t, true);
         }
-        // Lost again meanwhile (the subscriber, say): not back yet; the next rejoin will be.
-        if (this.dirty) return;
+        // Lost again meanwhile (the subscriber, say): not back yet; the next rejoin will be, when
+        // the connection is ready again; when reaped, with the connection up, at once.
+        if (this.dirty) return void (reaped && this.back());
       }
       if (this.down) this.log("[realtime] Redis is back: this node rejoined the cluster");
       this.down = false;

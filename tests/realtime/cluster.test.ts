@@ -531,6 +531,47 @@ describe("round trips to Redis", () => {
     expect(channels[names[99] ?? ""]).toEqual({ user_count: 4 });
   });
 
+  // A rejoin in several MULTIs is not atomic: the others may reap the node between two of them
+  // (its heartbeat late past the TTL). The next MULTI finds it unregistered, and it starts over.
+  it("a rejoin in several MULTIs that the others reap half-way starts over, and every member is back", async () => {
+    const {
+      redis,
+      proxied: cut,
+      other,
+      names,
+      watcher,
+    } = await proxiedAndOther("presence-half-", {
+      redisBatch: 50,
+    });
+    redis.cut();
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 20_000 }).toBe(503);
+    const sockets = await Promise.all(Array.from({ length: 4 }, () => rawConnected(cut)));
+    for (const [i, raw] of sockets.entries()) subscribeAll(raw, names, `u${i}`);
+    await expect.poll(() => cut.server.hub.info(names[99] ?? "").subscription_count, { timeout: 20_000 }).toBe(4);
+
+    // The first MULTI (the old share out, the heartbeat, 50 subscriptions) lands; its answer waits.
+    const held = redis.holdRepliesWhenSent("\r\nexec\r\n", "keep");
+    redis.restore();
+    const release = await held;
+    const subs = `${prefix}realtime:${cut.config.appId}:subs`;
+    const watch = new Redis(TEST_REDIS_URL);
+    cleanups.push(async () => void watch.disconnect());
+    await expect.poll(() => watch.hlen(subs), { timeout: 20_000 }).toBeGreaterThan(1);
+    // What `other` does to a node whose heartbeat is past its time.
+    const cutId = (cut.server.hub.adapter as unknown as { nodeId: string }).nodeId;
+    await (other.server.hub.adapter as unknown as { reap(id: string): Promise<unknown> }).reap(cutId);
+    release();
+
+    // "Redis is back" only once the share is whole again.
+    await expect.poll(() => cut.logs.some((l) => l.includes("Redis is back")), { timeout: 20_000 }).toBe(true);
+    expect(await watch.hlen(subs)).toBe(100);
+    expect(await usersOf(other, names[0] ?? "")).toEqual(["u0", "u1", "u2", "u3", "watcher"]);
+    expect(await usersOf(other, names[99] ?? "")).toEqual(["u0", "u1", "u2", "u3"]);
+    await expect
+      .poll(() => Object.keys(membersOf(watcher).members).sort())
+      .toEqual(["u0", "u1", "u2", "u3", "watcher"]);
+  });
+
   it("a connection that goes takes all its subscriptions out in a few round trips, with its webhooks and member events", async () => {
     const { redis, proxied: a, other, names, watcher } = await proxiedAndOther("presence-going-");
     const removed = nextEvent<{ id: string }>(watcher, "pusher:member_removed");

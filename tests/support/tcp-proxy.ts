@@ -23,7 +23,7 @@ export async function tcpProxy(
   let connections = 0;
   let roundTrips = 0;
   let cutOn: { text: string; done: () => void } | null = null;
-  let holdOn: { text: string; held: (release: () => void) => void } | null = null;
+  let holdOn: { text: string; others: "drop" | "keep"; held: (release: () => void) => void } | null = null;
   let refused = 0;
   const server = net.createServer((client) => {
     if (!open) {
@@ -63,11 +63,13 @@ export async function tcpProxy(
       }
       // Passed on, but the answers to it wait; everything else goes.
       if (holdOn && chunk.includes(holdOn.text) && replyDelayMs === 0) {
-        const { held } = holdOn;
+        const { held, others } = holdOn;
         holdOn = null;
         upstream.unpipe(client); // and paused: what the target answers waits in the stream
-        open = false;
-        for (const s of sockets) if (s !== client && s !== upstream) s.destroy();
+        if (others === "drop") {
+          open = false;
+          for (const s of sockets) if (s !== client && s !== upstream) s.destroy();
+        }
         held(() => upstream.pipe(client));
       }
       if (replied) roundTrips++;
@@ -113,12 +115,13 @@ export async function tcpProxy(
     },
     /**
      * When a client next sends data holding `text`: passes it on but holds the answers on that
-     * connection, drops every other connection and refuses new ones (as `cut`). Resolves then, with
-     * what lets the held answers (and the later ones) through; `restore` opens again.
+     * connection and, unless `others` is "keep", drops every other connection and refuses new ones
+     * (as `cut`). Resolves then, with what lets the held answers (and the later ones) through;
+     * `restore` opens again.
      */
-    holdRepliesWhenSent(text: string) {
+    holdRepliesWhenSent(text: string, others: "drop" | "keep" = "drop") {
       return new Promise<() => void>((held) => {
-        holdOn = { text, held };
+        holdOn = { text, others, held };
       });
     },
     /** Connections refused so far (made while cut). */
