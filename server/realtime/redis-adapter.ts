@@ -22,8 +22,8 @@ import { channelKind } from "./protocol";
  * Changes go in MULTIs of at most `redisBatch` (REALTIME_REDIS_BATCH): the joins and leaves asked
  * for while the node's previous write was on its way go together, in their order, and a rejoin
  * sends its subscriptions that many at a time. One round trip each, not one per subscription (400
- * of them took 4.6 s at load 18), nor one MULTI of everything (10,000 held Redis 0.6 s and this
- * node's event loop 1.2–1.4 s at load 13).
+ * of them took 4.6 s at load 18), nor one MULTI of everything (10,000 held Redis 0.2–0.9 s and
+ * this node's event loop 0.8–3.8 s; bench/README.md "10,000 subscriptions").
  */
 
 const JOIN = `
