@@ -484,29 +484,26 @@ describe("round trips to Redis", () => {
     return { redis, proxied, other, names, watcher };
   }
 
+  /** `proxiedAndOther`, then Redis cut and 400 subscriptions (4 users × 100 channels) the cluster has not heard of. */
+  async function cutWith400(channelPrefix: string, redisBatch: number) {
+    const pair = await proxiedAndOther(channelPrefix, { redisBatch });
+    const { redis, proxied, names } = pair;
+    redis.cut();
+    await expect.poll(async () => (await fetch(`${proxied.url}/ready`)).status, { timeout: 20_000 }).toBe(503);
+    const sockets = await Promise.all(Array.from({ length: 4 }, () => rawConnected(proxied)));
+    for (const [i, raw] of sockets.entries()) subscribeAll(raw, names, `u${i}`);
+    await expect.poll(() => proxied.server.hub.info(names[99] ?? "").subscription_count, { timeout: 20_000 }).toBe(4);
+    return pair;
+  }
+
   it.each([
     { batch: 500, most: 10, what: "a few round trips, not one each" },
-    // One MULTI of 10,000 held Redis 0.6 s and the node's event loop 1.2–1.4 s (bench/rejoin.ts).
+    // One MULTI of 10,000 held Redis 0.2–0.9 s and the node's event loop 0.8–3.8 s (bench/README.md).
     { batch: 50, most: 24, what: "MULTIs of REALTIME_REDIS_BATCH, not one of everything" },
   ])("a node rejoins with all its subscriptions in $what", async ({ batch, most }) => {
-    const {
-      redis,
-      proxied: cut,
-      other,
-      names,
-      watcher,
-    } = await proxiedAndOther("presence-back-", {
-      redisBatch: batch,
-    });
+    const { redis, proxied: cut, other, names, watcher } = await cutWith400("presence-back-", batch);
     const added: string[] = [];
     watcher.bind("pusher:member_added", (m: { id: string }) => added.push(m.id));
-
-    redis.cut();
-    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 20_000 }).toBe(503);
-    // 400 subscriptions (4 users × 100 channels) the cluster has not heard of.
-    const sockets = await Promise.all(Array.from({ length: 4 }, () => rawConnected(cut)));
-    for (const [i, raw] of sockets.entries()) subscribeAll(raw, names, `u${i}`);
-    await expect.poll(() => cut.server.hub.info(names[99] ?? "").subscription_count, { timeout: 20_000 }).toBe(4);
 
     const before = redis.roundTrips();
     redis.restore();
@@ -534,20 +531,7 @@ describe("round trips to Redis", () => {
   // A rejoin in several MULTIs is not atomic: the others may reap the node between two of them
   // (its heartbeat late past the TTL). The next MULTI finds it unregistered, and it starts over.
   it("a rejoin in several MULTIs that the others reap half-way starts over, and every member is back", async () => {
-    const {
-      redis,
-      proxied: cut,
-      other,
-      names,
-      watcher,
-    } = await proxiedAndOther("presence-half-", {
-      redisBatch: 50,
-    });
-    redis.cut();
-    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 20_000 }).toBe(503);
-    const sockets = await Promise.all(Array.from({ length: 4 }, () => rawConnected(cut)));
-    for (const [i, raw] of sockets.entries()) subscribeAll(raw, names, `u${i}`);
-    await expect.poll(() => cut.server.hub.info(names[99] ?? "").subscription_count, { timeout: 20_000 }).toBe(4);
+    const { redis, proxied: cut, other, names, watcher } = await cutWith400("presence-half-", 50);
 
     // The first MULTI (the old share out, the heartbeat, 50 subscriptions) lands; its answer waits.
     const held = redis.holdRepliesWhenSent("\r\nexec\r\n", "keep");
