@@ -4,8 +4,6 @@
  * (api-routes.ts, node-bridge.ts) and every other path by Next.js. `tsx server/http/serve.ts [--dev]`.
  */
 import http from "node:http";
-// Before Next.js loads, which replaces the global Date (native-date.ts).
-import { nativeDate, restoreNativeDate } from "./native-date";
 
 const dev = process.argv.includes("--dev");
 // Before Next.js and the settings load: `next start` / `next dev` set it the same way.
@@ -19,7 +17,6 @@ const { httpDeps } = await import("./deps");
 const { warmUp } = await import("./warm-up");
 const { POOL_MAX } = await import("@/db/client");
 const { realtimeFlushed } = await import("../services");
-const { default: nextConfig } = await import("../../next.config");
 
 const app = next({ dev, dir: process.cwd(), port: env.PORT });
 const handle = app.getRequestHandler();
@@ -62,8 +59,6 @@ if (!dev) {
     signedInPages: { staff: ["/staff"], player: ["/player"] },
   });
 }
-// After the warm-up: the page runtimes it loaded installed Next.js's Date wrapper again.
-restoreNativeDate(nativeDate, nextConfig);
 server.listen(env.PORT, () => console.log(`[floorline] web app on http://localhost:${env.PORT}`));
 
 /** Resolves once no request is being answered, or after `ms`. */
