@@ -288,9 +288,10 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
       .set({ expiresAt: new Date(Date.now() - 1000) })
       .where(eq(session.id, first.session.id));
     expect(await refreshedAt(counted, at, late)).toBeNull();
-    // The refresh's read, then the next request's own lookup, which leaves the expired row to
-    // better-auth's getSession (it deletes it).
+    // The refresh's read, which leaves the expired row to better-auth's getSession (it deletes it,
+    // as a first lookup's read does: one rule), then the next request's own lookup, which finds none.
     expect([counted.lookups, counted.rowReads]).toEqual([1, 3]);
+    expect(await handle.db.select().from(session).where(eq(session.id, first.session.id))).toEqual([]);
     expect((await trpcRoute(trpcRequest("chat.me", { cookie }), deps)).status).toBe(401);
   });
 
