@@ -244,7 +244,8 @@ describe.each(testDbKinds)("session cache on %s", (kind) => {
     // Still served until its window ends (the next hit may try again, one at a time).
     expect((await cachedSession(counted.auth, headers(cookie), late + 1))?.session.id).toBe(first?.session.id);
     await expect(cachedSession(counted.auth, headers(cookie), now + SESSION_CACHE_MS)).rejects.toThrow();
-  });
+    // A PGlite database of its own (initdb, migrations, seed) on a loaded machine: over 20 s.
+  }, 120_000);
   /** better-auth's own answer for a cookie now, as a page's check would get it. */
   const betterAuthSession = (cookie: string) => deps.auth.api.getSession({ headers: headers(cookie) });
   /** A refresh run to its end at `time`; the entry it leaves behind, answered from the cache. */
