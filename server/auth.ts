@@ -92,9 +92,17 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
     advanced: { defaultCookieAttributes: { httpOnly: true, sameSite: "lax" } },
     plugins: [nextCookies()],
   });
-  // What session-cache.ts renews a session it holds with, when the session row is the truth: one
-  // prepared read of the row and its user instead of a whole getSession (issue 11).
-  return Object.assign(auth, { sessionByToken: (token: string) => sessionByToken(db, token) });
+  // How session-cache.ts reads a session by its token (a cookie's whose signature it checked, or
+  // a held entry's) instead of a whole getSession (issue 11): where better-auth's findSession
+  // would read it. In the database: one prepared read of the row and its user. With sessions in
+  // Redis: better-auth's own findSession — the Redis record, refused if the user's sessions were
+  // revoked after it was made, the database row when Redis has none — which is what getSession
+  // reads before its expiry and extension checks (session-cache.ts makes those as it does).
+  const sessionOf = shared.secondaryStorage
+    ? async (token: string) =>
+        (await (await auth.$context).internalAdapter.findSession(token)) as Awaited<ReturnType<typeof sessionByToken>>
+    : (token: string) => sessionByToken(db, token);
+  return Object.assign(auth, { sessionByToken: sessionOf });
 }
 
 export type Auth = ReturnType<typeof createAuth>;

@@ -15,26 +15,26 @@ import { warmUpSession } from "./warm-up-caller";
  *
  * Pages (auth.ts getSession), tRPC and the REST routes all ask here: one rule for who a request is.
  *
- * Two reads, each asking better-auth's getSession where only its answer is right:
- * - lookUp, for a cookie not held here (firstRead): the cookie's signature checked as better-auth
- *   checks it (session-cookie.ts: same secret, cookie name and format), so a forged, tampered or
- *   other-secret cookie is refused before any read, then the session row and its user read by the
- *   token (session-row.ts). An entry exists only for a cookie whose signature was good: the key is
- *   the whole signed value, so a forged or other user's cookie never names one. A missing row is no
- *   session; an expired one, or one due for extension, goes to getSession (which deletes the first
- *   and extends the second), and so does every lookup when sessions live in secondary storage.
- *   Before, every lookup was a getSession, whose path for a session that exists ran uncompiled on
- *   the first signed-in request after a start (issue 11: 10–31 ms); the warm-up runs this path with
- *   a cookie for nobody's session without writing a row.
- * - the re-read that renews a held entry: the same prepared SELECT by the entry's own token, about
- *   an eighth of getSession's CPU (issue 11, bench/README.md "Paced sends"). A missing or expired
- *   row drops the entry; a present one replaces it with the same shape getSession gives, so a
- *   changed user row (name, role) is seen. It asks getSession when its answer could differ from the
- *   row: a session due for better-auth's extension (a cheap read would never extend an active
- *   session), and sessions kept in secondary storage (Redis: there the Postgres row may not be the
- *   truth).
- * Either way it reads the database as a lookup did, so issue 12's bound is unchanged: an ended
- * session is seen by the next refresh, and no answer is served past SESSION_CACHE_MS from the
+ * One read (readSession), for a cookie not held here and for the re-read that renews a held entry:
+ * - a cookie not held here (lookUp) first has its signature checked as better-auth checks it
+ *   (session-cookie.ts: same secret, cookie name and format), so a forged, tampered or other-secret
+ *   cookie is refused before any read. An entry exists only for a cookie whose signature was good:
+ *   the key is the whole signed value, so a forged or other user's cookie never names one.
+ * - the session is then read by its token (auth.ts sessionByToken): the session row and its user
+ *   in one prepared SELECT, or with sessions in secondary storage (Redis) better-auth's own
+ *   findSession, the read its getSession makes (the Redis record, its revocation mark, the row when
+ *   Redis has none). A missing session is no session; an expired one, or one due for better-auth's
+ *   extension, goes to getSession (which deletes the first and extends the second: a cheap read
+ *   would never extend an active session); otherwise the read's answer is getSession's, in its
+ *   shape, so a changed user row (name, role) is seen by the next re-read. Another process may
+ *   have moved expiresAt since an entry was stored: the read decides, not the entry.
+ * Before, every lookup was a getSession, whose path for a session that exists ran uncompiled on the
+ * first signed-in request after a start (issue 11: 10–31 ms), and a re-read cost about an eighth of
+ * one (bench/README.md "Paced sends"); sessions in Redis took getSession on every read until
+ * 2026-11-27 (bench/README.md "Sessions in Redis"). The warm-up runs this path with a cookie for
+ * nobody's session without writing a row.
+ * Either way it reads the session's store as getSession would, so issue 12's bound is unchanged: an
+ * ended session is seen by the next refresh, and no answer is served past SESSION_CACHE_MS from the
  * start of the read that stored it.
  */
 export const SESSION_CACHE_MS = 5000;
@@ -96,7 +96,7 @@ function refresh(auth: Auth, headers: Headers, key: string, held: Session, start
   if (cache.refreshing.has(key)) return;
   cache.refreshing.add(key);
   const revocations = cache.revocations;
-  reread(auth, headers, held, started).then(
+  readSession(auth, headers, held.session.token, started).then(
     (session) => {
       cache.refreshing.delete(key);
       if (!session) entries.delete(key);
@@ -106,49 +106,35 @@ function refresh(auth: Auth, headers: Headers, key: string, held: Session, start
   );
 }
 
-/** The session of a cookie not held here, remembered as `keep` allows. */
+/**
+ * The session of a cookie not held here, remembered as `keep` allows. A cookie under a name other
+ * than this auth's (`__Secure-` or not) goes to getSession and is not kept: getSession reads only
+ * its own name, possibly from another cookie of the request, so its answer is not this key's.
+ */
 async function lookUp(auth: Auth, headers: Headers, cookie: SessionCookie, key: string, started: number) {
   const revocations = cache.revocations;
-  const { session, cacheable } = await firstRead(auth, headers, cookie, started);
-  if (session && cacheable) keep(key, session, revocations, started);
+  const context = await auth.$context;
+  if (cookie.name !== context.authCookies.sessionToken.name) return auth.api.getSession({ headers });
+  const token = signedSessionToken(cookie.value, context.secret);
+  if (!token) return null;
+  const session = await readSession(auth, headers, token, started);
+  if (session) keep(key, session, revocations, started);
   return session;
 }
 
 /**
- * A cookie not held here (header: lookUp). `cacheable` is false for a cookie under a name other
- * than this auth's (`__Secure-` or not): getSession reads only its own name, possibly from another
- * cookie of the request, so its answer is not kept under this key.
+ * The one rule for a session's answer, for a first lookup (its cookie's signature checked) and a
+ * held entry's re-read alike (header): the session read by its token (auth.ts sessionByToken:
+ * the row, or better-auth's Redis record), handed to getSession where better-auth's answer is not
+ * the record's — expired (getSession deletes it; both answer no session) or due for extension
+ * (getSession extends it). Otherwise the record is getSession's answer. null: no session.
  */
-async function firstRead(
-  auth: Auth,
-  headers: Headers,
-  cookie: SessionCookie,
-  now: number,
-): Promise<{ session: Session | null; cacheable: boolean }> {
+async function readSession(auth: Auth, headers: Headers, token: string, now: number): Promise<Session | null> {
   const context = await auth.$context;
-  const cacheable = cookie.name === context.authCookies.sessionToken.name;
-  if (context.options.secondaryStorage || !cacheable)
-    return { session: await auth.api.getSession({ headers }), cacheable };
-  const token = signedSessionToken(cookie.value, context.secret);
-  if (!token) return { session: null, cacheable };
   const row = await auth.sessionByToken(token);
-  if (row && (row.session.expiresAt.getTime() <= now || dueForExtension(context, row, now)))
-    return { session: await auth.api.getSession({ headers }), cacheable };
-  return { session: row, cacheable };
-}
-
-/**
- * A held session as it is now: its row and user read by its token, or getSession's answer where
- * only better-auth's is right (header). null: the session has ended.
- */
-async function reread(auth: Auth, headers: Headers, held: Session, now: number): Promise<Session | null> {
-  const context = await auth.$context;
-  const lookUpNow = () => auth.api.getSession({ headers });
-  if (context.options.secondaryStorage || dueForExtension(context, held, now)) return lookUpNow();
-  const row = await auth.sessionByToken(held.session.token);
-  if (!row || row.session.expiresAt.getTime() <= now) return null;
-  // Another process may have moved expiresAt since this entry was stored: the row decides.
-  return dueForExtension(context, row, now) ? lookUpNow() : row;
+  if (row && (new Date(row.session.expiresAt).getTime() <= now || dueForExtension(context, row, now)))
+    return auth.api.getSession({ headers });
+  return row;
 }
 
 /**

@@ -14,11 +14,25 @@ import { serveApi } from "@/server/http/node-bridge";
 import { QUEUE_ROUNDS, warmUp } from "@/server/http/warm-up";
 import { createPublisher } from "@/server/realtime/publisher";
 import { authorizeChannel } from "@/server/realtime-auth";
-import { cachedSession } from "@/server/session-cache";
+import { cachedSession, heldSessionCount } from "@/server/session-cache";
 import { WARM_UP_HEADER, warmUpSession } from "@/server/warm-up-caller";
 import { freshPostgresDatabase, openTestDb, type TestDbKind, testDbKinds } from "../support/db";
 import { httpTestDeps, signInCookie } from "../support/http";
 import { APP, connectClient, startRealtime, subscribed } from "../support/realtime";
+
+/** Every read of a session's row by its token (session-row.ts), passed through: its token and whether it found one. */
+const rowReads = vi.hoisted(() => [] as Array<{ token: string; found: boolean }>);
+vi.mock("@/server/session-row", async (importOriginal) => {
+  const original = await importOriginal<typeof import("@/server/session-row")>();
+  return {
+    ...original,
+    sessionByToken: async (...args: Parameters<typeof original.sessionByToken>) => {
+      const row = await original.sessionByToken(...args);
+      rowReads.push({ token: args[1], found: row !== null });
+      return row;
+    },
+  };
+});
 
 /**
  * A stand-in for serve.ts's listener: records what it was asked (and as whom: the warm-up's
@@ -233,6 +247,26 @@ describe.each(testDbKinds)("the warm-up's signed-in requests on %s", (kind: Test
       await handle.close();
     }
     // PGlite seeding and the first render of every route under a loaded machine: well over 20 s.
+  }, 120_000);
+});
+
+describe.each(testDbKinds)("the warm-up's reads of found records on %s", (kind: TestDbKind) => {
+  it("reads a live session's row by its token as a first signed-in request finds it, keeping no session and changing no row", async () => {
+    const handle = await openTestDb(kind);
+    try {
+      const deps = await httpTestDeps(handle);
+      const cookie = await signInCookie(deps, "player31@floorline.test");
+      const token = decodeURIComponent(/better-auth\.session_token=([^;]+)/.exec(cookie)?.[1] ?? "").split(".")[0];
+      const before = await contents(handle.db);
+      const held = heldSessionCount();
+      rowReads.length = 0;
+      await warmUp(recordingHandler().handler, async () => deps, { poolSize: 1, pages: [] });
+      expect(rowReads).toContainEqual({ token, found: true });
+      expect(heldSessionCount()).toBe(held);
+      expect(await contents(handle.db)).toEqual(before);
+    } finally {
+      await handle.close();
+    }
   }, 120_000);
 });
 
