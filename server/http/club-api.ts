@@ -76,6 +76,19 @@ const messagesQuery = z.strictObject({
 });
 
 /**
+ * A query string's parameters as an object for a strict schema, each given at most once:
+ * `?limit=50&limit=1` is refused (400) rather than read as whichever one an object keeps.
+ */
+function singleParams(params: URLSearchParams): Record<string, string> {
+  const query = Object.fromEntries(params);
+  if (Object.keys(query).length === params.size) return query;
+  const twice = [...params.keys()].find((key, i, keys) => keys.indexOf(key) !== i) ?? "";
+  throw new HttpError(400, `${twice || "A parameter"} is given more than once`, {
+    [twice || "_"]: ["given more than once"],
+  });
+}
+
+/**
  * GET /api/player-chat-integration/messages/:playerId — a player's thread (their own, or any for
  * staff). It reads the request's URL and headers only, so the bridge hands it a BufferedRequest
  * (api-routes.ts), not a web Request: undici's Request, its AbortSignal and its copy of the
@@ -88,7 +101,7 @@ export function playerMessages(
 ) {
   return respond(async () => {
     const id = parse(playerId, params.playerId);
-    const query = parse(messagesQuery, Object.fromEntries(urlOf(request).searchParams));
+    const query = parse(messagesQuery, singleParams(urlOf(request).searchParams));
     if (query.sinceSeq !== undefined && query.before !== undefined) {
       throw new HttpError(400, "Use either sinceSeq or before, not both");
     }
