@@ -3,7 +3,7 @@ import { z } from "zod";
 import { messageId, messageText, playerId, seqNumber } from "@/protocol/inputs";
 import { mayReadThread } from "../chat/access";
 import { messagePlayerAsStaff, replyAsStaffMember, sendAsPlayer } from "../chat/actions";
-import { actorsOf, findPlayer, isStaffRole } from "../chat/actors";
+import { findPlayer, isStaffRole, readerActors } from "../chat/actors";
 import { decodePage, messagesSince, threadPageWithReader } from "../chat/messages";
 import { forPlayer } from "../chat/player-view";
 import { getPlayerCard } from "../chat/staff";
@@ -127,10 +127,7 @@ export function playerMessages(
       cursor: query.before,
       limit: query.limit,
     });
-    const who = actorsOf(user, {
-      player: reader.playerId === null ? null : { id: reader.playerId },
-      staff: reader.staffUserId === null ? null : { userId: reader.staffUserId },
-    });
+    const who = readerActors(user, reader);
     if (!mayReadThread(who, id)) throw refused();
     await known(page.count);
     if (who.staff) {
