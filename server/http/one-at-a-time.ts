@@ -30,29 +30,37 @@ export function oneAtATimeServer(
   opts: { stalledMs?: number; maxWaiting?: number } = {},
 ): http.Server {
   const maxWaiting = opts.maxWaiting ?? MAX_WAITING_PER_CONNECTION;
-  /** Per connection being answered: what waits behind the answer in progress. */
-  const waiting = new WeakMap<Socket, (() => void)[]>();
+  /** Per connection, made at its first request: whether an answer is in progress, and what waits behind it. */
+  const connections = new WeakMap<Socket, { busy: boolean; waiting: [http.IncomingMessage, http.ServerResponse][] }>();
   const start = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const socket = req.socket;
-    // "close" comes once the answer was handed to the socket in full (or the connection ended).
-    res.once("close", () => {
-      const next = waiting.get(socket)?.shift();
-      if (next && !socket.destroyed) next();
-      else waiting.delete(socket);
-    });
+    res.once("close", done);
     listener(req, res);
   };
+  // "close" comes once the answer was handed to the socket in full (or the connection ended). One
+  // function for every answer, not a closure each (issue 11: a thread read's garbage).
+  function done(this: http.ServerResponse) {
+    const socket = this.req.socket;
+    const connection = connections.get(socket);
+    if (!connection) return;
+    const next = connection.waiting.shift();
+    if (next && !socket.destroyed) start(next[0], next[1]);
+    else connection.busy = false;
+  }
   const server = http.createServer((req, res) => {
     const socket = req.socket;
     // The rest of a packet of pipelined requests after the connection was cut off.
     if (socket.destroyed) return;
-    const queue = waiting.get(socket);
-    if (!queue) {
-      waiting.set(socket, []);
+    let connection = connections.get(socket);
+    if (!connection) {
+      connection = { busy: false, waiting: [] };
+      connections.set(socket, connection);
+    }
+    if (!connection.busy) {
+      connection.busy = true;
       start(req, res);
-    } else if (queue.length < maxWaiting) queue.push(() => start(req, res));
+    } else if (connection.waiting.length < maxWaiting) connection.waiting.push([req, res]);
     else {
-      waiting.delete(socket);
+      connection.waiting.length = 0;
       socket.destroy();
     }
   });
