@@ -75,6 +75,9 @@ const messagesQuery = z.strictObject({
   limit: decimal(z.number().int().min(1).max(200)).default(50),
 });
 
+const noQuery = messagesQuery.parse({});
+const notYours = () => new HttpError(403, "You can only read your own messages");
+
 /**
  * A query string's parameters as an object for a strict schema, each given at most once:
  * `?limit=50&limit=1` is refused (400) rather than read as whichever one an object keeps.
@@ -101,21 +104,20 @@ export function playerMessages(
 ) {
   return respond(async () => {
     const id = parse(playerId, params.playerId);
-    const query = parse(messagesQuery, singleParams(urlOf(request).searchParams));
+    const search = urlOf(request).searchParams;
+    // A page's most common read, the latest 50, asks nothing: its defaults, parsed once.
+    const query = search.size === 0 ? noQuery : parse(messagesQuery, singleParams(search));
     if (query.sinceSeq !== undefined && query.before !== undefined) {
       throw new HttpError(400, "Use either sinceSeq or before, not both");
     }
-    const refused = () => new HttpError(403, "You can only read your own messages");
     // 404 for an unknown player, looked up only when the page is empty: a message's player exists
-    // (foreign key), so a page with messages costs one statement instead of two.
-    const known = async (count: number) => {
-      if (count === 0) await getPlayerCard(deps.db, id);
-    };
+    // (foreign key), so a page with messages costs one statement instead of two. No closure or
+    // promise of its own per read (issue 11: a thread read's garbage).
     if (query.sinceSeq !== undefined) {
       const who = await caller(deps, request);
-      if (!mayReadThread(who, id)) throw refused();
+      if (!mayReadThread(who, id)) throw notYours();
       const page = await messagesSince(deps.db, { playerId: id, sinceSeq: query.sinceSeq, limit: query.limit });
-      await known(page.messages.length);
+      if (page.messages.length === 0) await getPlayerCard(deps.db, id);
       return jsonResponse({ playerId: id, ...(who.staff ? page : forPlayer(page)) });
     }
     // The reader's records come with the page, in its one statement; nothing of the page is used
@@ -128,8 +130,8 @@ export function playerMessages(
       limit: query.limit,
     });
     const who = readerActors(user, reader);
-    if (!mayReadThread(who, id)) throw refused();
-    await known(page.count);
+    if (!mayReadThread(who, id)) throw notYours();
+    if (page.count === 0) await getPlayerCard(deps.db, id);
     if (who.staff) {
       // Staff see the rows as stored: the page's JSON goes out as Postgres wrote it, never
       // decoded into objects and serialised again, nor joined into one string (issue 11).
