@@ -33,7 +33,8 @@ export function oneAtATimeServer(
   /** Per connection, made at its first request: whether an answer is in progress, and what waits behind it. */
   const connections = new WeakMap<Socket, { busy: boolean; waiting: [http.IncomingMessage, http.ServerResponse][] }>();
   const start = (req: http.IncomingMessage, res: http.ServerResponse) => {
-    res.once("close", done);
+    // `on`, not `once` (whose wrapper is an object and a function per call): it comes once per answer.
+    res.on("close", done);
     listener(req, res);
   };
   // "close" comes once the answer was handed to the socket in full (or the connection ended). One
