@@ -30,6 +30,21 @@ export function actorsOf<P, S>(user: { role: Role }, records: { player: P | null
   };
 }
 
+/**
+ * A thread reader's records as threadPageWithReader reads them with the page (ids, or null), kept
+ * where the role says so (actorsOf); the warm-up's caller, whom no row has, gets its own records
+ * as findPlayer and findStaff give them.
+ */
+export function readerActors(
+  user: { id: string; role: Role },
+  reader: { playerId: number | null; staffUserId: string | null },
+) {
+  return actorsOf(user, {
+    player: reader.playerId === null ? warmUpPlayer(user.id) : { id: reader.playerId },
+    staff: reader.staffUserId === null ? warmUpStaff(user.id) : { userId: reader.staffUserId },
+  });
+}
+
 export async function findStaff(db: Db, user: { id: string; role: Role }) {
   if (!isStaffRole(user.role)) return null;
   const warmUp = warmUpStaff(user.id);

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { messageId, messageText, playerId, seqNumber } from "@/protocol/inputs";
 import { mayReadThread } from "../chat/access";
 import { messagePlayerAsStaff, replyAsStaffMember, sendAsPlayer } from "../chat/actions";
-import { actorsOf, findPlayer, isStaffRole } from "../chat/actors";
+import { findPlayer, isStaffRole, readerActors } from "../chat/actors";
 import { decodePage, messagesSince, threadPageWithReader } from "../chat/messages";
 import { forPlayer } from "../chat/player-view";
 import { getPlayerCard } from "../chat/staff";
@@ -75,6 +75,22 @@ const messagesQuery = z.strictObject({
   limit: decimal(z.number().int().min(1).max(200)).default(50),
 });
 
+const noQuery = messagesQuery.parse({});
+const notYours = () => new HttpError(403, "You can only read your own messages");
+
+/**
+ * A query string's parameters as an object for a strict schema, each given at most once:
+ * `?limit=50&limit=1` is refused (400) rather than read as whichever one an object keeps.
+ */
+function singleParams(params: URLSearchParams): Record<string, string> {
+  const query = Object.fromEntries(params);
+  if (Object.keys(query).length === params.size) return query;
+  const twice = [...params.keys()].find((key, i, keys) => keys.indexOf(key) !== i) ?? "";
+  throw new HttpError(400, `${twice || "A parameter"} is given more than once`, {
+    [twice || "_"]: ["given more than once"],
+  });
+}
+
 /**
  * GET /api/player-chat-integration/messages/:playerId — a player's thread (their own, or any for
  * staff). It reads the request's URL and headers only, so the bridge hands it a BufferedRequest
@@ -88,21 +104,20 @@ export function playerMessages(
 ) {
   return respond(async () => {
     const id = parse(playerId, params.playerId);
-    const query = parse(messagesQuery, Object.fromEntries(urlOf(request).searchParams));
+    const search = urlOf(request).searchParams;
+    // A page's most common read, the latest 50, asks nothing: its defaults, parsed once.
+    const query = search.size === 0 ? noQuery : parse(messagesQuery, singleParams(search));
     if (query.sinceSeq !== undefined && query.before !== undefined) {
       throw new HttpError(400, "Use either sinceSeq or before, not both");
     }
-    const refused = () => new HttpError(403, "You can only read your own messages");
     // 404 for an unknown player, looked up only when the page is empty: a message's player exists
-    // (foreign key), so a page with messages costs one statement instead of two.
-    const known = async (count: number) => {
-      if (count === 0) await getPlayerCard(deps.db, id);
-    };
+    // (foreign key), so a page with messages costs one statement instead of two. No closure or
+    // promise of its own per read (issue 11: a thread read's garbage).
     if (query.sinceSeq !== undefined) {
       const who = await caller(deps, request);
-      if (!mayReadThread(who, id)) throw refused();
+      if (!mayReadThread(who, id)) throw notYours();
       const page = await messagesSince(deps.db, { playerId: id, sinceSeq: query.sinceSeq, limit: query.limit });
-      await known(page.messages.length);
+      if (page.messages.length === 0) await getPlayerCard(deps.db, id);
       return jsonResponse({ playerId: id, ...(who.staff ? page : forPlayer(page)) });
     }
     // The reader's records come with the page, in its one statement; nothing of the page is used
@@ -114,12 +129,9 @@ export function playerMessages(
       cursor: query.before,
       limit: query.limit,
     });
-    const who = actorsOf(user, {
-      player: reader.playerId === null ? null : { id: reader.playerId },
-      staff: reader.staffUserId === null ? null : { userId: reader.staffUserId },
-    });
-    if (!mayReadThread(who, id)) throw refused();
-    await known(page.count);
+    const who = readerActors(user, reader);
+    if (!mayReadThread(who, id)) throw notYours();
+    if (page.count === 0) await getPlayerCard(deps.db, id);
     if (who.staff) {
       // Staff see the rows as stored: the page's JSON goes out as Postgres wrote it, never
       // decoded into objects and serialised again, nor joined into one string (issue 11).

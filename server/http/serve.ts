@@ -3,7 +3,7 @@
  * address from TRUSTED_PROXIES, security headers), then the API routes answered here
  * (api-routes.ts, node-bridge.ts) and every other path by Next.js. `tsx server/http/serve.ts [--dev]`.
  */
-import http from "node:http";
+import type http from "node:http";
 
 const dev = process.argv.includes("--dev");
 // Before Next.js and the settings load: `next start` / `next dev` set it the same way.
@@ -15,6 +15,7 @@ const { frontDoor } = await import("./front-door");
 const { serveApi, pathOf } = await import("./node-bridge");
 const { httpDeps } = await import("./deps");
 const { warmUp } = await import("./warm-up");
+const { oneAtATimeServer } = await import("./one-at-a-time");
 const { POOL_MAX } = await import("@/db/client");
 const { realtimeFlushed } = await import("../services");
 
@@ -46,7 +47,8 @@ const answer: http.RequestListener = (req, res) => {
   if (pathOf(req.url).startsWith("/api/")) void serveApi(req, res, httpDeps);
   else void handle(req, res);
 };
-const server = http.createServer(answer);
+// Each connection's requests one at a time, and a connection that stalls closed (one-at-a-time.ts).
+const server = oneAtATimeServer(answer);
 // The dev server's hot reload (and nothing else) upgrades to a WebSocket here.
 const upgrade = app.getUpgradeHandler();
 server.on("upgrade", (req, socket, head) => void upgrade(req, socket, head));

@@ -92,10 +92,27 @@ describe.each(testDbKinds)("the thread page's GET attacked over HTTP on %s", (ki
       await refused(await get(`${PATH}${query}`), 400);
   });
 
-  it("answers repeated parameters by the last one (as URLSearchParams to an object), never a 5xx", async () => {
-    const answer = await get(`${PATH}?limit=50&limit=1`);
-    expect(answer.status).toBe(200);
-    expect(JSON.parse(answer.body.toString("utf8")).messages).toHaveLength(1);
+  it("refuses a parameter given twice (which one would count?) with a 400 that names it", async () => {
+    for (const query of [
+      "?limit=50&limit=1",
+      "?limit=1&limit=1",
+      "?before=3&limit=1&before=2",
+      "?sinceSeq=0&sinceSeq=0",
+    ]) {
+      const answer = await get(`${PATH}${query}`);
+      await refused(answer, 400);
+      const { error } = JSON.parse(answer.body.toString("utf8"));
+      expect(error.message).toMatch(/more than once/);
+      expect(Object.keys(error.fieldErrors)).toHaveLength(1);
+    }
+  });
+
+  it("refuses unknown parameters with a 400 that names them", async () => {
+    for (const query of ["?limit=1&lmit=2", "?page=2", "?__proto__=1", "?constructor=1&limit=1", "?=1"]) {
+      const answer = await get(`${PATH}${query}`);
+      await refused(answer, 400);
+      expect(JSON.parse(answer.body.toString("utf8")).error.message).toMatch(/unrecognized key/i);
+    }
   });
 
   it("refuses raw bytes that are not UTF-8 or ASCII in the target", async () => {

@@ -1,5 +1,5 @@
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
 import Pusher from "pusher";
 import type { DbHandle } from "@/db/client";
 import { DEMO_PASSWORD, seedDemoData } from "@/db/seed";
@@ -10,6 +10,7 @@ import { parseProxyList } from "@/server/http/client-ip";
 import type { HttpDeps } from "@/server/http/deps";
 import { frontDoor } from "@/server/http/front-door";
 import { serveApi } from "@/server/http/node-bridge";
+import { oneAtATimeServer } from "@/server/http/one-at-a-time";
 import type { Publisher } from "@/server/realtime/publisher";
 import { endRealtimeSession } from "@/server/revocation";
 
@@ -92,12 +93,28 @@ export async function signOut(deps: HttpDeps, cookie: string) {
  * The API door (node-bridge.ts) on a real loopback HTTP server: its base URL and a close. With
  * `frontDoor`, behind the front door first (no trusted proxies), as serve.ts runs it.
  */
-export async function listenApi(deps: HttpDeps, opts: { frontDoor?: boolean } = {}) {
+export async function listenApi(
+  deps: HttpDeps,
+  opts: {
+    frontDoor?: boolean;
+    /** Called with each request the server starts answering (serve.ts's listener). */
+    onRequest?: (req: http.IncomingMessage) => void;
+    /** Called with each connection the server accepts, its own end of it. */
+    onConnection?: (socket: Socket) => void;
+    stalledMs?: number;
+  } = {},
+) {
   const door = opts.frontDoor ? frontDoor({ proxies: parseProxyList([]), dev: false }) : null;
-  const server = http.createServer((req, res) => {
-    door?.(req, res);
-    void serveApi(req, res, async () => deps);
-  });
+  // As serve.ts runs it: each connection's requests one at a time (one-at-a-time.ts).
+  const server = oneAtATimeServer(
+    (req, res) => {
+      opts.onRequest?.(req);
+      door?.(req, res);
+      void serveApi(req, res, async () => deps);
+    },
+    { stalledMs: opts.stalledMs },
+  );
+  if (opts.onConnection) server.on("connection", opts.onConnection);
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return {
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
