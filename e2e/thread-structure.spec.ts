@@ -1,5 +1,16 @@
 import { expect, test } from "@playwright/test";
-import { closeOpenChat, composer, openAs, PLAYER_29, STAFF_ASHA, send, staffSays, thread, unique } from "./helpers";
+import {
+  closeOpenChat,
+  composer,
+  openAs,
+  PLAYER_29,
+  STAFF_ASHA,
+  send,
+  staffSays,
+  thread,
+  trpcCall,
+  unique,
+} from "./helpers";
 
 test("thread structure: safe links, dir=auto, day divider, full date on hover, growing composer, drafts kept", async ({
   browser,
@@ -118,6 +129,89 @@ test("a 'New messages' separator marks what arrived unseen, and 'N new messages 
   await below.click();
   await expect(thread(page).getByRole("listitem").filter({ hasText: newest })).toBeInViewport();
   await expect(below).toHaveCount(0);
+  await closeOpenChat(asha.page, PLAYER_29.name);
+  for (const c of [player, asha]) await c.context.close();
+});
+
+test("a reply laid out before the reader's scroll up has fired its event does not pull them down", async ({
+  browser,
+}) => {
+  // Two portals signing in and a thread to fill: minutes on a busy 2-core machine.
+  test.setTimeout(180_000);
+  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await closeOpenChat(asha.page, PLAYER_29.name);
+  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  const page = player.page;
+  // A short window, opened at that size: a few messages make the thread scroll.
+  await page.setViewportSize({ width: 1280, height: 480 });
+  await page.reload();
+  // Enough of a thread to scroll, unless earlier runs on this database left it (the send limit
+  // allows a few batches, not one per repeat).
+  const log = thread(page);
+  await expect(log.getByRole("listitem").last()).toBeVisible();
+  while (await log.evaluate((el) => el.scrollHeight < 3 * el.clientHeight)) {
+    const batch = unique("filler");
+    const sent = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        page.request.post("/api/unified-chat/send", { data: { id: crypto.randomUUID(), text: `${batch} #${i}` } }),
+      ),
+    );
+    for (const res of sent) expect(res.status()).toBe(201);
+    await expect(log.getByRole("listitem").filter({ hasText: batch })).toHaveCount(10);
+  }
+  await expect(log.getByRole("listitem").last()).toBeInViewport();
+  // The reader is typing: nothing below may take the focus away.
+  await composer(page).focus();
+  // What the page reports read: a reply is read when the reader has seen it, not when it arrived.
+  const reportedRead: number[] = [];
+  page.on("request", (req) => {
+    if (!trpcCall("chat.markRead").test(req.url())) return;
+    for (const m of (req.postData() ?? "").matchAll(/"upToSeq":(\d+)/g)) reportedRead.push(Number(m[1]));
+  });
+
+  // The race, made deterministic: the reader scrolls up, and the reply is laid out before the
+  // scroll's event has reached the page (the browser fires it at its next frame; a reply handled
+  // first is what a reader on a busy phone meets). The event is held back until the reply is in.
+  const readerAt = await log.evaluate((el) => {
+    const hold = (e: Event) => {
+      if (e.target === el) e.stopImmediatePropagation();
+    };
+    window.addEventListener("scroll", hold, true);
+    (window as unknown as { releaseScroll: () => void }).releaseScroll = () => {
+      window.removeEventListener("scroll", hold, true);
+      el.dispatchEvent(new Event("scroll"));
+    };
+    el.scrollTo({ top: el.scrollHeight - 2 * el.clientHeight });
+    return el.scrollTop;
+  });
+  const reply = unique("reply in the same frame");
+  await staffSays(asha.page, PLAYER_29.id, reply);
+  const replyRow = log.getByRole("listitem").filter({ hasText: reply });
+  await expect(replyRow).toBeAttached();
+  await page.evaluate(() => (window as unknown as { releaseScroll: () => void }).releaseScroll());
+
+  // Where the reader left the view it stays; the control says what waits below.
+  const below = page.getByRole("button", { name: /^1 new message/ });
+  await expect(below).toBeVisible();
+  await expect(replyRow).not.toBeInViewport();
+  expect(await log.evaluate((el) => el.scrollTop)).toBe(readerAt);
+  await expect(composer(page)).toBeFocused();
+  const replySeq = Number(await replyRow.getAttribute("data-seq"));
+  expect(reportedRead.filter((seq) => seq >= replySeq)).toEqual([]);
+
+  // Keyboard: the control is a named button; Enter takes the reader down and the thread the focus.
+  await below.focus();
+  await page.keyboard.press("Enter");
+  await expect(replyRow).toBeInViewport();
+  await expect(below).toHaveCount(0);
+  await expect(log).toBeFocused();
+  await expect.poll(() => Math.max(0, ...reportedRead)).toBeGreaterThanOrEqual(replySeq);
+
+  // A reader at the bottom still follows the next reply.
+  const next = unique("reply at the bottom");
+  await staffSays(asha.page, PLAYER_29.id, next);
+  await expect(log.getByRole("listitem").filter({ hasText: next })).toBeInViewport();
+  await expect(page.getByRole("button", { name: /new messages? ↓/ })).toHaveCount(0);
   await closeOpenChat(asha.page, PLAYER_29.name);
   for (const c of [player, asha]) await c.context.close();
 });

@@ -9,6 +9,8 @@ import { dividerBefore, MessageText, MessageTime } from "./message-text";
 import type { OutboxEntry } from "./outbox";
 
 const statusLabel = { sent: "Sent", received: "Delivered", read: "Read" } as const;
+/** This close to the end (px) the reader counts as at the bottom. */
+const NEAR_BOTTOM = 80;
 
 /**
  * The thread as an ARIA log. Text is rendered as text (React escapes it), so a message like
@@ -29,20 +31,24 @@ export function MessageList(props: {
   loadingOlder: boolean;
   onLoadOlder: () => void;
   emptyText: string;
+  /** The newest seq the reader has seen: the thread was at its bottom with it laid out. */
+  onSeen: (seq: number) => void;
 }) {
   const signedOut = useSignedOut();
   const scroller = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
-  const stickToBottom = useRef(true);
   const lastId = props.pending.at(-1)?.id ?? props.messages.at(-1)?.id;
   const lastSeq = props.messages.at(-1)?.seq ?? 0;
   const firstId = props.messages[0]?.id;
 
   // Where the reader is: at the bottom the thread follows new messages; scrolled up it stays put,
-  // and what arrives meanwhile is counted for the "N new messages ↓" control.
+  // and what arrives meanwhile is counted for the "N new messages ↓" control. Both change only
+  // where the reader's position is measured (scroll events, and the follow below), never from a
+  // render alone: a render may come before the event of a scroll that has already happened.
   const [atBottom, setAtBottom] = useState(true);
   const [seenSeq, setSeenSeq] = useState(lastSeq);
-  if (atBottom && seenSeq !== lastSeq) setSeenSeq(lastSeq);
+  const { onSeen } = props;
+  useEffect(() => onSeen(seenSeq), [onSeen, seenSeq]);
   const unseen = props.messages.filter((m) => m.seq > seenSeq && isFromOtherSide(m, props.mine));
   // The "New messages" separator: before the first message from the other side that was unread
   // when the thread opened, or that arrived while the reader was scrolled up. It stays put
@@ -56,16 +62,26 @@ export function MessageList(props: {
   const separatorSeq =
     unreadFrom == null ? null : props.messages.find((m) => m.seq >= unreadFrom && isFromOtherSide(m, props.mine))?.seq;
 
-  // Follow new messages only when the reader is already at the bottom.
+  // Follow new messages only when the reader was at the bottom before they were laid out: judged
+  // from where the reader is now against the thread's height before this render (heightBefore,
+  // measured below after every render), not from the last scroll event. The browser fires that
+  // event at its next frame: a reader who scrolled up in the frame a message arrived would still
+  // read as at the bottom, be pulled down and lose their place.
+  const heightBefore = useRef(0);
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the newest message changes
   useLayoutEffect(() => {
     const el = scroller.current;
-    if (el && stickToBottom.current) el.scrollTop = el.scrollHeight;
-  }, [lastId]);
+    if (!el) return;
+    const wasAtBottom = heightBefore.current - el.scrollTop - el.clientHeight < NEAR_BOTTOM;
+    if (wasAtBottom) {
+      el.scrollTop = el.scrollHeight;
+      setSeenSeq(lastSeq);
+    }
+    setAtBottom(wasAtBottom);
+  }, [lastId, lastSeq]);
 
   // Older messages go in above what the reader is looking at: keep that where it was on screen
   // (at the very top the browser's own scroll anchoring does not, and the view would jump).
-  const heightBefore = useRef(0);
   const firstBefore = useRef(firstId);
   useLayoutEffect(() => {
     const el = scroller.current;
@@ -127,8 +143,9 @@ export function MessageList(props: {
         tabIndex={0}
         onScroll={(e) => {
           const el = e.currentTarget;
-          stickToBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 80;
-          setAtBottom(stickToBottom.current);
+          const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM;
+          setAtBottom(bottom);
+          if (bottom) setSeenSeq(lastSeq);
         }}
       >
         {props.hasOlder && (

@@ -30,6 +30,8 @@ export type ThreadSyncOptions = {
   mine: Sender;
   /** Reports the other side's messages read up to a seq; the answer is applied here. */
   markRead: (upToSeq: number) => Promise<StatusEvent | undefined>;
+  /** How far the reader has seen the thread (MessageList's onSeen): nothing later is reported read. */
+  seenUpTo: number;
   /** After a row arrives by event (e.g. to clear "is typing"). */
   onMessage?: (message: ChatMessage) => void;
   /** After each catch-up is started (e.g. to refresh what else the page shows). */
@@ -156,7 +158,7 @@ export function useThreadSync(opts: ThreadSyncOptions): {
   }, [gapAfter, catchUp]);
 
   const other: Sender = opts.mine === "player" ? "staff" : "player";
-  useReadReceipts(messages, other, (upToSeq) => {
+  useReadReceipts(messages, other, opts.seenUpTo, (upToSeq) => {
     // The server leaves this tab out of the message-status fan-out: apply the answer here.
     latest.current.markRead(upToSeq).then(
       (change) => change && setStatus(change),

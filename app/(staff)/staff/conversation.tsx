@@ -48,6 +48,7 @@ export function Conversation({
   const playerId = request?.playerId ?? 0;
   const threadOptions = caches.threadOptions(playerId, !!request);
   const thread = useInfiniteQuery(threadOptions);
+  const [seenUpTo, setSeenUpTo] = useState(0);
   const { messages } = useThreadSync({
     queryKey: threadOptions.queryKey,
     data: thread.data,
@@ -63,6 +64,7 @@ export function Conversation({
       queryClient.setQueryData(trpc.staff.queue.queryKey(), (items) => markPlayerRead(items, change.playerId));
       return change;
     },
+    seenUpTo,
     onMessage: (message) => {
       if (message.sender === "player") typing.clearTyping();
     },
@@ -201,6 +203,7 @@ export function Conversation({
         loadingOlder={thread.isFetchingNextPage}
         onLoadOlder={() => void thread.fetchNextPage()}
         emptyText="No messages yet."
+        onSeen={setSeenUpTo}
       />
       <TypingIndicator name={typing.typingName} />
       {canReply ? (
