@@ -2,7 +2,7 @@
 
 import { type QueryKey, useQueryClient } from "@tanstack/react-query";
 import type { Channel } from "pusher-js";
-import { useCallback, useEffect, useRef } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import type { ChatMessage, Sender } from "@/db/schema";
 import { EVENTS } from "@/protocol/channels";
 import { decodeEvent, type MessageEvent, type StatusEvent } from "@/protocol/events";
@@ -30,8 +30,6 @@ export type ThreadSyncOptions = {
   mine: Sender;
   /** Reports the other side's messages read up to a seq; the answer is applied here. */
   markRead: (upToSeq: number) => Promise<StatusEvent | undefined>;
-  /** How far the reader has seen the thread (MessageList's onSeen): nothing later is reported read. */
-  seenUpTo: number;
   /** After a row arrives by event (e.g. to clear "is typing"). */
   onMessage?: (message: ChatMessage) => void;
   /** After each catch-up is started (e.g. to refresh what else the page shows). */
@@ -47,6 +45,8 @@ export function useThreadSync(opts: ThreadSyncOptions): {
   channel: Channel | null;
   messages: ChatMessage[];
   setStatus: (change: StatusEvent) => void;
+  /** For MessageList's onSeen: how far the reader has seen the thread; nothing later is reported read. */
+  onSeen: (seq: number) => void;
 } {
   const queryClient = useQueryClient();
   const latest = useRef(opts);
@@ -158,7 +158,8 @@ export function useThreadSync(opts: ThreadSyncOptions): {
   }, [gapAfter, catchUp]);
 
   const other: Sender = opts.mine === "player" ? "staff" : "player";
-  useReadReceipts(messages, other, opts.seenUpTo, (upToSeq) => {
+  const [seenUpTo, onSeen] = useState(0);
+  useReadReceipts(messages, other, seenUpTo, (upToSeq) => {
     // The server leaves this tab out of the message-status fan-out: apply the answer here.
     latest.current.markRead(upToSeq).then(
       (change) => change && setStatus(change),
@@ -166,5 +167,5 @@ export function useThreadSync(opts: ThreadSyncOptions): {
     );
   });
 
-  return { channel, messages, setStatus };
+  return { channel, messages, setStatus, onSeen };
 }

@@ -1,7 +1,7 @@
 "use client";
 
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useState } from "react";
+import { useCallback } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { EVENTS, playerChannel, viewingChannel } from "@/protocol/channels";
 import { useSignedOut } from "../../_auth/signed-out";
@@ -43,8 +43,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
     [queryClient, statusOptions.queryKey],
   );
 
-  const [seenUpTo, setSeenUpTo] = useState(0);
-  const { channel, messages } = useThreadSync({
+  const { channel, messages, onSeen } = useThreadSync({
     queryKey: historyOptions.queryKey,
     data: history.data,
     playerId: player?.id ?? null,
@@ -54,7 +53,6 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
     fetchSince: (sinceSeq) => client.chat.since.query({ sinceSeq }),
     mine: "player",
     markRead: (upToSeq) => client.chat.markRead.mutate({ upToSeq }),
-    seenUpTo,
     onMessage: (message) => {
       if (message.sender === "staff") typing.clearTyping();
       void refreshStatus();
@@ -121,7 +119,7 @@ export function PlayerChat({ userId, signOut }: { userId: string; signOut: React
           hasOlder={history.hasNextPage}
           loadingOlder={history.isFetchingNextPage}
           onLoadOlder={() => void history.fetchNextPage()}
-          onSeen={setSeenUpTo}
+          onSeen={onSeen}
           emptyText="Ask the floor team anything: deposits, withdrawals, table bookings. A staff member will answer here."
         />
         {status.data?.lastResolved && !signedOut && (

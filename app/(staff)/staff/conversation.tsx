@@ -48,8 +48,7 @@ export function Conversation({
   const playerId = request?.playerId ?? 0;
   const threadOptions = caches.threadOptions(playerId, !!request);
   const thread = useInfiniteQuery(threadOptions);
-  const [seenUpTo, setSeenUpTo] = useState(0);
-  const { messages } = useThreadSync({
+  const { messages, onSeen } = useThreadSync({
     queryKey: threadOptions.queryKey,
     data: thread.data,
     playerId: request?.playerId ?? null,
@@ -64,7 +63,6 @@ export function Conversation({
       queryClient.setQueryData(trpc.staff.queue.queryKey(), (items) => markPlayerRead(items, change.playerId));
       return change;
     },
-    seenUpTo,
     onMessage: (message) => {
       if (message.sender === "player") typing.clearTyping();
     },
@@ -203,7 +201,7 @@ export function Conversation({
         loadingOlder={thread.isFetchingNextPage}
         onLoadOlder={() => void thread.fetchNextPage()}
         emptyText="No messages yet."
-        onSeen={setSeenUpTo}
+        onSeen={onSeen}
       />
       <TypingIndicator name={typing.typingName} />
       {canReply ? (
