@@ -10,7 +10,8 @@
  * `redisMaxMs` the slowest PING another process got from Redis meanwhile (one PING after another):
  * what one long MULTI costs everyone else on that Redis. Then the node's share is reaped (what a
  * stop does, or the others to a node past its time; `reapMs`, `reapTrips`, and `reapRedisMaxMs` the
- * slowest PING meanwhile) and written again. Last, every connection closes at once: timed until
+ * slowest PING meanwhile, `reapLongestCallMs` Redis' own time for its longest call of the bench's
+ * then, from its SLOWLOG: 0 when none took 10 ms) and written again. Last, every connection closes at once: timed until
  * Redis holds none of their subscriptions. With DISTINCT=1 each connection has
  * channels of its own (one member each) instead of all sharing the same CHANNELS: 100 × 100 is
  * then 10,000 channels and members without each member event going to 99 other sockets. BATCH sets
@@ -131,12 +132,15 @@ async function round() {
     while ((await watch.hlen(subs)) < held) await tick();
     stage = "reap";
     const reapTripsBefore = redis.roundTrips();
+    const slowBefore = await slowlog(watch, prefix);
     const reapPinger = await redisPinger();
     const reapStart = Date.now();
     await adapter.reap(adapter.nodeId);
     const reapMs = Date.now() - reapStart;
     const reapRedisMaxMs = await reapPinger.stop();
     const reapTrips = redis.roundTrips() - reapTripsBefore;
+    // Redis' own time for its longest call of ours meanwhile (its SLOWLOG: calls of 10 ms and more).
+    const reapLongestCallMs = (await slowlog(watch, prefix)).filter((e) => e.id > slowBefore.maxId).maxMs;
     stage = "rejoin after the reap";
     adapter.dirty = true;
     await adapter.back();
@@ -150,13 +154,40 @@ async function round() {
     while ((await watch.hlen(subs)) > 0) await tick();
     const leaveMs = Date.now() - leaveStart;
     const leaveTrips = redis.roundTrips() - leaveTripsBefore;
-    return { rejoinMs, rejoinTrips, loopMaxMs, redisMaxMs, reapMs, reapTrips, reapRedisMaxMs, leaveMs, leaveTrips };
+    return {
+      rejoinMs,
+      rejoinTrips,
+      loopMaxMs,
+      redisMaxMs,
+      reapMs,
+      reapTrips,
+      reapRedisMaxMs,
+      reapLongestCallMs,
+      leaveMs,
+      leaveTrips,
+    };
   } finally {
     watch.disconnect();
     await rt.close();
     await redis.close();
     await dropRedisPrefix(prefix);
   }
+}
+
+/**
+ * This bench's calls in Redis' SLOWLOG (those that took `slowlog-log-slower-than`, 10 ms by
+ * default, or more): read only, never reset, as the Redis is shared. `filter` keeps the newer ones.
+ */
+async function slowlog(watch: Redis, prefix: string) {
+  const entries = ((await watch.slowlog("GET", 128)) as Array<[number, number, number, string[]]>)
+    .filter(([, , , args]) => args.some((a) => String(a).startsWith(prefix)))
+    .map(([id, , micros]) => ({ id, ms: micros / 1000 }));
+  const of = (list: typeof entries) => ({
+    maxId: Math.max(-1, ...list.map((e) => e.id)),
+    maxMs: Math.round(Math.max(0, ...list.map((e) => e.ms))),
+    filter: (keep: (e: { id: number }) => boolean) => of(list.filter(keep)),
+  });
+  return of(entries);
 }
 
 /**

@@ -48,8 +48,10 @@ import { channelKind } from "./protocol";
  * a join of what the old share held takes that entry over from the grave (the cluster counted it
  * already) instead of adding it again. So between a rejoin's MULTIs the others see, for every
  * channel and member this node held before and holds still, the counts they saw before: members
- * never go and come back, and counts never pass the truth. What the node left while away goes when
- * the grave is drained, at the end; what it joined while away arrives chunk by chunk.
+ * never go and come back, and counts never pass the truth (but for a rejoin cut short and started
+ * over: what the older grave still holds counts twice until the next one drains it at its end). What
+ * the node left while away goes when the grave is drained, at the end; what it joined while away
+ * arrives chunk by chunk.
  */
 
 /**
