@@ -642,6 +642,26 @@ describe("round trips to Redis", () => {
     expect(await watch.keys(`${keys}gone:*`)).toEqual([]);
   });
 
+  // A grave sits in the nodes' zset with a deadline: when whoever moved it aside dies before
+  // draining it, the next heartbeat that finds it past its time drains it.
+  it("a share moved aside by a node that died before taking it out is taken out by the others", async () => {
+    const { proxied: a, other, names, watcher, watch, keys, nodeId } = await with400("presence-orphan-", 50);
+    const removed: string[] = [];
+    watcher.bind("pusher:member_removed", (m: { id: string }) => removed.push(m.id));
+    type Internals = { redis: { rtReap(...a: string[]): Promise<number> }; beat(): Promise<void> };
+    // Moved aside with a deadline 1 ms ahead, and never drained: its reaper "died".
+    const reaper = a.server.hub.adapter as unknown as Internals;
+    expect(await reaper.redis.rtReap(keys, nodeId, "gone:orphan", "1")).toBe(1);
+    expect(await watch.zscore(`${keys}nodes`, "gone:orphan")).not.toBeNull();
+
+    await (other.server.hub.adapter as unknown as Internals).beat();
+    await expect.poll(() => watch.keys(`${keys}gone:*`), { timeout: 20_000 }).toEqual([]);
+    expect(await watch.zscore(`${keys}nodes`, "gone:orphan")).toBeNull();
+    expect(await usersOf(other, names[99] ?? "")).toEqual([]);
+    expect(await usersOf(other, names[0] ?? "")).toEqual(["watcher"]);
+    await expect.poll(() => [...removed].sort()).toEqual(["u0", "u1", "u2", "u3"]);
+  });
+
   // Between two of a rejoin's MULTIs the others used to see a partial membership: the first took
   // the whole old share out and wrote back only its first batch.
   it("while a node rejoins in several MULTIs, the others still see every member and count it still holds", async () => {
