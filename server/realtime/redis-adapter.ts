@@ -484,8 +484,8 @@ export class RedisAdapter implements Adapter {
   }
 
   /** Runs a shared operation, or answers for this node alone while Redis is away. */
-  private async orLocal<T>(shared: () => Promise<T>, local: () => T): Promise<T> {
-    if (this.stopped || !this.shared()) return local();
+  private async orLocal<T>(shared: () => Promise<T>, local: () => T, whileStopping = false): Promise<T> {
+    if ((this.stopped && !whileStopping) || !this.shared()) return local();
     try {
       return await shared();
     } catch (err) {
@@ -499,6 +499,8 @@ export class RedisAdapter implements Adapter {
     await this.orLocal(
       async () => void (await this.redis.publish(`${this.prefix}bus`, JSON.stringify(bus))),
       () => this.node.deliver(message),
+      // A stopping node's last member_removed (its connections' leaves, its share) are the cluster's.
+      true,
     );
   }
 

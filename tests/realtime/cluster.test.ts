@@ -642,6 +642,20 @@ describe("round trips to Redis", () => {
     expect(await watch.keys(`${keys}gone:*`)).toEqual([]);
   });
 
+  // A clean stop (a deploy): the node's connections close, their leaves and its share go, and the
+  // member_removed they make must reach the other nodes' sockets. They went to no one: the node
+  // took itself for stopped, and answered for itself alone, before the leaves' answers came back.
+  it("a node that stops tells the other nodes' sockets its members are gone", async () => {
+    const { proxied: a, names, watcher, watch, keys } = await with400("presence-stop-", 50);
+    const removed: string[] = [];
+    watcher.bind("pusher:member_removed", (m: { id: string }) => removed.push(m.id));
+    nodes.splice(nodes.indexOf(a), 1);
+    await a.close();
+    await expect.poll(() => [...removed].sort()).toEqual(["u0", "u1", "u2", "u3"]);
+    expect(await watch.hgetall(`${keys}subs`)).toEqual({ [names[0] ?? ""]: "1" });
+    expect(await watch.keys(`${keys}gone:*`)).toEqual([]);
+  });
+
   // A grave sits in the nodes' zset with a deadline: when whoever moved it aside dies before
   // draining it, the next heartbeat that finds it past its time drains it.
   it("a share moved aside by a node that died before taking it out is taken out by the others", async () => {
