@@ -570,6 +570,16 @@ describe("round trips to Redis", () => {
     return { ...pair, sockets, watch, keys, nodeId };
   }
 
+  /** `with400`'s four users, and the watcher in the first channel, seen and counted by `rt` in these channels. */
+  async function expectAllFour(rt: Pick<Running, "sdk">, names: string[], which: number[]) {
+    for (const i of which) {
+      const watching = i === 0 ? ["watcher"] : [];
+      expect(await usersOf(rt, names[i] ?? "")).toEqual(["u0", "u1", "u2", "u3", ...watching]);
+      const n = 4 + watching.length;
+      expect(await countsOf(rt, names[i] ?? "")).toEqual({ occupied: true, user_count: n, subscription_count: n });
+    }
+  }
+
   const countsOf = async (rt: Pick<Running, "sdk">, name: string) =>
     (await (
       await rt.sdk.get({ path: `/channels/${name}`, params: { info: "user_count,subscription_count" } })
@@ -629,15 +639,7 @@ describe("round trips to Redis", () => {
     await expect.poll(() => watch.hlen(`${keys}node:${nodeId}:subs`), { timeout: 20_000 }).toBe(100);
     await reaper.drain(grave, () => {});
 
-    for (const name of [names[0] ?? "", names[50] ?? "", names[99] ?? ""]) {
-      const watcher = name === names[0] ? ["watcher"] : [];
-      expect(await usersOf(other, name)).toEqual(["u0", "u1", "u2", "u3", ...watcher]);
-      expect(await countsOf(other, name)).toEqual({
-        occupied: true,
-        user_count: 4 + watcher.length,
-        subscription_count: 4 + watcher.length,
-      });
-    }
+    await expectAllFour(other, names, [0, 50, 99]);
     expect(await watch.hlen(`${keys}subs`)).toBe(100);
     expect(await watch.keys(`${keys}gone:*`)).toEqual([]);
   });
@@ -692,15 +694,7 @@ describe("round trips to Redis", () => {
     // Its share was all 100 channels before; the first MULTI's 50 subscriptions are some of them.
     const share = `${keys}node:${nodeId}:subs`;
     await expect.poll(async () => (await watch.hlen(share)) % 100, { timeout: 20_000 }).toBeGreaterThan(0);
-    for (const name of [names[0] ?? "", names[99] ?? ""]) {
-      const watching = name === names[0] ? ["watcher"] : [];
-      expect(await usersOf(other, name)).toEqual(["u0", "u1", "u2", "u3", ...watching]);
-      expect(await countsOf(other, name)).toEqual({
-        occupied: true,
-        user_count: 4 + watching.length,
-        subscription_count: 4 + watching.length,
-      });
-    }
+    await expectAllFour(other, names, [0, 99]);
     release();
 
     await expect.poll(() => cut.logs.some((l) => l.includes("Redis is back")), { timeout: 20_000 }).toBe(true);
