@@ -5,11 +5,14 @@
  * (tests/support/tcp-proxy.ts), which cuts Redis, counts round trips and, with DELAY_MS, holds each
  * reply that long (Redis farther away than loopback). While Redis is cut, SOCKETS (4) connections
  * subscribe to CHANNELS (100) presence channels each; then Redis comes back and the node rejoins:
- * timed from both its Redis clients being ready to its "Redis is back" log line. Then every
- * connection closes at once: timed until Redis holds none of their subscriptions. During the rejoin,
+ * timed from both its Redis clients being ready to its "Redis is back" log line. During the rejoin,
  * `loopMaxMs` is the longest this process's event loop was held (the node's, and the proxy's), and
  * `redisMaxMs` the slowest PING another process got from Redis meanwhile (one PING after another):
- * what one long MULTI costs everyone else on that Redis. With DISTINCT=1 each connection has
+ * what one long MULTI costs everyone else on that Redis. Then the node's share is reaped (what a
+ * stop does, or the others to a node past its time; `reapMs`, `reapTrips`, and `reapRedisMaxMs` the
+ * slowest PING meanwhile, `reapLongestCallMs` Redis' own time for its longest call of the bench's
+ * then, from its SLOWLOG: 0 when none took 10 ms) and written again. Last, every connection closes at once: timed until
+ * Redis holds none of their subscriptions. With DISTINCT=1 each connection has
  * channels of its own (one member each) instead of all sharing the same CHANNELS: 100 × 100 is
  * then 10,000 channels and members without each member event going to 99 other sockets. BATCH sets
  * REALTIME_REDIS_BATCH (subscriptions per MULTI; BATCH=100000 sends a rejoin in one). ROUNDS (3) times;
@@ -70,7 +73,14 @@ async function round() {
   );
   const watch = new Redis(TEST_REDIS_URL);
   try {
-    const adapter = rt.server.hub.adapter as unknown as { redis: Client; sub: Client };
+    const adapter = rt.server.hub.adapter as unknown as {
+      redis: Client;
+      sub: Client;
+      nodeId: string;
+      dirty: boolean;
+      reap(id: string): Promise<unknown>;
+      back(): Promise<void>;
+    };
     const namesOf = (socket: number) =>
       Array.from({ length: channels }, (_, i) => (distinct ? `presence-bench-${socket}-${i}` : `presence-bench-${i}`));
     const names = namesOf(sockets - 1);
@@ -115,23 +125,69 @@ async function round() {
     loop.disable();
     const loopMaxMs = Math.round(loop.max / 1e6);
 
+    // Reap: the node's share taken out of the cluster, as when it stops or the others take it for
+    // dead; then written again, for the leaves below.
+    const subs = `${prefix}realtime:${rt.config.appId}:subs`;
+    const held = distinct ? sockets * channels : channels;
+    while ((await watch.hlen(subs)) < held) await tick();
+    stage = "reap";
+    const reapTripsBefore = redis.roundTrips();
+    const slowBefore = await slowlog(watch, prefix);
+    const reapPinger = await redisPinger();
+    const reapStart = Date.now();
+    await adapter.reap(adapter.nodeId);
+    const reapMs = Date.now() - reapStart;
+    const reapRedisMaxMs = await reapPinger.stop();
+    const reapTrips = redis.roundTrips() - reapTripsBefore;
+    // Redis' own time for its longest call of ours meanwhile (its SLOWLOG: calls of 10 ms and more).
+    const reapLongestCallMs = (await slowlog(watch, prefix)).filter((e) => e.id > slowBefore.maxId).maxMs;
+    stage = "rejoin after the reap";
+    adapter.dirty = true;
+    await adapter.back();
+
     // Leaves: every connection at once, until Redis holds none of their subscriptions.
     stage = "leave";
-    const subs = `${prefix}realtime:${rt.config.appId}:subs`;
-    while ((await watch.hlen(subs)) < (distinct ? sockets * channels : channels)) await tick();
+    while ((await watch.hlen(subs)) < held) await tick();
     const leaveTripsBefore = redis.roundTrips();
     const leaveStart = Date.now();
     for (const raw of raws) raw.ws.close();
     while ((await watch.hlen(subs)) > 0) await tick();
     const leaveMs = Date.now() - leaveStart;
     const leaveTrips = redis.roundTrips() - leaveTripsBefore;
-    return { rejoinMs, rejoinTrips, loopMaxMs, redisMaxMs, leaveMs, leaveTrips };
+    return {
+      rejoinMs,
+      rejoinTrips,
+      loopMaxMs,
+      redisMaxMs,
+      reapMs,
+      reapTrips,
+      reapRedisMaxMs,
+      reapLongestCallMs,
+      leaveMs,
+      leaveTrips,
+    };
   } finally {
     watch.disconnect();
     await rt.close();
     await redis.close();
     await dropRedisPrefix(prefix);
   }
+}
+
+/**
+ * This bench's calls in Redis' SLOWLOG (those that took `slowlog-log-slower-than`, 10 ms by
+ * default, or more): read only, never reset, as the Redis is shared. `filter` keeps the newer ones.
+ */
+async function slowlog(watch: Redis, prefix: string) {
+  const entries = ((await watch.slowlog("GET", 128)) as Array<[number, number, number, string[]]>)
+    .filter(([, , , args]) => args.some((a) => String(a).startsWith(prefix)))
+    .map(([id, , micros]) => ({ id, ms: micros / 1000 }));
+  const of = (list: typeof entries) => ({
+    maxId: Math.max(-1, ...list.map((e) => e.id)),
+    maxMs: Math.round(Math.max(0, ...list.map((e) => e.ms))),
+    filter: (keep: (e: { id: number }) => boolean) => of(list.filter(keep)),
+  });
+  return of(entries);
 }
 
 /**

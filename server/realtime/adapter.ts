@@ -10,6 +10,9 @@ export type Broadcast = { channel: string; frame: string; exceptSocketId?: strin
  */
 export type Transitions = { channel: boolean; member: boolean };
 
+/** A join's transitions and, when asked, the channel's members right after it (user id → info). */
+export type Joined = Transitions & { members?: Map<string, unknown> };
+
 export type ChannelCounts = { subscription_count: number; user_count: number };
 export type CachedEvent = { event: string; data: string };
 
@@ -50,7 +53,8 @@ export interface Adapter {
   /** null when there is nothing to share; otherwise whether the shared store is reachable now. */
   shared(): boolean | null;
   broadcast(message: Broadcast): Promise<void>;
-  joined(change: LocalChange): Promise<Transitions>;
+  /** With `withMembers`, also the channel's members as of this join: a presence subscribe's list. */
+  joined(change: LocalChange, withMembers?: boolean): Promise<Joined>;
   /** Leaves in one go (all of a connection's channels when it goes), answered in their order. */
   left(changes: LocalChange[]): Promise<Transitions[]>;
   members(name: string): Promise<Map<string, unknown>>;
@@ -87,8 +91,8 @@ export class LocalAdapter implements Adapter {
   async broadcast(message: Broadcast) {
     this.node.deliver(message);
   }
-  async joined(change: LocalChange) {
-    return change.local;
+  async joined(change: LocalChange, withMembers = false): Promise<Joined> {
+    return withMembers ? { ...change.local, members: this.node.localMembers(change.name) } : change.local;
   }
   async left(changes: LocalChange[]) {
     return changes.map((change) => change.local);

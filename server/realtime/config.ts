@@ -47,7 +47,7 @@ export const realtimeEnvVars = {
   },
   REALTIME_REDIS_BATCH: {
     default: "500",
-    description: "subscriptions, joins and leaves written to Redis in one MULTI at most (a rejoin sends several)",
+    description: "subscriptions, joins and leaves per MULTI to Redis at most, and a gone node's entries per call",
   },
 } as const;
 
@@ -120,7 +120,10 @@ export type RealtimeConfig = {
   redisPrefix: string;
   /** A node that has not renewed its heartbeat for this long is removed by the others. */
   nodeTtlSeconds: number;
-  /** Joins and leaves (a rejoin's subscriptions too) per MULTI: one long MULTI holds Redis and this node's event loop. */
+  /**
+   * Joins and leaves (a rejoin's subscriptions too) per MULTI, and entries of a gone node's share per
+   * drain call: one long MULTI or script holds Redis and this node's event loop.
+   */
   redisBatch: number;
 };
 

@@ -128,11 +128,15 @@ async function subscribeShared(hub: Hub, conn: Conn, name: string, presence?: { 
     );
   }
   if (!live()) return;
-  await hub.join(conn, name, presence).settled;
+  const members = await hub.join(conn, name, presence).settled;
   if (!live()) return;
   hub.send(
     conn,
-    frame("pusher_internal:subscription_succeeded", presence ? { presence: await hub.presence(name) } : {}, name),
+    frame(
+      "pusher_internal:subscription_succeeded",
+      presence ? { presence: await hub.presence(name, members) } : {},
+      name,
+    ),
   );
   if (isCacheChannel(name)) {
     const last = await hub.cached(name);

@@ -125,7 +125,7 @@ export class Hub {
       channel = { name, conns: new Set(), members: channelKind(name) === "presence" ? new Map() : null };
       this.channels.set(name, channel);
     }
-    if (channel.conns.has(conn)) return { channel, already: true, settled: Promise.resolve() };
+    if (channel.conns.has(conn)) return { channel, already: true, settled: Promise.resolve(undefined) };
     const local: Transitions = { channel: channel.conns.size === 0, member: false };
     channel.conns.add(conn);
     conn.channels.set(name, presence?.userId ?? null);
@@ -138,10 +138,14 @@ export class Hub {
       }
     }
     const change = { name, userId: presence?.userId ?? null, info: presence?.info, local };
+    // A presence join brings back the members as of it: the subscriber's list, in the same round trip.
     const settled = this.adapter
-      .joined(change)
-      .then((t) => this.announce(change, t, true, conn.socketId))
-      .catch((err) => this.failed("join", err));
+      .joined(change, presence !== undefined)
+      .then((t) => {
+        this.announce(change, t, true, conn.socketId);
+        return t.members;
+      })
+      .catch((err) => void this.failed("join", err));
     return { channel, already: false, settled };
   }
 
@@ -280,8 +284,8 @@ export class Hub {
   }
 
   /** The presence members of the whole server, as subscription_succeeded carries them. */
-  async presence(name: string) {
-    return presenceData(await this.adapter.members(name));
+  async presence(name: string, members?: Map<string, unknown>) {
+    return presenceData(members ?? (await this.adapter.members(name)));
   }
 
   /** This node's presence members. */

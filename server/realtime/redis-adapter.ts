@@ -1,18 +1,29 @@
 import { randomUUID } from "node:crypto";
 import { type ChainableCommander, Redis } from "ioredis";
-import type { Adapter, Broadcast, CachedEvent, ChannelCounts, LocalChange, LocalNode, Transitions } from "./adapter";
+import type {
+  Adapter,
+  Broadcast,
+  CachedEvent,
+  ChannelCounts,
+  Joined,
+  LocalChange,
+  LocalNode,
+  Transitions,
+} from "./adapter";
 import type { RealtimeConfig } from "./config";
 import type { Metrics } from "./metrics";
 import { channelKind } from "./protocol";
 
 /*
  * Keys, under the prefix (`{p}`), for every node of one app:
- *   {p}nodes                  zset  node id → when it counts as dead (ms, Redis' clock)
+ *   {p}nodes                  zset  node id or "gone:{uuid}" → when it counts as dead (ms, Redis' clock)
  *   {p}subs                   hash  channel → subscriptions on all nodes
  *   {p}members:{channel}      hash  user id → that user's connections on all nodes
  *   {p}info:{channel}         hash  user id → user_info JSON
  *   {p}node:{id}:subs         hash  channel → this node's share of {p}subs
  *   {p}node:{id}:members      hash  "{channel}\n{user id}" → this node's share of members
+ *   {p}gone:{uuid}:subs       hash  a share moved aside to be taken out (a "grave", below)
+ *   {p}gone:{uuid}:members    hash  the same for members
  *   {p}cache:{channel}        string last event of a cache- channel (expires by itself)
  *   {p}cache-index            zset  channel → written at, to keep at most maxCacheChannels
  *   {p}bus                    pub/sub: every frame and terminate order, for every node
@@ -26,18 +37,48 @@ import { channelKind } from "./protocol";
  * this node's event loop 0.8–3.8 s; bench/README.md "10,000 subscriptions").
  */
 
+/*
+ * A node's old share, when it goes (reaped, stopped) or rejoins, is first moved aside whole (RENAME:
+ * O(1)) into a "grave" `{p}gone:{uuid}:subs` / `:members`, then taken out of the counts
+ * `redisBatch` entries per call (DRAIN), so no one call holds Redis for all of it. A grave sits in
+ * `{p}nodes` with a deadline like a node's: whoever drains it renews it, and when its drainer dies
+ * half-way, the others find it past its time and finish it. Each DRAIN pops its entries, so two
+ * drainers never take one out twice.
+ * A rejoin moves its old share aside first, writes the current one, and only then drains the old:
+ * a join of what the old share held takes that entry over from the grave (the cluster counted it
+ * already) instead of adding it again. So between a rejoin's MULTIs the others see, for every
+ * channel and member this node held before and holds still, the counts they saw before: members
+ * never go and come back, and counts never pass the truth (but for a rejoin cut short and started
+ * over: what the older grave still holds counts twice until the next one drains it at its end). What
+ * the node left while away goes when the grave is drained, at the end; what it joined while away
+ * arrives chunk by chunk.
+ */
+
+/**
+ * Adds a subscription (and its member); ARGV[6] a grave to take it over from, ARGV[7] '1' to answer
+ * the channel's members too (a presence subscribe's list, in the same round trip as its join).
+ */
 const JOIN = `
-local p, node, ch, user, info = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local first = redis.call('HINCRBY', p..'subs', ch, 1) == 1 and 1 or 0
+local p, node, ch, user, info, grave, want = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local function takeOver(key, field)
+  if grave == '' or tonumber(redis.call('HGET', key, field) or '0') <= 0 then return false end
+  if redis.call('HINCRBY', key, field, -1) <= 0 then redis.call('HDEL', key, field) end
+  return true
+end
+local first = 0
+if not takeOver(p..grave..':subs', ch) then
+  first = redis.call('HINCRBY', p..'subs', ch, 1) == 1 and 1 or 0
+end
 redis.call('HINCRBY', p..'node:'..node..':subs', ch, 1)
 local added = 0
 if user ~= '' then
-  if redis.call('HINCRBY', p..'members:'..ch, user, 1) == 1 then
+  if not takeOver(p..grave..':members', ch..'\\n'..user) and redis.call('HINCRBY', p..'members:'..ch, user, 1) == 1 then
     added = 1
     redis.call('HSET', p..'info:'..ch, user, info)
   end
   redis.call('HINCRBY', p..'node:'..node..':members', ch..'\\n'..user, 1)
 end
+if want == '1' then return {first, added, redis.call('HGETALL', p..'info:'..ch)} end
 return {first, added}`;
 
 // Only what this node still holds is taken away: after it was reaped (an outage, a stop) a late
@@ -61,22 +102,52 @@ if user ~= '' and redis.call('HEXISTS', nodeMembers, ch..'\\n'..user) == 1 then
 end
 return {vacated, removed}`;
 
-/** Takes a node's share out of the cluster's counts; returns what that emptied: {kind, channel, user}… */
+const NOW = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+
+/**
+ * Unregisters node ARGV[2] and moves its share aside into grave ARGV[3] (registered until now +
+ * ARGV[4] ms); 1 if there was a share to drain. A second reaper of the same node finds none.
+ */
 const REAP = `
-local p, node = ARGV[1], ARGV[2]
+local p, node, grave, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
+${NOW}
+redis.call('ZREM', p..'nodes', node)
+local moved = 0
+for _, kind in ipairs({'subs', 'members'}) do
+  local share = p..'node:'..node..':'..kind
+  if redis.call('EXISTS', share) == 1 then
+    redis.call('RENAME', share, p..grave..':'..kind)
+    moved = 1
+  end
+end
+if moved == 1 then redis.call('ZADD', p..'nodes', now + ttl, grave) end
+return moved`;
+
+/**
+ * Takes at most ARGV[3] entries of grave ARGV[2] out of the counts; returns {entries left, what
+ * that emptied: {kind, channel, user}…} and renews the grave's deadline (gone when drained).
+ */
+const DRAIN = `
+local p, grave, most, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+${NOW}
 local out = {}
-local nodeSubs, nodeMembers = p..'node:'..node..':subs', p..'node:'..node..':members'
-local subs = redis.call('HGETALL', nodeSubs)
+local graveSubs, graveMembers = p..grave..':subs', p..grave..':members'
+local subs = redis.call('HRANDFIELD', graveSubs, most, 'WITHVALUES')
 for i = 1, #subs, 2 do
   local ch = subs[i]
+  redis.call('HDEL', graveSubs, ch)
   if redis.call('HINCRBY', p..'subs', ch, -tonumber(subs[i + 1])) <= 0 then
     redis.call('HDEL', p..'subs', ch)
     table.insert(out, 'v') table.insert(out, ch) table.insert(out, '')
   end
 end
-local members = redis.call('HGETALL', nodeMembers)
+local members = {}
+if most > #subs / 2 then members = redis.call('HRANDFIELD', graveMembers, most - #subs / 2, 'WITHVALUES') end
 for i = 1, #members, 2 do
   local field = members[i]
+  redis.call('HDEL', graveMembers, field)
   local cut = string.find(field, '\\n', 1, true)
   local ch, user = string.sub(field, 1, cut - 1), string.sub(field, cut + 1)
   if redis.call('HINCRBY', p..'members:'..ch, user, -tonumber(members[i + 1])) <= 0 then
@@ -85,32 +156,24 @@ for i = 1, #members, 2 do
     table.insert(out, 'm') table.insert(out, ch) table.insert(out, user)
   end
 end
-redis.call('DEL', nodeSubs, nodeMembers)
-redis.call('ZREM', p..'nodes', node)
-return out`;
+local left = redis.call('HLEN', graveSubs) + redis.call('HLEN', graveMembers)
+if left == 0 then redis.call('ZREM', p..'nodes', grave) else redis.call('ZADD', p..'nodes', now + ttl, grave) end
+return {left, out}`;
 
 /**
- * Marks this node alive until now + ARGV[3] ms; returns whether it was registered (0: never, or
- * reaped by another node) and the nodes whose time has passed.
+ * Marks node ARGV[2] alive until now + ARGV[3] ms, and its graves still being drained (ARGV[5]…),
+ * if they are there; returns whether the node was registered (0: never, or reaped by another node)
+ * and the nodes and graves whose time has passed. With ARGV[4] '1' (a rejoin's later MULTIs) it
+ * renews nothing when the node is not registered: another node reaped it meanwhile.
  */
 const HEARTBEAT = `
-local p, node, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local p, node, ttl, mustBeKnown = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4] == '1'
 local known = redis.call('ZSCORE', p..'nodes', node) and 1 or 0
+if mustBeKnown and known == 0 then return {0, {}} end
+${NOW}
 redis.call('ZADD', p..'nodes', now + ttl, node)
+for i = 5, #ARGV do redis.call('ZADD', p..'nodes', 'XX', now + ttl, ARGV[i]) end
 return {known, redis.call('ZRANGEBYSCORE', p..'nodes', '-inf', now)}`;
-
-/**
- * The heartbeat, for a node that must still be registered: 0, and nothing renewed, when it is
- * not (another node reaped it meanwhile and took its share out of the counts).
- */
-const RENEW = `
-local p, node, ttl = ARGV[1], ARGV[2], tonumber(ARGV[3])
-if not redis.call('ZSCORE', p..'nodes', node) then return 0 end
-local t = redis.call('TIME')
-redis.call('ZADD', p..'nodes', tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) + ttl, node)
-return 1`;
 
 const REMEMBER = `
 local p, ch, value, ttl, max = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
@@ -135,16 +198,16 @@ type Queue = ChainableCommander & {
   rtLeave(...args: string[]): Queue;
   rtReap(...args: string[]): Queue;
   rtHeartbeat(...args: string[]): Queue;
-  rtRenew(...args: string[]): Queue;
 };
 
-/** A join or leave waiting for its turn to be written; `done` gets what it changed. */
-type Change = { join: boolean; change: LocalChange; done: (t: Transitions) => void };
+/** A join or leave waiting for its turn to be written; `done` gets what it changed (and the members, if asked). */
+type Change = { join: boolean; change: LocalChange; withMembers: boolean; done: (t: Joined) => void };
 
 type Commands = Redis & {
   rtJoin(...args: string[]): Promise<[number, number]>;
   rtLeave(...args: string[]): Promise<[number, number]>;
-  rtReap(...args: string[]): Promise<string[]>;
+  rtReap(...args: string[]): Promise<number>;
+  rtDrain(...args: string[]): Promise<[number, string[]]>;
   rtHeartbeat(...args: string[]): Promise<[number, string[]]>;
   rtRemember(...args: (string | number)[]): Promise<number>;
 };
@@ -181,6 +244,8 @@ export class RedisAdapter implements Adapter {
   private rejoins = 0;
   /** Joins and leaves queued behind the write under way, to go in one MULTI; null when none wait. */
   private batch: Change[] | null = null;
+  /** This node's old shares moved aside by its rejoins and not yet drained (see "grave" above). */
+  private graves: string[] = [];
 
   constructor(
     private readonly node: LocalNode,
@@ -203,8 +268,8 @@ export class RedisAdapter implements Adapter {
       rtJoin: JOIN,
       rtLeave: LEAVE,
       rtReap: REAP,
+      rtDrain: DRAIN,
       rtHeartbeat: HEARTBEAT,
-      rtRenew: RENEW,
       rtRemember: REMEMBER,
     };
     for (const [name, lua] of Object.entries(scripts)) this.redis.defineCommand(name, { numberOfKeys: 0, lua });
@@ -286,53 +351,48 @@ export class RedisAdapter implements Adapter {
   }
 
   /**
-   * The first MULTI takes the old share out, renews the heartbeat and writes the first
+   * The first MULTI moves the old share aside, renews the heartbeat and writes the first
    * `redisBatch` subscriptions; each next one renews the heartbeat (only if no other node reaped
-   * this one meanwhile) and writes the next. Cut short, the rejoin stops and the next starts over:
-   * it takes out whatever this one wrote with the rest of the old share.
+   * this one meanwhile) and writes the next. Each join takes over what the old share held of it, so
+   * the others never see a member this node still holds go. Once the share is whole, the old ones
+   * are drained: what they still hold left while the node was away. Cut short, the rejoin stops and
+   * the next starts over; the old shares wait for the next one's end.
    */
   private async rejoin(subscriptions: ReturnType<LocalNode["localSubscriptions"]>) {
-    const keyOf = (sub: { name: string; userId: string | null }) => `${sub.name}\n${sub.userId ?? ""}`;
     const size = this.config.redisBatch;
+    const grave = `gone:${randomUUID()}`;
     let dead: string[] = [];
-    let removed = new Set<string>();
-    let reaped = false;
     try {
       for (let from = 0; from === 0 || from < subscriptions.length; from += size) {
         const chunk = subscriptions.slice(from, from + size);
-        const joins = await this.atomically((multi) => {
-          if (from === 0) multi.rtReap(this.prefix, this.nodeId).rtHeartbeat(this.prefix, this.nodeId, this.ttlMs());
-          else multi.rtRenew(this.prefix, this.nodeId, this.ttlMs());
+        const answers = await this.atomically((multi) => {
+          if (from === 0) multi.rtReap(this.prefix, this.nodeId, grave, this.ttlMs());
+          multi.rtHeartbeat(this.prefix, this.nodeId, this.ttlMs(), from === 0 ? "0" : "1", ...this.graves);
           for (const sub of chunk) {
-            multi.rtJoin(this.prefix, this.nodeId, sub.name, sub.userId ?? "", JSON.stringify(sub.info ?? null));
+            const info = JSON.stringify(sub.info ?? null);
+            multi.rtJoin(this.prefix, this.nodeId, sub.name, sub.userId ?? "", info, grave, "0");
           }
         });
-        const [first, second] = joins.splice(0, from === 0 ? 2 : 1);
-        if (from === 0) {
-          dead = (second as [number, string[]])[1];
-          removed = new Set(this.reaped(first as string[], false).map(keyOf));
-          // Members that left this node during the outage: the others still had them.
-          const kept = new Set(subscriptions.map(keyOf));
-          for (const key of removed) {
-            if (kept.has(key)) continue;
-            removed.delete(key);
-            const [name = "", userId = ""] = key.split("\n");
-            if (userId) this.node.announce({ name, userId }, { channel: false, member: true }, false);
-          }
-        } else if (first !== 1) {
-          // Reaped by another node between two MULTIs: the share is not whole; start over (below).
-          this.dirty = true;
-          reaped = true;
-        }
+        if (from === 0 && answers.shift() === 1) this.graves.push(grave);
+        const [known, expired] = answers.shift() as [number, string[]];
+        if (from === 0) dead = expired;
+        else if (known !== 1) this.dirty = true; // reaped between two MULTIs: start over (below)
         for (const [i, sub] of chunk.entries()) {
-          const t = transitions(joins[i]);
-          // Members others saw leave while we were away are news again; the rest never left.
-          if (!removed.delete(keyOf(sub)) && (t.member || t.channel)) this.node.announce(sub, t, true);
+          // Members others saw leave while we were away (or never saw) are news; the rest never left.
+          const t = transitions(answers[i]);
+          if (t.member || t.channel) this.node.announce(sub, t, true);
         }
         // Lost again meanwhile (the subscriber, say): not back yet; the next rejoin will be, when
         // the connection is ready again; when reaped, with the connection up, at once.
-        if (this.dirty) return void (reaped && this.back());
+        if (this.dirty) return void (known !== 1 && from > 0 && this.back());
       }
+      // The channels that emptied were announced by this node while it was away; the members were
+      // told to its own sockets only.
+      for (const old of [...this.graves]) {
+        await this.drain(old, (change, t) => t.member && this.node.announce(change, t, false));
+        this.graves = this.graves.filter((g) => g !== old);
+      }
+      if (this.dirty) return;
       if (this.down) this.log("[realtime] Redis is back: this node rejoined the cluster");
       this.down = false;
     } catch (err) {
@@ -350,7 +410,7 @@ export class RedisAdapter implements Adapter {
     let known: number;
     let dead: string[];
     try {
-      [known, dead] = await this.redis.rtHeartbeat(this.prefix, this.nodeId, this.ttlMs());
+      [known, dead] = await this.redis.rtHeartbeat(this.prefix, this.nodeId, this.ttlMs(), "0", ...this.graves);
     } catch (err) {
       return this.lost(err as Error);
     }
@@ -369,33 +429,43 @@ export class RedisAdapter implements Adapter {
     return String(Math.round(this.config.nodeTtlSeconds * 750));
   }
 
-  /** Reaps the nodes that stopped renewing their heartbeat. */
+  /** Reaps the nodes that stopped renewing their heartbeat, and finishes graves whose drainer did. */
   private async reapDead(dead: string[]) {
     try {
-      for (const id of dead) if (id !== this.nodeId) await this.reap(id);
+      for (const id of dead) {
+        if (id.startsWith("gone:")) await this.drain(id, (change, t) => this.node.announce(change, t, false));
+        else if (id !== this.nodeId) await this.reap(id);
+      }
     } catch (err) {
       this.lost(err as Error);
     }
   }
 
   /**
-   * Takes a node's share out of the cluster. The script is atomic, so when two nodes reap the
-   * same dead one, the second finds nothing left and announces nothing.
+   * Takes a node's share out of the cluster: moved aside at once, then drained `redisBatch` at a
+   * time. When two nodes reap the same dead one, the second finds nothing to move.
    */
   private async reap(nodeId: string) {
-    return this.reaped(await this.redis.rtReap(this.prefix, nodeId), true);
+    const grave = `gone:${randomUUID()}`;
+    if ((await this.redis.rtReap(this.prefix, nodeId, grave, this.ttlMs())) === 1) {
+      await this.drain(grave, (change, t) => this.node.announce(change, t, false));
+    }
   }
 
-  /** What a reap emptied ({kind, channel, user}…), announced if asked; the members it removed. */
-  private reaped(out: string[], announce: boolean) {
-    const removed: Array<{ name: string; userId: string | null }> = [];
-    for (let i = 0; i < out.length; i += 3) {
-      const [kind, name = "", user = ""] = out.slice(i, i + 3);
-      const change = { name, userId: kind === "m" ? user : null };
-      if (kind === "m") removed.push(change);
-      if (announce) this.node.announce(change, { channel: kind === "v", member: kind === "m" }, false);
+  /** Drains a grave, `redisBatch` entries per call, telling `emptied` what each call emptied. */
+  private async drain(
+    grave: string,
+    emptied: (change: { name: string; userId: string | null }, t: Transitions) => void,
+  ) {
+    const most = String(this.config.redisBatch);
+    for (let left = 1; left > 0; ) {
+      const [rest, out] = await this.redis.rtDrain(this.prefix, grave, most, this.ttlMs());
+      left = rest;
+      for (let i = 0; i < out.length; i += 3) {
+        const [kind, name = "", user = ""] = out.slice(i, i + 3);
+        emptied({ name, userId: kind === "m" ? user : null }, { channel: kind === "v", member: kind === "m" });
+      }
     }
-    return removed;
   }
 
   /**
@@ -414,8 +484,8 @@ export class RedisAdapter implements Adapter {
   }
 
   /** Runs a shared operation, or answers for this node alone while Redis is away. */
-  private async orLocal<T>(shared: () => Promise<T>, local: () => T): Promise<T> {
-    if (this.stopped || !this.shared()) return local();
+  private async orLocal<T>(shared: () => Promise<T>, local: () => T, whileStopping = false): Promise<T> {
+    if ((this.stopped && !whileStopping) || !this.shared()) return local();
     try {
       return await shared();
     } catch (err) {
@@ -429,6 +499,8 @@ export class RedisAdapter implements Adapter {
     await this.orLocal(
       async () => void (await this.redis.publish(`${this.prefix}bus`, JSON.stringify(bus))),
       () => this.node.deliver(message),
+      // A stopping node's last member_removed (its connections' leaves, its share) are the cluster's.
+      true,
     );
   }
 
@@ -443,12 +515,12 @@ export class RedisAdapter implements Adapter {
     }
   }
 
-  joined(change: LocalChange) {
-    return this.queue(true, change);
+  joined(change: LocalChange, withMembers = false) {
+    return this.queue(true, change, withMembers);
   }
 
   left(changes: LocalChange[]) {
-    return Promise.all(changes.map((change) => this.queue(false, change)));
+    return Promise.all(changes.map((change) => this.queue(false, change, false)));
   }
 
   /**
@@ -456,8 +528,8 @@ export class RedisAdapter implements Adapter {
    * together and then go in one MULTI, in the order asked (a subscribe right after an unsubscribe
    * of the same channel lands after it), at most `redisBatch` at a time.
    */
-  private queue(join: boolean, change: LocalChange) {
-    return new Promise<Transitions>((done) => {
+  private queue(join: boolean, change: LocalChange, withMembers: boolean) {
+    return new Promise<Joined>((done) => {
       if (!this.batch || this.batch.length >= this.config.redisBatch) {
         const batch: Change[] = [];
         this.inOrder(() => {
@@ -466,7 +538,7 @@ export class RedisAdapter implements Adapter {
         });
         this.batch = batch;
       }
-      this.batch.push({ join, change, done });
+      this.batch.push({ join, change, withMembers, done });
     });
   }
 
@@ -475,18 +547,23 @@ export class RedisAdapter implements Adapter {
       async () =>
         (
           await this.atomically((multi) => {
-            for (const { join, change: c } of batch) {
-              if (join) multi.rtJoin(this.prefix, this.nodeId, c.name, c.userId ?? "", JSON.stringify(c.info ?? null));
+            for (const { join, change: c, withMembers } of batch) {
+              const info = JSON.stringify(c.info ?? null);
+              if (join)
+                multi.rtJoin(this.prefix, this.nodeId, c.name, c.userId ?? "", info, "", withMembers ? "1" : "0");
               else multi.rtLeave(this.prefix, this.nodeId, c.name, c.userId ?? "");
             }
           })
         ).map(transitions),
       () => {
         this.dirty = true;
-        return batch.map(({ change }) => change.local);
+        return batch.map(
+          ({ change, withMembers }): Joined =>
+            withMembers ? { ...change.local, members: this.node.localMembers(change.name) } : change.local,
+        );
       },
     );
-    for (const [i, { done }] of batch.entries()) done(answers[i] as Transitions);
+    for (const [i, { done }] of batch.entries()) done(answers[i] as Joined);
   }
 
   members(name: string) {
@@ -571,8 +648,15 @@ export class RedisAdapter implements Adapter {
   expireCache() {}
 }
 
-/** What rtJoin / rtLeave answer: {channel occupied or vacated, member added or removed}. */
-function transitions(answer: unknown): Transitions {
-  const [channel, member] = answer as [number, number];
-  return { channel: channel === 1, member: member === 1 };
+/**
+ * What rtJoin / rtLeave answer: {channel occupied or vacated, member added or removed}, and for a
+ * join that asked, the channel's members (user id, user_info JSON…).
+ */
+function transitions(answer: unknown): Joined {
+  const [channel, member, members] = answer as [number, number, string[] | undefined];
+  const t = { channel: channel === 1, member: member === 1 };
+  if (!members) return t;
+  const map = new Map<string, unknown>();
+  for (let i = 0; i < members.length; i += 2) map.set(members[i] ?? "", JSON.parse(members[i + 1] ?? "null"));
+  return { ...t, members: map };
 }

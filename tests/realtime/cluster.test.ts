@@ -556,6 +556,177 @@ describe("round trips to Redis", () => {
       .toEqual(["u0", "u1", "u2", "u3", "watcher"]);
   });
 
+  /** `proxiedAndOther`, and 400 subscriptions (4 users × 100 channels) on the proxied node, written to Redis. */
+  async function with400(channelPrefix: string, redisBatch: number) {
+    const pair = await proxiedAndOther(channelPrefix, { redisBatch });
+    const { proxied, other, names } = pair;
+    const sockets = await Promise.all(Array.from({ length: 4 }, () => rawConnected(proxied)));
+    for (const [i, raw] of sockets.entries()) subscribeAll(raw, names, `u${i}`);
+    await expect.poll(() => usersOf(other, names[99] ?? ""), { timeout: 20_000 }).toEqual(["u0", "u1", "u2", "u3"]);
+    const watch = new Redis(TEST_REDIS_URL);
+    cleanups.push(async () => void watch.disconnect());
+    const keys = `${prefix}realtime:${proxied.config.appId}:`;
+    const nodeId = (proxied.server.hub.adapter as unknown as { nodeId: string }).nodeId;
+    return { ...pair, sockets, watch, keys, nodeId };
+  }
+
+  /** `with400`'s four users, and the watcher in the first channel, seen and counted by `rt` in these channels. */
+  async function expectAllFour(rt: Pick<Running, "sdk">, names: string[], which: number[]) {
+    for (const i of which) {
+      const watching = i === 0 ? ["watcher"] : [];
+      expect(await usersOf(rt, names[i] ?? "")).toEqual(["u0", "u1", "u2", "u3", ...watching]);
+      const n = 4 + watching.length;
+      expect(await countsOf(rt, names[i] ?? "")).toEqual({ occupied: true, user_count: n, subscription_count: n });
+    }
+  }
+
+  const countsOf = async (rt: Pick<Running, "sdk">, name: string) =>
+    (await (
+      await rt.sdk.get({ path: `/channels/${name}`, params: { info: "user_count,subscription_count" } })
+    ).json()) as { occupied: boolean; user_count: number; subscription_count: number };
+
+  // A node's share (here 100 channels and 400 members) taken out in one script held Redis for all
+  // of it: 10,000 held it 0.2–0.9 s, other clients' PINGs waiting (bench/README.md).
+  it("a node that goes has its share taken out REALTIME_REDIS_BATCH entries per call, not all in one", async () => {
+    const { redis, proxied: reaper, other: gone } = await proxiedPair(60, { redisBatch: 50 });
+    const names = Array.from({ length: 100 }, (_, i) => `presence-gone-${i}`);
+    const watcher = await subscribed(client(reaper, member("watcher")), names[0] ?? "");
+    const sockets = await Promise.all(Array.from({ length: 4 }, () => rawConnected(gone)));
+    for (const [i, raw] of sockets.entries()) subscribeAll(raw, names, `u${i}`);
+    await expect.poll(() => usersOf(reaper, names[99] ?? ""), { timeout: 20_000 }).toEqual(["u0", "u1", "u2", "u3"]);
+    const removed: string[] = [];
+    watcher.bind("pusher:member_removed", (m: { id: string }) => removed.push(m.id));
+    const keys = `${prefix}realtime:${gone.config.appId}:`;
+    const watch = new Redis(TEST_REDIS_URL);
+    cleanups.push(async () => void watch.disconnect());
+
+    // What the others do to a node past its time (a clean stop does the same to its own).
+    const goneId = (gone.server.hub.adapter as unknown as { nodeId: string }).nodeId;
+    const before = redis.roundTrips();
+    await (reaper.server.hub.adapter as unknown as { reap(id: string): Promise<unknown> }).reap(goneId);
+    const trips = redis.roundTrips() - before;
+    console.log(`[cluster] reap of a node holding 100 channels and 400 members, 50 per call: ${trips} round trips`);
+    // 500 entries: 10 calls of 50 at least, after the one that moves them aside (one call was 1).
+    expect(trips).toBeGreaterThanOrEqual(11);
+
+    await expect.poll(() => [...removed].sort()).toEqual(["u0", "u1", "u2", "u3"]);
+    expect(await watch.hgetall(`${keys}subs`)).toEqual({ [names[0] ?? ""]: "1" });
+    expect(await usersOf(reaper, names[0] ?? "")).toEqual(["watcher"]);
+    expect(await usersOf(reaper, names[99] ?? "")).toEqual([]);
+    // Nothing left behind: no grave, no share or deadline of the node that went.
+    expect(await watch.keys(`${keys}gone:*`)).toEqual([]);
+    expect(await watch.keys(`${keys}node:${goneId}:*`)).toEqual([]);
+    expect(await watch.zscore(`${keys}nodes`, goneId)).toBeNull();
+  });
+
+  // The others took the node for dead and are taking its share out, a batch at a time, when it
+  // comes back: what it holds must end up counted once, whichever of the two writes first.
+  it("a node that comes back while the others are taking its share out ends up counted once", async () => {
+    const { proxied: a, other, names, watch, keys, nodeId } = await with400("presence-halfway-", 50);
+    type Internals = {
+      redis: { rtReap(...a: string[]): Promise<number>; rtDrain(...a: string[]): Promise<[number, string[]]> };
+      drain(grave: string, emptied: () => void): Promise<void>;
+      beat(): Promise<void>;
+    };
+    const reaper = other.server.hub.adapter as unknown as Internals;
+    // What `other` does to a node past its time, stopped after its first batch.
+    const grave = "gone:test-halfway";
+    expect(await reaper.redis.rtReap(`${keys}`, nodeId, grave, "60000")).toBe(1);
+    expect((await reaper.redis.rtDrain(`${keys}`, grave, "50", "60000"))[0]).toBe(450);
+
+    // The node's next heartbeat finds itself unknown and writes its share again.
+    await (a.server.hub.adapter as unknown as Internals).beat();
+    await expect.poll(() => watch.hlen(`${keys}node:${nodeId}:subs`), { timeout: 20_000 }).toBe(100);
+    await reaper.drain(grave, () => {});
+
+    await expectAllFour(other, names, [0, 50, 99]);
+    expect(await watch.hlen(`${keys}subs`)).toBe(100);
+    expect(await watch.keys(`${keys}gone:*`)).toEqual([]);
+  });
+
+  // A clean stop (a deploy): the node's connections close, their leaves and its share go, and the
+  // member_removed they make must reach the other nodes' sockets. They went to no one: the node
+  // took itself for stopped, and answered for itself alone, before the leaves' answers came back.
+  it("a node that stops tells the other nodes' sockets its members are gone", async () => {
+    const { proxied: a, names, watcher, watch, keys } = await with400("presence-stop-", 50);
+    const removed: string[] = [];
+    watcher.bind("pusher:member_removed", (m: { id: string }) => removed.push(m.id));
+    nodes.splice(nodes.indexOf(a), 1);
+    await a.close();
+    await expect.poll(() => [...removed].sort()).toEqual(["u0", "u1", "u2", "u3"]);
+    expect(await watch.hgetall(`${keys}subs`)).toEqual({ [names[0] ?? ""]: "1" });
+    expect(await watch.keys(`${keys}gone:*`)).toEqual([]);
+  });
+
+  // A grave sits in the nodes' zset with a deadline: when whoever moved it aside dies before
+  // draining it, the next heartbeat that finds it past its time drains it.
+  it("a share moved aside by a node that died before taking it out is taken out by the others", async () => {
+    const { proxied: a, other, names, watcher, watch, keys, nodeId } = await with400("presence-orphan-", 50);
+    const removed: string[] = [];
+    watcher.bind("pusher:member_removed", (m: { id: string }) => removed.push(m.id));
+    type Internals = { redis: { rtReap(...a: string[]): Promise<number> }; beat(): Promise<void> };
+    // Moved aside with a deadline 1 ms ahead, and never drained: its reaper "died".
+    const reaper = a.server.hub.adapter as unknown as Internals;
+    expect(await reaper.redis.rtReap(keys, nodeId, "gone:orphan", "1")).toBe(1);
+    expect(await watch.zscore(`${keys}nodes`, "gone:orphan")).not.toBeNull();
+
+    await (other.server.hub.adapter as unknown as Internals).beat();
+    await expect.poll(() => watch.keys(`${keys}gone:*`), { timeout: 20_000 }).toEqual([]);
+    expect(await watch.zscore(`${keys}nodes`, "gone:orphan")).toBeNull();
+    expect(await usersOf(other, names[99] ?? "")).toEqual([]);
+    expect(await usersOf(other, names[0] ?? "")).toEqual(["watcher"]);
+    await expect.poll(() => [...removed].sort()).toEqual(["u0", "u1", "u2", "u3"]);
+  });
+
+  // Between two of a rejoin's MULTIs the others used to see a partial membership: the first took
+  // the whole old share out and wrote back only its first batch.
+  it("while a node rejoins in several MULTIs, the others still see every member and count it still holds", async () => {
+    const { redis, proxied: cut, other, names, watcher, watch, keys, nodeId } = await with400("presence-partial-", 50);
+    const removed: string[] = [];
+    watcher.bind("pusher:member_removed", (m: { id: string }) => removed.push(m.id));
+    redis.cut();
+    await expect.poll(async () => (await fetch(`${cut.url}/ready`)).status, { timeout: 20_000 }).toBe(503);
+
+    // The rejoin's first MULTI (and its first 50 subscriptions) lands; its answer waits.
+    const held = redis.holdRepliesWhenSent("\r\nexec\r\n", "keep");
+    redis.restore();
+    const release = await held;
+    // Its share was all 100 channels before; the first MULTI's 50 subscriptions are some of them.
+    const share = `${keys}node:${nodeId}:subs`;
+    await expect.poll(async () => (await watch.hlen(share)) % 100, { timeout: 20_000 }).toBeGreaterThan(0);
+    await expectAllFour(other, names, [0, 99]);
+    release();
+
+    await expect.poll(() => cut.logs.some((l) => l.includes("Redis is back")), { timeout: 20_000 }).toBe(true);
+    expect(await watch.hlen(`${keys}subs`)).toBe(100);
+    expect(await usersOf(other, names[99] ?? "")).toEqual(["u0", "u1", "u2", "u3"]);
+    expect(await watch.keys(`${keys}gone:*`)).toEqual([]);
+    // A marker after the rejoin: a member_removed sent during it would have arrived before.
+    const marker = nextEvent(watcher, "marker");
+    await other.sdk.trigger(names[0] ?? "", "marker", {});
+    await marker;
+    expect(removed).toEqual([]);
+  });
+
+  // The member list a presence subscriber gets came from a read of its own after the join's MULTI.
+  it("a presence subscribe gets the whole server's members from its join's MULTI, not from a read after it", async () => {
+    const { redis, proxied: a, other, names } = await proxiedAndOther("presence-list-");
+    await subscribed(client(other, member("asha")), names[0] ?? "");
+    const raw = await rawConnected(a);
+    const before = redis.roundTrips();
+    // Asha's second tab: no member_added to publish, so the round trips are the subscribe's own.
+    subscribeAll(raw, [names[0] ?? ""], "asha");
+    const ok = await raw.next((f) => f.event === "pusher_internal:subscription_succeeded");
+    const trips = redis.roundTrips() - before;
+    console.log(`[cluster] one presence subscribe: ${trips} round trips to Redis`);
+    // The member limit's read and the join's MULTI (a read of the members after it was a third).
+    expect(trips).toBeLessThanOrEqual(2);
+    const { presence } = ok.data as { presence: { ids: string[]; count: number; hash: Record<string, unknown> } };
+    expect([...presence.ids].sort()).toEqual(["asha", "watcher"]);
+    expect(presence.count).toBe(2);
+    expect(presence.hash).toEqual({ asha: { name: "asha" }, watcher: { name: "watcher" } });
+  });
+
   it("a connection that goes takes all its subscriptions out in a few round trips, with its webhooks and member events", async () => {
     const { redis, proxied: a, other, names, watcher } = await proxiedAndOther("presence-going-");
     const removed = nextEvent<{ id: string }>(watcher, "pusher:member_removed");
