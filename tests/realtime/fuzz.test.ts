@@ -3,6 +3,10 @@ import { describe, expect, it } from "vitest";
 import { APP, rawConnected, signChannel, signedFetch } from "../support/realtime";
 import { expectStillServing, type RealtimeProcess, rawExchange, realtimeProcessPerFile } from "./process";
 
+// Hundreds of runs, each on a real connection: on a machine busy with other work they take several
+// times the suite's 20 s, and a timeout there would say nothing about the server.
+const FUZZ_TIMEOUT_MS = 120_000;
+
 /**
  * Property-based fuzzing of everything a client controls, against the server in its own
  * process. Each property has a fixed number of runs (fast-check prints the seed of a failure,
@@ -94,7 +98,7 @@ const frame: fc.Arbitrary<Frame> = fc.oneof(
 );
 
 describe("WebSocket frames", () => {
-  it("answers any sequence of frames by the protocol and keeps serving", async () => {
+  it("answers any sequence of frames by the protocol and keeps serving", { timeout: FUZZ_TIMEOUT_MS }, async () => {
     const rt = server();
     await fc.assert(
       fc.asyncProperty(fc.array(frame, { minLength: 1, maxLength: 4 }), fc.boolean(), async (frames, joinFirst) => {
@@ -177,7 +181,7 @@ const signing = fc.oneof(
 );
 
 describe("HTTP API requests", () => {
-  it("answers any request with 2xx or a 4xx JSON error, never 5xx", async () => {
+  it("answers any request with 2xx or a 4xx JSON error, never 5xx", { timeout: FUZZ_TIMEOUT_MS }, async () => {
     const rt = server();
     await fc.assert(
       fc.asyncProperty(
@@ -202,7 +206,9 @@ describe("HTTP API requests", () => {
     await expectUnharmed(rt);
   });
 
-  it("answers raw request bytes and upgrades with 101, a 4xx or by closing, and keeps serving", async () => {
+  it("answers raw request bytes and upgrades with 101, a 4xx or by closing, and keeps serving", {
+    timeout: FUZZ_TIMEOUT_MS,
+  }, async () => {
     const rt = server();
     const target = fc.oneof(
       fc.string({ maxLength: 80 }),
