@@ -308,7 +308,8 @@ describe("the publisher against a hostile server", () => {
     expect(errors.every((err) => err.error?.name === "AbortError")).toBe(true);
     // The timeouts can fire before this process's own server has taken the connections the kernel
     // already accepted (a busy machine: the timers run before the poll), so wait for them to come.
-    await vi.waitFor(() => expect(server.conns.length).toBe(50));
+    const { conns } = server;
+    await vi.waitFor(() => expect(conns.length).toBe(50));
     await Promise.all(server.conns.map((c) => c.closed));
     await expect(publisher.triggerBatch(one)).resolves.toBeUndefined();
   });
