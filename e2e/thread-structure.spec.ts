@@ -1,4 +1,4 @@
-import { expect, type Locator, type Page, test } from "@playwright/test";
+import { type Browser, expect, type Locator, type Page, test } from "@playwright/test";
 import {
   closeOpenChat,
   composer,
@@ -12,6 +12,33 @@ import {
   trpcCall,
   unique,
 } from "./helpers";
+
+/** Asha, with no chat of Ravi's open, and Ravi's portal: the two sides of his thread. */
+async function ashaAndRavi(browser: Browser) {
+  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await closeOpenChat(asha.page, PLAYER_29.name);
+  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  return { asha, player };
+}
+
+/**
+ * Enough of a thread to scroll (`screens` views tall), unless earlier runs on this database left
+ * it: the send limit allows a few batches, not one per repeat.
+ */
+async function fillThread(page: Page, screens: number) {
+  const log = thread(page);
+  await expect(log.getByRole("listitem").last()).toBeVisible();
+  while (await log.evaluate((el, n) => el.scrollHeight < n * el.clientHeight, screens)) {
+    const batch = unique("filler");
+    const sent = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        page.request.post("/api/unified-chat/send", { data: { id: crypto.randomUUID(), text: `${batch} #${i}` } }),
+      ),
+    );
+    for (const res of sent) expect(res.status()).toBe(201);
+    await expect(log.getByRole("listitem").filter({ hasText: batch })).toHaveCount(10);
+  }
+}
 
 test("thread structure: safe links, dir=auto, day divider, full date on hover, growing composer, drafts kept", async ({
   browser,
@@ -139,27 +166,13 @@ test("a reply laid out before the reader's scroll up has fired its event does no
 }) => {
   // Two portals signing in and a thread to fill: minutes on a busy 2-core machine.
   test.setTimeout(180_000);
-  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
-  await closeOpenChat(asha.page, PLAYER_29.name);
-  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  const { asha, player } = await ashaAndRavi(browser);
   const page = player.page;
   // A short window, opened at that size: a few messages make the thread scroll.
   await page.setViewportSize({ width: 1280, height: 480 });
   await page.reload();
-  // Enough of a thread to scroll, unless earlier runs on this database left it (the send limit
-  // allows a few batches, not one per repeat).
   const log = thread(page);
-  await expect(log.getByRole("listitem").last()).toBeVisible();
-  while (await log.evaluate((el) => el.scrollHeight < 3 * el.clientHeight)) {
-    const batch = unique("filler");
-    const sent = await Promise.all(
-      Array.from({ length: 10 }, (_, i) =>
-        page.request.post("/api/unified-chat/send", { data: { id: crypto.randomUUID(), text: `${batch} #${i}` } }),
-      ),
-    );
-    for (const res of sent) expect(res.status()).toBe(201);
-    await expect(log.getByRole("listitem").filter({ hasText: batch })).toHaveCount(10);
-  }
+  await fillThread(page, 3);
   await expect(log.getByRole("listitem").last()).toBeInViewport();
   // The reader is typing: nothing below may take the focus away.
   await composer(page).focus();
@@ -228,9 +241,7 @@ test("through resizes a reader at the bottom stays there and one scrolled up kee
 }) => {
   // Two portals signing in and a thread to fill: minutes on a busy 2-core machine.
   test.setTimeout(180_000);
-  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
-  await closeOpenChat(asha.page, PLAYER_29.name);
-  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  const { asha, player } = await ashaAndRavi(browser);
   const page = player.page;
   const log = thread(page);
   // Long messages: a narrower window wraps them onto more lines, so what is above the view grows.
@@ -286,19 +297,8 @@ test("on a phone the last message stays in view when the keyboard opens and the 
 }) => {
   await signIn(page, PLAYER_29.email, /\/player/);
   const log = thread(page);
-  // Enough of a thread to scroll, unless earlier runs on this database left it.
-  await expect(log.getByRole("listitem").last()).toBeVisible();
+  await fillThread(page, 2);
   const last = unique("last before the keyboard");
-  while (await log.evaluate((el) => el.scrollHeight < 2 * el.clientHeight)) {
-    const batch = unique("filler");
-    const sent = await Promise.all(
-      Array.from({ length: 10 }, (_, i) =>
-        page.request.post("/api/unified-chat/send", { data: { id: crypto.randomUUID(), text: `${batch} #${i}` } }),
-      ),
-    );
-    for (const res of sent) expect(res.status()).toBe(201);
-    await expect(log.getByRole("listitem").filter({ hasText: batch })).toHaveCount(10);
-  }
   const res = await page.request.post("/api/unified-chat/send", { data: { id: crypto.randomUUID(), text: last } });
   expect(res.status()).toBe(201);
   const lastRow = log.getByRole("listitem").filter({ hasText: last });
