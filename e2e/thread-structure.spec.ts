@@ -1,4 +1,4 @@
-import { expect, test } from "@playwright/test";
+import { type Browser, expect, type Locator, type Page, test } from "@playwright/test";
 import {
   closeOpenChat,
   composer,
@@ -6,11 +6,39 @@ import {
   PLAYER_29,
   STAFF_ASHA,
   send,
+  signIn,
   staffSays,
   thread,
   trpcCall,
   unique,
 } from "./helpers";
+
+/** Asha, with no chat of Ravi's open, and Ravi's portal: the two sides of his thread. */
+async function ashaAndRavi(browser: Browser) {
+  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
+  await closeOpenChat(asha.page, PLAYER_29.name);
+  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  return { asha, player };
+}
+
+/**
+ * Enough of a thread to scroll (`screens` views tall), unless earlier runs on this database left
+ * it: the send limit allows a few batches, not one per repeat.
+ */
+async function fillThread(page: Page, screens: number) {
+  const log = thread(page);
+  await expect(log.getByRole("listitem").last()).toBeVisible();
+  while (await log.evaluate((el, n) => el.scrollHeight < n * el.clientHeight, screens)) {
+    const batch = unique("filler");
+    const sent = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        page.request.post("/api/unified-chat/send", { data: { id: crypto.randomUUID(), text: `${batch} #${i}` } }),
+      ),
+    );
+    for (const res of sent) expect(res.status()).toBe(201);
+    await expect(log.getByRole("listitem").filter({ hasText: batch })).toHaveCount(10);
+  }
+}
 
 test("thread structure: safe links, dir=auto, day divider, full date on hover, growing composer, drafts kept", async ({
   browser,
@@ -138,27 +166,13 @@ test("a reply laid out before the reader's scroll up has fired its event does no
 }) => {
   // Two portals signing in and a thread to fill: minutes on a busy 2-core machine.
   test.setTimeout(180_000);
-  const asha = await openAs(browser, STAFF_ASHA.email, /\/staff/);
-  await closeOpenChat(asha.page, PLAYER_29.name);
-  const player = await openAs(browser, PLAYER_29.email, /\/player/);
+  const { asha, player } = await ashaAndRavi(browser);
   const page = player.page;
   // A short window, opened at that size: a few messages make the thread scroll.
   await page.setViewportSize({ width: 1280, height: 480 });
   await page.reload();
-  // Enough of a thread to scroll, unless earlier runs on this database left it (the send limit
-  // allows a few batches, not one per repeat).
   const log = thread(page);
-  await expect(log.getByRole("listitem").last()).toBeVisible();
-  while (await log.evaluate((el) => el.scrollHeight < 3 * el.clientHeight)) {
-    const batch = unique("filler");
-    const sent = await Promise.all(
-      Array.from({ length: 10 }, (_, i) =>
-        page.request.post("/api/unified-chat/send", { data: { id: crypto.randomUUID(), text: `${batch} #${i}` } }),
-      ),
-    );
-    for (const res of sent) expect(res.status()).toBe(201);
-    await expect(log.getByRole("listitem").filter({ hasText: batch })).toHaveCount(10);
-  }
+  await fillThread(page, 3);
   await expect(log.getByRole("listitem").last()).toBeInViewport();
   // The reader is typing: nothing below may take the focus away.
   await composer(page).focus();
@@ -214,4 +228,89 @@ test("a reply laid out before the reader's scroll up has fired its event does no
   await expect(page.getByRole("button", { name: /new messages? ↓/ })).toHaveCount(0);
   await closeOpenChat(asha.page, PLAYER_29.name);
   for (const c of [player, asha]) await c.context.close();
+});
+
+/** Where a row sits in the thread's view: its top, from the top of the log (px). */
+async function offsetInLog(page: Page, row: Locator) {
+  const [box, log] = await Promise.all([row.boundingBox(), thread(page).boundingBox()]);
+  return (box?.y ?? Number.NaN) - (log?.y ?? Number.NaN);
+}
+
+test("through resizes a reader at the bottom stays there and one scrolled up keeps their place", async ({
+  browser,
+}) => {
+  // Two portals signing in and a thread to fill: minutes on a busy 2-core machine.
+  test.setTimeout(180_000);
+  const { asha, player } = await ashaAndRavi(browser);
+  const page = player.page;
+  const log = thread(page);
+  // Long messages: a narrower window wraps them onto more lines, so what is above the view grows.
+  const batch = unique("long");
+  const words = "a long line that wraps differently at every width of the window ".repeat(5);
+  for (let i = 1; i <= 8; i++) {
+    const res = await page.request.post("/api/unified-chat/send", {
+      data: { id: crypto.randomUUID(), text: `${batch} #${i} ${words}` },
+    });
+    expect(res.status()).toBe(201);
+  }
+  const row = (i: number) => log.getByRole("listitem").filter({ hasText: `${batch} #${i} ` });
+  await expect(row(8)).toBeInViewport({ ratio: 1 });
+
+  // At the bottom: the composer growing to six lines, then the window shrinking (a phone's keyboard
+  // opening), leave the last message where it can be read.
+  await composer(page).fill("one\ntwo\nthree\nfour\nfive\nsix");
+  await expect(row(8)).toBeInViewport({ ratio: 1 });
+  await composer(page).fill("");
+  await page.setViewportSize({ width: 1280, height: 560 });
+  await expect(row(8)).toBeInViewport({ ratio: 1 });
+  // After the resize the reader is still judged at the bottom: the next reply follows.
+  const reply = unique("reply after a resize");
+  await staffSays(asha.page, PLAYER_29.id, reply);
+  await expect(log.getByRole("listitem").filter({ hasText: reply })).toBeInViewport({ ratio: 1 });
+  await expect(page.getByRole("button", { name: /new messages? ↓/ })).toHaveCount(0);
+
+  // Scrolled up (message #3 at the top of the view), a narrower window keeps #3 where it was.
+  await row(3).evaluate(
+    (el) =>
+      new Promise<void>((scrolled) => {
+        el.closest('[role="log"]')?.addEventListener("scroll", () => scrolled(), { once: true });
+        el.scrollIntoView({ block: "start" });
+      }),
+  );
+  const top = await offsetInLog(page, row(3));
+  await page.setViewportSize({ width: 640, height: 560 });
+  await expect.poll(async () => Math.abs((await offsetInLog(page, row(3))) - top)).toBeLessThanOrEqual(1);
+  // ...and a reply after that resize leaves the reader there, with the control to go down.
+  const later = unique("reply while scrolled up");
+  await staffSays(asha.page, PLAYER_29.id, later);
+  const below = page.getByRole("button", { name: /^1 new message/ });
+  await expect(below).toBeVisible();
+  expect(Math.abs((await offsetInLog(page, row(3))) - top)).toBeLessThanOrEqual(1);
+  await below.click();
+  await expect(log.getByRole("listitem").filter({ hasText: later })).toBeInViewport({ ratio: 1 });
+  await closeOpenChat(asha.page, PLAYER_29.name);
+  for (const c of [player, asha]) await c.context.close();
+});
+
+test("on a phone the last message stays in view when the keyboard opens and the composer grows @phone", async ({
+  page,
+}) => {
+  await signIn(page, PLAYER_29.email, /\/player/);
+  const log = thread(page);
+  await fillThread(page, 2);
+  const last = unique("last before the keyboard");
+  const res = await page.request.post("/api/unified-chat/send", { data: { id: crypto.randomUUID(), text: last } });
+  expect(res.status()).toBe(201);
+  const lastRow = log.getByRole("listitem").filter({ hasText: last });
+  await expect(lastRow).toBeInViewport({ ratio: 1 });
+  // The keyboard takes the lower part of the screen: the thread keeps less room than a message, so
+  // what must stay in view is the message's end (its receipt), as it does when the composer grows.
+  const size = page.viewportSize() ?? { width: 412, height: 839 };
+  const end = lastRow.getByText(/Sent|Delivered|Read/);
+  await composer(page).focus();
+  await page.setViewportSize({ width: size.width, height: Math.round(size.height * 0.55) });
+  await expect(end).toBeInViewport({ ratio: 1 });
+  await page.setViewportSize(size);
+  await composer(page).fill("one\ntwo\nthree\nfour\nfive\nsix");
+  await expect(end).toBeInViewport({ ratio: 1 });
 });

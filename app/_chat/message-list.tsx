@@ -1,16 +1,15 @@
 "use client";
 
-import { Fragment, useEffect, useLayoutEffect, useRef, useState } from "react";
+import { Fragment, useEffect, useRef, useState } from "react";
 import type { ChatMessage } from "@/db/schema";
 import { DEFAULT_PHOTO_TEXT } from "@/protocol/limits";
 import { useSignedOut } from "../_auth/signed-out";
 import { MessagePhoto, PendingPhoto, photoCaption } from "./message-photo";
 import { dividerBefore, MessageText, MessageTime } from "./message-text";
 import type { OutboxEntry } from "./outbox";
+import { useThreadPosition } from "./use-thread-position";
 
 const statusLabel = { sent: "Sent", received: "Delivered", read: "Read" } as const;
-/** This close to the end (px) the reader counts as at the bottom. */
-const NEAR_BOTTOM = 80;
 
 /**
  * The thread as an ARIA log. Text is rendered as text (React escapes it), so a message like
@@ -39,14 +38,13 @@ export function MessageList(props: {
   const sentinel = useRef<HTMLDivElement>(null);
   const lastId = props.pending.at(-1)?.id ?? props.messages.at(-1)?.id;
   const lastSeq = props.messages.at(-1)?.seq ?? 0;
-  const firstId = props.messages[0]?.id;
 
-  // Where the reader is: at the bottom the thread follows new messages; scrolled up it stays put,
-  // and what arrives meanwhile is counted for the "N new messages ↓" control. Both change only
-  // where the reader's position is measured (scroll events, and the follow below), never from a
-  // render alone: a render may come before the event of a scroll that has already happened.
-  const [atBottom, setAtBottom] = useState(true);
-  const [seenSeq, setSeenSeq] = useState(lastSeq);
+  // Where the reader is (use-thread-position.ts): at the bottom the thread follows new messages and
+  // stays at its end through resizes; scrolled up it stays put, and what arrives meanwhile is
+  // counted for the "N new messages ↓" control.
+  const list = useRef<HTMLOListElement>(null);
+  const position = useThreadPosition({ scroller, list, lastId, lastSeq });
+  const { atBottom, seenSeq } = position;
   const { onSeen } = props;
   useEffect(() => onSeen(seenSeq), [onSeen, seenSeq]);
   const unseen = props.messages.filter((m) => m.seq > seenSeq && isFromOtherSide(m, props.mine));
@@ -61,37 +59,6 @@ export function MessageList(props: {
   }
   const separatorSeq =
     unreadFrom == null ? null : props.messages.find((m) => m.seq >= unreadFrom && isFromOtherSide(m, props.mine))?.seq;
-
-  // Follow new messages only when the reader was at the bottom before they were laid out: judged
-  // from where the reader is now against the thread's height before this render (heightBefore,
-  // measured below after every render), not from the last scroll event. The browser fires that
-  // event at its next frame: a reader who scrolled up in the frame a message arrived would still
-  // read as at the bottom, be pulled down and lose their place.
-  const heightBefore = useRef(0);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the newest message changes
-  useLayoutEffect(() => {
-    const el = scroller.current;
-    if (!el) return;
-    const wasAtBottom = heightBefore.current - el.scrollTop - el.clientHeight < NEAR_BOTTOM;
-    if (wasAtBottom) {
-      el.scrollTop = el.scrollHeight;
-      setSeenSeq(lastSeq);
-    }
-    setAtBottom(wasAtBottom);
-  }, [lastId, lastSeq]);
-
-  // Older messages go in above what the reader is looking at: keep that where it was on screen
-  // (at the very top the browser's own scroll anchoring does not, and the view would jump).
-  const firstBefore = useRef(firstId);
-  useLayoutEffect(() => {
-    const el = scroller.current;
-    if (!el) return;
-    if (firstBefore.current !== undefined && firstId !== firstBefore.current) {
-      el.scrollTop += el.scrollHeight - heightBefore.current;
-    }
-    firstBefore.current = firstId;
-    heightBefore.current = el.scrollHeight;
-  });
 
   const { hasOlder, loadingOlder, onLoadOlder } = props;
   useEffect(() => {
@@ -123,11 +90,9 @@ export function MessageList(props: {
   };
 
   const toBottom = () => {
-    const el = scroller.current;
-    if (!el) return;
-    el.scrollTop = el.scrollHeight;
+    position.toBottom();
     // The control goes away with the click: the thread itself takes the focus.
-    el.focus();
+    scroller.current?.focus();
   };
 
   return (
@@ -141,12 +106,7 @@ export function MessageList(props: {
         aria-label={props.label}
         // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must be reachable by keyboard
         tabIndex={0}
-        onScroll={(e) => {
-          const el = e.currentTarget;
-          const bottom = el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM;
-          setAtBottom(bottom);
-          if (bottom) setSeenSeq(lastSeq);
-        }}
+        onScroll={position.onScroll}
       >
         {props.hasOlder && (
           <div ref={sentinel} className="older">
@@ -156,7 +116,7 @@ export function MessageList(props: {
           </div>
         )}
         {/* Arrow keys move between the message times inside (see onTimeKey). */}
-        <ol className="messages" onKeyDown={onTimeKey} onFocus={onTimeFocus}>
+        <ol ref={list} className="messages" onKeyDown={onTimeKey} onFocus={onTimeFocus}>
           {props.messages.length === 0 && props.pending.length === 0 && <li className="empty">{props.emptyText}</li>}
           {props.messages.map((m, i) => {
             const divider = dividerBefore(m, props.messages[i - 1]);
