@@ -270,13 +270,7 @@ test("through resizes a reader at the bottom stays there and one scrolled up kee
   await expect(page.getByRole("button", { name: /new messages? ↓/ })).toHaveCount(0);
 
   // Scrolled up (message #3 at the top of the view), a narrower window keeps #3 where it was.
-  await row(3).evaluate(
-    (el) =>
-      new Promise<void>((scrolled) => {
-        el.closest('[role="log"]')?.addEventListener("scroll", () => scrolled(), { once: true });
-        el.scrollIntoView({ block: "start" });
-      }),
-  );
+  await scrollToTopOf(row(3));
   const top = await offsetInLog(page, row(3));
   await page.setViewportSize({ width: 640, height: 560 });
   await expect.poll(async () => Math.abs((await offsetInLog(page, row(3))) - top)).toBeLessThanOrEqual(1);
@@ -288,6 +282,15 @@ test("through resizes a reader at the bottom stays there and one scrolled up kee
   expect(Math.abs((await offsetInLog(page, row(3))) - top)).toBeLessThanOrEqual(1);
   await below.click();
   await expect(log.getByRole("listitem").filter({ hasText: later })).toBeInViewport({ ratio: 1 });
+
+  // Scrolled up again, the reader sends a message of their own: the thread goes down to it, as a
+  // chat does, instead of counting it as something new below.
+  await scrollToTopOf(row(3));
+  const own = unique("sent while scrolled up");
+  await composer(page).fill(own);
+  await composer(page).press("Enter");
+  await expect(log.getByRole("listitem").filter({ hasText: own })).toBeInViewport({ ratio: 1 });
+  await expect(page.getByRole("button", { name: /new messages? ↓/ })).toHaveCount(0);
   await closeOpenChat(asha.page, PLAYER_29.name);
   for (const c of [player, asha]) await c.context.close();
 });
@@ -314,3 +317,14 @@ test("on a phone the last message stays in view when the keyboard opens and the 
   await composer(page).fill("one\ntwo\nthree\nfour\nfive\nsix");
   await expect(end).toBeInViewport({ ratio: 1 });
 });
+
+/** Scrolls the log until `row` is at the top of its view, as a reader scrolling up would. */
+function scrollToTopOf(row: Locator) {
+  return row.evaluate(
+    (el) =>
+      new Promise<void>((scrolled) => {
+        el.closest('[role="log"]')?.addEventListener("scroll", () => scrolled(), { once: true });
+        el.scrollIntoView({ block: "start" });
+      }),
+  );
+}

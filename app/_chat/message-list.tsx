@@ -43,7 +43,7 @@ export function MessageList(props: {
   // stays at its end through resizes; scrolled up it stays put, and what arrives meanwhile is
   // counted for the "N new messages ↓" control.
   const list = useRef<HTMLOListElement>(null);
-  const position = useThreadPosition({ scroller, list, lastId, lastSeq });
+  const position = useThreadPosition({ scroller, list, lastId, lastSeq, lastIsOwn: props.pending.length > 0 });
   const { atBottom, seenSeq } = position;
   const { onSeen } = props;
   useEffect(() => onSeen(seenSeq), [onSeen, seenSeq]);

@@ -38,8 +38,10 @@ export function useThreadPosition(opts: {
   list: RefObject<HTMLOListElement | null>;
   lastId: string | undefined;
   lastSeq: number;
+  /** The last row is the reader's own, still in their outbox: one they just sent. */
+  lastIsOwn: boolean;
 }) {
-  const { scroller, list, lastId, lastSeq } = opts;
+  const { scroller, list, lastId, lastSeq, lastIsOwn } = opts;
   const [atBottom, setAtBottom] = useState(true);
   // The newest seq laid out while the reader was at the bottom: what they have seen.
   const [seenSeq, setSeenSeq] = useState(lastSeq);
@@ -78,7 +80,8 @@ export function useThreadPosition(opts: {
     record(el, p.pinned || endInView(el));
   };
 
-  // After every render (before paint): a new last row is followed if the reader was at the bottom
+  // After every render (before paint): a new last row is followed if it is the reader's own send (a
+  // chat goes down to what you just sent, wherever you were) or if the reader was at the bottom
   // before it was laid out: still pinned and not scrolled since, or the previous last row, as laid
   // out now, in view. Otherwise (older messages above, a status changing) the place is kept.
   useLayoutEffect(() => {
@@ -86,12 +89,13 @@ export function useThreadPosition(opts: {
     if (!el) return;
     renderedSeq.current = lastSeq;
     const p = place.current;
+    const sent = lastIsOwn && lastId !== p.lastId;
     const arrived = lastId !== p.lastId || lastSeq !== p.lastSeq;
     p.lastId = lastId;
     p.lastSeq = lastSeq;
     if (!arrived) return keep(el);
     const scrolled = moved(el, p);
-    const follow = (p.pinned && !scrolled) || rowEndInView(el, p.last);
+    const follow = sent || (p.pinned && !scrolled) || rowEndInView(el, p.last);
     if (follow) toEnd(el);
     else if (!scrolled) holdAnchor(el, p);
     record(el, follow || endInView(el));
