@@ -149,8 +149,8 @@ test("bench harness: the history reads alone (--only history) at toy size", asyn
 
 /**
  * The scripts below each start two stacks of their own. Their limits guard against a hung child and
- * say nothing about speed: on a busy 2-core machine a run took 2.3 min (first-request.ts, load ~15),
- * and beside the suite's other lane at load ~25 ab.ts and first-request.ts ran past a 150 s limit.
+ * say nothing about speed: on a busy 2-core machine (load ~15) first-request.ts took 2.3 min of the
+ * 150 s it had, and at load ~25 ab.ts and first-request.ts ran past it.
  */
 const childTimeoutMs = 330_000;
 const scriptTestTimeoutMs = 360_000;
@@ -215,7 +215,7 @@ test("bench/first-request.ts restarts each side and reports each kind's first re
     env: {
       ...process.env,
       BASE: root,
-      // ab's ports: the "stacks" project runs one test at a time (workers: 1 in playwright.config.ts).
+      // ab's ports: Playwright runs one test at a time here (workers: 1).
       BENCH_PORT_BASE: String(Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 30),
       RESTARTS: "1",
       WARM: "1",
