@@ -58,8 +58,6 @@ export default defineConfig({
   ...base,
   testDir: "e2e-cluster",
   globalTeardown: "./e2e-cluster/teardown.ts",
-  // One spec, its tests in order on the two instances: the main suite's second lane is not needed here.
-  workers: 1,
   projects: [{ name: "cluster", use: base.projects?.[0]?.use ?? {} }],
   use: { ...base.use, baseURL: clusterUrls.a },
   // Started one after the other: the first applies the migrations, the second finds them done.

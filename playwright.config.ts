@@ -17,19 +17,11 @@ const database: Record<string, string> = process.env.TEST_DATABASE_URL
     }
   : { PGLITE_DATA_DIR: ".data/e2e" };
 
-/**
- * Specs that start stacks of their own (tests/support/stack.ts, bench/path.ts: their own Postgres,
- * realtime and web processes on their own ports) and never touch the server below or its accounts.
- */
-const ownStacks = /e2e\/(bench|faults|floor-live|shutdown|soak)\.spec\.ts$/;
-
 export default defineConfig({
   testDir: "e2e",
+  // The specs share the demo accounts: one at a time keeps them from answering each other.
   fullyParallel: false,
-  // Two lanes, each one test at a time: the specs that share the demo accounts on this server
-  // (desktop, then phone), and beside them the specs on stacks of their own (ownStacks). Those share
-  // ports with each other (E2E_BENCH_PORT_BASE + 30, E2E_FAULT_PORT_BASE), so they too run one at a time.
-  workers: 2,
+  workers: 1,
   forbidOnly: !!process.env.CI,
   retries: 0,
   timeout: 60_000,
@@ -56,23 +48,8 @@ export default defineConfig({
     },
   },
   projects: [
-    {
-      name: "desktop",
-      use: { ...devices["Desktop Chrome"], channel: undefined },
-      grepInvert: /@phone/,
-      testIgnore: ownStacks,
-      workers: 1,
-    },
-    // After desktop, never beside it: the same demo accounts.
-    {
-      name: "phone",
-      use: { ...devices["Pixel 7"], channel: undefined },
-      grep: /@phone/,
-      testIgnore: ownStacks,
-      workers: 1,
-      dependencies: ["desktop"],
-    },
-    { name: "stacks", use: { ...devices["Desktop Chrome"], channel: undefined }, testMatch: ownStacks, workers: 1 },
+    { name: "desktop", use: { ...devices["Desktop Chrome"], channel: undefined }, grepInvert: /@phone/ },
+    { name: "phone", use: { ...devices["Pixel 7"], channel: undefined }, grep: /@phone/ },
   ],
   webServer: {
     command: process.env.TEST_DATABASE_URL ? "npm start" : "rm -rf .data/e2e .data/e2e.lock && npm start",
