@@ -147,11 +147,19 @@ test("bench harness: the history reads alone (--only history) at toy size", asyn
   expect(webPid?.reads).not.toBe(webPid?.beforeSeed);
 });
 
+/**
+ * The scripts below each start two stacks of their own. Their limits guard against a hung child and
+ * say nothing about speed: on a busy 2-core machine (load ~15) first-request.ts took 2.3 min of the
+ * 150 s it had, and at load ~25 ab.ts and first-request.ts ran past it.
+ */
+const childTimeoutMs = 330_000;
+const scriptTestTimeoutMs = 360_000;
+
 // `npx tsx bench/ab.ts` at toy size: both sides this checkout's production build (here, where
 // Playwright has built it), two stacks at once. Numbers are printed, never asserted; what is
 // asserted is that every request was answered 200 and both sides reported.
 test("bench/ab.ts runs both sides in alternated blocks and reports each side and their difference", async () => {
-  test.setTimeout(180_000);
+  test.setTimeout(scriptTestTimeoutMs);
   const root = path.resolve(import.meta.dirname, "..");
   const basePort = Number(process.env.E2E_BENCH_PORT_BASE ?? 6271) + 30;
   // staff.first: a first reply that takes a waiting chat, each block's chats opened before it;
@@ -168,7 +176,7 @@ test("bench/ab.ts runs both sides in alternated blocks and reports each side and
       WARMUP: "2",
       KINDS: kinds.join(","),
     },
-    timeout: 150_000,
+    timeout: childTimeoutMs,
   });
   console.log(stdout);
   const lines = stdout.split("\n");
@@ -199,7 +207,7 @@ test("bench/ab.ts runs both sides in alternated blocks and reports each side and
 // `npx tsx bench/first-request.ts` at toy size, both sides this checkout: each side's web process
 // restarted once, each kind's first request answered 200 and reported. Never a timing.
 test("bench/first-request.ts restarts each side and reports each kind's first request", async () => {
-  test.setTimeout(180_000);
+  test.setTimeout(scriptTestTimeoutMs);
   const root = path.resolve(import.meta.dirname, "..");
   const kinds = ["chat.me", "/staff"];
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/first-request.ts"], {
@@ -213,7 +221,7 @@ test("bench/first-request.ts restarts each side and reports each kind's first re
       WARM: "1",
       KINDS: kinds.join(","),
     },
-    timeout: 150_000,
+    timeout: childTimeoutMs,
   });
   console.log(stdout);
   for (const kind of kinds)
@@ -232,7 +240,7 @@ test("bench/first-request.ts restarts each side and reports each kind's first re
 // B: every read answered 200 (it throws otherwise), each side and kind reported, B's allocators
 // printed. Never a number's size: at toy size there may be no GC at all.
 test("bench/thread-alloc.ts reports each side's allocation per thread read and B's allocators", async () => {
-  test.setTimeout(180_000);
+  test.setTimeout(scriptTestTimeoutMs);
   const root = path.resolve(import.meta.dirname, "..");
   const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "bench/thread-alloc.ts"], {
     cwd: root,
@@ -247,7 +255,7 @@ test("bench/thread-alloc.ts reports each side's allocation per thread read and B
       MESSAGES: "60",
       HEAP_SAMPLE: "1",
     },
-    timeout: 150_000,
+    timeout: childTimeoutMs,
   });
   console.log(stdout);
   for (const kind of ["latest", "older"])
