@@ -18,7 +18,6 @@ const { warmUp } = await import("./warm-up");
 const { oneAtATimeServer } = await import("./one-at-a-time");
 const { POOL_MAX } = await import("@/db/client");
 const { realtimeFlushed } = await import("../services");
-const { getDb } = await import("../db");
 
 const app = next({ dev, dir: process.cwd(), port: env.PORT });
 const handle = app.getRequestHandler();
@@ -60,7 +59,6 @@ if (!dev) {
     poolSize: POOL_MAX,
     pages: ["/sign-in"],
     signedInPages: { staff: ["/staff"], player: ["/player"] },
-    dbKind: (await getDb()).kind,
   });
 }
 server.listen(env.PORT, () => console.log(`[floorline] web app on http://localhost:${env.PORT}`));

@@ -2,20 +2,18 @@ import { createHmac, randomBytes, randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
-import { type Db, type DbHandle, rowsOf } from "@/db/client";
+import { type Db, rowsOf } from "@/db/client";
 import type { Auth } from "../auth";
 import { findPlayer, findStaff } from "../chat/actors";
 import { type OutgoingEvent, playerMessageEvents, staffReplyEvents } from "../chat/announce";
 import { WARM_UP_CHANNEL } from "../chat/channels";
 import { ChatError } from "../chat/errors";
-import { escalateLongWaits } from "../chat/escalation";
 import { pusherGateway } from "../chat/gateway";
 import { messageFromJson, requestFromJson, threadPageJson, threadPageWithReader } from "../chat/messages";
 import { sendPlayerMessage } from "../chat/send";
 import { listQueue, replyAsStaff } from "../chat/staff";
 import type { Publisher } from "../realtime/publisher";
 import { sessionByToken } from "../session-row";
-import { LOCKS, runExclusive } from "../shared-state";
 import { openWarmUpCaller, WARM_UP_PLAYER_ID, type WarmUpRole } from "../warm-up-caller";
 import type { HttpDeps } from "./deps";
 
@@ -52,8 +50,6 @@ export async function warmUp(
     rounds?: number;
     /** How many more times the staff queue is read, signed in as staff (default QUEUE_ROUNDS). */
     queueRounds?: number;
-    /** The database's kind: given, the escalation check runs once as its timer runs it (checkLongWaitsOfNobody). */
-    dbKind?: DbHandle["kind"];
     timeoutMs?: number;
   },
 ) {
@@ -72,13 +68,6 @@ export async function warmUp(
         `[floorline] warm-up: statements not prepared: ${err instanceof Error ? err.message : String(err)}`,
       ),
     );
-    const { dbKind } = opts;
-    if (dbKind)
-      await untilAborted(signal, checkLongWaitsOfNobody({ db, kind: dbKind })).catch((err) =>
-        console.error(
-          `[floorline] warm-up: escalation check not run: ${err instanceof Error ? err.message : String(err)}`,
-        ),
-      );
     server = http.createServer(handler);
     const listening = server;
     await new Promise<void>((resolve) => listening.listen(0, "127.0.0.1", resolve));
@@ -199,21 +188,6 @@ async function prepareStatements(db: Db, connections: number) {
   await onEvery(() => refused(sendPlayerMessage(db, { ...message(), player: { userId: "" } })));
   await onEvery(() => refused(replyAsStaff(db, { ...message(), requestId: randomUUID(), staff: { userId: "" } })));
   await readFoundRecords(db);
-}
-
-/**
- * The escalation check (startup.ts) as its timer runs it — the advisory lock's transaction and the
- * UPDATE … RETURNING of escalation.ts — for requests created before the epoch: none, so nothing
- * is escalated, written or published. The timer starts before the warm-up and ticks every
- * ESCALATION_CHECK_SECONDS (5), so its first tick ran this code cold a few seconds after a start,
- * inside whatever request was being answered then: 6 ms of CPU against 1.4–2 ms for the next ones,
- * in one process (bench/README.md "The escalation check in the queue's first pass"). With the
- * database's kind only (serve.ts gives it): runExclusive takes the lock on Postgres alone.
- */
-async function checkLongWaitsOfNobody(handle: Pick<DbHandle, "db" | "kind">) {
-  await runExclusive(handle, LOCKS.escalation, async () => {
-    await escalateLongWaits(handle.db, { waitedMs: 0, now: new Date(0) });
-  });
 }
 
 /**

@@ -34,20 +34,6 @@ vi.mock("@/server/session-row", async (importOriginal) => {
   };
 });
 
-/** Every escalation check's answer (escalation.ts), passed through: the requests it escalated. */
-const escalationChecks = vi.hoisted(() => [] as Array<unknown[]>);
-vi.mock("@/server/chat/escalation", async (importOriginal) => {
-  const original = await importOriginal<typeof import("@/server/chat/escalation")>();
-  return {
-    ...original,
-    escalateLongWaits: async (...args: Parameters<typeof original.escalateLongWaits>) => {
-      const escalated = await original.escalateLongWaits(...args);
-      escalationChecks.push(escalated);
-      return escalated;
-    },
-  };
-});
-
 /**
  * A stand-in for serve.ts's listener: records what it was asked (and as whom: the warm-up's
  * caller, "staff" or "player", or nobody) and answers 401 like an anonymous caller.
@@ -406,37 +392,6 @@ describe.runIf(!!process.env.TEST_DATABASE_URL)("warm-up on Postgres", () => {
           "thread_page",
           "thread_page_with_reader",
         ]);
-    } finally {
-      await handle.close();
-      await drop();
-    }
-  });
-
-  // startup.ts checks for long waits every ESCALATION_CHECK_SECONDS from before the warm-up, so its
-  // first check ran the transaction's code cold a few seconds after a start, in whatever request
-  // was then being answered (bench/README.md "The escalation check in the queue's first pass").
-  it("runs the escalation check's transaction once, escalating no request that has waited long, writing nothing", async () => {
-    const { url, drop } = await freshPostgresDatabase();
-    const handle = connectPostgres(url, 2);
-    try {
-      await migrate(handle);
-      await handle.db.execute(
-        sql`insert into "user" (id, name, email) values ('waiting', 'Waiting', 'waiting@floorline.test')`,
-      );
-      await handle.db.execute(sql`
-        with player as (insert into players (user_id, display_name) values ('waiting', 'Waiting') returning id)
-        insert into chat_requests (player_id, player_name, initial_message, status, created_at, last_message_at)
-        select id, 'Waiting', 'hello', 'waiting', now() - interval '1 day', now() - interval '1 day' from player`);
-      const before = await contents(handle.db);
-      escalationChecks.length = 0;
-      const { handler } = recordingHandler();
-      await warmUp(handler, async () => ({ db: handle.db }) as unknown as HttpDeps, {
-        poolSize: 2,
-        pages: [],
-        dbKind: "postgres",
-      });
-      expect(escalationChecks).toEqual([[]]);
-      expect(await contents(handle.db)).toEqual(before);
     } finally {
       await handle.close();
       await drop();
