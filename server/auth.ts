@@ -10,7 +10,7 @@ import { getDb } from "./db";
 import { getPublisher } from "./publisher";
 import { endRealtimeSession } from "./revocation";
 import { cachedSession, forgetSession } from "./session-cache";
-import { sessionByToken } from "./session-row";
+import { sessionByToken, sessionFromRecord } from "./session-row";
 import { type SharedAuthStorage, sharedAuthStorage } from "./shared-state";
 
 export type AuthOptions = {
@@ -97,10 +97,11 @@ export function createAuth(db: Db, options: AuthOptions = {}) {
   // would read it. In the database: one prepared read of the row and its user. With sessions in
   // Redis: better-auth's own findSession — the Redis record, refused if the user's sessions were
   // revoked after it was made, the database row when Redis has none — which is what getSession
-  // reads before its expiry and extension checks (session-cache.ts makes those as it does).
+  // reads before its expiry and extension checks (session-cache.ts makes those as it does). Redis
+  // holds JSON, which better-auth turns into a session without checking it: parsed here into the
+  // database row's shape (session-row.ts sessionFromRecord), a record that is not one refused.
   const sessionOf = shared.secondaryStorage
-    ? async (token: string) =>
-        (await (await auth.$context).internalAdapter.findSession(token)) as Awaited<ReturnType<typeof sessionByToken>>
+    ? async (token: string) => sessionFromRecord(await (await auth.$context).internalAdapter.findSession(token))
     : (token: string) => sessionByToken(db, token);
   return Object.assign(auth, { sessionByToken: sessionOf });
 }

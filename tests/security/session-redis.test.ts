@@ -1,5 +1,5 @@
 import { Redis } from "ioredis";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { DbHandle } from "@/db/client";
 import { type Auth, createAuth } from "@/server/auth";
 import type { HttpDeps } from "@/server/http/deps";
@@ -15,7 +15,9 @@ import { dropRedisPrefix, TEST_REDIS_URL, testRedisPrefix } from "../support/red
  * getSession (its signature as better-call checks it, then better-auth's own record in Redis), and
  * every answer is compared with getSession's for the same cookie, in the states better-auth can leave
  * a session in: live, signed out, revoked with a stale copy left in Redis, missing from Redis but in
- * the database, expired, due for extension, a changed user, a record that is not JSON.
+ * the database, expired, due for extension, a changed user, a record that is not JSON. A record that
+ * is JSON but not a session (a field of the wrong type, a date that is not one) is refused and
+ * logged without its token, where better-auth would hand it on as it is.
  */
 describe.each(testDbKinds)("sessions in Redis on %s: the first read against better-auth's getSession", (kind) => {
   const prefix = testRedisPrefix();
@@ -132,6 +134,60 @@ describe.each(testDbKinds)("sessions in Redis on %s: the first read against bett
     const ours = await firstRead(cookie);
     expect(ours.session).toMatchObject({ user: { name: "Renamed in Redis", role: "staff" } });
     expect(ours.session).toEqual(await betterAuths(cookie));
+  });
+
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+  /** The token in `cookie` (the part before the signature). */
+  const tokenOf = (cookie: string) =>
+    decodeURIComponent(/better-auth\.session_token=([^;]+)/.exec(cookie)?.[1] ?? "").split(".")[0] ?? "";
+  /** A first read of `cookie` whose record was changed by `change`; what it answered and logged. */
+  async function readChanged(
+    cookie: string,
+    change: (held: { session: Record<string, unknown>; user: Record<string, unknown> }) => void,
+  ) {
+    const held = await record(cookie);
+    change(held);
+    await redis.set(recordKey(cookie), JSON.stringify(held));
+    const logged: string[] = [];
+    vi.spyOn(console, "error").mockImplementation((...args: unknown[]) => {
+      logged.push(args.map(String).join(" "));
+    });
+    const ours = await firstRead(cookie);
+    vi.restoreAllMocks();
+    return { ...ours, logged };
+  }
+
+  it.each([
+    { what: "a field of the wrong type", part: "user", field: "role", value: 42 },
+    { what: "a date that is not a date", part: "session", field: "expiresAt", value: "not a date" },
+  ] as const)(
+    "a record with $what: refused as no session, logged without its token",
+    async ({ part, field, value }) => {
+      const cookie = await signIn();
+      const ours = await readChanged(cookie, (held) => {
+        held[part][field] = value;
+      });
+      expect(ours.session).toBeNull();
+      expect(ours.logged).toHaveLength(1);
+      expect(ours.logged[0]).toContain(`session record`);
+      expect(ours.logged[0]).toContain(`${part}.${field}`);
+      expect(ours.logged[0]).not.toContain(tokenOf(cookie));
+    },
+  );
+
+  it("a live session's answer has Date dates, as the database's has", async () => {
+    const cookie = await signIn();
+    const { session } = await firstRead(cookie);
+    for (const date of [
+      session?.session.expiresAt,
+      session?.session.createdAt,
+      session?.session.updatedAt,
+      session?.user.createdAt,
+      session?.user.updatedAt,
+    ])
+      expect(date).toBeInstanceOf(Date);
   });
 
   it("a record that is not JSON: refused, as better-auth refuses it", async () => {
