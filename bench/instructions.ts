@@ -1,7 +1,9 @@
 /**
  * `npx tsx bench/instructions.ts`: the web process's instructions per signed-in `chat.send`, counted
- * by valgrind's callgrind, which counts instructions, not seconds: what it counts does not move with
- * the machine's load, so it can compare builds on a shared machine where CPU time cannot.
+ * by valgrind's callgrind, which counts instructions, not seconds: what a send runs does not move
+ * with the machine's load, so it can compare builds on a shared machine where CPU time cannot.
+ * Work done per unit of time (timers, V8's time-driven collector tasks) still lands in a block in
+ * proportion to its length: compare runs made at once or at the same speed (the warm-up's seconds).
  *
  * The private stack (tests/support/stack.ts, after `npm run build`) starts as usual; one player
  * signs in and a staff member holds the player's chat (as bench/lone-send.ts). Then the web process
