@@ -1,5 +1,5 @@
 import type { ChatMessage, ChatRequest, MessageStatus, Sender } from "@/db/schema";
-import { type DeepReadonly, isoString } from "./transformer";
+import type { DeepReadonly } from "./transformer";
 
 /**
  * What travels on the channels (protocol/channels.ts names them). Events are hints carrying the
@@ -68,24 +68,10 @@ const isMessageEvent = (data: unknown): data is MessageEvent =>
 export function encodeEvent(data: unknown): string {
   if (isMessageEvent(data)) {
     const { id, messageText, ...row } = data.message;
-    return JSON.stringify({ id, message: messageText, ...wireDates(row), request: wireRequest(data.request) });
+    return JSON.stringify({ id, message: messageText, ...row, request: wireRequest(data.request) });
   }
   if (hasRequest(data)) return JSON.stringify({ ...data, request: wireRequest(data.request) });
   return JSON.stringify(data);
-}
-
-/**
- * A row's Dates as `Date#toJSON` writes them, by isoString: JSON.stringify's own call of `toJSON`
- * goes through V8's C++ `toISOString`, which prints each field with `snprintf`: ~10,500
- * instructions a Date, and a send's events carry ten (bench/README.md "instructions per send").
- */
-function wireDates<T extends object>(row: T): Wire<T> {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(row)) {
-    const value = (row as Record<string, unknown>)[key];
-    out[key] = value instanceof Date ? (Number.isNaN(value.getTime()) ? null : isoString(value)) : value;
-  }
-  return out as Wire<T>;
 }
 
 /**
@@ -98,7 +84,7 @@ const WIRE_PREVIEW_LENGTH = 200;
 
 function wireRequest(request: ChatRequest) {
   return {
-    ...wireDates(request),
+    ...request,
     initialMessage: previewOf(request.initialMessage),
     lastMessageText: request.lastMessageText === null ? null : previewOf(request.lastMessageText),
   };
