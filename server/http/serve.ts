@@ -4,6 +4,8 @@
  * (api-routes.ts, node-bridge.ts) and every other path by Next.js. `tsx server/http/serve.ts [--dev]`.
  */
 import type http from "node:http";
+// Before Next.js loads, which replaces the global Date (native-date.ts).
+import { nativeDate, restoreNativeDate } from "./native-date";
 
 const dev = process.argv.includes("--dev");
 // Before Next.js and the settings load: `next start` / `next dev` set it the same way.
@@ -18,6 +20,7 @@ const { warmUp } = await import("./warm-up");
 const { oneAtATimeServer } = await import("./one-at-a-time");
 const { POOL_MAX } = await import("@/db/client");
 const { realtimeFlushed } = await import("../services");
+const { default: nextConfig } = await import("../../next.config");
 
 const app = next({ dev, dir: process.cwd(), port: env.PORT });
 const handle = app.getRequestHandler();
@@ -61,6 +64,8 @@ if (!dev) {
     signedInPages: { staff: ["/staff"], player: ["/player"] },
   });
 }
+// After the warm-up: the page runtimes it loaded installed Next.js's Date wrapper again.
+restoreNativeDate(nativeDate, nextConfig);
 server.listen(env.PORT, () => console.log(`[floorline] web app on http://localhost:${env.PORT}`));
 
 /** Resolves once no request is being answered, or after `ms`. */
