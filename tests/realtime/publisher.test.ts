@@ -118,7 +118,9 @@ describe("the publisher's batch publish", () => {
     // Answered is taken: failing it now would publish it again (twice, on hosted Pusher).
     const slow = await answering(200, () => {});
     try {
-      await expect(publisherOn(slow.port, 50).triggerBatch(one)).resolves.toBeUndefined();
+      // A timeout the head cannot miss on a busy machine (this process answers it too): a publish
+      // that waited for the body would still fail, at it.
+      await expect(publisherOn(slow.port, 5_000).triggerBatch(one)).resolves.toBeUndefined();
     } finally {
       await slow.close();
     }
@@ -134,7 +136,8 @@ describe("the publisher's batch publish", () => {
     // The SDK waited for such a body without end; a timeout without the status would be sent again.
     const stalled = await answering(403, () => {});
     try {
-      const err = await publishFailure(publisherOn(stalled.port, 50).triggerBatch(one));
+      // Long enough for the head to come first on a busy machine (this process answers it too).
+      const err = await publishFailure(publisherOn(stalled.port, 1_000).triggerBatch(one));
       expect(err.status).toBe(403);
       expect(err.body).toBe("part of a body");
     } finally {
