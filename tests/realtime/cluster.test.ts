@@ -570,6 +570,11 @@ describe("round trips to Redis", () => {
     return { ...pair, sockets, watch, keys, nodeId };
   }
 
+  /** Stops a node's heartbeat, as its death would: nothing of it renews or rejoins after this. */
+  function stopHeartbeat(rt: Running) {
+    clearInterval((rt.server.hub.adapter as unknown as { heartbeat: ReturnType<typeof setInterval> }).heartbeat);
+  }
+
   /** `with400`'s four users, and the watcher in the first channel, seen and counted by `rt` in these channels. */
   async function expectAllFour(rt: Pick<Running, "sdk">, names: string[], which: number[]) {
     for (const i of which) {
@@ -600,7 +605,9 @@ describe("round trips to Redis", () => {
     const watch = new Redis(TEST_REDIS_URL);
     cleanups.push(async () => void watch.disconnect());
 
-    // What the others do to a node past its time (a clean stop does the same to its own).
+    // What the others do to a node past its time (a clean stop does the same to its own). Its own
+    // heartbeat is stopped, as a dead node's is: one would find it reaped and write its share again.
+    stopHeartbeat(gone);
     const goneId = (gone.server.hub.adapter as unknown as { nodeId: string }).nodeId;
     const before = redis.roundTrips();
     await (reaper.server.hub.adapter as unknown as { reap(id: string): Promise<unknown> }).reap(goneId);
@@ -665,9 +672,12 @@ describe("round trips to Redis", () => {
     const removed: string[] = [];
     watcher.bind("pusher:member_removed", (m: { id: string }) => removed.push(m.id));
     type Internals = { redis: { rtReap(...a: string[]): Promise<number> }; beat(): Promise<void> };
-    // Moved aside with a deadline 1 ms ahead, and never drained: its reaper "died".
+    // The node is dead too (its heartbeat would find it reaped and write its share again), and its
+    // share moved aside with a deadline already past, and never drained: its reaper "died". (A
+    // deadline 1 ms ahead could still be ahead at the next heartbeat, on a fast machine.)
+    stopHeartbeat(a);
     const reaper = a.server.hub.adapter as unknown as Internals;
-    expect(await reaper.redis.rtReap(keys, nodeId, "gone:orphan", "1")).toBe(1);
+    expect(await reaper.redis.rtReap(keys, nodeId, "gone:orphan", "-1000")).toBe(1);
     expect(await watch.zscore(`${keys}nodes`, "gone:orphan")).not.toBeNull();
 
     await (other.server.hub.adapter as unknown as Internals).beat();
