@@ -25,7 +25,7 @@
 import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { sendPlayerMessage } from "@/server/chat/send";
-import { type Reply, request, serverTiming, sleep, stats } from "./path";
+import { type Reply, request, serverTiming, sleep, stats, trpcPost } from "./path";
 import { taskCpuMs } from "./scenarios";
 import { type SignedIn, signedInPlayers } from "./signed-in-players";
 import { type Side as Built, fillThread, load, twoBuilds } from "./two-builds";
@@ -63,11 +63,7 @@ try {
     sides.push({ ...side, chat: opened.request.id, playerId: opened.request.playerId, pool, waiting: [] });
   }
   const post = (side: Side, procedure: string, cookie: string, json: unknown) =>
-    request(`${side.stack.url}/api/trpc/${procedure}`, {
-      method: "POST",
-      headers: { cookie, "content-type": "application/json", origin: side.stack.url },
-      body: JSON.stringify({ json }),
-    });
+    trpcPost(side.stack.url, procedure, cookie, json);
   const calls: Record<string, (side: Side) => Promise<Reply>> = {
     "chat.me": (side) => request(`${side.stack.url}/api/trpc/chat.me`, { headers: { cookie: side.player.cookie } }),
     "chat.send": (side) => post(side, "chat.send", side.player.cookie, { id: randomUUID(), text: "measured" }),

@@ -33,7 +33,7 @@ import { STAFF_CHANNEL } from "@/protocol/channels";
 import { claimRequest } from "@/server/chat/assignment";
 import { sendPlayerMessage } from "@/server/chat/send";
 import { startStack } from "../tests/support/stack";
-import { probeFiles, request, type Session, sleep, stats } from "./path";
+import { probeFiles, request, type Session, sleep, stats, trpcPost } from "./path";
 import { statCpuMs } from "./scenarios";
 import { signedInPlayers, signedInStaff } from "./signed-in-players";
 
@@ -131,11 +131,7 @@ const handle = connectPostgres(stack.postgres.url, 4);
 /** The i-th request; `from` the players it is made as (default: the 32 of the closed loop). */
 type Call = (i: number, from?: Session[]) => Promise<{ status: number }>;
 const post = (procedure: string, session: Session, json: unknown) =>
-  request(`${stack.url}/api/trpc/${procedure}`, {
-    method: "POST",
-    headers: { cookie: session.cookie, "content-type": "application/json", origin: stack.url },
-    body: JSON.stringify({ json }),
-  });
+  trpcPost(stack.url, procedure, session.cookie, json);
 try {
   const players = await signedInPlayers(stack, handle.db, Math.max(32, paced), "cpu");
   const sessions = players.slice(0, 32);

@@ -34,12 +34,10 @@ import os from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
 import { connectPostgres } from "@/db/client";
-import { claimRequest } from "@/server/chat/assignment";
-import { sendPlayerMessage } from "@/server/chat/send";
 import { Managed, startStack } from "../tests/support/stack";
 import { PARTS, type Parts, partsOf } from "./callgrind-parts";
-import { request } from "./path";
-import { signedInPlayers, signedInStaff } from "./signed-in-players";
+import { request, trpcPost } from "./path";
+import { playerWithHeldChat } from "./signed-in-players";
 
 const run = promisify(execFile);
 const warmup = Number(process.env.WARMUP ?? 2000);
@@ -54,11 +52,7 @@ const stack = await startStack(Number(process.env.BENCH_PORT_BASE ?? 6261), { PL
 const handle = connectPostgres(stack.postgres.url, 2);
 let web: Managed | undefined;
 try {
-  const [player] = await signedInPlayers(stack, handle.db, 1, "count");
-  const [member] = await signedInStaff(stack, handle.db, 1, "count-staff");
-  if (!player || !member) throw new Error("no accounts");
-  const opened = await sendPlayerMessage(handle.db, { id: randomUUID(), text: "help", player });
-  await claimRequest(handle.db, { requestId: opened.request.id, staff: member });
+  const { player } = await playerWithHeldChat(stack, handle.db, "count");
 
   // The same web process, now under callgrind (sessions live in Postgres: the cookies still hold).
   await stack.web.kill("SIGTERM");
@@ -86,14 +80,8 @@ try {
   const pid = web.pid;
   console.log(`[instructions] web under callgrind (pid ${pid}) up in ${Math.round((Date.now() - startedAt) / 1000)} s`);
 
-  const post = (procedure: string, json: unknown) =>
-    request(`${stack.url}/api/trpc/${procedure}`, {
-      method: "POST",
-      headers: { cookie: player.cookie, "content-type": "application/json", origin: stack.url },
-      body: JSON.stringify({ json }),
-    });
   const send = async () => {
-    const reply = await post("chat.send", { id: randomUUID(), text: "counted" });
+    const reply = await trpcPost(stack.url, "chat.send", player.cookie, { id: randomUUID(), text: "counted" });
     if (reply.status !== 200) throw new Error(`chat.send: HTTP ${reply.status} ${reply.body}`);
   };
   const poke = async () => {

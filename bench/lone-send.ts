@@ -24,13 +24,12 @@ import { performance } from "node:perf_hooks";
 import { sql } from "drizzle-orm";
 import { connectPostgres } from "@/db/client";
 import { playerChannel, STAFF_CHANNEL } from "@/protocol/channels";
-import { claimRequest } from "@/server/chat/assignment";
 import { sendPlayerMessage } from "@/server/chat/send";
 import { createPublisher } from "@/server/realtime/publisher";
 import { startStack } from "../tests/support/stack";
-import { messageOf, pusherSocket, type Reply, request, serverTiming, stats } from "./path";
+import { messageOf, pusherSocket, type Reply, request, serverTiming, stats, trpcPost } from "./path";
 import { statCpuMs } from "./scenarios";
-import { signedInPlayers, signedInStaff } from "./signed-in-players";
+import { playerWithHeldChat } from "./signed-in-players";
 
 const BLOCK = 50;
 const rounds = Number(process.env.ROUNDS ?? 6);
@@ -39,11 +38,7 @@ const stack = await startStack(Number(process.env.BENCH_PORT_BASE ?? 6261), { PL
 const handle = connectPostgres(stack.postgres.url, 2);
 const sockets: Array<{ close(): void }> = [];
 try {
-  const [player] = await signedInPlayers(stack, handle.db, 1, "lone");
-  const [member] = await signedInStaff(stack, handle.db, 1, "lone-staff");
-  if (!player || !member) throw new Error("no accounts");
-  const opened = await sendPlayerMessage(handle.db, { id: randomUUID(), text: "help", player });
-  await claimRequest(handle.db, { requestId: opened.request.id, staff: member });
+  const { player, member, request: chat } = await playerWithHeldChat(stack, handle.db, "lone");
 
   // Each staff socket reports the message ids it gets; a send is delivered once all have it.
   const waiting = new Map<string, { seen: Set<number>; done: () => void }>();
@@ -64,12 +59,7 @@ try {
     sockets.push(await pusherSocket(wsUrl, STAFF_CHANNEL, authorize, onEvent));
   }
 
-  const post = (procedure: string, cookie: string, json: unknown) =>
-    request(`${stack.url}/api/trpc/${procedure}`, {
-      method: "POST",
-      headers: { cookie, "content-type": "application/json", origin: stack.url },
-      body: JSON.stringify({ json }),
-    });
+  const post = (procedure: string, cookie: string, json: unknown) => trpcPost(stack.url, procedure, cookie, json);
   const delivered: number[] = [];
   /** The send's answer, then (not timed in its round trip) every staff socket having it. */
   const send = async () => {
@@ -107,7 +97,7 @@ try {
     }),
     "chat.send": send,
     "staff.reply": async () => ({
-      reply: await post("staff.reply", member.cookie, { requestId: opened.request.id, id: randomUUID(), text: "lone" }),
+      reply: await post("staff.reply", member.cookie, { requestId: chat.id, id: randomUUID(), text: "lone" }),
     }),
     "send statement alone": async () => {
       await sendPlayerMessage(handle.db, { id: randomUUID(), text: "lone", player });

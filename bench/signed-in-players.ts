@@ -2,6 +2,8 @@ import { randomUUID } from "node:crypto";
 import { hashPassword } from "better-auth/crypto";
 import type { Db } from "@/db/client";
 import { account, players, staff, user } from "@/db/schema";
+import { claimRequest } from "@/server/chat/assignment";
+import { sendPlayerMessage } from "@/server/chat/send";
 import type { Stack } from "../tests/support/stack";
 import { request, type Session } from "./path";
 
@@ -28,6 +30,19 @@ export function signedInStaff(
   return signedIn(stack, db, count, prefix, "staff", async (userId, name) => {
     await db.insert(staff).values({ userId, displayName: name, maxConcurrentChats });
   });
+}
+
+/**
+ * One signed-in player with an open chat that one signed-in staff member holds: what a lone send
+ * (and its reply) needs. `request` is the chat.
+ */
+export async function playerWithHeldChat(stack: Stack, db: Db, prefix: string) {
+  const [player] = await signedInPlayers(stack, db, 1, prefix);
+  const [member] = await signedInStaff(stack, db, 1, `${prefix}-staff`);
+  if (!player || !member) throw new Error("no accounts");
+  const opened = await sendPlayerMessage(db, { id: randomUUID(), text: "help", player });
+  await claimRequest(db, { requestId: opened.request.id, staff: member });
+  return { player, member, request: opened.request };
 }
 
 async function signedIn(
