@@ -310,7 +310,7 @@ describe("the publisher against a hostile server", () => {
     // already accepted (a busy machine: the timers run before the poll), so wait for them to come.
     const { conns } = server;
     await vi.waitFor(() => expect(conns.length).toBe(50));
-    await Promise.all(server.conns.map((c) => c.closed));
+    await Promise.all(conns.map((c) => c.closed));
     await expect(publisher.triggerBatch(one)).resolves.toBeUndefined();
   });
 
