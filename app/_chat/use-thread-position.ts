@@ -148,18 +148,18 @@ function endInView(el: HTMLElement) {
   return el.scrollHeight - el.scrollTop - el.clientHeight < NEAR_BOTTOM;
 }
 
-/** The bottom of the view, in the viewport's coordinates. */
-function viewBottom(el: HTMLElement) {
-  return el.getBoundingClientRect().top + el.clientTop + el.clientHeight;
+/** The top of the view (inside the log's border), in the viewport's coordinates. */
+function viewTop(el: HTMLElement) {
+  return el.getBoundingClientRect().top + el.clientTop;
 }
 
 function rowEndInView(el: HTMLElement, row: Element | null) {
   if (!row?.isConnected) return endInView(el);
-  return row.getBoundingClientRect().bottom - viewBottom(el) < NEAR_BOTTOM;
+  return row.getBoundingClientRect().bottom - (viewTop(el) + el.clientHeight) < NEAR_BOTTOM;
 }
 
 function topInView(el: HTMLElement, row: Element) {
-  return row.getBoundingClientRect().top - (el.getBoundingClientRect().top + el.clientTop);
+  return row.getBoundingClientRect().top - viewTop(el);
 }
 
 /**
@@ -167,7 +167,7 @@ function topInView(el: HTMLElement, row: Element) {
  * message after it if that is a divider: dividers come and go as older messages load above.
  */
 function firstRowInView(el: HTMLElement, rows: HTMLCollection) {
-  const top = el.getBoundingClientRect().top + el.clientTop;
+  const top = viewTop(el);
   let lo = 0;
   let hi = rows.length;
   while (lo < hi) {
