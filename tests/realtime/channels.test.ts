@@ -157,10 +157,14 @@ describe("presence", () => {
     await markerSeen("marker-1");
     expect(added).toEqual(["asha", "marker-1"]);
     const raw = await rawConnected(rt);
+    // The probe's own join is announced too, and on a cluster it may come after its subscription succeeded:
+    // wait for it here, or it is the "newcomer" marker-2's wait below takes.
+    const probeSeen = nextEvent<{ id: string }>(watcher.channel, "pusher:member_added");
     expect(await presenceOf(raw, "presence-staff")).toMatchObject({
       count: 3,
       ids: expect.arrayContaining(["watcher", "asha", "marker-1"]),
     });
+    expect((await probeSeen).id).toBe("probe");
 
     tab1.c.disconnect();
     await waitFor(() => rt?.server.hub.info("presence-staff").subscription_count === 4);
