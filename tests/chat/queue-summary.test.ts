@@ -43,7 +43,10 @@ describe.each(testDbKinds)("the queue summary on %s", (kind) => {
     await handle?.close();
   });
 
-  it("equals the last message and unread count computed from the messages after any sequence of changes", async () => {
+  // 30 sequences of up to 40 steps on real databases: 18.5 s at load 16 (20 s is the suite's limit); a hang guard only.
+  it("equals the last message and unread count computed from the messages after any sequence of changes", {
+    timeout: 120_000,
+  }, async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 1, maxLength: 40 }), async (steps) => {
         const db = handle.db;
