@@ -252,6 +252,94 @@ describe("a node that dies", () => {
   });
 });
 
+/**
+ * The member limit is one step with the join: two users subscribing at the same moment (on two
+ * nodes, or on one whose adapter answers later) must not both pass a check made before either
+ * joined. Everyone subscribes at once; the channel fills to the limit and every other is refused
+ * whole: not counted, not announced, sent nothing of the channel.
+ */
+describe("the presence member limit", () => {
+  it.each([
+    { what: "two nodes on Redis", nodes: 2, own: {} },
+    { what: "one node on Redis", nodes: 1, own: {} },
+    { what: "one node alone (memory adapter)", nodes: 1, own: { adapter: "local" } as Partial<RealtimeConfig> },
+  ])("holds on $what when many users subscribe at once", async ({ nodes: count, own }) => {
+    const limit = 3;
+    const users = 12;
+    const name = "presence-rush";
+    const rts: Running[] = [];
+    for (let i = 0; i < count; i++) rts.push(await node({ maxPresenceMembers: limit, ...own }));
+    const hooks = rts.map((rt) => vi.spyOn(rt.server.hub.webhooks, "add"));
+    const sockets = await Promise.all(
+      Array.from({ length: users }, async (_, i) => ({
+        id: `u${i}`,
+        rt: i % count,
+        raw: await rawConnected(rts[i % count] as Running),
+      })),
+    );
+    for (const { id, raw } of sockets) {
+      const channelData = JSON.stringify({ user_id: id, user_info: { name: id } });
+      raw.send("pusher:subscribe", {
+        channel: name,
+        auth: signChannel(raw.socketId, name, channelData),
+        channel_data: channelData,
+      });
+    }
+    const answers = await Promise.all(
+      sockets.map(({ raw }) =>
+        raw.next(
+          (f) =>
+            f.channel === name &&
+            (f.event === "pusher_internal:subscription_succeeded" || f.event === "pusher:subscription_error"),
+        ),
+      ),
+    );
+    const accepted = sockets.filter((_, i) => answers[i]?.event === "pusher_internal:subscription_succeeded");
+    const refused = sockets.filter((s) => !accepted.includes(s));
+    const ids = accepted.map((s) => s.id).sort();
+    expect(ids).toHaveLength(limit);
+    for (const [i, answer] of answers.entries()) {
+      if (accepted.includes(sockets[i] as (typeof sockets)[number])) continue;
+      expect(answer).toMatchObject({
+        event: "pusher:subscription_error",
+        data: { type: "LimitReached", status: 4100, error: expect.stringMatching(/At most 3 members/) },
+      });
+    }
+
+    // A marker after everything: each node delivers it to its subscribers, and a refused socket's
+    // pong after that means whatever was sent to it is in its frames.
+    const marked = accepted.map(({ raw }) => raw.next((f) => f.channel === name && f.event === "marker"));
+    await (rts[0] as Running).sdk.trigger(name, "marker", {});
+    await Promise.all(marked);
+    for (const { raw } of refused) {
+      raw.send("pusher:ping", {});
+      await raw.next((f) => f.event === "pusher:pong");
+      expect(raw.frames.filter((f) => f.channel === name)).toEqual([]);
+    }
+    for (const { raw } of accepted) {
+      const added = raw.frames.filter((f) => f.event === "pusher_internal:member_added");
+      for (const f of added) expect(ids).toContain((f.data as { user_id: string }).user_id);
+    }
+    for (const [i, rt] of rts.entries()) {
+      expect(await usersOf(rt, name)).toEqual(ids);
+      expect(rt.server.hub.info(name).subscription_count).toBe(accepted.filter((s) => s.rt === i).length);
+    }
+    const announced = hooks.flatMap((h) => h.mock.calls.map(([e]) => e)).filter((e) => e.name === "member_added");
+    expect(announced.map((e) => (e as { user_id: string }).user_id).sort()).toEqual(ids);
+
+    // A second tab of a member is no new member: never refused.
+    const tab = await rawConnected(rts[0] as Running);
+    const first = accepted[0]?.id ?? "";
+    const channelData = JSON.stringify({ user_id: first, user_info: { name: first } });
+    tab.send("pusher:subscribe", {
+      channel: name,
+      auth: signChannel(tab.socketId, name, channelData),
+      channel_data: channelData,
+    });
+    expect((await tab.next((f) => f.channel === name)).event).toBe("pusher_internal:subscription_succeeded");
+  });
+});
+
 describe("Redis unreachable", () => {
   it("keeps serving the node's own sockets, says so once and on /ready, and rejoins when Redis is back", async () => {
     const redis = await tcpProxy(Number(new URL(TEST_REDIS_URL).port || 6379));
