@@ -338,6 +338,41 @@ describe("the presence member limit", () => {
     });
     expect((await tab.next((f) => f.channel === name)).event).toBe("pusher_internal:subscription_succeeded");
   });
+  // Held while the cluster decides: events published meanwhile wait, to follow its answer or go.
+  it.each([
+    { limit: 1, answer: "pusher:subscription_error", after: [] },
+    { limit: 2, answer: "pusher_internal:subscription_succeeded", after: ["during"] },
+  ])(
+    "a subscriber whose join is on its way to Redis gets $answer first, then $after",
+    async ({ limit, answer, after }) => {
+      const { redis, proxied, other } = await proxiedPair(60, { maxPresenceMembers: limit });
+      const name = "presence-held";
+      const join = (raw: Awaited<ReturnType<typeof rawConnected>>, id: string) => {
+        const channelData = JSON.stringify({ user_id: id, user_info: { name: id } });
+        raw.send("pusher:subscribe", {
+          channel: name,
+          auth: signChannel(raw.socketId, name, channelData),
+          channel_data: channelData,
+        });
+      };
+      const a = await rawConnected(proxied);
+      join(a, "a");
+      await a.next((f) => f.event === "pusher_internal:subscription_succeeded");
+      const b = await rawConnected(proxied);
+      const held = redis.holdRepliesWhenSent("\r\nexec\r\n", "keep");
+      join(b, "b");
+      const release = await held;
+      // The bus still flows: the node delivers this to its subscribers while b's answer waits.
+      await other.sdk.trigger(name, "during", {});
+      await a.next((f) => f.event === "during");
+      release();
+      expect((await b.next((f) => f.channel === name)).event).toBe(answer);
+      b.send("pusher:ping", {});
+      await b.next((f) => f.event === "pusher:pong");
+      expect(b.frames.filter((f) => f.channel === name).map((f) => f.event)).toEqual(after);
+      expect(await usersOf(other, name)).toEqual(limit === 1 ? ["a"] : ["a", "b"]);
+    },
+  );
 });
 
 describe("Redis unreachable", () => {
