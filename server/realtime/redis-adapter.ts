@@ -572,7 +572,8 @@ export class RedisAdapter implements Adapter {
           batch.filter((c) => c.join),
           this.config.maxPresenceMembers,
         );
-        return batch.map(({ join, change }): Joined => (join ? (joined.shift() as Joined) : change.local));
+        let next = 0;
+        return batch.map(({ join, change }): Joined => (join ? (joined[next++] as Joined) : change.local));
       },
     );
     for (const [i, { done }] of batch.entries()) done(answers[i] as Joined);
