@@ -33,8 +33,12 @@ export type LocalNode = {
   localMembers(name: string): Map<string, unknown>;
   localCounts(name: string): ChannelCounts;
   localChannels(): Map<string, ChannelCounts>;
-  /** Every (channel, user or null) this node holds a subscription for, one entry per connection. */
-  localSubscriptions(): Array<{ name: string; userId: string | null; info: unknown }>;
+  /**
+   * Every (channel, user or null) this node holds a subscription for, one entry per connection.
+   * `stands`, on a presence join the adapter has yet to answer: whether it still does when asked
+   * later (false once refused for the member limit).
+   */
+  localSubscriptions(): Array<{ name: string; userId: string | null; info: unknown; stands?: () => boolean }>;
   /** Announces what a node that died or rejoined changed (member events, webhooks). */
   announce(
     change: { name: string; userId: string | null; info?: unknown },

@@ -29,6 +29,8 @@ export type Conn = {
 };
 
 type Member = { info: unknown; connections: number };
+/** A presence join the adapter has not yet accepted: the frames published to it meanwhile. */
+type Held = { frames: Buffer[]; refused: boolean };
 /**
  * `held`: presence subscribers whose join the adapter has not yet accepted (the member limit is
  * decided there), with the frames published to the channel meanwhile; sent once accepted, dropped
@@ -38,7 +40,7 @@ type Channel = {
   name: string;
   conns: Set<Conn>;
   members: Map<string, Member> | null;
-  held: Map<Conn, Buffer[]> | null;
+  held: Map<Conn, Held> | null;
 };
 
 export const USER_CHANNEL_PREFIX = "#server-to-user-";
@@ -146,8 +148,9 @@ export class Hub {
     const local: Transitions = { channel: channel.conns.size === 0, member: false };
     channel.conns.add(conn);
     conn.channels.set(name, presence?.userId ?? null);
+    const held: Held = { frames: [], refused: false };
     if (presence && channel.members && channel.held) {
-      channel.held.set(conn, []);
+      channel.held.set(conn, held);
       const member = channel.members.get(presence.userId);
       if (member) member.connections++;
       else {
@@ -161,8 +164,10 @@ export class Hub {
       .joined(change, presence !== undefined)
       .then((t) => {
         // Refused: nothing was counted anywhere, so this node forgets it without a word.
-        if (t.refused) this.dropLocal(conn, name);
-        else this.announce(change, t, true, conn.socketId);
+        if (t.refused) {
+          held.refused = true;
+          this.dropLocal(conn, name);
+        } else this.announce(change, t, true, conn.socketId);
         return t;
       })
       .catch((err) => void this.failed("join", err));
@@ -172,7 +177,7 @@ export class Hub {
   /** Sends a held subscriber what was published while its join was decided (after its subscription_succeeded). */
   release(conn: Conn, name: string) {
     const held = this.channels.get(name)?.held;
-    const frames = held?.get(conn);
+    const frames = held?.get(conn)?.frames;
     if (!held || !frames) return;
     held.delete(conn);
     for (const bytes of frames) this.sendBytes(conn, bytes, bytes.length);
@@ -288,7 +293,7 @@ export class Hub {
     for (const conn of channel.conns) {
       if (conn.socketId === exceptSocketId) continue;
       const waiting = held?.get(conn);
-      if (waiting) waiting.push(bytes);
+      if (waiting) waiting.frames.push(bytes);
       else this.sendBytes(conn, bytes, bytes.length);
     }
   }
@@ -333,11 +338,17 @@ export class Hub {
   }
 
   private localSubscriptions() {
-    const out: Array<{ name: string; userId: string | null; info: unknown }> = [];
+    const out: ReturnType<LocalNode["localSubscriptions"]> = [];
     for (const channel of this.channels.values()) {
       for (const conn of channel.conns) {
         const userId = conn.channels.get(channel.name) ?? null;
-        out.push({ name: channel.name, userId, info: userId ? channel.members?.get(userId)?.info : undefined });
+        const info = userId ? channel.members?.get(userId)?.info : undefined;
+        const held = channel.held?.get(conn);
+        out.push(
+          held
+            ? { name: channel.name, userId, info, stands: () => !held.refused }
+            : { name: channel.name, userId, info },
+        );
       }
     }
     return out;

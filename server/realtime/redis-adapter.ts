@@ -367,7 +367,10 @@ export class RedisAdapter implements Adapter {
    * are drained: what they still hold left while the node was away. Cut short, the rejoin stops and
    * the next starts over; the old shares wait for the next one's end.
    */
-  private async rejoin(subscriptions: ReturnType<LocalNode["localSubscriptions"]>) {
+  private async rejoin(listed: ReturnType<LocalNode["localSubscriptions"]>) {
+    // A presence join listed before its own write was answered: that write (before this one) may
+    // have refused it for the member limit, and then the node dropped it without a leave.
+    const subscriptions = listed.filter((sub) => sub.stands?.() ?? true);
     const size = this.config.redisBatch;
     const grave = `gone:${randomUUID()}`;
     let dead: string[] = [];

@@ -361,6 +361,33 @@ describe("the presence member limit", () => {
     expect(proxied.server.hub.info(name).subscription_count).toBe(3);
   });
 
+  // A rejoin lists the node's subscriptions when it is asked for and writes them after the writes
+  // before it: a join among them that those writes refuse must not be written by the rejoin.
+  it("a rejoin listed while a join was on its way does not bring that join back when it was refused", async () => {
+    const { redis, proxied, other } = await proxiedPair(60, { maxPresenceMembers: 1 });
+    const name = "presence-listed";
+    await subscribed(client(other, member("a")), name);
+    const b = await rawConnected(proxied);
+    const held = redis.holdRepliesWhenSent("\r\nexec\r\n", "keep");
+    const channelData = JSON.stringify({ user_id: "b", user_info: { name: "b" } });
+    b.send("pusher:subscribe", {
+      channel: name,
+      auth: signChannel(b.socketId, name, channelData),
+      channel_data: channelData,
+    });
+    const release = await held;
+    // What a reconnect to Redis does: the rejoin is queued behind b's join.
+    const adapter = proxied.server.hub.adapter as unknown as { dirty: boolean; back(): Promise<void> };
+    adapter.dirty = true;
+    const rejoined = adapter.back();
+    release();
+    expect((await b.next((f) => f.channel === name)).event).toBe("pusher:subscription_error");
+    await rejoined;
+    expect(await usersOf(other, name)).toEqual(["a"]);
+    const info = await other.sdk.get({ path: `/channels/${name}`, params: { info: "subscription_count" } });
+    expect(await info.json()).toMatchObject({ subscription_count: 1 });
+  });
+
   // Held while the cluster decides: events published meanwhile wait, to follow its answer or go.
   it.each([
     { limit: 1, answer: "pusher:subscription_error", after: [] },
