@@ -22,8 +22,7 @@
  * A/B: run it in each checkout in turn (BASE needs no build), e.g.
  * `for i in 1 2; do (cd $BASE && npx tsx bench/rejoin.ts); npx tsx bench/rejoin.ts; done`.
  */
-import { execFileSync, spawn } from "node:child_process";
-import os from "node:os";
+import { spawn } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import {
@@ -36,22 +35,13 @@ import {
   testRedisPrefix,
 } from "../tests/support/realtime";
 import { tcpProxy } from "../tests/support/tcp-proxy";
+import { commit, load } from "./run-info";
 
 const sockets = Number(process.env.SOCKETS ?? 4);
 const channels = Number(process.env.CHANNELS ?? 100);
 const rounds = Number(process.env.ROUNDS ?? 3);
 const delayMs = Number(process.env.DELAY_MS ?? 0);
 const distinct = process.env.DISTINCT === "1";
-const commit = (() => {
-  try {
-    return execFileSync("git", ["rev-parse", "--short", "HEAD"], { stdio: ["ignore", "pipe", "ignore"] })
-      .toString()
-      .trim();
-  } catch {
-    return process.cwd(); // an exported tree (git archive) has no commit
-  }
-})();
-const load = () => os.loadavg().map((x) => Number(x.toFixed(2)));
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
 
 /** Where the round is, for a round that never finishes (TIMEOUT_MS, 60 s). */

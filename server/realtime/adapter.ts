@@ -10,8 +10,12 @@ export type Broadcast = { channel: string; frame: string; exceptSocketId?: strin
  */
 export type Transitions = { channel: boolean; member: boolean };
 
-/** A join's transitions and, when asked, the channel's members right after it (user id → info). */
-export type Joined = Transitions & { members?: Map<string, unknown> };
+/**
+ * A join's transitions and, when asked, the channel's members right after it (user id → info).
+ * `refused`: a new member of a presence channel already at `maxPresenceMembers`; nothing of the
+ * join was counted (the hub undoes its own share of it).
+ */
+export type Joined = Transitions & { members?: Map<string, unknown>; refused?: boolean };
 
 export type ChannelCounts = { subscription_count: number; user_count: number };
 export type CachedEvent = { event: string; data: string };
@@ -29,8 +33,12 @@ export type LocalNode = {
   localMembers(name: string): Map<string, unknown>;
   localCounts(name: string): ChannelCounts;
   localChannels(): Map<string, ChannelCounts>;
-  /** Every (channel, user or null) this node holds a subscription for, one entry per connection. */
-  localSubscriptions(): Array<{ name: string; userId: string | null; info: unknown }>;
+  /**
+   * Every (channel, user or null) this node holds a subscription for, one entry per connection.
+   * `stands`, on a presence join the adapter has yet to answer: whether it still does when asked
+   * later (false once refused for the member limit).
+   */
+  localSubscriptions(): Array<{ name: string; userId: string | null; info: unknown; stands?: () => boolean }>;
   /** Announces what a node that died or rejoined changed (member events, webhooks). */
   announce(
     change: { name: string; userId: string | null; info?: unknown },
@@ -53,7 +61,11 @@ export interface Adapter {
   /** null when there is nothing to share; otherwise whether the shared store is reachable now. */
   shared(): boolean | null;
   broadcast(message: Broadcast): Promise<void>;
-  /** With `withMembers`, also the channel's members as of this join: a presence subscribe's list. */
+  /**
+   * With `withMembers`, also the channel's members as of this join: a presence subscribe's list.
+   * A new member past `maxPresenceMembers` is refused in the same step as members are added, so
+   * two at once never both pass; another connection of a member never is.
+   */
   joined(change: LocalChange, withMembers?: boolean): Promise<Joined>;
   /** Leaves in one go (all of a connection's channels when it goes), answered in their order. */
   left(changes: LocalChange[]): Promise<Transitions[]>;
@@ -70,6 +82,38 @@ export interface Adapter {
 }
 
 /**
+ * Answers joins from this node's own state (the local adapter; the redis adapter while Redis is
+ * away), in their order. The hub has added each join's member already, so the members before the
+ * first new one are the channel's less the new ones asked for here; a new one past the limit is
+ * refused and left out of the lists the others get.
+ */
+export function joinedHere(
+  node: LocalNode,
+  joins: Array<{ change: LocalChange; withMembers: boolean }>,
+  limit: number,
+) {
+  const isNew = ({ change }: { change: LocalChange }) => change.userId !== null && change.local.member;
+  const counts = new Map<string, number>();
+  for (const { change } of joins.filter(isNew)) counts.set(change.name, (counts.get(change.name) ?? 0) + 1);
+  for (const name of counts.keys()) counts.set(name, node.localCounts(name).user_count - (counts.get(name) ?? 0));
+  const refused = joins.map((join) => {
+    if (!isNew(join)) return false;
+    const members = counts.get(join.change.name) ?? 0;
+    if (members >= limit) return true;
+    counts.set(join.change.name, members + 1);
+    return false;
+  });
+  return joins.map(({ change, withMembers }, i): Joined => {
+    if (refused[i]) return { channel: false, member: false, refused: true };
+    if (!withMembers) return change.local;
+    const members = node.localMembers(change.name);
+    for (const [j, other] of joins.entries())
+      if (refused[j] && other.change.name === change.name) members.delete(other.change.userId ?? "");
+    return { ...change.local, members };
+  });
+}
+
+/**
  * One node: the answers are this process's own. The last event of each `cache-` channel is
  * kept in memory, oldest write first (an update moves an entry to the end), so expiry and
  * eviction trim the front.
@@ -80,7 +124,7 @@ export class LocalAdapter implements Adapter {
 
   constructor(
     private readonly node: LocalNode,
-    private readonly config: Pick<RealtimeConfig, "cacheTtlSeconds" | "maxCacheChannels">,
+    private readonly config: Pick<RealtimeConfig, "cacheTtlSeconds" | "maxCacheChannels" | "maxPresenceMembers">,
   ) {}
 
   async start() {}
@@ -92,7 +136,7 @@ export class LocalAdapter implements Adapter {
     this.node.deliver(message);
   }
   async joined(change: LocalChange, withMembers = false): Promise<Joined> {
-    return withMembers ? { ...change.local, members: this.node.localMembers(change.name) } : change.local;
+    return joinedHere(this.node, [{ change, withMembers }], this.config.maxPresenceMembers)[0] as Joined;
   }
   async left(changes: LocalChange[]) {
     return changes.map((change) => change.local);

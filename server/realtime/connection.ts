@@ -119,7 +119,9 @@ function subscribe(hub: Hub, conn: Conn, data: Record<string, unknown>): void | 
 /** Presence and cache channels answer with what the whole server knows: ask the adapter. */
 async function subscribeShared(hub: Hub, conn: Conn, name: string, presence?: { userId: string; info: unknown }) {
   const live = () => hub.conns.get(conn.socketId) === conn;
-  if (presence && (await hub.presenceFull(name, presence.userId))) {
+  const joined = await hub.join(conn, name, presence).settled;
+  if (!live()) return;
+  if (joined?.refused) {
     return sendSubscriptionError(
       hub,
       conn,
@@ -127,17 +129,15 @@ async function subscribeShared(hub: Hub, conn: Conn, name: string, presence?: { 
       `At most ${hub.config.maxPresenceMembers} members per presence channel`,
     );
   }
-  if (!live()) return;
-  const members = await hub.join(conn, name, presence).settled;
-  if (!live()) return;
   hub.send(
     conn,
     frame(
       "pusher_internal:subscription_succeeded",
-      presence ? { presence: await hub.presence(name, members) } : {},
+      presence ? { presence: await hub.presence(name, joined?.members) } : {},
       name,
     ),
   );
+  if (presence) hub.release(conn, name);
   if (isCacheChannel(name)) {
     const last = await hub.cached(name);
     hub.send(conn, last ? frame(last.event, last.data, name) : frame("pusher:cache_miss", {}, name));

@@ -3,6 +3,7 @@ import {
   type Adapter,
   type Broadcast,
   type ChannelCounts,
+  type Joined,
   LocalAdapter,
   type LocalChange,
   type LocalNode,
@@ -28,7 +29,19 @@ export type Conn = {
 };
 
 type Member = { info: unknown; connections: number };
-type Channel = { name: string; conns: Set<Conn>; members: Map<string, Member> | null };
+/** A presence join the adapter has not yet accepted: the frames published to it meanwhile. */
+type Held = { frames: Buffer[]; refused: boolean };
+/**
+ * `held`: presence subscribers whose join the adapter has not yet accepted (the member limit is
+ * decided there), with the frames published to the channel meanwhile; sent once accepted, dropped
+ * when refused, so a refused subscriber receives nothing of the channel.
+ */
+type Channel = {
+  name: string;
+  conns: Set<Conn>;
+  members: Map<string, Member> | null;
+  held: Map<Conn, Held> | null;
+};
 
 export const USER_CHANNEL_PREFIX = "#server-to-user-";
 
@@ -108,28 +121,36 @@ export class Hub {
     return !conn.channels.has(name) && conn.channels.size >= this.config.maxChannelsPerConnection;
   }
 
-  /** Whether a user who is not yet a member would pass the presence channel's member limit (whole server). */
-  async presenceFull(name: string, userId: string) {
-    const members = await this.adapter.members(name);
-    return !members.has(userId) && members.size >= this.config.maxPresenceMembers;
-  }
-
   /**
    * Joins a channel on this node at once (so it receives what is published from now on), then
    * tells the adapter; `settled` resolves once the whole server knows, with member_added and
-   * channel_occupied announced if this join made them.
+   * channel_occupied announced if this join made them. A presence join waits for the adapter's
+   * word, which checks the member limit in the same step as it adds the member (two checks made
+   * before either join let both in): held until then (`release`), undone here when refused.
    */
-  join(conn: Conn, name: string, presence?: { userId: string; info: unknown }) {
+  join(
+    conn: Conn,
+    name: string,
+    presence?: { userId: string; info: unknown },
+  ): { channel: Channel; already: boolean; settled: Promise<Joined | undefined> } {
     let channel = this.channels.get(name);
     if (!channel) {
-      channel = { name, conns: new Set(), members: channelKind(name) === "presence" ? new Map() : null };
+      const isPresence = channelKind(name) === "presence";
+      channel = {
+        name,
+        conns: new Set(),
+        members: isPresence ? new Map() : null,
+        held: isPresence ? new Map() : null,
+      };
       this.channels.set(name, channel);
     }
     if (channel.conns.has(conn)) return { channel, already: true, settled: Promise.resolve(undefined) };
     const local: Transitions = { channel: channel.conns.size === 0, member: false };
     channel.conns.add(conn);
     conn.channels.set(name, presence?.userId ?? null);
-    if (presence && channel.members) {
+    const held: Held = { frames: [], refused: false };
+    if (presence && channel.members && channel.held) {
+      channel.held.set(conn, held);
       const member = channel.members.get(presence.userId);
       if (member) member.connections++;
       else {
@@ -142,11 +163,24 @@ export class Hub {
     const settled = this.adapter
       .joined(change, presence !== undefined)
       .then((t) => {
-        this.announce(change, t, true, conn.socketId);
-        return t.members;
+        // Refused: nothing was counted anywhere, so this node forgets it without a word.
+        if (t.refused) {
+          held.refused = true;
+          this.dropLocal(conn, name);
+        } else this.announce(change, t, true, conn.socketId);
+        return t;
       })
       .catch((err) => void this.failed("join", err));
     return { channel, already: false, settled };
+  }
+
+  /** Sends a held subscriber what was published while its join was decided (after its subscription_succeeded). */
+  release(conn: Conn, name: string) {
+    const held = this.channels.get(name)?.held;
+    const frames = held?.get(conn)?.frames;
+    if (!held || !frames) return;
+    held.delete(conn);
+    for (const bytes of frames) this.sendBytes(conn, bytes, bytes.length);
   }
 
   leave(conn: Conn, name: string) {
@@ -158,6 +192,7 @@ export class Hub {
   private dropLocal(conn: Conn, name: string): LocalChange | null {
     const channel = this.channels.get(name);
     if (!channel?.conns.delete(conn)) return null;
+    channel.held?.delete(conn);
     const userId = conn.channels.get(name) ?? null;
     conn.channels.delete(name);
     const local: Transitions = { channel: false, member: false };
@@ -254,8 +289,12 @@ export class Hub {
     const channel = this.channels.get(name);
     if (!channel) return;
     const bytes = Buffer.from(message);
+    const held = channel.held?.size ? channel.held : null;
     for (const conn of channel.conns) {
-      if (conn.socketId !== exceptSocketId) this.sendBytes(conn, bytes, bytes.length);
+      if (conn.socketId === exceptSocketId) continue;
+      const waiting = held?.get(conn);
+      if (waiting) waiting.frames.push(bytes);
+      else this.sendBytes(conn, bytes, bytes.length);
     }
   }
 
@@ -299,11 +338,17 @@ export class Hub {
   }
 
   private localSubscriptions() {
-    const out: Array<{ name: string; userId: string | null; info: unknown }> = [];
+    const out: ReturnType<LocalNode["localSubscriptions"]> = [];
     for (const channel of this.channels.values()) {
       for (const conn of channel.conns) {
         const userId = conn.channels.get(channel.name) ?? null;
-        out.push({ name: channel.name, userId, info: userId ? channel.members?.get(userId)?.info : undefined });
+        const info = userId ? channel.members?.get(userId)?.info : undefined;
+        const held = channel.held?.get(conn);
+        out.push(
+          held
+            ? { name: channel.name, userId, info, stands: () => !held.refused }
+            : { name: channel.name, userId, info },
+        );
       }
     }
     return out;

@@ -1,14 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { type ChainableCommander, Redis } from "ioredis";
-import type {
-  Adapter,
-  Broadcast,
-  CachedEvent,
-  ChannelCounts,
-  Joined,
-  LocalChange,
-  LocalNode,
-  Transitions,
+import {
+  type Adapter,
+  type Broadcast,
+  type CachedEvent,
+  type ChannelCounts,
+  type Joined,
+  joinedHere,
+  type LocalChange,
+  type LocalNode,
+  type Transitions,
 } from "./adapter";
 import type { RealtimeConfig } from "./config";
 import type { Metrics } from "./metrics";
@@ -57,9 +58,17 @@ import { channelKind } from "./protocol";
 /**
  * Adds a subscription (and its member); ARGV[6] a grave to take it over from, ARGV[7] '1' to answer
  * the channel's members too (a presence subscribe's list, in the same round trip as its join).
+ * ARGV[8], when given, is the member limit: a user not yet a member of a channel that has that many
+ * is refused here, before anything is written ({0, 0, {}, 1}), so the check and the add are one
+ * step for the whole cluster. A rejoin gives none: it brings back members the cluster had.
  */
 const JOIN = `
 local p, node, ch, user, info, grave, want = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local limit = tonumber(ARGV[8] or '')
+if limit and user ~= '' and redis.call('HEXISTS', p..'members:'..ch, user) == 0
+  and redis.call('HLEN', p..'members:'..ch) >= limit then
+  return {0, 0, {}, 1}
+end
 local function takeOver(key, field)
   if grave == '' or tonumber(redis.call('HGET', key, field) or '0') <= 0 then return false end
   if redis.call('HINCRBY', key, field, -1) <= 0 then redis.call('HDEL', key, field) end
@@ -358,7 +367,10 @@ export class RedisAdapter implements Adapter {
    * are drained: what they still hold left while the node was away. Cut short, the rejoin stops and
    * the next starts over; the old shares wait for the next one's end.
    */
-  private async rejoin(subscriptions: ReturnType<LocalNode["localSubscriptions"]>) {
+  private async rejoin(listed: ReturnType<LocalNode["localSubscriptions"]>) {
+    // A presence join listed before its own write was answered: that write (before this one) may
+    // have refused it for the member limit, and then the node dropped it without a leave.
+    const subscriptions = listed.filter((sub) => sub.stands?.() ?? true);
     const size = this.config.redisBatch;
     const grave = `gone:${randomUUID()}`;
     let dead: string[] = [];
@@ -543,24 +555,28 @@ export class RedisAdapter implements Adapter {
   }
 
   private async write(batch: Change[]) {
+    const limit = String(this.config.maxPresenceMembers);
     const answers = await this.orLocal(
       async () =>
         (
           await this.atomically((multi) => {
             for (const { join, change: c, withMembers } of batch) {
               const info = JSON.stringify(c.info ?? null);
-              if (join)
-                multi.rtJoin(this.prefix, this.nodeId, c.name, c.userId ?? "", info, "", withMembers ? "1" : "0");
+              const want = withMembers ? "1" : "0";
+              if (join) multi.rtJoin(this.prefix, this.nodeId, c.name, c.userId ?? "", info, "", want, limit);
               else multi.rtLeave(this.prefix, this.nodeId, c.name, c.userId ?? "");
             }
           })
         ).map(transitions),
       () => {
         this.dirty = true;
-        return batch.map(
-          ({ change, withMembers }): Joined =>
-            withMembers ? { ...change.local, members: this.node.localMembers(change.name) } : change.local,
+        const joined = joinedHere(
+          this.node,
+          batch.filter((c) => c.join),
+          this.config.maxPresenceMembers,
         );
+        let next = 0;
+        return batch.map(({ join, change }): Joined => (join ? (joined[next++] as Joined) : change.local));
       },
     );
     for (const [i, { done }] of batch.entries()) done(answers[i] as Joined);
@@ -650,10 +666,11 @@ export class RedisAdapter implements Adapter {
 
 /**
  * What rtJoin / rtLeave answer: {channel occupied or vacated, member added or removed}, and for a
- * join that asked, the channel's members (user id, user_info JSON…).
+ * join that asked, the channel's members (user id, user_info JSON…); a refused join, a 1 after them.
  */
 function transitions(answer: unknown): Joined {
-  const [channel, member, members] = answer as [number, number, string[] | undefined];
+  const [channel, member, members, refused] = answer as [number, number, string[] | undefined, number | undefined];
+  if (refused === 1) return { channel: false, member: false, refused: true };
   const t = { channel: channel === 1, member: member === 1 };
   if (!members) return t;
   const map = new Map<string, unknown>();
