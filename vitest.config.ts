@@ -7,6 +7,8 @@ export default defineConfig({
     environment: "node",
     testTimeout: 20_000,
     hookTimeout: 60_000,
+    // A migrated PGlite, dumped once, for every test's PGlite to start from.
+    globalSetup: ["tests/support/pglite-template.ts"],
     // expect.poll waits for a condition; its 1 s default failed under load (15–20 on 2 cores). A
     // poll ends as soon as the condition holds, so a long limit costs a passing run nothing; it
     // stays inside testTimeout so a poll that never holds fails with its own message.

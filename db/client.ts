@@ -38,14 +38,17 @@ export function connectPostgres(url: string, max = POOL_MAX): DbHandle {
   return { db, kind: "postgres", close: () => pool.end() };
 }
 
-/** `dataDir` undefined → in memory (tests). */
-export function openPglite(dataDir?: string): DbHandle {
+/**
+ * `dataDir` undefined → in memory (tests). `loadDataDir`: start from a dumped data directory
+ * (PGlite's dumpDataDir) instead of an empty one.
+ */
+export function openPglite(dataDir?: string, loadDataDir?: Blob): DbHandle {
   let releaseLock = () => {};
   if (dataDir) {
     fs.mkdirSync(dataDir, { recursive: true });
     releaseLock = lockDataDir(dataDir);
   }
-  const client = new PGlite(dataDir);
+  const client = new PGlite({ dataDir, loadDataDir });
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     db,

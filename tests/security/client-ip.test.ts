@@ -2,8 +2,6 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import Pusher from "pusher";
 import { afterAll, describe, expect, it } from "vitest";
-import { openPglite } from "@/db/client";
-import { migrate } from "@/db/migrate";
 import { seedDemoData } from "@/db/seed";
 import { createAuth } from "@/server/auth";
 import { silentGateway } from "@/server/chat/gateway";
@@ -11,6 +9,7 @@ import { clientIp, parseProxyList } from "@/server/http/client-ip";
 import type { HttpDeps } from "@/server/http/deps";
 import { frontDoor } from "@/server/http/front-door";
 import { serveApi } from "@/server/http/node-bridge";
+import { openTestDb } from "../support/db";
 import { APP } from "../support/realtime";
 
 describe("the client address", () => {
@@ -45,8 +44,7 @@ describe("the sign-in limit behind the front door", () => {
   });
 
   async function serve(trusted: string[]) {
-    const handle = openPglite();
-    await migrate(handle);
+    const handle = await openTestDb("pglite");
     await seedDemoData(handle.db);
     const auth = createAuth(handle.db, { signInLimitPerMinute: 10 });
     const deps: HttpDeps = {

@@ -35,14 +35,12 @@ describe("security headers and cookies", () => {
     expect(page["content-security-policy"]).toContain("default-src 'self'");
   });
 
-  // An embedded database of its own: PGlite's start-up alone takes 6–12 s on a busy 2-core machine.
+  // An embedded database of its own: PGlite's start-up (from the migrated template) takes seconds on a busy 2-core machine.
   it("marks the session cookie Secure when the app is served over https", { timeout: 90_000 }, async () => {
-    const { openPglite } = await import("@/db/client");
-    const { migrate } = await import("@/db/migrate");
+    const { openTestDb } = await import("../support/db");
     const { seedDemoData, DEMO_PASSWORD } = await import("@/db/seed");
     const { createAuth } = await import("@/server/auth");
-    const handle = openPglite();
-    await migrate(handle);
+    const handle = await openTestDb("pglite");
     await seedDemoData(handle.db);
     const response = await createAuth(handle.db).handler(
       new Request("https://floor.example/api/auth/sign-in/email", {

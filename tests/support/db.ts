@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
+import fs from "node:fs/promises";
 import pg from "pg";
 import { connectPostgres, type DbHandle, openPglite } from "@/db/client";
 import { migrate } from "@/db/migrate";
+import { PGLITE_TEMPLATE_ENV } from "./pglite-template";
 
 export type TestDbKind = "pglite" | "postgres";
 
@@ -14,7 +16,10 @@ export const testDbKinds: TestDbKind[] = process.env.TEST_DATABASE_URL ? ["pglit
  */
 export async function openTestDb(kind: TestDbKind): Promise<DbHandle> {
   if (kind === "pglite") {
-    const handle = openPglite();
+    // From the migrated template when Vitest's global setup made one (pglite-template.ts); migrate
+    // still runs, finds every migration applied and writes nothing.
+    const template = process.env[PGLITE_TEMPLATE_ENV];
+    const handle = openPglite(undefined, template ? new Blob([await fs.readFile(template)]) : undefined);
     await migrate(handle);
     return handle;
   }
