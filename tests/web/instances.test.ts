@@ -87,7 +87,11 @@ describe.skipIf(!postgres).each([
     await startInstance(env);
     await startInstance(env);
     handle = connectPostgres(database.url, 2);
-  }, 60_000);
+    // Two processes started one after the other (tsx compiling the app, migrations, the demo
+    // accounts' password hashes): at load 25-28 on 2 cores they took more than 60 s, straight to
+    // Postgres as through a proxy that delays its replies. A process that fails to start rejects at
+    // once (startInstance); the limit only bounds a hang.
+  }, 180_000);
 
   afterAll(async () => {
     await Promise.all(
