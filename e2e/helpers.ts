@@ -95,10 +95,14 @@ export async function closeOpenChat(staff: Page, playerName: string) {
 
 /**
  * Opens a player's open chat from the staff queue (a link: it works before the page has hydrated),
- * waiting for it to be there.
+ * waiting for it to be there. Done when the address is that chat's: a pane already showing one of
+ * the player's other chats has their name too, and what a caller reads next would be that chat's.
  */
 export async function openFromQueue(staff: Page, playerName: string) {
-  await openChatItem(staff, playerName).first().click();
+  const item = openChatItem(staff, playerName).first();
+  const href = await item.getAttribute("href");
+  await item.click();
+  await expect(staff).toHaveURL((url) => `${url.pathname}${url.search}` === href);
   await expect(staff.getByRole("region", { name: "Player" })).toContainText(playerName);
 }
 
