@@ -23,7 +23,7 @@ import {
  */
 const BASE_PORT = Number(process.env.E2E_FAULT_PORT_BASE ?? 6231);
 
-test.describe.configure({ mode: "serial", timeout: 180_000 });
+test.describe.configure({ mode: "serial" });
 
 let stack: Stack;
 let db: pg.Pool;

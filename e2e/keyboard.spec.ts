@@ -26,9 +26,6 @@ async function tabTo(page: Page, target: Locator, opts: { back?: boolean; max?: 
 test("the whole staff flow by keyboard only: sign in, open a chat from the queue, take, reply, resolve, reopen, transfer, switch chats", async ({
   browser,
 }) => {
-  // Hundreds of single key presses, each a round trip to the browser: on a busy 2-core machine
-  // that alone can take most of the default minute.
-  test.setTimeout(120_000);
   // Setting the scene with the mouse is fine; the staff member below uses only Tab, Enter and Space.
   const setup = await openAs(browser, STAFF_ASHA.email, /\/staff/);
   await closeOpenChat(setup.page, PLAYER_31.name);
