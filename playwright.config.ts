@@ -24,7 +24,11 @@ export default defineConfig({
   workers: 1,
   forbidOnly: !!process.env.CI,
   retries: 0,
-  timeout: 60_000,
+  // A guard against a test that never ends, not a speed limit: a hang is caught at its step
+  // (actionTimeout, navigationTimeout, expect's 10 s). A spec is a flow of two to four portals, and
+  // on a busy 2-core machine (load 25) each sign-in alone took ~10 s, each step 1–3 s: the Take /
+  // Resolve / Reopen and the transfer specs ran out a 60 s budget while still moving.
+  timeout: 180_000,
   expect: { timeout: 10_000 },
   reporter: process.env.CI ? [["list"]] : [["list"], ["html", { open: "never" }]],
   use: {

@@ -1,6 +1,16 @@
 import { expect, type Page, test } from "@playwright/test";
 import Pusher from "pusher";
-import { composer, openAs, PLAYER_31, queueItem, STAFF_ASHA, send, thread, unique } from "../e2e/helpers";
+import {
+  composer,
+  openAs,
+  openChatItem,
+  openFromQueue,
+  PLAYER_31,
+  STAFF_ASHA,
+  send,
+  thread,
+  unique,
+} from "../e2e/helpers";
 import { clusterRealtime, clusterUrls } from "../playwright.cluster.config";
 
 const bubble = (page: Page, text: string) => thread(page).getByRole("listitem").filter({ hasText: text });
@@ -21,10 +31,10 @@ test("player on web A + node A and staff on web B + node B talk live both ways",
 
   // Queue change A → B: the new request appears on staff's screen without a reload.
   await send(player.page, question);
-  await expect(queueItem(staff.page, PLAYER_31.name).first()).toContainText(question);
+  await expect(openChatItem(staff.page, PLAYER_31.name).first()).toContainText(question);
   // Receipt B → A: staff's screen reported it delivered, then read once opened.
   await expect(bubble(player.page, question)).toContainText("Delivered");
-  await queueItem(staff.page, PLAYER_31.name).first().click();
+  await openFromQueue(staff.page, PLAYER_31.name);
   await expect(bubble(staff.page, question)).toBeVisible();
   await expect(bubble(player.page, question)).toContainText("Read");
 

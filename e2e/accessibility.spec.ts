@@ -4,6 +4,7 @@ import {
   composer,
   expectNoSeriousViolations,
   openAs,
+  openChatItem,
   openFromQueue,
   PLAYER_30,
   PLAYER_31,
@@ -72,11 +73,11 @@ test("staff portal passes axe: queue, open conversation, resolved", async ({ bro
   await send(player.page, unique("staff a11y"));
   const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
   const page = staff.page;
-  await expect(queueItem(page, PLAYER_30.name).first()).toBeVisible();
+  await expect(openChatItem(page, PLAYER_30.name).first()).toBeVisible();
   await expect(page.getByRole("main")).toHaveCount(1);
   await expectNoSeriousViolations(page, "staff queue");
 
-  await queueItem(page, PLAYER_30.name).first().click();
+  await openFromQueue(page, PLAYER_30.name);
   await expect(thread(page)).toBeVisible();
   await expectNoSeriousViolations(page, "staff conversation");
   const resolve = page.getByRole("button", { name: "Resolve" });

@@ -4,10 +4,10 @@ import { type Stack, startStack } from "../tests/support/stack";
 import {
   composer,
   openAs,
+  openChatItem,
   PLAYER_29,
   PLAYER_30,
   PLAYER_31,
-  queueItem,
   STAFF_ASHA,
   send,
   thread,
@@ -23,7 +23,7 @@ import {
  */
 const BASE_PORT = Number(process.env.E2E_FAULT_PORT_BASE ?? 6231);
 
-test.describe.configure({ mode: "serial", timeout: 180_000 });
+test.describe.configure({ mode: "serial" });
 
 let stack: Stack;
 let db: pg.Pool;
@@ -46,7 +46,7 @@ async function open(browser: Browser, who: { email: string }, landing: RegExp) {
 
 /** Opens the player's chat in the staff portal and takes it if it is waiting. */
 async function takeChat(staff: Page, playerName: string) {
-  await queueItem(staff, playerName).first().click();
+  await openChatItem(staff, playerName).first().click();
   const card = staff.getByRole("region", { name: "Player" });
   await expect(card).toContainText(playerName);
   const take = staff.getByRole("button", { name: "Take" });
@@ -302,14 +302,14 @@ test("portals opened while Postgres is down hear and send once it is back", asyn
   const text = unique("after the outage");
   await send(player.page, text);
   for (const page of [staff.page, loading])
-    await expect(queueItem(page, PLAYER_29.name).first()).toContainText(text, { timeout: 15_000 });
+    await expect(openChatItem(page, PLAYER_29.name).first()).toContainText(text, { timeout: 15_000 });
   await takeChat(staff.page, PLAYER_29.name);
   const reply = unique("heard you after the outage");
   await send(staff.page, reply);
   await expect(thread(player.page)).toContainText(reply);
   await expectConsistent({ player: player.page, staff: staff.page, playerId: PLAYER_29.id, texts: [text, reply] });
   // The tab that was loading shows the same conversation and queues.
-  await queueItem(loading, PLAYER_29.name).first().click();
+  await openChatItem(loading, PLAYER_29.name).first().click();
   await expectConsistent({ player: player.page, staff: loading, playerId: PLAYER_29.id, texts: [text, reply] });
   for (const page of pages)
     expect(await page.evaluate(() => "sameDocument" in window), "healed without a reload").toBe(true);

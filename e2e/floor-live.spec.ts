@@ -25,7 +25,7 @@ import {
 const BASE_PORT = Number(process.env.E2E_FLOOR_PORT_BASE ?? 6281);
 const ADMIN = { email: "admin@floorline.test", name: "Priya (admin)" };
 
-test.describe.configure({ mode: "serial", timeout: 180_000 });
+test.describe.configure({ mode: "serial" });
 
 let stack: Stack;
 let db: pg.Pool;

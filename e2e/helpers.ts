@@ -60,6 +60,15 @@ export function queueItem(page: Pick<Page, "getByRole">, playerName: string) {
   return page.getByRole("link", { name: new RegExp(`^${playerName}`) });
 }
 
+/**
+ * The player's open chat (waiting or in progress) in the staff queue. Never `queueItem(page, name)`
+ * for it: the Resolved section lists the same player's earlier chats, so until the new chat's live
+ * event reaches the page (late on a loaded machine) that match is an old, resolved chat.
+ */
+export function openChatItem(staff: Page, playerName: string) {
+  return queueItem(staff.getByRole("region", { name: /^(Waiting|In progress)/ }), playerName);
+}
+
 /** Earlier specs may leave this player's chat open with Asha, or Asha not accepting: start from neither. */
 export async function closeOpenChat(staff: Page, playerName: string) {
   await expect(staff.getByRole("heading", { name: /^Waiting/ })).toBeVisible();
@@ -69,8 +78,7 @@ export async function closeOpenChat(staff: Page, playerName: string) {
     await accepting.click();
     await expect(accepting).toBeChecked();
   }
-  const held = queueItem(staff.getByRole("region", { name: /^(Waiting|In progress)/ }), playerName);
-  if ((await held.count()) === 0) return;
+  if ((await openChatItem(staff, playerName).count()) === 0) return;
   await openFromQueue(staff, playerName);
   // A waiting chat is taken first: only its holder may resolve it.
   const take = staff.getByRole("button", { name: "Take", exact: true });
@@ -85,9 +93,16 @@ export async function closeOpenChat(staff: Page, playerName: string) {
   await staff.goto("/staff");
 }
 
-/** Opens a player's chat from the staff queue (a link: it works before the page has hydrated). */
+/**
+ * Opens a player's open chat from the staff queue (a link: it works before the page has hydrated),
+ * waiting for it to be there. Done when the address is that chat's: a pane already showing one of
+ * the player's other chats has their name too, and what a caller reads next would be that chat's.
+ */
 export async function openFromQueue(staff: Page, playerName: string) {
-  await queueItem(staff, playerName).first().click();
+  const item = openChatItem(staff, playerName).first();
+  const href = await item.getAttribute("href");
+  await item.click();
+  await expect(staff).toHaveURL((url) => `${url.pathname}${url.search}` === href);
   await expect(staff.getByRole("region", { name: "Player" })).toContainText(playerName);
 }
 

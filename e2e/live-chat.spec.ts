@@ -3,10 +3,11 @@ import {
   closeOpenChat,
   composer,
   openAs,
+  openChatItem,
+  openFromQueue,
   PLAYER_29,
   PLAYER_30,
   PLAYER_31,
-  queueItem,
   STAFF_ASHA,
   send,
   staffSays,
@@ -17,15 +18,6 @@ import {
 
 const bubble = (page: Page, text: string) => thread(page).getByRole("listitem").filter({ hasText: text });
 
-/** Opens the player's conversation in the staff portal and takes it when it is waiting. */
-async function openConversation(staff: Page, playerName: string) {
-  // The player's open chat, not one an earlier test resolved.
-  await queueItem(staff.getByRole("region", { name: /^(Waiting|In progress)/ }), playerName)
-    .first()
-    .click();
-  await expect(staff.getByRole("region", { name: "Player" })).toContainText(playerName);
-}
-
 test("player and staff talk live, and receipts advance to read", async ({ browser }) => {
   const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
   const player = await openAs(browser, PLAYER_29.email, /\/player/);
@@ -33,10 +25,10 @@ test("player and staff talk live, and receipts advance to read", async ({ browse
 
   await send(player.page, question);
   // Staff see it arrive in the queue without a reload; their screen reports it delivered.
-  await expect(queueItem(staff.page, PLAYER_29.name).first()).toContainText(question);
+  await expect(openChatItem(staff.page, PLAYER_29.name).first()).toContainText(question);
   await expect(bubble(player.page, question)).toContainText("Delivered");
 
-  await openConversation(staff.page, PLAYER_29.name);
+  await openFromQueue(staff.page, PLAYER_29.name);
   await expect(bubble(staff.page, question)).toBeVisible();
   await expect(bubble(player.page, question)).toContainText("Read");
 
@@ -55,7 +47,7 @@ test("typing shows on the other side and goes away", async ({ browser }) => {
   const player = await openAs(browser, PLAYER_29.email, /\/player/);
   const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
   await send(player.page, unique("typing check"));
-  await openConversation(staff.page, PLAYER_29.name);
+  await openFromQueue(staff.page, PLAYER_29.name);
 
   await composer(staff.page).pressSequentially("Let me check", { delay: 20 });
   await expect(player.page.getByText(`${STAFF_ASHA.name} is typing…`)).toBeVisible();
@@ -80,7 +72,7 @@ test("messages sent while the player is offline arrive once, in order, when they
   const player = await openAs(browser, PLAYER_30.email, /\/player/);
   const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
   await send(player.page, unique("going into the lift"));
-  await openConversation(staff.page, PLAYER_30.name);
+  await openFromQueue(staff.page, PLAYER_30.name);
 
   await player.context.setOffline(true);
   await expect(player.page.getByRole("status").filter({ hasText: /Reconnecting…|You are offline/ })).toBeVisible({
@@ -122,7 +114,7 @@ test("a message written offline waits in the outbox, survives a reload, and is d
   await expect(bubble(again, text)).toHaveCount(1);
 
   const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
-  await openConversation(staff.page, PLAYER_31.name);
+  await openFromQueue(staff.page, PLAYER_31.name);
   await expect(bubble(staff.page, text)).toHaveCount(1);
 
   await player.context.close();
@@ -144,7 +136,7 @@ test("two player tabs stay consistent and markup is shown as text", async ({ bro
   expect(await thread(secondTab).locator("img").count()).toBe(0);
 
   const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
-  await openConversation(staff.page, PLAYER_30.name);
+  await openFromQueue(staff.page, PLAYER_30.name);
   await expect(bubble(staff.page, markup)).toBeVisible();
   const reply = unique("Both tabs see this");
   await send(staff.page, reply);
@@ -218,7 +210,7 @@ test("a staff reply queued in one chat keeps retrying while another chat is open
   const second = await openAs(browser, PLAYER_30.email, /\/player/);
   await send(first.page, unique("first chat"));
   await send(second.page, unique("second chat"));
-  await openConversation(staff.page, PLAYER_29.name);
+  await openFromQueue(staff.page, PLAYER_29.name);
   const take = staff.page.getByRole("button", { name: "Take" });
   if (await take.isVisible()) await take.click();
 
@@ -229,13 +221,13 @@ test("a staff reply queued in one chat keeps retrying while another chat is open
   await expect(bubble(staff.page, reply)).toContainText("Sending…");
 
   // The staff member moves on to another chat; the queued reply is not in view any more.
-  await openConversation(staff.page, PLAYER_30.name);
+  await openFromQueue(staff.page, PLAYER_30.name);
   await expect(bubble(staff.page, reply)).toHaveCount(0);
   await staff.page.unroute(trpcCall("staff.reply"));
   await expect(bubble(first.page, reply)).toHaveCount(1, { timeout: 30_000 });
 
   // Back in the first chat it is stored, once.
-  await openConversation(staff.page, PLAYER_29.name);
+  await openFromQueue(staff.page, PLAYER_29.name);
   await expect(bubble(staff.page, reply)).toHaveCount(1);
   await expect(bubble(staff.page, reply)).toContainText(/Sent|Delivered|Read/);
   for (const c of [staff, first, second]) await c.context.close();

@@ -5,11 +5,11 @@ import {
   composer,
   expectNoSeriousViolations,
   openAs,
+  openChatItem,
   openFromQueue,
   PLAYER_29,
   PLAYER_30,
   PLAYER_31,
-  queueItem,
   STAFF_ASHA,
   thread,
   unique,
@@ -64,7 +64,7 @@ test("a player sends a payment screenshot; staff see it live, open it full size,
   await expectNoSeriousViolations(player.page, "player with a photo");
 
   // Staff: the queue hears it without a reload, and the conversation shows the thumbnail.
-  await expect(queueItem(staff.page, PLAYER_29.name).first()).toContainText(description);
+  await expect(openChatItem(staff.page, PLAYER_29.name).first()).toContainText(description);
   await openFromQueue(staff.page, PLAYER_29.name);
   const theirs = staff.page.getByRole("button", { name: `Open photo: ${description}` });
   await expectLoaded(theirs.getByRole("img"), 320);

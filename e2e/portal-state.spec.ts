@@ -28,7 +28,7 @@ test("state is told in the thread, the status line and to the staff member who a
   await send(player.page, unique("state told"));
   await expect(status).toContainText("in the queue");
 
-  await queueItem(page, PLAYER_30.name).first().click();
+  await openFromQueue(page, PLAYER_30.name);
   const heading = page.getByRole("heading", { name: new RegExp(PLAYER_30.name) });
   await page.getByRole("button", { name: "Take" }).click();
   await expect(page.getByRole("textbox", { name: "Message" })).toBeFocused();
@@ -71,9 +71,9 @@ test("the open chat is in the URL: Back, Forward and reload move between chats",
   const staff = await openAs(browser, STAFF_ASHA.email, /\/staff/);
   const page = staff.page;
   const paneHeading = (name: string) => page.getByRole("heading", { level: 2, name: new RegExp(name) });
-  await queueItem(page, PLAYER_30.name).first().click();
+  await openFromQueue(page, PLAYER_30.name);
   await expect(paneHeading(PLAYER_30.name)).toBeVisible();
-  await queueItem(page, PLAYER_31.name).first().click();
+  await openFromQueue(page, PLAYER_31.name);
   await expect(paneHeading(PLAYER_31.name)).toBeVisible();
   await page.goBack();
   await expect(paneHeading(PLAYER_30.name)).toBeVisible();

@@ -2,6 +2,7 @@ import { expect, test } from "@playwright/test";
 import {
   closeOpenChat,
   openAs,
+  openChatItem,
   PLAYER_30,
   PLAYER_31,
   queueItem,
@@ -69,7 +70,7 @@ test("queue items are links: a click opens the chat even before the page's scrip
   const bare = await browser.newContext({ javaScriptEnabled: false, storageState: await asha.context.storageState() });
   const page = await bare.newPage();
   await page.goto("/staff");
-  await queueItem(page, PLAYER_30.name).first().click();
+  await openChatItem(page, PLAYER_30.name).first().click();
   await expect(page).toHaveURL(/\/staff\?request=[0-9a-f-]{36}$/);
 
   // That address, with scripts, is the chat.

@@ -1,7 +1,17 @@
 import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { expect, type Page, test } from "@playwright/test";
-import { openAs, PLAYER_30, PLAYER_31, queueItem, STAFF_VIKRAM, send, thread, unique } from "./helpers";
+import {
+  openAs,
+  openChatItem,
+  openFromQueue,
+  PLAYER_30,
+  PLAYER_31,
+  STAFF_VIKRAM,
+  send,
+  thread,
+  unique,
+} from "./helpers";
 
 /**
  * `npm start` (the Playwright web server) supervises the realtime server: killed with -9, it is
@@ -44,8 +54,8 @@ test("a killed realtime server comes back by itself and a message sent meanwhile
   const player = await openAs(browser, PLAYER_31.email, /\/player/);
   const first = unique("before the restart");
   await send(player.page, first);
-  await expect(queueItem(staff.page, PLAYER_31.name).first()).toContainText(first);
-  await queueItem(staff.page, PLAYER_31.name).first().click();
+  await expect(openChatItem(staff.page, PLAYER_31.name).first()).toContainText(first);
+  await openFromQueue(staff.page, PLAYER_31.name);
   await expect(bubble(staff.page, first)).toBeVisible();
 
   const during = unique("sent while realtime was down");
@@ -108,12 +118,12 @@ test("opening a chat keeps the staff page's connection: no new socket, no second
   const first = unique("before opening");
   await send(player.page, first);
   // Arrived live in the queue: the staff page's socket is connected and subscribed.
-  await expect(queueItem(staff.page, PLAYER_30.name).first()).toContainText(first);
+  await expect(openChatItem(staff.page, PLAYER_30.name).first()).toContainText(first);
   const sockets: string[] = [];
   staff.page.on("websocket", (socket) => sockets.push(socket.url()));
   const staffCalls = countCalls(staff.page);
 
-  await queueItem(staff.page, PLAYER_30.name).first().click();
+  await openFromQueue(staff.page, PLAYER_30.name);
   await expect(bubble(staff.page, first)).toBeVisible();
   // A message after opening arrives live in the open chat: whatever opening set off has happened.
   const after = unique("after opening");
@@ -135,7 +145,7 @@ test("after a realtime restart each page catches up once: one queue load and one
   const player = await openAs(browser, PLAYER_30.email, /\/player/);
   const first = unique("before the restart");
   await send(player.page, first);
-  await queueItem(staff.page, PLAYER_30.name).first().click();
+  await openFromQueue(staff.page, PLAYER_30.name);
   await expect(bubble(staff.page, first)).toBeVisible();
   const staffCalls = countCalls(staff.page);
   const playerCalls = countCalls(player.page);
@@ -187,7 +197,7 @@ test("a realtime restart while the page's channel authorizations are on their wa
 
   const after = unique("after the restart, authorizations answered late");
   await send(player.page, after);
-  await expect(queueItem(staff.page, PLAYER_31.name).first()).toContainText(after, { timeout: 15_000 });
+  await expect(openChatItem(staff.page, PLAYER_31.name).first()).toContainText(after, { timeout: 15_000 });
 
   await player.context.close();
   await staff.context.close();

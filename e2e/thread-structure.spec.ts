@@ -164,8 +164,6 @@ test("a 'New messages' separator marks what arrived unseen, and 'N new messages 
 test("a reply laid out before the reader's scroll up has fired its event does not pull them down", async ({
   browser,
 }) => {
-  // Two portals signing in and a thread to fill: minutes on a busy 2-core machine.
-  test.setTimeout(180_000);
   const { asha, player } = await ashaAndRavi(browser);
   const page = player.page;
   // A short window, opened at that size: a few messages make the thread scroll.
@@ -239,8 +237,6 @@ async function offsetInLog(page: Page, row: Locator) {
 test("through resizes a reader at the bottom stays there and one scrolled up keeps their place", async ({
   browser,
 }) => {
-  // Two portals signing in and a thread to fill: minutes on a busy 2-core machine.
-  test.setTimeout(180_000);
   const { asha, player } = await ashaAndRavi(browser);
   const page = player.page;
   const log = thread(page);
