@@ -28,6 +28,24 @@ export type RealtimeProcess = {
 
 const tsx = path.join(process.cwd(), "node_modules", ".bin", "tsx");
 
+/**
+ * Every process spawned here that has not exited. A test that times out while its server is still
+ * starting never gets the handle it would stop, so the file's end stops what is left: a CI run at
+ * load 25 left a server listening after attacks.test.ts timed out in `spawnRealtime`. Each runs
+ * in a process group of its own, so one signal reaches tsx and the server it runs (tsx cannot pass
+ * a SIGKILL on).
+ */
+const running = new Set<ChildProcess>();
+afterAll(() => {
+  for (const child of running) {
+    try {
+      process.kill(-(child.pid as number), "SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }
+});
+
 /** `command` defaults to the sources through tsx; `[process.execPath, bundle]` runs a build's bundle. */
 export async function spawnRealtime(
   env: Record<string, string> = {},
@@ -46,7 +64,10 @@ export async function spawnRealtime(
       ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
   });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
   let output = "";
   child.stdout?.on("data", (d) => {
     output += d;
